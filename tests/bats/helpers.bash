@@ -1,0 +1,44 @@
+# Shared setup for every bats suite.  Sourced with `load helpers`.
+#
+# Every path a test touches lives under $BATS_TEST_TMPDIR, and every
+# identity is overridable, so suites run unprivileged, in parallel and
+# without a real /mars.  Variables a suite may rely on:
+#   MARS_BUILDDIR  top of the build tree (default: the source tree)
+#   MARSADM        the marsadm binary under test
+#   FORGE_LOG      the deterministic logfile forger (tests/helpers)
+#   MARS_ROOT      a fresh, not yet existing state root for this test
+#   MARS_HOST      this test's host name (alpha)
+#   VECTORS        the committed test vectors
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+MARS_SRCDIR=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
+MARSADM=${MARSADM:-$MARS_BUILDDIR/marsadm/marsadm}
+FORGE_LOG=${FORGE_LOG:-$MARS_BUILDDIR/tests/helpers/forge-log}
+VECTORS=$MARS_SRCDIR/tests/vectors
+
+mars_common_setup() {
+	[ -x "$MARSADM" ] || fail "marsadm not built at $MARSADM (run make)"
+	export MARS_ROOT="$BATS_TEST_TMPDIR/mars"
+	export MARS_HOST=alpha
+	# Never let a developer's real state leak into a test.
+	unset MARS_CONFIG
+}
+
+# wait_for TIMEOUT_S CMD...: retry CMD until it succeeds, at most
+# TIMEOUT_S seconds; fail with the last output otherwise.  Never used as
+# a sleep: the condition is the oracle.
+wait_for() {
+	local timeout=$1 deadline
+	shift
+	deadline=$((SECONDS + timeout))
+	while ! "$@" >"$BATS_TEST_TMPDIR/wait_for.out" 2>&1; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			cat "$BATS_TEST_TMPDIR/wait_for.out" >&2
+			fail "condition not reached within ${timeout}s: $*"
+		fi
+		sleep 0.1
+	done
+}
