@@ -6,11 +6,21 @@
  * marsadm/local.am.  `marsadm help` lists families in this order.
  */
 #include "marsadm/marsadm.h"
+#include "marsadm/state.h"	/* the state-tree families: cmds_cluster ... cmds_view */
 
 #include <stddef.h>
 #include <string.h>
 
+extern const struct cmd cmds_join[];	/* cmd_join.c: membership over gossip */
+
 const struct cmd_family cmd_families[] = {
+	{ "Cluster", cmds_cluster },
+	{ "Cluster membership", cmds_join },
+	{ "Resources", cmds_resource },
+	{ "Todo switches", cmds_switch },
+	{ "Roles", cmds_role },
+	{ "Status", cmds_view },
+	{ "Low level", cmds_link },
 	{ "Log files", cmds_log },
 	{ "Help", cmds_help },
 	{ NULL, NULL },

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Cluster commands.  create-cluster turns an empty directory (a freshly
+ * made file system, lost+found allowed) into the state tree of a
+ * one-member cluster: the format marker, the cluster uuid, this host's
+ * membership link and its tree version.  It refuses a root that already
+ * holds a cluster or anything else, so a second run cannot clobber state.
+ */
+#include "marsadm/state.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+/* The root must be an existing, empty directory; say what it is instead. */
+static int
+cluster_check_root(const struct marsadm_ctx *ctx, struct statefs *sf)
+{
+	char uuid[STATEFS_VALUE_MAX + 1] = "?";
+	int ret = statefs_open(sf, ctx->root, ctx->host, 0);
+
+	if (ret == 0) {
+		statefs_get(sf, "uuid", uuid, sizeof(uuid), NULL);
+		statefs_close(sf);
+		fail(MX_REFUSED, "a cluster already exists in '%s' (uuid %s)", ctx->root, uuid);
+		hint("nothing was changed; 'marsadm view all' shows its resources");
+		return MX_REFUSED;
+	}
+	if (ret == -ENOENT || ret == -ENOTDIR) {
+		fail(MX_NOTREE, "state tree root '%s' %s", ctx->root,
+		     ret == -ENOENT ? "does not exist" : "is not a directory");
+		hint("mount the MARS file system there, or create it: mkdir -m 0700 '%s'", ctx->root);
+		return MX_NOTREE;
+	}
+	if (ret == -EMEDIUMTYPE || ret == -EPROTONOSUPPORT) {
+		fail(MX_NOTREE, "'%s' is not empty and %s", ctx->root, statefs_open_str(ret));
+		hint("create the cluster in an empty directory or on a fresh file system");
+		return MX_NOTREE;
+	}
+	if (ret != -ENODATA)
+		return state_open(ctx, sf, 0);	/* reports the error */
+	return state_open(ctx, sf, STATEFS_OPEN_ANY);
+}
+
+static void
+cluster_ops(const struct marsadm_ctx *ctx, struct statefs_txn *t, const char *addr,
+	    uint64_t now_ns, char *uuid, size_t uuid_size)
+{
+	char key[STATE_KEY_BYTES];
+
+	snprintf(uuid, uuid_size, "%s_%" PRIu64 ".%09" PRIu64, ctx->host,
+		 (uint64_t)(now_ns / STATEFS_NS_PER_S), (uint64_t)(now_ns % STATEFS_NS_PER_S));
+	statefs_txn_set(t, "uuid", uuid);
+	state_key(key, "ips/ip-%s", ctx->host);
+	statefs_txn_set(t, key, addr);
+	state_key(key, "actual-%s/tree", ctx->host);
+	statefs_txn_set(t, key, "1");
+}
+
+static int
+cluster_report(const struct marsadm_ctx *ctx, const char *uuid)
+{
+	struct json_object *o;
+
+	if (!ctx->json) {
+		note(ctx, 1, "created cluster %s in '%s'", uuid, ctx->root);
+		return MX_OK;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "command", json_object_new_string("create-cluster"));
+	json_object_object_add(o, "uuid", json_object_new_string(uuid));
+	json_object_object_add(o, "host", json_object_new_string(ctx->host));
+	return print_json(o);
+}
+
+static int
+cluster_mark(const struct marsadm_ctx *ctx, struct statefs *sf)
+{
+	int err;
+
+	if (ctx->dry_run) {
+		printf("mark %s format %d\n", ctx->root, STATEFS_TREE_FORMAT);
+		return MX_OK;
+	}
+	err = statefs_mark(sf);
+	if (err == 0)
+		return MX_OK;
+	fail(err == -EOPNOTSUPP ? MX_REFUSED : MX_IO, "cannot create a state tree in '%s': %s",
+	     ctx->root, statefs_open_str(err));
+	if (err == -EOPNOTSUPP)
+		hint("use a file system with nanosecond timestamps, such as ext4");
+	return err == -EOPNOTSUPP ? MX_REFUSED : MX_IO;
+}
+
+/*
+ * Check the keys, mark the tree, write the keys; on a failure after the
+ * mark leave the root empty again.  The uuid carries real time, which is
+ * the Lamport time of a node that has never written.
+ */
+static int
+cluster_create(const struct marsadm_ctx *ctx, struct statefs *sf, const char *addr)
+{
+	char uuid[STATEFS_VALUE_MAX + 1];
+	struct statefs_txn t;
+	int ret;
+
+	statefs_txn_init(&t, sf, 0);
+	cluster_ops(ctx, &t, addr, statefs_realtime_ns(), uuid, sizeof(uuid));
+	ret = t.error ? state_apply(ctx, &t, NULL) : cluster_mark(ctx, sf);
+	if (ret == MX_OK)
+		ret = state_apply(ctx, &t, NULL);
+	statefs_txn_release(&t);
+	if (ret != MX_OK && !ctx->dry_run)
+		statefs_unmark(sf);
+	if (ret == MX_OK && !ctx->dry_run)
+		ret = cluster_report(ctx, uuid);
+	return ret;
+}
+
+static int
+cmd_create_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	struct statefs sf;
+	int ret = cluster_check_root(ctx, &sf);
+
+	if (ret != MX_OK)
+		return ret;
+	ret = cluster_create(ctx, &sf, argc > 1 ? argv[1] : ctx->host);
+	statefs_close(&sf);
+	return ret;
+}
+
+const struct cmd cmds_cluster[] = {
+	{ .name = "create-cluster", .fn = cmd_create_cluster,
+	  .flags = CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .usage = "[ADDRESS]",
+	  .help = "make an empty directory the state tree of a new cluster with this node" },
+	{ .name = NULL },
+};

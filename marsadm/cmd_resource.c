@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Resource commands.  create-resource writes a resource's genesis in one
+ * transaction: size, this host as designated primary, the first logfile
+ * number, this host's membership (data-, device-, syncstatus-, replay-
+ * links), the two genesis version links and the todo switches, all on
+ * (docs/state-tree.md, section 3.4).  delete-resource writes tombstones
+ * for every key of the resource, other hosts' names included - the
+ * cluster-wide sledgehammer - and so refuses while any member is still
+ * attached, unless --force.
+ */
+#include "marsadm/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include "common/parse.h"
+
+#define GENESIS_DIGEST	"00000000000000000000000000000000"
+#define RECREATE_STEP	100000	/* start number distance to an earlier incarnation */
+#define SIZE_ALIGN	512
+
+/* ---- create-resource ---------------------------------------------------- */
+
+static int
+dev_size(const char *dev, const struct stat *st, uint64_t *bytes)
+{
+	int fd, ret = 0;
+
+	if (S_ISREG(st->st_mode)) {
+		*bytes = (uint64_t)st->st_size;
+		return 0;
+	}
+	fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, BLKGETSIZE64, bytes) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* DEV must be an absolute path to a block device or a regular file. */
+static int
+dev_probe(const char *dev, uint64_t *bytes)
+{
+	struct stat st;
+	int ret;
+
+	if (dev[0] != '/')
+		return fail(MX_USAGE, "device '%s' is not an absolute path", dev);
+	if (stat(dev, &st) < 0) {
+		fail(errno == ENOENT ? MX_NOENT : MX_IO, "cannot use device '%s': %s", dev,
+		     strerror(errno));
+		return errno == ENOENT ? MX_NOENT : MX_IO;
+	}
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
+		return fail(MX_USAGE, "device '%s' is neither a block device nor a regular file", dev);
+	ret = dev_size(dev, &st, bytes);
+	if (ret < 0)
+		return fail(MX_IO, "cannot read the size of '%s': %s", dev, strerror(-ret));
+	*bytes -= *bytes % SIZE_ALIGN;
+	return MX_OK;
+}
+
+static int
+res_size(const char *dev, const char *arg, uint64_t *bytes)
+{
+	uint64_t avail, want;
+	int ret = dev_probe(dev, &avail);
+
+	if (ret != MX_OK)
+		return ret;
+	if (arg && (parse_size(arg, &want) < 0 || want == 0 || want % SIZE_ALIGN)) {
+		fail(MX_USAGE, "invalid size '%s'", arg);
+		hint("a positive multiple of 512 bytes, e.g. 10G, 512M, 4096");
+		return MX_USAGE;
+	}
+	if (!arg && avail == 0) {
+		fail(MX_REFUSED, "device '%s' has size 0", dev);
+		hint("give the resource size as third operand");
+		return MX_REFUSED;
+	}
+	if (arg && want > avail) {
+		fail(MX_REFUSED, "size %" PRIu64 " exceeds the %" PRIu64 " bytes of '%s'", want,
+		     avail, dev);
+		hint("grow the device or give a smaller size");
+		return MX_REFUSED;
+	}
+	*bytes = arg ? want : avail;
+	return MX_OK;
+}
+
+/* Highest logfile number named in "version-N-..." or "log-N-...", else 0. */
+static uint64_t
+name_number(const char *name)
+{
+	const char *p = strrchr(name, '/');
+	uint64_t nr = 0;
+
+	p = p ? p + 1 : name;
+	if (!strncmp(p, "version-", 8))
+		p += 8;
+	else if (!strncmp(p, "log-", 4))
+		p += 4;
+	else
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		nr = nr * 10 + (uint64_t)(*p++ - '0');
+	return nr;
+}
+
+static int
+max_key_visit(const struct statefs_entry *e, void *arg)
+{
+	uint64_t *max = arg, nr = name_number(e->path);
+
+	*max = nr > *max ? nr : *max;
+	return 0;
+}
+
+static int
+max_file_visit(const char *name, uint64_t size, void *arg)
+{
+	uint64_t *max = arg, nr = name_number(name);
+
+	(void)size;
+	*max = nr > *max ? nr : *max;
+	return 0;
+}
+
+/* 1 for a new name; beyond every number an earlier incarnation left. */
+static uint64_t
+start_number(struct statefs *sf, const char *res)
+{
+	char dir[STATE_KEY_BYTES];
+	uint64_t max = 0;
+
+	state_key(dir, "resource-%s", res);
+	statefs_list(sf, dir, STATEFS_LIST_TOMBSTONES, max_key_visit, &max);
+	statefs_list_files(sf, dir, max_file_visit, &max);
+	return max ? max + RECREATE_STEP : 1;
+}
+
+static void
+set_fmt(struct statefs_txn *t, const char *res, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Queue resource-RES/KEY = printf(fmt, ...). */
+static void
+set_fmt(struct statefs_txn *t, const char *res, const char *key, const char *fmt, ...)
+{
+	char path[STATE_KEY_BYTES], value[STATEFS_VALUE_MAX + 2];
+	va_list ap;
+
+	state_key(path, "resource-%s/%s", res, key);
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	statefs_txn_set(t, path, value);
+}
+
+static void
+genesis_ops(struct statefs_txn *t, const char *res, const char *host, const char *dev,
+	    uint64_t size, uint64_t s)
+{
+	static const char *const todo[] = { "attach", "connect", "sync", "allow-replay", NULL };
+	char key[STATE_KEY_BYTES];
+	int i;
+
+	set_fmt(t, res, "size", "%" PRIu64, size);
+	set_fmt(t, res, "primary", "%s", host);
+	set_fmt(t, res, "maxnr", "%" PRIu64, s);
+	snprintf(key, sizeof(key), "data-%s", host);
+	set_fmt(t, res, key, "%s", dev);
+	snprintf(key, sizeof(key), "device-%s", host);
+	set_fmt(t, res, key, "%s", res);
+	snprintf(key, sizeof(key), "syncstatus-%s", host);
+	set_fmt(t, res, key, "%" PRIu64, size);
+	snprintf(key, sizeof(key), "replay-%s", host);
+	set_fmt(t, res, key, "log-%09" PRIu64 "-%s,0,0", s, host);
+	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", s - 1, host);
+	set_fmt(t, res, key, GENESIS_DIGEST ",log-%09" PRIu64 "-%s,0:", s - 1, host);
+	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", s, host);
+	set_fmt(t, res, key, GENESIS_DIGEST ",log-%09" PRIu64 "-%s,0:" GENESIS_DIGEST
+		",log-%09" PRIu64 "-%s,0", s, host, s - 1, host);
+	for (i = 0; todo[i]; i++) {
+		snprintf(key, sizeof(key), "todo-%s/%s", host, todo[i]);
+		set_fmt(t, res, key, "1");
+	}
+}
+
+static int
+create_check(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
+{
+	char key[STATE_KEY_BYTES], v[STATEFS_VALUE_MAX + 1];
+	const char *why;
+
+	if (statefs_name_check(STATEFS_NAME_RESOURCE, res, &why) < 0) {
+		fail(MX_USAGE, "invalid resource name '%s': %s", res, why);
+		hint("resource names are [a-z][a-z0-9-]*, at most 63 characters");
+		return MX_USAGE;
+	}
+	state_key(key, "ips/ip-%s", ctx->host);
+	if (statefs_get(sf, key, v, sizeof(v), NULL) < 0) {
+		fail(MX_REFUSED, "host '%s' is not a member of the cluster in '%s'", ctx->host,
+		     ctx->root);
+		hint("join the cluster first, or name the member with --host");
+		return MX_REFUSED;
+	}
+	if (res_exists(sf, res)) {
+		fail(MX_REFUSED, "resource '%s' already exists", res);
+		hint("nothing was changed; 'marsadm view %s' shows it", res);
+		return MX_REFUSED;
+	}
+	return MX_OK;
+}
+
+static int
+cmd_create_resource(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	struct res_list rl = { 0 };
+	struct statefs_txn t;
+	struct statefs sf;
+	uint64_t size;
+	int ret = state_open(ctx, &sf, 0), changed = 0;
+
+	if (ret != MX_OK)
+		return ret;
+	ret = create_check(ctx, &sf, argv[1]);
+	if (ret == MX_OK)
+		ret = res_size(argv[2], argc > 3 ? argv[3] : NULL, &size);
+	if (ret == MX_OK) {
+		statefs_txn_init(&t, &sf, 0);
+		genesis_ops(&t, argv[1], ctx->host, argv[2], size, start_number(&sf, argv[1]));
+		ret = state_apply(ctx, &t, &changed);
+		statefs_txn_release(&t);
+	}
+	if (ret == MX_OK)
+		ret = res_list_add(&rl, argv[1]);
+	if (ret == MX_OK)
+		ret = state_report(ctx, &rl, changed);
+	res_list_release(&rl);
+	statefs_close(&sf);
+	return ret;
+}
+
+/* ---- delete-resource ---------------------------------------------------- */
+
+struct attached {
+	char hosts[512];
+};
+
+static int
+attached_visit(const struct statefs_entry *e, void *arg)
+{
+	struct attached *a = arg;
+	const char *p = strstr(e->path, "/todo-"), *slash;
+
+	if (!p || strcmp(e->value, "1") != 0)
+		return 0;
+	slash = strchr(p + 6, '/');
+	if (!slash || strcmp(slash, "/attach") != 0)
+		return 0;
+	snprintf(a->hosts + strlen(a->hosts), sizeof(a->hosts) - strlen(a->hosts), "%s%.*s",
+		 a->hosts[0] ? ", " : "", (int)(slash - p - 6), p + 6);
+	return 0;
+}
+
+/* Refuse while a member is attached: its device would vanish under it. */
+static int
+delete_check(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
+{
+	struct attached a = { .hosts = "" };
+	char dir[STATE_KEY_BYTES];
+
+	state_key(dir, "resource-%s", res);
+	statefs_list(sf, dir, 0, attached_visit, &a);
+	if (!a.hosts[0] || ctx->force)
+		return MX_OK;
+	fail(MX_REFUSED, "resource '%s' is still attached on %s", res, a.hosts);
+	hint("run 'marsadm down %s' on those hosts first, or --force to delete anyway", res);
+	return MX_REFUSED;
+}
+
+static int
+cmd_delete_resource(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	char dir[STATE_KEY_BYTES];
+	struct statefs_txn t;
+	struct res_list rl;
+	struct statefs sf;
+	int ret = state_open(ctx, &sf, 0), changed = 0;
+	size_t i;
+
+	if (ret == MX_OK)
+		ret = res_list_parse(ctx, &sf, argv[1], RES_NO_ALL, &rl);
+	if (ret != MX_OK)
+		goto out;
+	for (i = 0; ret == MX_OK && i < rl.n; i++)
+		ret = delete_check(ctx, &sf, rl.names[i]);
+	statefs_txn_init(&t, &sf, STATEFS_TXN_ANY_OWNER);
+	for (i = 0; ret == MX_OK && i < rl.n; i++) {
+		state_key(dir, "resource-%s", rl.names[i]);
+		statefs_txn_delete_tree(&t, dir);
+	}
+	if (ret == MX_OK)
+		ret = state_apply(ctx, &t, &changed);
+	if (ret == MX_OK)
+		ret = state_report(ctx, &rl, changed);
+	statefs_txn_release(&t);
+	res_list_release(&rl);
+out:
+	statefs_close(&sf);
+	return ret;
+}
+
+const struct cmd cmds_resource[] = {
+	{ .name = "create-resource", .fn = cmd_create_resource,
+	  .flags = CMD_NEED_TREE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .usage = "RES DEV [SIZE]",
+	  .help = "create resource RES on device DEV with this node as primary" },
+	{ .name = "delete-resource", .fn = cmd_delete_resource,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_FORCE,
+	  .usage = "RES",
+	  .help = "delete resource RES on all nodes (tombstones every key)" },
+	{ .name = NULL },
+};

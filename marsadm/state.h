@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The state-tree side of the command layer, shared by the families that
+ * read and write the tree (cluster, resource, switch, role, link, view):
+ * opening the tree with errors that name the fix, turning a RES operand
+ * ("all", "a,b") into resource names, and applying a transaction - or
+ * printing it with --dry-run.  Every function returns an MX_* code, having
+ * said why when it is not MX_OK.
+ */
+#ifndef MARSADM_STATE_H
+#define MARSADM_STATE_H
+
+#include "marsadm/marsadm.h"
+#include "statefs/statefs.h"
+
+/* The statefs command families (cmd_cluster.c ... cmd_view.c). */
+extern const struct cmd cmds_cluster[];
+extern const struct cmd cmds_resource[];
+extern const struct cmd cmds_switch[];
+extern const struct cmd cmds_role[];
+extern const struct cmd cmds_link[];
+extern const struct cmd cmds_view[];
+
+/* Key paths are built into buffers of this size; names are bounded. */
+#define STATE_KEY_BYTES (STATEFS_PATH_MAX + 1)
+
+/* Open ctx->root as a state tree for ctx->host (statefs_open, mapped). */
+int state_open(const struct marsadm_ctx *ctx, struct statefs *sf, unsigned flags);
+
+/* A list of resource names from a RES operand. */
+struct res_list {
+	char (*names)[STATEFS_NAME_MAX + 1];
+	size_t n;
+	size_t cap;
+};
+
+#define RES_MEMBER	(1U << 0)	/* this host must be a storage member;
+					   "all" means all resources it is member of */
+#define RES_NO_ALL	(1U << 1)	/* "all" is refused (destructive commands) */
+
+/*
+ * Resolve @arg (NULL = "all") into @rl: "all", or comma-separated names that
+ * must be valid (MX_USAGE), exist (MX_NOENT) and, with RES_MEMBER, have
+ * this host as a member (MX_REFUSED).  Release with res_list_release().
+ */
+int res_list_parse(const struct marsadm_ctx *ctx, struct statefs *sf, const char *arg,
+		   unsigned flags, struct res_list *rl);
+void res_list_release(struct res_list *rl);
+
+/* Append @name unless present.  Returns MX_OK or MX_FAIL (out of memory). */
+int res_list_add(struct res_list *rl, const char *name);
+
+/* 1 if resource @res exists (live size link), 0 if not. */
+int res_exists(struct statefs *sf, const char *res);
+
+/* 1 if @host is a storage member of @res (live data-HOST link). */
+int res_is_member(struct statefs *sf, const char *res, const char *host);
+
+/* Format a key path into @buf (STATE_KEY_BYTES). */
+void state_key(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Apply @t: report a refused add, print the ops with --dry-run, or
+ * commit.  *changed (may be NULL) receives the number of keys changed.
+ */
+int state_apply(const struct marsadm_ctx *ctx, struct statefs_txn *t, int *changed);
+
+/*
+ * The usual ending of a command that changed resources: with --json one
+ * object {"command", "resources", "changed"}; else a note when nothing
+ * needed changing.
+ */
+int state_report(const struct marsadm_ctx *ctx, const struct res_list *rl, int changed);
+
+#endif /* MARSADM_STATE_H */

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The names of tree format 1, in one place: host and resource names, the
+ * grammar of key paths with the owner each name implies, and the rules for
+ * values.  Local writes and remote merges both pass through here, so what
+ * a node may write and what it accepts from a peer cannot drift apart.
+ *
+ * The grammar is two small tables (root level, resource level) rather than
+ * pattern matching on "-HOST" suffixes: host names contain dashes, so only
+ * a known prefix ("skip-check-") can split "skip-check-alpha-1" correctly.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "statefs/statefs.h"
+
+static const char *const reserved_names[] = {
+	"none", "all", "any", "full", "empty", "undefined",
+	"remote", "local", "localhost", "global", NULL,
+};
+
+enum form {
+	F_EXACT,	/* the component is exactly the name */
+	F_HOST,		/* prefix + host name; the host owns what is below */
+	F_NUM_HOST,	/* prefix + 9..19 digits + '-' + host name */
+	F_RESOURCE,	/* prefix + resource name */
+};
+
+enum node {
+	N_LEAF,		/* the component is a key */
+	N_KEYS,		/* a directory of plain keys */
+	N_RESOURCE,	/* a resource directory: resource_rules below */
+};
+
+struct rule {
+	const char *name;
+	enum form form;
+	enum node node;
+	int path_value;	/* the value is an absolute path, not a name */
+};
+
+static const struct rule root_rules[] = {
+	{ "uuid",	F_EXACT,	N_LEAF,		0 },
+	{ "ips",	F_EXACT,	N_KEYS,		0 },
+	{ "defaults",	F_EXACT,	N_KEYS,		0 },
+	{ "userspace",	F_EXACT,	N_KEYS,		0 },
+	{ "defaults-",	F_HOST,		N_KEYS,		0 },
+	{ "actual-",	F_HOST,		N_KEYS,		0 },
+	{ "resource-",	F_RESOURCE,	N_RESOURCE,	0 },
+	{ NULL, 0, 0, 0 },
+};
+
+static const struct rule resource_rules[] = {
+	{ "size",		F_EXACT,	N_LEAF,	0 },
+	{ "primary",		F_EXACT,	N_LEAF,	0 },
+	{ "maxnr",		F_EXACT,	N_LEAF,	0 },
+	{ "userspace",		F_EXACT,	N_KEYS,	0 },
+	{ "defaults",		F_EXACT,	N_KEYS,	0 },
+	{ "todo-",		F_HOST,		N_KEYS,	0 },
+	{ "actual-",		F_HOST,		N_KEYS,	0 },
+	{ "defaults-",		F_HOST,		N_KEYS,	0 },
+	{ "local-",		F_HOST,		N_KEYS,	0 },
+	{ "data-",		F_HOST,		N_LEAF,	1 },
+	{ "device-",		F_HOST,		N_LEAF,	0 },
+	{ "actsize-",		F_HOST,		N_LEAF,	0 },
+	{ "replay-",		F_HOST,		N_LEAF,	0 },
+	{ "syncstatus-",	F_HOST,		N_LEAF,	0 },
+	{ "syncpos-",		F_HOST,		N_LEAF,	0 },
+	{ "verifystatus-",	F_HOST,		N_LEAF,	0 },
+	{ "skip-check-",	F_HOST,		N_LEAF,	0 },
+	{ "version-",		F_NUM_HOST,	N_LEAF,	0 },
+	{ "log-",		F_NUM_HOST,	N_LEAF,	0 },
+	{ NULL, 0, 0, 0 },
+};
+
+#define MAX_DEPTH 4
+
+static int
+name_char_ok(char c, int first)
+{
+	if (c >= 'a' && c <= 'z')
+		return 1;
+	return !first && ((c >= '0' && c <= '9') || c == '-');
+}
+
+int
+statefs_name_check(enum statefs_name_kind kind, const char *name, const char **why)
+{
+	const char *dummy;
+	size_t i, len = strlen(name);
+
+	(void)kind;	/* both kinds share one grammar in tree format 1 */
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	if (len == 0)
+		*why = "is empty";
+	else if (len > STATEFS_NAME_MAX)
+		*why = "is longer than 63 characters";
+	for (i = 0; !*why && i < len; i++)
+		if (!name_char_ok(name[i], i == 0))
+			*why = i == 0 ? "must start with a lowercase letter"
+				      : "may contain only a-z, 0-9 and '-'";
+	for (i = 0; !*why && reserved_names[i]; i++)
+		if (strcmp(name, reserved_names[i]) == 0)
+			*why = "is a reserved word";
+	return *why ? -EINVAL : 0;
+}
+
+static int
+key_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
+/* Syntax of one path component; the grammar is checked separately. */
+static int
+component_check(const char *c, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > STATEFS_KEY_MAX)
+		return -EINVAL;
+	if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!key_char_ok(c[i]))
+			return -EINVAL;
+	return c[0] == '.' ? -EACCES : 0;
+}
+
+/* Split @path into at most MAX_DEPTH NUL-terminated components in @buf. */
+static int
+split_path(const char *path, char *buf, char **comp, int *n)
+{
+	size_t len = strlen(path);
+	char *p, *slash;
+	int ret;
+
+	if (len == 0 || len > STATEFS_PATH_MAX || path[0] == '/')
+		return -EINVAL;
+	memcpy(buf, path, len + 1);
+	for (*n = 0, p = buf; p; p = slash ? slash + 1 : NULL) {
+		slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		ret = component_check(p, strlen(p));
+		if (ret < 0)
+			return ret;
+		if (*n == MAX_DEPTH)
+			return -EDOM;
+		comp[(*n)++] = p;
+	}
+	return 0;
+}
+
+static int
+copy_name(char *dst, const char *src, enum statefs_name_kind kind)
+{
+	if (statefs_name_check(kind, src, NULL) < 0)
+		return -EDOM;
+	strcpy(dst, src);	/* checked: at most STATEFS_NAME_MAX bytes */
+	return 0;
+}
+
+/* "NNNNNNNNN-host": 9 to 19 digits, a dash, a host name. */
+static int
+match_numbered(const char *s, struct statefs_keyinfo *info)
+{
+	size_t digits = strspn(s, "0123456789");
+
+	if (digits < 9 || digits > 19 || s[digits] != '-')
+		return -EDOM;
+	return copy_name(info->owner, s + digits + 1, STATEFS_NAME_HOST);
+}
+
+static int
+match_rule(const struct rule *r, const char *comp, struct statefs_keyinfo *info)
+{
+	size_t plen = strlen(r->name);
+
+	if (r->form == F_EXACT)
+		return strcmp(comp, r->name) == 0 ? 0 : -EDOM;
+	if (strncmp(comp, r->name, plen) != 0)
+		return -EDOM;
+	switch (r->form) {
+	case F_HOST:
+		return copy_name(info->owner, comp + plen, STATEFS_NAME_HOST);
+	case F_NUM_HOST:
+		return match_numbered(comp + plen, info);
+	default:
+		return copy_name(info->resource, comp + plen, STATEFS_NAME_RESOURCE);
+	}
+}
+
+static const struct rule *
+find_rule(const struct rule *rules, const char *comp, struct statefs_keyinfo *info)
+{
+	for (; rules->name; rules++)
+		if (match_rule(rules, comp, info) == 0)
+			return rules;
+	return NULL;
+}
+
+/* Walk the components through the two tables. */
+static int
+match_path(char **comp, int n, struct statefs_keyinfo *info)
+{
+	const struct rule *rules = root_rules, *r;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		r = find_rule(rules, comp[i], info);
+		if (!r)
+			return -EDOM;
+		info->path_value = r->path_value;
+		if (r->node == N_LEAF)
+			return i == n - 1 ? 0 : -EDOM;
+		if (r->node == N_KEYS)
+			return i == n - 2 ? 0 : -EDOM;
+		rules = resource_rules;
+	}
+	return -EDOM;	/* a directory, not a key */
+}
+
+int
+statefs_key_check(const char *path, struct statefs_keyinfo *info)
+{
+	struct statefs_keyinfo dummy;
+	char buf[STATEFS_PATH_MAX + 1];
+	char *comp[MAX_DEPTH];
+	int n, ret;
+
+	if (!info)
+		info = &dummy;
+	memset(info, 0, sizeof(*info));
+	ret = split_path(path, buf, comp, &n);
+	if (ret < 0)
+		return ret;
+	return match_path(comp, n, info);
+}
+
+static int
+has_dotdot(const char *path)
+{
+	const char *p;
+
+	for (p = path; (p = strstr(p, "..")) != NULL; p += 2)
+		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
+			return 1;
+	return 0;
+}
+
+int
+statefs_value_check(const struct statefs_keyinfo *info, const char *value)
+{
+	size_t i, len = strlen(value);
+
+	if (len == 0)
+		return -EILSEQ;
+	if (len > STATEFS_VALUE_MAX)
+		return -E2BIG;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+			return -EILSEQ;
+	if (strcmp(value, STATEFS_TOMBSTONE) == 0)
+		return 0;
+	if (info->path_value)
+		return value[0] == '/' && !has_dotdot(value) ? 0 : -EXDEV;
+	return strchr(value, '/') ? -EXDEV : 0;
+}
+
+const char *
+statefs_refusal_str(int err)
+{
+	switch (-err) {
+	case EINVAL:	return "malformed key path";
+	case EACCES:	return "node-private name";
+	case EDOM:	return "not a key of tree format 1";
+	case EPERM:	return "name owned by another host";
+	case ESRCH:	return "invalid host name";
+	case E2BIG:	return "value longer than 1023 bytes";
+	case EILSEQ:	return "value empty or containing control characters";
+	case EXDEV:	return "a path where a name belongs, or a bad path";
+	case ERANGE:	return "invalid stamp";
+	case EISDIR:	return "a directory stands where the key goes";
+	case EEXIST:	return "a regular file stands where the key goes";
+	default:	return strerror(-err);
+	}
+}

@@ -1,0 +1,267 @@
+#!/usr/bin/env bats
+# `marsadm view` and `view-MACRO`: the summary line and every macro in
+# the states the tree can express today.  The daemon's reports (heartbeat,
+# actual-HOST/is-*) and peers' entries are planted with set-link as those
+# hosts, logfiles as plain files; all nodes share one root, as several
+# nodes on one machine would.  Every word shown must be in the man page.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load state
+
+Z=00000000000000000000000000000000
+
+setup() {
+	mars_common_setup
+	MAN=$MARS_SRCDIR/docs/marsadm.8
+	new_resource r0 1M
+}
+
+# as HOST marsadm ARGS...
+as() {
+	local host=$1
+	shift
+	MARS_HOST=$host "$MARSADM" "$@"
+}
+
+# daemon HOST [attached] [primary]: HOST's daemon reports in, optionally
+# with its device attached and as actual primary of r0.
+daemon() {
+	as "$1" set-link "$(date +%s.%N)" "actual-$1/time" >/dev/null
+	as "$1" set-link "${2:-0}" "resource-r0/actual-$1/is-attached" >/dev/null
+	as "$1" set-link "${3:-0}" "resource-r0/actual-$1/is-primary" >/dev/null
+}
+
+# join_beta: beta becomes a synced secondary of r0 with all switches on.
+join_beta() {
+	local sw
+	as beta set-link "$(disk disk-beta 1M)" resource-r0/data-beta
+	as beta set-link r0 resource-r0/device-beta
+	as beta set-link 1048576 resource-r0/syncstatus-beta
+	as beta set-link log-000000001-alpha,0,0 resource-r0/replay-beta
+	for sw in attach connect sync allow-replay; do
+		as beta set-link 1 "resource-r0/todo-beta/$sw"
+	done
+}
+
+# logfile NR ORIGIN BYTES: a local logfile of that size.
+logfile() {
+	truncate -s "$3" "$MARS_ROOT/resource-r0/log-$1-$2"
+}
+
+@test "fresh resource: no daemon yet" {
+	run mars view
+	assert_success
+	assert_output "r0 [0/1] NoAttach NotStarted -CaSFR NotYetPrimary alpha"
+	run mars view r0
+	assert_output "r0 [0/1] NoAttach NotStarted -CaSFR NotYetPrimary alpha"
+}
+
+@test "primary with its daemon up: UpToDate Replicating DCASFR Primary" {
+	daemon alpha 1 1
+	run mars view all
+	assert_output "r0 [1/1] UpToDate Replicating DCASFR Primary alpha"
+	daemon alpha 1 0
+	run mars view r0
+	assert_output "r0 [1/1] UpToDate NotYetPrimary dCASFR NotYetPrimary alpha"
+}
+
+@test "primary with logged bytes not yet written back: WriteBack / Recovery" {
+	daemon alpha 1 1
+	logfile 000000001 alpha 4096
+	run mars view r0
+	assert_output "r0 [1/1] WriteBack[4096] Replicating DCASFr Primary alpha"
+	run mars view-replay-rest r0
+	assert_output 4096
+	daemon alpha 1 0
+	run mars view-diskstate r0
+	assert_output "Recovery[4096]"
+}
+
+@test "daemon heartbeat older than 60 s: UnResponsive, not alive" {
+	daemon alpha 1 1
+	touch -h -d '2 minutes ago' "$MARS_ROOT/actual-alpha/time"
+	run mars view r0
+	assert_output "r0 [0/1] UpToDate UnResponsive DCASFR Primary alpha"
+	run mars view-is-alive r0
+	assert_output 0
+}
+
+@test "detached, detaching, device missing" {
+	daemon alpha 1 0
+	mars detach r0
+	run mars view-diskstate r0
+	assert_output Detaching
+	daemon alpha 0 0
+	run mars view r0
+	assert_output "r0 [1/1] Detached NotYetPrimary -C-SFR NotYetPrimary alpha"
+	rm "$BATS_TEST_TMPDIR/disk-r0"
+	run mars view-diskstate r0
+	assert_output NotPresent
+}
+
+@test "a node that is no member: NotJoined ... None" {
+	run as gamma view r0
+	assert_output "r0 [0/1] NotJoined NotJoined ------ None alpha"
+	run as gamma view-is-member r0
+	assert_output 0
+}
+
+@test "secondary: Replaying, PrimaryUnreachable, paused fetch and replay" {
+	join_beta
+	daemon alpha 1 1
+	daemon beta 1 0
+	run as beta view r0
+	assert_output "r0 [2/2] UpToDate Replaying dCASFR Secondary alpha"
+	touch -h -d '2 minutes ago' "$MARS_ROOT/actual-alpha/time"
+	run as beta view-replstate r0
+	assert_output PrimaryUnreachable
+	daemon alpha 1 1
+	as beta pause-fetch r0
+	run as beta view r0
+	assert_output "r0 [2/2] UpToDate PausedFetch dCAS-R Secondary alpha"
+	as beta resume-fetch r0
+	as beta pause-replay r0
+	run as beta view r0
+	assert_output "r0 [2/2] UpToDate PausedReplay dCASF- Secondary alpha"
+}
+
+@test "secondary: sync incomplete, Syncing / PausedSync, sync-rest" {
+	join_beta
+	daemon alpha 1 1
+	daemon beta 1 0
+	as beta set-link 1024 resource-r0/syncstatus-beta
+	run as beta view r0
+	assert_output "r0 [2/2] InConsistent Syncing dcAsFR Secondary alpha"
+	run as beta view-sync-rest r0
+	assert_output 1047552
+	as beta pause-sync r0
+	run as beta view r0
+	assert_output "r0 [2/2] InConsistent PausedSync dcA-FR Secondary alpha"
+}
+
+@test "secondary behind: fetch-rest and replay-rest, OutDated[FR]" {
+	join_beta
+	daemon alpha 1 1
+	daemon beta 1 0
+	mars set-link "$Z,log-000000001-alpha,8192:$Z,log-000000000-alpha,0" \
+		resource-r0/version-000000001-alpha
+	logfile 000000001 alpha 4096
+	as beta set-link log-000000001-alpha,1024,0 resource-r0/replay-beta
+	run as beta view r0
+	assert_output "r0 [2/2] OutDated[FR] Replaying dCASfr Secondary alpha"
+	run as beta view-fetch-rest r0
+	assert_output 4096
+	run as beta view-replay-rest r0
+	assert_output 3072
+	truncate -s 8192 "$MARS_ROOT/resource-r0/log-000000001-alpha"
+	run as beta view-diskstate r0
+	assert_output "OutDated[R]"
+}
+
+@test "no designated primary: NoPrimaryDesignated, (none)" {
+	join_beta
+	daemon beta 1 0
+	mars secondary r0
+	run as beta view r0
+	assert_output "r0 [1/2] UpToDate NoPrimaryDesignated dCASFR Secondary (none)"
+	run as beta view-primary r0
+	assert_output "(none)"
+}
+
+@test "is-split-brain: diverging version links or two origins for one number" {
+	join_beta
+	run mars view-is-split-brain r0
+	assert_output 0
+	as beta set-link "$Z,log-000000001-alpha,0:$Z,log-000000000-alpha,0" \
+		resource-r0/version-000000001-beta
+	run mars view-is-split-brain r0
+	assert_output 0
+	as beta set-link "$Z,log-000000001-alpha,512:$Z,log-000000000-alpha,0" \
+		resource-r0/version-000000001-beta
+	run mars view-is-split-brain r0
+	assert_output 1
+	as beta set-link .deleted resource-r0/version-000000001-beta
+	logfile 000000002 alpha 0
+	logfile 000000002 beta 0
+	run mars view-is-split-brain r0 --json
+	assert_output '{"resource":"r0","is-split-brain":true}'
+}
+
+@test "view-MACRO: bare value for one resource, RES VALUE for all and lists" {
+	new_resource r1 2M
+	run mars view-resource-size r1
+	assert_output 2097152
+	run mars view-resource-size all
+	assert_output "r0 1048576
+r1 2097152"
+	run mars view-resource-size r1,r0
+	assert_output "r1 2097152
+r0 1048576"
+	run mars view-members
+	assert_output "r0 alpha
+r1 alpha"
+	run mars view-todo-attach r0 --json
+	assert_output '{"resource":"r0","todo-attach":true}'
+}
+
+@test "view --json carries one field per view-MACRO command, typed" {
+	run mars view r0 --json
+	assert_success
+	local json=$output cmd macro
+	for cmd in $("$MARSADM" help --commands | grep '^view-'); do
+		macro=${cmd#view-}
+		[[ "$json" == *"\"$macro\":"* ]] || fail "view --json lacks '$macro'"
+		run mars "$cmd" r0
+		assert_success
+	done
+	[[ "$json" == *'"resource-size":1048576'* ]]
+	[[ "$json" == *'"todo-sync":true'* ]]
+	[[ "$json" == *'"primary":"alpha"'* ]]
+	[ "$(grep -o '"[a-z-]*":' <<<"$json" | wc -l)" -eq \
+	  $(( $("$MARSADM" help --commands | grep -c '^view-') + 1 )) ]
+}
+
+@test "every word view prints is documented in the man page" {
+	local text words=() w
+	text=$(sed 's/\\-/-/g' "$MAN")
+	join_beta
+	words+=($(mars view-diskstate r0) $(mars view-replstate r0) $(mars view-role r0))
+	daemon alpha 1 1
+	daemon beta 1 0
+	words+=($(mars view-replstate r0) $(mars view-role r0))
+	words+=($(as beta view-replstate r0) $(as beta view-role r0) $(as beta view-diskstate r0))
+	words+=($(as gamma view-diskstate r0) $(as gamma view-role r0))
+	as beta pause-sync r0
+	as beta set-link 0 resource-r0/syncstatus-beta
+	words+=($(as beta view-diskstate r0) $(as beta view-replstate r0))
+	for w in "${words[@]}"; do
+		grep -qw -- "${w%%\[*}" <<<"$text" || fail "'$w' is not in docs/marsadm.8"
+	done
+	[ "${#words[@]}" -ge 12 ]
+}
+
+@test "view: unknown resource exit 3, no resources prints nothing, missing tree exit 9" {
+	run mars view nope
+	[ "$status" -eq 3 ]
+	run mars view-role nope
+	[ "$status" -eq 3 ]
+	mars down r0
+	mars delete-resource r0
+	run mars view
+	assert_success
+	assert_output ""
+	MARS_ROOT=$BATS_TEST_TMPDIR/none run mars view
+	[ "$status" -eq 9 ]
+}
+
+@test "view is read-only: the tree is untouched, no clock file made" {
+	rm -f "$MARS_ROOT/.clock"
+	local before
+	before=$(snapshot)
+	mars view >/dev/null
+	mars view all --json >/dev/null
+	mars view-flags r0 >/dev/null
+	mars get-link resource-r0/size >/dev/null
+	untouched_since "$before"
+}
