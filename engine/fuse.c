@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The FUSE front end: a directory holding one regular file, the
+ * resource's device, of exactly the resource size.  Reads go to the disk
+ * (which always holds the newest data, see logger.c), writes to the
+ * logger, fsync to the logger's group commit.  The file cannot change
+ * size.  Requests run on libfuse's thread pool; all ordering lives in the
+ * logger.
+ */
+#define FUSE_USE_VERSION 312
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/internal.h"
+
+struct eng_fuse {
+	struct mars_engine *e;
+	char path[80];			/* "/<resource>" */
+	uint64_t size_bytes;
+};
+
+static struct eng_fuse *
+eng_fuse_ctx(void)
+{
+	return fuse_get_context()->private_data;
+}
+
+static int
+eng_fuse_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	struct eng_fuse *f = eng_fuse_ctx();
+
+	memset(st, 0, sizeof(*st));
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	if (strcmp(path, "/") == 0) {
+		st->st_mode = S_IFDIR | 0700;
+		st->st_nlink = 2;
+		return 0;
+	}
+	if (strcmp(path, f->path) != 0)
+		return -ENOENT;
+	st->st_mode = S_IFREG | 0600;
+	st->st_nlink = 1;
+	st->st_size = (off_t)f->size_bytes;
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)(f->size_bytes / 512);
+	return 0;
+}
+
+static int
+eng_fuse_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
+		 struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	if (strcmp(path, "/") != 0)
+		return -ENOTDIR;
+	fill(buf, ".", NULL, 0, 0);
+	fill(buf, "..", NULL, 0, 0);
+	fill(buf, eng_fuse_ctx()->path + 1, NULL, 0, 0);
+	return 0;
+}
+
+static int
+eng_fuse_open(const char *path, struct fuse_file_info *fi)
+{
+	/* O_TRUNC arrives here (atomic_o_trunc) and is ignored, as a block
+	 * device ignores it. */
+	if (strcmp(path, eng_fuse_ctx()->path) != 0)
+		return -ENOENT;
+	return 0;
+}
+
+static int
+eng_fuse_read(const char *path, char *buf, size_t len, off_t off,
+	      struct fuse_file_info *fi)
+{
+	struct eng_fuse *f = eng_fuse_ctx();
+	size_t done = 0;
+
+	if ((uint64_t)off >= f->size_bytes)
+		return 0;
+	if (len > f->size_bytes - (uint64_t)off)
+		len = (size_t)(f->size_bytes - (uint64_t)off);
+	while (done < len) {
+		ssize_t n = pread(f->e->disk_fd, buf + done, len - done,
+				  off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (int)done;
+}
+
+static int
+eng_fuse_write(const char *path, const char *buf, size_t len, off_t off,
+	       struct fuse_file_info *fi)
+{
+	struct eng_fuse *f = eng_fuse_ctx();
+	int ret;
+
+	if (off < 0 || (uint64_t)off >= f->size_bytes)
+		return -ENOSPC;
+	if (len > f->size_bytes - (uint64_t)off)
+		len = (size_t)(f->size_bytes - (uint64_t)off);
+	ret = eng_logger_write(&f->e->logger, buf, len, (uint64_t)off);
+	return ret ? ret : (int)len;
+}
+
+static int
+eng_fuse_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	return eng_logger_sync(&eng_fuse_ctx()->e->logger);
+}
+
+static int
+eng_fuse_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	return (uint64_t)size == eng_fuse_ctx()->size_bytes ? 0 : -EPERM;
+}
+
+static void *
+eng_fuse_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	cfg->use_ino = 0;
+	cfg->direct_io = 0;
+	if (conn->max_write < MARS_REC_MAX_PAYLOAD)
+		conn->max_write = MARS_REC_MAX_PAYLOAD;
+	return fuse_get_context()->private_data;
+}
+
+static const struct fuse_operations eng_fuse_ops = {
+	.init = eng_fuse_init,
+	.getattr = eng_fuse_getattr,
+	.readdir = eng_fuse_readdir,
+	.open = eng_fuse_open,
+	.read = eng_fuse_read,
+	.write = eng_fuse_write,
+	.fsync = eng_fuse_fsync,
+	.truncate = eng_fuse_truncate,
+};
+
+int
+eng_fuse_serve(struct mars_engine *e, const char *mountpoint, const char *resource,
+	       uint64_t size_bytes)
+{
+	char *argv[] = { "mars-engine", "-o", "fsname=mars-engine,subtype=mars", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct eng_fuse f = { .e = e, .size_bytes = size_bytes };
+	struct fuse_loop_config *lc;
+	struct fuse *fu;
+	int ret = -EIO;
+
+	snprintf(f.path, sizeof(f.path), "/%s", resource);
+	fu = fuse_new(&args, &eng_fuse_ops, sizeof(eng_fuse_ops), &f);
+	if (!fu)
+		return -EINVAL;
+	if (fuse_mount(fu, mountpoint) != 0)
+		goto out_destroy;
+	if (fuse_set_signal_handlers(fuse_get_session(fu)) != 0)
+		goto out_unmount;
+	lc = fuse_loop_cfg_create();
+	if (!lc)
+		goto out_signals;
+	fuse_loop_cfg_set_max_threads(lc, 16);
+	ret = fuse_loop_mt(fu, lc) < 0 ? -EIO : 0;
+	fuse_loop_cfg_destroy(lc);
+out_signals:
+	fuse_remove_signal_handlers(fuse_get_session(fu));
+out_unmount:
+	fuse_unmount(fu);
+out_destroy:
+	fuse_destroy(fu);
+	fuse_opt_free_args(&args);
+	return ret;
+}

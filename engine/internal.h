@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals of the userspace engine, shared by its files:
+ *   names.c     logfile names and the resource directory
+ *   position.c  the replay-<host> link (applied position)
+ *   apply.c     applying a logfile to the disk (recovery, replay, apply tool)
+ *   logger.c    the primary write path: append, writeback, sync, rotate
+ *   status.c    the status file
+ *   user.c      the ops object, mode changes and the housekeeping thread
+ *   fuse.c      the FUSE front end, main.c the command line
+ */
+#ifndef MARS_ENGINE_INTERNAL_H
+#define MARS_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "common/logreader.h"
+#include "engine/engine.h"
+
+#define ENG_LOGNR_MAX	999999999ULL	/* nine digits */
+
+/* ---- names.c ------------------------------------------------------------ */
+
+/* "log-%09llu-HOST" into @buf; -ENAMETOOLONG or -EINVAL (nr out of range). */
+int eng_log_name(char *buf, size_t size, uint64_t nr, const char *host);
+
+/* Parse "log-NNNNNNNNN-ORIGIN" (a basename); -EINVAL if it is not one. */
+int eng_log_parse(const char *name, uint64_t *nr, char *origin, size_t origin_size);
+
+/*
+ * Own logfile numbers of @host in @dir that are >= @from, ascending, into
+ * a malloc'd array (*@nrs, *@n).  *@max_any is the largest logfile number
+ * of any host (0 if none).  Returns 0 or -errno.
+ */
+int eng_log_list(const char *dir, const char *host, uint64_t from,
+		 uint64_t **nrs, size_t *n, uint64_t *max_any);
+
+/* Create @dir (mode 0700) unless it exists; its parent must exist. */
+int eng_mkdir(const char *dir);
+
+/* fsync a directory, so that a created or renamed name is durable. */
+int eng_fsync_dir(const char *dir);
+
+/* ---- position.c ---------------------------------------------------------- */
+
+/* An applied position: log-NNNNNNNNN-ORIGIN,<pos>,<len>. */
+struct eng_pos {
+	char logfile[MARS_ENGINE_NAME_MAX + 1];
+	uint64_t nr;
+	char origin[64];
+	uint64_t pos;
+	uint64_t len;
+};
+
+/*
+ * Read resource-<res>/replay-<host> under @root; -ENOENT if absent (or a
+ * tombstone), -EBADMSG if malformed, or a statefs error.
+ */
+int eng_pos_read(const char *root, const char *res, const char *host, struct eng_pos *p);
+
+/* Set it through statefs (atomic, with a fresh Lamport stamp). */
+int eng_pos_write(const char *root, const char *res, const char *host,
+		  const char *logfile, uint64_t pos, uint64_t len);
+
+/* ---- apply.c -------------------------------------------------------------- */
+
+/* Applying one logfile to the disk, record by record. */
+struct eng_apply {
+	int disk_fd;
+	uint64_t disk_bytes;		/* records reaching past this are refused */
+	struct logreader lr;
+	uint64_t records;		/* applied by this object */
+	uint64_t data_bytes;
+	struct logreader_rec stop;	/* the last non-record result */
+};
+
+/*
+ * Open @logfile for applying to @disk_fd from byte @from, which must be
+ * a record boundary (0 or a recorded position).  Returns 0 or -errno.
+ */
+int eng_apply_open(struct eng_apply *a, int disk_fd, uint64_t disk_bytes,
+		   const char *logfile, uint64_t from);
+
+/*
+ * Apply up to @max records (0 = no limit) and stop at the first result
+ * that is not a record; a->stop holds it.  Returns the scan result, or
+ * -errno for an I/O error and -EFBIG for a record past the disk's end.
+ */
+int eng_apply_run(struct eng_apply *a, uint64_t max);
+
+/* Forget the end of file the reader saw, so that growth is noticed. */
+void eng_apply_rescan(struct eng_apply *a);
+
+/* The current position: the end of the last applied record. */
+uint64_t eng_apply_pos(const struct eng_apply *a);
+
+/* 1 if a valid record follows the stop (a corrupt record mid-file). */
+int eng_apply_valid_after_stop(struct eng_apply *a);
+
+void eng_apply_close(struct eng_apply *a);
+
+/* ---- logger.c --------------------------------------------------------------- */
+
+/*
+ * The primary write path.  Lock order: sync_lock before wr_lock.
+ * Writeback is synchronous: a write is appended to the logfile and then
+ * written to the disk, both under wr_lock, before it is acknowledged, so
+ * the disk only ever holds logged data and always holds the newest.
+ */
+struct eng_logger {
+	pthread_mutex_t sync_lock;	/* serialises log syncs and rotation;
+					   guards synced_total */
+	uint64_t synced_total;		/* log bytes (all files) known durable */
+	uint64_t log_syncs;		/* fdatasyncs done for flushes */
+	uint64_t sync_requests;		/* flushes asked for; atomic */
+
+	pthread_mutex_t wr_lock;	/* guards every field below */
+	int disk_fd;
+	uint64_t size_bytes;		/* device size */
+	const char *dir;		/* resource directory */
+	const char *root;		/* state tree root */
+	const char *resource;
+	const char *host;
+	int log_fd;
+	uint64_t lognr;
+	char logname[MARS_ENGINE_NAME_MAX + 1];
+	uint64_t log_end;		/* bytes in the current logfile */
+	uint64_t next_seq;
+	uint64_t last_stamp_ns;
+	uint64_t total;			/* log bytes appended, all files */
+	uint64_t records;
+	uint64_t data_bytes;
+	int error;			/* sticky -errno: the log cannot be trusted */
+
+	/* Owned by the one thread that checkpoints (no lock). */
+	char ckpt_name[MARS_ENGINE_NAME_MAX + 1];
+	uint64_t ckpt_pos;
+};
+
+/* Create logfile @nr and get ready to write; -EEXIST if it exists. */
+int eng_logger_start(struct eng_logger *l, struct mars_engine *e, uint64_t nr);
+void eng_logger_stop(struct eng_logger *l);
+
+int eng_logger_write(struct eng_logger *l, const void *buf, size_t len, uint64_t off);
+/* Make every write acknowledged so far durable in the log (group commit). */
+int eng_logger_sync(struct eng_logger *l);
+int eng_logger_rotate(struct eng_logger *l);
+/* Sync the disk and record the applied position in the replay link. */
+int eng_logger_checkpoint(struct eng_logger *l);
+
+/* ---- user.c ---------------------------------------------------------------- */
+
+/* One attached resource (opaque to clusterd, shared with fuse.c and main.c). */
+struct mars_engine {
+	char root[2049];		/* state tree root */
+	char dir[3072];			/* <root>/resource-<res> */
+	char host[64];
+	char resource[64];
+	char status_path[4096];
+	unsigned int checkpoint_ms;
+	int lock_fd;			/* flock on <dir>/.engine-lock */
+	int disk_fd;			/* flock'ed too */
+	uint64_t size_bytes;
+
+	pthread_mutex_t lock;		/* guards mode, the replay fields and st */
+	enum mars_engine_mode mode;
+	struct eng_logger logger;	/* PRIMARY only */
+	struct eng_apply replay;	/* REPLAY only, used by the replay thread */
+	char replay_name[MARS_ENGINE_NAME_MAX + 1];
+	struct mars_engine_status st;	/* replay progress, published by its thread */
+
+	pthread_t thread;		/* housekeeping (primary) or replay */
+	int thread_running;
+	volatile int stop;		/* asks the thread to end */
+	uint64_t rate_mark_bytes;	/* data bytes at the last rate sample */
+	uint64_t rate_mark_ms;		/* and its time (eng_publish only) */
+};
+
+/* ---- status.c ------------------------------------------------------------- */
+
+/* Write @st to @path atomically (key=value lines). */
+int eng_status_write(const char *path, const struct mars_engine_status *st);
+
+/* ---- fuse.c --------------------------------------------------------------- */
+
+/*
+ * Serve the primary's device as the single file <mountpoint>/<resource>
+ * until unmounted or signalled (SIGINT, SIGTERM, SIGHUP).  Returns 0 or
+ * -errno.
+ */
+int eng_fuse_serve(struct mars_engine *e, const char *mountpoint, const char *resource,
+		   uint64_t size_bytes);
+
+
+#endif /* MARS_ENGINE_INTERNAL_H */

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The primary write path of the userspace engine.
+ *
+ * Every write is appended to the current logfile as one record per MiB
+ * and then written to the disk, both under wr_lock and before the write
+ * is acknowledged.  Consequences, chosen on purpose:
+ *  - reads need no index: the disk (through the page cache) always holds
+ *    the newest acknowledged data;
+ *  - the disk never holds data whose record is not in the log file, and
+ *    overlapping writes reach the disk in log order, so replaying the log
+ *    over any older state of the disk gives the same bytes;
+ *  - an fsync only has to fdatasync the logfile (group commit below); the
+ *    disk is synced by the checkpoint, which then advances the applied
+ *    position in the replay link.
+ *
+ * Failure policy: a log append that fails is cut back (ftruncate) and the
+ * write fails with nothing written to the disk.  If the cut fails too, or
+ * a log sync fails, the logger turns read-only (sticky error): a log that
+ * may hold garbage is never extended.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/internal.h"
+
+static uint64_t
+eng_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Create logfile @nr exclusively; returns the fd or -errno. */
+static int
+eng_logger_create(struct eng_logger *l, uint64_t nr, char *name, size_t size)
+{
+	char path[4352];
+	int fd, ret;
+
+	ret = eng_log_name(name, size, nr, l->host);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", l->dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	return fd;
+}
+
+int
+eng_logger_start(struct eng_logger *l, struct mars_engine *e, uint64_t nr)
+{
+	int fd, ret;
+
+	memset(l, 0, sizeof(*l));
+	l->disk_fd = e->disk_fd;
+	l->size_bytes = e->size_bytes;
+	l->dir = e->dir;
+	l->root = e->root;
+	l->resource = e->resource;
+	l->host = e->host;
+	fd = eng_logger_create(l, nr, l->logname, sizeof(l->logname));
+	if (fd < 0)
+		return fd;
+	ret = eng_fsync_dir(l->dir);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	l->log_fd = fd;
+	l->lognr = nr;
+	l->next_seq = 1;
+	pthread_mutex_init(&l->sync_lock, NULL);
+	pthread_mutex_init(&l->wr_lock, NULL);
+	return 0;
+}
+
+void
+eng_logger_stop(struct eng_logger *l)
+{
+	if (l->log_fd >= 0) {
+		fdatasync(l->log_fd);
+		close(l->log_fd);
+	}
+	l->log_fd = -1;
+	pthread_mutex_destroy(&l->wr_lock);
+	pthread_mutex_destroy(&l->sync_lock);
+}
+
+/* Append one record for @len <= 1 MiB bytes at @off.  wr_lock held. */
+static int
+eng_logger_append(struct eng_logger *l, const uint8_t *buf, uint32_t len, uint64_t off)
+{
+	static const uint8_t zeros[MARS_REC_ALIGN];
+	uint8_t hdr_buf[MARS_REC_HDR_BYTES], trl_buf[MARS_REC_TRL_BYTES];
+	struct mars_rec_hdr hdr = { .seq = l->next_seq, .dev_off = off,
+				    .stored_len = len, .data_len = len };
+	size_t rec_len = mars_rec_size(len);
+	struct iovec iov[4];
+	uint64_t now = eng_now_ns();
+	ssize_t n;
+	int ret;
+
+	hdr.stamp_ns = now > l->last_stamp_ns ? now : l->last_stamp_ns + 1;
+	ret = mars_rec_put_header(hdr_buf, &hdr);
+	if (ret)
+		return ret;
+	mars_rec_put_trailer(trl_buf, hdr_buf, mars_rec_payload_hash(buf, len), 1);
+	iov[0] = (struct iovec){ hdr_buf, sizeof(hdr_buf) };
+	iov[1] = (struct iovec){ (void *)buf, len };
+	iov[2] = (struct iovec){ (void *)zeros, rec_len - MARS_REC_OVERHEAD - len };
+	iov[3] = (struct iovec){ trl_buf, sizeof(trl_buf) };
+	n = pwritev(l->log_fd, iov, 4, (off_t)l->log_end);
+	if (n == (ssize_t)rec_len) {
+		l->log_end += rec_len;
+		l->total += rec_len;
+		l->next_seq++;
+		l->last_stamp_ns = hdr.stamp_ns;
+		return 0;
+	}
+	ret = n < 0 ? -errno : -ENOSPC;
+	/* Cut the partial record so the log stays a clean sequence. */
+	if (ftruncate(l->log_fd, (off_t)l->log_end) < 0)
+		l->error = ret;
+	return ret;
+}
+
+static int
+eng_logger_writeback(struct eng_logger *l, const uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(l->disk_fd, buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int
+eng_logger_write(struct eng_logger *l, const void *data, size_t len, uint64_t off)
+{
+	const uint8_t *buf = data;
+	size_t done = 0;
+	int ret = 0;
+
+	if (off > l->size_bytes || len > l->size_bytes - off)
+		return -ENOSPC;
+	pthread_mutex_lock(&l->wr_lock);
+	while (done < len && !ret) {
+		size_t chunk = len - done;
+
+		if (chunk > MARS_REC_MAX_PAYLOAD)
+			chunk = MARS_REC_MAX_PAYLOAD;
+		ret = l->error;
+		if (!ret)
+			ret = eng_logger_append(l, buf + done, (uint32_t)chunk, off + done);
+		if (!ret)
+			ret = eng_logger_writeback(l, buf + done, chunk, off + done);
+		if (ret)
+			break;
+		l->records++;
+		l->data_bytes += chunk;
+		done += chunk;
+	}
+	pthread_mutex_unlock(&l->wr_lock);
+	return ret;
+}
+
+int
+eng_logger_sync(struct eng_logger *l)
+{
+	uint64_t target, cur;
+	int fd, ret = 0;
+
+	__atomic_add_fetch(&l->sync_requests, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&l->wr_lock);
+	target = l->total;
+	pthread_mutex_unlock(&l->wr_lock);
+
+	pthread_mutex_lock(&l->sync_lock);
+	/* Group commit: a sync that ran while we waited may cover us. */
+	if (l->synced_total >= target)
+		goto out;
+	pthread_mutex_lock(&l->wr_lock);
+	cur = l->total;
+	fd = l->log_fd;
+	ret = l->error;
+	pthread_mutex_unlock(&l->wr_lock);
+	if (ret)
+		goto out;
+	/* Bytes of earlier logfiles were synced by the rotation (sync_lock). */
+	if (fdatasync(fd) < 0) {
+		ret = -errno;
+		pthread_mutex_lock(&l->wr_lock);
+		l->error = ret;
+		pthread_mutex_unlock(&l->wr_lock);
+		goto out;
+	}
+	__atomic_store_n(&l->synced_total, cur, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&l->log_syncs, 1, __ATOMIC_RELAXED);
+out:
+	pthread_mutex_unlock(&l->sync_lock);
+	return ret;
+}
+
+int
+eng_logger_rotate(struct eng_logger *l)
+{
+	char name[MARS_ENGINE_NAME_MAX + 1];
+	uint64_t at_swap;
+	int fd, old, ret = 0;
+
+	pthread_mutex_lock(&l->sync_lock);
+	pthread_mutex_lock(&l->wr_lock);
+	old = l->log_end == 0 ? -1 : l->log_fd;	/* an empty logfile stays */
+	pthread_mutex_unlock(&l->wr_lock);
+	if (old < 0)
+		goto out;
+	fd = eng_logger_create(l, l->lognr + 1, name, sizeof(name));
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	/* Writes stall only for this swap, not for the sync of the old file. */
+	pthread_mutex_lock(&l->wr_lock);
+	old = l->log_fd;
+	l->log_fd = fd;
+	l->lognr++;
+	strcpy(l->logname, name);
+	l->log_end = 0;
+	l->next_seq = 1;
+	at_swap = l->total;
+	pthread_mutex_unlock(&l->wr_lock);
+
+	if (fdatasync(old) < 0)
+		ret = -errno;
+	close(old);
+	if (!ret)
+		ret = eng_fsync_dir(l->dir);
+	if (ret) {
+		pthread_mutex_lock(&l->wr_lock);
+		l->error = ret;
+		pthread_mutex_unlock(&l->wr_lock);
+	} else if (at_swap > l->synced_total) {
+		__atomic_store_n(&l->synced_total, at_swap, __ATOMIC_RELAXED);
+	}
+out:
+	pthread_mutex_unlock(&l->sync_lock);
+	return ret;
+}
+
+int
+eng_logger_checkpoint(struct eng_logger *l)
+{
+	char name[MARS_ENGINE_NAME_MAX + 1];
+	uint64_t pos;
+	int ret;
+
+	/* Everything logged before this snapshot is already on the disk. */
+	pthread_mutex_lock(&l->wr_lock);
+	strcpy(name, l->logname);
+	pos = l->log_end;
+	pthread_mutex_unlock(&l->wr_lock);
+	if (pos == l->ckpt_pos && strcmp(name, l->ckpt_name) == 0)
+		return 0;
+	if (fdatasync(l->disk_fd) < 0)
+		return -errno;
+	ret = eng_pos_write(l->root, l->resource, l->host, name, pos, 0);
+	if (ret)
+		return ret;
+	strcpy(l->ckpt_name, name);
+	l->ckpt_pos = pos;
+	return 0;
+}

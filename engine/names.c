@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Logfile names (docs/logfile-format.md section 1): the number and origin
+ * host live in the name, so listing a resource directory is how the
+ * engine finds its logfiles.  Parsing is strict so that a stray file can
+ * never be mistaken for a logfile.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/internal.h"
+
+int
+eng_log_name(char *buf, size_t size, uint64_t nr, const char *host)
+{
+	int n;
+
+	if (nr == 0 || nr > ENG_LOGNR_MAX || !*host)
+		return -EINVAL;
+	n = snprintf(buf, size, "log-%09" PRIu64 "-%s", nr, host);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
+eng_log_parse(const char *name, uint64_t *nr, char *origin, size_t origin_size)
+{
+	uint64_t v = 0;
+	size_t i, olen;
+
+	if (strncmp(name, "log-", 4) != 0 || strchr(name, '/'))
+		return -EINVAL;
+	for (i = 4; i < 13; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	}
+	olen = strlen(name + 14);
+	if (name[13] != '-' || v == 0 || olen == 0 || olen >= origin_size)
+		return -EINVAL;
+	*nr = v;
+	memcpy(origin, name + 14, olen + 1);
+	return 0;
+}
+
+static int
+eng_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+eng_log_list(const char *dir, const char *host, uint64_t from,
+	     uint64_t **nrs, size_t *n, uint64_t *max_any)
+{
+	struct dirent *de;
+	uint64_t *v = NULL, *nv, nr;
+	size_t cnt = 0, cap = 0;
+	char origin[64];
+	DIR *d;
+	int ret = 0;
+
+	*max_any = 0;
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		if (eng_log_parse(de->d_name, &nr, origin, sizeof(origin)))
+			continue;
+		if (nr > *max_any)
+			*max_any = nr;
+		if (strcmp(origin, host) != 0 || nr < from)
+			continue;
+		if (cnt == cap) {
+			cap = cap ? 2 * cap : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			v = nv;
+		}
+		v[cnt++] = nr;
+	}
+	qsort(v, cnt, sizeof(*v), eng_cmp_u64);
+out:
+	closedir(d);
+	if (ret) {
+		free(v);
+		return ret;
+	}
+	*nrs = v;
+	*n = cnt;
+	return 0;
+}
+
+int
+eng_mkdir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	if (stat(dir, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int
+eng_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
