@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# The .deb and .rpm packages, built from the release tarball
+# (packaging/deb/build-deb, packaging/rpm/build-rpm), checked with lintian
+# and rpmlint, installed for real on this host with DKMS building mars.ko
+# for Debian's 6.1 kernel, the DKMS-built module booted in the VM rig, and
+# purged again.  Needs root and a configured tree (tests/run-all does both).
+
+load helpers
+
+DEB_DIR=
+RPM_DIR=
+
+setup_file() {
+	export DEB_DIR="$BATS_FILE_TMPDIR/deb" RPM_DIR="$BATS_FILE_TMPDIR/rpm"
+	"$MARS_SRCDIR/packaging/deb/build-deb" "$DEB_DIR" >"$BATS_FILE_TMPDIR/deb.out" 2>&1 ||
+		echo "build-deb failed" >"$BATS_FILE_TMPDIR/deb.failed"
+	"$MARS_SRCDIR/packaging/rpm/build-rpm" "$RPM_DIR" >"$BATS_FILE_TMPDIR/rpm.out" 2>&1 ||
+		echo "build-rpm failed" >"$BATS_FILE_TMPDIR/rpm.failed"
+}
+
+teardown_file() {
+	# Leave the host as we found it even when a test failed half-way.
+	dpkg --purge mars-clusterd mars-engine mars-tools mars-dkms >/dev/null 2>&1 || true
+}
+
+mars_version() {
+	sed -n 's/^AC_INIT(\[mars\], \[\([^]]*\)\].*/\1/p' "$MARS_SRCDIR/configure.ac"
+}
+
+require_debs() {
+	[ ! -e "$BATS_FILE_TMPDIR/deb.failed" ] || {
+		cat "$BATS_FILE_TMPDIR/deb.out" >&2
+		fail "the .deb build failed"
+	}
+}
+
+require_rpms() {
+	[ ! -e "$BATS_FILE_TMPDIR/rpm.failed" ] || {
+		cat "$BATS_FILE_TMPDIR/rpm.out" >&2
+		fail "the .rpm build failed"
+	}
+}
+
+deb_of() {
+	ls "$DEB_DIR/$1_$(mars_version)-1_"*.deb
+}
+
+@test "the four .deb packages are built with the version from configure.ac" {
+	require_debs
+	for pkg in mars-dkms mars-tools mars-clusterd mars-engine; do
+		run deb_of "$pkg"
+		assert_success
+		run dpkg-deb -f "$output" Version
+		assert_output "$(mars_version)-1"
+	done
+}
+
+@test "mars-tools ships marsadm, its manual page and completion" {
+	require_debs
+	run dpkg-deb -c "$(deb_of mars-tools)"
+	assert_output --partial "./usr/sbin/marsadm"
+	assert_output --partial "./usr/share/man/man8/marsadm.8.gz"
+	assert_output --partial "./usr/share/bash-completion/completions/marsadm"
+}
+
+@test "mars-dkms ships the module sources, the shared core and dkms.conf" {
+	require_debs
+	local src="./usr/src/mars-$(mars_version)"
+	run dpkg-deb -c "$(deb_of mars-dkms)"
+	assert_output --partial "$src/dkms.conf"
+	assert_output --partial "$src/Kbuild"
+	assert_output --partial "$src/libmars/logrec.c"
+	assert_output --partial "$src/include/mars/logrec.h"
+}
+
+@test "mars-clusterd ships the daemon, its unit, configuration and key helper" {
+	require_debs
+	run dpkg-deb -c "$(deb_of mars-clusterd)"
+	assert_output --partial "./usr/sbin/clusterd"
+	assert_output --partial "clusterd.service"
+	assert_output --partial "./etc/default/clusterd"
+	assert_output --partial "./usr/sbin/mars-setup-ssh"
+}
+
+@test "lintian finds no errors or warnings in the .deb packages" {
+	require_debs
+	command -v lintian >/dev/null || fail "lintian missing (tests/install-deps)"
+	run lintian --fail-on error,warning --no-tag-display-limit \
+		"$DEB_DIR"/*.changes
+	echo "$output"
+	assert_success
+}
+
+@test "the systemd unit verifies" {
+	require_debs
+	command -v systemd-analyze >/dev/null || fail "systemd-analyze missing"
+	local root="$BATS_TEST_TMPDIR/unpacked"
+	dpkg-deb -x "$(deb_of mars-clusterd)" "$root"
+	local unit
+	unit=$(find "$root" -name clusterd.service | head -n 1)
+	[ -n "$unit" ] || fail "no clusterd.service in mars-clusterd"
+	# The unit names /usr/sbin/clusterd; verify against the installed
+	# binary's path by pointing ExecStart at the unpacked one.
+	sed -i "s|/usr/sbin/clusterd|$root/usr/sbin/clusterd|g" "$unit"
+	run systemd-analyze verify "$unit"
+	echo "$output"
+	assert_success
+}
+
+@test "install: DKMS builds mars.ko for Debian's 6.1 kernel, tools run, purge cleans up" {
+	require_debs
+	[ "$(id -u)" = 0 ] || fail "installing packages needs root"
+	local kver
+	kver=$(ls /usr/src | sed -n 's/^linux-headers-\(6\.1\.[0-9-]*-amd64\)$/\1/p' | sort -V | tail -n 1)
+	[ -n "$kver" ] || fail "no linux-headers-6.1 for amd64 (tests/install-deps)"
+	mkdir -p "$BATS_TEST_TMPDIR/mars/resource-keep"
+	echo precious >"$BATS_TEST_TMPDIR/mars/resource-keep/data"
+
+	run dpkg -i "$(deb_of mars-dkms)" "$(deb_of mars-tools)" "$(deb_of mars-engine)" \
+		"$(deb_of mars-clusterd)"
+	echo "$output"
+	assert_success
+	run marsadm --version
+	assert_output --partial "$(mars_version)"
+
+	run dkms build -m mars -v "$(mars_version)" -k "$kver"
+	echo "$output"
+	assert_success
+	local ko
+	ko=$(find "/var/lib/dkms/mars/$(mars_version)/$kver" -name 'mars.ko*' | head -n 1)
+	[ -n "$ko" ] || fail "DKMS produced no mars.ko for $kver"
+	run modinfo -F vermagic "$ko"
+	assert_output --partial "$kver"
+	cp "$ko" "$BATS_FILE_TMPDIR/mars-dkms.ko"
+
+	run dpkg --purge mars-clusterd mars-engine mars-tools mars-dkms
+	assert_success
+	[ ! -e /usr/sbin/marsadm ] || fail "purge left /usr/sbin/marsadm"
+	[ ! -e "/usr/src/mars-$(mars_version)" ] || fail "purge left the DKMS sources"
+	[ ! -e "/var/lib/dkms/mars" ] || fail "purge left DKMS state"
+	run cat "$BATS_TEST_TMPDIR/mars/resource-keep/data"
+	assert_output precious
+}
+
+@test "the DKMS-built module passes the smoke test in the VM" {
+	[ "${MARS_TEST_QUICK:-0}" != 1 ] || skip "booting a guest (--quick)"
+	[ -f "$BATS_FILE_TMPDIR/mars-dkms.ko" ] || fail "no DKMS-built module (previous test failed)"
+	run "$MARS_SRCDIR/tests/vm/run-guest" --ko "$BATS_FILE_TMPDIR/mars-dkms.ko" \
+		--timeout 300 "$MARS_SRCDIR/tests/vm/guest/70-kmod-smoke.bats"
+	echo "$output"
+	assert_success
+}
+
+@test "the .rpm packages are built with the same split" {
+	require_rpms
+	for pkg in mars-tools mars-clusterd mars-engine mars-dkms; do
+		ls "$RPM_DIR/$pkg-$(mars_version)-1"*.rpm >/dev/null ||
+			fail "no $pkg rpm in $RPM_DIR"
+	done
+}
+
+@test "the .rpm file lists and dependencies are what the split promises" {
+	require_rpms
+	run rpm -qlp "$RPM_DIR"/mars-tools-"$(mars_version)"-1*.rpm
+	assert_output --partial /usr/sbin/marsadm
+	run rpm -qlp "$RPM_DIR"/mars-dkms-"$(mars_version)"-1*.rpm
+	assert_output --partial "/usr/src/mars-$(mars_version)/dkms.conf"
+	run rpm -qRp "$RPM_DIR"/mars-dkms-"$(mars_version)"-1*.rpm
+	assert_output --partial dkms
+	run rpm -qRp "$RPM_DIR"/mars-clusterd-"$(mars_version)"-1*.rpm
+	assert_output --partial "mars-tools = $(mars_version)-1"
+}
+
+@test "rpmlint finds no errors in the .rpm packages" {
+	require_rpms
+	command -v rpmlint >/dev/null || fail "rpmlint missing (tests/install-deps)"
+	run rpmlint -f "$MARS_SRCDIR/packaging/rpm/rpmlintrc" "$RPM_DIR"/*.rpm
+	echo "$output"
+	assert_success
+}
