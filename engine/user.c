@@ -207,6 +207,13 @@ eng_recover(struct mars_engine *e, uint64_t *next_nr)
 	ret = -EUCLEAN;
 	if (!have_link && n > 0)
 		goto out;
+	/* A fresh resource: create-resource named our first logfile in the
+	 * link, at position 0, but nothing has been logged yet. */
+	ret = 0;
+	if (own && n == 0 && p.pos == 0) {
+		*next_nr = max_any >= p.nr ? max_any + 1 : p.nr;
+		goto out;
+	}
 	ret = -ENOENT;
 	if (own && (n == 0 || nrs[0] != p.nr))
 		goto out;

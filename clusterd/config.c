@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Defaults and environment overrides of the gossip configuration, shared
+ * by the daemon, the serving end and marsadm's join-cluster, so that all
+ * three agree on where keys, known hosts and peers are.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clusterd/gossip.h"
+
+uint64_t
+gossip_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *
+env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : dflt;
+}
+
+int
+gossip_config_init(struct gossip_config *c)
+{
+	const char *port = getenv("MARS_SSH_PORT");
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->root = statefs_default_root();
+	ret = statefs_default_host(c->host, sizeof(c->host));
+	if (ret < 0)
+		return ret;
+	c->peers_file = env_or("MARS_PEERS", GOSSIP_DEFAULT_PEERS);
+	c->port = port && *port ? (unsigned)strtoul(port, NULL, 10) : 22;
+	c->transport = &gossip_transport_ssh;
+	c->tconf.user = env_or("MARS_SSH_USER", "root");
+	c->tconf.key_path = env_or("MARS_SSH_KEY", GOSSIP_DEFAULT_KEY);
+	c->tconf.known_hosts = env_or("MARS_KNOWN_HOSTS", GOSSIP_DEFAULT_KNOWN_HOSTS);
+	c->tconf.remote_cmd = GOSSIP_DEFAULT_CMD;
+	c->period_ms = 5000;
+	c->heartbeat_ms = 5000;
+	c->timeout_ms = 10000;
+	c->backoff_min_ms = 500;
+	c->backoff_max_ms = 30000;
+	gossip_config_finish(c);
+	return 0;
+}
+
+void
+gossip_config_finish(struct gossip_config *c)
+{
+	snprintf(c->pub_buf, sizeof(c->pub_buf), "%s.pub", c->tconf.key_path);
+	c->tconf.pub_path = c->pub_buf;
+	if (c->backoff_min_ms > c->backoff_max_ms)
+		c->backoff_min_ms = c->backoff_max_ms;
+}

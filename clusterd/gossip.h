@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * clusterd's gossip: the daemon that pulls peers' trees (daemon.c,
+ * peer.c, peers.c), the serving end that answers pulls (serve.c), and the
+ * one-shot join (join.c) that marsadm join-cluster runs.  docs/protocol.md
+ * describes the exchange.
+ */
+#ifndef MARS_CLUSTERD_GOSSIP_H
+#define MARS_CLUSTERD_GOSSIP_H
+
+#include <stdint.h>
+
+#include "clusterd/transport.h"
+#include "statefs/statefs.h"
+
+struct status_config;	/* clusterd/status.h */
+
+/* Everything configurable, with the defaults of gossip_config_init(). */
+struct gossip_config {
+	const char *root;		/* state tree (statefs_default_root()) */
+	char host[STATEFS_NAME_MAX + 1];/* this node (statefs_default_host()) */
+	const char *peers_file;		/* overrides "HOST ADDR[:PORT]" (/etc/mars/peers) */
+	unsigned port;			/* default ssh port of peers (22) */
+	const struct gossip_transport_ops *transport;	/* ssh */
+	struct gossip_tconf tconf;	/* keys, known hosts, user, command */
+	char pub_buf[4096];		/* storage for tconf.pub_path */
+	unsigned period_ms;		/* keepalive pull of idle peers (5000) */
+	unsigned heartbeat_ms;		/* actual-HOST/time update period (5000) */
+	unsigned timeout_ms;		/* bound on connect and on each reply (10000) */
+	unsigned backoff_min_ms;	/* first reconnect delay (500) */
+	unsigned backoff_max_ms;	/* largest reconnect delay (30000) */
+	const struct status_config *status;	/* status page; NULL = none */
+};
+
+#define GOSSIP_DEFAULT_KEY		"/etc/mars/cluster_key"
+#define GOSSIP_DEFAULT_KNOWN_HOSTS	"/etc/mars/known_hosts"
+#define GOSSIP_DEFAULT_PEERS		"/etc/mars/peers"
+#define GOSSIP_DEFAULT_CMD		"clusterd --serve"
+
+/* Fill @c with defaults, then the environment (MARS_ROOT, MARS_HOST,
+ * MARS_SSH_KEY, MARS_KNOWN_HOSTS, MARS_PEERS, MARS_SSH_USER, MARS_SSH_PORT).
+ * Returns 0 or -errno (host name too long). */
+int gossip_config_init(struct gossip_config *c);
+/* Derive dependent fields (the public key path).  Call after changes. */
+void gossip_config_finish(struct gossip_config *c);
+
+/* `clusterd --serve`: answer one client on stdin/stdout.  Exit status. */
+int gossip_serve(const struct gossip_config *c);
+/* The daemon's poll loop until SIGTERM/SIGINT.  Exit status. */
+int gossip_daemon(const struct gossip_config *c);
+
+/*
+ * Join the cluster of the peer at @addr (port c->port): fetch its tree
+ * into the local root (created as a fresh tree if empty), register this
+ * host as ips/ip-HOST with @my_ip (NULL: the local address of the
+ * connection) and push that to the peer.  Refused (-EEXIST) if the local
+ * tree belongs to another cluster.  On failure @err holds a message.
+ * Returns 0 or -errno.
+ */
+int gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
+		char *err, size_t errlen);
+
+/*
+ * Gossip's own refusals on top of statefs_merge()'s: a "uuid" other than
+ * @uuid (unless @uuid is ""), an ips/ entry not named ip-HOST or whose
+ * value is not an IP address.  Returns 0 or -EPERM / -EDOM / -EXDEV.
+ */
+int gossip_entry_policy(const char *uuid, const char *path, const char *value);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+uint64_t gossip_now_ms(void);
+
+#endif /* MARS_CLUSTERD_GOSSIP_H */

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * HTTP for the status page, on libmicrohttpd rather than a hand-written
+ * parser.  Why external polling with MHD_USE_EPOLL: clusterd is one
+ * single-threaded poll() loop (STYLE rule 5); in epoll mode all of MHD's
+ * sockets sit behind one descriptor, which the loop polls like any other,
+ * calling MHD_run() when it is readable or MHD's timeout expires.  No
+ * thread, and the handlers may read the snapshot without locking.
+ *
+ * Safety: GET/HEAD only, a request body is refused, connection count,
+ * per-address count, per-connection memory (request line plus headers)
+ * and idle time are bounded.  The token compare does not stop at the
+ * first differing byte.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "clusterd/http.h"
+#include "clusterd/log.h"
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct http_config c;
+	struct http_stats st;
+};
+
+struct http_request {
+	struct MHD_Connection *conn;
+};
+
+static const char security_policy[] =
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+int
+http_parse_listen(const char *s, void *ss, unsigned *len)
+{
+	struct sockaddr_in *in4 = ss;
+	struct sockaddr_in6 *in6 = ss;
+	char host[64];
+	const char *colon;
+	char *end;
+	unsigned long port;
+	size_t hl;
+
+	colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return -EINVAL;
+	port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || port > 65535)
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (hl < 3 || s[hl - 1] != ']')
+			return -EINVAL;
+		s++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	memset(ss, 0, sizeof(struct sockaddr_in6));
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*in4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *
+http_query(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Constant-time comparison of the Authorization header with the token. */
+static int
+authorized(const struct http_server *h, struct MHD_Connection *conn)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	size_t tl, vl, i;
+	unsigned char diff = 0;
+
+	if (!h->c.token)
+		return 1;
+	if (!v || strncmp(v, "Bearer ", 7) != 0)
+		return 0;
+	v += 7;
+	tl = strlen(h->c.token);
+	vl = strlen(v);
+	for (i = 0; i < tl; i++)
+		diff |= (unsigned char)(h->c.token[i] ^ (i < vl ? v[i] : 0));
+	return diff == 0 && vl == tl;
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *conn, struct http_reply *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(r->len, r->body,
+			r->body_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		if (!r->body_static)
+			free(r->body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy", security_policy);
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	if (r->status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"clusterd\"");
+	if (r->status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void
+plain(struct http_reply *r, unsigned status, const char *msg)
+{
+	r->status = status;
+	r->content_type = "text/plain; charset=utf-8";
+	r->body = (char *)msg;
+	r->len = strlen(msg);
+	r->body_static = 1;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+	   const char *version, const char *upload_data, size_t *upload_data_size,
+	   void **con_cls)
+{
+	struct http_server *h = cls;
+	struct http_request req = { .conn = conn };
+	struct http_reply r = { 0 };
+	int auth;
+
+	h->st.requests++;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		h->st.refused++;
+		plain(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "read-only: GET and HEAD only\n");
+		return send_reply(conn, &r);
+	}
+	if (*upload_data_size) {
+		h->st.refused++;
+		plain(&r, MHD_HTTP_CONTENT_TOO_LARGE, "no request body accepted\n");
+		return send_reply(conn, &r);
+	}
+	auth = authorized(h, conn);
+	h->c.handler(url, &req, auth, &r, h->c.arg);
+	if (r.status == MHD_HTTP_UNAUTHORIZED)
+		h->st.unauthorized++;
+	else if (r.status == MHD_HTTP_NOT_FOUND)
+		h->st.not_found++;
+	return send_reply(conn, &r);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	log_debug("http: %s", buf);
+}
+
+int
+http_open(struct http_server **hp, const struct http_config *c, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	unsigned sslen;
+	struct http_server *h;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	*hp = NULL;
+	if (http_parse_listen(c->listen, &ss, &sslen) < 0) {
+		snprintf(err, errlen, "invalid listen address '%s' (want ADDR:PORT)", c->listen);
+		return -EINVAL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	h->c = *c;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_MAX,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY_BYTES,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT_S,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+		MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, errlen, "cannot listen on '%s' (address in use or not local?)",
+			 c->listen);
+		free(h);
+		return -EADDRNOTAVAIL;
+	}
+	*hp = h;
+	return 0;
+}
+
+void
+http_close(struct http_server *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}
+
+int
+http_fd(const struct http_server *h)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+
+	return info ? info->epoll_fd : -1;
+}
+
+int
+http_timeout_ms(struct http_server *h)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (MHD_get_timeout(h->d, &t) != MHD_YES)
+		return -1;
+	return t > 60000 ? 60000 : (int)t;
+}
+
+void
+http_run(struct http_server *h)
+{
+	MHD_run(h->d);
+}
+
+void
+http_get_stats(const struct http_server *h, struct http_stats *st)
+{
+	*st = h->st;
+}

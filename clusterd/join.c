@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Joining a cluster: one synchronous exchange with one member, bounded by
+ * the configured timeout at every wait.  It says HELLO with the uuid
+ * "(any)", fetches the member's tree through statefs_merge() like any
+ * pull, registers this host under ips/ with the address the member sees
+ * us from, and pushes that registration back so the member, and through it
+ * everyone, starts gossiping with us.  A node already in another cluster
+ * is refused before anything is written.
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "clusterd/gossip.h"
+#include "clusterd/link.h"
+
+struct join {
+	const struct gossip_config *c;
+	struct statefs sf;
+	struct gossip_link link;
+	struct gossip_endpoint ep;
+	char local_uuid[GOSSIP_UUID_MAX + 1];	/* "" for a fresh tree */
+	char *err;
+	size_t errlen;
+	uint32_t count;
+};
+
+static int
+join_wait(struct join *j, uint64_t deadline)
+{
+	struct pollfd p;
+	uint64_t now = gossip_now_ms();
+
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	p.fd = j->link.ops->poll_fd(j->link.t, j->link.out_len > 0, &p.events);
+	if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
+static int
+join_connect(struct join *j)
+{
+	uint64_t deadline = gossip_now_ms() + j->c->timeout_ms;
+	int ret = j->link.ops->open(&j->c->tconf, &j->ep, &j->link.t);
+
+	if (ret < 0) {
+		snprintf(j->err, j->errlen, "cannot connect to '%s': %s", j->ep.addr,
+			 strerror(-ret));
+		j->link.t = NULL;
+		return ret;
+	}
+	while ((ret = j->link.ops->connect_step(j->link.t, j->err, j->errlen)) == 0)
+		if ((ret = join_wait(j, deadline)) < 0)
+			break;
+	if (ret == -ETIMEDOUT)
+		snprintf(j->err, j->errlen, "timed out connecting to '%s'", j->ep.addr);
+	return ret < 0 ? ret : 0;
+}
+
+/* Send what is queued and wait for one message. */
+static int
+join_exchange(struct join *j, struct gossip_msg *m)
+{
+	uint64_t deadline = gossip_now_ms() + j->c->timeout_ms;
+	int ret;
+
+	for (;;) {
+		ret = link_flush(&j->link);
+		if (ret == 0)
+			ret = link_recv(&j->link, m);
+		if (ret == 0)
+			ret = join_wait(j, deadline);
+		if (ret < 0)
+			break;
+		if (ret == 1 && m->type == GOSSIP_ERROR) {
+			snprintf(j->err, j->errlen, "refused by '%s': %s", j->ep.addr, m->text);
+			return -ECONNREFUSED;
+		}
+		if (ret == 1)
+			return 0;
+	}
+	snprintf(j->err, j->errlen, "exchange with '%s' failed: %s", j->ep.addr,
+		 ret == -ETIMEDOUT ? "timed out" : strerror(-ret));
+	return ret;
+}
+
+static int
+join_hello(struct join *j)
+{
+	struct gossip_msg m = { .type = GOSSIP_HELLO, .version = GOSSIP_PROTO_VERSION };
+	int ret;
+
+	snprintf(m.uuid, sizeof(m.uuid), "%s", GOSSIP_UUID_ANY);
+	snprintf(m.host, sizeof(m.host), "%s", j->c->host);
+	ret = link_send(&j->link, &m);
+	if (ret == 0)
+		ret = join_exchange(j, &m);
+	if (ret < 0)
+		return ret;
+	if (m.type != GOSSIP_HELLO || statefs_name_check(STATEFS_NAME_HOST, m.host, NULL)) {
+		snprintf(j->err, j->errlen, "'%s' did not answer HELLO properly", j->ep.addr);
+		return -EPROTO;
+	}
+	if (j->local_uuid[0] && strcmp(j->local_uuid, m.uuid) != 0) {
+		snprintf(j->err, j->errlen, "this node belongs to cluster '%s', '%s' to '%s'; "
+			 "run leave-cluster and start from an empty tree first",
+			 j->local_uuid, m.host, m.uuid);
+		return -EEXIST;
+	}
+	if (strcmp(m.host, j->c->host) == 0) {
+		snprintf(j->err, j->errlen, "'%s' is this host itself", j->ep.addr);
+		return -EINVAL;
+	}
+	snprintf(j->ep.host, sizeof(j->ep.host), "%s", m.host);
+	return 0;
+}
+
+static int
+join_fetch(struct join *j)
+{
+	struct gossip_msg m = { .type = GOSSIP_PULL, .mode = GOSSIP_PULL_FULL };
+	char uuid[GOSSIP_UUID_MAX + 1];
+	int ret = link_send(&j->link, &m);
+
+	while (ret == 0 && (ret = join_exchange(j, &m)) == 0 && m.type == GOSSIP_ENTRY)
+		if (gossip_entry_policy(j->local_uuid, m.path, m.value) == 0)
+			statefs_merge(&j->sf, m.path, m.value, m.stamp_ns, j->ep.host);
+	if (ret == 0 && m.type != GOSSIP_END) {
+		snprintf(j->err, j->errlen, "unexpected %s from '%s'",
+			 gossip_type_str(m.type), j->ep.addr);
+		ret = -EPROTO;
+	}
+	if (ret == 0 && statefs_get(&j->sf, "uuid", uuid, sizeof(uuid), NULL) < 0) {
+		snprintf(j->err, j->errlen, "'%s' sent no cluster uuid", j->ep.addr);
+		ret = -EPROTO;
+	}
+	return ret;
+}
+
+static int
+my_address(struct join *j, const char *my_ip, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	short ev;
+	int fd = j->link.ops->poll_fd(j->link.t, 0, &ev);
+
+	if (my_ip) {
+		snprintf(buf, size, "%s", my_ip);
+		return 0;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -errno;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)size);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)size);
+	else
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+static int
+push_entry(const struct statefs_entry *e, void *arg)
+{
+	struct join *j = arg;
+	struct gossip_msg m = { .type = GOSSIP_ENTRY, .stamp_ns = e->stamp_ns };
+
+	snprintf(m.path, sizeof(m.path), "%s", e->path);
+	snprintf(m.value, sizeof(m.value), "%s", e->value);
+	j->count++;
+	return link_send(&j->link, &m);
+}
+
+/* Register ips/ip-HOST locally, then push our own entries to the member. */
+static int
+join_register(struct join *j, const char *my_ip)
+{
+	struct gossip_msg m = { .type = GOSSIP_END };
+	struct statefs_txn t;
+	char path[STATEFS_PATH_MAX + 1], ip[64];
+	int ret = my_address(j, my_ip, ip, sizeof(ip));
+
+	if (ret < 0)
+		return ret;
+	snprintf(path, sizeof(path), "ips/ip-%s", j->c->host);
+	statefs_txn_init(&t, &j->sf, 0);
+	ret = statefs_txn_set(&t, path, ip);
+	if (ret == 0)
+		ret = statefs_txn_commit(&t, NULL);
+	statefs_txn_release(&t);
+	if (ret < 0) {
+		snprintf(j->err, j->errlen, "cannot write '%s': %s", path,
+			 statefs_refusal_str(ret));
+		return ret;
+	}
+	ret = statefs_list(&j->sf, "", STATEFS_LIST_SENDABLE | STATEFS_LIST_TOMBSTONES,
+			   push_entry, j);
+	m.count = j->count;
+	if (ret == 0)
+		ret = link_send(&j->link, &m);
+	if (ret == 0)
+		ret = join_exchange(j, &m);
+	if (ret == 0 && m.type != GOSSIP_ACK) {
+		snprintf(j->err, j->errlen, "'%s' did not acknowledge the registration",
+			 j->ep.addr);
+		ret = -EPROTO;
+	}
+	return ret;
+}
+
+static int
+join_open_tree(struct join *j, int *fresh)
+{
+	int ret;
+
+	mkdir(j->c->root, 0700);
+	ret = statefs_open(&j->sf, j->c->root, j->c->host, STATEFS_OPEN_ANY);
+	if (ret < 0) {
+		snprintf(j->err, j->errlen, "cannot open tree '%s': %s", j->c->root,
+			 statefs_open_str(ret));
+		return ret;
+	}
+	*fresh = statefs_root_is_empty(&j->sf) == 1;
+	if (*fresh)
+		ret = statefs_mark(&j->sf);
+	else if (statefs_get(&j->sf, "uuid", j->local_uuid, sizeof(j->local_uuid), NULL) < 0)
+		j->local_uuid[0] = '\0';
+	if (ret < 0) {
+		snprintf(j->err, j->errlen, "cannot initialise tree '%s': %s", j->c->root,
+			 statefs_open_str(ret));
+		statefs_close(&j->sf);
+	}
+	return ret;
+}
+
+int
+gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
+	    char *err, size_t errlen)
+{
+	struct join j = { .c = c, .err = err, .errlen = errlen };
+	int fresh = 0, ret;
+
+	snprintf(j.ep.host, sizeof(j.ep.host), "%s", addr);
+	snprintf(j.ep.addr, sizeof(j.ep.addr), "%s", addr);
+	j.ep.port = c->port;
+	ret = join_open_tree(&j, &fresh);
+	if (ret < 0)
+		return ret;
+	link_init(&j.link, c->transport);
+	ret = join_connect(&j);
+	if (ret == 0)
+		ret = join_hello(&j);
+	if (ret == 0)
+		ret = join_fetch(&j);
+	if (ret == 0)
+		ret = join_register(&j, my_ip);
+	link_release(&j.link);
+	if (ret < 0 && fresh)
+		statefs_unmark(&j.sf);	/* the fetched keys stay; the marker goes */
+	statefs_close(&j.sf);
+	return ret;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The daemon's one logging API: lines to stderr (the journal under
+ * systemd), each prefixed with the program name and a level.  Libraries
+ * never print; clusterd logs what they return.
+ */
+#ifndef MARS_CLUSTERD_LOG_H
+#define MARS_CLUSTERD_LOG_H
+
+enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* Set the program name shown on each line and the highest level printed. */
+void log_init(const char *prog, enum log_level level);
+/* Parse "err", "warn", "info", "debug"; -1 if unknown. */
+int log_level_parse(const char *s);
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* + errno */
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A broken invariant: log and exit(1). */
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif /* MARS_CLUSTERD_LOG_H */

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The serving end, `clusterd --serve`: what a peer's SSH forced command
+ * runs.  It speaks the gossip protocol on stdin/stdout for one client:
+ * checks the client's HELLO (protocol version, cluster uuid), answers
+ * pulls with the entries this node may send, merges entries a joining
+ * node pushes, and tells the client at once when the local tree changes.
+ *
+ * The inotify feed doubles as the change log: paths changed since the
+ * client's last pull are remembered (bounded; past the bound, or when the
+ * kernel queue overflowed, the next pull is a full one), so after the
+ * first exchange only what changed crosses the wire.
+ *
+ * One client per process: writes to stdout may block, which only slows
+ * this client's own sshd, and the process ends with the connection.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clusterd/gossip.h"
+#include "clusterd/link.h"
+#include "clusterd/log.h"
+#include "clusterd/watch.h"
+
+#define DIRTY_MAX	4096	/* remembered changed paths; beyond: full pull */
+
+struct serve {
+	const struct gossip_config *c;
+	struct statefs sf;
+	int sf_open;				/* sf needs statefs_close() */
+	struct gossip_watch *w;
+	struct gossip_link link;
+	char uuid[GOSSIP_UUID_MAX + 1];
+	char client[GOSSIP_HOST_MAX + 1];	/* "" until HELLO */
+	char (*dirty)[STATEFS_PATH_MAX + 1];	/* changed paths since last pull */
+	size_t n_dirty;
+	int dirty_all;				/* next change pull is a full one */
+	int notified;				/* NOTIFY sent since the last pull */
+	uint32_t batch;				/* entries sent/applied in the batch */
+};
+
+static volatile sig_atomic_t serve_quit;
+
+static void
+serve_on_signal(int sig)
+{
+	serve_quit = 1;
+}
+
+static int
+serve_send(struct serve *s, const struct gossip_msg *m)
+{
+	int ret = link_send(&s->link, m);
+
+	if (ret == 0 && s->link.out_len >= 256 * 1024)
+		ret = link_flush(&s->link);	/* stdout blocks: flushes it all */
+	return ret;
+}
+
+static int
+serve_error(struct serve *s, int code, const char *text)
+{
+	struct gossip_msg m = { .type = GOSSIP_ERROR, .code = (uint16_t)code };
+
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	log_warnx("client '%s': %s", s->client[0] ? s->client : "?", text);
+	link_send(&s->link, &m);
+	link_flush(&s->link);
+	return 1;
+}
+
+static int
+send_entry(const struct statefs_entry *e, void *arg)
+{
+	struct serve *s = arg;
+	struct gossip_msg m = { .type = GOSSIP_ENTRY, .stamp_ns = e->stamp_ns };
+
+	snprintf(m.path, sizeof(m.path), "%s", e->path);
+	snprintf(m.value, sizeof(m.value), "%s", e->value);
+	s->batch++;
+	return serve_send(s, &m);
+}
+
+/* One changed path: a key we may send, or a directory to send whole. */
+static int
+send_dirty(struct serve *s, const char *path)
+{
+	struct statefs_keyinfo ki;
+	struct statefs_entry e;
+
+	if (statefs_is_dir(&s->sf, path) == 1)
+		return statefs_list(&s->sf, path, STATEFS_LIST_SENDABLE |
+				    STATEFS_LIST_TOMBSTONES, send_entry, s);
+	if (statefs_key_check(path, &ki) < 0 || statefs_read(&s->sf, path, &e) < 0)
+		return 0;
+	if (ki.owner[0] && strcmp(ki.owner, s->sf.host) != 0 && !e.tombstone)
+		return 0;
+	return send_entry(&e, s);
+}
+
+static int
+serve_pull(struct serve *s, int mode)
+{
+	struct gossip_msg end = { .type = GOSSIP_END };
+	int ret = 0;
+
+	s->batch = 0;
+	if (mode == GOSSIP_PULL_FULL || s->dirty_all) {
+		ret = statefs_list(&s->sf, "", STATEFS_LIST_SENDABLE |
+				   STATEFS_LIST_TOMBSTONES, send_entry, s);
+	} else {
+		for (size_t i = 0; i < s->n_dirty && ret >= 0; i++)
+			ret = send_dirty(s, s->dirty[i]);
+	}
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	s->n_dirty = 0;
+	s->dirty_all = 0;
+	s->notified = 0;
+	end.count = s->batch;
+	return serve_send(s, &end);
+}
+
+static int
+serve_hello(struct serve *s, const struct gossip_msg *m)
+{
+	struct gossip_msg r = { .type = GOSSIP_HELLO, .version = GOSSIP_PROTO_VERSION };
+	char text[GOSSIP_TEXT_MAX + 1];
+
+	if (m->version != GOSSIP_PROTO_VERSION) {
+		snprintf(text, sizeof(text), "protocol version %u not spoken, only %u",
+			 m->version, GOSSIP_PROTO_VERSION);
+		return serve_error(s, GOSSIP_ERR_VERSION, text);
+	}
+	if (statefs_name_check(STATEFS_NAME_HOST, m->host, NULL) < 0)
+		return serve_error(s, GOSSIP_ERR_PROTO, "invalid host name in HELLO");
+	snprintf(s->client, sizeof(s->client), "%s", m->host);
+	if (strcmp(m->uuid, s->uuid) != 0 && strcmp(m->uuid, GOSSIP_UUID_ANY) != 0) {
+		snprintf(text, sizeof(text), "cluster uuid mismatch: '%s' is in cluster '%s', "
+			 "'%s' in '%s'", m->host, m->uuid, s->sf.host, s->uuid);
+		return serve_error(s, GOSSIP_ERR_UUID, text);
+	}
+	snprintf(r.uuid, sizeof(r.uuid), "%s", s->uuid);
+	snprintf(r.host, sizeof(r.host), "%s", s->sf.host);
+	log_debug("client '%s' connected", s->client);
+	return serve_send(s, &r);
+}
+
+/* A pushed entry from a joining node, merged as written by that node. */
+static int
+serve_push(struct serve *s, const struct gossip_msg *m)
+{
+	int ret = gossip_entry_policy(s->uuid, m->path, m->value);
+
+	if (ret == 0)
+		ret = statefs_merge(&s->sf, m->path, m->value, m->stamp_ns, s->client);
+
+	if (ret > 0)
+		s->batch++;
+	else if (ret < 0)
+		log_warnx("client '%s': refused '%s': %s", s->client, m->path,
+			  statefs_refusal_str(ret));
+	return 0;
+}
+
+/* Returns <0 on failure, 1 to end the session, 0 to go on. */
+static int
+serve_msg(struct serve *s, const struct gossip_msg *m)
+{
+	struct gossip_msg ack = { .type = GOSSIP_ACK };
+
+	if (!s->client[0] && m->type != GOSSIP_HELLO)
+		return serve_error(s, GOSSIP_ERR_PROTO, "expected HELLO");
+	switch (m->type) {
+	case GOSSIP_HELLO:
+		return serve_hello(s, m);
+	case GOSSIP_PULL:
+		return serve_pull(s, m->mode);
+	case GOSSIP_ENTRY:
+		return serve_push(s, m);
+	case GOSSIP_END:
+		ack.count = s->batch;
+		s->batch = 0;
+		return serve_send(s, &ack);
+	default:
+		return serve_error(s, GOSSIP_ERR_PROTO, "unexpected message");
+	}
+}
+
+static void
+note_dirty(struct serve *s, const char *path)
+{
+	if (path[0] == '\0' || s->n_dirty >= DIRTY_MAX) {
+		s->dirty_all = 1;
+		return;
+	}
+	for (size_t i = 0; i < s->n_dirty; i++)
+		if (strcmp(s->dirty[i], path) == 0)
+			return;
+	snprintf(s->dirty[s->n_dirty++], STATEFS_PATH_MAX + 1, "%s", path);
+}
+
+static int
+drain_watch(struct serve *s)
+{
+	char path[STATEFS_PATH_MAX + 1];
+	struct gossip_msg m = { .type = GOSSIP_NOTIFY };
+	int ret, changed = 0;
+
+	while ((ret = gossip_watch_next(s->w, path, sizeof(path))) == 1) {
+		note_dirty(s, path);
+		changed = 1;
+	}
+	if (ret < 0)
+		s->dirty_all = changed = 1;
+	if (changed && s->client[0] && !s->notified) {
+		s->notified = 1;
+		return serve_send(s, &m);
+	}
+	return 0;
+}
+
+static int
+serve_loop(struct serve *s)
+{
+	struct gossip_msg m;
+	int wfd = gossip_watch_fd(s->w), ret = 0;
+	uint64_t hello_deadline = gossip_now_ms() + s->c->timeout_ms;
+
+	while (!serve_quit && ret == 0) {
+		struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
+				       { .fd = wfd, .events = POLLIN } };
+
+		if (!s->client[0] && gossip_now_ms() > hello_deadline)
+			return serve_error(s, GOSSIP_ERR_PROTO, "no HELLO in time");
+		if (poll(p, 2, 1000) < 0 && errno != EINTR)
+			return -errno;
+		ret = drain_watch(s);
+		while (ret == 0 && (ret = link_recv(&s->link, &m)) == 1)
+			ret = serve_msg(s, &m);
+		if (ret == 0)
+			ret = link_flush(&s->link);
+	}
+	return ret == -ECONNRESET ? 0 : ret;
+}
+
+static int
+serve_open(struct serve *s)
+{
+	int ret = statefs_open(&s->sf, s->c->root, s->c->host, 0);
+
+	if (ret < 0) {
+		log_warnx("cannot open tree '%s': %s", s->c->root, statefs_open_str(ret));
+		return serve_error(s, GOSSIP_ERR_TREE, "serving end cannot open its tree");
+	}
+	s->sf_open = 1;
+	if (statefs_get(&s->sf, "uuid", s->uuid, sizeof(s->uuid), NULL) < 0)
+		return serve_error(s, GOSSIP_ERR_TREE, "serving end has no cluster uuid");
+	ret = gossip_watch_open(s->c->root, &s->w);
+	if (ret < 0) {
+		log_warnx("cannot watch tree '%s': %s", s->c->root, strerror(-ret));
+		return serve_error(s, GOSSIP_ERR_TREE, "serving end cannot watch its tree");
+	}
+	return 0;
+}
+
+int
+gossip_serve(const struct gossip_config *c)
+{
+	static const struct gossip_tconf stdio_conf;	/* no local_exe: stdin/stdout */
+	struct gossip_endpoint ep = { .host = "client" };
+	struct serve s = { .c = c };
+	int ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, serve_on_signal);
+	signal(SIGINT, serve_on_signal);
+	s.dirty = calloc(DIRTY_MAX, sizeof(*s.dirty));
+	if (!s.dirty)
+		return 1;
+	link_init(&s.link, &gossip_transport_local);
+	ret = gossip_transport_local.open(&stdio_conf, &ep, &s.link.t);
+	if (ret == 0)
+		ret = serve_open(&s);
+	if (ret == 0)
+		ret = serve_loop(&s);
+	if (ret < 0)
+		log_warnx("client '%s': %s", s.client[0] ? s.client : "?", strerror(-ret));
+	if (s.w)
+		gossip_watch_close(s.w);
+	if (s.sf_open)
+		statefs_close(&s.sf);
+	link_release(&s.link);
+	free(s.dirty);
+	return ret < 0;
+}

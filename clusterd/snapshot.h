@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A snapshot of the cluster as this node's state tree shows it: members
+ * with their heartbeats, resources with one replica per storage member and
+ * the `view` vocabulary (role, disk state, replication state, flags) plus
+ * lag figures.  The status page builds one per tick and renders it three
+ * ways (api.c JSON, metrics.c Prometheus text, status.c events/alerts), so
+ * the tree is read in one place only.
+ */
+#ifndef MARS_CLUSTERD_SNAPSHOT_H
+#define MARS_CLUSTERD_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "statefs/statefs.h"
+
+#define SNAP_MEMBERS_MAX	256	/* members kept; more are counted, not listed */
+#define SNAP_RESOURCES_MAX	1024	/* resources kept */
+#define SNAP_REPLICAS_MAX	32	/* storage members per resource kept */
+#define SNAP_STATE_BYTES	32	/* "PrimaryUnreachable" and friends */
+
+struct snap_member {
+	char host[STATEFS_NAME_MAX + 1];
+	char addr[STATEFS_VALUE_MAX + 1];	/* value of ips/ip-HOST */
+	uint64_t heartbeat_ns;			/* stamp of actual-HOST/time, 0 = none */
+	double heartbeat_age_s;			/* now - heartbeat; -1 without one */
+	int alive;				/* heartbeat younger than the window */
+	int emergency;				/* actual-HOST/emergency > 0 */
+};
+
+struct snap_replica {
+	char host[STATEFS_NAME_MAX + 1];
+	char device[STATEFS_VALUE_MAX + 1];	/* data-HOST: backing device path */
+	char role[SNAP_STATE_BYTES];		/* Primary, Secondary, None, ... */
+	char disk[SNAP_STATE_BYTES];		/* UpToDate, InConsistent, ... */
+	char repl[SNAP_STATE_BYTES];		/* Replicating, Replaying, ... */
+	char flags[8];				/* six chars, e.g. "-CASFR" */
+	uint64_t replay_nr;			/* logfile number of replay-HOST */
+	uint64_t replay_pos_bytes;		/* position applied in it */
+	uint64_t sync_bytes;			/* syncstatus-HOST */
+	uint64_t lag_bytes;			/* logfile bytes not yet applied */
+	double lag_s;				/* age of the oldest unapplied write, approx. */
+	uint64_t logfile_bytes;			/* size of HOST's logfiles in the tree */
+	int actual_primary;			/* actual-HOST/is-primary = 1 */
+	int alive;				/* the member's heartbeat is recent */
+};
+
+struct snap_resource {
+	char name[STATEFS_NAME_MAX + 1];
+	uint64_t size_bytes;
+	char primary[STATEFS_NAME_MAX + 1];	/* designated primary or "(none)" */
+	int split_brain;			/* diverging version links or >1 primaries */
+	int emergency;				/* the primary's host is in emergency mode */
+	char resolve[256];			/* command that resolves the red state, or "" */
+	struct snap_replica *replicas;		/* [0..n_replicas), at most SNAP_REPLICAS_MAX */
+	size_t n_replicas;
+	size_t cap_replicas;
+};
+
+struct snapshot {
+	char uuid[STATEFS_VALUE_MAX + 1];
+	char self[STATEFS_NAME_MAX + 1];	/* host of this node */
+	uint64_t now_ns;			/* realtime when taken */
+	uint64_t alive_window_ns;		/* heartbeat age still counted alive */
+	struct snap_member *members;		/* [0..n_members) by name */
+	size_t n_members;
+	struct snap_resource *resources;	/* [0..n_resources) by name */
+	size_t n_resources;
+	size_t cap_resources;
+	struct statefs_stats merge;		/* gossip merge counters of this node */
+};
+
+/*
+ * Read the tree into @s (zeroed by the call).  @alive_window_ns bounds the
+ * heartbeat age of a live member.  Returns 0 or -errno (-ENOMEM); a tree
+ * that lacks keys yields empty fields, not an error.  Free with
+ * snapshot_release().
+ */
+int snapshot_take(struct snapshot *s, struct statefs *sf, uint64_t alive_window_ns);
+void snapshot_release(struct snapshot *s);
+
+/* Lookups; NULL if absent. */
+const struct snap_member *snapshot_member(const struct snapshot *s, const char *host);
+const struct snap_resource *snapshot_resource(const struct snapshot *s, const char *name);
+const struct snap_replica *snap_resource_replica(const struct snap_resource *r,
+						 const char *host);
+
+#endif /* MARS_CLUSTERD_SNAPSHOT_H */

@@ -1,0 +1,334 @@
+#!/usr/bin/env bats
+# clusterd's status page (issue 9) against a running clusterd on a temporary
+# tree: two members (alpha runs the daemon, beta's entries are planted
+# through statefs as beta would gossip them), one resource.  The JSON API,
+# the Prometheus text (strict parser below), history across a restart,
+# webhooks to a live and a dead receiver, and the page in headless
+# Chromium.  Every wait is bounded.
+
+load helpers
+
+HOSTILE='/dev/<img src=x onerror=alert(1)>'
+
+setup() {
+	CLUSTERD=${CLUSTERD:-$MARS_BUILDDIR/clusterd/clusterd}
+	GOSSIP_TREE=${GOSSIP_TREE:-$MARS_BUILDDIR/tests/helpers/gossip-tree}
+	[ -x "$CLUSTERD" ] || fail "clusterd not built at $CLUSTERD (run make)"
+	[ -x "$GOSSIP_TREE" ] || fail "gossip-tree not built at $GOSSIP_TREE (run make)"
+	command -v jq >/dev/null || fail "jq missing (tests/install-deps installs it)"
+	command -v curl >/dev/null || fail "curl missing"
+	export MARS_ROOT="$BATS_TEST_TMPDIR/mars"
+	PIDS=()
+	make_cluster
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -f "$BATS_TEST_TMPDIR/clusterd.log" ]; then
+		echo "# clusterd log:" >&3
+		sed 's/^/#   /' "$BATS_TEST_TMPDIR/clusterd.log" >&3
+	fi
+}
+
+tree() {	# tree HOST gossip-tree-args...
+	local host=$1
+	shift
+	"$GOSSIP_TREE" "$MARS_ROOT" "$host" "$@"
+}
+
+make_cluster() {
+	mkdir -p "$MARS_ROOT"
+	tree alpha create 127.0.0.1 >/dev/null
+	tree alpha set ips/ip-beta 127.0.0.2
+	tree beta set actual-beta/time 1.0
+	tree alpha set resource-r0/size 1048576
+	tree alpha set resource-r0/primary alpha
+	tree alpha set resource-r0/data-alpha /dev/vg/r0
+	tree alpha set resource-r0/syncstatus-alpha 1048576
+	tree alpha set resource-r0/replay-alpha log-000000002-alpha,9000,0
+	tree beta set resource-r0/data-beta "$HOSTILE"
+	tree beta set resource-r0/syncstatus-beta 1048576
+	tree beta set resource-r0/replay-beta log-000000002-alpha,1000,0
+	tree beta set resource-r0/todo-beta/connect 1
+	tree beta set resource-r0/todo-beta/allow-replay 1
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_clusterd [OPTION...]: the daemon as alpha on a free port; sets URL.
+start_clusterd() {
+	PORT=$(free_port)
+	URL="http://127.0.0.1:$PORT"
+	"$CLUSTERD" --root "$MARS_ROOT" --host alpha --transport local \
+		--local-roots "$BATS_TEST_TMPDIR/no-peers" --heartbeat-ms 500 \
+		--http-listen "127.0.0.1:$PORT" "$@" >>"$BATS_TEST_TMPDIR/clusterd.log" 2>&1 &
+	DAEMON=$!
+	PIDS+=("$DAEMON")
+	wait_for 10 curl -sf -H "Authorization: Bearer ${TOKEN:-}" "$URL/api/v1/cluster"
+}
+
+stop_clusterd() {
+	kill -TERM "$DAEMON"
+	local i
+	for i in $(seq 50); do
+		kill -0 "$DAEMON" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$DAEMON" 2>/dev/null || fail "clusterd did not stop within 5 s"
+	wait "$DAEMON" || true
+}
+
+get() {	# get PATH: body on stdout, fails on an HTTP error
+	curl -sf --max-time 5 -H "Authorization: Bearer ${TOKEN:-}" "$URL$1"
+}
+
+code() {	# code [CURL-ARGS...] PATH
+	local path=${*: -1}
+	curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${@:1:$#-1}" "$URL$path"
+}
+
+split_brain() {	# diverging version links of logfile 2
+	tree alpha set resource-r0/version-000000002-alpha "aaaa,log-000000002-alpha,9000:"
+	tree beta set resource-r0/version-000000002-beta "bbbb,log-000000002-beta,100:"
+}
+
+# A webhook receiver on loopback: appends each body to $1, port to $1.port.
+start_receiver() {
+	cat >"$BATS_TEST_TMPDIR/receiver.py" <<'PY'
+import http.server, sys
+out = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        if n > 65536:
+            self.send_error(413); return
+        body = self.rfile.read(n)
+        with open(out, "ab") as f:
+            f.write(body.rstrip(b"\n") + b"\n")
+        self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(out + ".port", "w").write(str(s.server_port))
+s.serve_forever()
+PY
+	python3 "$BATS_TEST_TMPDIR/receiver.py" "$1" &
+	PIDS+=($!)
+	wait_for 5 test -s "$1.port"
+}
+
+# A dead receiver: listens, never accepts, so posts hang until curl's bound.
+start_dead_receiver() {
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+time.sleep(600)' "$1" &
+	PIDS+=($!)
+	wait_for 5 test -s "$1"
+}
+
+@test "status: /api/v1/cluster and /api/v1/resources describe the tree" {
+	start_clusterd
+	run get /api/v1/cluster
+	assert_success
+	assert_equal "$(jq -r '.api' <<<"$output")" 1
+	assert_equal "$(jq -r '.uuid | startswith("alpha_")' <<<"$output")" true
+	assert_equal "$(jq -r '[.members[].host] | join(",")' <<<"$output")" alpha,beta
+	assert_equal "$(jq -r '.members[] | select(.host=="alpha") | .alive' <<<"$output")" true
+	run get /api/v1/resources
+	assert_success
+	assert_equal "$(jq -r '.resources[0].name' <<<"$output")" r0
+	assert_equal "$(jq -r '.resources[0].primary' <<<"$output")" alpha
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="alpha") | .role' <<<"$output")" Primary
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="beta") | .role' <<<"$output")" Secondary
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="beta") | .lag_bytes' <<<"$output")" 8000
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="beta") | .device' <<<"$output")" "$HOSTILE"
+	assert_equal "$(jq -r '.resources[0].split_brain' <<<"$output")" false
+	# A change in the tree shows within a few snapshot periods.
+	tree alpha set resource-r0/primary '(none)'
+	wait_for 5 sh -c "curl -sf '$URL/api/v1/resources' | jq -e '.resources[0].primary == \"(none)\"'"
+}
+
+@test "status: read-only, bounded, and the token guards the data" {
+	TOKEN=s3cret start_clusterd --http-token s3cret
+	assert_equal "$(code /api/v1/cluster)" 401
+	assert_equal "$(code /metrics)" 401
+	assert_equal "$(code -H 'Authorization: Bearer wrong' /api/v1/cluster)" 401
+	assert_equal "$(code -H 'Authorization: Bearer s3cret' /api/v1/cluster)" 200
+	assert_equal "$(code /)" 200
+	assert_equal "$(code /app.js)" 200
+	assert_equal "$(code -H 'Authorization: Bearer s3cret' /api/v1/nothing)" 404
+	assert_equal "$(code -X POST -d x /api/v1/cluster)" 405
+	assert_equal "$(code -X DELETE /)" 405
+	assert_equal "$(code -H 'Authorization: Bearer s3cret' '/api/v1/history?since_s=abc')" 400
+	assert_equal "$(code -H 'Authorization: Bearer s3cret' '/api/v1/history?resource=..%2Fetc')" 400
+	# Headers beyond the per-connection memory bound are refused.
+	local big
+	big=$(head -c 40000 /dev/zero | tr '\0' a)
+	run code -H "X-Big: $big" /
+	refute_output 200
+	# The page carries a strict content security policy.
+	run curl -sI "$URL/"
+	assert_output --partial "Content-Security-Policy: default-src 'none'; script-src 'self'"
+	# The daemon survived all that.
+	assert_equal "$(code /)" 200
+}
+
+@test "status: /metrics parses with a strict Prometheus text parser" {
+	start_clusterd --db "$BATS_TEST_TMPDIR/status.db"
+	get /metrics >"$BATS_TEST_TMPDIR/metrics.txt"
+	cat >"$BATS_TEST_TMPDIR/promparse.py" <<'PY'
+# Strict parser of the Prometheus text format 0.0.4: every line is HELP,
+# TYPE or a sample; a family's TYPE precedes its samples, families are
+# contiguous and not repeated, names and labels follow the grammar, label
+# values use only the allowed escapes, values are floats.
+import re, sys
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+SAMPLE = re.compile(r"^(%s)(\{(%s(?:,%s)*)?\})? (\S+)( -?\d+)?$" % (NAME, LABEL, LABEL))
+typed, seen, current, errors, samples = {}, set(), None, [], 0
+for n, line in enumerate(open(sys.argv[1]).read().split("\n")[:-1], 1):
+    m = re.match(r"^# (HELP|TYPE) (%s) (.+)$" % NAME, line)
+    if m:
+        kind, name, rest = m.groups()
+        if kind == "TYPE":
+            if rest not in ("counter", "gauge", "histogram", "summary", "untyped"):
+                errors.append("%d: bad type %s" % (n, rest))
+            if name in typed:
+                errors.append("%d: second TYPE for %s" % (n, name))
+            typed[name] = rest
+        if name != current:
+            if name in seen:
+                errors.append("%d: family %s not contiguous" % (n, name))
+            seen.add(name); current = name
+        continue
+    if line.startswith("#") or not line:
+        errors.append("%d: stray line %r" % (n, line)); continue
+    m = SAMPLE.match(line)
+    if not m:
+        errors.append("%d: malformed sample %r" % (n, line)); continue
+    name, value = m.group(1), m.group(4)
+    if name != current or name not in typed:
+        errors.append("%d: sample of %s outside its family" % (n, name))
+    if typed.get(name) == "counter" and not name.endswith("_total"):
+        errors.append("%d: counter %s without _total" % (n, name))
+    try:
+        float(value)
+    except ValueError:
+        errors.append("%d: bad value %r" % (n, value))
+    samples += 1
+for e in errors:
+    print(e)
+print("%d samples in %d families" % (samples, len(typed)))
+sys.exit(1 if errors or samples == 0 else 0)
+PY
+	run python3 "$BATS_TEST_TMPDIR/promparse.py" "$BATS_TEST_TMPDIR/metrics.txt"
+	echo "$output"
+	assert_success
+	run cat "$BATS_TEST_TMPDIR/metrics.txt"
+	assert_line 'mars_replica_lag_bytes{resource="r0",host="beta"} 8000'
+	assert_line 'mars_member_alive{host="alpha"} 1'
+	assert_line --regexp '^mars_member_heartbeat_age_seconds\{host="alpha"\} [0-9.]+$'
+	assert_line --regexp '^mars_gossip_refusals_total\{reason="owner"\} 0$'
+	assert_line --regexp '^mars_replica_state\{resource="r0",host="beta",role="Secondary",.*device="/dev/<img src=x onerror=alert\(1\)>"\} 1$'
+	# The parser can fail: a broken line is caught.
+	echo 'mars_bad{host=alpha} 1' >>"$BATS_TEST_TMPDIR/metrics.txt"
+	run python3 "$BATS_TEST_TMPDIR/promparse.py" "$BATS_TEST_TMPDIR/metrics.txt"
+	assert_failure
+}
+
+@test "status: history survives a restart" {
+	local db=$BATS_TEST_TMPDIR/status.db t_restart
+	start_clusterd --db "$db" --status-sample-ms 200
+	wait_for 10 sh -c "curl -sf '$URL/api/v1/history?resource=r0&host=beta' | jq -e '.samples | length >= 3'"
+	tree alpha set resource-r0/primary beta
+	tree alpha set ips/ip-gamma 127.0.0.3
+	wait_for 10 sh -c "curl -sf '$URL/api/v1/events' | jq -e '[.events[] | select(.kind==\"role\")] | length >= 1'"
+	wait_for 10 sh -c "curl -sf '$URL/api/v1/events' | jq -e '[.events[] | select(.kind==\"member-join\" and .host==\"gamma\")] | length == 1'"
+	stop_clusterd
+	t_restart=$(($(date +%s%3N)))
+	start_clusterd --db "$db" --status-sample-ms 200
+	run get '/api/v1/history?resource=r0&host=beta'
+	assert_success
+	assert_equal "$(jq -r "[.samples[] | select(.t_ms < $t_restart)] | length >= 3" <<<"$output")" true
+	assert_equal "$(jq -r '.samples[0].lag_bytes' <<<"$output")" 8000
+	run get /api/v1/events
+	assert_equal "$(jq -r '[.events[] | select(.kind=="start")] | length' <<<"$output")" 2
+	assert_equal "$(jq -r '[.events[] | select(.kind=="role")] | length >= 1' <<<"$output")" true
+	assert_equal "$(jq -r '[.events[] | select(.kind=="member-join")] | length' <<<"$output")" 1
+	assert_equal "$(jq -r '[.events[].id] | . == (sort)' <<<"$output")" true
+}
+
+@test "status: a split brain posts a webhook alert" {
+	local got=$BATS_TEST_TMPDIR/alerts.jsonl
+	start_receiver "$got"
+	start_clusterd --db "$BATS_TEST_TMPDIR/status.db" \
+		--alert-url "http://127.0.0.1:$(cat "$got.port")/hook" --lag-alert-bytes 4096 \
+		--silent-ms 3000
+	# The lag of beta (8000 bytes) is over the threshold from the start.
+	wait_for 10 grep -q '"kind":"lag"' "$got"
+	split_brain
+	wait_for 10 grep -q '"kind":"split-brain"' "$got"
+	run grep '"kind":"split-brain"' "$got"
+	assert_equal "$(jq -r '.resource' <<<"$output")" r0
+	assert_equal "$(jq -r '.reporter' <<<"$output")" alpha
+	assert_equal "$(jq -r '.detail | contains("marsadm invalidate r0")' <<<"$output")" true
+	run get /api/v1/resources
+	assert_equal "$(jq -r '.resources[0].split_brain' <<<"$output")" true
+	# beta's heartbeat was planted once, so beta falls silent after 3 s.
+	wait_for 10 sh -c "grep '\"kind\":\"member-silent\"' '$got' | grep -q '\"host\":\"beta\"'"
+	# The receiver writes the body before it answers: wait for the answers
+	# (lag, split brain, beta silent; more if alpha's own heartbeat lagged).
+	wait_for 10 sh -c "curl -sf '$URL/metrics' | grep -qE '^mars_alerts_total\\{outcome=\"sent\"\\} [3-9]'"
+	run get /metrics
+	assert_line 'mars_resource_split_brain{resource="r0"} 1'
+}
+
+@test "status: a dead webhook receiver does not slow the daemon" {
+	local dead=$BATS_TEST_TMPDIR/dead.port t max=0 n=0 t0 hb0 hb1
+	start_dead_receiver "$dead"
+	start_clusterd --alert-url "http://127.0.0.1:$(cat "$dead")/hook" \
+		--alert-url "http://127.0.0.1:1/closed"
+	split_brain
+	wait_for 10 sh -c "curl -sf '$URL/metrics' | grep -q '^mars_alerts_total{outcome=\"queued\"} 2'"
+	hb0=$(stat -c %Y "$MARS_ROOT/actual-alpha/time" 2>/dev/null || stat -L -c %Y "$MARS_ROOT/actual-alpha/time")
+	t0=$SECONDS
+	# While the post hangs (up to 5 s) and retries, every request is fast.
+	while [ $((SECONDS - t0)) -lt 7 ]; do
+		t=$(curl -sf -o /dev/null -w '%{time_total}' --max-time 5 "$URL/api/v1/resources") ||
+			fail "request failed while the receiver hangs"
+		t=$(awk -v t="$t" 'BEGIN { printf "%d", t * 1000 }')
+		[ "$t" -gt "$max" ] && max=$t
+		n=$((n + 1))
+		sleep 0.1
+	done
+	echo "# $n requests while the receiver hangs, slowest ${max} ms" >&3
+	[ "$max" -lt 500 ] || fail "slowest request took ${max} ms"
+	# The heartbeat kept being written, and the failed posts are retried.
+	hb1=$(stat -c %Y "$MARS_ROOT/actual-alpha/time")
+	[ "$hb1" -gt "$hb0" ] || fail "heartbeat stalled"
+	run get /metrics
+	assert_line --regexp '^mars_alerts_total\{outcome="retried"\} [1-9][0-9]*$'
+	assert_line 'mars_alerts_total{outcome="sent"} 0'
+}
+
+@test "status: the page in headless Chromium shows rows, states and markup as text" {
+	split_brain
+	start_clusterd --db "$BATS_TEST_TMPDIR/status.db" --status-sample-ms 200
+	wait_for 10 sh -c "curl -sf '$URL/api/v1/history' | jq -e '.samples | length >= 4'"
+	mkdir -p "$MARS_SRCDIR/test-out"
+	STATUS_URL="$URL/" OUT_DIR="$MARS_SRCDIR/test-out" HOSTILE="$HOSTILE" \
+		run timeout 90 "$MARS_SRCDIR/tests/browser/run"
+	echo "$output"
+	assert_success
+	refute_output --partial "not ok"
+	[ -s "$MARS_SRCDIR/test-out/status-page.png" ] || fail "no screenshot"
+}

@@ -1,0 +1,219 @@
+# Network-namespace hosts for the cluster suites (tests/bats/30-*.bats).
+#
+# netns_setup N builds N hosts (alpha, beta, gamma, delta, epsilon, ...),
+# each a network namespace with one veth "eth0" at 10.77.0.(10+i)/24 on
+# a bridge that lives in a namespace of its own, so nothing in the root
+# namespace is touched and only these addresses and loopback are ever
+# contacted.  Every host runs its own sshd (own host key, PidFile, log,
+# authorized_keys under $NETNS_DIR/HOST) whose only accepted key is the
+# cluster key, restricted to a forced `clusterd --serve` on that host's
+# tree.  netns_teardown kills everything this file started and deletes the
+# namespaces; call it from teardown() so it runs even after a failure.
+#
+# Needs root (ip netns), /usr/sbin/sshd, ssh-keygen.  Variables:
+#   CLUSTERD     the clusterd binary under test
+#   GOSSIP_TREE  tests/helpers/gossip-tree
+#   NETNS_DIR    per-test directory: keys, known_hosts, logs, trees
+#   NETNS_HOSTS  host names in use, in order
+
+CLUSTERD=${CLUSTERD:-$MARS_BUILDDIR/clusterd/clusterd}
+GOSSIP_TREE=${GOSSIP_TREE:-$MARS_BUILDDIR/tests/helpers/gossip-tree}
+GOSSIP_EVIL=${GOSSIP_EVIL:-$MARS_BUILDDIR/tests/helpers/gossip-evil}
+NETNS_ALL_HOSTS=(alpha beta gamma delta epsilon zeta eta theta)
+# Fast timers so that the suite stays short; every wait is still bounded.
+CLUSTERD_TEST_OPTS=${CLUSTERD_TEST_OPTS:---period-ms 1000 --heartbeat-ms 1000 --timeout-ms 3000 --backoff-max-ms 1000 --log-level debug}
+
+netns_require() {
+	[ "$(id -u)" = 0 ] || fail "the netns suites need root (ip netns, sshd)"
+	command -v ip >/dev/null || fail "iproute2 missing (tests/install-deps installs it)"
+	[ -x /usr/sbin/sshd ] || fail "openssh-server missing (tests/install-deps installs it)"
+	command -v ssh-keygen >/dev/null || fail "ssh-keygen missing"
+	[ -x "$CLUSTERD" ] || fail "clusterd not built at $CLUSTERD (run make)"
+	[ -x "$GOSSIP_TREE" ] || fail "gossip-tree not built at $GOSSIP_TREE (run make)"
+}
+
+# A short id unique to this test, for namespace names.
+_netns_id() {
+	echo "mt$$-${BATS_TEST_NUMBER:-0}"
+}
+
+netns_name() { echo "$(_netns_id)-$1"; }
+netns_bridge() { echo "$(_netns_id)-br"; }
+netns_exec() {
+	local host=$1
+	shift
+	ip netns exec "$(netns_name "$host")" "$@"
+}
+
+# Index of a host in NETNS_HOSTS (1-based) and its address.
+netns_index() {
+	local i
+	for i in "${!NETNS_HOSTS[@]}"; do
+		[ "${NETNS_HOSTS[$i]}" = "$1" ] && { echo $((i + 1)); return 0; }
+	done
+	return 1
+}
+netns_addr() { echo "10.77.0.$((10 + $(netns_index "$1")))"; }
+netns_root() { echo "$NETNS_DIR/$1/mars"; }
+
+_netns_record() {
+	echo "$1" >>"$NETNS_DIR/pids"
+}
+
+_netns_add_host() {
+	local host=$1 i=$2 ns br
+	ns=$(netns_name "$host")
+	br=$(netns_bridge)
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	ip -n "$br" link add "v$i" type veth peer name eth0 netns "$ns"
+	ip -n "$br" link set "v$i" master br0 up
+	ip -n "$ns" addr add "10.77.0.$((10 + i))/24" dev eth0
+	ip -n "$ns" link set eth0 up
+}
+
+# sshd of one host; its forced command serves the host's own tree.
+_netns_sshd() {
+	local host=$1 dir=$NETNS_DIR/$1 addr
+	addr=$(netns_addr "$host")
+	mkdir -p "$dir" /run/sshd
+	ssh-keygen -q -t ecdsa -b 256 -N '' -f "$dir/ssh_host_ecdsa_key"
+	printf 'restrict,command="%s --serve --root %s --host %s" %s\n' \
+		"${SERVE_CMD_PREFIX:-}$CLUSTERD" "$(netns_root "$host")" "$host" \
+		"$(cut -d' ' -f1,2 "$NETNS_DIR/cluster_key.pub")" >"$dir/authorized_keys"
+	cat >"$dir/sshd_config" <<-CFG
+	ListenAddress $addr
+	Port 22
+	HostKey $dir/ssh_host_ecdsa_key
+	PidFile $dir/sshd.pid
+	AuthorizedKeysFile $dir/authorized_keys
+	StrictModes no
+	PermitRootLogin prohibit-password
+	PubkeyAuthentication yes
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	UsePAM no
+	ClientAliveInterval 2
+	ClientAliveCountMax 2
+	LogLevel VERBOSE
+	# root's shell must not read ~/.bashrc (bash does when run by sshd
+	# at SHLVL 0): it may print or hang, and the channel carries frames.
+	SetEnv SHLVL=1
+	CFG
+	echo "$addr $(cut -d' ' -f1,2 "$dir/ssh_host_ecdsa_key.pub")" >>"$NETNS_DIR/known_hosts"
+	# A simple command, not a function, so that $! is sshd itself.
+	ip netns exec "$(netns_name "$host")" /usr/sbin/sshd -D -f "$dir/sshd_config" \
+		-E "$dir/sshd.log" &
+	_netns_record $!
+}
+
+# Replace a host's forced command (for the malicious serving end).
+netns_set_forced_command() {
+	local host=$1 cmd=$2 dir=$NETNS_DIR/$1
+	printf 'restrict,command="%s" %s\n' "$cmd" \
+		"$(cut -d' ' -f1,2 "$NETNS_DIR/cluster_key.pub")" >"$dir/authorized_keys"
+}
+
+netns_wait_sshd() {
+	local host=$1 addr deadline=$((SECONDS + 10))
+	addr=$(netns_addr "$host")
+	until netns_exec "$host" bash -c "exec 3<>/dev/tcp/$addr/22" 2>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || fail "sshd of $host not listening within 10s"
+		sleep 0.05
+	done
+}
+
+# netns_setup N: N hosts with sshd, a cluster key and known_hosts.
+netns_setup() {
+	local n=$1 i
+	netns_require
+	NETNS_DIR=$BATS_TEST_TMPDIR/net
+	mkdir -p "$NETNS_DIR"
+	: >"$NETNS_DIR/pids"
+	: >"$NETNS_DIR/known_hosts"
+	: >"$NETNS_DIR/peers"
+	NETNS_HOSTS=("${NETNS_ALL_HOSTS[@]:0:$n}")
+	ssh-keygen -q -t ecdsa -b 256 -m PEM -N '' -f "$NETNS_DIR/cluster_key"
+	ip netns add "$(netns_bridge)"
+	ip -n "$(netns_bridge)" link add br0 type bridge
+	ip -n "$(netns_bridge)" link set br0 up
+	for i in $(seq 1 "$n"); do
+		_netns_add_host "${NETNS_HOSTS[$((i - 1))]}" "$i"
+	done
+	for i in "${NETNS_HOSTS[@]}"; do
+		_netns_sshd "$i"
+	done
+	for i in "${NETNS_HOSTS[@]}"; do
+		netns_wait_sshd "$i"
+	done
+}
+
+# netns_link HOST up|down: cut or heal the host's cable at the bridge.
+netns_link() {
+	ip -n "$(netns_bridge)" link set "v$(netns_index "$1")" "$2"
+}
+
+# clusterd options for HOST (keys, known hosts, peers, tree), printed for
+# word splitting by the caller: test paths contain no blanks.
+# shellcheck disable=SC2086
+clusterd_opts() {
+	local host=$1
+	echo --root "$(netns_root "$host")" --host "$host" \
+		--key "$NETNS_DIR/cluster_key" --known-hosts "${NETNS_KNOWN_HOSTS:-$NETNS_DIR/known_hosts}" \
+		--peers "$NETNS_DIR/$host/peers" $CLUSTERD_TEST_OPTS
+}
+
+# clusterd_start HOST: run the daemon in HOST's namespace.
+clusterd_start() {
+	local host=$1 dir=$NETNS_DIR/$1
+	touch "$dir/peers"
+	# A simple command, not a function, so that $! is clusterd itself.
+	# shellcheck disable=SC2046
+	ip netns exec "$(netns_name "$host")" "$CLUSTERD" $(clusterd_opts "$host") \
+		>>"$dir/clusterd.log" 2>&1 &
+	echo $! >"$dir/clusterd.pid"
+	_netns_record $!
+}
+
+# clusterd_stop HOST [SIGNAL]: stop the daemon, wait (bounded) until gone.
+clusterd_stop() {
+	local pid deadline=$((SECONDS + 10))
+	pid=$(cat "$NETNS_DIR/$1/clusterd.pid")
+	kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+	while kill -0 "$pid" 2>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || fail "clusterd of $1 did not stop within 10s"
+		sleep 0.05
+	done
+	wait "$pid" 2>/dev/null || true
+}
+
+# Kill everything started here, then remove the namespaces.
+netns_teardown() {
+	local pid ns
+	[ -n "${NETNS_DIR:-}" ] && [ -f "$NETNS_DIR/pids" ] || return 0
+	while read -r pid; do
+		kill "$pid" 2>/dev/null || true
+	done <"$NETNS_DIR/pids"
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$(_netns_id)-"); do
+		# Processes in our own namespaces are ours: the serving ends sshd forked.
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null || true
+		done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	while read -r pid; do
+		wait "$pid" 2>/dev/null || true
+	done <"$NETNS_DIR/pids"
+	: >"$NETNS_DIR/pids"
+}
+
+# On failure, show what the daemons and sshds said.
+netns_dump_logs() {
+	local h
+	for h in "${NETNS_HOSTS[@]}"; do
+		echo "==== $h clusterd.log (tail)"
+		tail -n 30 "$NETNS_DIR/$h/clusterd.log" 2>/dev/null
+		echo "==== $h sshd.log (tail)"
+		tail -n 10 "$NETNS_DIR/$h/sshd.log" 2>/dev/null
+	done
+}
