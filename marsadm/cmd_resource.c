@@ -24,8 +24,8 @@
 #include <linux/fs.h>
 
 #include "common/parse.h"
+#include "repl/repl.h"
 
-#define GENESIS_DIGEST	"00000000000000000000000000000000"
 #define RECREATE_STEP	100000	/* start number distance to an earlier incarnation */
 #define SIZE_ALIGN	512
 
@@ -169,6 +169,28 @@ set_fmt(struct statefs_txn *t, const char *res, const char *key, const char *fmt
 	statefs_txn_set(t, path, value);
 }
 
+/*
+ * The anchor version-(S-1)-HOST and the first link version-S-HOST, made by
+ * the one implementation of the format (repl/version.c).
+ */
+static void
+genesis_versions(struct statefs_txn *t, const char *res, const char *host, uint64_t s)
+{
+	char key[STATE_KEY_BYTES], anchor[STATEFS_VALUE_MAX + 1], first[STATEFS_VALUE_MAX + 1];
+	struct repl_version a;
+
+	if (repl_version_make(anchor, sizeof(anchor), s - 1, host, 0, NULL) < 0 ||
+	    repl_version_parse(anchor, &a) < 0 ||
+	    repl_version_make(first, sizeof(first), s, host, 0, a.section) < 0) {
+		t->error = t->error ? t->error : -EINVAL;	/* refuses the commit */
+		return;
+	}
+	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", s - 1, host);
+	set_fmt(t, res, key, "%s", anchor);
+	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", s, host);
+	set_fmt(t, res, key, "%s", first);
+}
+
 static void
 genesis_ops(struct statefs_txn *t, const char *res, const char *host, const char *dev,
 	    uint64_t size, uint64_t s)
@@ -188,11 +210,7 @@ genesis_ops(struct statefs_txn *t, const char *res, const char *host, const char
 	set_fmt(t, res, key, "%" PRIu64, size);
 	snprintf(key, sizeof(key), "replay-%s", host);
 	set_fmt(t, res, key, "log-%09" PRIu64 "-%s,0,0", s, host);
-	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", s - 1, host);
-	set_fmt(t, res, key, GENESIS_DIGEST ",log-%09" PRIu64 "-%s,0:", s - 1, host);
-	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", s, host);
-	set_fmt(t, res, key, GENESIS_DIGEST ",log-%09" PRIu64 "-%s,0:" GENESIS_DIGEST
-		",log-%09" PRIu64 "-%s,0", s, host, s - 1, host);
+	genesis_versions(t, res, host, s);
 	for (i = 0; todo[i]; i++) {
 		snprintf(key, sizeof(key), "todo-%s/%s", host, todo[i]);
 		set_fmt(t, res, key, "1");

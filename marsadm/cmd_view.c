@@ -9,6 +9,7 @@
 #include "marsadm/state.h"
 #include "marsadm/view.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,42 @@ json_val(const struct view_val *val)
 	}
 }
 
+/* "1h02m03s" */
+static void
+duration(uint64_t ns, char *buf, size_t size)
+{
+	uint64_t s = ns / STATEFS_NS_PER_S;
+
+	if (s >= 3600)
+		snprintf(buf, size, "%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s", s / 3600,
+			 s / 60 % 60, s % 60);
+	else
+		snprintf(buf, size, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+}
+
+/* The lines under the summary that say what needs an operator. */
+static void
+show_problems(const struct view_res *v)
+{
+	const struct repl_split *sp = &v->split;
+	char age[32];
+
+	if (v->split_brain) {
+		printf("  split brain at logfile %09" PRIu64 " byte %" PRIu64 ": '%s' has %" PRIu64
+		       " bytes after it, '%s' %" PRIu64 "\n", sp->nr, sp->pos_bytes, sp->host_a,
+		       sp->after_a_bytes, sp->host_b, sp->after_b_bytes);
+		printf("  fix: 'marsadm invalidate %s' on the side to discard\n", v->name);
+	}
+	if (v->blocker[0]) {
+		duration(v->now_ns > v->blocked_since_ns ? v->now_ns - v->blocked_since_ns : 0,
+			 age, sizeof(age));
+		printf("  logfile deletion blocked by '%s' at logfile %09" PRIu64 " for %s\n",
+		       v->blocker, v->blocker_nr, age);
+		printf("  fix: bring '%s' up to date, or 'marsadm leave-resource %s' on it "
+		       "(--host=%s --force from another node)\n", v->blocker, v->name, v->blocker);
+	}
+}
+
 static int
 show_summary(const struct marsadm_ctx *ctx, const struct view_res *v, int named)
 {
@@ -42,6 +79,7 @@ show_summary(const struct marsadm_ctx *ctx, const struct view_res *v, int named)
 			printf(" %s", val.str);
 		}
 		printf("\n");
+		show_problems(v);
 		return MX_OK;
 	}
 	o = json_object_new_object();
@@ -145,6 +183,8 @@ const struct cmd cmds_view[] = {
 	VIEW_MACRO("fetch-rest", "bytes logged by the primary not yet fetched here"),
 	VIEW_MACRO("replay-rest", "bytes fetched here not yet replayed"),
 	VIEW_MACRO("is-split-brain", "1 if the members' histories diverge, else 0"),
+	VIEW_MACRO("split-point", "where the histories part and how much each side has after it"),
+	VIEW_MACRO("deletion-blocker", "the member whose lag keeps logfiles from deletion, or (none)"),
 	VIEW_MACRO("is-member", "1 if this node stores the resource"),
 	VIEW_MACRO("is-alive", "1 if this node's daemon reported within 60 s"),
 	VIEW_MACRO("is-primary", "1 if this node is actually primary"),

@@ -18,10 +18,12 @@ const struct cmd_family cmd_families[] = {
 	{ "Cluster membership", cmds_join },
 	{ "Resources", cmds_resource },
 	{ "Todo switches", cmds_switch },
-	{ "Roles", cmds_role },
+	{ "Roles", cmds_repl },
+	{ "Resource membership", cmds_member },
 	{ "Status", cmds_view },
 	{ "Low level", cmds_link },
 	{ "Log files", cmds_log },
+	{ "Logfile rotation and deletion", cmds_logs },
 	{ "Help", cmds_help },
 	{ NULL, NULL },
 };

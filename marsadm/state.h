@@ -13,11 +13,13 @@
 #include "marsadm/marsadm.h"
 #include "statefs/statefs.h"
 
-/* The statefs command families (cmd_cluster.c ... cmd_view.c). */
+/* The statefs command families (cmd_cluster.c ... cmd_view.c, cmd_repl.c ...). */
 extern const struct cmd cmds_cluster[];
 extern const struct cmd cmds_resource[];
 extern const struct cmd cmds_switch[];
-extern const struct cmd cmds_role[];
+extern const struct cmd cmds_repl[];	/* cmd_repl.c: primary, secondary, wait-resource */
+extern const struct cmd cmds_member[];	/* cmd_member.c: join/leave-resource, invalidate */
+extern const struct cmd cmds_logs[];	/* cmd_logs.c: log-rotate, log-delete, cron */
 extern const struct cmd cmds_link[];
 extern const struct cmd cmds_view[];
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "statefs/statefs.h"
+#include "repl/repl.h"
 
 #define VIEW_MAX_MEMBERS	32
 #define VIEW_WINDOW_NS		(60ULL * STATEFS_NS_PER_S)	/* heartbeat freshness */
@@ -36,8 +37,6 @@ struct view_log {
 	uint64_t primary_bytes;		/* length in the primary's version link */
 	int in_primary;
 	char version[STATEFS_VALUE_MAX + 1];	/* first version link value seen */
-	int version_conflict;		/* two hosts' version links differ */
-	int origin_conflict;		/* two files with this number, other origins */
 };
 
 struct view_res {
@@ -58,7 +57,12 @@ struct view_res {
 	struct view_log *logs;			/* sorted by nr, n_logs entries */
 	size_t n_logs, cap_logs;
 	uint64_t replay_rest_bytes, fetch_rest_bytes;
-	int split_brain;
+	int split_brain;			/* repl_split_detect() over the tree */
+	struct repl_split split;		/* ... and where, if split_brain */
+	char blocker[STATEFS_NAME_MAX + 1];	/* member holding logfile deletion, "" none */
+	uint64_t blocker_nr;			/* ... at its replay logfile */
+	uint64_t blocked_since_ns;		/* ... since its replay link last moved */
+	uint64_t deletable_nr;			/* logfiles below this number may go */
 	uint64_t now_ns;
 };
 

@@ -208,6 +208,27 @@ m_split_brain(const struct view_res *v, struct view_val *out)
 }
 
 static void
+m_split_point(const struct view_res *v, struct view_val *out)
+{
+	const struct repl_split *sp = &v->split;
+
+	if (!v->split_brain) {
+		val_str(out, STATEFS_NONE);
+		return;
+	}
+	out->type = VIEW_STR;
+	snprintf(out->str, sizeof(out->str), "logfile %09" PRIu64 " byte %" PRIu64 ": %s +%" PRIu64
+		 ", %s +%" PRIu64, sp->nr, sp->pos_bytes, sp->host_a, sp->after_a_bytes, sp->host_b,
+		 sp->after_b_bytes);
+}
+
+static void
+m_deletion_blocker(const struct view_res *v, struct view_val *out)
+{
+	val_str(out, v->blocker[0] ? v->blocker : STATEFS_NONE);
+}
+
+static void
 m_is_member(const struct view_res *v, struct view_val *out)
 {
 	val_bool(out, v->member);
@@ -251,6 +272,8 @@ const struct view_macro view_macros[] = {
 	{ "fetch-rest", m_fetch_rest },
 	{ "replay-rest", m_replay_rest },
 	{ "is-split-brain", m_split_brain },
+	{ "split-point", m_split_point },
+	{ "deletion-blocker", m_deletion_blocker },
 	{ "is-member", m_is_member },
 	{ "is-alive", m_is_alive },
 	{ "is-primary", m_is_primary },

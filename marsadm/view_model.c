@@ -179,8 +179,6 @@ version_visit(const struct statefs_entry *e, void *arg)
 		return -ENOMEM;
 	if (!l->version[0])
 		snprintf(l->version, sizeof(l->version), "%s", e->value);
-	else if (strcmp(l->version, e->value))
-		l->version_conflict = 1;
 	if (v->primary[0] && !strcmp(origin, v->primary)) {
 		l->in_primary = 1;
 		l->primary_bytes = version_pos(e->value);
@@ -202,8 +200,6 @@ file_visit(const char *name, uint64_t size, void *arg)
 	l = log_get(v, nr);
 	if (!l)
 		return -ENOMEM;
-	if (l->local && strcmp(l->origin, origin))
-		l->origin_conflict = 1;
 	l->local = 1;
 	l->local_bytes = size;
 	snprintf(l->origin, sizeof(l->origin), "%s", origin);
@@ -236,7 +232,6 @@ derive(struct statefs *sf, struct view_res *v)
 	v->primary_alive = v->primary[0] && beat_of(sf, v->primary, v->now_ns) == BEAT_FRESH;
 	for (i = 0; i < v->n_logs; i++) {
 		l = &v->logs[i];
-		v->split_brain |= l->version_conflict | l->origin_conflict;
 		if (!v->replay.valid || l->nr < v->replay.lognr)
 			continue;
 		fetched += l->local ? l->local_bytes : 0;
@@ -244,6 +239,35 @@ derive(struct statefs *sf, struct view_res *v)
 			v->fetch_rest_bytes += l->primary_bytes - l->local_bytes;
 	}
 	v->replay_rest_bytes = fetched > v->replay.pos_bytes ? fetched - v->replay.pos_bytes : 0;
+}
+
+/* Split brain and the deletion blocker, by the shared repl functions. */
+static int
+derive_repl(struct statefs *sf, struct view_res *v)
+{
+	const struct repl_replay *blocker;
+	struct repl_history h;
+	struct repl_members *ms;
+	int ret = repl_history_load(sf, v->name, &h);
+
+	if (ret < 0)
+		return ret;
+	v->split_brain = repl_split_detect(&h, &v->split);
+	repl_history_release(&h);
+	ms = calloc(1, sizeof(*ms));
+	if (!ms)
+		return -ENOMEM;
+	ret = repl_members_load(sf, v->name, ms);
+	if (ret == 0) {
+		repl_delete_limit(ms, &v->deletable_nr, &blocker);
+		if (blocker) {
+			snprintf(v->blocker, sizeof(v->blocker), "%s", blocker->host);
+			v->blocker_nr = blocker->nr;
+			v->blocked_since_ns = blocker->stamp_ns;
+		}
+	}
+	free(ms);
+	return ret;
 }
 
 int
@@ -267,6 +291,8 @@ view_load(struct statefs *sf, const char *res, const char *host, struct view_res
 		ret = statefs_list_files(sf, dir, file_visit, v);
 	if (ret == 0)
 		derive(sf, v);
+	if (ret == 0)
+		ret = derive_repl(sf, v);
 	return ret;
 }
 

@@ -8,6 +8,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 load state
+load repl
 
 Z=00000000000000000000000000000000
 
@@ -169,19 +170,30 @@ logfile() {
 	assert_output "(none)"
 }
 
-@test "is-split-brain: diverging version links or two origins for one number" {
+@test "is-split-brain: two origins for one logfile, or two local logfiles of one number" {
 	join_beta
 	run mars view-is-split-brain r0
 	assert_output 0
-	as beta set-link "$Z,log-000000001-alpha,0:$Z,log-000000000-alpha,0" \
-		resource-r0/version-000000001-beta
+	local v1 s1
+	v1=$(value resource-r0/version-000000001-alpha)
+	s1=${v1%%:*}
+	as beta set-link "$v1" resource-r0/version-000000001-beta
+	as beta set-link "$(vlink 000000002 beta 512 "$s1")" resource-r0/version-000000002-beta
 	run mars view-is-split-brain r0
 	assert_output 0
-	as beta set-link "$Z,log-000000001-alpha,512:$Z,log-000000000-alpha,0" \
-		resource-r0/version-000000001-beta
+	run mars view-split-point r0
+	assert_output "(none)"
+	mars set-link "$(vlink 000000002 alpha 100 "$s1")" resource-r0/version-000000002-alpha
 	run mars view-is-split-brain r0
 	assert_output 1
-	as beta set-link .deleted resource-r0/version-000000001-beta
+	run mars view-split-point r0
+	assert_output "logfile 000000002 byte 0: alpha +100, beta +512"
+	run mars view r0
+	assert_line --index 1 "  split brain at logfile 000000002 byte 0: 'alpha' has 100 bytes after it, 'beta' 512"
+	mars set-link .deleted resource-r0/version-000000002-alpha
+	as beta set-link .deleted resource-r0/version-000000002-beta
+	run mars view-is-split-brain r0
+	assert_output 0
 	logfile 000000002 alpha 0
 	logfile 000000002 beta 0
 	run mars view-is-split-brain r0 --json

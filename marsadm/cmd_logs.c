@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Logfile rotation and deletion, the tree side.
+ *
+ * log-rotate (on the designated primary) closes the newest logfile: its
+ * version link gets the file's final length, the next number gets an
+ * empty logfile and a version link extending the closed one, and maxnr
+ * follows.  The logger of the engine picks up the new file.
+ *
+ * log-delete removes, cluster-wide, every logfile that all members have
+ * replayed (numbered below the lowest replay link): the local file is
+ * unlinked and a tombstone for its name spreads the deletion to every
+ * node.  Version links are kept one logfile longer.  A member that lags
+ * holds the limit for everybody; log-delete names it, how long it has
+ * not moved, and the fix.  cron runs log-delete for every resource this
+ * node stores and then collects old tombstones.
+ */
+#include "marsadm/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "repl/repl.h"
+
+/* ---- log-rotate ----------------------------------------------------------- */
+
+static uint64_t
+local_size(struct statefs *sf, const char *res, uint64_t nr, const char *origin)
+{
+	char path[STATE_KEY_BYTES];
+	struct stat st;
+
+	state_key(path, "resource-%s/log-%09" PRIu64 "-%s", res, nr, origin);
+	return fstatat(sf->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) ?
+	       (uint64_t)st.st_size : 0;
+}
+
+static int
+rotate_check(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
+	     const struct repl_link *last)
+{
+	char p[STATEFS_NAME_MAX + 1], key[STATE_KEY_BYTES];
+
+	state_key(key, "resource-%s/primary", res);
+	if (statefs_get(sf, key, p, sizeof(p), NULL) < 0 || strcmp(p, ctx->host)) {
+		fail(MX_REFUSED, "'%s' is not the designated primary of '%s'", ctx->host, res);
+		hint("only the primary rotates its logfiles; run it there");
+		return MX_REFUSED;
+	}
+	if (!last) {
+		fail(MX_CORRUPT, "'%s' has no version link of its own for '%s'", ctx->host, res);
+		hint("the history of this node is broken; 'marsadm view %s' and invalidate", res);
+		return MX_CORRUPT;
+	}
+	return MX_OK;
+}
+
+/* Queue the closed link for the newest logfile and the next one. */
+static int
+rotate_ops(struct statefs_txn *t, struct statefs *sf, const char *res, const char *host,
+	   const struct repl_link *last, uint64_t *next_nr)
+{
+	char key[STATE_KEY_BYTES], closed[STATEFS_VALUE_MAX + 1], next[STATEFS_VALUE_MAX + 1];
+	struct repl_version c;
+	int ret;
+
+	snprintf(closed, sizeof(closed), "%s:%s", last->v.section, last->v.prev);
+	if (!strcmp(last->v.origin, host)) {	/* our own logfile: its final length */
+		ret = repl_version_relength(closed, sizeof(closed), closed,
+					    local_size(sf, res, last->nr, host));
+		if (ret < 0)
+			return ret;
+	}
+	*next_nr = last->nr + 1;
+	if ((ret = repl_version_parse(closed, &c)) < 0 ||
+	    (ret = repl_version_make(next, sizeof(next), *next_nr, host, 0, c.section)) < 0)
+		return ret;
+	state_key(key, "resource-%s/version-%09" PRIu64 "-%s", res, last->nr, host);
+	statefs_txn_set(t, key, closed);
+	state_key(key, "resource-%s/version-%09" PRIu64 "-%s", res, *next_nr, host);
+	statefs_txn_set(t, key, next);
+	snprintf(closed, sizeof(closed), "%" PRIu64, *next_nr);
+	state_key(key, "resource-%s/maxnr", res);
+	return statefs_txn_set(t, key, closed);
+}
+
+static int
+create_logfile(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res, uint64_t nr)
+{
+	char path[STATE_KEY_BYTES];
+	int fd;
+
+	state_key(path, "resource-%s/log-%09" PRIu64 "-%s", res, nr, ctx->host);
+	if (ctx->dry_run) {
+		printf("create %s\n", path);
+		return MX_OK;
+	}
+	fd = openat(sf->root_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EEXIST)
+		return fail(MX_IO, "cannot create '%s/%s': %s", ctx->root, path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return MX_OK;
+}
+
+static int
+rotate_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, int *changed)
+{
+	const struct repl_link *last;
+	struct repl_history h;
+	struct statefs_txn t;
+	uint64_t next = 0;
+	int ret, n = 0;
+
+	if (repl_history_load(sf, res, &h) < 0)
+		return fail(MX_IO, "cannot read the version links of '%s'", res);
+	last = repl_history_last(&h, ctx->host);
+	ret = rotate_check(ctx, sf, res, last);
+	if (ret == MX_OK && !ctx->force && !strcmp(last->v.origin, ctx->host) &&
+	    local_size(sf, res, last->nr, ctx->host) == 0) {
+		note(ctx, 0, "'%s': logfile %09" PRIu64 " is empty, nothing to rotate", res, last->nr);
+		repl_history_release(&h);
+		return MX_OK;
+	}
+	statefs_txn_init(&t, sf, 0);
+	if (ret == MX_OK && rotate_ops(&t, sf, res, ctx->host, last, &next) < 0)
+		ret = fail(MX_CORRUPT, "cannot extend the version link of logfile %09" PRIu64, last->nr);
+	if (ret == MX_OK)
+		ret = create_logfile(ctx, sf, res, next);
+	if (ret == MX_OK)
+		ret = state_apply(ctx, &t, &n);
+	*changed += n;
+	statefs_txn_release(&t);
+	repl_history_release(&h);
+	return ret;
+}
+
+static int
+cmd_log_rotate(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	struct res_list rl;
+	struct statefs sf;
+	int ret = state_open(ctx, &sf, 0), changed = 0;
+	size_t i;
+
+	if (ret == MX_OK)
+		ret = res_list_parse(ctx, &sf, argv[1], RES_MEMBER, &rl);
+	if (ret != MX_OK) {
+		statefs_close(&sf);
+		return ret;
+	}
+	for (i = 0; ret == MX_OK && i < rl.n; i++)
+		ret = rotate_one(ctx, &sf, rl.names[i], &changed);
+	if (ret == MX_OK)
+		ret = state_report(ctx, &rl, changed);
+	res_list_release(&rl);
+	statefs_close(&sf);
+	return ret;
+}
+
+/* ---- log-delete ----------------------------------------------------------- */
+
+/* At most 256 logfiles go per run; the next run (cron) takes the rest. */
+struct deletion {
+	uint64_t limit_nr;
+	const struct repl_replay *blocker;
+	size_t n_files;
+	char files[256][STATE_KEY_BYTES];	/* names of the logfiles to delete */
+};
+
+/* Queue tombstones; collect the files to unlink first. */
+static void
+delete_ops(struct statefs_txn *t, const struct repl_history *h, const char *res,
+	   const char *host, struct deletion *d)
+{
+	char key[STATE_KEY_BYTES];
+	size_t i;
+
+	for (i = 0; i < h->n_files && d->n_files < 256; i++) {
+		if (h->files[i].nr >= d->limit_nr)
+			continue;
+		snprintf(d->files[d->n_files], sizeof(d->files[0]), "log-%09" PRIu64 "-%s",
+			 h->files[i].nr, h->files[i].origin);
+		state_key(key, "resource-%s/%s", res, d->files[d->n_files++]);
+		statefs_txn_set(t, key, STATEFS_TOMBSTONE);
+	}
+	for (i = 0; i < h->n_links; i++) {
+		if (strcmp(h->links[i].host, host) || h->links[i].nr + 1 >= d->limit_nr)
+			continue;
+		state_key(key, "resource-%s/version-%09" PRIu64 "-%s", res, h->links[i].nr, host);
+		statefs_txn_delete(t, key);
+	}
+}
+
+static int
+unlink_files(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
+	     const struct deletion *d)
+{
+	char path[STATE_KEY_BYTES];
+	size_t i;
+
+	for (i = 0; i < d->n_files; i++) {
+		state_key(path, "resource-%s/%s", res, d->files[i]);
+		if (ctx->dry_run)
+			printf("unlink %s\n", path);
+		else if (unlinkat(sf->root_fd, path, 0) < 0 && errno != ENOENT)
+			return fail(MX_IO, "cannot delete '%s/%s': %s", ctx->root, path,
+				    strerror(errno));
+	}
+	return MX_OK;
+}
+
+static void
+report_blocker(const struct marsadm_ctx *ctx, const char *res, const struct deletion *d)
+{
+	uint64_t now = statefs_realtime_ns(), s;
+	const struct repl_replay *b = d->blocker;
+
+	if (!b || ctx->json)
+		return;
+	s = now > b->stamp_ns && b->stamp_ns ? (now - b->stamp_ns) / STATEFS_NS_PER_S : 0;
+	warning("'%s': logfile deletion is blocked by '%s' at logfile %09" PRIu64
+		", which has not moved for %" PRIu64 " s", res, b->host, b->valid ? b->nr : 0, s);
+	hint("bring '%s' up to date, or 'marsadm leave-resource %s' there "
+	     "(--host=%s --force from another node if it is gone)", b->host, res, b->host);
+}
+
+static int
+delete_json(const char *res, const struct deletion *d)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < d->n_files; i++)
+		json_object_array_add(a, json_object_new_string(d->files[i]));
+	json_object_object_add(o, "resource", json_object_new_string(res));
+	json_object_object_add(o, "deleted", a);
+	json_object_object_add(o, "blocked_by", d->blocker ?
+			       json_object_new_string(d->blocker->host) : NULL);
+	return print_json(o);
+}
+
+static int
+delete_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
+{
+	static struct repl_members ms;
+	static struct deletion d;
+	struct repl_history h;
+	struct statefs_txn t;
+	int ret;
+
+	if (repl_members_load(sf, res, &ms) < 0 || repl_history_load(sf, res, &h) < 0)
+		return fail(MX_IO, "cannot read resource '%s' in '%s'", res, ctx->root);
+	memset(&d, 0, sizeof(d));
+	repl_delete_limit(&ms, &d.limit_nr, &d.blocker);
+	statefs_txn_init(&t, sf, STATEFS_TXN_ANY_OWNER);
+	delete_ops(&t, &h, res, ctx->host, &d);
+	ret = unlink_files(ctx, sf, res, &d);
+	if (ret == MX_OK)
+		ret = state_apply(ctx, &t, NULL);
+	if (ret == MX_OK && ctx->json && !ctx->dry_run)
+		ret = delete_json(res, &d);
+	if (ret == MX_OK)
+		report_blocker(ctx, res, &d);
+	if (ret == MX_OK && !ctx->json && !ctx->dry_run)
+		note(ctx, 1, "'%s': %zu logfile%s deleted", res, d.n_files, d.n_files == 1 ? "" : "s");
+	statefs_txn_release(&t);
+	repl_history_release(&h);
+	return ret;
+}
+
+static int
+delete_all(struct marsadm_ctx *ctx, const char *arg, int collect)
+{
+	struct res_list rl;
+	struct statefs sf;
+	int ret = state_open(ctx, &sf, 0), gc;
+	size_t i;
+
+	if (ret == MX_OK)
+		ret = res_list_parse(ctx, &sf, arg, RES_MEMBER, &rl);
+	if (ret != MX_OK) {
+		statefs_close(&sf);
+		return ret;
+	}
+	for (i = 0; ret == MX_OK && i < rl.n; i++)
+		ret = delete_one(ctx, &sf, rl.names[i]);
+	if (ret == MX_OK && collect && !ctx->dry_run && (gc = statefs_gc(&sf, NULL)) < 0)
+		ret = fail(MX_IO, "cannot collect tombstones in '%s': %s", ctx->root, strerror(-gc));
+	res_list_release(&rl);
+	statefs_close(&sf);
+	return ret;
+}
+
+static int
+cmd_log_delete(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	return delete_all(ctx, argv[1], 0);
+}
+
+static int
+cmd_cron(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	return delete_all(ctx, NULL, 1);
+}
+
+const struct cmd cmds_logs[] = {
+	{ .name = "log-rotate", .fn = cmd_log_rotate,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_FORCE,
+	  .usage = "RES|all",
+	  .help = "start the next logfile on the primary (--force: even after an empty one)" },
+	{ .name = "log-delete", .fn = cmd_log_delete,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .usage = "RES|all",
+	  .help = "delete on all nodes every logfile that all members have replayed" },
+	{ .name = "cron", .fn = cmd_cron,
+	  .flags = CMD_NEED_TREE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .usage = "",
+	  .help = "log-delete for every resource of this node, then collect old tombstones" },
+	{ .name = NULL },
+};

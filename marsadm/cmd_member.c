@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Membership of a resource and the resolution of a split brain, as far as
+ * the state tree goes (the full sync itself is the daemon's):
+ *
+ *  - join-resource: this node becomes a member that starts from the
+ *    designated primary's current logfile: its replay link points at the
+ *    start of it, the primary's version links for it and the one before
+ *    are copied as its own, skip-check allows the jump in its chain, and
+ *    syncstatus 0 asks for a full sync.
+ *  - invalidate: the same restart for a member whose history diverged:
+ *    its version links and logfiles past the divergence are removed
+ *    (its own logfiles cluster-wide, by tombstone) before it rejoins the
+ *    primary's history.
+ *  - log-purge-all: only the removal, the last resort when invalidate is
+ *    not wanted yet.
+ *  - leave-resource: tombstones for every name of this node in the
+ *    resource; a member that stays away thereby stops blocking logfile
+ *    deletion for the others.
+ *
+ * Logfiles are regular files, so removing one is two steps: unlink the
+ * file, then write its tombstone in the transaction.  The files go first
+ * (a link cannot replace a file), so a failed commit leaves them gone but
+ * unannounced; running the command again completes it.
+ */
+#include "marsadm/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include "repl/repl.h"
+
+#define MAX_FILE_OPS	256
+
+/* Local logfile operations done before the commit. */
+struct file_ops {
+	char path[MAX_FILE_OPS][STATE_KEY_BYTES];	/* relative to the root */
+	uint64_t truncate_to[MAX_FILE_OPS];		/* UINT64_MAX: unlink */
+	size_t n;
+};
+
+static int
+res_get(struct statefs *sf, const char *res, const char *key, char *buf, size_t size)
+{
+	char path[STATE_KEY_BYTES];
+
+	state_key(path, "resource-%s/%s", res, key);
+	return statefs_get(sf, path, buf, size, NULL);
+}
+
+static void
+res_set(struct statefs_txn *t, const char *res, const char *key, const char *value)
+{
+	char path[STATE_KEY_BYTES];
+
+	state_key(path, "resource-%s/%s", res, key);
+	statefs_txn_set(t, path, value);
+}
+
+/* The designated primary into @p; MX_REFUSED (explained) if none. */
+static int
+designated(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res, char *p, size_t n)
+{
+	if (res_get(sf, res, "primary", p, n) >= 0 && strcmp(p, STATEFS_NONE))
+		return MX_OK;
+	fail(MX_REFUSED, "resource '%s' has no designated primary", res);
+	hint("run 'marsadm primary %s' on the member whose data is to be kept", res);
+	return MX_REFUSED;
+}
+
+/* The primary's replay link: where a (re)joining member starts. */
+static int
+primary_replay(struct statefs *sf, const char *res, const char *p, struct repl_replay *r)
+{
+	char key[STATE_KEY_BYTES], v[STATEFS_VALUE_MAX + 1];
+
+	snprintf(key, sizeof(key), "replay-%s", p);
+	if (res_get(sf, res, key, v, sizeof(v)) < 0 || repl_replay_parse(v, r) < 0) {
+		fail(MX_REFUSED, "the primary '%s' of '%s' has no valid replay link", p, res);
+		hint("wait until its state has arrived here ('marsadm wait-cluster')");
+		return MX_REFUSED;
+	}
+	return MX_OK;
+}
+
+/* replay-, skip-check-, syncstatus- and the primary's links N-1, N as ours. */
+static void
+restart_ops(struct statefs_txn *t, const struct repl_history *h, const char *res,
+	    const char *host, const char *p, const struct repl_replay *r)
+{
+	char key[STATE_KEY_BYTES], v[STATEFS_VALUE_MAX + 1];
+	const struct repl_link *l;
+	uint64_t nr;
+
+	snprintf(key, sizeof(key), "replay-%s", host);
+	snprintf(v, sizeof(v), "log-%09" PRIu64 "-%s,0,0", r->nr, r->origin);
+	res_set(t, res, key, v);
+	for (nr = r->nr ? r->nr - 1 : 0; nr <= r->nr; nr++) {
+		l = repl_history_link(h, p, nr);
+		if (!l)
+			continue;
+		snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", nr, host);
+		snprintf(v, sizeof(v), "%s:%s", l->v.section, l->v.prev);
+		res_set(t, res, key, v);
+	}
+	snprintf(key, sizeof(key), "skip-check-%s", host);
+	snprintf(v, sizeof(v), "%" PRIu64, r->nr);
+	res_set(t, res, key, v);
+	snprintf(key, sizeof(key), "syncstatus-%s", host);
+	res_set(t, res, key, "0");
+}
+
+static void
+file_op(struct file_ops *f, const char *res, const char *name, uint64_t truncate_to)
+{
+	if (f->n == MAX_FILE_OPS)
+		return;
+	state_key(f->path[f->n], "resource-%s/%s", res, name);
+	f->truncate_to[f->n++] = truncate_to;
+}
+
+/*
+ * Queue the removal of this node's history from logfile @first on: its
+ * version links (except @keep_lo..@keep_hi, which the caller sets), its
+ * own logfiles that are not on the primary's history (cluster-wide), and
+ * local copies of others' logfiles that are not on it either.  A local
+ * logfile that is on it but longer is cut to the primary's length.
+ */
+static void
+purge_ops(struct statefs_txn *t, struct file_ops *f, const struct repl_history *h,
+	  const char *res, const char *host, const char *p, uint64_t first,
+	  uint64_t keep_lo, uint64_t keep_hi)
+{
+	char key[STATE_KEY_BYTES], name[STATE_KEY_BYTES];
+	const struct repl_logfile *lf;
+	const struct repl_link *pl;
+	size_t i;
+
+	for (i = 0; i < h->n_links; i++) {
+		if (strcmp(h->links[i].host, host) || h->links[i].nr < first ||
+		    (h->links[i].nr >= keep_lo && h->links[i].nr <= keep_hi))
+			continue;
+		state_key(key, "resource-%s/version-%09" PRIu64 "-%s", res, h->links[i].nr, host);
+		statefs_txn_delete(t, key);
+	}
+	for (i = 0; i < h->n_files; i++) {
+		lf = &h->files[i];
+		if (lf->nr < first)
+			continue;
+		snprintf(name, sizeof(name), "log-%09" PRIu64 "-%s", lf->nr, lf->origin);
+		pl = repl_history_link(h, p, lf->nr);
+		if (pl && !strcmp(pl->v.origin, lf->origin)) {
+			if (lf->size_bytes > pl->v.len_bytes)
+				file_op(f, res, name, pl->v.len_bytes);
+			continue;
+		}
+		file_op(f, res, name, UINT64_MAX);
+		if (!strcmp(lf->origin, host)) {
+			state_key(key, "resource-%s/%s", res, name);
+			statefs_txn_set(t, key, STATEFS_TOMBSTONE);
+		}
+	}
+}
+
+static int
+file_ops_run(const struct marsadm_ctx *ctx, const struct statefs *sf, const struct file_ops *f)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < f->n; i++) {
+		if (ctx->dry_run) {
+			if (f->truncate_to[i] == UINT64_MAX)
+				printf("unlink %s\n", f->path[i]);
+			else
+				printf("truncate %s %" PRIu64 "\n", f->path[i], f->truncate_to[i]);
+			continue;
+		}
+		if (f->truncate_to[i] == UINT64_MAX)
+			ret = unlinkat(sf->root_fd, f->path[i], 0);
+		else {
+			int fd = openat(sf->root_fd, f->path[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+			ret = fd < 0 ? -1 : ftruncate(fd, (off_t)f->truncate_to[i]);
+			if (fd >= 0)
+				close(fd);
+		}
+		if (ret < 0 && errno != ENOENT)
+			return fail(MX_IO, "cannot remove '%s/%s': %s", ctx->root, f->path[i],
+				    strerror(errno));
+	}
+	return MX_OK;
+}
+
+/* Split between this node and @p: where this node's history must go from. */
+static int
+diverged_from(const struct repl_history *h, const char *host, const char *p, uint64_t *first)
+{
+	struct repl_split s;
+
+	repl_split_pair(h, host, p, &s);
+	if (!s.split) {
+		struct repl_history files = *h;
+
+		files.n_links = 0;	/* duplicate local logfiles only */
+		repl_split_detect(&files, &s);
+	}
+	*first = s.nr;
+	return s.split;
+}
+
+/* ---- the commands --------------------------------------------------------- */
+
+static int
+one_resource(struct marsadm_ctx *ctx, struct statefs *sf, const char *arg, unsigned flags,
+	     struct res_list *rl)
+{
+	int ret = res_list_parse(ctx, sf, arg, flags | RES_NO_ALL, rl);
+
+	if (ret == MX_OK && rl->n != 1) {
+		res_list_release(rl);
+		return usage_error(ctx->cmd, "'%s' takes one resource", ctx->cmd->name);
+	}
+	return ret;
+}
+
+/* Apply the file ops, then @t, then report; releases nothing. */
+static int
+finish(struct marsadm_ctx *ctx, struct statefs *sf, struct statefs_txn *t,
+       const struct file_ops *f, const struct res_list *rl)
+{
+	int changed = 0, ret = file_ops_run(ctx, sf, f);
+
+	if (ret == MX_OK)
+		ret = state_apply(ctx, t, &changed);
+	if (ret == MX_OK)
+		ret = state_report(ctx, rl, changed + (int)f->n);
+	return ret;
+}
+
+static int
+invalidate_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
+	       const struct res_list *rl)
+{
+	char p[STATEFS_NAME_MAX + 1];
+	struct repl_history h;
+	struct repl_replay r;
+	struct statefs_txn t;
+	static struct file_ops f;
+	uint64_t first;
+	int ret = designated(ctx, sf, res, p, sizeof(p));
+
+	if (ret == MX_OK && !strcmp(p, ctx->host)) {
+		fail(MX_REFUSED, "'%s' is the designated primary of '%s'; its history is the one kept",
+		     ctx->host, res);
+		hint("invalidate the other side, or make another member primary first");
+		return MX_REFUSED;
+	}
+	if (ret == MX_OK)
+		ret = primary_replay(sf, res, p, &r);
+	if (ret != MX_OK)
+		return ret;
+	if (repl_history_load(sf, res, &h) < 0)
+		return fail(MX_IO, "cannot read the version links of '%s'", res);
+	if (!diverged_from(&h, ctx->host, p, &first))
+		first = r.nr + 1;
+	f.n = 0;
+	statefs_txn_init(&t, sf, 0);
+	purge_ops(&t, &f, &h, res, ctx->host, p, first, r.nr ? r.nr - 1 : 0, r.nr);
+	restart_ops(&t, &h, res, ctx->host, p, &r);
+	ret = finish(ctx, sf, &t, &f, rl);
+	statefs_txn_release(&t);
+	repl_history_release(&h);
+	return ret;
+}
+
+static int
+cmd_invalidate(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	struct res_list rl;
+	struct statefs sf;
+	int ret = state_open(ctx, &sf, 0);
+
+	if (ret == MX_OK)
+		ret = one_resource(ctx, &sf, argv[1], RES_MEMBER, &rl);
+	if (ret == MX_OK) {
+		ret = invalidate_one(ctx, &sf, rl.names[0], &rl);
+		res_list_release(&rl);
+	}
+	statefs_close(&sf);
+	return ret;
+}
+
+static int
+purge_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
+	  const struct res_list *rl)
+{
+	char p[STATEFS_NAME_MAX + 1];
+	struct repl_history h;
+	struct statefs_txn t;
+	static struct file_ops f;
+	uint64_t first;
+	int ret = designated(ctx, sf, res, p, sizeof(p));
+
+	if (ret != MX_OK)
+		return ret;
+	if (repl_history_load(sf, res, &h) < 0)
+		return fail(MX_IO, "cannot read the version links of '%s'", res);
+	if (!strcmp(p, ctx->host) || !diverged_from(&h, ctx->host, p, &first)) {
+		repl_history_release(&h);
+		note(ctx, 0, "'%s': the history of '%s' does not diverge from the primary's; "
+		     "nothing to purge", res, ctx->host);
+		return state_report(ctx, rl, 0);
+	}
+	f.n = 0;
+	statefs_txn_init(&t, sf, 0);
+	purge_ops(&t, &f, &h, res, ctx->host, p, first, 1, 0);
+	ret = finish(ctx, sf, &t, &f, rl);
+	if (ret == MX_OK && !ctx->dry_run)
+		hint("run 'marsadm invalidate %s' to rejoin the primary's history", res);
+	statefs_txn_release(&t);
+	repl_history_release(&h);
+	return ret;
+}
+
+static int
+cmd_log_purge_all(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	struct res_list rl;
+	struct statefs sf;
+	int ret = state_open(ctx, &sf, 0);
+
+	if (ret == MX_OK)
+		ret = one_resource(ctx, &sf, argv[1], RES_MEMBER, &rl);
+	if (ret == MX_OK) {
+		ret = purge_one(ctx, &sf, rl.names[0], &rl);
+		res_list_release(&rl);
+	}
+	statefs_close(&sf);
+	return ret;
+}
+
+/* ---- join-resource -------------------------------------------------------- */
+
+static int
+dev_bytes(const char *dev, uint64_t *bytes)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	if (dev[0] != '/')
+		return fail(MX_USAGE, "device '%s' is not an absolute path", dev);
+	if (stat(dev, &st) < 0)
+		return fail(errno == ENOENT ? MX_NOENT : MX_IO, "cannot use device '%s': %s", dev,
+			    strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		*bytes = (uint64_t)st.st_size;
+		return MX_OK;
+	}
+	if (!S_ISBLK(st.st_mode))
+		return fail(MX_USAGE, "device '%s' is neither a block device nor a regular file", dev);
+	fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, BLKGETSIZE64, bytes) < 0)
+		ret = fail(MX_IO, "cannot read the size of '%s': %s", dev, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int
+join_check(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const char *dev,
+	   const struct repl_history *h)
+{
+	char size[32];
+	uint64_t want = 0, have;
+	struct repl_split s;
+	int ret;
+
+	if (res_is_member(sf, res, ctx->host)) {
+		fail(MX_REFUSED, "'%s' is already a member of '%s'", ctx->host, res);
+		hint("'marsadm invalidate %s' restarts its sync", res);
+		return MX_REFUSED;
+	}
+	if (repl_split_detect(h, &s)) {
+		fail(MX_REFUSED, "'%s' is in split brain ('%s' and '%s' part at logfile %09" PRIu64 ")",
+		     res, s.host_a, s.host_b, s.nr);
+		hint("resolve it first ('marsadm view %s'); a new member would follow either side", res);
+		return MX_REFUSED;
+	}
+	ret = dev_bytes(dev, &have);
+	if (ret == MX_OK && res_get(sf, res, "size", size, sizeof(size)) >= 0)
+		want = strtoull(size, NULL, 10);
+	if (ret == MX_OK && have < want) {
+		fail(MX_REFUSED, "device '%s' has %" PRIu64 " bytes, resource '%s' needs %" PRIu64,
+		     dev, have, res, want);
+		hint("grow the device first; nothing was changed");
+		return MX_REFUSED;
+	}
+	return ret;
+}
+
+static int
+join_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const char *dev,
+	 const struct res_list *rl)
+{
+	static const char *const todo[] = { "attach", "connect", "sync", "allow-replay", NULL };
+	char p[STATEFS_NAME_MAX + 1], key[STATE_KEY_BYTES];
+	static struct file_ops f;
+	struct repl_history h;
+	struct repl_replay r;
+	struct statefs_txn t;
+	int ret = designated(ctx, sf, res, p, sizeof(p)), i;
+
+	if (ret == MX_OK)
+		ret = primary_replay(sf, res, p, &r);
+	if (ret != MX_OK)
+		return ret;
+	if (repl_history_load(sf, res, &h) < 0)
+		return fail(MX_IO, "cannot read the version links of '%s'", res);
+	ret = join_check(ctx, sf, res, dev, &h);
+	statefs_txn_init(&t, sf, 0);
+	snprintf(key, sizeof(key), "data-%s", ctx->host);
+	res_set(&t, res, key, dev);
+	snprintf(key, sizeof(key), "device-%s", ctx->host);
+	res_set(&t, res, key, res);
+	restart_ops(&t, &h, res, ctx->host, p, &r);
+	for (i = 0; todo[i]; i++) {
+		snprintf(key, sizeof(key), "todo-%s/%s", ctx->host, todo[i]);
+		res_set(&t, res, key, "1");
+	}
+	f.n = 0;
+	if (ret == MX_OK)
+		ret = finish(ctx, sf, &t, &f, rl);
+	statefs_txn_release(&t);
+	repl_history_release(&h);
+	return ret;
+}
+
+static int
+cmd_join_resource(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	struct res_list rl;
+	struct statefs sf;
+	int ret = state_open(ctx, &sf, 0);
+
+	if (ret == MX_OK)
+		ret = one_resource(ctx, &sf, argv[1], 0, &rl);
+	if (ret == MX_OK) {
+		ret = join_one(ctx, &sf, rl.names[0], argv[2], &rl);
+		res_list_release(&rl);
+	}
+	statefs_close(&sf);
+	return ret;
+}
+
+/* ---- leave-resource ------------------------------------------------------- */
+
+static int
+leave_check(struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
+{
+	char v[STATEFS_NAME_MAX + 1], key[STATE_KEY_BYTES];
+
+	if (ctx->force)
+		return MX_OK;
+	if (res_get(sf, res, "primary", v, sizeof(v)) >= 0 && !strcmp(v, ctx->host)) {
+		fail(MX_REFUSED, "'%s' is the designated primary of '%s'", ctx->host, res);
+		hint("hand over first ('marsadm primary %s' on another member)", res);
+		return MX_REFUSED;
+	}
+	snprintf(key, sizeof(key), "todo-%s/attach", ctx->host);
+	if (res_get(sf, res, key, v, sizeof(v)) >= 0 && !strcmp(v, "1")) {
+		fail(MX_REFUSED, "'%s' is still attached to '%s'", res, ctx->host);
+		hint("run 'marsadm down %s' first (or --force for a dead node, with --host)", res);
+		return MX_REFUSED;
+	}
+	return MX_OK;
+}
+
+static void
+leave_ops(struct statefs_txn *t, struct statefs *sf, const char *res, const char *host,
+	  const struct repl_history *h)
+{
+	static const char *const keys[] = { "data", "device", "actsize", "replay", "syncstatus",
+		"syncpos", "skip-check", "verifystatus", NULL };
+	static const char *const dirs[] = { "todo", "actual", "defaults", "local", NULL };
+	char key[STATE_KEY_BYTES];
+	size_t i;
+
+	for (i = 0; keys[i]; i++) {
+		state_key(key, "resource-%s/%s-%s", res, keys[i], host);
+		statefs_txn_delete(t, key);
+	}
+	for (i = 0; dirs[i]; i++) {
+		state_key(key, "resource-%s/%s-%s", res, dirs[i], host);
+		if (statefs_is_dir(sf, key) == 1)
+			statefs_txn_delete_tree(t, key);
+	}
+	for (i = 0; i < h->n_links; i++) {
+		if (strcmp(h->links[i].host, host))
+			continue;
+		state_key(key, "resource-%s/version-%09" PRIu64 "-%s", res, h->links[i].nr, host);
+		statefs_txn_delete(t, key);
+	}
+}
+
+static int
+cmd_leave_resource(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	static struct file_ops f;
+	struct repl_history h;
+	struct statefs_txn t;
+	struct res_list rl;
+	struct statefs sf;
+	int ret = state_open(ctx, &sf, 0);
+
+	if (ret == MX_OK)
+		ret = one_resource(ctx, &sf, argv[1], RES_MEMBER, &rl);
+	if (ret != MX_OK) {
+		statefs_close(&sf);
+		return ret;
+	}
+	ret = leave_check(ctx, &sf, rl.names[0]);
+	if (ret == MX_OK && repl_history_load(&sf, rl.names[0], &h) < 0)
+		ret = fail(MX_IO, "cannot read the version links of '%s'", rl.names[0]);
+	if (ret == MX_OK) {
+		statefs_txn_init(&t, &sf, 0);
+		leave_ops(&t, &sf, rl.names[0], ctx->host, &h);
+		f.n = 0;
+		ret = finish(ctx, &sf, &t, &f, &rl);
+		statefs_txn_release(&t);
+		repl_history_release(&h);
+	}
+	res_list_release(&rl);
+	statefs_close(&sf);
+	return ret;
+}
+
+const struct cmd cmds_member[] = {
+	{ .name = "join-resource", .fn = cmd_join_resource,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .usage = "RES DEV",
+	  .help = "become a member of RES on device DEV, starting with a full sync" },
+	{ .name = "leave-resource", .fn = cmd_leave_resource,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_FORCE,
+	  .usage = "RES",
+	  .help = "stop being a member of RES (tombstones this node's names in it)" },
+	{ .name = "invalidate", .fn = cmd_invalidate,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .usage = "RES",
+	  .help = "discard this node's diverged history of RES and resync from the primary" },
+	{ .name = "log-purge-all", .fn = cmd_log_purge_all,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .usage = "RES",
+	  .help = "remove this node's version links and logfiles past a split brain" },
+	{ .name = NULL },
+};

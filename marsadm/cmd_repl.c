@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Roles.  A resource has at most one designated primary, a cluster-wide
+ * key (resource-RES/primary); every other member is secondary.
+ *
+ * `primary` is the planned handover: it moves the key only when the tree
+ * shows that no write can be lost - no split brain, this node's disk
+ * consistent, the old primary's device closed, and this node caught up
+ * with the old primary's history (its newest version link equal to the
+ * old primary's and replayed to its end).  While a condition that time
+ * can fix is unmet it waits, up to --timeout, and then says which one and
+ * the fix.  `primary --force` is the failover: it takes this node's
+ * history as it is, and like MARS demands a paused fetch first, so that
+ * nothing from the old primary arrives in the middle; it will usually
+ * cause a split brain, which `view` reports.  `secondary` designates
+ * nobody with a weak stamp, so that a concurrent `primary` wins.
+ * `wait-resource` waits for any view macro to take a value.
+ */
+#include "marsadm/state.h"
+#include "marsadm/view.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "repl/repl.h"
+
+#define POLL_MS		200
+#define PROGRESS_S	5
+
+/* Why a handover cannot happen (yet). */
+struct refusal {
+	int waitable;		/* time (the daemons) may fix it */
+	char why[512];
+	char fix[512];
+};
+
+static int
+refuse(struct refusal *r, int waitable, const char *why, const char *fix)
+{
+	r->waitable = waitable;
+	snprintf(r->why, sizeof(r->why), "%s", why);
+	snprintf(r->fix, sizeof(r->fix), "%s", fix);
+	return -1;
+}
+
+/* resource-RES/KEY into @buf; -ENOENT if absent. */
+static int
+res_get(struct statefs *sf, const char *res, const char *key, char *buf, size_t size)
+{
+	char path[STATE_KEY_BYTES];
+
+	state_key(path, "resource-%s/%s", res, key);
+	return statefs_get(sf, path, buf, size, NULL);
+}
+
+static uint64_t
+res_u64(struct statefs *sf, const char *res, const char *key, uint64_t dflt)
+{
+	char v[32], *end;
+	uint64_t n;
+
+	if (res_get(sf, res, key, v, sizeof(v)) < 0)
+		return dflt;
+	n = strtoull(v, &end, 10);
+	return *end ? dflt : n;
+}
+
+static int
+check_split(struct statefs *sf, const char *res, struct refusal *r)
+{
+	struct repl_history h;
+	struct repl_split s;
+	char why[512];
+	int split;
+
+	if (repl_history_load(sf, res, &h) < 0)
+		return refuse(r, 0, "cannot read the version links", "check the state tree");
+	split = repl_split_detect(&h, &s);
+	repl_history_release(&h);
+	if (!split)
+		return 0;
+	snprintf(why, sizeof(why), "split brain: '%s' and '%s' part at logfile %09" PRIu64
+		 " byte %" PRIu64 " ('%s' has %" PRIu64 " bytes after it, '%s' %" PRIu64 ")",
+		 s.host_a, s.host_b, s.nr, s.pos_bytes, s.host_a, s.after_a_bytes, s.host_b,
+		 s.after_b_bytes);
+	return refuse(r, 0, why, "run 'marsadm invalidate RES' on the side to discard first, "
+		      "or take this node's history with 'pause-fetch' and 'primary --force'");
+}
+
+static int
+check_consistent(struct statefs *sf, const char *res, const char *host, struct refusal *r)
+{
+	char key[STATE_KEY_BYTES];
+
+	snprintf(key, sizeof(key), "syncstatus-%s", host);
+	if (res_u64(sf, res, key, 0) >= res_u64(sf, res, "size", 1))
+		return 0;
+	return refuse(r, 1, "the full sync to this node has not finished (InConsistent)",
+		      "wait for it: 'marsadm wait-resource RES sync-rest=0'");
+}
+
+static int
+check_closed(struct statefs *sf, const char *res, const char *old, struct refusal *r)
+{
+	char key[STATE_KEY_BYTES], why[256];
+	uint64_t opens;
+
+	snprintf(key, sizeof(key), "actual-%s/open-count", old);
+	opens = res_u64(sf, res, key, 0);
+	if (opens == 0)
+		return 0;
+	snprintf(why, sizeof(why), "the device of RES is still open on '%s' (open-count %" PRIu64 ")",
+		 old, opens);
+	return refuse(r, 1, why, "stop the application and unmount /dev/mars/RES there");
+}
+
+/* Caught up: own newest link equals the old primary's, replayed to its end. */
+static int
+check_caught_up(struct statefs *sf, const char *res, const char *host, const char *old,
+		struct refusal *r)
+{
+	const struct repl_link *mine, *theirs;
+	struct repl_replay rp = { .valid = 0 };
+	struct repl_history h;
+	char v[STATEFS_VALUE_MAX + 1], key[STATE_KEY_BYTES], why[512];
+	int ok;
+
+	snprintf(key, sizeof(key), "replay-%s", host);
+	if (res_get(sf, res, key, v, sizeof(v)) >= 0)
+		repl_replay_parse(v, &rp);
+	if (repl_history_load(sf, res, &h) < 0)
+		return refuse(r, 0, "cannot read the version links", "check the state tree");
+	mine = repl_history_last(&h, host);
+	theirs = repl_history_last(&h, old);
+	ok = mine && theirs && mine->nr == theirs->nr && !strcmp(mine->v.section, theirs->v.section) &&
+	     rp.valid && rp.nr == theirs->nr && rp.pos_bytes >= theirs->v.len_bytes;
+	if (!ok)
+		snprintf(why, sizeof(why), "not caught up with '%s': it has logged up to logfile %09"
+			 PRIu64 " byte %" PRIu64 ", this node replayed up to logfile %09" PRIu64
+			 " byte %" PRIu64, old, theirs ? theirs->nr : 0,
+			 theirs ? theirs->v.len_bytes : 0, rp.valid ? rp.nr : 0,
+			 rp.valid ? rp.pos_bytes : 0);
+	repl_history_release(&h);
+	if (ok)
+		return 0;
+	return refuse(r, 1, why, "check fetch and replay here ('marsadm view RES', resume-fetch, "
+		      "resume-replay); if the old primary is gone, fail over with 'primary --force'");
+}
+
+static int
+handover_check(struct statefs *sf, const char *res, const char *host, struct refusal *r)
+{
+	char old[STATEFS_NAME_MAX + 1];
+
+	if (check_split(sf, res, r) || check_consistent(sf, res, host, r))
+		return -1;
+	if (res_get(sf, res, "primary", old, sizeof(old)) < 0 || !strcmp(old, STATEFS_NONE) ||
+	    !strcmp(old, host))
+		return 0;
+	if (check_closed(sf, res, old, r) || check_caught_up(sf, res, host, old, r))
+		return -1;
+	return 0;
+}
+
+static int
+failover_check(struct statefs *sf, const char *res, const char *host, struct refusal *r)
+{
+	char key[STATE_KEY_BYTES], v[8];
+
+	snprintf(key, sizeof(key), "todo-%s/connect", host);
+	if (res_get(sf, res, key, v, sizeof(v)) >= 0 && strcmp(v, "0"))
+		return refuse(r, 0, "fetch is still switched on here",
+			      "run 'marsadm pause-fetch RES' first, so that nothing from the old "
+			      "primary arrives while this node takes over");
+	if (!check_consistent(sf, res, host, r))
+		return 0;
+	r->waitable = 0;
+	snprintf(r->fix, sizeof(r->fix), "a node with an incomplete sync cannot become primary; "
+		 "fail over to another member");
+	return -1;
+}
+
+/* @in with every "RES" replaced by @res. */
+static void
+subst_res(const char *in, const char *res, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (*in && n + 1 < size) {
+		if (!strncmp(in, "RES", 3)) {
+			n += (size_t)snprintf(out + n, size - n, "%s", res);
+			in += 3;
+		} else {
+			out[n++] = *in++;
+		}
+		n = n < size ? n : size - 1;
+	}
+	out[n] = '\0';
+}
+
+static int
+explain(const struct marsadm_ctx *ctx, int code, const char *res, const struct refusal *r)
+{
+	char why[700], fix[700];
+
+	subst_res(r->why, res, why, sizeof(why));
+	subst_res(r->fix, res, fix, sizeof(fix));
+	fail(code, "cannot make '%s' primary of '%s': %s", ctx->host, res, why);
+	hint("%s", fix);
+	return code;
+}
+
+/* Check, waiting while the refusal is one that time can fix. */
+static int
+wait_handover(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
+{
+	struct timespec pause = { 0, POLL_MS * 1000000L };
+	time_t start = time(NULL), said = start;
+	struct refusal r;
+
+	for (;;) {
+		if (ctx->force ? failover_check(sf, res, ctx->host, &r) == 0 :
+		    handover_check(sf, res, ctx->host, &r) == 0)
+			return MX_OK;
+		if (!r.waitable || ctx->timeout_s == 0 || ctx->dry_run)
+			return explain(ctx, MX_REFUSED, res, &r);
+		if (ctx->timeout_s > 0 && time(NULL) - start >= ctx->timeout_s)
+			return explain(ctx, MX_TIMEOUT, res, &r);
+		if (time(NULL) - said >= PROGRESS_S) {
+			fprintf(stderr, "marsadm: waiting for '%s': %s\n", res, r.why);
+			said = time(NULL);
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
+static void
+warn_detached(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
+{
+	char key[STATE_KEY_BYTES], v[8];
+
+	state_key(key, "resource-%s/todo-%s/attach", res, ctx->host);
+	if (statefs_get(sf, key, v, sizeof(v), NULL) < 0 || strcmp(v, "1") != 0)
+		warning("resource '%s' is not attached on '%s'; it becomes primary once attached "
+			"('marsadm up %s')", res, ctx->host, res);
+}
+
+static int
+role_set(struct marsadm_ctx *ctx, char *arg, int primary)
+{
+	char key[STATE_KEY_BYTES];
+	struct statefs_txn t;
+	struct res_list rl;
+	struct statefs sf;
+	int ret, changed = 0;
+	size_t i;
+
+	ret = state_open(ctx, &sf, 0);
+	if (ret == MX_OK)
+		ret = res_list_parse(ctx, &sf, arg, RES_MEMBER, &rl);
+	if (ret != MX_OK) {
+		statefs_close(&sf);
+		return ret;
+	}
+	for (i = 0; primary && ret == MX_OK && i < rl.n; i++)
+		ret = wait_handover(ctx, &sf, rl.names[i]);
+	statefs_txn_init(&t, &sf, 0);
+	for (i = 0; i < rl.n; i++) {
+		state_key(key, "resource-%s/primary", rl.names[i]);
+		if (primary)
+			statefs_txn_set(&t, key, ctx->host);
+		else
+			statefs_txn_set_weak(&t, key, STATEFS_NONE);
+	}
+	if (ret == MX_OK)
+		ret = state_apply(ctx, &t, &changed);
+	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < rl.n; i++)
+		warn_detached(ctx, &sf, rl.names[i]);
+	if (ret == MX_OK)
+		ret = state_report(ctx, &rl, changed);
+	statefs_txn_release(&t);
+	res_list_release(&rl);
+	statefs_close(&sf);
+	return ret;
+}
+
+static int
+cmd_primary(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	return role_set(ctx, argv[1], 1);
+}
+
+static int
+cmd_secondary(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	return role_set(ctx, argv[1], 0);
+}
+
+/* ---- wait-resource ------------------------------------------------------ */
+
+/* "MACRO" (a boolean that must be 1) or "MACRO=VALUE". */
+static int
+cond_parse(const struct marsadm_ctx *ctx, const char *cond, const struct view_macro **m,
+	   char *want, size_t size)
+{
+	char name[64];
+	const char *eq = strchr(cond, '=');
+	size_t n = eq ? (size_t)(eq - cond) : strlen(cond);
+
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), cond);
+	*m = view_macro_find(name);
+	if (!*m || n >= sizeof(name)) {
+		usage_error(ctx->cmd, "unknown condition '%s'", cond);
+		hint("a condition is MACRO or MACRO=VALUE, MACRO one of the view-MACRO commands");
+		return MX_USAGE;
+	}
+	snprintf(want, size, "%s", eq ? eq + 1 : "1");
+	return MX_OK;
+}
+
+static int
+cond_now(struct statefs *sf, const struct marsadm_ctx *ctx, const char *res,
+	 const struct view_macro *m, struct view_val *val)
+{
+	struct view_res v;
+
+	if (view_load(sf, res, ctx->host, &v) < 0)
+		return fail(MX_IO, "cannot read resource '%s' in '%s'", res, ctx->root);
+	m->fn(&v, val);
+	view_release(&v);
+	return MX_OK;
+}
+
+static int
+cmd_wait_resource(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	struct timespec pause = { 0, POLL_MS * 1000000L };
+	const struct view_macro *m;
+	time_t start = time(NULL);
+	char want[STATEFS_VALUE_MAX + 1];
+	struct view_val val;
+	struct statefs sf;
+	int ret = cond_parse(ctx, argv[2], &m, want, sizeof(want));
+
+	if (ret == MX_OK && (!strcmp(argv[1], "all") || strchr(argv[1], ',')))
+		ret = usage_error(ctx->cmd, "wait-resource waits for one resource");
+	if (ret == MX_OK)
+		ret = state_open(ctx, &sf, 0);
+	if (ret != MX_OK)
+		return ret;
+	while ((ret = cond_now(&sf, ctx, argv[1], m, &val)) == MX_OK && strcmp(val.str, want)) {
+		if (ctx->timeout_s >= 0 && time(NULL) - start >= ctx->timeout_s) {
+			ret = fail(MX_TIMEOUT, "'%s' of '%s' is '%s', not '%s', after %d s", m->name,
+				   argv[1], val.str, want, ctx->timeout_s);
+			hint("'marsadm view %s' shows the state; raise --timeout to wait longer",
+			     argv[1]);
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	statefs_close(&sf);
+	if (ret == MX_OK && !ctx->json)
+		note(ctx, 1, "'%s' of '%s' is '%s'", m->name, argv[1], val.str);
+	return ret;
+}
+
+const struct cmd cmds_repl[] = {
+	{ .name = "primary", .fn = cmd_primary,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_FORCE |
+		   CMD_OPT_TIMEOUT,
+	  .usage = "RES|all",
+	  .help = "hand the primary role of RES over to this node (--force: fail over)" },
+	{ .name = "secondary", .fn = cmd_secondary,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .usage = "RES|all",
+	  .help = "designate no primary for RES (a concurrent 'primary' elsewhere wins)" },
+	{ .name = "wait-resource", .fn = cmd_wait_resource,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_TIMEOUT,
+	  .usage = "RES COND",
+	  .help = "wait until view macro COND (MACRO or MACRO=VALUE) holds for RES" },
+	{ .name = NULL },
+};

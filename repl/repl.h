@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * repl: the tree-level control plane of replication, shared by marsadm
+ * and clusterd.  Two jobs, one place each:
+ *
+ *  - version links (version.c): the hash chain over the history of a
+ *    resource, one link per logfile and node, format in
+ *    docs/state-tree.md ("Version links").  The digest is SHA-256 of the
+ *    link's own text after the first comma, which holds the logfile name,
+ *    its length and the previous link's first section - so equal digests
+ *    mean equal histories up to and including that logfile.
+ *  - split-brain detection (split.c): a pure function over the version
+ *    links and local logfiles of one resource, and (tree.c) the loader
+ *    that reads them from a state tree.
+ *
+ * Like statefs, this library never prints and never exits; functions
+ * return 0 or -errno.
+ */
+#ifndef MARS_REPL_H
+#define MARS_REPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "statefs/statefs.h"
+
+#define REPL_DIGEST_HEX		64	/* SHA-256 in lowercase hex */
+#define REPL_NAME_MAX		STATEFS_NAME_MAX
+/* "<64 hex>,log-<19 digits>-<63>,<20 digits>" */
+#define REPL_SECTION_MAX	(REPL_DIGEST_HEX + 5 + 19 + 1 + REPL_NAME_MAX + 1 + 20)
+
+/* ---- version links (version.c) ---------------------------------------- */
+
+/* One parsed version link "D,log-N-ORIGIN,LEN:PREV". */
+struct repl_version {
+	char digest[REPL_DIGEST_HEX + 1];
+	uint64_t nr;				/* logfile number */
+	char origin[REPL_NAME_MAX + 1];		/* host that wrote the logfile */
+	uint64_t len_bytes;			/* logfile bytes this history covers */
+	char section[REPL_SECTION_MAX + 1];	/* "D,log-N-ORIGIN,LEN" */
+	char prev[REPL_SECTION_MAX + 1];	/* previous link's section, "" for an anchor */
+	int has_prev;
+	uint64_t prev_nr;			/* parsed from prev, if has_prev */
+	char prev_origin[REPL_NAME_MAX + 1];
+	uint64_t prev_len_bytes;
+};
+
+/*
+ * Parse @value (a version link's target).  Returns 0, or -EINVAL when the
+ * text does not follow the grammar.  The digest is not verified here.
+ */
+int repl_version_parse(const char *value, struct repl_version *v);
+
+/*
+ * Build the link for logfile @nr of @origin covering @len_bytes, following
+ * the link section @prev ("D,log-M-O,LEN" of the previous logfile).  With
+ * @prev NULL or "" an anchor is built: digest all zeros, no predecessor.
+ * Returns the value's length, -EINVAL for a bad origin or @prev, or
+ * -ENAMETOOLONG / -EIO (the hash failed).
+ */
+int repl_version_make(char *buf, size_t size, uint64_t nr, const char *origin,
+		      uint64_t len_bytes, const char *prev);
+
+/* The same link as @value with the length @len_bytes (digest recomputed). */
+int repl_version_relength(char *buf, size_t size, const char *value, uint64_t len_bytes);
+
+/*
+ * 0 if @value is well-formed and its digest is right (an anchor: all
+ * zeros and no predecessor), -EINVAL if malformed, -EBADMSG if the digest
+ * does not match.
+ */
+int repl_version_verify(const char *value);
+
+/* 1 if @b extends @a: @b's predecessor is @a's section, numbers consecutive. */
+int repl_version_extends(const struct repl_version *a, const struct repl_version *b);
+
+/*
+ * The switchover rule of a secondary (reference 2.8, done right): it may
+ * leave logfile N for N+1 only when its own link for N equals the
+ * origin's (same history, logfile complete), its replay position reached
+ * that link's length, and the origin's link for N+1 extends it.  Returns
+ * 0 if allowed, else -EAGAIN (not yet: incomplete or not replayed) or
+ * -EXDEV (the histories differ: stop before the divergence).  Pure.
+ */
+int repl_switchover_check(const char *own_n, const char *origin_n, uint64_t replay_pos_bytes,
+			  const char *origin_next);
+
+/* ---- history of a resource (tree.c) ----------------------------------- */
+
+struct repl_link {
+	uint64_t nr;
+	char host[REPL_NAME_MAX + 1];		/* whose view: version-N-HOST */
+	struct repl_version v;
+};
+
+struct repl_logfile {
+	uint64_t nr;
+	char origin[REPL_NAME_MAX + 1];
+	uint64_t size_bytes;
+};
+
+struct repl_history {
+	struct repl_link *links;		/* sorted by host, then nr */
+	size_t n_links, cap_links;
+	struct repl_logfile *files;		/* local logfiles, sorted by nr */
+	size_t n_files, cap_files;
+	size_t bad_links;			/* links that did not parse or verify */
+};
+
+/* Add entries (for the loader and for unit tests).  -ENOMEM or 0. */
+int repl_history_add_link(struct repl_history *h, const char *host, const char *value);
+int repl_history_add_file(struct repl_history *h, uint64_t nr, const char *origin,
+			  uint64_t size_bytes);
+void repl_history_sort(struct repl_history *h);
+void repl_history_release(struct repl_history *h);
+
+/*
+ * Read resource @res of the tree: every live version link (a link that
+ * fails to parse or verify is counted in bad_links and left out) and
+ * every local logfile "log-N-ORIGIN".  Returns 0 or -errno.
+ */
+int repl_history_load(struct statefs *sf, const char *res, struct repl_history *h);
+
+/* @host's link for logfile @nr, or NULL. */
+const struct repl_link *repl_history_link(const struct repl_history *h, const char *host,
+					  uint64_t nr);
+
+/* @host's newest link (highest number), or NULL. */
+const struct repl_link *repl_history_last(const struct repl_history *h, const char *host);
+
+/* ---- split brain (split.c) -------------------------------------------- */
+
+/*
+ * Where two histories part.  The common prefix ends at byte @pos_bytes of
+ * logfile @nr (pos 0: they part from the start of logfile @nr).  Each
+ * side's amount is its history beyond that point, in logfile bytes.
+ */
+struct repl_split {
+	int split;			/* 1 if diverged */
+	int by_files;			/* found as two local logfiles of one number */
+	uint64_t nr;			/* first logfile number where they differ */
+	uint64_t pos_bytes;		/* common bytes of logfile nr */
+	char host_a[REPL_NAME_MAX + 1], host_b[REPL_NAME_MAX + 1];
+	uint64_t after_a_bytes, after_b_bytes;
+	uint64_t common_nr;		/* last logfile both agree on entirely, 0 none */
+};
+
+/*
+ * Compare the histories of hosts @a and @b.  They diverge at the first
+ * logfile number both have links for where the links name different
+ * origins or predecessors, or where their lengths differ and the shorter
+ * side has already moved on to a later logfile (it ended that logfile
+ * early).  A side that merely lags - shorter length, no later link - is
+ * not a split.  Fills @out (out->split 0 if none).  Pure.
+ */
+void repl_split_pair(const struct repl_history *h, const char *a, const char *b,
+		     struct repl_split *out);
+
+/*
+ * Check every pair of hosts with links, then the local logfiles (two
+ * files of one number from different origins).  Reports the split with
+ * the lowest logfile number.  Returns 1 if split, else 0.  Pure.
+ */
+int repl_split_detect(const struct repl_history *h, struct repl_split *out);
+
+/* ---- members and their replay links (replay.c) ------------------------ */
+
+/* "log-NNNNNNNNN-ORIGIN,POS,LEN" of one member. */
+struct repl_replay {
+	char host[REPL_NAME_MAX + 1];		/* the member (data-HOST) */
+	int valid;				/* replay link present and well-formed */
+	uint64_t nr;
+	char origin[REPL_NAME_MAX + 1];
+	uint64_t pos_bytes, len_bytes;
+	uint64_t stamp_ns;			/* when it last moved */
+};
+
+/* Parse a replay link's value.  Returns 0 or -EINVAL. */
+int repl_replay_parse(const char *value, struct repl_replay *r);
+
+#define REPL_MAX_MEMBERS	64
+
+struct repl_members {
+	struct repl_replay m[REPL_MAX_MEMBERS];
+	size_t n;
+};
+
+/* The storage members of @res (live data-HOST) with their replay links. */
+int repl_members_load(struct statefs *sf, const char *res, struct repl_members *ms);
+
+/* The member entry of @host, or NULL. */
+const struct repl_replay *repl_members_find(const struct repl_members *ms, const char *host);
+
+/*
+ * Logfile deletion limit: every logfile numbered below *limit_nr has been
+ * replayed by every member and may go cluster-wide.  *blocker is the
+ * member holding the limit lowest while another is further (a member
+ * without a valid replay link holds it at 0), or NULL when nobody lags.
+ * Pure.
+ */
+void repl_delete_limit(const struct repl_members *ms, uint64_t *limit_nr,
+		       const struct repl_replay **blocker);
+
+#endif /* MARS_REPL_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Members and replay links: who stores a resource, how far each has
+ * applied its logfiles, and from that which logfiles every member is done
+ * with.  Deletion is cluster-wide and all-or-nothing, so one member that
+ * stays behind holds the limit for all; the caller names it (the blocker)
+ * so that the operator can decide between waiting and leave-resource.
+ */
+#include "repl/repl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int
+u64_of(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 19)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+repl_replay_parse(const char *value, struct repl_replay *r)
+{
+	const char *p = value + 4, *dash, *c1, *c2;
+	size_t digits;
+
+	r->valid = 0;
+	if (strncmp(value, "log-", 4))
+		return -EINVAL;
+	digits = strspn(p, "0123456789");
+	dash = p + digits;
+	c1 = strchr(dash, ',');
+	c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+	if (digits < 9 || *dash != '-' || !c2 || (size_t)(c1 - dash - 1) > REPL_NAME_MAX ||
+	    u64_of(p, digits, &r->nr) < 0 || u64_of(c1 + 1, (size_t)(c2 - c1 - 1), &r->pos_bytes) < 0 ||
+	    u64_of(c2 + 1, strlen(c2 + 1), &r->len_bytes) < 0)
+		return -EINVAL;
+	memcpy(r->origin, dash + 1, (size_t)(c1 - dash - 1));
+	r->origin[c1 - dash - 1] = '\0';
+	if (statefs_name_check(STATEFS_NAME_HOST, r->origin, NULL) < 0)
+		return -EINVAL;
+	r->valid = 1;
+	return 0;
+}
+
+struct members_scan {
+	struct statefs *sf;
+	const char *res;
+	struct repl_members *ms;
+};
+
+static int
+member_visit(const struct statefs_entry *e, void *arg)
+{
+	struct members_scan *s = arg;
+	const char *rel = strrchr(e->path, '/') + 1;
+	char key[STATEFS_PATH_MAX + 1], v[STATEFS_VALUE_MAX + 1];
+	struct repl_replay *r;
+
+	if (strncmp(rel, "data-", 5) || strchr(e->path, '/') != rel - 1 ||
+	    statefs_name_check(STATEFS_NAME_HOST, rel + 5, NULL) < 0)
+		return 0;
+	if (s->ms->n == REPL_MAX_MEMBERS)
+		return -E2BIG;
+	r = &s->ms->m[s->ms->n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->host, sizeof(r->host), "%s", rel + 5);
+	snprintf(key, sizeof(key), "resource-%s/replay-%s", s->res, r->host);
+	if (statefs_get(s->sf, key, v, sizeof(v), &r->stamp_ns) >= 0)
+		repl_replay_parse(v, r);
+	return 0;
+}
+
+int
+repl_members_load(struct statefs *sf, const char *res, struct repl_members *ms)
+{
+	struct members_scan s = { .sf = sf, .res = res, .ms = ms };
+	char dir[STATEFS_PATH_MAX + 1];
+
+	ms->n = 0;
+	snprintf(dir, sizeof(dir), "resource-%s", res);
+	return statefs_list(sf, dir, 0, member_visit, &s);
+}
+
+const struct repl_replay *
+repl_members_find(const struct repl_members *ms, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		if (!strcmp(ms->m[i].host, host))
+			return &ms->m[i];
+	return NULL;
+}
+
+void
+repl_delete_limit(const struct repl_members *ms, uint64_t *limit_nr,
+		  const struct repl_replay **blocker)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, nr;
+	size_t i;
+
+	*blocker = NULL;
+	for (i = 0; i < ms->n; i++) {
+		nr = ms->m[i].valid ? ms->m[i].nr : 0;
+		if (nr < lo) {
+			lo = nr;
+			*blocker = &ms->m[i];
+		}
+		hi = nr > hi ? nr : hi;
+	}
+	*limit_nr = ms->n ? lo : 0;
+	if (hi == lo)
+		*blocker = NULL;
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# Version links (docs/state-tree.md, "Version links"): the genesis chain of
+# create-resource, its extension by log-rotate, and a secondary that follows
+# the chain node by node, each node with a tree of its own.  Every value is
+# also recomputed here with sha256sum, so the C code is checked against an
+# independent implementation of the format.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load state
+load repl
+
+Z=0000000000000000000000000000000000000000000000000000000000000000
+
+setup() {
+	repl_setup
+}
+
+@test "genesis: anchor and first link, digests as the format says" {
+	cluster alpha
+	[ "$(val alpha resource-r0/version-000000000-alpha)" = "$Z,log-000000000-alpha,0:" ]
+	[ "$(val alpha resource-r0/version-000000001-alpha)" = \
+	  "$(vlink 000000001 alpha 0 "$Z,log-000000000-alpha,0")" ]
+	[ "$(val alpha resource-r0/maxnr)" = 1 ]
+}
+
+@test "rotation: the closed logfile gets its length, the next link extends it" {
+	cluster alpha
+	write alpha 000000001 3
+	local size v1
+	size=$(stat -c %s "$T/alpha/resource-r0/log-000000001-alpha")
+	run on alpha log-rotate r0
+	assert_success
+	v1=$(vlink 000000001 alpha "$size" "$Z,log-000000000-alpha,0")
+	[ "$(val alpha resource-r0/version-000000001-alpha)" = "$v1" ]
+	[ "$(val alpha resource-r0/version-000000002-alpha)" = \
+	  "$(vlink 000000002 alpha 0 "$(section "$v1")")" ]
+	[ -f "$T/alpha/resource-r0/log-000000002-alpha" ]
+	[ ! -s "$T/alpha/resource-r0/log-000000002-alpha" ]
+	[ "$(val alpha resource-r0/maxnr)" = 2 ]
+	# an empty newest logfile is not rotated again, unless forced
+	run on alpha log-rotate r0
+	assert_success
+	[ "$(val alpha resource-r0/maxnr)" = 2 ]
+	run on alpha log-rotate r0 --force
+	assert_success
+	[ "$(val alpha resource-r0/maxnr)" = 3 ]
+}
+
+@test "log-rotate only on the designated primary" {
+	cluster alpha beta
+	run on beta log-rotate r0
+	[ "$status" -eq 5 ]
+	assert_output --partial "'beta' is not the designated primary of 'r0'"
+}
+
+@test "two nodes: after rotations and replay the chains are identical" {
+	cluster alpha beta
+	local nr
+	for nr in 000000001 000000002 000000003; do
+		write alpha $nr 2
+		on alpha log-rotate r0 >/dev/null || fail "rotate $nr"
+	done
+	gossip alpha --logs beta
+	run follow beta
+	assert_success
+	assert_output "log-000000004-alpha,0"
+	for nr in 000000001 000000002 000000003 000000004; do
+		[ "$(val beta resource-r0/version-$nr-beta)" = \
+		  "$(val alpha resource-r0/version-$nr-alpha)" ] || fail "version $nr differs"
+	done
+	[ "$(val beta resource-r0/replay-beta)" = "log-000000004-alpha,0,0" ]
+	gossip beta alpha
+	run on alpha view-is-split-brain r0
+	assert_output 0
+	run on beta view-is-split-brain r0
+	assert_output 0
+}
+
+@test "a secondary stops where the logfile is not yet complete" {
+	cluster alpha beta
+	write alpha 000000001 4
+	on alpha log-rotate r0 >/dev/null
+	gossip alpha --logs beta
+	truncate -s 100 "$T/beta/resource-r0/log-000000001-alpha"
+	run follow beta
+	assert_success
+	assert_output "log-000000001-alpha,100"
+	run on beta view-is-split-brain r0
+	assert_output 0
+}
+
+@test "a forged version link does not count" {
+	cluster alpha beta
+	on beta set-link "$(vlink 000000001 beta 7 "$Z,log-000000000-alpha,0" | sed 's/^./f/')" \
+		resource-r0/version-000000001-beta
+	run on beta view-is-split-brain r0
+	assert_output 0
+}
