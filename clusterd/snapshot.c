@@ -7,7 +7,11 @@
  * the node.  The view vocabulary follows marsadm's `view` (see
  * docs/http-api.md for how each state is derived); where the engine does
  * not report yet (actual-HOST/is-primary absent everywhere) the designated
- * primary stands in for the actual one.
+ * primary stands in for the actual one.  Split brain is judged by repl's
+ * repl_split_detect() over the verified version links and local logfiles,
+ * the very function behind `marsadm view`, so that a secondary that merely
+ * lags (a shorter link for the same logfile, nothing later) is not shown
+ * as split here while view calls it healthy, nor the other way round.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +19,7 @@
 #include <string.h>
 
 #include "clusterd/snapshot.h"
+#include "repl/repl.h"
 
 /* What the walk over one resource directory collects before deriving. */
 struct res_raw {
@@ -24,8 +29,6 @@ struct res_raw {
 	int todo[SNAP_REPLICAS_MAX][4];		/* attach connect sync allow-replay; -1 unset */
 	int any_actual_primary_key;
 	int emergency_key[SNAP_REPLICAS_MAX];
-	struct { uint64_t nr; char host[STATEFS_NAME_MAX + 1]; char *value; } *versions;
-	size_t n_versions, cap_versions;
 	struct { uint64_t nr; uint64_t size; char origin[STATEFS_NAME_MAX + 1]; } *logs;
 	size_t n_logs, cap_logs;
 	int nomem;
@@ -100,35 +103,6 @@ replica_index(const struct res_raw *raw, const struct snap_replica *p)
 	return (size_t)(p - raw->r->replicas);
 }
 
-static void
-add_version(struct res_raw *raw, const char *name, const char *value)
-{
-	const char *dash;
-	uint64_t nr;
-
-	if (u64_of(name, &nr) < 0 || !(dash = strchr(name, '-')))
-		return;
-	if (raw->n_versions == raw->cap_versions) {
-		size_t cap = raw->cap_versions ? 2 * raw->cap_versions : 16;
-		void *p = realloc(raw->versions, cap * sizeof(*raw->versions));
-
-		if (!p) {
-			raw->nomem = 1;
-			return;
-		}
-		raw->versions = p;
-		raw->cap_versions = cap;
-	}
-	raw->versions[raw->n_versions].nr = nr;
-	snprintf(raw->versions[raw->n_versions].host, STATEFS_NAME_MAX + 1, "%s", dash + 1);
-	raw->versions[raw->n_versions].value = strdup(value);
-	if (!raw->versions[raw->n_versions].value) {
-		raw->nomem = 1;
-		return;
-	}
-	raw->n_versions++;
-}
-
 /* Keys under actual-HOST/ and todo-HOST/ of a resource. */
 static void
 host_dir_key(struct res_raw *raw, const char *rel, const char *value, int todo)
@@ -179,8 +153,6 @@ res_key(const struct statefs_entry *e, void *arg)
 	} else if (strncmp(rel, "syncstatus-", 11) == 0 &&
 		   (p = replica_get(raw, rel + 11, strlen(rel + 11))))
 		u64_of(e->value, &p->sync_bytes);
-	else if (strncmp(rel, "version-", 8) == 0)
-		add_version(raw, rel + 8, e->value);
 	else if (strncmp(rel, "actual-", 7) == 0)
 		host_dir_key(raw, rel + 7, e->value, 0);
 	else if (strncmp(rel, "todo-", 5) == 0)
@@ -241,20 +213,29 @@ lag_of(const struct res_raw *raw, const struct snap_replica *pri, const struct s
 	return lag;
 }
 
+/*
+ * The shared rule of repl/ (split.c): diverging verified version links, or
+ * two local logfiles of one number from different origins.  More than one
+ * actual primary shows as the ForcedPrimary role, as in `marsadm view`.
+ */
 static int
-detect_split_brain(const struct res_raw *raw)
+detect_split_brain(struct statefs *sf, struct snap_resource *r)
 {
-	size_t i, j, primaries = 0;
+	struct repl_history h;
+	struct repl_split sp;
+	int ret = repl_history_load(sf, r->name, &h);
 
-	for (i = 0; i < raw->r->n_replicas; i++)
-		primaries += raw->r->replicas[i].actual_primary;
-	if (primaries > 1)
-		return 1;
-	for (i = 0; i < raw->n_versions; i++)
-		for (j = i + 1; j < raw->n_versions; j++)
-			if (raw->versions[i].nr == raw->versions[j].nr &&
-			    strcmp(raw->versions[i].value, raw->versions[j].value) != 0)
-				return 1;
+	if (ret < 0)
+		return ret == -ENOENT ? 0 : ret;
+	r->split_brain = repl_split_detect(&h, &sp);
+	repl_history_release(&h);
+	if (r->split_brain)
+		snprintf(r->resolve, sizeof(r->resolve),
+			 "histories of %s and %s part at logfile %09llu byte %llu: "
+			 "marsadm primary %s on the host whose data survives, then "
+			 "marsadm invalidate %s on every other host", sp.host_a, sp.host_b,
+			 (unsigned long long)sp.nr, (unsigned long long)sp.pos_bytes,
+			 r->name, r->name);
 	return 0;
 }
 
@@ -379,16 +360,11 @@ derive_resource(struct res_raw *raw)
 			if (strcmp(raw->logs[k].origin, p->host) == 0)
 				p->logfile_bytes += raw->logs[k].size;
 	}
-	r->split_brain = detect_split_brain(raw);
 	for (i = 0; i < r->n_replicas; i++) {
 		derive_role(raw, &r->replicas[i], primaries);
 		derive_states(raw, &r->replicas[i], pri);
 	}
-	if (r->split_brain)
-		snprintf(r->resolve, sizeof(r->resolve),
-			 "marsadm primary %s on the host whose data survives, then "
-			 "marsadm invalidate %s on every other host", r->name, r->name);
-	else if (r->emergency)
+	if (!r->split_brain && r->emergency)
 		snprintf(r->resolve, sizeof(r->resolve),
 			 "free space in /mars on %s, then marsadm invalidate %s on the secondaries",
 			 r->primary, r->name);
@@ -397,9 +373,6 @@ derive_resource(struct res_raw *raw)
 static void
 res_raw_release(struct res_raw *raw)
 {
-	for (size_t i = 0; i < raw->n_versions; i++)
-		free(raw->versions[i].value);
-	free(raw->versions);
 	free(raw->logs);
 }
 
@@ -417,10 +390,10 @@ take_resource(struct snapshot *s, struct statefs *sf, struct snap_resource *r)
 		ret = statefs_list_files(sf, dir, res_logfile, &raw);
 	if (ret == 0 && raw.nomem)
 		ret = -ENOMEM;
-	if (ret == 0 || ret == -ENOENT) {
+	if (ret == 0 || ret == -ENOENT)
+		ret = detect_split_brain(sf, r);
+	if (ret == 0)
 		derive_resource(&raw);
-		ret = 0;
-	}
 	res_raw_release(&raw);
 	return ret;
 }

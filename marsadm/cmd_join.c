@@ -184,21 +184,17 @@ cmd_wait_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 	return MX_OK;
 }
 
-/*
- * Hidden from `marsadm help` until docs/marsadm.8 documents them (the
- * man page test holds help and man page in step).
- */
 const struct cmd cmds_join[] = {
 	{ .name = "join-cluster", .fn = cmd_join_cluster,
-	  .flags = CMD_OWN_OPTS | CMD_HIDDEN,
+	  .flags = CMD_OWN_OPTS,
 	  .usage = "PEER",
 	  .help = "join the cluster of the member at address PEER over ssh" },
 	{ .name = "leave-cluster", .fn = cmd_leave_cluster,
-	  .flags = CMD_NEED_TREE | CMD_OPT_FORCE | CMD_HIDDEN,
+	  .flags = CMD_NEED_TREE | CMD_OPT_FORCE,
 	  .usage = "",
 	  .help = "remove this node from the cluster membership" },
 	{ .name = "wait-cluster", .fn = cmd_wait_cluster,
-	  .flags = CMD_NEED_TREE | CMD_OPT_TIMEOUT | CMD_HIDDEN,
+	  .flags = CMD_NEED_TREE | CMD_OPT_TIMEOUT,
 	  .usage = "",
 	  .help = "wait until every member's heartbeat is fresh" },
 	{ .name = NULL },

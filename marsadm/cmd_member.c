@@ -282,21 +282,31 @@ invalidate_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
 	return ret;
 }
 
+typedef int member_fn(struct marsadm_ctx *ctx, struct statefs *sf,
+		      const char *res, const struct res_list *rl);
+
+/* Open the tree and run @fn on the one resource @arg this node stores. */
 static int
-cmd_invalidate(struct marsadm_ctx *ctx, int argc, char **argv)
+on_member_resource(struct marsadm_ctx *ctx, const char *arg, member_fn *fn)
 {
 	struct res_list rl;
 	struct statefs sf;
 	int ret = state_open(ctx, &sf, 0);
 
 	if (ret == MX_OK)
-		ret = one_resource(ctx, &sf, argv[1], RES_MEMBER, &rl);
+		ret = one_resource(ctx, &sf, arg, RES_MEMBER, &rl);
 	if (ret == MX_OK) {
-		ret = invalidate_one(ctx, &sf, rl.names[0], &rl);
+		ret = fn(ctx, &sf, rl.names[0], &rl);
 		res_list_release(&rl);
 	}
 	statefs_close(&sf);
 	return ret;
+}
+
+static int
+cmd_invalidate(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	return on_member_resource(ctx, argv[1], invalidate_one);
 }
 
 static int
@@ -334,18 +344,7 @@ purge_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
 static int
 cmd_log_purge_all(struct marsadm_ctx *ctx, int argc, char **argv)
 {
-	struct res_list rl;
-	struct statefs sf;
-	int ret = state_open(ctx, &sf, 0);
-
-	if (ret == MX_OK)
-		ret = one_resource(ctx, &sf, argv[1], RES_MEMBER, &rl);
-	if (ret == MX_OK) {
-		ret = purge_one(ctx, &sf, rl.names[0], &rl);
-		res_list_release(&rl);
-	}
-	statefs_close(&sf);
-	return ret;
+	return on_member_resource(ctx, argv[1], purge_one);
 }
 
 /* ---- join-resource -------------------------------------------------------- */
