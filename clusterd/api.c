@@ -135,6 +135,11 @@ replica_json(const struct snap_replica *p)
 	put_u64(o, "replay_logfile", p->replay_nr);
 	put_u64(o, "replay_pos_bytes", p->replay_pos_bytes);
 	put_u64(o, "sync_bytes", p->sync_bytes);
+	put_dbl(o, "sync_rate_bytes_per_s", p->sync_rate_bps);
+	if (p->sync_remaining_s >= 0)
+		put_dbl(o, "sync_remaining_s", p->sync_remaining_s);
+	else
+		json_object_object_add(o, "sync_remaining_s", NULL);
 	put_u64(o, "logfile_bytes", p->logfile_bytes);
 	return o;
 }

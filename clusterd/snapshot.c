@@ -505,6 +505,53 @@ snapshot_release(struct snapshot *s)
 	s->n_members = s->n_resources = s->cap_resources = 0;
 }
 
+/* One replica @p of resource @r against its previous state @q (or NULL). */
+static void
+sync_rate_one(const struct snap_resource *r, struct snap_replica *p,
+	      const struct snap_replica *q, uint64_t now_ns)
+{
+	double inst;
+
+	if (!q || !q->sync_seen_ns || p->sync_bytes < q->sync_seen_bytes || now_ns < q->sync_seen_ns) {
+		p->sync_seen_ns = now_ns;
+		p->sync_seen_bytes = p->sync_bytes;
+		p->sync_rate_bps = 0;
+	} else if (p->sync_bytes > q->sync_seen_bytes && now_ns > q->sync_seen_ns) {
+		inst = (double)(p->sync_bytes - q->sync_seen_bytes) * 1e9 /
+		       (double)(now_ns - q->sync_seen_ns);
+		p->sync_rate_bps = q->sync_rate_bps > 0 ?
+			SNAP_SYNC_RATE_KEEP * q->sync_rate_bps + (1 - SNAP_SYNC_RATE_KEEP) * inst : inst;
+		p->sync_seen_ns = now_ns;
+		p->sync_seen_bytes = p->sync_bytes;
+	} else {
+		p->sync_seen_ns = q->sync_seen_ns;
+		p->sync_seen_bytes = q->sync_seen_bytes;
+		p->sync_rate_bps = now_ns - q->sync_seen_ns > SNAP_SYNC_STALL_NS ? 0 : q->sync_rate_bps;
+	}
+	if (p->sync_bytes >= r->size_bytes)
+		p->sync_remaining_s = 0;
+	else if (p->sync_rate_bps > 0)
+		p->sync_remaining_s = (double)(r->size_bytes - p->sync_bytes) / p->sync_rate_bps;
+	else
+		p->sync_remaining_s = -1;
+}
+
+void
+snapshot_sync_rates(struct snapshot *n, const struct snapshot *o)
+{
+	const struct snap_resource *ro;
+
+	for (size_t i = 0; i < n->n_resources; i++) {
+		struct snap_resource *r = &n->resources[i];
+
+		ro = o ? snapshot_resource(o, r->name) : NULL;
+		for (size_t j = 0; j < r->n_replicas; j++)
+			sync_rate_one(r, &r->replicas[j],
+				      ro ? snap_resource_replica(ro, r->replicas[j].host) : NULL,
+				      n->now_ns);
+	}
+}
+
 const struct snap_member *
 snapshot_member(const struct snapshot *s, const char *host)
 {

@@ -39,6 +39,10 @@ struct snap_replica {
 	uint64_t replay_nr;			/* logfile number of replay-HOST */
 	uint64_t replay_pos_bytes;		/* position applied in it */
 	uint64_t sync_bytes;			/* syncstatus-HOST */
+	double sync_rate_bps;			/* sync bytes/s, smoothed; 0 = unknown or stalled */
+	double sync_remaining_s;		/* time to complete; 0 when synced, -1 unknown */
+	uint64_t sync_seen_ns;			/* snapshot time sync_seen_bytes was first seen */
+	uint64_t sync_seen_bytes;		/* sync_bytes when it last moved */
 	uint64_t lag_bytes;			/* logfile bytes not yet applied */
 	double lag_s;				/* age of the oldest unapplied write, approx. */
 	uint64_t logfile_bytes;			/* size of HOST's logfiles in the tree */
@@ -50,9 +54,9 @@ struct snap_resource {
 	char name[STATEFS_NAME_MAX + 1];
 	uint64_t size_bytes;
 	char primary[STATEFS_NAME_MAX + 1];	/* designated primary or "(none)" */
-	int split_brain;			/* diverging version links or >1 primaries */
+	int split_brain;			/* repl_split_detect(): histories diverged */
 	int emergency;				/* the primary's host is in emergency mode */
-	char resolve[256];			/* command that resolves the red state, or "" */
+	char resolve[512];			/* where it parts and the commands that resolve it, or "" */
 	struct snap_replica *replicas;		/* [0..n_replicas), at most SNAP_REPLICAS_MAX */
 	size_t n_replicas;
 	size_t cap_replicas;
@@ -79,6 +83,19 @@ struct snapshot {
  */
 int snapshot_take(struct snapshot *s, struct statefs *sf, uint64_t alive_window_ns);
 void snapshot_release(struct snapshot *s);
+
+/*
+ * Sync rate and remaining time of every replica of @n, carried over from
+ * the previous snapshot @o (NULL for the first): each time syncstatus-HOST
+ * moves, the rate since it last moved is folded into a moving average
+ * (SNAP_SYNC_RATE_KEEP of the old rate), and the remaining bytes divided
+ * by it.  A sync that has not moved for SNAP_SYNC_STALL_NS has no rate and
+ * no remaining time; one that went backwards (restarted) starts over.
+ * Pure: only the snapshots' now_ns is used as the clock.
+ */
+#define SNAP_SYNC_RATE_KEEP	0.7
+#define SNAP_SYNC_STALL_NS	(60ULL * 1000000000ULL)
+void snapshot_sync_rates(struct snapshot *n, const struct snapshot *o);
 
 /* Lookups; NULL if absent. */
 const struct snap_member *snapshot_member(const struct snapshot *s, const char *host);

@@ -374,6 +374,7 @@ take_snapshot(struct status *st, struct statefs *sf)
 	snprintf(st->uuid, sizeof(st->uuid), "%s", n.uuid);
 	/* st->snap is the previous snapshot (empty before the first one). */
 	st->have_prev = st->have_snap;
+	snapshot_sync_rates(&n, st->have_snap ? &st->snap : NULL);
 	member_events(st, &st->snap, &n);
 	resource_events(st, &st->snap, &n);
 	snapshot_release(&st->snap);

@@ -59,6 +59,15 @@ function drawMembers(cluster) {
   }));
 }
 
+// Sync progress, with the remaining time while a sync runs at a known rate.
+function syncText(res, p) {
+  if (!res.size_bytes) return "-";
+  const pct = (100 * p.sync_bytes / res.size_bytes).toFixed(1) + " %";
+  if (p.sync_bytes >= res.size_bytes) return pct;
+  return pct + (typeof p.sync_remaining_s === "number" ? ", " + seconds(p.sync_remaining_s) + " left"
+    : ", time left unknown");
+}
+
 function replicaRow(res, p) {
   const tr = el("tr");
   tr.dataset.resource = res.name;
@@ -68,7 +77,7 @@ function replicaRow(res, p) {
     el("td", p.disk, "disk " + (p.disk === "UpToDate" ? "ok" : "warn")),
     el("td", p.repl, "repl"), el("td", p.flags, "flags"),
     el("td", bytes(p.lag_bytes), "num lag"), el("td", seconds(p.lag_s), "num"),
-    el("td", res.size_bytes ? (100 * p.sync_bytes / res.size_bytes).toFixed(1) + " %" : "-", "num"),
+    el("td", syncText(res, p), "num sync"),
     el("td", p.device, "device"),
   ];
   tr.append(...cells);

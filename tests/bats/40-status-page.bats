@@ -95,9 +95,14 @@ code() {	# code [CURL-ARGS...] PATH
 	curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${@:1:$#-1}" "$URL$path"
 }
 
-split_brain() {	# diverging version links of logfile 2
-	tree alpha set resource-r0/version-000000002-alpha "aaaa,log-000000002-alpha,9000:"
-	tree beta set resource-r0/version-000000002-beta "bbbb,log-000000002-beta,100:"
+# An anchor version link (no predecessor, digest all zeros: it verifies).
+anchor() {	# anchor NR ORIGIN LEN
+	printf '%064d,log-%s-%s,%s:' 0 "$1" "$2" "$3"
+}
+
+split_brain() {	# logfile 2 written by two origins: diverging version links
+	tree alpha set resource-r0/version-000000002-alpha "$(anchor 000000002 alpha 9000)"
+	tree beta set resource-r0/version-000000002-beta "$(anchor 000000002 beta 100)"
 }
 
 # A webhook receiver on loopback: appends each body to $1, port to $1.port.
@@ -155,6 +160,47 @@ time.sleep(600)' "$1" &
 	# A change in the tree shows within a few snapshot periods.
 	tree alpha set resource-r0/primary '(none)'
 	wait_for 5 sh -c "curl -sf '$URL/api/v1/resources' | jq -e '.resources[0].primary == \"(none)\"'"
+}
+
+@test "status: a lagging secondary is not a split brain, diverging histories are" {
+	# beta's link for logfile 2 is shorter than alpha's and it has nothing
+	# later: it lags (marsadm view agrees), whatever the values' text.
+	tree alpha set resource-r0/version-000000002-alpha "$(anchor 000000002 alpha 9000)"
+	tree beta set resource-r0/version-000000002-beta "$(anchor 000000002 alpha 1000)"
+	run env MARS_HOST=alpha "$MARSADM" view-is-split-brain r0
+	assert_output 0
+	start_clusterd
+	run get /api/v1/resources
+	assert_success
+	assert_equal "$(jq -r '.resources[0].split_brain' <<<"$output")" false
+	assert_equal "$(jq -r '.resources[0].resolve' <<<"$output")" ""
+	run get /metrics
+	assert_line 'mars_resource_split_brain{resource="r0"} 0'
+	# The same logfile number from another origin is a split brain.
+	split_brain
+	run env MARS_HOST=alpha "$MARSADM" view-is-split-brain r0
+	assert_output 1
+	wait_for 5 sh -c "curl -sf '$URL/api/v1/resources' | jq -e '.resources[0].split_brain'"
+	run get /api/v1/resources
+	assert_equal "$(jq -r '.resources[0].resolve | contains("logfile 000000002 byte 0")' <<<"$output")" true
+	run get /metrics
+	assert_line 'mars_resource_split_brain{resource="r0"} 1'
+}
+
+@test "status: a running sync shows its remaining time" {
+	tree beta set resource-r0/syncstatus-beta 0
+	start_clusterd
+	wait_for 5 sh -c "curl -sf '$URL/api/v1/resources' | jq -e '.resources[0].replicas[] | select(.host==\"beta\") | .disk == \"InConsistent\" and .sync_remaining_s == null'"
+	# The sync moves: a quarter, then half of the device.
+	tree beta set resource-r0/syncstatus-beta 262144
+	wait_for 5 sh -c "curl -sf '$URL/api/v1/resources' | jq -e '.resources[0].replicas[] | select(.host==\"beta\") | .sync_bytes == 262144'"
+	tree beta set resource-r0/syncstatus-beta 524288
+	wait_for 5 sh -c "curl -sf '$URL/api/v1/resources' | jq -e '.resources[0].replicas[] | select(.host==\"beta\") | (.sync_remaining_s | type) == \"number\"'"
+	run get /api/v1/resources
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="beta") | .sync_rate_bytes_per_s > 0 and .sync_remaining_s > 0' <<<"$output")" true
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="alpha") | .sync_remaining_s' <<<"$output")" 0
+	tree beta set resource-r0/syncstatus-beta 1048576
+	wait_for 5 sh -c "curl -sf '$URL/api/v1/resources' | jq -e '.resources[0].replicas[] | select(.host==\"beta\") | .sync_remaining_s == 0'"
 }
 
 @test "status: read-only, bounded, and the token guards the data" {

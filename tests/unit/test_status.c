@@ -17,6 +17,7 @@
 #include "clusterd/http.h"
 #include "clusterd/metrics.h"
 #include "clusterd/snapshot.h"
+#include "repl/repl.h"
 
 #define HOSTILE "/dev/<img src=x onerror=alert(1)>"
 
@@ -38,6 +39,138 @@ plant_cluster(struct statefs *sf)
 	sft_set(sf, "resource-r0/replay-beta", "log-000000002-alpha,1000,0");
 	sft_set(sf, "resource-r0/todo-beta/connect", "1");
 	sft_set(sf, "resource-r0/todo-beta/allow-replay", "1");
+}
+
+/* Plant @host's version link for logfile @nr of @origin (@len bytes after @prev). */
+static void
+plant_link(struct statefs *sf, const char *host, uint64_t nr, const char *origin,
+	   uint64_t len, const char *prev, char *out, size_t size)
+{
+	char key[STATEFS_PATH_MAX + 1];
+
+	if (repl_version_make(out, size, nr, origin, len, prev) < 0) {
+		tap_diag("repl_version_make failed");
+		out[0] = '\0';
+	}
+	snprintf(key, sizeof(key), "resource-r0/version-%09llu-%s", (unsigned long long)nr, host);
+	sft_set(sf, key, out);
+}
+
+static int
+split_of(struct statefs *sf, char *resolve, size_t size)
+{
+	const struct snap_resource *r;
+	struct snapshot s;
+	int split = -1;
+
+	if (snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S) < 0)
+		return -1;
+	r = snapshot_resource(&s, "r0");
+	if (r) {
+		split = r->split_brain;
+		snprintf(resolve, size, "%s", r->resolve);
+	}
+	snapshot_release(&s);
+	return split;
+}
+
+/*
+ * Split brain follows repl_split_detect(), as `marsadm view` does: a
+ * secondary whose link for a logfile is shorter and that has nothing later
+ * only lags; one that went on to the next logfile after a shorter one, or
+ * links of one number from different origins, are split.
+ */
+static void
+test_snapshot_split(void)
+{
+	char a1[512], b1[512], a2[512], sec[REPL_SECTION_MAX + 1], resolve[512];
+	struct statefs sf;
+
+	sft_new_tree(&sf, "alpha");
+	plant_cluster(&sf);
+	plant_link(&sf, "alpha", 1, "alpha", 9000, "", a1, sizeof(a1));
+	plant_link(&sf, "beta", 1, "alpha", 100, "", b1, sizeof(b1));
+	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 0 && !resolve[0],
+	       "a lagging secondary (shorter link, nothing later) is not split");
+	snprintf(sec, sizeof(sec), "%.*s", (int)(strchr(a1, ':') - a1), a1);
+	plant_link(&sf, "alpha", 2, "alpha", 500, sec, a2, sizeof(a2));
+	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 0,
+	       "nor when the primary has moved on to the next logfile");
+	plant_link(&sf, "beta", 1, "alpha", 9000, "", b1, sizeof(b1));
+	plant_link(&sf, "beta", 2, "alpha", 200, sec, b1, sizeof(b1));
+	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 0,
+	       "a secondary that caught up and lags in the next logfile is not split");
+	plant_link(&sf, "beta", 1, "alpha", 4000, "", b1, sizeof(b1));
+	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 1 &&
+	       strstr(resolve, "logfile 000000001 byte 4000") &&
+	       strstr(resolve, "marsadm invalidate r0"),
+	       "a side that ended a logfile early and went on is split: %s", resolve);
+	sft_done_tree(&sf);
+
+	sft_new_tree(&sf, "alpha");
+	plant_cluster(&sf);
+	plant_link(&sf, "alpha", 2, "alpha", 1, "", a1, sizeof(a1));
+	plant_link(&sf, "beta", 2, "beta", 1, "", b1, sizeof(b1));
+	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 1,
+	       "links of one number from two origins are split");
+	sft_set(&sf, "resource-r0/version-000000002-beta", "bbbb,log-000000002-beta,1:");
+	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 0,
+	       "a link with a wrong digest neither splits nor joins histories");
+	sft_done_tree(&sf);
+}
+
+/* beta's sync at @sync bytes of 1000, seen at @t_s seconds, rated against @o. */
+static const struct snap_replica *
+sync_step(struct statefs *sf, struct snapshot *n, const struct snapshot *o, const char *sync,
+	  uint64_t t_s)
+{
+	sft_set(sf, "resource-r0/syncstatus-beta", sync);
+	if (snapshot_take(n, sf, 60ULL * STATEFS_NS_PER_S) < 0)
+		return NULL;
+	n->now_ns = (1000 + t_s) * STATEFS_NS_PER_S;
+	snapshot_sync_rates(n, o);
+	return n->n_resources ? snap_resource_replica(&n->resources[0], "beta") : NULL;
+}
+
+static int
+near(double a, double b)
+{
+	return a > b - 1e-6 && a < b + 1e-6;
+}
+
+/* Sync rate and remaining time from syncstatus-HOST over snapshots. */
+static void
+test_sync_rates(void)
+{
+	struct snapshot s[5];
+	const struct snap_replica *b;
+	struct statefs sf;
+	int i;
+
+	sft_new_tree(&sf, "alpha");
+	plant_cluster(&sf);
+	b = sync_step(&sf, &s[0], NULL, "0", 0);
+	tap_ok(b && b->sync_remaining_s == -1 && b->sync_rate_bps == 0,
+	       "first sight of a sync: no rate, remaining unknown");
+	b = sync_step(&sf, &s[1], &s[0], "250", 1);
+	tap_ok(b && near(b->sync_rate_bps, 250) && near(b->sync_remaining_s, 3),
+	       "250 bytes in 1 s, 750 to go: 3 s left (%g s at %g B/s)",
+	       b ? b->sync_remaining_s : 0, b ? b->sync_rate_bps : 0);
+	b = sync_step(&sf, &s[2], &s[1], "250", 2);
+	tap_ok(b && near(b->sync_rate_bps, 250) && near(b->sync_remaining_s, 3),
+	       "an unchanged sync keeps its rate between updates");
+	b = sync_step(&sf, &s[3], &s[2], "750", 3);
+	tap_ok(b && near(b->sync_rate_bps, 0.7 * 250 + 0.3 * 250) && near(b->sync_remaining_s, 1),
+	       "500 bytes over 2 s since the last move: same rate, 1 s left (%g)",
+	       b ? b->sync_remaining_s : 0);
+	b = sync_step(&sf, &s[4], &s[3], "750", 3 + 61);
+	tap_ok(b && b->sync_rate_bps == 0 && b->sync_remaining_s == -1,
+	       "a sync stalled for over a minute has no remaining time");
+	b = s[4].n_resources ? snap_resource_replica(&s[4].resources[0], "alpha") : NULL;
+	tap_ok(b && b->sync_remaining_s == 0, "a synced replica has nothing left");
+	for (i = 0; i < 5; i++)
+		snapshot_release(&s[i]);
+	sft_done_tree(&sf);
 }
 
 static void
@@ -68,8 +201,12 @@ test_snapshot(void)
 	tap_ok(!r->split_brain && !r->resolve[0], "no split brain yet");
 	snapshot_release(&s);
 
-	sft_set(&sf, "resource-r0/version-000000002-alpha", "aaaa,log-000000002-alpha,1:");
-	sft_set(&sf, "resource-r0/version-000000002-beta", "bbbb,log-000000002-beta,1:");
+	{
+		char la[512], lb[512];
+
+		plant_link(&sf, "alpha", 2, "alpha", 1, "", la, sizeof(la));
+		plant_link(&sf, "beta", 2, "beta", 1, "", lb, sizeof(lb));
+	}
 	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
 	r = snapshot_resource(&s, "r0");
 	tap_ok(r && r->split_brain && strstr(r->resolve, "marsadm invalidate r0"),
@@ -197,6 +334,8 @@ int
 main(void)
 {
 	test_snapshot();
+	test_snapshot_split();
+	test_sync_rates();
 	test_api_and_metrics();
 	test_escape_and_listen();
 	test_db();

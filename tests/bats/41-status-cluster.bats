@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# The status page of a real cluster (issue 9): three hosts in network
+# namespaces (tests/bats/netns.bash), each with its own sshd and clusterd,
+# made by marsadm create-cluster / join-cluster.  A resource is created on
+# alpha and joined by beta; the page of gamma - a node that holds no
+# replica and wrote none of it - must show the resource, its replicas and
+# every member with a heartbeat age, since the tree is gossiped and any
+# node shows all.  Each daemon serves its page on its own namespace's
+# loopback (the default 127.0.0.1:7780), queried with `ip netns exec`.
+# Every wait is bounded.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load netns
+
+PAGE=http://127.0.0.1:7780
+
+setup() {
+	MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
+	[ -x "$MARSADM" ] || fail "marsadm not built at $MARSADM (run make)"
+	command -v jq >/dev/null || fail "jq missing (tests/install-deps installs it)"
+	command -v curl >/dev/null || fail "curl missing"
+}
+
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NETNS_DIR:-}" ]; then
+		netns_dump_logs >&3 2>/dev/null || true
+	fi
+	netns_teardown
+}
+
+tree() {	# tree HOST gossip-tree-args...
+	local host=$1
+	shift
+	"$GOSSIP_TREE" "$(netns_root "$host")" "$host" "$@"
+}
+
+all_have() {	# all_have PATH VALUE
+	local h
+	for h in "${NETNS_HOSTS[@]}"; do
+		[ "$(tree "$h" get "$1" 2>/dev/null)" = "$2" ] || return 1
+	done
+}
+
+marsadm_on() {	# marsadm_on HOST ARGS...: marsadm as HOST in its namespace
+	local host=$1
+	shift
+	ip netns exec "$(netns_name "$host")" "$MARSADM" --root="$(netns_root "$host")" \
+		--host="$host" "$@"
+}
+
+page() {	# page HOST PATH: body from HOST's status page, fails on an HTTP error
+	netns_exec "$1" curl -sf --max-time 5 "$PAGE$2"
+}
+
+# page_has HOST PATH JQ-FILTER: the filter holds on HOST's answer.
+page_has() {
+	page "$1" "$2" | jq -e "$3" >/dev/null
+}
+
+# Three hosts by marsadm; all daemons running, every member known everywhere.
+cluster_up() {
+	local h first
+	netns_setup 3
+	first=${NETNS_HOSTS[0]}
+	mkdir -m 0700 "$(netns_root "$first")"
+	run marsadm_on "$first" create-cluster "$(netns_addr "$first")"
+	assert_success
+	for h in "${NETNS_HOSTS[@]:1}"; do
+		run marsadm_on "$h" join-cluster "$(netns_addr "$first")" \
+			--key="$NETNS_DIR/cluster_key" --known-hosts="$NETNS_DIR/known_hosts"
+		assert_success
+	done
+	for h in "${NETNS_HOSTS[@]}"; do
+		clusterd_start "$h"
+	done
+	for h in "${NETNS_HOSTS[@]}"; do
+		wait_for 20 all_have "ips/ip-$h" "$(netns_addr "$h")"
+	done
+}
+
+@test "status: any node's API and metrics show every member and a resource made elsewhere" {
+	cluster_up
+	local h out
+	truncate -s 1M "$NETNS_DIR/disk-alpha" "$NETNS_DIR/disk-beta"
+	run marsadm_on alpha create-resource r0 "$NETNS_DIR/disk-alpha"
+	assert_success
+	wait_for 15 all_have resource-r0/primary alpha
+	run marsadm_on beta join-resource r0 "$NETNS_DIR/disk-beta"
+	assert_success
+	wait_for 15 all_have resource-r0/data-beta "$NETNS_DIR/disk-beta"
+
+	# gamma holds no replica: its page shows the tree gossiped to it.
+	wait_for 15 page_has gamma /api/v1/resources \
+		'[.resources[] | select(.name=="r0") | .replicas[].host] == ["alpha","beta"]'
+	out=$(page gamma /api/v1/resources) || fail "gamma's /api/v1/resources failed"
+	assert_equal "$(jq -r '.resources | length' <<<"$out")" 1
+	assert_equal "$(jq -r '.resources[0].primary' <<<"$out")" alpha
+	assert_equal "$(jq -r '.resources[0].size_bytes' <<<"$out")" 1048576
+	assert_equal "$(jq -r '.resources[0].split_brain' <<<"$out")" false
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="alpha") | .role' <<<"$out")" Primary
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="beta") | .role' <<<"$out")" Secondary
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="beta") | .device' <<<"$out")" \
+		"$NETNS_DIR/disk-beta"
+
+	# Every member with a heartbeat age, as gamma sees them (heartbeats
+	# are gossiped too, so wait until all have arrived).
+	wait_for 15 page_has gamma /api/v1/cluster \
+		'[.members[] | select(.alive and (.heartbeat_age_s | type) == "number")] | length == 3'
+	out=$(page gamma /api/v1/cluster) || fail "gamma's /api/v1/cluster failed"
+	assert_equal "$(jq -r '.self' <<<"$out")" gamma
+	assert_equal "$(jq -r '[.members[].host] | join(",")' <<<"$out")" alpha,beta,gamma
+	assert_equal "$(jq -r '.uuid' <<<"$out")" "$(tree alpha get uuid)"
+	for h in alpha beta gamma; do
+		assert_equal "$(jq -r ".members[] | select(.host==\"$h\") | .address" <<<"$out")" \
+			"$(netns_addr "$h")"
+		assert_equal "$(jq -r ".members[] | select(.host==\"$h\") | .heartbeat_age_s < 10" <<<"$out")" true
+	done
+
+	# The metrics of another node again, beta: same members and resource.
+	run page beta /metrics
+	assert_success
+	assert_line 'mars_cluster_members 3'
+	for h in alpha beta gamma; do
+		assert_line "mars_member_alive{host=\"$h\"} 1"
+		assert_line --regexp "^mars_member_heartbeat_age_seconds\\{host=\"$h\"\\} [0-9.e+-]+\$"
+	done
+	assert_line 'mars_resource_size_bytes{resource="r0"} 1048576'
+	assert_line 'mars_resource_split_brain{resource="r0"} 0'
+	assert_line --regexp '^mars_replica_state\{resource="r0",host="alpha",role="Primary",.*\} 1$'
+	assert_line --regexp '^mars_replica_state\{resource="r0",host="beta",role="Secondary",.*\} 1$'
+	run page gamma /metrics
+	assert_success
+	assert_line 'mars_cluster_members 3'
+	assert_line --regexp '^mars_replica_state\{resource="r0",host="beta",role="Secondary",.*\} 1$'
+}
