@@ -73,6 +73,16 @@ eng_fuse_open(const char *path, struct fuse_file_info *fi)
 	 * device ignores it. */
 	if (strcmp(path, eng_fuse_ctx()->path) != 0)
 		return -ENOENT;
+	/* Not an I/O: one tree write per handle opened (actual.c). */
+	eng_actual_open(eng_fuse_ctx()->e, 1);
+	return 0;
+}
+
+static int
+eng_fuse_release(const char *path, struct fuse_file_info *fi)
+{
+	if (strcmp(path, eng_fuse_ctx()->path) == 0)
+		eng_actual_open(eng_fuse_ctx()->e, -1);
 	return 0;
 }
 
@@ -146,6 +156,7 @@ static const struct fuse_operations eng_fuse_ops = {
 	.getattr = eng_fuse_getattr,
 	.readdir = eng_fuse_readdir,
 	.open = eng_fuse_open,
+	.release = eng_fuse_release,
 	.read = eng_fuse_read,
 	.write = eng_fuse_write,
 	.fsync = eng_fuse_fsync,

@@ -3,6 +3,7 @@
  * Internals of the userspace engine, shared by its files:
  *   names.c     logfile names and the resource directory
  *   position.c  the replay-<host> link (applied position)
+ *   actual.c    the actual-<host>/ indicators (is-attached, ...)
  *   apply.c     applying a logfile to the disk (recovery, replay, apply tool)
  *   logger.c    the primary write path: append, writeback, sync, rotate
  *   status.c    the status file
@@ -175,7 +176,24 @@ struct mars_engine {
 	volatile int stop;		/* asks the thread to end */
 	uint64_t rate_mark_bytes;	/* data bytes at the last rate sample */
 	uint64_t rate_mark_ms;		/* and its time (eng_publish only) */
+
+	pthread_mutex_t actual_lock;	/* guards the two counts below */
+	int64_t open_count;		/* handles open on the FUSE file */
+	int64_t open_published;		/* open-count last written */
 };
+
+/* ---- actual.c -------------------------------------------------------------- */
+
+/*
+ * Publish resource-<res>/actual-<host>/{is-attached,is-primary,
+ * is-replaying} as given and open-count 0, in one transaction.  Only on a
+ * mode change.  Returns 0 or -errno (also reported on stderr).
+ */
+int eng_actual_mode(struct mars_engine *e, int attached, int primary, int replaying);
+
+/* Count a handle opened (+1) or released (-1); write open-count if it
+ * differs from the value last published. */
+int eng_actual_open(struct mars_engine *e, int delta);
 
 /* ---- status.c ------------------------------------------------------------- */
 

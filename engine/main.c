@@ -252,8 +252,11 @@ eng_cmd_primary(struct eng_opts *o)
 	mars_engine_user_ops.status(e, &st);
 	fprintf(stderr, "mars-engine: primary for '%s', logging to '%s'\n",
 		o->cfg.resource, st.logfile);
+	/* Recovery is done: this host is now the actual primary. */
+	eng_actual_mode(e, 1, 1, 0);
 	ret = -pthread_create(&sigt, NULL, eng_sigthread, e);
 	if (ret) {
+		eng_actual_mode(e, 0, 0, 0);
 		mars_engine_user_ops.detach(e);
 		return eng_error("cannot start the signal thread for", o->cfg.resource, ret);
 	}
@@ -261,6 +264,7 @@ eng_cmd_primary(struct eng_opts *o)
 	eng_sig_stop = 1;
 	pthread_kill(sigt, SIGUSR1);
 	pthread_join(sigt, NULL);
+	eng_actual_mode(e, 0, 0, 0);
 	mars_engine_user_ops.detach(e);
 	if (ret)
 		return eng_error("cannot serve on", o->mount, ret);
@@ -327,7 +331,9 @@ eng_cmd_replay(struct eng_opts *o)
 		mars_engine_user_ops.detach(e);
 		return eng_error("cannot replay", o->logfile, ret);
 	}
+	eng_actual_mode(e, 1, 0, 1);
 	ret = eng_replay_wait(e);
+	eng_actual_mode(e, 0, 0, 0);
 	mars_engine_user_ops.detach(e);
 	return ret;
 }

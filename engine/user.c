@@ -141,6 +141,7 @@ eng_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 	if (disk_bytes < e->size_bytes || e->size_bytes == 0)
 		goto out_close;
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->actual_lock, NULL);
 	e->mode = MARS_ENGINE_ATTACHED;
 	e->st.size_bytes = e->size_bytes;
 	*out = e;
@@ -528,6 +529,7 @@ eng_detach(struct mars_engine *e)
 	}
 	eng_publish(e);
 	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->actual_lock);
 	close(e->disk_fd);
 	close(e->lock_fd);
 	free(e);

@@ -24,7 +24,7 @@ teardown() {
 	cp -r "$MARS_SRCDIR/libmars" "$MARS_SRCDIR/include" "$T/fs/"
 	(cd "$MARS_SRCDIR" && find libmars include -type f -exec md5sum {} +) >"$T/sums"
 	run fio --name=verify --filename="$T/fs/fio.dat" --size=24M --bs=4k \
-		--rw=randwrite --ioengine=psync --verify=crc32c --do_verify=1 \
+		--rw=randwrite --ioengine=psync --verify=crc32c --do_verify=1 --verify_state_save=0 \
 		--fsync=64 --output="$T/fio.out"
 	[ "$status" -eq 0 ] || { cat "$T/fio.out"; fail "fio failed"; }
 	umount "$T/fs"

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The actual indicators, kept in the state tree under
+ * resource-<res>/actual-<host>/: is-attached, is-primary, is-replaying
+ * ("1" or "0") and open-count (decimal handles open on the device file).
+ * They say what this host's data path really does, as opposed to the
+ * todo- switches, which say what it should do; marsadm view reads them.
+ *
+ * They are written only when they change (start, recovery finished,
+ * open, release, shutdown), never per I/O; open-count is written only
+ * when the count differs from the value last published.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "statefs/statefs.h"
+
+static int
+eng_actual_put(struct mars_engine *e, const char *const *names,
+	       const char *const *values, int n)
+{
+	char key[STATEFS_PATH_MAX + 1];
+	struct statefs_txn t;
+	struct statefs sf;
+	int i, ret;
+
+	ret = statefs_open(&sf, e->root, e->host, STATEFS_OPEN_ANY);
+	if (ret)
+		return ret;
+	statefs_txn_init(&t, &sf, 0);
+	for (i = 0; i < n && !ret; i++) {
+		int len = snprintf(key, sizeof(key), "resource-%s/actual-%s/%s",
+				   e->resource, e->host, names[i]);
+
+		if (len < 0 || (size_t)len >= sizeof(key))
+			ret = -ENAMETOOLONG;
+		else
+			ret = statefs_txn_set(&t, key, values[i]);
+	}
+	if (!ret)
+		ret = statefs_txn_commit(&t, NULL);
+	statefs_txn_release(&t);
+	statefs_close(&sf);
+	return ret < 0 ? ret : 0;
+}
+
+int
+eng_actual_mode(struct mars_engine *e, int attached, int primary, int replaying)
+{
+	static const char *const names[] = {
+		"is-attached", "is-primary", "is-replaying", "open-count"
+	};
+	const char *values[4];
+	int ret;
+
+	values[0] = attached ? "1" : "0";
+	values[1] = primary ? "1" : "0";
+	values[2] = replaying ? "1" : "0";
+	values[3] = "0";
+	pthread_mutex_lock(&e->actual_lock);
+	e->open_count = 0;
+	e->open_published = 0;
+	ret = eng_actual_put(e, names, values, 4);
+	pthread_mutex_unlock(&e->actual_lock);
+	if (ret)
+		fprintf(stderr, "mars-engine: cannot publish actual-%s of '%s': %s\n",
+			e->host, e->resource, strerror(-ret));
+	return ret;
+}
+
+int
+eng_actual_open(struct mars_engine *e, int delta)
+{
+	static const char *const names[] = { "open-count" };
+	const char *values[1];
+	char buf[24];
+	int ret = 0;
+
+	pthread_mutex_lock(&e->actual_lock);
+	e->open_count += delta;
+	if (e->open_count != e->open_published) {
+		snprintf(buf, sizeof(buf), "%" PRId64, e->open_count);
+		values[0] = buf;
+		ret = eng_actual_put(e, names, values, 1);
+		if (!ret)
+			e->open_published = e->open_count;
+	}
+	pthread_mutex_unlock(&e->actual_lock);
+	if (ret)
+		fprintf(stderr, "mars-engine: cannot publish open-count of '%s': %s\n",
+			e->resource, strerror(-ret));
+	return ret;
+}
