@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "engine/internal.h"
 
 struct eng_fuse {
@@ -91,25 +92,12 @@ eng_fuse_read(const char *path, char *buf, size_t len, off_t off,
 	      struct fuse_file_info *fi)
 {
 	struct eng_fuse *f = eng_fuse_ctx();
-	size_t done = 0;
 
 	if ((uint64_t)off >= f->size_bytes)
 		return 0;
 	if (len > f->size_bytes - (uint64_t)off)
 		len = (size_t)(f->size_bytes - (uint64_t)off);
-	while (done < len) {
-		ssize_t n = pread(f->e->disk_fd, buf + done, len - done,
-				  off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (int)done;
+	return (int)io_pread_full(f->e->disk_fd, buf, len, off);
 }
 
 static int
