@@ -24,7 +24,6 @@
 #include "clusterd/gossip.h"
 #include "clusterd/link.h"
 #include "clusterd/log.h"
-#include "clusterd/watch.h"
 
 #define DIRTY_MAX	4096	/* remembered changed paths; beyond: full pull */
 
@@ -32,7 +31,7 @@ struct serve {
 	const struct gossip_config *c;
 	struct statefs sf;
 	int sf_open;				/* sf needs statefs_close() */
-	struct gossip_watch *w;
+	struct statefs_watch *w;
 	struct gossip_link link;
 	char uuid[GOSSIP_UUID_MAX + 1];
 	char client[GOSSIP_HOST_MAX + 1];	/* "" until HELLO */
@@ -211,7 +210,7 @@ drain_watch(struct serve *s)
 	struct gossip_msg m = { .type = GOSSIP_NOTIFY };
 	int ret, changed = 0;
 
-	while ((ret = gossip_watch_next(s->w, path, sizeof(path))) == 1) {
+	while ((ret = statefs_watch_next(s->w, 0, path, sizeof(path))) == 1) {
 		note_dirty(s, path);
 		changed = 1;
 	}
@@ -228,7 +227,7 @@ static int
 serve_loop(struct serve *s)
 {
 	struct gossip_msg m;
-	int wfd = gossip_watch_fd(s->w), ret = 0;
+	int wfd = statefs_watch_fd(s->w), ret = 0;
 	uint64_t hello_deadline = gossip_now_ms() + s->c->timeout_ms;
 
 	while (!serve_quit && ret == 0) {
@@ -260,7 +259,7 @@ serve_open(struct serve *s)
 	s->sf_open = 1;
 	if (statefs_get(&s->sf, "uuid", s->uuid, sizeof(s->uuid), NULL) < 0)
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end has no cluster uuid");
-	ret = gossip_watch_open(s->c->root, &s->w);
+	ret = statefs_watch_open(&s->sf, &s->w);
 	if (ret < 0) {
 		log_warnx("cannot watch tree '%s': %s", s->c->root, strerror(-ret));
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end cannot watch its tree");
@@ -291,7 +290,7 @@ gossip_serve(const struct gossip_config *c)
 	if (ret < 0)
 		log_warnx("client '%s': %s", s.client[0] ? s.client : "?", strerror(-ret));
 	if (s.w)
-		gossip_watch_close(s.w);
+		statefs_watch_close(s.w);
 	if (s.sf_open)
 		statefs_close(&s.sf);
 	link_release(&s.link);
