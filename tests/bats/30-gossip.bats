@@ -11,29 +11,7 @@ setup() {
 }
 
 teardown() {
-	if [ -n "${BATS_TEST_COMPLETED:-}" ] || [ -z "${NETNS_DIR:-}" ]; then
-		netns_teardown
-		return 0
-	fi
-	netns_dump_logs >&3 2>/dev/null || true
-	netns_teardown
-}
-
-tree() {	# tree HOST gossip-tree-args...
-	local host=$1
-	shift
-	"$GOSSIP_TREE" "$(netns_root "$host")" "$host" "$@"
-}
-
-has_value() {	# has_value HOST PATH VALUE
-	[ "$(tree "$1" get "$2" 2>/dev/null)" = "$3" ]
-}
-
-all_have() {	# all_have PATH VALUE
-	local h
-	for h in "${NETNS_HOSTS[@]}"; do
-		has_value "$h" "$1" "$2" || return 1
-	done
+	netns_test_teardown
 }
 
 # wait_ms LIMIT_S CMD...: like wait_for, polling every 10 ms; prints the
@@ -65,14 +43,6 @@ join_cluster() {	# join_cluster HOST MEMBER
 	assert_success
 }
 
-# marsadm as HOST, with the test's keys (join-cluster parses its own options).
-marsadm_on() {
-	local host=$1
-	shift
-	ip netns exec "$(netns_name "$host")" "$MARSADM" --root="$(netns_root "$host")" \
-		--host="$host" "$@"
-}
-
 # A cluster of N hosts: created on the first, joined by the others, all
 # daemons running and every member known everywhere.  With "marsadm" as
 # second argument the cluster is made by marsadm create-cluster and
@@ -81,28 +51,14 @@ cluster_up() {
 	local n=$1 how=${2:-tools} h
 	netns_setup "$n"
 	if [ "$how" = marsadm ]; then
-		[ -x "$MARSADM" ] || fail "marsadm not built at $MARSADM"
-		h=${NETNS_HOSTS[0]}
-		mkdir -p -m 0700 "$(netns_root "$h")"
-		run marsadm_on "$h" create-cluster "$(netns_addr "$h")"
-		assert_success
-		for h in "${NETNS_HOSTS[@]:1}"; do
-			run marsadm_on "$h" join-cluster "$(netns_addr "${NETNS_HOSTS[0]}")" \
-				--key="$NETNS_DIR/cluster_key" --known-hosts="$NETNS_DIR/known_hosts"
-			assert_success
-		done
+		netns_cluster_marsadm
 	else
 		create_cluster
 		for h in "${NETNS_HOSTS[@]:1}"; do
 			join_cluster "$h" "${NETNS_HOSTS[0]}"
 		done
 	fi
-	for h in "${NETNS_HOSTS[@]}"; do
-		clusterd_start "$h"
-	done
-	for h in "${NETNS_HOSTS[@]}"; do
-		wait_for 20 all_have "ips/ip-$h" "$(netns_addr "$h")"
-	done
+	netns_clusterd_all
 }
 
 @test "3 hosts: create, join, a change on any node reaches all" {

@@ -23,30 +23,7 @@ setup() {
 }
 
 teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NETNS_DIR:-}" ]; then
-		netns_dump_logs >&3 2>/dev/null || true
-	fi
-	netns_teardown
-}
-
-tree() {	# tree HOST gossip-tree-args...
-	local host=$1
-	shift
-	"$GOSSIP_TREE" "$(netns_root "$host")" "$host" "$@"
-}
-
-all_have() {	# all_have PATH VALUE
-	local h
-	for h in "${NETNS_HOSTS[@]}"; do
-		[ "$(tree "$h" get "$1" 2>/dev/null)" = "$2" ] || return 1
-	done
-}
-
-marsadm_on() {	# marsadm_on HOST ARGS...: marsadm as HOST in its namespace
-	local host=$1
-	shift
-	ip netns exec "$(netns_name "$host")" "$MARSADM" --root="$(netns_root "$host")" \
-		--host="$host" "$@"
+	netns_test_teardown
 }
 
 page() {	# page HOST PATH: body from HOST's status page, fails on an HTTP error
@@ -60,23 +37,9 @@ page_has() {
 
 # Three hosts by marsadm; all daemons running, every member known everywhere.
 cluster_up() {
-	local h first
 	netns_setup 3
-	first=${NETNS_HOSTS[0]}
-	mkdir -m 0700 "$(netns_root "$first")"
-	run marsadm_on "$first" create-cluster "$(netns_addr "$first")"
-	assert_success
-	for h in "${NETNS_HOSTS[@]:1}"; do
-		run marsadm_on "$h" join-cluster "$(netns_addr "$first")" \
-			--key="$NETNS_DIR/cluster_key" --known-hosts="$NETNS_DIR/known_hosts"
-		assert_success
-	done
-	for h in "${NETNS_HOSTS[@]}"; do
-		clusterd_start "$h"
-	done
-	for h in "${NETNS_HOSTS[@]}"; do
-		wait_for 20 all_have "ips/ip-$h" "$(netns_addr "$h")"
-	done
+	netns_cluster_marsadm
+	netns_clusterd_all
 }
 
 @test "status: any node's API and metrics show every member and a resource made elsewhere" {

@@ -217,3 +217,63 @@ netns_dump_logs() {
 		tail -n 10 "$NETNS_DIR/$h/sshd.log" 2>/dev/null
 	done
 }
+
+# ---- shared by the cluster suites ------------------------------------------
+
+# teardown() of a cluster suite: logs of a failed test, then everything gone.
+netns_test_teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NETNS_DIR:-}" ]; then
+		netns_dump_logs >&3 2>/dev/null || true
+	fi
+	netns_teardown
+}
+
+tree() {	# tree HOST gossip-tree-args...
+	local host=$1
+	shift
+	"$GOSSIP_TREE" "$(netns_root "$host")" "$host" "$@"
+}
+
+has_value() {	# has_value HOST PATH VALUE
+	[ "$(tree "$1" get "$2" 2>/dev/null)" = "$3" ]
+}
+
+all_have() {	# all_have PATH VALUE
+	local h
+	for h in "${NETNS_HOSTS[@]}"; do
+		has_value "$h" "$1" "$2" || return 1
+	done
+}
+
+marsadm_on() {	# marsadm_on HOST ARGS...: marsadm as HOST in its namespace
+	local host=$1
+	shift
+	ip netns exec "$(netns_name "$host")" "$MARSADM" --root="$(netns_root "$host")" \
+		--host="$host" "$@"
+}
+
+# netns_cluster_marsadm: the hosts of netns_setup form a cluster the way an
+# admin does it (create-cluster on the first, join-cluster on the others).
+netns_cluster_marsadm() {
+	local h first=${NETNS_HOSTS[0]}
+	[ -x "$MARSADM" ] || fail "marsadm not built at $MARSADM"
+	mkdir -p -m 0700 "$(netns_root "$first")"
+	run marsadm_on "$first" create-cluster "$(netns_addr "$first")"
+	assert_success
+	for h in "${NETNS_HOSTS[@]:1}"; do
+		run marsadm_on "$h" join-cluster "$(netns_addr "$first")" \
+			--key="$NETNS_DIR/cluster_key" --known-hosts="$NETNS_DIR/known_hosts"
+		assert_success
+	done
+}
+
+# netns_clusterd_all: clusterd on every host, until all know all members.
+netns_clusterd_all() {
+	local h
+	for h in "${NETNS_HOSTS[@]}"; do
+		clusterd_start "$h"
+	done
+	for h in "${NETNS_HOSTS[@]}"; do
+		wait_for 20 all_have "ips/ip-$h" "$(netns_addr "$h")"
+	done
+}
