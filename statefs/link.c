@@ -15,7 +15,10 @@
 
 #include "statefs/internal.h"
 
-#define READ_RETRIES 16	/* a link replaced between lstat and readlink */
+/* A link replaced between lstat and readlink: try again.  A reader that is
+ * preempted between its two calls while writers keep renaming can lose
+ * many rounds in a row; giving up then reports a live key as unreadable. */
+#define READ_RETRIES 1024
 
 uint64_t
 sf_stamp_of(const struct stat *st)
