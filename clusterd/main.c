@@ -8,19 +8,30 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/parse.h"
+#include "clusterd/driver.h"
+#include <json-c/json.h>
+
+#include "clusterd/fetch.h"
 #include "clusterd/gossip.h"
 #include "clusterd/log.h"
 #include "clusterd/proto.h"
 #include "clusterd/status.h"
+#include "clusterd/sync.h"
 
 enum { O_ROOT = 256, O_HOST, O_KEY, O_KNOWN, O_PEERS, O_PORT, O_USER, O_CMD,
        O_TRANSPORT, O_LROOTS, O_PERIOD, O_HEARTBEAT, O_TIMEOUT, O_BACKOFF, O_LOG,
-       O_SERVE, O_JOIN, O_IP, O_VERSION, O_HELP, O_STATUS };
+       O_SERVE, O_JOIN, O_IP, O_VERSION, O_HELP, O_STATUS,
+       O_DATA_PATH, O_ENGINE, O_DEVDIR, O_RUNDIR, O_ROTATE, O_BWLIMIT,
+       O_FETCH, O_FETCH_FINAL, O_FETCH_BW, O_FETCH_TIMEOUT,
+       /* full sync (docs/sync.md) test entry */
+       O_SYNC, O_SYNC_PEER, O_SYNC_DISK, O_SYNC_FROM, O_SYNC_SIZE, O_SYNC_PROGRESS };
 
 static const struct option options[] = {
 	{ "root",		required_argument, NULL, O_ROOT },
@@ -43,6 +54,24 @@ static const struct option options[] = {
 	{ "ip",			required_argument, NULL, O_IP },
 	{ "version",		no_argument,       NULL, O_VERSION },
 	{ "help",		no_argument,       NULL, O_HELP },
+	/* the fetch test entry point */
+	{ "fetch",		required_argument, NULL, O_FETCH },
+	{ "final",		required_argument, NULL, O_FETCH_FINAL },
+	{ "bwlimit",		required_argument, NULL, O_FETCH_BW },
+	{ "timeout",		required_argument, NULL, O_FETCH_TIMEOUT },
+	/* the full sync test entry point (docs/sync.md); --bwlimit, --timeout too */
+	{ "sync",		required_argument, NULL, O_SYNC },
+	{ "peer",		required_argument, NULL, O_SYNC_PEER },
+	{ "disk",		required_argument, NULL, O_SYNC_DISK },
+	{ "from",		required_argument, NULL, O_SYNC_FROM },
+	{ "size",		required_argument, NULL, O_SYNC_SIZE },
+	{ "progress",		required_argument, NULL, O_SYNC_PROGRESS },
+	{ "data-path",		required_argument, NULL, O_DATA_PATH },
+	{ "engine",		required_argument, NULL, O_ENGINE },
+	{ "dev-dir",		required_argument, NULL, O_DEVDIR },
+	{ "run-dir",		required_argument, NULL, O_RUNDIR },
+	{ "rotate-size",	required_argument, NULL, O_ROTATE },
+	{ "fetch-bwlimit",	required_argument, NULL, O_BWLIMIT },
 	/* status page options, parsed by status_config_option() */
 	{ "http-listen",	required_argument, NULL, O_STATUS },
 	{ "http-token",		required_argument, NULL, O_STATUS },
@@ -58,6 +87,14 @@ static const char usage_text[] =
 "usage: clusterd [OPTION]...            run the gossip daemon (foreground)\n"
 "       clusterd --serve [OPTION]...    serving end on stdin/stdout (ssh forced command)\n"
 "       clusterd --join ADDR [--ip IP]  join the cluster of the member at ADDR\n"
+"       clusterd --fetch RES NAME [--final LEN] [--bwlimit BYTES_PER_S] [--timeout S]\n"
+"                 fetch one logfile from the members (a test entry point): until\n"
+"                 LEN bytes are local, or follow it until S seconds (60) passed;\n"
+"                 prints the fetcher's status as JSON\n"
+"       clusterd --sync RES --peer HOST --disk FILE [--from N] [--size N]\n"
+"                 [--bwlimit BYTES_PER_S] [--timeout S] [--progress MS]\n"
+"                 full sync of FILE from HOST (a test entry point, docs/sync.md);\n"
+"                 prints the syncer's status as JSON (every MS with --progress)\n"
 "options (environment in brackets):\n"
 "  --root DIR            state tree [MARS_ROOT] (/mars)\n"
 "  --host NAME           this node's name [MARS_HOST] (uname -n)\n"
@@ -73,6 +110,13 @@ static const char usage_text[] =
 "  --timeout-ms N        bound on connecting and on every reply (10000)\n"
 "  --backoff-max-ms N    longest delay between reconnects (30000)\n"
 "  --log-level LEVEL     err, warn, info (default) or debug\n"
+"replication (docs/replication.md):\n"
+"  --data-path on|off    run the data path of this node's resources (on)\n"
+"  --engine FILE         the userspace engine [MARS_ENGINE] (" SBINDIR "/mars-engine)\n"
+"  --dev-dir DIR         where device links appear [MARS_DEVDIR] (/dev/mars)\n"
+"  --run-dir DIR         engine mounts and logs [MARS_RUNDIR] (/run/mars)\n"
+"  --rotate-size BYTES   rotate the primary's logfile at this size (256M)\n"
+"  --fetch-bwlimit BYTES per-resource fetch bandwidth per second, 0 = none (0)\n"
 "status page (docs/http-api.md):\n"
 "  --http-listen ADDR:PORT  serve it there, 'none' = off (127.0.0.1:7780)\n"
 "  --http-token TOKEN    require 'Authorization: Bearer TOKEN' for /api and /metrics\n"
@@ -101,6 +145,15 @@ struct opts {
 	const char *join;
 	const char *ip;
 	char exe[PATH_MAX];
+	struct driver_config driver;
+	int data_path;
+	/* --fetch RES NAME, the fetch test entry point */
+	const char *fetch_res;
+	const char *fetch_name;
+	uint64_t final_len, bwlimit, fetch_timeout_s;
+	/* --sync RES, the full sync test entry point */
+	const char *sync_res, *sync_peer, *sync_disk;
+	uint64_t sync_from, sync_size, sync_progress_ms;
 };
 
 static int
@@ -129,7 +182,27 @@ parse_one(struct gossip_config *c, struct opts *o, int opt, const char *arg)
 	case O_SERVE:	o->serve = 1; return 0;
 	case O_JOIN:	o->join = arg; return 0;
 	case O_IP:	o->ip = arg; return 0;
+	case O_FETCH:	o->fetch_res = arg; return 0;
+	case O_FETCH_FINAL:	return parse_u64(arg, &o->final_len) ? -EINVAL : 0;
+	case O_FETCH_BW:	return parse_size(arg, &o->bwlimit) ? -EINVAL : 0;
+	case O_FETCH_TIMEOUT:	return parse_u64(arg, &o->fetch_timeout_s) ? -EINVAL : 0;
+	case O_SYNC:	o->sync_res = arg; return 0;
+	case O_SYNC_PEER:	o->sync_peer = arg; return 0;
+	case O_SYNC_DISK:	o->sync_disk = arg; return 0;
+	case O_SYNC_FROM:	return parse_u64(arg, &o->sync_from) ? -EINVAL : 0;
+	case O_SYNC_SIZE:	return parse_size(arg, &o->sync_size) ? -EINVAL : 0;
+	case O_SYNC_PROGRESS:	return parse_u64(arg, &o->sync_progress_ms) ? -EINVAL : 0;
 	case O_STATUS:	return status_config_option(&o->status, o->status_name, arg);
+	case O_DATA_PATH:
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			return -EINVAL;
+		o->data_path = !strcmp(arg, "on");
+		return 0;
+	case O_ENGINE:	o->driver.engine_exe = arg; return 0;
+	case O_DEVDIR:	o->driver.dev_dir = arg; return 0;
+	case O_RUNDIR:	o->driver.run_dir = arg; return 0;
+	case O_ROTATE:	return parse_size(arg, &o->driver.rotate_bytes) ? -EINVAL : 0;
+	case O_BWLIMIT:	return parse_size(arg, &o->driver.fetch_bwlimit) ? -EINVAL : 0;
 	case O_TRANSPORT:
 		if (strcmp(arg, "ssh") == 0)
 			c->transport = &gossip_transport_ssh;
@@ -156,8 +229,8 @@ parse_args(int argc, char **argv, struct gossip_config *c, struct opts *o)
 	while ((opt = getopt_long(argc, argv, "", options, &idx)) != -1) {
 		o->status_name = options[idx].name;
 		if (opt == O_VERSION) {
-			printf("clusterd %s (gossip protocol %d)\n", MARS_VERSION,
-			       GOSSIP_PROTO_VERSION);
+			printf("clusterd %s (gossip protocol %d.%d)\n", MARS_VERSION,
+			       GOSSIP_PROTO_VERSION, GOSSIP_PROTO_MINOR);
 			exit(0);
 		}
 		if (opt == O_HELP) {
@@ -172,6 +245,12 @@ parse_args(int argc, char **argv, struct gossip_config *c, struct opts *o)
 			return -EINVAL;
 		}
 	}
+	if (o->fetch_res && optind == argc - 1)
+		o->fetch_name = argv[optind++];
+	if (o->fetch_res && !o->fetch_name) {
+		fprintf(stderr, "clusterd: --fetch RES NAME: logfile name missing\n");
+		return -EINVAL;
+	}
 	if (optind != argc) {
 		fprintf(stderr, "clusterd: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
@@ -182,6 +261,176 @@ parse_args(int argc, char **argv, struct gossip_config *c, struct opts *o)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The gossip loop in this thread, the replication driver beside it. */
+static int
+run_daemon(const struct gossip_config *c, struct opts *o)
+{
+	struct driver *d = NULL;
+	int ret;
+
+	if (o->data_path && driver_start(c, &o->driver, &d) < 0) {
+		fprintf(stderr, "clusterd: cannot start the replication driver\n");
+		return 1;
+	}
+	ret = gossip_daemon(c);
+	driver_stop(d);
+	return ret;
+}
+
+static volatile sig_atomic_t fetch_quit;
+
+static void
+fetch_on_signal(int sig)
+{
+	fetch_quit = 1;
+}
+
+static void
+print_fetch_status(const struct fetch_status *st, uint64_t elapsed_ms)
+{
+	struct json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "name", json_object_new_string(st->name));
+	json_object_object_add(j, "local_len", json_object_new_uint64(st->local_len));
+	json_object_object_add(j, "remote_len", json_object_new_uint64(st->remote_len));
+	json_object_object_add(j, "final_len", st->final_len == FETCH_FOLLOW ? NULL :
+			       json_object_new_uint64(st->final_len));
+	json_object_object_add(j, "peer", json_object_new_string(st->peer));
+	json_object_object_add(j, "bytes_total", json_object_new_uint64(st->bytes_total));
+	json_object_object_add(j, "rate_bps", json_object_new_uint64(st->rate_bps));
+	json_object_object_add(j, "error", json_object_new_int(st->error));
+	json_object_object_add(j, "why", json_object_new_string(st->why));
+	json_object_object_add(j, "refetches", json_object_new_int((int)st->refetches));
+	json_object_object_add(j, "complete", json_object_new_boolean(st->complete));
+	json_object_object_add(j, "elapsed_ms", json_object_new_uint64(elapsed_ms));
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
+}
+
+/* `--fetch RES NAME`: one fetcher, one logfile, until done or timeout. */
+static int
+run_fetch(const struct gossip_config *c, const struct opts *o)
+{
+	struct fetch_want w = { .final_len = o->final_len ? o->final_len : FETCH_FOLLOW };
+	uint64_t t0 = gossip_now_ms(), limit_ms = (o->fetch_timeout_s ? o->fetch_timeout_s : 60) * 1000;
+	struct fetch_status st = { 0 };
+	struct fetcher *f;
+	int done = 0, ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, fetch_on_signal);
+	signal(SIGINT, fetch_on_signal);
+	snprintf(w.name, sizeof(w.name), "%s", o->fetch_name);
+	ret = fetcher_start(c, o->fetch_res, &f);
+	if (ret < 0) {
+		fprintf(stderr, "clusterd: cannot start fetcher: %s\n", strerror(-ret));
+		return 1;
+	}
+	fetcher_set_bwlimit(f, o->bwlimit);
+	fetcher_want(f, &w, 1);
+	while (!fetch_quit && !done && gossip_now_ms() - t0 < limit_ms) {
+		usleep(20000);
+		fetcher_status(f, &st);
+		done = w.final_len != FETCH_FOLLOW && st.local_len >= w.final_len;
+	}
+	fetcher_stop(f);
+	print_fetch_status(&st, gossip_now_ms() - t0);
+	return w.final_len == FETCH_FOLLOW ? st.error != 0 : !done;
+}
+
+/* ---- `--sync RES`: the full sync test entry point (docs/sync.md) ---- */
+
+static void
+print_sync_status(const struct sync_status *st, uint64_t elapsed_ms)
+{
+	struct json_object *j = json_object_new_object();
+
+#define U64(k, v) json_object_object_add(j, k, json_object_new_uint64(v))
+	U64("size_bytes", st->size_bytes);
+	U64("from", st->from);
+	U64("pos", st->pos);
+	U64("bytes_equal", st->bytes_equal);
+	U64("bytes_copied", st->bytes_copied);
+	U64("net_bytes", st->net_bytes);
+	U64("net_bytes_out", st->net_bytes_out);
+	U64("rate_bps", st->rate_bps);
+	U64("chunk_bytes", st->chunk_bytes);
+	U64("elapsed_ms", elapsed_ms);
+#undef U64
+	json_object_object_add(j, "peer", json_object_new_string(st->peer));
+	json_object_object_add(j, "done", json_object_new_boolean(st->done));
+	json_object_object_add(j, "syncpos", json_object_new_string(st->syncpos));
+	json_object_object_add(j, "error", json_object_new_int(st->error));
+	json_object_object_add(j, "why", json_object_new_string(st->why));
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
+	json_object_put(j);
+}
+
+/* The resource size: --size, else the local tree's resource-RES/size. */
+static int
+sync_size(const struct gossip_config *c, const struct opts *o, uint64_t *size)
+{
+	char key[STATEFS_PATH_MAX + 1], val[32];
+	struct statefs sf;
+	int ret;
+
+	*size = o->sync_size;
+	if (*size)
+		return 0;
+	ret = statefs_open(&sf, c->root, c->host, 0);
+	if (ret < 0)
+		return ret;
+	snprintf(key, sizeof(key), "resource-%s/size", o->sync_res);
+	ret = statefs_get(&sf, key, val, sizeof(val), NULL);
+	statefs_close(&sf);
+	return ret < 0 ? ret : parse_u64(val, size) ? -EINVAL : 0;
+}
+
+/* `--sync RES --peer HOST --disk FILE`: one syncer until done, failed or timeout. */
+static int
+run_sync(const struct gossip_config *c, const struct opts *o)
+{
+	uint64_t t0 = gossip_now_ms(), last = t0, size,
+		 limit_ms = (o->fetch_timeout_s ? o->fetch_timeout_s : 60) * 1000;
+	struct sync_status st = { 0 };
+	struct syncer *s;
+	int ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, fetch_on_signal);
+	signal(SIGINT, fetch_on_signal);
+	if (!o->sync_peer || !o->sync_disk) {
+		fprintf(stderr, "clusterd: --sync RES needs --peer HOST and --disk FILE\n");
+		return 2;
+	}
+	ret = sync_size(c, o, &size);
+	if (ret < 0) {
+		fprintf(stderr, "clusterd: no size of resource '%s' (set --size): %s\n",
+			o->sync_res, strerror(-ret));
+		return 1;
+	}
+	ret = syncer_start(c, o->sync_res, o->sync_peer, o->sync_disk, size, o->sync_from, &s);
+	if (ret < 0) {
+		fprintf(stderr, "clusterd: cannot start the syncer: %s\n", strerror(-ret));
+		return 1;
+	}
+	syncer_set_bwlimit(s, o->bwlimit);
+	while (!fetch_quit && !syncer_finished(s) && gossip_now_ms() - t0 < limit_ms) {
+		usleep(20000);
+		if (o->sync_progress_ms && gossip_now_ms() - last >= o->sync_progress_ms) {
+			syncer_status(s, &st);
+			print_sync_status(&st, gossip_now_ms() - t0);
+			last = gossip_now_ms();
+		}
+	}
+	syncer_halt(s);		/* the thread is joined: this status is final */
+	syncer_status(s, &st);
+	syncer_stop(s);
+	print_sync_status(&st, gossip_now_ms() - t0);
+	return !st.done;
 }
 
 int
@@ -199,6 +448,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	status_config_init(&o.status);
+	driver_config_init(&o.driver);
+	o.data_path = 1;
 	if (parse_args(argc, argv, &c, &o) < 0)
 		return 2;
 	c.status = &o.status;
@@ -212,6 +463,10 @@ main(int argc, char **argv)
 		log_init("clusterd-serve", LOG_LVL_WARN);
 		return gossip_serve(&c);
 	}
+	if (o.sync_res)
+		return run_sync(&c, &o);
+	if (o.fetch_res)
+		return run_fetch(&c, &o);
 	if (o.join) {
 		ret = gossip_join(&c, o.join, o.ip, err, sizeof(err));
 		if (ret < 0) {
@@ -221,5 +476,5 @@ main(int argc, char **argv)
 		printf("joined the cluster via %s\n", o.join);
 		return 0;
 	}
-	return gossip_daemon(&c);
+	return run_daemon(&c, &o);
 }

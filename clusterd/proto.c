@@ -86,6 +86,186 @@ get_str(struct cur *c, char *dst, size_t max)
 	c->pos += n;
 }
 
+/* A value out of its bound: refused, not a lack of space. */
+static void
+enc_refuse(struct cur *c)
+{
+	c->ok = 0;
+	c->bad = 1;
+}
+
+/* Protocol 1.1: the fetch messages (docs/protocol.md section 9). */
+static void
+encode_fetch(struct cur *c, const struct gossip_msg *m)
+{
+	switch (m->type) {
+	case GOSSIP_FETCH:
+		put_str(c, m->res, GOSSIP_HOST_MAX);
+		put_str(c, m->name, GOSSIP_PATH_MAX);
+		put_le(c, m->offset, 8);
+		put_le(c, m->end, 8);
+		put_le(c, m->fflags, 1);
+		put_le(c, m->digest_len, 4);
+		put_le(c, m->digest, 8);
+		if (m->fflags & ~GOSSIP_FETCH_FOLLOW || m->digest_len > GOSSIP_DIGEST_MAX)
+			enc_refuse(c);
+		break;
+	case GOSSIP_FDATA:
+		put_le(c, m->offset, 8);
+		if (m->data_len > GOSSIP_FDATA_MAX)
+			enc_refuse(c);
+		else
+			put_bytes(c, m->data, m->data_len);
+		break;
+	case GOSSIP_FINFO:
+		put_le(c, m->size, 8);
+		break;
+	case GOSSIP_FEND:
+		put_le(c, m->offset, 8);
+		put_le(c, m->code, 2);
+		put_str(c, m->text, GOSSIP_TEXT_MAX);
+		break;
+	case GOSSIP_FSTOP:
+		break;
+	default:
+		c->ok = 0;
+		c->bad = 1;
+	}
+}
+
+/* ---- full sync (docs/sync.md) ---- */
+
+/* The SSUMS/SDATA bounds both ends check. */
+static int
+sync_bounds_ok(const struct gossip_msg *m)
+{
+	switch (m->type) {
+	case GOSSIP_SSUMS:
+		return m->count >= 1 && m->count <= GOSSIP_SSUMS_MAX &&
+		       m->data_len == m->count * GOSSIP_SDIGEST_BYTES;
+	case GOSSIP_SDATA:
+		return m->raw_len >= 1 && m->raw_len <= GOSSIP_SPIECE_MAX &&
+		       m->enc <= GOSSIP_SDATA_ZLIB && m->data_len >= 1 &&
+		       (m->enc != GOSSIP_SDATA_RAW || m->data_len == m->raw_len);
+	case GOSSIP_SYNC:
+	case GOSSIP_SINFO:
+		return !(m->sflags & ~GOSSIP_SYNC_ZLIB);
+	default:
+		return 1;
+	}
+}
+
+static void
+encode_sync(struct cur *c, const struct gossip_msg *m)
+{
+	switch (m->type) {
+	case GOSSIP_SYNC:
+		put_le(c, m->version, 2);
+		put_str(c, m->res, GOSSIP_HOST_MAX);
+		put_le(c, m->offset, 8);
+		put_le(c, m->size, 8);
+		put_le(c, m->chunk_bytes, 4);
+		put_le(c, m->sflags, 1);
+		put_le(c, m->seed, 8);
+		break;
+	case GOSSIP_SINFO:
+		put_le(c, m->version, 2);
+		put_le(c, m->size, 8);
+		put_le(c, m->chunk_bytes, 4);
+		put_le(c, m->sflags, 1);
+		break;
+	case GOSSIP_SSUMS:
+		put_le(c, m->offset, 8);
+		put_le(c, m->count, 4);
+		put_bytes(c, m->data, m->data_len);
+		break;
+	case GOSSIP_SDATA:
+		put_le(c, m->offset, 8);
+		put_le(c, m->enc, 1);
+		put_le(c, m->raw_len, 4);
+		put_bytes(c, m->data, m->data_len);
+		break;
+	case GOSSIP_SDONE:
+		put_le(c, m->offset, 8);
+		put_le(c, m->count, 4);
+		put_le(c, m->equal, 4);
+		break;
+	case GOSSIP_SFIN:
+		break;
+	case GOSSIP_SEND:
+		put_le(c, m->code, 2);
+		put_str(c, m->text, GOSSIP_TEXT_MAX);
+		put_str(c, m->value, GOSSIP_VALUE_MAX);
+		break;
+	default:
+		enc_refuse(c);
+		return;
+	}
+	if (!sync_bounds_ok(m))
+		enc_refuse(c);
+}
+
+/* The rest of the frame as the message's bytes (SSUMS, SDATA). */
+static void
+get_rest(struct cur *c, struct gossip_msg *m)
+{
+	if (!c->ok)
+		return;
+	m->data = c->rbuf + c->pos;
+	m->data_len = (uint32_t)(c->end - c->pos);
+	c->pos = c->end;
+}
+
+static void
+decode_sync(struct cur *c, struct gossip_msg *m)
+{
+	switch (m->type) {
+	case GOSSIP_SYNC:
+		m->version = (uint16_t)get_le(c, 2);
+		get_str(c, m->res, GOSSIP_HOST_MAX);
+		m->offset = get_le(c, 8);
+		m->size = get_le(c, 8);
+		m->chunk_bytes = (uint32_t)get_le(c, 4);
+		m->sflags = (uint8_t)get_le(c, 1);
+		m->seed = get_le(c, 8);
+		break;
+	case GOSSIP_SINFO:
+		m->version = (uint16_t)get_le(c, 2);
+		m->size = get_le(c, 8);
+		m->chunk_bytes = (uint32_t)get_le(c, 4);
+		m->sflags = (uint8_t)get_le(c, 1);
+		break;
+	case GOSSIP_SSUMS:
+		m->offset = get_le(c, 8);
+		m->count = (uint32_t)get_le(c, 4);
+		get_rest(c, m);
+		break;
+	case GOSSIP_SDATA:
+		m->offset = get_le(c, 8);
+		m->enc = (uint8_t)get_le(c, 1);
+		m->raw_len = (uint32_t)get_le(c, 4);
+		get_rest(c, m);
+		break;
+	case GOSSIP_SDONE:
+		m->offset = get_le(c, 8);
+		m->count = (uint32_t)get_le(c, 4);
+		m->equal = (uint32_t)get_le(c, 4);
+		break;
+	case GOSSIP_SFIN:
+		break;
+	case GOSSIP_SEND:
+		m->code = (uint16_t)get_le(c, 2);
+		get_str(c, m->text, GOSSIP_TEXT_MAX);
+		get_str(c, m->value, GOSSIP_VALUE_MAX);
+		break;
+	default:
+		c->ok = 0;
+		return;
+	}
+	if (c->ok && !sync_bounds_ok(m))
+		c->ok = 0;
+}
+
 static void
 encode_body(struct cur *c, const struct gossip_msg *m)
 {
@@ -115,8 +295,10 @@ encode_body(struct cur *c, const struct gossip_msg *m)
 		put_str(c, m->text, GOSSIP_TEXT_MAX);
 		break;
 	default:
-		c->ok = 0;
-		c->bad = 1;
+		if (m->type >= GOSSIP_SYNC)
+			encode_sync(c, m);
+		else
+			encode_fetch(c, m);
 	}
 }
 
@@ -137,6 +319,45 @@ gossip_encode(const struct gossip_msg *m, uint8_t *buf, size_t cap)
 	for (int i = 0; i < 4; i++)
 		buf[i] = (uint8_t)(body >> (8 * i));
 	return (int)c.pos;
+}
+
+static void
+decode_fetch(struct cur *c, struct gossip_msg *m)
+{
+	switch (m->type) {
+	case GOSSIP_FETCH:
+		get_str(c, m->res, GOSSIP_HOST_MAX);
+		get_str(c, m->name, GOSSIP_PATH_MAX);
+		m->offset = get_le(c, 8);
+		m->end = get_le(c, 8);
+		m->fflags = (uint8_t)get_le(c, 1);
+		m->digest_len = (uint32_t)get_le(c, 4);
+		m->digest = get_le(c, 8);
+		if (m->fflags & ~GOSSIP_FETCH_FOLLOW || m->digest_len > GOSSIP_DIGEST_MAX)
+			c->ok = 0;
+		break;
+	case GOSSIP_FDATA:
+		m->offset = get_le(c, 8);
+		if (!c->ok)
+			break;
+		/* the rest of the frame is data; the frame bound caps it */
+		m->data = c->rbuf + c->pos;
+		m->data_len = (uint32_t)(c->end - c->pos);
+		c->pos = c->end;
+		break;
+	case GOSSIP_FINFO:
+		m->size = get_le(c, 8);
+		break;
+	case GOSSIP_FEND:
+		m->offset = get_le(c, 8);
+		m->code = (uint16_t)get_le(c, 2);
+		get_str(c, m->text, GOSSIP_TEXT_MAX);
+		break;
+	case GOSSIP_FSTOP:
+		break;
+	default:
+		c->ok = 0;
+	}
 }
 
 static void
@@ -170,7 +391,10 @@ decode_body(struct cur *c, struct gossip_msg *m)
 		get_str(c, m->text, GOSSIP_TEXT_MAX);
 		break;
 	default:
-		c->ok = 0;
+		if (m->type >= GOSSIP_SYNC)
+			decode_sync(c, m);
+		else
+			decode_fetch(c, m);
 	}
 }
 
@@ -202,7 +426,15 @@ gossip_type_str(int type)
 {
 	static const char *const names[] = {
 		"?", "HELLO", "PULL", "ENTRY", "END", "NOTIFY", "ACK", "ERROR",
+		"FETCH", "FDATA", "FINFO", "FEND", "FSTOP",
 	};
 
-	return type >= GOSSIP_HELLO && type <= GOSSIP_ERROR ? names[type] : "?";
+	/* full sync (docs/sync.md) */
+	static const char *const sync_names[] = {
+		"SYNC", "SINFO", "SSUMS", "SDATA", "SDONE", "SFIN", "SEND",
+	};
+
+	if (type >= GOSSIP_SYNC && type <= GOSSIP_SEND)
+		return sync_names[type - GOSSIP_SYNC];
+	return type >= GOSSIP_HELLO && type <= GOSSIP_FSTOP ? names[type] : "?";
 }

@@ -31,6 +31,13 @@
 #define GOSSIP_TEXT_MAX		511
 #define GOSSIP_UUID_ANY		"(any)"	/* HELLO uuid of a joining node */
 
+/* ---- protocol 1.1: logfile transfer (fetch), docs/protocol.md section 9 ---- */
+#define GOSSIP_PROTO_MINOR	1	/* 1.1: HELLO flag FETCH and types 8..12 */
+#define GOSSIP_HELLO_FETCH	0x0001	/* HELLO flags: this end speaks fetch */
+#define GOSSIP_FDATA_MAX	(GOSSIP_FRAME_MAX - 1 - 8)	/* data bytes per FDATA */
+#define GOSSIP_FETCH_FOLLOW	0x01	/* FETCH flags: keep sending as it grows */
+#define GOSSIP_DIGEST_MAX	65536	/* FETCH digest covers at most this tail */
+
 enum gossip_type {
 	GOSSIP_HELLO	= 1,	/* version, flags, uuid, host */
 	GOSSIP_PULL	= 2,	/* mode: send me entries */
@@ -39,6 +46,49 @@ enum gossip_type {
 	GOSSIP_NOTIFY	= 5,	/* server: my tree changed, pull */
 	GOSSIP_ACK	= 6,	/* server: pushed batch merged; count applied */
 	GOSSIP_ERROR	= 7,	/* code, text; the sender closes */
+	/* protocol 1.1, only after both HELLOs carried GOSSIP_HELLO_FETCH */
+	GOSSIP_FETCH	= 8,	/* client: res, name, offset, end, flags, digest */
+	GOSSIP_FDATA	= 9,	/* server: offset, logfile bytes */
+	GOSSIP_FINFO	= 10,	/* server: size of its copy now */
+	GOSSIP_FEND	= 11,	/* server: offset, code, text: the stream is over */
+	GOSSIP_FSTOP	= 12,	/* client: end the current stream */
+	/* full sync (docs/sync.md), only after both HELLOs carried GOSSIP_HELLO_SYNC */
+	GOSSIP_SYNC	= 13,	/* client: version, res, from, size, chunk, flags, seed */
+	GOSSIP_SINFO	= 14,	/* server: version, size, chunk, flags: accepted */
+	GOSSIP_SSUMS	= 15,	/* client: offset, count, count digests of its chunks */
+	GOSSIP_SDATA	= 16,	/* server: offset, enc, raw_len, bytes of a differing chunk */
+	GOSSIP_SDONE	= 17,	/* server: offset, count, equal: the batch is done */
+	GOSSIP_SFIN	= 18,	/* client: every batch done, end the session */
+	GOSSIP_SEND	= 19,	/* server: code, text, syncpos: the session is over */
+};
+
+/* ---- full sync (docs/sync.md) ---- */
+#define GOSSIP_HELLO_SYNC	0x0002	/* HELLO flags: this end speaks full sync */
+#define GOSSIP_SYNC_ZLIB	0x01	/* SYNC/SINFO flags: SDATA may be zlib */
+#define GOSSIP_SSUMS_MAX	1024	/* digests per SSUMS */
+#define GOSSIP_SDIGEST_BYTES	16	/* bytes per digest in SSUMS */
+#define GOSSIP_SPIECE_MAX	32768	/* raw bytes per SDATA */
+#define GOSSIP_SDATA_RAW	0	/* SDATA enc: the bytes as they are */
+#define GOSSIP_SDATA_ZLIB	1	/* SDATA enc: zlib stream of raw_len bytes */
+
+/* SEND codes: why a sync session ended. */
+enum gossip_sync_code {
+	GOSSIP_SYNC_OK		= 0,	/* every batch answered; syncpos attached */
+	GOSSIP_SYNC_NOENT	= 1,	/* no such resource here */
+	GOSSIP_SYNC_NOTMEMBER	= 2,	/* this host has no disk of the resource */
+	GOSSIP_SYNC_RANGE	= 3,	/* asked beyond the resource or disk size */
+	GOSSIP_SYNC_IO		= 4,	/* cannot open or read the disk */
+	GOSSIP_SYNC_REFUSED	= 5,	/* bad request (version, chunk size, order) */
+};
+
+/* FEND codes: why a fetch stream ended. */
+enum gossip_fetch_code {
+	GOSSIP_FETCH_OK		= 0,	/* reached end, EOF (no follow) or FSTOP */
+	GOSSIP_FETCH_NOENT	= 1,	/* no such logfile here */
+	GOSSIP_FETCH_MISMATCH	= 2,	/* digest differs from our bytes */
+	GOSSIP_FETCH_SHORT	= 3,	/* we hold less than the client's offset */
+	GOSSIP_FETCH_REFUSED	= 4,	/* not a logfile name, not a regular file */
+	GOSSIP_FETCH_IO		= 5,	/* read error on the serving end */
 };
 
 enum gossip_pull_mode {
@@ -66,7 +116,30 @@ struct gossip_msg {
 	char host[GOSSIP_HOST_MAX + 1];		/* HELLO */
 	char path[GOSSIP_PATH_MAX + 1];		/* ENTRY */
 	char value[GOSSIP_VALUE_MAX + 1];	/* ENTRY */
-	char text[GOSSIP_TEXT_MAX + 1];		/* ERROR */
+	char text[GOSSIP_TEXT_MAX + 1];		/* ERROR, FEND */
+	/* protocol 1.1 */
+	char res[GOSSIP_HOST_MAX + 1];		/* FETCH: resource name */
+	char name[GOSSIP_PATH_MAX + 1];		/* FETCH: logfile name */
+	uint8_t fflags;				/* FETCH: GOSSIP_FETCH_* */
+	uint32_t digest_len;			/* FETCH: bytes before offset digested */
+	uint64_t digest;			/* FETCH: xxh64 (seed 0) of those bytes */
+	uint64_t offset;			/* FETCH, FDATA, FEND */
+	uint64_t end;				/* FETCH: stop there; UINT64_MAX: never */
+	uint64_t size;				/* FINFO */
+	/*
+	 * FDATA: the bytes.  Decoding points @data into the decoded buffer
+	 * (valid while that buffer is); encoding copies from it.
+	 */
+	const uint8_t *data;
+	uint32_t data_len;
+	/* full sync (docs/sync.md); also: version, res, offset, size, count,
+	 * code, text, value (SEND: syncpos), data (SSUMS digests, SDATA bytes) */
+	uint32_t chunk_bytes;			/* SYNC, SINFO */
+	uint8_t sflags;				/* SYNC, SINFO: GOSSIP_SYNC_* */
+	uint64_t seed;				/* SYNC: digest seed of the session */
+	uint8_t enc;				/* SDATA: GOSSIP_SDATA_* */
+	uint32_t raw_len;			/* SDATA: bytes once decoded */
+	uint32_t equal;				/* SDONE: chunks found equal */
 };
 
 /*

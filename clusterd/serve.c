@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clusterd/fetch.h"
+#include "clusterd/sync.h"
 #include "clusterd/gossip.h"
 #include "clusterd/link.h"
 #include "clusterd/log.h"
@@ -40,6 +42,8 @@ struct serve {
 	int dirty_all;				/* next change pull is a full one */
 	int notified;				/* NOTIFY sent since the last pull */
 	uint32_t batch;				/* entries sent/applied in the batch */
+	int fetch;				/* 1.1: client announced fetch in HELLO */
+	int sync;				/* full sync (docs/sync.md) announced */
 };
 
 static volatile sig_atomic_t serve_quit;
@@ -145,6 +149,12 @@ serve_hello(struct serve *s, const struct gossip_msg *m)
 	}
 	snprintf(r.uuid, sizeof(r.uuid), "%s", s->uuid);
 	snprintf(r.host, sizeof(r.host), "%s", s->sf.host);
+	/* protocol 1.1: echo the flags both ends speak */
+	s->fetch = !!(m->flags & GOSSIP_HELLO_FETCH);
+	r.flags = m->flags & GOSSIP_HELLO_FETCH;
+	/* full sync (docs/sync.md) */
+	s->sync = !!(m->flags & GOSSIP_HELLO_SYNC);
+	r.flags |= m->flags & GOSSIP_HELLO_SYNC;
 	log_debug("client '%s' connected", s->client);
 	return serve_send(s, &r);
 }
@@ -185,6 +195,18 @@ serve_msg(struct serve *s, const struct gossip_msg *m)
 		ack.count = s->batch;
 		s->batch = 0;
 		return serve_send(s, &ack);
+	case GOSSIP_FETCH:	/* protocol 1.1: the session becomes a fetch session */
+		if (!s->fetch)
+			return serve_error(s, GOSSIP_ERR_PROTO, "FETCH without fetch in HELLO");
+		statefs_watch_close(s->w);	/* no tree feed needed: free the instance */
+		s->w = NULL;
+		return fetch_serve(&s->link, s->c, s->client, m);
+	case GOSSIP_SYNC:	/* full sync (docs/sync.md): the session becomes a sync session */
+		if (!s->sync)
+			return serve_error(s, GOSSIP_ERR_PROTO, "SYNC without sync in HELLO");
+		statefs_watch_close(s->w);	/* no tree feed needed: free the instance */
+		s->w = NULL;
+		return sync_serve(&s->link, s->c, s->client, m);
 	default:
 		return serve_error(s, GOSSIP_ERR_PROTO, "unexpected message");
 	}

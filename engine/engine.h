@@ -32,6 +32,11 @@ struct mars_engine_config {
 	uint64_t size_bytes;		/* resource size; 0 = the whole disk */
 	unsigned int checkpoint_ms;	/* applied-position update period; 0 = 1000 */
 	const char *status_path;	/* NULL = <root>/resource-<res>/.engine-status */
+	/* proc only (engine/proc.c): the mars-engine program, the directory
+	 * where its FUSE mount serves the device file, its message log. */
+	const char *exe;
+	const char *mount;
+	const char *log_path;
 };
 
 enum mars_engine_mode {
@@ -87,6 +92,12 @@ struct mars_engine_ops {
 };
 
 extern const struct mars_engine_ops mars_engine_user_ops;
+/* The userspace engine as a child process per mode (engine/proc.c), so
+ * that the device outlives a restart of clusterd. */
+extern const struct mars_engine_ops mars_engine_proc_ops;
+
+/* Parse a status file (engine/status.c writes it) into @st: 0 or -errno. */
+int mars_engine_status_read(const char *path, struct mars_engine_status *st);
 
 const char *mars_engine_mode_name(enum mars_engine_mode mode);
 const char *mars_engine_replay_state_name(enum mars_engine_replay_state rs);

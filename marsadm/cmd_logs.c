@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -111,6 +112,62 @@ create_logfile(const struct marsadm_ctx *ctx, struct statefs *sf, const char *re
 	return MX_OK;
 }
 
+static uint64_t
+key_u64(struct statefs *sf, const char *res, const char *fmt, const char *host)
+{
+	char key[STATE_KEY_BYTES], rel[STATE_KEY_BYTES], v[32];
+
+	snprintf(rel, sizeof(rel), fmt, host);
+	state_key(key, "resource-%s/%s", res, rel);
+	return statefs_get(sf, key, v, sizeof(v), NULL) >= 0 ? strtoull(v, NULL, 10) : 0;
+}
+
+/*
+ * While the engine logs, only the replication driver knows when its
+ * logfile swapped, so the rotation is asked of it (todo-HOST/rotate) and
+ * awaited (local-HOST/rotated), bounded.
+ */
+#define ROTATE_WAIT_S	30
+
+static int
+rotate_request(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, int *changed)
+{
+	struct timespec pause = { 0, 100 * 1000000L };
+	char key[STATE_KEY_BYTES], v[32];
+	uint64_t want, done = key_u64(sf, res, "local-%s/rotated", ctx->host);
+	struct statefs_txn t;
+	time_t start = time(NULL);
+	int ret, n = 0;
+
+	want = key_u64(sf, res, "todo-%s/rotate", ctx->host);
+	want = (want > done ? want : done) + 1;
+	snprintf(v, sizeof(v), "%" PRIu64, want);
+	state_key(key, "resource-%s/todo-%s/rotate", res, ctx->host);
+	statefs_txn_init(&t, sf, 0);
+	statefs_txn_set(&t, key, v);
+	ret = state_apply(ctx, &t, &n);
+	statefs_txn_release(&t);
+	*changed += n;
+	if (ret != MX_OK || ctx->dry_run)
+		return ret;
+	while (key_u64(sf, res, "local-%s/rotated", ctx->host) < want) {
+		if (time(NULL) - start >= ROTATE_WAIT_S) {
+			fail(MX_TIMEOUT, "'%s': the rotation was not done within %d s", res,
+			     ROTATE_WAIT_S);
+			hint("the replication driver of clusterd does it; is clusterd running here?");
+			return MX_TIMEOUT;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return MX_OK;
+}
+
+static int
+engine_logs(struct statefs *sf, const char *res, const char *host)
+{
+	return key_u64(sf, res, "actual-%s/is-primary", host) == 1;
+}
+
 static int
 rotate_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, int *changed)
 {
@@ -124,6 +181,10 @@ rotate_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, int *ch
 		return fail(MX_IO, "cannot read the version links of '%s'", res);
 	last = repl_history_last(&h, ctx->host);
 	ret = rotate_check(ctx, sf, res, last);
+	if (ret == MX_OK && engine_logs(sf, res, ctx->host)) {
+		repl_history_release(&h);
+		return rotate_request(ctx, sf, res, changed);
+	}
 	if (ret == MX_OK && !ctx->force && !strcmp(last->v.origin, ctx->host) &&
 	    local_size(sf, res, last->nr, ctx->host) == 0) {
 		note(ctx, 0, "'%s': logfile %09" PRIu64 " is empty, nothing to rotate", res, last->nr);

@@ -249,6 +249,41 @@ warn_detached(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res
 			"('marsadm up %s')", res, ctx->host, res);
 }
 
+/*
+ * The key moved; where a data path runs here, the replication driver
+ * now finishes the handover (docs/replication.md 3.3): wait for it.
+ */
+#define TAKEOVER_WAIT_S	300
+
+static int
+wait_takeover(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
+{
+	struct timespec pause = { 0, POLL_MS * 1000000L };
+	char key[STATE_KEY_BYTES], v[8];
+	int limit = ctx->timeout_s > 0 ? ctx->timeout_s : TAKEOVER_WAIT_S;
+	time_t start = time(NULL), said = start;
+
+	snprintf(key, sizeof(key), "actual-%s/is-attached", ctx->host);
+	if (ctx->timeout_s == 0 || res_get(sf, res, key, v, sizeof(v)) < 0 || strcmp(v, "1"))
+		return MX_OK;
+	snprintf(key, sizeof(key), "actual-%s/is-primary", ctx->host);
+	while (res_get(sf, res, key, v, sizeof(v)) < 0 || strcmp(v, "1")) {
+		if (time(NULL) - start >= limit) {
+			fail(MX_TIMEOUT, "'%s' is designated primary of '%s', but its data path did "
+			     "not take the role within %d s", ctx->host, res, limit);
+			hint("clusterd's log says what it waits for; 'marsadm view %s'", res);
+			return MX_TIMEOUT;
+		}
+		if (time(NULL) - said >= PROGRESS_S) {
+			fprintf(stderr, "marsadm: waiting for the data path of '%s' to take the "
+				"primary role (%ld s)\n", res, (long)(time(NULL) - start));
+			said = time(NULL);
+		}
+		nanosleep(&pause, NULL);
+	}
+	return MX_OK;
+}
+
 static int
 role_set(struct marsadm_ctx *ctx, char *arg, int primary)
 {
@@ -280,6 +315,8 @@ role_set(struct marsadm_ctx *ctx, char *arg, int primary)
 		ret = state_apply(ctx, &t, &changed);
 	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < rl.n; i++)
 		warn_detached(ctx, &sf, rl.names[i]);
+	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < rl.n; i++)
+		ret = wait_takeover(ctx, &sf, rl.names[i]);
 	if (ret == MX_OK)
 		ret = state_report(ctx, &rl, changed);
 	statefs_txn_release(&t);

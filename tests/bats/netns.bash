@@ -160,17 +160,26 @@ clusterd_opts() {
 	local host=$1
 	echo --root "$(netns_root "$host")" --host "$host" \
 		--key "$NETNS_DIR/cluster_key" --known-hosts "${NETNS_KNOWN_HOSTS:-$NETNS_DIR/known_hosts}" \
-		--peers "$NETNS_DIR/$host/peers" $CLUSTERD_TEST_OPTS
+		--peers "$NETNS_DIR/$host/peers" $CLUSTERD_TEST_OPTS \
+		--data-path "${NETNS_DATA_PATH:-off}" --engine "$MARS_BUILDDIR/engine/mars-engine" \
+		--dev-dir "$NETNS_DIR/$host/dev" --run-dir "$NETNS_DIR/$host/run"
 }
 
-# clusterd_start HOST: run the daemon in HOST's namespace.
+# clusterd_start HOST: run the daemon in HOST's namespace.  With the data
+# path on, only the network namespace is entered (nsenter), so that the
+# engine's FUSE mounts are visible to the test, as on a real host.
 clusterd_start() {
 	local host=$1 dir=$NETNS_DIR/$1
 	touch "$dir/peers"
 	# A simple command, not a function, so that $! is clusterd itself.
 	# shellcheck disable=SC2046
-	ip netns exec "$(netns_name "$host")" "$CLUSTERD" $(clusterd_opts "$host") \
-		>>"$dir/clusterd.log" 2>&1 &
+	if [ "${NETNS_DATA_PATH:-off}" = on ]; then
+		nsenter --net="/run/netns/$(netns_name "$host")" "$CLUSTERD" \
+			$(clusterd_opts "$host") >>"$dir/clusterd.log" 2>&1 &
+	else
+		ip netns exec "$(netns_name "$host")" "$CLUSTERD" $(clusterd_opts "$host") \
+			>>"$dir/clusterd.log" 2>&1 &
+	fi
 	echo $! >"$dir/clusterd.pid"
 	_netns_record $!
 }
@@ -187,10 +196,23 @@ clusterd_stop() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# Mounts and loop devices under NETNS_DIR (file systems on replicated
+# devices, the engines' FUSE mounts), innermost first.
+_netns_unmount() {
+	local m dev
+	for m in $(awk -v d="$NETNS_DIR/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	for dev in $(losetup -nO NAME,BACK-FILE 2>/dev/null | awk -v d="$NETNS_DIR/" 'index($2, d) == 1 {print $1}'); do
+		losetup -d "$dev" 2>/dev/null || true
+	done
+}
+
 # Kill everything started here, then remove the namespaces.
 netns_teardown() {
 	local pid ns
 	[ -n "${NETNS_DIR:-}" ] && [ -f "$NETNS_DIR/pids" ] || return 0
+	_netns_unmount
 	while read -r pid; do
 		kill "$pid" 2>/dev/null || true
 	done <"$NETNS_DIR/pids"
@@ -205,6 +227,7 @@ netns_teardown() {
 		wait "$pid" 2>/dev/null || true
 	done <"$NETNS_DIR/pids"
 	: >"$NETNS_DIR/pids"
+	_netns_unmount		# FUSE mounts of engines killed above
 }
 
 # On failure, show what the daemons and sshds said.

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The serving end of full sync (docs/sync.md): `clusterd --serve` hands
+ * the session over to sync_serve() when a client that announced sync in
+ * its HELLO sends SYNC.  From then on this process only answers batches:
+ * for each SSUMS it reads and digests its own chunks, sends the bytes of
+ * every chunk whose digest differs from the client's (zlib-compressed
+ * when that pays), and closes the batch with SDONE.  SFIN ends the
+ * session with SEND carrying the log position this host had after the
+ * last byte of its disk was read: the client's syncpos.
+ *
+ * What is served: only this host's own disk of the resource, the path
+ * its tree names in resource-RES/data-HOST, never a path the client
+ * names.  Refused: an unknown resource, a host that is not a member, a
+ * size beyond the resource's or the disk's, batches out of order.
+ *
+ * Writes to stdout block, which only slows this client's own sshd; the
+ * client's pace of asking (its rate limit) is what paces our reading.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "clusterd/fetch.h"
+#include "clusterd/log.h"
+#include "clusterd/sync.h"
+
+#define ZLIB_LEVEL	1	/* fast: the link, not the ratio, is what we save */
+#define ZLIB_SKIP	16	/* pieces sent raw after one that did not shrink */
+
+struct sserve {
+	struct gossip_link *l;
+	const struct gossip_config *c;
+	const char *client;
+	size_t consumed;		/* sync_recv() state */
+	struct statefs sf;
+	int sf_open;
+	char res[STATEFS_NAME_MAX + 1];
+	int fd;				/* our disk, -1 until opened */
+	uint64_t size;			/* bytes the client syncs */
+	uint64_t next;			/* offset the next batch must start at */
+	uint64_t seed;
+	uint32_t chunk;
+	int zlib;			/* client accepts compressed SDATA */
+	unsigned zskip;			/* pieces left to send raw */
+	uint8_t *buf;			/* one chunk */
+	uint8_t zbuf[GOSSIP_SPIECE_MAX + GOSSIP_SPIECE_MAX / 8 + 64];
+};
+
+static volatile sig_atomic_t sserve_quit;
+
+static void
+sserve_on_signal(int sig)
+{
+	sserve_quit = 1;
+}
+
+static int
+sserve_send(struct sserve *s, const struct gossip_msg *m)
+{
+	int ret = link_send(s->l, m);
+
+	if (ret == 0 && s->l->out_len >= 256 * 1024)
+		ret = link_flush(s->l);	/* stdout blocks: flushes it all */
+	return ret;
+}
+
+/* End the session with SEND @code (and @pos for OK).  1, or -errno. */
+static int
+sserve_end(struct sserve *s, int code, const char *text, const char *pos)
+{
+	struct gossip_msg m = { .type = GOSSIP_SEND, .code = (uint16_t)code };
+	int ret;
+
+	if (code != GOSSIP_SYNC_OK)
+		log_warnx("client '%s': sync of '%s' refused: %s", s->client, s->res, text);
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	snprintf(m.value, sizeof(m.value), "%s", pos ? pos : "");
+	ret = sserve_send(s, &m);
+	if (ret == 0)
+		ret = link_flush(s->l);
+	return ret < 0 ? ret : 1;
+}
+
+static int
+disk_bytes(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	return -EINVAL;
+}
+
+/* Resource, membership, our disk and its size.  0, or 1 after a refusal. */
+static int
+sserve_open_disk(struct sserve *s, uint64_t want)
+{
+	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1], text[GOSSIP_TEXT_MAX + 1];
+	uint64_t res_size, have;
+	char *end;
+
+	snprintf(key, sizeof(key), "resource-%s/size", s->res);
+	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) < 0)
+		return sserve_end(s, GOSSIP_SYNC_NOENT, "no such resource here", NULL);
+	res_size = strtoull(val, &end, 10);
+	if (*end || end == val)
+		return sserve_end(s, GOSSIP_SYNC_NOENT, "resource size unreadable here", NULL);
+	snprintf(key, sizeof(key), "resource-%s/data-%s", s->res, s->c->host);
+	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) < 0) {
+		snprintf(text, sizeof(text), "'%s' is not a member of '%s'", s->c->host, s->res);
+		return sserve_end(s, GOSSIP_SYNC_NOTMEMBER, text, NULL);
+	}
+	s->fd = open(val, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0 || disk_bytes(s->fd, &have) < 0) {
+		snprintf(text, sizeof(text), "cannot open its disk '%.300s': %s", val,
+			 strerror(errno));
+		return sserve_end(s, GOSSIP_SYNC_IO, text, NULL);
+	}
+	if (want > res_size || want > have) {
+		snprintf(text, sizeof(text), "asked for %llu bytes; the resource has %llu, "
+			 "the disk %llu", (unsigned long long)want, (unsigned long long)res_size,
+			 (unsigned long long)have);
+		return sserve_end(s, GOSSIP_SYNC_RANGE, text, NULL);
+	}
+	return 0;
+}
+
+/* SYNC: check the request and open our disk; SINFO, or SEND refusing. */
+static int
+sserve_start(struct sserve *s, const struct gossip_msg *m)
+{
+	struct gossip_msg r = { .type = GOSSIP_SINFO, .version = SYNC_PROTO_VERSION };
+	int ret;
+
+	snprintf(s->res, sizeof(s->res), "%s", m->res);
+	if (m->version != SYNC_PROTO_VERSION)
+		return sserve_end(s, GOSSIP_SYNC_REFUSED, "sync protocol version not spoken", NULL);
+	if (statefs_name_check(STATEFS_NAME_RESOURCE, m->res, NULL) < 0)
+		return sserve_end(s, GOSSIP_SYNC_REFUSED, "not a resource name", NULL);
+	if (m->chunk_bytes < SYNC_CHUNK_MIN || m->chunk_bytes > SYNC_CHUNK_MAX ||
+	    (m->chunk_bytes & (m->chunk_bytes - 1)) || m->offset % m->chunk_bytes ||
+	    m->offset > m->size)
+		return sserve_end(s, GOSSIP_SYNC_REFUSED, "bad chunk size or start", NULL);
+	ret = statefs_open(&s->sf, s->c->root, s->c->host, 0);
+	if (ret < 0)
+		return sserve_end(s, GOSSIP_SYNC_IO, "serving end cannot open its tree", NULL);
+	s->sf_open = 1;
+	ret = sserve_open_disk(s, m->size);
+	if (ret != 0)
+		return ret;
+	s->buf = malloc(m->chunk_bytes);
+	if (!s->buf)
+		return -ENOMEM;
+	s->size = r.size = m->size;
+	s->chunk = r.chunk_bytes = m->chunk_bytes;
+	s->next = m->offset;
+	s->seed = m->seed;
+	s->zlib = !!(m->sflags & GOSSIP_SYNC_ZLIB);
+	r.sflags = m->sflags & GOSSIP_SYNC_ZLIB;
+	log_debug("client '%s': sync of '%s' from %llu", s->client, s->res,
+		  (unsigned long long)m->offset);
+	return sserve_send(s, &r);
+}
+
+/* One piece of a differing chunk, compressed when that shrinks it. */
+static int
+send_piece(struct sserve *s, uint64_t off, const uint8_t *p, uint32_t len)
+{
+	struct gossip_msg d = { .type = GOSSIP_SDATA, .offset = off, .raw_len = len,
+				.enc = GOSSIP_SDATA_RAW, .data = p, .data_len = len };
+	uLongf zlen = sizeof(s->zbuf);
+
+	if (s->zlib && s->zskip == 0) {
+		if (compress2(s->zbuf, &zlen, p, len, ZLIB_LEVEL) == Z_OK && zlen < len - len / 16) {
+			d.enc = GOSSIP_SDATA_ZLIB;
+			d.data = s->zbuf;
+			d.data_len = (uint32_t)zlen;
+		} else {
+			s->zskip = ZLIB_SKIP;
+		}
+	} else if (s->zskip) {
+		s->zskip--;
+	}
+	return sserve_send(s, &d);
+}
+
+/* SSUMS: compare the batch with our chunks, send what differs, SDONE. */
+static int
+sserve_batch(struct sserve *s, const struct gossip_msg *m)
+{
+	struct gossip_msg done = { .type = GOSSIP_SDONE, .offset = m->offset, .count = m->count };
+	struct sync_digest d;
+	uint64_t off = m->offset;
+	uint32_t len;
+	int ret = 0;
+
+	if (m->offset != s->next)
+		return sserve_end(s, GOSSIP_SYNC_REFUSED, "batch out of order", NULL);
+	for (uint32_t i = 0; i < m->count && ret == 0; i++) {
+		if (sync_chunk_at(m->offset, s->chunk, s->size, i, &off, &len) < 0)
+			return sserve_end(s, GOSSIP_SYNC_RANGE, "batch beyond the size", NULL);
+		if (pread(s->fd, s->buf, len, (off_t)off) != (ssize_t)len)
+			return sserve_end(s, GOSSIP_SYNC_IO, "cannot read its disk", NULL);
+		sync_digest(s->buf, len, s->seed, &d);
+		if (memcmp(d.b, m->data + (size_t)i * SYNC_DIGEST_BYTES, SYNC_DIGEST_BYTES) == 0) {
+			done.equal++;
+			continue;
+		}
+		for (uint32_t p = 0; p < len && ret == 0; p += GOSSIP_SPIECE_MAX)
+			ret = send_piece(s, off + p, s->buf + p, len - p < GOSSIP_SPIECE_MAX ?
+					 len - p : GOSSIP_SPIECE_MAX);
+	}
+	s->next = off + len;
+	return ret < 0 ? ret : sserve_send(s, &done);
+}
+
+/* The newest logfile of ours (highest number) and its size. */
+struct newest {
+	const char *host;
+	uint64_t nr, size;
+	char name[GOSSIP_PATH_MAX + 1];
+};
+
+static int
+newest_log(const char *name, uint64_t size_bytes, void *arg)
+{
+	char origin[STATEFS_NAME_MAX + 1];
+	struct newest *n = arg;
+	uint64_t nr;
+
+	if (fetch_name_parse(name, &nr, origin, sizeof(origin)) < 0 ||
+	    strcmp(origin, n->host) != 0 || (n->name[0] && nr < n->nr))
+		return 0;
+	n->nr = nr;
+	n->size = size_bytes;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	return 0;
+}
+
+/*
+ * Our log position now, after the last read of the disk: replay-HOST as
+ * our tree has it, moved forward to the logfile actually being written
+ * (a newer one after a rotation the link does not show yet, or the
+ * current one's size), so that every write that could have reached the
+ * disk before our reads lies before it.  "" if we have no log at all.
+ */
+static void
+sserve_syncpos(struct sserve *s, char *out, size_t size)
+{
+	struct newest n = { .host = s->c->host };
+	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1], name[GOSSIP_PATH_MAX + 1];
+	unsigned long long pos = 0;
+	uint64_t nr = 0;
+
+	out[0] = name[0] = '\0';
+	snprintf(key, sizeof(key), "resource-%s/replay-%s", s->res, s->c->host);
+	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) >= 0 &&
+	    sscanf(val, "%255[^,],%llu", name, &pos) == 2 &&
+	    fetch_name_parse(name, &nr, NULL, 0) == 0)
+		snprintf(out, size, "%s,%llu,0", name, pos);
+	else
+		name[0] = '\0';
+	snprintf(key, sizeof(key), "resource-%s", s->res);
+	statefs_list_files(&s->sf, key, newest_log, &n);
+	if (!n.name[0] || (name[0] && (n.nr < nr || (n.nr == nr && strcmp(n.name, name)))))
+		return;
+	if (strcmp(n.name, name) == 0 && n.size <= pos)
+		return;
+	snprintf(out, size, "%s,%llu,0", n.name, (unsigned long long)n.size);
+}
+
+static int
+sserve_msg(struct sserve *s, const struct gossip_msg *m)
+{
+	char pos[GOSSIP_VALUE_MAX + 1];
+
+	switch (m->type) {
+	case GOSSIP_SSUMS:
+		return sserve_batch(s, m);
+	case GOSSIP_SFIN:
+		if (s->next < s->size)
+			return sserve_end(s, GOSSIP_SYNC_REFUSED, "end before the last batch", NULL);
+		sserve_syncpos(s, pos, sizeof(pos));
+		return sserve_end(s, GOSSIP_SYNC_OK, "", pos);
+	default:
+		log_warnx("client '%s': unexpected %s in a sync session", s->client,
+			  gossip_type_str(m->type));
+		return sserve_end(s, GOSSIP_SYNC_REFUSED, "unexpected message", NULL);
+	}
+}
+
+static int
+sserve_loop(struct sserve *s)
+{
+	struct gossip_msg m;
+	int ret = 0;
+
+	while (!sserve_quit && ret == 0) {
+		struct pollfd p = { .fd = 0, .events = POLLIN };
+
+		while (ret == 0 && (ret = sync_recv(s->l, &s->consumed, &m)) == 1)
+			ret = sserve_msg(s, &m);
+		if (ret == 0)
+			ret = link_flush(s->l);
+		if (ret == 0 && poll(&p, 1, -1) < 0 && errno != EINTR)
+			ret = -errno;
+	}
+	return ret;
+}
+
+int
+sync_serve(struct gossip_link *l, const struct gossip_config *c, const char *client,
+	   const struct gossip_msg *first)
+{
+	struct sserve s = { .l = l, .c = c, .client = client, .fd = -1 };
+	int ret;
+
+	signal(SIGTERM, sserve_on_signal);
+	signal(SIGINT, sserve_on_signal);
+	ret = sserve_start(&s, first);
+	if (ret == 0)
+		ret = sserve_loop(&s);
+	link_flush(l);
+	if (s.fd >= 0)
+		close(s.fd);
+	if (s.sf_open)
+		statefs_close(&s.sf);
+	free(s.buf);
+	return ret == -ECONNRESET || ret == 0 || ret == 1 ? 1 : ret;
+}

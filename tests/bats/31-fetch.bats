@@ -1,0 +1,295 @@
+#!/usr/bin/env bats
+# Logfile transfer (protocol 1.1) between real hosts: network namespaces
+# with their own sshd (tests/bats/netns.bash), `clusterd --fetch RES NAME`
+# on the fetching host, logfiles written straight into the origin's tree.
+# No daemon runs: the fetcher needs only the tree (uuid, ips/) and sshd.
+# Every wait is bounded.
+
+load helpers
+load netns
+
+RES=r0
+
+setup() {
+	MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
+}
+
+teardown() {
+	netns_test_teardown
+}
+
+# A cluster of N hosts that all know each other (no daemon needed).
+fetch_cluster() {
+	local n=$1 h g
+	netns_setup "$n"
+	run tree alpha create "$(netns_addr alpha)"
+	assert_success
+	for h in "${NETNS_HOSTS[@]:1}"; do
+		# shellcheck disable=SC2046
+		run netns_exec "$h" "$CLUSTERD" $(clusterd_opts "$h") --join "$(netns_addr alpha)"
+		assert_success
+	done
+	for h in "${NETNS_HOSTS[@]}"; do
+		for g in "${NETNS_HOSTS[@]}"; do
+			tree "$h" set "ips/ip-$g" "$(netns_addr "$g")" >/dev/null
+		done
+		mkdir -p "$(netns_root "$h")/resource-$RES"
+	done
+}
+
+logfile() {	# logfile HOST NAME: its path in HOST's tree
+	echo "$(netns_root "$1")/resource-$RES/$2"
+}
+
+# make_log HOST NAME KIB: a logfile of random bytes
+make_log() {
+	head -c "$(($3 * 1024))" /dev/urandom >"$(logfile "$1" "$2")"
+}
+
+size_of() {
+	stat -c %s "$1" 2>/dev/null || echo 0
+}
+
+# fetch HOST ARGS...: clusterd --fetch on HOST; JSON status in $output
+fetch() {
+	local host=$1
+	shift
+	# shellcheck disable=SC2046
+	run netns_exec "$host" timeout 120 "$CLUSTERD" $(clusterd_opts "$host") --fetch "$RES" "$@"
+}
+
+# json KEY: a field of the status line in $output
+json() {
+	printf '%s\n' "$output" | tail -n 1 | jq -r ".$1"
+}
+
+# fetch_bg HOST ARGS...: clusterd --fetch in the background, pid in $FETCH_PID
+fetch_bg() {
+	local host=$1
+	shift
+	# A simple command, not a function, so that $! is clusterd itself.
+	# shellcheck disable=SC2046
+	ip netns exec "$(netns_name "$host")" "$CLUSTERD" $(clusterd_opts "$host") \
+		--fetch "$RES" "$@" >"$NETNS_DIR/fetch.out" 2>"$NETNS_DIR/fetch.err" &
+	FETCH_PID=$!
+	_netns_record "$FETCH_PID"
+}
+
+size_at_least() {	# size_at_least FILE BYTES
+	[ "$(size_of "$1")" -ge "$2" ]
+}
+
+same_size() {		# same_size FILE1 FILE2
+	[ "$(size_of "$1")" -eq "$(size_of "$2")" ] && [ "$(size_of "$1")" -gt 0 ]
+}
+
+# wait_ms LIMIT_S CMD...: wait_for polling every 10 ms; prints the ms it took
+wait_ms() {
+	local limit=$1 t0 now
+	shift
+	t0=$(date +%s%N)
+	until "$@"; do
+		now=$(date +%s%N)
+		[ $(((now - t0) / 1000000000)) -lt "$limit" ] ||
+			fail "condition not reached within ${limit}s: $*"
+		sleep 0.01
+	done
+	now=$(date +%s%N)
+	echo $(((now - t0) / 1000000))
+}
+
+@test "a complete logfile is fetched from its origin, equal and 0600" {
+	command -v jq >/dev/null || fail "jq missing"
+	fetch_cluster 2
+	local name=log-000000001-alpha
+	make_log alpha "$name" 3072
+	fetch beta "$name" --final $((3072 * 1024)) --timeout 30
+	assert_success
+	assert_equal "$(json complete)" true
+	assert_equal "$(json peer)" alpha
+	assert_equal "$(json local_len)" $((3072 * 1024))
+	assert_equal "$(json refetches)" 0
+	cmp "$(logfile alpha "$name")" "$(logfile beta "$name")"
+	assert_equal "$(stat -c %a "$(logfile beta "$name")")" 600
+	echo "# 3 MiB fetched in $(json elapsed_ms) ms" >&3
+}
+
+@test "a growing logfile is followed with low latency, then equal" {
+	fetch_cluster 2
+	local name=log-000000002-alpha i n ms want max=0 total=0
+	local src dst
+	src=$(logfile alpha "$name")
+	dst=$(logfile beta "$name")
+	make_log alpha "$name" 64
+	fetch_bg beta "$name" --timeout 60
+	wait_for 15 same_size "$src" "$dst"
+	want=$((64 * 1024))
+	for i in $(seq 1 20); do
+		n=$((RANDOM % 40000 + 1))
+		head -c "$n" /dev/urandom >>"$src"
+		want=$((want + n))
+		ms=$(wait_ms 5 size_at_least "$dst" "$want")
+		total=$((total + ms))
+		[ "$ms" -gt "$max" ] && max=$ms
+	done
+	echo "# 20 appends followed: mean $((total / 20)) ms, max $max ms" >&3
+	# The times include this shell's polling (a fork per stat); the fetch
+	# itself is far faster (tests/unit/test_fetch_local checks < 0.5 s).
+	[ $((total / 20)) -lt 500 ] || fail "appends took $((total / 20)) ms on average (limit 500)"
+	[ "$max" -lt 1500 ] || fail "an append took $max ms to arrive (limit 1500 ms)"
+	kill -TERM "$FETCH_PID"
+	wait "$FETCH_PID" || fail "follow fetch ended with an error: $(cat "$NETNS_DIR/fetch.out")"
+	cmp "$src" "$dst"
+}
+
+@test "a fetch killed with -9 mid-transfer resumes from the local size" {
+	fetch_cluster 2
+	local name=log-000000003-alpha size partial
+	size=$((8 * 1024 * 1024))
+	make_log alpha "$name" 8192
+	fetch_bg beta "$name" --final "$size" --bwlimit 2097152 --timeout 60
+	wait_for 20 size_at_least "$(logfile beta "$name")" $((1024 * 1024))
+	kill -9 "$FETCH_PID"
+	wait "$FETCH_PID" 2>/dev/null || true
+	partial=$(size_of "$(logfile beta "$name")")
+	[ "$partial" -lt "$size" ] || fail "the transfer was not interrupted ($partial bytes)"
+	fetch beta "$name" --final "$size" --timeout 60
+	assert_success
+	assert_equal "$(json refetches)" 0
+	assert_equal "$(json bytes_total)" $((size - partial))
+	cmp "$(logfile alpha "$name")" "$(logfile beta "$name")"
+	echo "# killed at $partial bytes, resumed with $(json bytes_total) more" >&3
+}
+
+@test "a local copy damaged in its tail is detected and fetched again" {
+	fetch_cluster 2
+	local name=log-000000004-alpha dst pos byte
+	dst=$(logfile beta "$name")
+	make_log alpha "$name" 1024
+	fetch beta "$name" --final $((1024 * 1024)) --timeout 30
+	assert_success
+	# flip one byte 1000 bytes before the local end
+	pos=$((1024 * 1024 - 1000))
+	byte=$(od -An -tu1 -j "$pos" -N 1 "$dst" | tr -d ' ')
+	printf '%b' "\\$(printf '%03o' $(((byte + 1) % 256)))" |
+		dd of="$dst" bs=1 seek="$pos" conv=notrunc status=none
+	if cmp -s "$(logfile alpha "$name")" "$dst"; then
+		fail "the local copy was not damaged"
+	fi
+	head -c 100000 /dev/urandom >>"$(logfile alpha "$name")"
+	fetch beta "$name" --final $((1024 * 1024 + 100000)) --timeout 30
+	assert_success
+	assert_equal "$(json refetches)" 1
+	assert_equal "$(json bytes_total)" $((1024 * 1024 + 100000))
+	cmp "$(logfile alpha "$name")" "$dst"
+}
+
+@test "with the origin cut off, another member that holds the logfile serves it" {
+	fetch_cluster 3
+	local name=log-000000005-alpha size=$((2 * 1024 * 1024))
+	make_log alpha "$name" 2048
+	cp "$(logfile alpha "$name")" "$(logfile gamma "$name")"
+	netns_link alpha down
+	fetch beta "$name" --final "$size" --timeout 60
+	assert_success
+	assert_equal "$(json peer)" gamma
+	cmp "$(logfile alpha "$name")" "$(logfile beta "$name")"
+	echo "# fetched from gamma in $(json elapsed_ms) ms with alpha unreachable" >&3
+}
+
+@test "the bandwidth limit holds: 4 MiB at 1 MiB/s take at least 3 s" {
+	fetch_cluster 2
+	local name=log-000000006-alpha size=$((4 * 1024 * 1024))
+	make_log alpha "$name" 4096
+	fetch beta "$name" --final "$size" --bwlimit 1048576 --timeout 60
+	assert_success
+	echo "# 4 MiB at 1 MiB/s: $(json elapsed_ms) ms" >&3
+	[ "$(json elapsed_ms)" -ge 3000 ] || fail "limit not enforced: $(json elapsed_ms) ms"
+	[ "$(json elapsed_ms)" -le 8000 ] || fail "far slower than the limit: $(json elapsed_ms) ms"
+	cmp "$(logfile alpha "$name")" "$(logfile beta "$name")"
+}
+
+# ---- the serving end refuses what is not a logfile ------------------------
+
+le() {	# le BYTES VALUE: little-endian bytes as printf escapes
+	local i v=$2
+	for ((i = 0; i < $1; i++)); do
+		printf '\\x%02x' $((v & 255))
+		v=$((v >> 8))
+	done
+}
+str() {	# str TEXT: le16 count and the bytes
+	printf '%s%s' "$(le 2 ${#1})" "$1"
+}
+frame() {	# frame TYPE PAYLOAD-ESCAPES
+	local body
+	body=$(printf '%b' "$2" | wc -c)
+	printf '%s\\x%02x%s' "$(le 4 $((body + 1)))" "$1" "$2"
+}
+# raw_fetch HOST SERVER RES NAME: HELLO (fetch) + FETCH over ssh; hex reply
+raw_fetch() {
+	local hello fetch uuid
+	uuid=$(tree "$1" get uuid)
+	hello=$(frame 1 "$(le 2 1)$(le 2 1)$(str "$uuid")$(str "$1")")
+	fetch=$(frame 8 "$(str "$3")$(str "$4")$(le 8 0)$(le 8 0)$(le 1 0)$(le 4 0)$(le 8 0)")
+	printf '%b%b' "$hello" "$fetch" |
+		netns_exec "$1" timeout 20 ssh -i "$NETNS_DIR/cluster_key" \
+			-o UserKnownHostsFile="$NETNS_DIR/known_hosts" -o BatchMode=yes \
+			"root@$(netns_addr "$2")" 2>/dev/null | od -An -tx1 | tr -d ' \n'
+}
+# FEND (type 0x0b) with offset 0 and code C, as hex
+fend_hex() {
+	printf '0b0000000000000000%02x00' "$1"
+}
+
+@test "the serving end refuses paths, non-log names and symlinks" {
+	fetch_cluster 2
+	local hex name
+	make_log alpha log-000000007-alpha 4
+	ln -s /etc/passwd "$(logfile alpha log-000000008-alpha)"
+	tree alpha set "resource-$RES/version-000000007-alpha" x >/dev/null
+	# a valid request is answered with FINFO (type 0x0a) of the size
+	hex=$(raw_fetch beta alpha "$RES" log-000000007-alpha)
+	[[ $hex == *090000000a0010000000000000* ]] || fail "no FINFO(4096) in reply: $hex"
+	for name in ../../../etc/passwd log-000000007-alpha/../../../../etc/passwd \
+		version-000000007-alpha .format log-000000008-alpha "log-000000007-alpha/" \
+		"log-1-alpha"; do
+		hex=$(raw_fetch beta alpha "$RES" "$name")
+		[[ $hex == *$(fend_hex 4)* ]] || fail "'$name' not refused: $hex"
+	done
+	hex=$(raw_fetch beta alpha .. log-000000007-alpha)
+	[[ $hex == *$(fend_hex 4)* ]] || fail "resource '..' not refused: $hex"
+	hex=$(raw_fetch beta alpha "$RES" log-000000099-alpha)
+	[[ $hex == *$(fend_hex 1)* ]] || fail "missing logfile not NOENT: $hex"
+	# and through the fetcher: it fails, and the status says why
+	fetch beta log-000000008-alpha --final 10 --timeout 5
+	assert_failure
+	[[ $(json why) == *"symbolic link"* || $(json why) == *"holds more"* ]] ||
+		fail "why: $(json why)"
+	assert_equal "$(json local_len)" 0
+}
+
+@test "a running transfer does not delay gossip (separate connections)" {
+	fetch_cluster 2
+	local name=log-000000010-alpha size=$((256 * 1024 * 1024)) i ms max=0
+	CLUSTERD_TEST_OPTS="$CLUSTERD_TEST_OPTS --data-path off"
+	clusterd_start alpha
+	clusterd_start beta
+	tree alpha set userspace/probe start >/dev/null
+	wait_for 20 has_value beta userspace/probe start
+	head -c "$size" /dev/urandom >"$(logfile alpha "$name")"
+	fetch_bg beta "$name" --final "$size" --timeout 120
+	wait_for 20 size_at_least "$(logfile beta "$name")" $((16 * 1024 * 1024))
+	for i in 1 2 3 4 5; do
+		tree alpha set userspace/probe "v$i" >/dev/null
+		ms=$(wait_ms 10 has_value beta userspace/probe "v$i")
+		[ "$ms" -gt "$max" ] && max=$ms
+	done
+	local during
+	during=$(size_of "$(logfile beta "$name")")
+	echo "# 5 gossip changes during a 256 MiB transfer: max $max ms (fetched $during bytes by then)" >&3
+	[ "$during" -lt "$size" ] || echo "# (the transfer ended before the last change)" >&3
+	[ "$max" -lt 2000 ] || fail "gossip delayed by the transfer: $max ms"
+	wait "$FETCH_PID" || fail "fetch failed: $(cat "$NETNS_DIR/fetch.out")"
+	cmp "$(logfile alpha "$name")" "$(logfile beta "$name")"
+}

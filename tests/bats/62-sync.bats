@@ -1,0 +1,243 @@
+#!/usr/bin/env bats
+# Full sync (docs/sync.md, issue 8) between real hosts: network namespaces
+# with their own sshd and clusterd (data path off: no engine), a resource
+# created on alpha and joined by beta through marsadm, and
+# `clusterd --sync RES --peer alpha --disk IMG` on beta, whose JSON status
+# (the last line of its output) is the oracle together with cmp of the
+# two disk images.  Every wait is bounded.
+
+load helpers
+load netns
+
+RES=r0
+DISK_MB=16
+SIZE=$((DISK_MB * 1048576))
+CHUNK=65536
+
+setup() {
+	MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
+	command -v jq >/dev/null || fail "jq missing (tests/install-deps installs it)"
+}
+
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NETNS_DIR:-}" ]; then
+		echo "==== sync.out" >&3
+		cat "$NETNS_DIR/sync.out" >&3 2>/dev/null || true
+		echo "==== sync.err (tail)" >&3
+		tail -n 20 "$NETNS_DIR/sync.err" >&3 2>/dev/null || true
+	fi
+	netns_test_teardown
+}
+
+disk() { echo "$NETNS_DIR/disk-$1.img"; }
+
+# random_disk FILE: SIZE bytes of random data
+random_disk() {
+	head -c "$SIZE" /dev/urandom >"$1"
+}
+
+# poke_block FILE BLOCK: one random 4 KiB block at BLOCK (in 4 KiB units)
+poke_block() {
+	dd if=/dev/urandom of="$1" bs=4096 count=1 seek="$2" conv=notrunc status=none
+}
+
+# Two hosts in a cluster with clusterd, r0 created on alpha (primary)
+# and joined by beta; both disks random and different.
+sync_cluster() {
+	netns_setup 2
+	netns_cluster_marsadm
+	netns_clusterd_all
+	random_disk "$(disk alpha)"
+	random_disk "$(disk beta)"
+	run marsadm_on alpha create-resource "$RES" "$(disk alpha)"
+	assert_success
+	wait_for 15 has_value beta "resource-$RES/primary" alpha
+	run marsadm_on beta join-resource "$RES" "$(disk beta)"
+	assert_success
+	wait_for 15 has_value beta "resource-$RES/size" "$SIZE"
+}
+
+# sync_run ARGS...: clusterd --sync on beta from alpha; status in $SYNC_RC,
+# JSON lines in sync.out.
+sync_run() {
+	# shellcheck disable=SC2046
+	netns_exec beta timeout 120 "$CLUSTERD" $(clusterd_opts beta) --sync "$RES" \
+		--peer alpha --disk "$(disk beta)" --timeout 100 "$@" \
+		>"$NETNS_DIR/sync.out" 2>"$NETNS_DIR/sync.err" && SYNC_RC=0 || SYNC_RC=$?
+}
+
+# sync_bg ARGS...: the same in the background, pid in $SYNC_PID
+sync_bg() {
+	# A simple command, not a function, so that $! is clusterd itself.
+	# shellcheck disable=SC2046
+	ip netns exec "$(netns_name beta)" "$CLUSTERD" $(clusterd_opts beta) --sync "$RES" \
+		--peer alpha --disk "$(disk beta)" --timeout 100 --progress 100 "$@" \
+		>"$NETNS_DIR/sync.out" 2>"$NETNS_DIR/sync.err" &
+	SYNC_PID=$!
+	_netns_record "$SYNC_PID"
+}
+
+# json KEY: a field of the last complete status line
+json() {
+	grep '}$' "$NETNS_DIR/sync.out" | tail -n 1 | jq -r ".$1"
+}
+
+pos_at_least() {	# pos_at_least BYTES: the running sync's last status
+	[ "$(json pos 2>/dev/null || echo 0)" -ge "$1" ]
+}
+
+gone() {		# gone PID
+	! kill -0 "$1" 2>/dev/null
+}
+
+@test "identical disks: only digests cross the network, syncpos is the primary's log position" {
+	sync_cluster
+	cp "$(disk alpha)" "$(disk beta)"
+	sync_run
+	[ "$SYNC_RC" -eq 0 ] || fail "sync failed: $(json why)"
+	assert_equal "$(json 'done')" true
+	assert_equal "$(json pos)" "$SIZE"
+	assert_equal "$(json bytes_copied)" 0
+	assert_equal "$(json bytes_equal)" "$SIZE"
+	[ "$(json net_bytes)" -lt $((SIZE / 50)) ] ||
+		fail "$(json net_bytes) bytes received for identical disks (limit 2%)"
+	assert_equal "$(json syncpos)" "$(tree alpha get "resource-$RES/replay-alpha")"
+	cmp "$(disk alpha)" "$(disk beta)"
+	echo "# identical: $(json net_bytes) bytes in, $(json net_bytes_out) out, $(json elapsed_ms) ms" >&3
+}
+
+@test "completely different disks: everything is copied, then equal" {
+	sync_cluster
+	sync_run
+	[ "$SYNC_RC" -eq 0 ] || fail "sync failed: $(json why)"
+	assert_equal "$(json 'done')" true
+	assert_equal "$(json bytes_copied)" "$SIZE"
+	assert_equal "$(json bytes_equal)" 0
+	[ "$(json net_bytes)" -ge "$SIZE" ] || fail "random data cannot arrive in fewer bytes"
+	cmp "$(disk alpha)" "$(disk beta)"
+	echo "# different: $(json net_bytes) bytes in, $(json elapsed_ms) ms" >&3
+}
+
+@test "a few scattered 4 KiB differences: only their chunks are copied" {
+	sync_cluster
+	cp "$(disk alpha)" "$(disk beta)"
+	local b
+	# five blocks in five different 64 KiB chunks, the last one included
+	for b in 0 17 1000 2051 $((SIZE / 4096 - 1)); do
+		poke_block "$(disk alpha)" "$b"
+	done
+	sync_run
+	[ "$SYNC_RC" -eq 0 ] || fail "sync failed: $(json why)"
+	assert_equal "$(json bytes_copied)" $((5 * CHUNK))
+	assert_equal "$(json bytes_equal)" $((SIZE - 5 * CHUNK))
+	[ "$(json net_bytes)" -lt $((6 * CHUNK + SIZE / 100)) ] ||
+		fail "$(json net_bytes) bytes received for five chunks"
+	cmp "$(disk alpha)" "$(disk beta)"
+}
+
+@test "sync under a concurrent writer, then a final pass: equal once the writer stopped" {
+	sync_cluster
+	local writer differ=0
+	(
+		while :; do
+			poke_block "$(disk alpha)" $(((RANDOM * 32768 + RANDOM) % (SIZE / 4096)))
+		done
+	) &
+	writer=$!
+	_netns_record "$writer"
+	sync_run --bwlimit 8M
+	[ "$SYNC_RC" -eq 0 ] || fail "first pass failed: $(json why)"
+	assert_equal "$(json 'done')" true
+	kill "$writer"
+	wait "$writer" 2>/dev/null || true
+	# blocks the writer changed behind the first pass differ now
+	cmp -s "$(disk alpha)" "$(disk beta)" || differ=1
+	sync_run
+	[ "$SYNC_RC" -eq 0 ] || fail "final pass failed: $(json why)"
+	cmp "$(disk alpha)" "$(disk beta)"
+	[ "$(json bytes_copied)" -lt $((SIZE / 2)) ] || fail "the final pass copied too much"
+	if [ "$differ" -eq 1 ]; then
+		[ "$(json bytes_copied)" -gt 0 ] || fail "the disks differed, nothing copied"
+	else
+		assert_equal "$(json bytes_copied)" 0
+	fi
+	echo "# final pass copied $(json bytes_copied) bytes (differed: $differ)" >&3
+}
+
+@test "a sync killed with -9 resumes from its last position without starting over" {
+	sync_cluster
+	local pos
+	sync_bg --bwlimit 4M
+	wait_for 30 pos_at_least $((4 * 1048576))
+	kill -9 "$SYNC_PID"
+	wait "$SYNC_PID" 2>/dev/null || true
+	pos=$(json pos)
+	[ "$pos" -lt "$SIZE" ] || fail "the sync was not interrupted (pos $pos)"
+	[ $((pos % CHUNK)) -eq 0 ] || fail "pos $pos is not a chunk boundary"
+	# every byte below pos was durable: it equals the primary's already
+	cmp -n "$pos" "$(disk alpha)" "$(disk beta)"
+	sync_run --from "$pos"
+	[ "$SYNC_RC" -eq 0 ] || fail "resumed sync failed: $(json why)"
+	assert_equal "$(json from)" "$pos"
+	assert_equal "$(json 'done')" true
+	[ $(($(json bytes_equal) + $(json bytes_copied))) -eq $((SIZE - pos)) ] ||
+		fail "resumed sync compared more than the rest"
+	cmp "$(disk alpha)" "$(disk beta)"
+}
+
+@test "the primary disappears mid-sync: an error with why, then a resume completes" {
+	sync_cluster
+	local pos rc=0
+	sync_bg --bwlimit 4M
+	wait_for 30 pos_at_least $((2 * 1048576))
+	netns_link alpha down
+	wait_for 30 gone "$SYNC_PID"
+	wait "$SYNC_PID" || rc=$?
+	[ "$rc" -ne 0 ] || fail "the sync succeeded with the primary cut off"
+	[ "$(json error)" -ne 0 ] || fail "no error reported"
+	[ -n "$(json why)" ] && [ "$(json why)" != null ] || fail "no reason reported"
+	echo "# reason: $(json why)" >&3
+	pos=$(json pos)
+	[ "$pos" -lt "$SIZE" ]
+	netns_link alpha up
+	sync_run --from "$pos"
+	[ "$SYNC_RC" -eq 0 ] || fail "resumed sync failed: $(json why)"
+	cmp "$(disk alpha)" "$(disk beta)"
+}
+
+@test "a member disk too small is refused before anything is written" {
+	sync_cluster
+	local small=$NETNS_DIR/small.img before
+	head -c $((SIZE - CHUNK)) /dev/urandom >"$small"
+	before=$(md5sum <"$small")
+	# shellcheck disable=SC2046
+	run netns_exec beta timeout 60 "$CLUSTERD" $(clusterd_opts beta) --log-level warn \
+		--sync "$RES" --peer alpha --disk "$small" --timeout 30
+	assert_failure
+	[ "$(printf '%s\n' "$output" | grep '}$' | tail -n 1 | jq -r .error)" -eq -28 ]
+	assert_output --partial "fewer than the resource's $SIZE; nothing written"
+	assert_equal "$(md5sum <"$small")" "$before"
+	assert_equal "$(stat -c %s "$small")" $((SIZE - CHUNK))
+}
+
+@test "a source host that is not a member of the resource is refused" {
+	sync_cluster
+	local img=$NETNS_DIR/r1-beta.img before
+	head -c "$SIZE" /dev/urandom >"$img"
+	run marsadm_on beta create-resource r1 "$img"
+	assert_success
+	wait_for 15 has_value alpha resource-r1/primary beta
+	before=$(md5sum <"$(disk beta)")
+	# shellcheck disable=SC2046
+	run netns_exec beta timeout 60 "$CLUSTERD" $(clusterd_opts beta) --log-level warn \
+		--sync r1 --peer alpha --disk "$(disk beta)" --timeout 30
+	assert_failure
+	assert_output --partial "'alpha' is not a member of 'r1'"
+	assert_equal "$(md5sum <"$(disk beta)")" "$before"
+	# and a resource unknown there
+	# shellcheck disable=SC2046
+	run netns_exec beta timeout 60 "$CLUSTERD" $(clusterd_opts beta) --log-level warn \
+		--sync r7 --peer alpha --disk "$(disk beta)" --size "$SIZE" --timeout 30
+	assert_failure
+	assert_output --partial "no such resource here"
+}

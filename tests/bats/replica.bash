@@ -1,0 +1,115 @@
+# Replicated clusters for the replication suites (tests/bats/6x-*.bats):
+# hosts from netns.bash with clusterd running the data path (userspace
+# engine through the replication driver), a resource on disk images, and
+# the checks every scenario needs - data written through a file system on
+# the primary, replicas compared by checksum, states awaited with bounds.
+#
+# Variables: RES (r0), DISK_MB (32), and netns.bash's.
+
+RES=${RES:-r0}
+DISK_MB=${DISK_MB:-32}
+NETNS_DATA_PATH=on
+# Small logfiles, so that rotation happens during the scenarios.
+CLUSTERD_TEST_OPTS="${CLUSTERD_TEST_OPTS:---period-ms 1000 --heartbeat-ms 1000 --timeout-ms 3000 --backoff-max-ms 1000 --log-level debug} --rotate-size ${ROTATE_SIZE:-4M}"
+
+replica_require() {
+	[ -x "$MARS_BUILDDIR/engine/mars-engine" ] || fail "mars-engine not built (run make)"
+	[ -e /dev/fuse ] || skip "no /dev/fuse on this machine"
+	command -v mkfs.ext4 >/dev/null || fail "e2fsprogs missing"
+}
+
+disk() { echo "$NETNS_DIR/disk-$1.img"; }
+dev() { echo "$NETNS_DIR/$1/dev/$RES"; }
+mnt() { echo "$NETNS_DIR/$1/mnt"; }
+
+val() {	# val HOST KEY: a key of HOST's tree under resource-RES
+	tree "$1" get "resource-$RES/$2" 2>/dev/null
+}
+
+# replica_up HOSTS...: a cluster of these hosts (the first creates it and
+# the resource and is primary), clusterd with the data path everywhere,
+# the others joined to the resource.  Disks start equal (zeros), so the
+# joiners are declared in sync: the full sync is another suite's subject.
+replica_up() {
+	local n=$# h first=$1
+	replica_require
+	netns_setup "$n"
+	netns_cluster_marsadm
+	netns_clusterd_all
+	for h in "${NETNS_HOSTS[@]}"; do
+		truncate -s "${DISK_MB}M" "$(disk "$h")"
+		mkdir -p "$(mnt "$h")"
+	done
+	run marsadm_on "$first" create-resource "$RES" "$(disk "$first")"
+	assert_success
+	wait_for 20 is_primary "$first"
+	for h in "${NETNS_HOSTS[@]:1}"; do
+		wait_for 15 has_value "$h" "resource-$RES/primary" "$first"
+		run marsadm_on "$h" join-resource "$RES" "$(disk "$h")"
+		assert_success
+		run marsadm_on "$h" set-link "$((DISK_MB * 1048576))" "resource-$RES/syncstatus-$h"
+		assert_success
+	done
+}
+
+is_primary() {	# is_primary HOST: its engine logs and its device is there
+	[ "$(val "$1" "actual-$1/is-primary")" = 1 ] && [ -e "$(dev "$1")" ]
+}
+
+# fs_mount HOST [mkfs]: the device of HOST mounted (a loop device over the
+# engine's file), with a new ext4 file system first if asked.
+fs_mount() {
+	if [ "${2:-}" = mkfs ]; then
+		mkfs.ext4 -q -F "$(dev "$1")" || return 1
+	fi
+	mount -o loop "$(dev "$1")" "$(mnt "$1")"
+}
+
+fs_umount() {
+	umount "$(mnt "$1")"
+}
+
+# write_files HOST COUNT [KB]: COUNT files of random data, then sync.
+write_files() {
+	local i
+	for i in $(seq 1 "$2"); do
+		head -c "$((${3:-256} * 1024))" /dev/urandom >"$(mnt "$1")/f$i.$RANDOM" || return 1
+	done
+	sync -f "$(mnt "$1")"
+}
+
+# The primary's logged position: "log-N-ORIGIN SIZE" of its newest logfile.
+log_end() {
+	local f
+	f=$(ls "$(netns_root "$1")/resource-$RES"/log-*-"$1" 2>/dev/null | sort | tail -n 1)
+	[ -n "$f" ] && echo "$(basename "$f") $(stat -c %s "$f")"
+}
+
+# caught_up SEC PRI: SEC's replay link is at the end of PRI's newest logfile.
+caught_up() {
+	local want
+	want=$(log_end "$2") || return 1
+	[ "$(val "$1" "replay-$1" | cut -d, -f1,2 | tr , ' ')" = "$want" ]
+}
+
+# same_disks A B: the replicas are byte-identical.
+same_disks() {
+	cmp -s "$(disk "$1")" "$(disk "$2")"
+}
+
+# wait_same PRI SEC [SECONDS]: SEC replayed everything and the disks agree.
+wait_same() {
+	wait_for "${3:-30}" caught_up "$2" "$1"
+	wait_for 10 same_disks "$1" "$2"
+}
+
+# show HOST: what a failing test wants to see.
+show() {
+	echo "---- $1: replay $(val "$1" "replay-$1"), primary $(val "$1" primary)"
+	marsadm_on "$1" view "$RES" 2>&1 | head -20
+	tail -n 5 "$NETNS_DIR/$1/run/engine-$RES.log" 2>/dev/null
+}
+
+split_seen() {	# split_seen HOST: marsadm view on HOST reports the split brain
+	[ "$(marsadm_on "$1" view-is-split-brain "$RES" 2>/dev/null)" = 1 ]
+}

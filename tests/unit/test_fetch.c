@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Logfile transfer, the parts without a network: the fetch frames of
+ * protocol 1.1 (round trips, wire layout, bounds), logfile names, and the
+ * token bucket over a simulated clock.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "clusterd/fetch.h"
+#include "clusterd/proto.h"
+#include "tests/unit/tap.h"
+
+static uint8_t buf[GOSSIP_HDR_BYTES + GOSSIP_FRAME_MAX + 16];
+static uint8_t data[GOSSIP_FDATA_MAX + 1];
+
+static int
+roundtrip(const struct gossip_msg *in, struct gossip_msg *out)
+{
+	size_t used = 0;
+	int n = gossip_encode(in, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	if (gossip_decode(buf, (size_t)n, &used, out) != 1 || used != (size_t)n)
+		return -EPROTO;
+	return n;
+}
+
+static uint64_t
+le64_at(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static void
+test_fetch_frame(void)
+{
+	struct gossip_msg a = { .type = GOSSIP_FETCH, .offset = 0x0102030405060708ULL,
+				.end = UINT64_MAX, .fflags = GOSSIP_FETCH_FOLLOW,
+				.digest_len = 65536, .digest = 0xfeedfacecafebeefULL }, b;
+	int n;
+
+	strcpy(a.res, "lv0");
+	strcpy(a.name, "log-000000001-alpha");
+	n = roundtrip(&a, &b);
+	tap_ok(n == 4 + 1 + 2 + 3 + 2 + 19 + 8 + 8 + 1 + 4 + 8, "FETCH round trip, size %d", n);
+	tap_ok(b.type == GOSSIP_FETCH && strcmp(b.res, "lv0") == 0 &&
+	       strcmp(b.name, "log-000000001-alpha") == 0 && b.offset == a.offset &&
+	       b.end == UINT64_MAX && b.fflags == GOSSIP_FETCH_FOLLOW &&
+	       b.digest_len == 65536 && b.digest == a.digest, "FETCH fields survive");
+	tap_ok(le64_at(buf + 4 + 1 + 2 + 3 + 2 + 19) == a.offset &&
+	       buf[4 + 1 + 2 + 3 + 2 + 19] == 0x08, "FETCH offset is little-endian on the wire");
+	a.digest_len = 65537;
+	tap_ok(gossip_encode(&a, buf, sizeof(buf)) == -EINVAL, "digest over 64 KiB not encoded");
+	a.digest_len = 0;
+	a.fflags = 0x80;
+	tap_ok(gossip_encode(&a, buf, sizeof(buf)) == -EINVAL, "unknown FETCH flag not encoded");
+	/* and on receipt: patch the flag byte of a valid frame */
+	a.fflags = 0;
+	n = gossip_encode(&a, buf, sizeof(buf));
+	buf[n - 13] = 0x02;
+	tap_ok(gossip_decode(buf, (size_t)n, &(size_t){ 0 }, &b) == -EPROTO,
+	       "unknown FETCH flag refused");
+	memcpy(a.name, "x", 2);
+	memset(a.res, 'r', sizeof(a.res) - 1);
+	a.res[sizeof(a.res) - 1] = '\0';
+	tap_ok(roundtrip(&a, &b) > 0, "FETCH resource of 63 bytes passes");
+}
+
+static void
+test_data_frames(void)
+{
+	struct gossip_msg a = { .type = GOSSIP_FDATA, .offset = 77, .data = data }, b;
+	size_t used;
+	int n;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	a.data_len = GOSSIP_FDATA_MAX;
+	n = roundtrip(&a, &b);
+	tap_ok(n == GOSSIP_HDR_BYTES + GOSSIP_FRAME_MAX, "a full FDATA is one maximal frame");
+	tap_ok(b.offset == 77 && b.data_len == GOSSIP_FDATA_MAX &&
+	       b.data == buf + 13 && memcmp(b.data, data, b.data_len) == 0,
+	       "FDATA data points into the frame, bytes intact");
+	a.data_len = GOSSIP_FDATA_MAX + 1;
+	tap_ok(gossip_encode(&a, buf, sizeof(buf)) == -EINVAL, "FDATA over the frame refused");
+	a.data_len = 0;
+	tap_ok(roundtrip(&a, &b) == 13 && b.data_len == 0, "empty FDATA round trip");
+	/* FDATA shorter than its offset field */
+	memcpy(buf, "\x05\x00\x00\x00\x09\x01\x02\x03\x04", 9);
+	tap_ok(gossip_decode(buf, 9, &used, &b) == -EPROTO, "FDATA without a whole offset refused");
+
+	a = (struct gossip_msg){ .type = GOSSIP_FINFO, .size = 123456789 };
+	tap_ok(roundtrip(&a, &b) == 13 && b.size == 123456789, "FINFO round trip");
+	a = (struct gossip_msg){ .type = GOSSIP_FEND, .offset = 9, .code = GOSSIP_FETCH_MISMATCH };
+	strcpy(a.text, "differs");
+	tap_ok(roundtrip(&a, &b) > 0 && b.offset == 9 && b.code == GOSSIP_FETCH_MISMATCH &&
+	       strcmp(b.text, "differs") == 0, "FEND round trip");
+	a = (struct gossip_msg){ .type = GOSSIP_FSTOP };
+	tap_ok(roundtrip(&a, &b) == 5 && b.type == GOSSIP_FSTOP, "FSTOP round trip");
+	memcpy(buf, "\x02\x00\x00\x00\x0c\x00", 6);
+	tap_ok(gossip_decode(buf, 6, &used, &b) == -EPROTO, "FSTOP with a trailing byte refused");
+	tap_ok(strcmp(gossip_type_str(GOSSIP_FDATA), "FDATA") == 0 &&
+	       strcmp(gossip_type_str(200), "?") == 0, "type names");
+}
+
+static void
+test_names(void)
+{
+	char origin[64];
+	uint64_t nr;
+
+	tap_ok(fetch_name_parse("log-000000042-beta", &nr, origin, sizeof(origin)) == 0 &&
+	       nr == 42 && strcmp(origin, "beta") == 0, "logfile name parsed");
+	tap_ok(fetch_name_parse("log-1234567890123456789-a-b", &nr, origin, sizeof(origin)) == 0 &&
+	       nr == 1234567890123456789ULL && strcmp(origin, "a-b") == 0,
+	       "19 digits and a dashed host");
+	tap_ok(fetch_name_parse("log-00000001-beta", &nr, NULL, 0) == -EINVAL, "8 digits refused");
+	tap_ok(fetch_name_parse("log-000000001-../x", NULL, NULL, 0) == -EINVAL,
+	       "path in the origin refused");
+	tap_ok(fetch_name_parse("version-000000001-beta", NULL, NULL, 0) == -EINVAL,
+	       "not a logfile refused");
+	tap_ok(fetch_name_parse("log-00000000a-beta", NULL, NULL, 0) == -EINVAL,
+	       "non-digit refused");
+	tap_ok(fetch_name_parse("log-000000001-Beta", NULL, NULL, 0) == -EINVAL,
+	       "invalid host refused");
+}
+
+/* Take whole frames as the fetcher does; returns simulated ns for @total. */
+static uint64_t
+simulate(struct fetch_bucket *b, uint64_t t, uint64_t total)
+{
+	uint64_t got = 0, t0 = t;
+
+	while (got < total) {
+		uint64_t w = fetch_bucket_wait_ns(b, t);
+
+		if (w) {
+			t += w;
+			continue;
+		}
+		fetch_bucket_take(b, GOSSIP_FDATA_MAX);
+		got += GOSSIP_FDATA_MAX;
+	}
+	return t - t0;
+}
+
+static void
+test_bucket(void)
+{
+	const uint64_t s = 1000000000ULL, mib = 1 << 20;
+	struct fetch_bucket b;
+	uint64_t ns;
+
+	fetch_bucket_init(&b, 0, 5);
+	tap_ok(fetch_bucket_wait_ns(&b, 5) == 0 && simulate(&b, 5, 100 * mib) == 0,
+	       "rate 0 is unlimited");
+	fetch_bucket_init(&b, mib, 0);
+	ns = simulate(&b, 0, 4 * mib);
+	tap_ok(ns >= 3 * s && ns <= 4 * s + s / 10, "4 MiB at 1 MiB/s take 3..4.1 s (%llu ms)",
+	       (unsigned long long)(ns / 1000000));
+	/* long idle saves at most the burst */
+	fetch_bucket_init(&b, mib, 0);
+	ns = simulate(&b, 3600 * s, 4 * mib);
+	tap_ok(ns >= 3 * s, "an hour idle saves no more than a burst (%llu ms)",
+	       (unsigned long long)(ns / 1000000));
+	fetch_bucket_init(&b, 10 * mib, 0);
+	ns = simulate(&b, 0, 100 * mib);
+	tap_ok(ns >= 9 * s && ns <= 10 * s + s / 10, "100 MiB at 10 MiB/s take 9..10.1 s");
+	fetch_bucket_init(&b, 1000, 0);
+	fetch_bucket_take(&b, 2000);
+	ns = fetch_bucket_wait_ns(&b, 0);
+	tap_ok(ns > 2 * s && ns < 2 * s + s / 100, "a 2000-byte debt at 1000 B/s waits 2 s");
+	fetch_bucket_init(&b, UINT64_MAX / 2, 0);
+	tap_ok(fetch_bucket_wait_ns(&b, 10 * s) == 0, "a huge rate does not overflow");
+}
+
+int
+main(void)
+{
+	test_fetch_frame();
+	test_data_frames();
+	test_names();
+	test_bucket();
+	return tap_done();
+}
