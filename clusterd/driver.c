@@ -25,6 +25,7 @@
 #include "clusterd/gossip.h"
 #include "clusterd/log.h"
 #include "clusterd/roles.h"
+#include "clusterd/sync.h"
 #include "engine/engine.h"
 
 #define DRV_MAX_RES		256
@@ -36,8 +37,12 @@ struct drv_res {
 	int seen;			/* still in the tree this tick */
 	struct mars_engine *e;
 	struct fetcher *f;
-	uint64_t retry_at_ms;		/* no engine start before this */
+	struct syncer *sy;		/* a full sync in progress */
+	uint64_t sy_saved;		/* syncstatus last written */
+	uint64_t sy_saved_ms;
+	uint64_t retry_at_ms;		/* no engine or sync start before this */
 	char why[512];			/* last decision's reason, logged on change */
+	uint64_t status_ms;		/* .driver-status last written */
 	char mount[4096], log_path[4096];
 };
 
@@ -48,6 +53,7 @@ struct driver {
 	volatile int quit;
 	struct statefs sf;
 	int sf_open;
+	uint64_t next_cron_ms;		/* logfile deletion runs then */
 	struct drv_res *res[DRV_MAX_RES];
 	size_t n_res;
 };
@@ -72,6 +78,7 @@ driver_config_init(struct driver_config *dc)
 	dc->run_dir = env_or("MARS_RUNDIR", "/run/mars");
 	dc->tick_ms = 100;
 	dc->rotate_bytes = 256ULL << 20;
+	dc->cron_ms = 600000;
 	v = getenv("MARS_ROTATE_BYTES");
 	if (v && *v)
 		dc->rotate_bytes = strtoull(v, NULL, 10);
@@ -407,13 +414,152 @@ feed_fetcher(struct driver *d, struct drv_res *r, const struct role_view *v, int
 	fetcher_want(r->f, fw, n);
 }
 
+/* ---- full sync ------------------------------------------------------------------ */
+
+static void
+sync_save(struct driver *d, struct drv_res *r, uint64_t pos, const char *syncpos)
+{
+	char k1[STATEFS_NAME_MAX + 16], k2[STATEFS_NAME_MAX + 16], v1[32];
+	const char *kv[4] = { k1, v1, k2, syncpos };
+
+	snprintf(k1, sizeof(k1), "syncstatus-%s", d->gc->host);
+	snprintf(k2, sizeof(k2), "syncpos-%s", d->gc->host);
+	snprintf(v1, sizeof(v1), "%" PRIu64, pos);
+	if (put(d, r->name, kv, syncpos && *syncpos ? 4 : 2) == 0) {
+		r->sy_saved = pos;
+		r->sy_saved_ms = gossip_now_ms();
+	}
+}
+
+/* End a sync run, keeping the position reached for the next one. */
+static void
+sync_end(struct driver *d, struct drv_res *r)
+{
+	struct sync_status st;
+
+	if (!r->sy)
+		return;
+	syncer_halt(r->sy);
+	syncer_status(r->sy, &st);
+	syncer_stop(r->sy);
+	r->sy = NULL;
+	if (st.pos > r->sy_saved && st.pos < st.size_bytes)
+		sync_save(d, r, st.pos, NULL);
+}
+
+static void
+do_sync(struct driver *d, struct drv_res *r, const struct role_view *v, const char *peer)
+{
+	struct sync_status st;
+	int ret;
+
+	if (!r->sy) {
+		if (gossip_now_ms() < r->retry_at_ms)
+			return;
+		ret = syncer_start(d->gc, r->name, peer, v->disk, v->size_bytes, v->syncstatus,
+				   &r->sy);
+		if (ret) {
+			log_warnx("%s: cannot start the sync from '%s': %s", r->name, peer,
+				  strerror(-ret));
+			r->sy = NULL;
+			r->retry_at_ms = gossip_now_ms() + DRV_RETRY_MS;
+			return;
+		}
+		syncer_set_bwlimit(r->sy, d->dc.fetch_bwlimit);
+		r->sy_saved = v->syncstatus;
+		log_info("%s: full sync from '%s' starts at byte %" PRIu64 " of %" PRIu64,
+			 r->name, peer, v->syncstatus, v->size_bytes);
+		return;
+	}
+	syncer_status(r->sy, &st);
+	if (st.done) {
+		syncer_stop(r->sy);
+		r->sy = NULL;
+		sync_save(d, r, st.size_bytes, st.syncpos);
+		log_info("%s: full sync from '%s' done: %" PRIu64 " bytes equal, %" PRIu64
+			 " copied; consistent once replay reaches %s", r->name, st.peer,
+			 st.bytes_equal, st.bytes_copied, st.syncpos);
+		return;
+	}
+	if (syncer_finished(r->sy)) {
+		log_warnx("%s: full sync from '%s' stopped at byte %" PRIu64 ": %s; retrying",
+			  r->name, peer, st.pos, st.why);
+		sync_end(d, r);
+		r->retry_at_ms = gossip_now_ms() + DRV_RETRY_MS;
+		return;
+	}
+	/* The position is durable in the syncer; record it for a restart. */
+	if (st.pos != r->sy_saved && gossip_now_ms() - r->sy_saved_ms >= 1000)
+		sync_save(d, r, st.pos, NULL);
+}
+
+/* ---- the status file --------------------------------------------------------- */
+
+static const char *const act_names[] = {
+	[ROLE_IDLE] = "idle", [ROLE_DETACH] = "detach", [ROLE_START_PRIMARY] = "start-primary",
+	[ROLE_STOP_PRIMARY] = "stop-primary", [ROLE_PUBLISH] = "publish",
+	[ROLE_START_REPLAY] = "start-replay", [ROLE_SWITCH] = "switch", [ROLE_ROTATE] = "rotate",
+	[ROLE_SYNC] = "sync",
+};
+
+/*
+ * <root>/resource-RES/.driver-status: what the driver does and how fast,
+ * for `marsadm view` on this node (docs/replication.md section 6).
+ * Replaced atomically, at most once a second and on every new decision.
+ */
+static void
+status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
+	     const struct mars_engine_status *st, int changed)
+{
+	char path[8192], tmp[8300];
+	struct fetch_status fs;
+	struct sync_status ss;
+	struct timespec now;
+	FILE *f;
+
+	if (!changed && gossip_now_ms() - r->status_ms < 1000)
+		return;
+	r->status_ms = gossip_now_ms();
+	snprintf(path, sizeof(path), "%s/resource-%s/.driver-status", d->gc->root, r->name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	fprintf(f, "version=1\nupdated_ns=%" PRIu64 "\naction=%s\nwhy=%s\nsplit=%d\n",
+		(uint64_t)(now.tv_sec * 1000000000LL + now.tv_nsec),
+		act_names[a->act], a->why, a->split);
+	fprintf(f, "engine_mode=%s\nreplay_state=%s\nreplay_logfile=%s\nreplay_pos=%" PRIu64
+		"\nreplay_rate=%" PRIu64 "\n", r->e ? mars_engine_mode_name(st->mode) : "none",
+		mars_engine_replay_state_name(st->replay), st->logfile, st->applied_pos,
+		st->rate_bps);
+	if (r->f) {
+		fetcher_status(r->f, &fs);
+		fprintf(f, "fetch_name=%s\nfetch_local=%" PRIu64 "\nfetch_remote=%" PRIu64
+			"\nfetch_peer=%s\nfetch_rate=%" PRIu64 "\nfetch_error=%d\nfetch_why=%s\n"
+			"fetch_refetches=%u\n", fs.name, fs.local_len, fs.remote_len, fs.peer,
+			fs.rate_bps, fs.error, fs.why, fs.refetches);
+	}
+	if (r->sy) {
+		syncer_status(r->sy, &ss);
+		fprintf(f, "sync_peer=%s\nsync_pos=%" PRIu64 "\nsync_size=%" PRIu64
+			"\nsync_equal=%" PRIu64 "\nsync_copied=%" PRIu64 "\nsync_rate=%" PRIu64
+			"\nsync_error=%d\nsync_why=%s\n", ss.peer, ss.pos, ss.size_bytes,
+			ss.bytes_equal, ss.bytes_copied, ss.rate_bps, ss.error, ss.why);
+	}
+	if (fclose(f) == 0)
+		rename(tmp, path);
+	else
+		unlink(tmp);
+}
+
 static void
 tick_resource(struct driver *d, struct drv_res *r)
 {
 	struct mars_engine_status st = { .mode = MARS_ENGINE_ATTACHED };
 	struct role_action a;
 	struct role_view v;
-	int running = 0, ret;
+	int running = 0, ret, changed;
 
 	ret = role_view_load(&d->sf, r->name, d->gc->host, &v);
 	if (ret) {
@@ -430,12 +576,18 @@ tick_resource(struct driver *d, struct drv_res *r)
 		return;
 	}
 	roles_decide(&v, &st, running, &a);
-	if (strcmp(a.why, r->why)) {
+	changed = strcmp(a.why, r->why) != 0;
+	if (changed) {
 		log_debug("%s: %s", r->name, a.why);
 		snprintf(r->why, sizeof(r->why), "%s", a.why);
 	}
+	if (a.act != ROLE_SYNC)
+		sync_end(d, r);
 	switch (a.act) {
 	case ROLE_IDLE:
+		break;
+	case ROLE_SYNC:
+		do_sync(d, r, &v, a.peer);
 		break;
 	case ROLE_DETACH:
 		engine_drop(d, r);
@@ -473,6 +625,7 @@ tick_resource(struct driver *d, struct drv_res *r)
 		break;
 	}
 	feed_fetcher(d, r, &v, running && st.mode == MARS_ENGINE_PRIMARY);
+	status_write(d, r, &a, &st, changed);
 	role_view_release(&v);
 }
 
@@ -530,7 +683,7 @@ tick(struct driver *d)
 
 		if (r->seen) {
 			tick_resource(d, r);
-		} else if (r->e || r->f) {	/* deleted resource */
+		} else if (r->e || r->f || r->sy) {	/* deleted resource */
 			struct mars_engine_status st;
 
 			if (r->e && d->dc.ops->status(r->e, &st) == 0 &&
@@ -540,8 +693,49 @@ tick(struct driver *d)
 			if (r->f)
 				fetcher_stop(r->f);
 			r->f = NULL;
+			sync_end(d, r);
 		}
 	}
+}
+
+/* ---- logfile deletion on a timer --------------------------------------------- */
+
+static void
+cron_resource(struct driver *d, struct drv_res *r)
+{
+	static struct repl_deletion del;
+	struct statefs_txn t;
+	size_t failed = 0;
+	int ret;
+
+	statefs_txn_init(&t, &d->sf, STATEFS_TXN_ANY_OWNER);
+	ret = repl_delete_plan(&d->sf, r->name, d->gc->host, &del, &t);
+	if (!ret && del.n_files)
+		ret = repl_delete_files(&d->sf, r->name, &del, &failed);
+	if (!ret)
+		ret = statefs_txn_commit(&t, NULL);
+	statefs_txn_release(&t);
+	if (ret < 0)
+		log_warnx("%s: logfile deletion failed: %s", r->name, strerror(-ret));
+	else if (del.n_files)
+		log_info("%s: deleted %zu logfile%s replayed by every member", r->name,
+			 del.n_files, del.n_files == 1 ? "" : "s");
+	if (del.blocker)
+		log_debug("%s: logfile deletion held by '%s' at logfile %09" PRIu64, r->name,
+			  del.blocker->host, del.blocker->valid ? del.blocker->nr : 0);
+}
+
+static void
+cron(struct driver *d)
+{
+	size_t i;
+
+	if (!d->dc.cron_ms || gossip_now_ms() < d->next_cron_ms)
+		return;
+	d->next_cron_ms = gossip_now_ms() + d->dc.cron_ms;
+	for (i = 0; i < d->n_res && !d->quit; i++)
+		if (d->res[i]->seen)
+			cron_resource(d, d->res[i]);
 }
 
 static void *
@@ -551,6 +745,8 @@ driver_main(void *arg)
 
 	while (!d->quit) {
 		tick(d);
+		if (d->sf_open)
+			cron(d);
 		sleep_ms(d->dc.tick_ms);
 	}
 	return NULL;
@@ -590,6 +786,7 @@ driver_stop(struct driver *d)
 	for (i = 0; i < d->n_res; i++) {
 		if (d->res[i]->f)
 			fetcher_stop(d->res[i]->f);
+		sync_end(d, d->res[i]);
 		/* The engine handle is dropped without stopping the child:
 		 * the device stays up for the next clusterd to adopt. */
 		free(d->res[i]->e);

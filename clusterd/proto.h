@@ -32,7 +32,8 @@
 #define GOSSIP_UUID_ANY		"(any)"	/* HELLO uuid of a joining node */
 
 /* ---- protocol 1.1: logfile transfer (fetch), docs/protocol.md section 9 ---- */
-#define GOSSIP_PROTO_MINOR	1	/* 1.1: HELLO flag FETCH and types 8..12 */
+#define GOSSIP_PROTO_MINOR	2	/* 1.1: HELLO flag FETCH and types 8..12;
+					   1.2: flag SYNC and types 13..19 */
 #define GOSSIP_HELLO_FETCH	0x0001	/* HELLO flags: this end speaks fetch */
 #define GOSSIP_FDATA_MAX	(GOSSIP_FRAME_MAX - 1 - 8)	/* data bytes per FDATA */
 #define GOSSIP_FETCH_FOLLOW	0x01	/* FETCH flags: keep sending as it grows */

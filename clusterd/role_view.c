@@ -85,6 +85,13 @@ role_view_load(struct statefs *sf, const char *res, const char *host, struct rol
 	v->sw_connect = get_u64(sf, res, key, 0) == 1;
 	snprintf(key, sizeof(key), "todo-%s/allow-replay", host);
 	v->sw_replay = get_u64(sf, res, key, 0) == 1;
+	snprintf(key, sizeof(key), "todo-%s/sync", host);
+	v->sw_sync = get_u64(sf, res, key, 0) == 1;
+	snprintf(key, sizeof(key), "syncstatus-%s", host);
+	v->syncstatus = get_u64(sf, res, key, 0);
+	snprintf(key, sizeof(key), "syncpos-%s", host);
+	if (get(sf, res, key, val, sizeof(val), NULL) >= 0)
+		repl_replay_parse(val, &v->syncpos);
 	snprintf(key, sizeof(key), "todo-%s/rotate", host);
 	v->rotate_req = get_u64(sf, res, key, 0);
 	snprintf(key, sizeof(key), "local-%s/rotated", host);

@@ -332,6 +332,13 @@ become_primary(const struct role_view *v, const struct mars_engine_status *st, i
 		have = local_size(v, r->nr, r->origin);
 		len = have != UINT64_MAX && have < len ? have : len;
 	}
+	if (!repl_replay_reached(r, &v->syncpos)) {
+		set_why(a, "the synced disk is consistent only once replay reaches logfile %09"
+			PRIu64 " byte %" PRIu64, v->syncpos.nr, v->syncpos.pos_bytes);
+		if (!forced)
+			goto meanwhile;
+		return;
+	}
 	if (running) {	/* stop the replay first: its last position counts */
 		set_why(a, "stopping replay to take the primary role");
 		act(a, ROLE_DETACH);
@@ -373,6 +380,37 @@ meanwhile:
 	}
 }
 
+/* ---- full sync ----------------------------------------------------------------- */
+
+/* The disk is not a copy yet: sync it from the primary; no replay meanwhile. */
+static void
+inconsistent(const struct role_view *v, int running, struct role_action *a)
+{
+	if (running) {
+		set_why(a, "stopping replay: the disk is being synced");
+		act(a, ROLE_DETACH);
+		return;
+	}
+	if (!strcmp(v->primary, v->host)) {
+		set_why(a, "InConsistent: the full sync to this node has not finished, it cannot "
+			"be primary; designate another member");
+		return;
+	}
+	if (!v->sw_sync) {
+		set_why(a, "sync paused at %" PRIu64 " of %" PRIu64 " bytes (resume-sync)",
+			v->syncstatus, v->size_bytes);
+		return;
+	}
+	if (!*v->primary) {
+		set_why(a, "InConsistent, waiting for a designated primary to sync from");
+		return;
+	}
+	snprintf(a->peer, sizeof(a->peer), "%s", v->primary);
+	set_why(a, "syncing from '%s' at %" PRIu64 " of %" PRIu64 " bytes", v->primary,
+		v->syncstatus, v->size_bytes);
+	act(a, ROLE_SYNC);
+}
+
 /* ---- the decision ----------------------------------------------------------- */
 
 void
@@ -399,6 +437,8 @@ roles_decide(const struct role_view *v, const struct mars_engine_status *st, int
 	}
 	if (logging)
 		primary_duties(v, st, a);
+	else if (v->syncstatus < v->size_bytes)
+		inconsistent(v, running, a);
 	else if (*v->primary && !strcmp(v->primary, v->host))
 		become_primary(v, st, running, a);
 	else

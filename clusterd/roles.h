@@ -36,7 +36,9 @@ struct role_view {
 	int member;				/* data-HOST exists */
 	char disk[4096];			/* its value */
 	uint64_t size_bytes;			/* resource size */
-	int sw_attach, sw_connect, sw_replay;	/* todo-HOST switches */
+	int sw_attach, sw_connect, sw_replay, sw_sync;	/* todo-HOST switches */
+	uint64_t syncstatus;			/* syncstatus-HOST: bytes synced */
+	struct repl_replay syncpos;		/* syncpos-HOST (valid 0 if none) */
 	char primary[REPL_NAME_MAX + 1];	/* designated primary, "" none */
 	uint64_t open_count;			/* actual-HOST/open-count */
 	struct repl_replay replay;		/* replay-HOST (valid 0 if none) */
@@ -57,6 +59,7 @@ enum role_act {
 	ROLE_START_REPLAY,	/* replay logfile from pos */
 	ROLE_SWITCH,		/* write link + next_link + replay link, then replay next */
 	ROLE_ROTATE,		/* primary: continue in the next logfile */
+	ROLE_SYNC,		/* full sync from peer, from syncstatus on */
 };
 
 struct role_action {
@@ -68,6 +71,7 @@ struct role_action {
 	char link[STATEFS_VALUE_MAX + 1];	/* its value ("" none) */
 	char next_link[STATEFS_VALUE_MAX + 1];	/* SWITCH: own link of the next logfile */
 	int split;				/* set when stopped at a divergence */
+	char peer[REPL_NAME_MAX + 1];		/* SYNC: the host to sync from */
 };
 
 /* The wanted logfiles of a secondary (for the fetcher), in order. */

@@ -229,58 +229,27 @@ cmd_log_rotate(struct marsadm_ctx *ctx, int argc, char **argv)
 
 /* ---- log-delete ----------------------------------------------------------- */
 
-/* At most 256 logfiles go per run; the next run (cron) takes the rest. */
-struct deletion {
-	uint64_t limit_nr;
-	const struct repl_replay *blocker;
-	size_t n_files;
-	char files[256][STATE_KEY_BYTES];	/* names of the logfiles to delete */
-};
-
-/* Queue tombstones; collect the files to unlink first. */
-static void
-delete_ops(struct statefs_txn *t, const struct repl_history *h, const char *res,
-	   const char *host, struct deletion *d)
-{
-	char key[STATE_KEY_BYTES];
-	size_t i;
-
-	for (i = 0; i < h->n_files && d->n_files < 256; i++) {
-		if (h->files[i].nr >= d->limit_nr)
-			continue;
-		snprintf(d->files[d->n_files], sizeof(d->files[0]), "log-%09" PRIu64 "-%s",
-			 h->files[i].nr, h->files[i].origin);
-		state_key(key, "resource-%s/%s", res, d->files[d->n_files++]);
-		statefs_txn_set(t, key, STATEFS_TOMBSTONE);
-	}
-	for (i = 0; i < h->n_links; i++) {
-		if (strcmp(h->links[i].host, host) || h->links[i].nr + 1 >= d->limit_nr)
-			continue;
-		state_key(key, "resource-%s/version-%09" PRIu64 "-%s", res, h->links[i].nr, host);
-		statefs_txn_delete(t, key);
-	}
-}
-
 static int
 unlink_files(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
-	     const struct deletion *d)
+	     const struct repl_deletion *d)
 {
-	char path[STATE_KEY_BYTES];
-	size_t i;
+	size_t i, failed = 0;
+	int ret;
 
-	for (i = 0; i < d->n_files; i++) {
-		state_key(path, "resource-%s/%s", res, d->files[i]);
-		if (ctx->dry_run)
-			printf("unlink %s\n", path);
-		else if (unlinkat(sf->root_fd, path, 0) < 0 && errno != ENOENT)
-			return fail(MX_IO, "cannot delete '%s/%s': %s", ctx->root, path,
-				    strerror(errno));
+	if (ctx->dry_run) {
+		for (i = 0; i < d->n_files; i++)
+			printf("unlink resource-%s/%s\n", res, d->files[i]);
+		return MX_OK;
 	}
+	ret = repl_delete_files(sf, res, d, &failed);
+	if (ret)
+		return fail(MX_IO, "cannot delete '%s/resource-%s/%s': %s", ctx->root, res,
+			    d->files[failed], strerror(-ret));
 	return MX_OK;
 }
 
 static void
-report_blocker(const struct marsadm_ctx *ctx, const char *res, const struct deletion *d)
+report_blocker(const struct marsadm_ctx *ctx, const char *res, const struct repl_deletion *d)
 {
 	uint64_t now = statefs_realtime_ns(), s;
 	const struct repl_replay *b = d->blocker;
@@ -295,7 +264,7 @@ report_blocker(const struct marsadm_ctx *ctx, const char *res, const struct dele
 }
 
 static int
-delete_json(const char *res, const struct deletion *d)
+delete_json(const char *res, const struct repl_deletion *d)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 	size_t i;
@@ -312,18 +281,15 @@ delete_json(const char *res, const struct deletion *d)
 static int
 delete_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
 {
-	static struct repl_members ms;
-	static struct deletion d;
-	struct repl_history h;
+	static struct repl_deletion d;
 	struct statefs_txn t;
 	int ret;
 
-	if (repl_members_load(sf, res, &ms) < 0 || repl_history_load(sf, res, &h) < 0)
-		return fail(MX_IO, "cannot read resource '%s' in '%s'", res, ctx->root);
-	memset(&d, 0, sizeof(d));
-	repl_delete_limit(&ms, &d.limit_nr, &d.blocker);
 	statefs_txn_init(&t, sf, STATEFS_TXN_ANY_OWNER);
-	delete_ops(&t, &h, res, ctx->host, &d);
+	if (repl_delete_plan(sf, res, ctx->host, &d, &t) < 0) {
+		statefs_txn_release(&t);
+		return fail(MX_IO, "cannot read resource '%s' in '%s'", res, ctx->root);
+	}
 	ret = unlink_files(ctx, sf, res, &d);
 	if (ret == MX_OK)
 		ret = state_apply(ctx, &t, NULL);
@@ -334,7 +300,6 @@ delete_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
 	if (ret == MX_OK && !ctx->json && !ctx->dry_run)
 		note(ctx, 1, "'%s': %zu logfile%s deleted", res, d.n_files, d.n_files == 1 ? "" : "s");
 	statefs_txn_release(&t);
-	repl_history_release(&h);
 	return ret;
 }
 

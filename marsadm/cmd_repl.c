@@ -94,13 +94,24 @@ check_split(struct statefs *sf, const char *res, struct refusal *r)
 static int
 check_consistent(struct statefs *sf, const char *res, const char *host, struct refusal *r)
 {
-	char key[STATE_KEY_BYTES];
+	struct repl_replay rp = { .valid = 0 }, mark = { .valid = 0 };
+	char key[STATE_KEY_BYTES], v[STATEFS_VALUE_MAX + 1];
 
 	snprintf(key, sizeof(key), "syncstatus-%s", host);
-	if (res_u64(sf, res, key, 0) >= res_u64(sf, res, "size", 1))
+	if (res_u64(sf, res, key, 0) < res_u64(sf, res, "size", 1))
+		return refuse(r, 1, "the full sync to this node has not finished (InConsistent)",
+			      "wait for it: 'marsadm wait-resource RES sync-rest=0'");
+	snprintf(key, sizeof(key), "syncpos-%s", host);
+	if (res_get(sf, res, key, v, sizeof(v)) >= 0)
+		repl_replay_parse(v, &mark);
+	snprintf(key, sizeof(key), "replay-%s", host);
+	if (res_get(sf, res, key, v, sizeof(v)) >= 0)
+		repl_replay_parse(v, &rp);
+	if (repl_replay_reached(&rp, &mark))
 		return 0;
-	return refuse(r, 1, "the full sync to this node has not finished (InConsistent)",
-		      "wait for it: 'marsadm wait-resource RES sync-rest=0'");
+	return refuse(r, 1, "the synced disk becomes consistent only when replay reaches the "
+		      "primary's log position at the end of the sync (InConsistent)",
+		      "wait for it: 'marsadm wait-resource RES diskstate=UpToDate'");
 }
 
 static int

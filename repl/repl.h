@@ -178,6 +178,14 @@ struct repl_replay {
 /* Parse a replay link's value.  Returns 0 or -EINVAL. */
 int repl_replay_parse(const char *value, struct repl_replay *r);
 
+/*
+ * 1 if replay position @r has reached @mark (a later logfile number, or
+ * the same one at or past its position), else 0.  Used for syncpos: a
+ * synced disk is consistent once its replay reached the primary's log
+ * position at the end of the sync.  An invalid @mark is reached.  Pure.
+ */
+int repl_replay_reached(const struct repl_replay *r, const struct repl_replay *mark);
+
 #define REPL_MAX_MEMBERS	64
 
 struct repl_members {
@@ -200,5 +208,34 @@ const struct repl_replay *repl_members_find(const struct repl_members *ms, const
  */
 void repl_delete_limit(const struct repl_members *ms, uint64_t *limit_nr,
 		       const struct repl_replay **blocker);
+
+/* ---- logfile deletion (delete.c) -------------------------------------- */
+
+#define REPL_DELETE_MAX	256	/* logfiles per run; the next run takes the rest */
+
+struct repl_deletion {
+	struct repl_members members;		/* blocker points in here */
+	uint64_t limit_nr;			/* logfiles below it go */
+	const struct repl_replay *blocker;	/* the member holding the limit, or NULL */
+	size_t n_files;
+	char files[REPL_DELETE_MAX][REPL_NAME_MAX + 32];	/* "log-N-ORIGIN" to delete */
+};
+
+/*
+ * Plan the deletion for resource @res on node @host: fill @d and queue on
+ * @t (which needs STATEFS_TXN_ANY_OWNER: tombstones of other hosts'
+ * logfile names) the tombstones and the removal of @host's old version
+ * links.  Nothing is written.  Returns 0 or -errno.
+ */
+int repl_delete_plan(struct statefs *sf, const char *res, const char *host,
+		     struct repl_deletion *d, struct statefs_txn *t);
+
+/*
+ * Unlink the planned local files; call before committing @t, so that a
+ * tombstone never stands for a file that is still here.  Returns 0, or
+ * -errno with *@failed the index of the file that could not go.
+ */
+int repl_delete_files(struct statefs *sf, const char *res, const struct repl_deletion *d,
+		      size_t *failed);
 
 #endif /* MARS_REPL_H */

@@ -54,6 +54,16 @@ repl_replay_parse(const char *value, struct repl_replay *r)
 	return 0;
 }
 
+int
+repl_replay_reached(const struct repl_replay *r, const struct repl_replay *mark)
+{
+	if (!mark->valid)
+		return 1;
+	if (!r->valid)
+		return 0;
+	return r->nr > mark->nr || (r->nr == mark->nr && r->pos_bytes >= mark->pos_bytes);
+}
+
 struct members_scan {
 	struct statefs *sf;
 	const char *res;

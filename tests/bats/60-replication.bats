@@ -83,6 +83,29 @@ teardown() {
 	run marsadm_on beta primary "$RES" --timeout=0
 	[ "$status" -eq 5 ]
 	assert_output --partial "split brain"
+	# Resolution: alpha's diverged history goes; it resyncs from beta.
+	run marsadm_on alpha invalidate "$RES"
+	assert_success
+	wait_for 60 synced alpha
+	wait_same beta alpha 90
+	wait_for 30 no_split alpha
+	wait_for 30 no_split beta
+}
+
+@test "join: a member joining a disk full of data syncs it while the primary writes" {
+	DISK_MB=64
+	replica_cluster alpha beta gamma
+	replica_create alpha
+	replica_join beta
+	fs_mount alpha mkfs
+	write_files alpha 20 1024
+	replica_join gamma
+	write_files alpha 10 1024	# the primary goes on writing during the sync
+	fs_umount alpha
+	wait_for 90 synced gamma
+	wait_same alpha gamma 90
+	wait_same alpha beta 60
+	[ "$(marsadm_on gamma view-diskstate "$RES")" = UpToDate ]
 }
 
 @test "rotation: log-rotate while writing; the secondary follows across logfiles" {
@@ -114,7 +137,8 @@ teardown() {
 }
 
 @test "crash: kill -9 of clusterd and of the engine mid-transfer, on both sides" {
-	DISK_MB=64 replica_up alpha beta
+	DISK_MB=64
+	replica_up alpha beta
 	fs_mount alpha mkfs
 	write_files alpha 8 1024 &
 	local writer=$!
@@ -141,7 +165,7 @@ teardown() {
 	local name size f
 	read -r name size < <(log_end alpha)
 	f=$(netns_root beta)/resource-$RES/$name
-	wait_for 60 test "$(stat -c %s "$f" 2>/dev/null)" = "$size"
+	wait_for 60 size_is "$f" "$size"
 	# Flip one byte in the middle of the copy, past what beta replayed.
 	printf '\xff' | dd of="$f" bs=1 seek=$((size / 2)) conv=notrunc status=none
 	run marsadm_on beta resume-replay "$RES"
@@ -165,4 +189,31 @@ teardown() {
 	fs_umount gamma
 	wait_same gamma alpha 60
 	wait_same gamma beta 60
+}
+
+@test "deletion: a member away blocks logfile deletion until it leaves" {
+	CLUSTERD_TEST_OPTS="$CLUSTERD_TEST_OPTS --cron-ms 1000"
+	replica_up alpha beta gamma
+	netns_link gamma down
+	fs_mount alpha mkfs
+	local i
+	for i in 1 2 3; do
+		write_files alpha 2
+		run marsadm_on alpha log-rotate "$RES"
+		assert_success
+	done
+	fs_umount alpha
+	wait_for 60 caught_up beta alpha
+	# Logfile 1 is replayed by alpha and beta, but not by gamma.
+	wait_for 20 blocker_is alpha gamma
+	run marsadm_on alpha view "$RES"
+	assert_output --partial "logfile deletion blocked by 'gamma'"
+	assert_output --partial "leave-resource"
+	[ -e "$(netns_root alpha)/resource-$RES/log-000000001-alpha" ]
+	# gamma is gone for good: it leaves, from another node.
+	run marsadm_on alpha leave-resource "$RES" --host=gamma --force
+	assert_success
+	wait_for 30 test ! -e "$(netns_root alpha)/resource-$RES/log-000000001-alpha"
+	wait_for 30 test ! -e "$(netns_root beta)/resource-$RES/log-000000001-alpha"
+	wait_same alpha beta 30
 }

@@ -28,28 +28,51 @@ val() {	# val HOST KEY: a key of HOST's tree under resource-RES
 
 # replica_up HOSTS...: a cluster of these hosts (the first creates it and
 # the resource and is primary), clusterd with the data path everywhere,
-# the others joined to the resource.  Disks start equal (zeros), so the
-# joiners are declared in sync: the full sync is another suite's subject.
+# the others joined to the resource and fully synced (their disks start
+# as zeros like the primary's, so the sync finds them equal).
 replica_up() {
-	local n=$# h first=$1
+	local h
+	replica_cluster "$@"
+	replica_create "$1"
+	for h in "${NETNS_HOSTS[@]:1}"; do
+		replica_join "$h"
+	done
+	for h in "${NETNS_HOSTS[@]:1}"; do
+		wait_for 60 synced "$h"
+	done
+}
+
+# replica_cluster HOSTS...: the cluster, clusterd everywhere, empty disks.
+replica_cluster() {
+	local h
 	replica_require
-	netns_setup "$n"
+	netns_setup "$#"
 	netns_cluster_marsadm
 	netns_clusterd_all
 	for h in "${NETNS_HOSTS[@]}"; do
 		truncate -s "${DISK_MB}M" "$(disk "$h")"
 		mkdir -p "$(mnt "$h")"
 	done
-	run marsadm_on "$first" create-resource "$RES" "$(disk "$first")"
+}
+
+replica_create() {	# replica_create HOST: the resource, HOST primary
+	run marsadm_on "$1" create-resource "$RES" "$(disk "$1")"
 	assert_success
-	wait_for 20 is_primary "$first"
-	for h in "${NETNS_HOSTS[@]:1}"; do
-		wait_for 15 has_value "$h" "resource-$RES/primary" "$first"
-		run marsadm_on "$h" join-resource "$RES" "$(disk "$h")"
-		assert_success
-		run marsadm_on "$h" set-link "$((DISK_MB * 1048576))" "resource-$RES/syncstatus-$h"
-		assert_success
-	done
+	wait_for 20 is_primary "$1"
+}
+
+replica_join() {	# replica_join HOST: HOST joins once it knows the resource
+	wait_for 15 has_value "$1" "resource-$RES/primary" "$(netns_addr_host_primary)"
+	run marsadm_on "$1" join-resource "$RES" "$(disk "$1")"
+	assert_success
+}
+
+netns_addr_host_primary() {	# the primary as the first host sees it
+	val "${NETNS_HOSTS[0]}" primary
+}
+
+synced() {	# synced HOST: its full sync finished
+	[ "$(val "$1" "syncstatus-$1")" = "$((DISK_MB * 1048576))" ]
 }
 
 is_primary() {	# is_primary HOST: its engine logs and its device is there
@@ -112,4 +135,16 @@ show() {
 
 split_seen() {	# split_seen HOST: marsadm view on HOST reports the split brain
 	[ "$(marsadm_on "$1" view-is-split-brain "$RES" 2>/dev/null)" = 1 ]
+}
+
+no_split() {	# no_split HOST
+	[ "$(marsadm_on "$1" view-is-split-brain "$RES" 2>/dev/null)" = 0 ]
+}
+
+size_is() {	# size_is FILE BYTES
+	[ "$(stat -c %s "$1" 2>/dev/null)" = "$2" ]
+}
+
+blocker_is() {	# blocker_is HOST MEMBER: HOST's view names MEMBER as deletion blocker
+	[ "$(marsadm_on "$1" view-deletion-blocker "$RES" 2>/dev/null)" = "$2" ]
 }

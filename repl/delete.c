@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Logfile deletion, cluster-wide: every logfile numbered below the lowest
+ * replay link of any member has been replayed everywhere and may go.
+ * The local file is unlinked and a tombstone for its name spreads the
+ * deletion; this node's version links are kept one logfile longer.  One
+ * implementation for `marsadm log-delete`/`cron` and clusterd's timer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "repl/repl.h"
+
+int
+repl_delete_plan(struct statefs *sf, const char *res, const char *host,
+		 struct repl_deletion *d, struct statefs_txn *t)
+{
+	char key[STATEFS_PATH_MAX + 1];
+	struct repl_history h;
+	size_t i;
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	ret = repl_members_load(sf, res, &d->members);
+	if (ret)
+		return ret;
+	ret = repl_history_load(sf, res, &h);
+	if (ret)
+		return ret;
+	repl_delete_limit(&d->members, &d->limit_nr, &d->blocker);
+	for (i = 0; i < h.n_files && d->n_files < REPL_DELETE_MAX; i++) {
+		if (h.files[i].nr >= d->limit_nr)
+			continue;
+		snprintf(d->files[d->n_files], sizeof(d->files[0]), "log-%09" PRIu64 "-%s",
+			 h.files[i].nr, h.files[i].origin);
+		snprintf(key, sizeof(key), "resource-%s/%s", res, d->files[d->n_files++]);
+		statefs_txn_set(t, key, STATEFS_TOMBSTONE);
+	}
+	for (i = 0; i < h.n_links; i++) {
+		if (strcmp(h.links[i].host, host) || h.links[i].nr + 1 >= d->limit_nr)
+			continue;
+		snprintf(key, sizeof(key), "resource-%s/version-%09" PRIu64 "-%s", res,
+			 h.links[i].nr, host);
+		statefs_txn_delete(t, key);
+	}
+	repl_history_release(&h);
+	return 0;
+}
+
+int
+repl_delete_files(struct statefs *sf, const char *res, const struct repl_deletion *d,
+		  size_t *failed)
+{
+	char path[STATEFS_PATH_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < d->n_files; i++) {
+		snprintf(path, sizeof(path), "resource-%s/%s", res, d->files[i]);
+		if (unlinkat(sf->root_fd, path, 0) < 0 && errno != ENOENT) {
+			*failed = i;
+			return -errno;
+		}
+	}
+	return 0;
+}
