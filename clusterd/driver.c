@@ -504,7 +504,7 @@ static const char *const act_names[] = {
 
 /*
  * <root>/resource-RES/.driver-status: what the driver does and how fast,
- * for `marsadm view` on this node (docs/replication.md section 6).
+ * for `marsadm view` on this node (docs/replication.md section 5).
  * Replaced atomically, at most once a second and on every new decision.
  */
 static void
