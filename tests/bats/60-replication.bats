@@ -217,3 +217,21 @@ teardown() {
 	wait_for 30 test ! -e "$(netns_root beta)/resource-$RES/log-000000001-alpha"
 	wait_same alpha beta 30
 }
+
+@test "handover under load: the command itself waits for the catch-up" {
+	replica_up alpha beta
+	fs_mount alpha mkfs
+	write_files alpha 12 1024 &
+	local writer=$!
+	sleep 1
+	wait "$writer"
+	fs_umount alpha
+	# No wait for beta here: primary waits until beta replayed alpha's last byte.
+	run marsadm_on beta primary "$RES" --timeout=90
+	assert_success
+	is_primary beta
+	fs_mount beta
+	[ "$(ls "$(mnt beta)" | grep -c '^f')" -eq 12 ]
+	fs_umount beta
+	wait_same beta alpha 60
+}
