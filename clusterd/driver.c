@@ -43,6 +43,7 @@ struct drv_res {
 	uint64_t retry_at_ms;		/* no engine or sync start before this */
 	char why[512];			/* last decision's reason, logged on change */
 	uint64_t status_ms;		/* .driver-status last written */
+	char blocker[REPL_NAME_MAX + 1];	/* deletion blocker last logged */
 	char mount[4096], log_path[4096];
 };
 
@@ -79,6 +80,7 @@ driver_config_init(struct driver_config *dc)
 	dc->tick_ms = 100;
 	dc->rotate_bytes = 256ULL << 20;
 	dc->cron_ms = 600000;
+	dc->emergency_free = 256ULL << 20;
 	v = getenv("MARS_ROTATE_BYTES");
 	if (v && *v)
 		dc->rotate_bytes = strtoull(v, NULL, 10);
@@ -150,27 +152,66 @@ own_link(struct driver *d, const char *res, uint64_t nr, uint64_t len, char *out
 	return -ENOENT;
 }
 
-/* After the engine began logging to @logfile: its link and maxnr. */
+/*
+ * The engine logs to @logfile: make sure this node's version link for it
+ * exists.  Normally it extends our link of the logfile before; after a
+ * hole in the numbering (emergency mode, docs/engine.md) it is an anchor,
+ * and our newest link before it is closed with its file's final length,
+ * so that secondaries stop there and are told to resync.
+ */
 static void
-primary_started(struct driver *d, struct drv_res *r, const char *logfile)
+ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 {
-	char link[STATEFS_VALUE_MAX + 1], key[160], nrs[32], origin[REPL_NAME_MAX + 1];
-	const char *kv[4];
-	uint64_t nr;
+	char key[STATEFS_PATH_MAX + 1], cur[STATEFS_VALUE_MAX + 1], link[STATEFS_VALUE_MAX + 1];
+	char pkey[160], closed[STATEFS_VALUE_MAX + 1], pname[REPL_NAME_MAX + 32], nrs[32];
+	char origin[REPL_NAME_MAX + 1];
+	const char *kv[8];
+	struct repl_version pv;
+	uint64_t nr, back;
+	size_t n = 0;
 
-	if (sscanf(logfile, "log-%" SCNu64 "-%63s", &nr, origin) != 2 ||
-	    own_link(d, r->name, nr, 0, link, sizeof(link), NULL, 0) < 0) {
-		log_warnx("%s: no version link of this node to extend for %s", r->name, logfile);
+	if (sscanf(logfile, "log-%" SCNu64 "-%63s", &nr, origin) != 2 || nr == 0)
 		return;
+	snprintf(key, sizeof(key), "resource-%s/version-%09" PRIu64 "-%s", r->name, nr,
+		 d->gc->host);
+	if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) >= 0)
+		return;
+	for (back = nr - 1; ; back--) {
+		snprintf(pkey, sizeof(pkey), "version-%09" PRIu64 "-%s", back, d->gc->host);
+		snprintf(key, sizeof(key), "resource-%s/%s", r->name, pkey);
+		if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) >= 0 &&
+		    repl_version_parse(cur, &pv) == 0)
+			break;
+		if (back == 0 || nr - back >= 1000) {
+			log_warnx("%s: no version link of this node before %s", r->name, logfile);
+			return;
+		}
+	}
+	if (back == nr - 1) {
+		if (repl_version_make(link, sizeof(link), nr, d->gc->host, 0, pv.section) < 0)
+			return;
+	} else {
+		/* A hole: close our last logfile, start a new history. */
+		snprintf(pname, sizeof(pname), "log-%09" PRIu64 "-%s", back, d->gc->host);
+		if (!strcmp(pv.origin, d->gc->host) &&
+		    repl_version_relength(closed, sizeof(closed), cur,
+					  file_size(d, r->name, pname)) >= 0) {
+			kv[n++] = pkey;
+			kv[n++] = closed;
+		}
+		if (repl_version_make(link, sizeof(link), nr, d->gc->host, 0, NULL) < 0)
+			return;
+		log_warnx("%s: history of this node jumps from logfile %09" PRIu64 " to %09" PRIu64
+			  " (emergency mode): secondaries need 'marsadm invalidate %s'", r->name,
+			  back, nr, r->name);
 	}
 	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", nr, d->gc->host);
 	snprintf(nrs, sizeof(nrs), "%" PRIu64, nr);
-	kv[0] = key;
-	kv[1] = link;
-	kv[2] = "maxnr";
-	kv[3] = nrs;
-	/* The genesis link of create-resource already is this one. */
-	put(d, r->name, kv, 4);
+	kv[n++] = key;
+	kv[n++] = link;
+	kv[n++] = "maxnr";
+	kv[n++] = nrs;
+	put(d, r->name, kv, n);
 }
 
 static void
@@ -321,6 +362,7 @@ engine_ensure(struct driver *d, struct drv_res *r, const struct role_view *v)
 		.root = d->gc->root, .host = d->gc->host, .resource = r->name,
 		.disk = v->disk, .size_bytes = v->size_bytes, .exe = d->dc.engine_exe,
 		.mount = r->mount, .log_path = r->log_path,
+		.emergency_free_bytes = d->dc.emergency_free,
 	};
 	int ret;
 
@@ -359,7 +401,7 @@ do_start_primary(struct driver *d, struct drv_res *r, const struct role_action *
 		return;
 	}
 	d->dc.ops->status(r->e, &st);
-	primary_started(d, r, st.logfile);
+	ensure_own_link(d, r, st.logfile);
 	device_link(d, r, 1);
 	log_info("%s: primary, logging to %s (%s)", r->name, st.logfile, a->why);
 }
@@ -575,6 +617,8 @@ tick_resource(struct driver *d, struct drv_res *r)
 		role_view_release(&v);
 		return;
 	}
+	if (running && st.mode == MARS_ENGINE_PRIMARY)
+		ensure_own_link(d, r, st.logfile);	/* e.g. the hole of emergency mode */
 	roles_decide(&v, &st, running, &a);
 	changed = strcmp(a.why, r->why) != 0;
 	if (changed) {
@@ -720,9 +764,10 @@ cron_resource(struct driver *d, struct drv_res *r)
 	else if (del.n_files)
 		log_info("%s: deleted %zu logfile%s replayed by every member", r->name,
 			 del.n_files, del.n_files == 1 ? "" : "s");
-	if (del.blocker)
-		log_debug("%s: logfile deletion held by '%s' at logfile %09" PRIu64, r->name,
-			  del.blocker->host, del.blocker->valid ? del.blocker->nr : 0);
+	if (del.blocker && strcmp(r->blocker, del.blocker->host))
+		log_info("%s: logfile deletion held by '%s' at logfile %09" PRIu64, r->name,
+			 del.blocker->host, del.blocker->valid ? del.blocker->nr : 0);
+	snprintf(r->blocker, sizeof(r->blocker), "%s", del.blocker ? del.blocker->host : "");
 }
 
 static void

@@ -29,6 +29,7 @@ enum { O_ROOT = 256, O_HOST, O_KEY, O_KNOWN, O_PEERS, O_PORT, O_USER, O_CMD,
        O_TRANSPORT, O_LROOTS, O_PERIOD, O_HEARTBEAT, O_TIMEOUT, O_BACKOFF, O_LOG,
        O_SERVE, O_JOIN, O_IP, O_VERSION, O_HELP, O_STATUS,
        O_DATA_PATH, O_ENGINE, O_DEVDIR, O_RUNDIR, O_ROTATE, O_BWLIMIT, O_CRON,
+       O_EMERGENCY,
        O_FETCH, O_FETCH_FINAL, O_FETCH_BW, O_FETCH_TIMEOUT,
        /* full sync (docs/sync.md) test entry */
        O_SYNC, O_SYNC_PEER, O_SYNC_DISK, O_SYNC_FROM, O_SYNC_SIZE, O_SYNC_PROGRESS };
@@ -73,6 +74,7 @@ static const struct option options[] = {
 	{ "rotate-size",	required_argument, NULL, O_ROTATE },
 	{ "fetch-bwlimit",	required_argument, NULL, O_BWLIMIT },
 	{ "cron-ms",		required_argument, NULL, O_CRON },
+	{ "emergency-free",	required_argument, NULL, O_EMERGENCY },
 	/* status page options, parsed by status_config_option() */
 	{ "http-listen",	required_argument, NULL, O_STATUS },
 	{ "http-token",		required_argument, NULL, O_STATUS },
@@ -119,6 +121,7 @@ static const char usage_text[] =
 "  --rotate-size BYTES   rotate the primary's logfile at this size (256M)\n"
 "  --fetch-bwlimit BYTES per-resource fetch bandwidth per second, 0 = none (0)\n"
 "  --cron-ms N           delete logfiles every member replayed this often (600000)\n"
+"  --emergency-free BYTES  stop logging below this free space in /mars (256M; 0 = off)\n"
 "status page (docs/http-api.md):\n"
 "  --http-listen ADDR:PORT  serve it there, 'none' = off (127.0.0.1:7780)\n"
 "  --http-token TOKEN    require 'Authorization: Bearer TOKEN' for /api and /metrics\n"
@@ -206,6 +209,7 @@ parse_one(struct gossip_config *c, struct opts *o, int opt, const char *arg)
 	case O_ROTATE:	return parse_size(arg, &o->driver.rotate_bytes) ? -EINVAL : 0;
 	case O_BWLIMIT:	return parse_size(arg, &o->driver.fetch_bwlimit) ? -EINVAL : 0;
 	case O_CRON:	return parse_ms(arg, &o->driver.cron_ms);
+	case O_EMERGENCY: return parse_size(arg, &o->driver.emergency_free) ? -EINVAL : 0;
 	case O_TRANSPORT:
 		if (strcmp(arg, "ssh") == 0)
 			c->transport = &gossip_transport_ssh;

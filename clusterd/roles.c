@@ -150,6 +150,20 @@ primary_duties(const struct role_view *v, const struct mars_engine_status *st,
 
 /* ---- secondary ------------------------------------------------------------ */
 
+/*
+ * An orphan: no successor of logfile @nr, but the designated primary's
+ * own history already goes on at a higher number (a hole: emergency mode
+ * on the primary).  Replay can never get there; only a full sync can.
+ */
+static int
+orphaned(const struct role_view *v, uint64_t nr)
+{
+	const struct repl_link *last = *v->primary ? repl_history_last(&v->hist, v->primary) : NULL;
+
+	return last && !strcmp(last->v.origin, v->primary) && last->nr > nr + 1 &&
+	       !successor(v, nr);
+}
+
 static uint64_t
 applied_pos(const struct role_view *v, const struct mars_engine_status *st, int running,
 	    const char *name)
@@ -232,6 +246,12 @@ secondary(const struct role_view *v, const struct mars_engine_status *st, int ru
 			act(a, ROLE_DETACH);
 		return;
 	}
+	if (self && orphaned(v, r->nr)) {
+		set_why(a, "Orphan: '%s' went on after a hole in the history (emergency mode); "
+			"this node cannot replay past %s: run 'marsadm invalidate %s' here",
+			v->primary, name, v->res);
+		return;
+	}
 	if (self) {
 		set_why(a, "secondary, at the end of its own %s; waiting for the next logfile",
 			name);
@@ -256,8 +276,13 @@ secondary(const struct role_view *v, const struct mars_engine_status *st, int ru
 		act(a, ROLE_PUBLISH);
 		return;
 	}
-	set_why(a, "secondary, replaying %s at %" PRIu64 " of %" PRIu64 " known", name, applied,
-		ol->v.len_bytes);
+	if (orphaned(v, r->nr))
+		set_why(a, "Orphan: '%s' went on after a hole in the history (emergency mode); "
+			"this node cannot replay past %s: run 'marsadm invalidate %s' here",
+			v->primary, name, v->res);
+	else
+		set_why(a, "secondary, replaying %s at %" PRIu64 " of %" PRIu64 " known", name,
+			applied, ol->v.len_bytes);
 }
 
 /* ---- becoming primary ------------------------------------------------------ */

@@ -94,3 +94,39 @@ eng_actual_open(struct mars_engine *e, int delta)
 			e->resource, strerror(-ret));
 	return ret;
 }
+
+int
+eng_emergency_mark(const char *root, const char *res, const char *host, int on)
+{
+	char key[STATEFS_PATH_MAX + 1];
+	struct statefs_txn t;
+	struct statefs sf;
+	int ret;
+
+	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
+	if (ret)
+		return ret;
+	snprintf(key, sizeof(key), "resource-%s/actual-%s/is-emergency", res, host);
+	statefs_txn_init(&t, &sf, 0);
+	ret = statefs_txn_set(&t, key, on ? "1" : "0");
+	if (!ret)
+		ret = statefs_txn_commit(&t, NULL);
+	statefs_txn_release(&t);
+	statefs_close(&sf);
+	return ret < 0 ? ret : 0;
+}
+
+int
+eng_emergency_marked(const char *root, const char *res, const char *host)
+{
+	char key[STATEFS_PATH_MAX + 1], v[8];
+	struct statefs sf;
+	int ret;
+
+	if (statefs_open(&sf, root, host, STATEFS_OPEN_ANY))
+		return 0;
+	snprintf(key, sizeof(key), "resource-%s/actual-%s/is-emergency", res, host);
+	ret = statefs_get(&sf, key, v, sizeof(v), NULL) >= 0 && !strcmp(v, "1");
+	statefs_close(&sf);
+	return ret;
+}

@@ -37,6 +37,10 @@ struct mars_engine_config {
 	const char *exe;
 	const char *mount;
 	const char *log_path;
+	/* Emergency mode (docs/engine.md): below this many free bytes on the
+	 * log's file system the primary stops logging and writes through to
+	 * the disk.  0 = off: a full log file system fails writes instead. */
+	uint64_t emergency_free_bytes;
 };
 
 enum mars_engine_mode {
@@ -72,6 +76,7 @@ struct mars_engine_status {
 	enum mars_scan_reason stop_reason;
 	uint64_t stop_offset;		/* logfile offset of that stop */
 	int error;			/* -errno of the last failure, or 0 */
+	int emergency;			/* primary: not logging, writing through */
 };
 
 struct mars_engine_ops {

@@ -133,6 +133,9 @@ struct eng_logger {
 	uint64_t records;
 	uint64_t data_bytes;
 	int error;			/* sticky -errno: the log cannot be trusted */
+	uint64_t emergency_free;	/* enter emergency below this many free bytes; 0 off */
+	int emergency;			/* writes go to the disk only (wr_lock) */
+	uint64_t space_checked;		/* total at the last free-space check */
 
 	/* Owned by the one thread that checkpoints (no lock). */
 	char ckpt_name[MARS_ENGINE_NAME_MAX + 1];
@@ -147,6 +150,9 @@ int eng_logger_write(struct eng_logger *l, const void *buf, size_t len, uint64_t
 /* Make every write acknowledged so far durable in the log (group commit). */
 int eng_logger_sync(struct eng_logger *l);
 int eng_logger_rotate(struct eng_logger *l);
+/* Housekeeping: leave emergency mode once the log has room again.
+ * Returns 1 when it left, 0 if not in it or still short, -errno. */
+int eng_logger_emergency_check(struct eng_logger *l);
 /* Sync the disk and record the applied position in the replay link. */
 int eng_logger_checkpoint(struct eng_logger *l);
 
@@ -163,6 +169,7 @@ struct mars_engine {
 	int lock_fd;			/* flock on <dir>/.engine-lock */
 	int disk_fd;			/* flock'ed too */
 	uint64_t size_bytes;
+	uint64_t emergency_free;	/* from the config */
 
 	pthread_mutex_t lock;		/* guards mode, the replay fields and st */
 	enum mars_engine_mode mode;
@@ -194,6 +201,14 @@ int eng_actual_mode(struct mars_engine *e, int attached, int primary, int replay
 /* Count a handle opened (+1) or released (-1); write open-count if it
  * differs from the value last published. */
 int eng_actual_open(struct mars_engine *e, int delta);
+
+/*
+ * Write resource-<res>/actual-<host>/is-emergency (the persistent mark
+ * of emergency mode, read by recovery).  Returns 0 or -errno.
+ */
+int eng_emergency_mark(const char *root, const char *res, const char *host, int on);
+/* 1 if the mark is set, 0 if not or absent. */
+int eng_emergency_marked(const char *root, const char *res, const char *host);
 
 /* ---- status.c ------------------------------------------------------------- */
 

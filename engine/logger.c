@@ -18,9 +18,21 @@
  * write fails with nothing written to the disk.  If the cut fails too, or
  * a log sync fails, the logger turns read-only (sticky error): a log that
  * may hold garbage is never extended.
+ *
+ * Emergency mode (when enabled): when the log's file system falls below
+ * emergency_free bytes, or an append meets ENOSPC, the logger stops
+ * logging instead of failing the application: the log and the disk are
+ * synced, the replay link moves to an empty logfile ten numbers on (a
+ * hole in the history, so that no secondary replays across the unlogged
+ * writes), is-emergency is set in the tree, and from then on writes go to
+ * the disk only and an fsync syncs the disk.  With room again (twice the
+ * limit) logging resumes in that logfile.  Secondaries need a full sync
+ * (invalidate) afterwards, as in MARS.
  */
+#include <sys/statvfs.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -150,6 +162,96 @@ eng_logger_writeback(struct eng_logger *l, const uint8_t *buf, size_t len, uint6
 	return 0;
 }
 
+#define ENG_SPACE_CHECK_BYTES	(1ULL << 20)	/* statvfs at most once per MiB logged */
+#define ENG_EMERGENCY_HOLE	10		/* logfile numbers skipped */
+
+static uint64_t
+eng_log_free(const struct eng_logger *l)
+{
+	struct statvfs v;
+
+	if (statvfs(l->dir, &v) < 0)
+		return UINT64_MAX;	/* unknown: do not panic */
+	return (uint64_t)v.f_bavail * v.f_frsize;
+}
+
+/* Stop logging; see the top of this file.  wr_lock held. */
+static int
+eng_logger_enter_emergency(struct eng_logger *l)
+{
+	char name[MARS_ENGINE_NAME_MAX + 1];
+	uint64_t nr = l->lognr + ENG_EMERGENCY_HOLE;
+	int fd, ret;
+
+	/* Everything logged so far and the disk state it produced are durable
+	 * before the first unlogged write, and the replay link says so:
+	 * recovery must never apply older records over newer disk data. */
+	if (fdatasync(l->log_fd) < 0 || fdatasync(l->disk_fd) < 0)
+		return -errno;
+	ret = eng_log_name(name, sizeof(name), nr, l->host);
+	if (ret)
+		return ret;
+	fd = eng_logger_create(l, nr, name, sizeof(name));
+	if (fd < 0 && fd != -ENOSPC && fd != -EEXIST)
+		return fd;
+	ret = eng_pos_write(l->root, l->resource, l->host, name, 0, 0);
+	if (!ret)
+		ret = eng_emergency_mark(l->root, l->resource, l->host, 1);
+	if (ret) {
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	close(l->log_fd);
+	l->log_fd = fd;			/* -1 if it could not be created yet */
+	l->lognr = nr;
+	strcpy(l->logname, name);
+	l->log_end = 0;
+	l->next_seq = 1;
+	l->emergency = 1;
+	fprintf(stderr, "mars-engine: EMERGENCY MODE: the log file system of '%s' has less "
+		"than %" PRIu64 " bytes free; writes go to the disk only, replication "
+		"stopped (secondaries will need 'marsadm invalidate')\n", l->resource,
+		l->emergency_free);
+	return 0;
+}
+
+/* Enter emergency mode when the log's file system runs short.  wr_lock held. */
+static int
+eng_logger_space(struct eng_logger *l)
+{
+	if (l->total - l->space_checked < ENG_SPACE_CHECK_BYTES && l->space_checked)
+		return 0;
+	l->space_checked = l->total ? l->total : 1;
+	return eng_log_free(l) < l->emergency_free ? eng_logger_enter_emergency(l) : 0;
+}
+
+int
+eng_logger_emergency_check(struct eng_logger *l)
+{
+	int fd = 0, ret;
+
+	if (!l->emergency || eng_log_free(l) < 2 * l->emergency_free)
+		return 0;
+	pthread_mutex_lock(&l->wr_lock);
+	if (l->log_fd < 0) {
+		fd = eng_logger_create(l, l->lognr, l->logname, sizeof(l->logname));
+		if (fd >= 0)
+			l->log_fd = fd;
+	}
+	if (fd >= 0)
+		l->emergency = 0;
+	pthread_mutex_unlock(&l->wr_lock);
+	if (fd < 0)
+		return fd;
+	ret = eng_emergency_mark(l->root, l->resource, l->host, 0);
+	if (ret)
+		return ret;
+	fprintf(stderr, "mars-engine: emergency mode of '%s' ended; logging again to '%s'\n",
+		l->resource, l->logname);
+	return 1;
+}
+
 int
 eng_logger_write(struct eng_logger *l, const void *data, size_t len, uint64_t off)
 {
@@ -166,13 +268,19 @@ eng_logger_write(struct eng_logger *l, const void *data, size_t len, uint64_t of
 		if (chunk > MARS_REC_MAX_PAYLOAD)
 			chunk = MARS_REC_MAX_PAYLOAD;
 		ret = l->error;
-		if (!ret)
+		if (!ret && !l->emergency && l->emergency_free)
+			ret = eng_logger_space(l);
+		if (!ret && !l->emergency) {
 			ret = eng_logger_append(l, buf + done, (uint32_t)chunk, off + done);
+			if (ret == -ENOSPC && l->emergency_free)
+				ret = eng_logger_enter_emergency(l);
+			else if (!ret)
+				l->records++;
+		}
 		if (!ret)
 			ret = eng_logger_writeback(l, buf + done, chunk, off + done);
 		if (ret)
 			break;
-		l->records++;
 		l->data_bytes += chunk;
 		done += chunk;
 	}
@@ -184,12 +292,16 @@ int
 eng_logger_sync(struct eng_logger *l)
 {
 	uint64_t target, cur;
-	int fd, ret = 0;
+	int fd, ret = 0, emergency;
 
 	__atomic_add_fetch(&l->sync_requests, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&l->wr_lock);
 	target = l->total;
+	emergency = l->emergency;
 	pthread_mutex_unlock(&l->wr_lock);
+	/* Unlogged writes are only safe once they are on the disk. */
+	if (emergency)
+		return fdatasync(l->disk_fd) < 0 ? -errno : 0;
 
 	pthread_mutex_lock(&l->sync_lock);
 	/* Group commit: a sync that ran while we waited may cover us. */

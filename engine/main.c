@@ -53,7 +53,7 @@ eng_usage(void)
 	      "       mars-engine replay --resource R --disk IMG --logfile F [--from POS] [common]\n"
 	      "       mars-engine apply --disk IMG --logfile F [--from POS]\n"
 	      "common: [--root DIR] [--host H] [--size BYTES] [--checkpoint-ms N]\n"
-	      "        [--status FILE]\n", stderr);
+	      "        [--status FILE] [--emergency-free BYTES]\n", stderr);
 	return EX_USAGE;
 }
 
@@ -102,6 +102,7 @@ eng_parse(int argc, char **argv, struct eng_opts *o)
 		{ "size", required_argument, NULL, 's' },
 		{ "checkpoint-ms", required_argument, NULL, 'c' },
 		{ "status", required_argument, NULL, 'S' },
+		{ "emergency-free", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -122,6 +123,7 @@ eng_parse(int argc, char **argv, struct eng_opts *o)
 			o->cfg.checkpoint_ms = (unsigned int)v;
 			break;
 		case 'S': o->cfg.status_path = optarg; break;
+		case 'E': bad |= eng_number(optarg, &o->cfg.emergency_free_bytes); break;
 		default: bad = 1;
 		}
 	}

@@ -37,6 +37,7 @@ struct mars_engine {
 	char disk[PROC_PATH_MAX], exe[PROC_PATH_MAX], mount[PROC_PATH_MAX];
 	char log_path[PROC_PATH_MAX], status_path[PROC_PATH_MAX + 32], pid_path[PROC_PATH_MAX + 32];
 	uint64_t size_bytes;
+	uint64_t emergency_free;
 	unsigned int checkpoint_ms;
 	enum mars_engine_mode mode;	/* of the child, ATTACHED when none */
 	pid_t pid;			/* the child, 0 when none */
@@ -135,6 +136,7 @@ proc_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 	snprintf(e->pid_path, sizeof(e->pid_path), "%s/.engine-pid", e->dir);
 	e->size_bytes = cfg->size_bytes;
 	e->checkpoint_ms = cfg->checkpoint_ms;
+	e->emergency_free = cfg->emergency_free_bytes;
 	e->exit_status = -1;
 	e->mode = MARS_ENGINE_ATTACHED;
 	proc_adopt(e);
@@ -174,7 +176,7 @@ proc_child(struct mars_engine *e, char **argv)
 static int
 proc_spawn(struct mars_engine *e, enum mars_engine_mode mode, const char *logfile, uint64_t pos)
 {
-	char size[32], ckpt[32], from[32], *argv[24];
+	char size[32], ckpt[32], from[32], efree[32], *argv[26];
 	const char *mname = mode == MARS_ENGINE_PRIMARY ? "primary" : "replay";
 	int n = 0;
 	pid_t pid;
@@ -201,6 +203,11 @@ proc_spawn(struct mars_engine *e, enum mars_engine_mode mode, const char *logfil
 		snprintf(ckpt, sizeof(ckpt), "%u", e->checkpoint_ms);
 		argv[n++] = "--checkpoint-ms";
 		argv[n++] = ckpt;
+	}
+	if (mode == MARS_ENGINE_PRIMARY && e->emergency_free) {
+		snprintf(efree, sizeof(efree), "%llu", (unsigned long long)e->emergency_free);
+		argv[n++] = "--emergency-free";
+		argv[n++] = efree;
 	}
 	if (mode == MARS_ENGINE_PRIMARY) {
 		argv[n++] = "--mount";

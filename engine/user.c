@@ -137,6 +137,7 @@ eng_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 	if (ret)
 		goto out_close;
 	e->size_bytes = cfg->size_bytes ? cfg->size_bytes : disk_bytes;
+	e->emergency_free = cfg->emergency_free_bytes;
 	ret = -ENOSPC;
 	if (disk_bytes < e->size_bytes || e->size_bytes == 0)
 		goto out_close;
@@ -277,6 +278,9 @@ eng_housekeeping(void *arg)
 		}
 		if (now - last_status >= ENG_STATUS_MS) {
 			last_status = now;
+			if (e->emergency_free &&
+			    eng_logger_emergency_check(&e->logger) < 0)
+				fprintf(stderr, "mars-engine: cannot leave emergency mode yet\n");
 			eng_publish(e);
 		}
 	}
@@ -306,6 +310,11 @@ eng_set_primary(struct mars_engine *e)
 	ret = eng_logger_start(&e->logger, e, nr);
 	if (ret)
 		goto out_status;
+	e->logger.emergency_free = e->emergency_free;
+	/* Logging again after an emergency: the hole in the numbering is
+	 * behind us, the mark goes. */
+	if (eng_emergency_marked(e->root, e->resource, e->host))
+		eng_emergency_mark(e->root, e->resource, e->host, 0);
 	ret = eng_pos_write(e->root, e->resource, e->host, e->logger.logname, 0, 0);
 	if (ret)
 		goto out_logger;
@@ -334,7 +343,14 @@ static void
 eng_replay_checkpoint(struct mars_engine *e, uint64_t pos)
 {
 	int ret = fdatasync(e->disk_fd) < 0 ? -errno : 0;
+	struct eng_pos cur;
 
+	/* The link is ours only while it names our logfile: invalidate or a
+	 * join may have moved this node elsewhere meanwhile, and an old
+	 * position written back would undo that. */
+	if (!ret && eng_pos_read(e->root, e->resource, e->host, &cur) == 0 &&
+	    strcmp(cur.logfile, e->replay_name))
+		return;
 	if (!ret)
 		ret = eng_pos_write(e->root, e->resource, e->host, e->replay_name, pos, 0);
 	pthread_mutex_lock(&e->lock);
@@ -501,6 +517,7 @@ eng_status(struct mars_engine *e, struct mars_engine_status *st)
 	st->synced_pos = synced > behind ? synced - behind : 0;
 	st->records = l->records;
 	st->data_bytes = l->data_bytes;
+	st->emergency = l->emergency;
 	if (l->error)
 		st->error = l->error;
 	pthread_mutex_unlock(&l->wr_lock);

@@ -46,6 +46,12 @@ replica_up() {
 replica_cluster() {
 	local h
 	replica_require
+	if [ -n "${SMALL_ROOT:-}" ]; then
+		# The first host's /mars on a small tmpfs, mounted before any
+		# namespace copies the mount table (netns_setup's NETNS_DIR).
+		mkdir -p -m 0700 "$BATS_TEST_TMPDIR/net/$1/mars"
+		mount -t tmpfs -o "size=$SMALL_ROOT,mode=0700" tmpfs "$BATS_TEST_TMPDIR/net/$1/mars"
+	fi
 	netns_setup "$#"
 	netns_cluster_marsadm
 	netns_clusterd_all
