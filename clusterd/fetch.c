@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The fetching end of logfile transfer (protocol 1.1, docs/protocol.md
- * section 9).  One thread per resource, because a transfer is long and
- * its disk syncs block: inside it everything is sequential and every wait
- * is a poll() bounded by the timeout and woken by the control pipe, so
- * fetcher_want()/fetcher_stop() take effect at once.
+ * section 9).  One worker thread per resource (channel.h: a transfer is
+ * long and its disk syncs block), whose waits are woken by its control
+ * pipe, so fetcher_want()/fetcher_stop() take effect at once.
  *
  * A stream is one FETCH: from our durable size to the wanted final length
  * (or without end: follow), carrying a digest of our last bytes that the
@@ -21,37 +20,34 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <libssh2.h>
 #include <xxhash.h>
 
+#include "clusterd/bucket.h"
+#include "clusterd/channel.h"
 #include "clusterd/fetch.h"
 #include "clusterd/log.h"
 #include "clusterd/peers.h"
+#include "clusterd/rate.h"
 
 #define FETCH_PEERS_MAX		64
 #define FETCH_REFETCH_MAX	16
 #define SYNC_BYTES		(1U << 20)	/* fdatasync at least every MiB... */
 #define SYNC_MS			100		/* ...and 100 ms after a first write, */
 #define SYNC_IDLE_MS		5		/* ...and when the stream pauses this long */
-#define RATE_WINDOW_MS		1000
 #define IDLE_WAIT_MS		1000		/* nothing to do: look again after */
 #define PEER_RETRY_MS		1000		/* a peer that refused: not before */
 
 /* One peer's fetch connection (never shared with gossip). */
 struct fconn {
-	struct gossip_endpoint ep;
-	struct gossip_link link;	/* link.t == NULL: closed */
-	size_t consumed;		/* bytes of link.in the last frame used */
+	struct channel ch;
 	uint64_t retry_ms;		/* not used before this time */
 	unsigned backoff_ms;		/* after a connection failure */
 	int mark;			/* reconcile scratch */
@@ -65,8 +61,7 @@ struct refetch_req {
 struct fetcher {
 	const struct gossip_config *c;
 	char res[STATEFS_NAME_MAX + 1];
-	pthread_t thread;
-	int wake[2];				/* control pipe: [0] polled by the thread */
+	struct channel_thread t;		/* the worker and its control pipe */
 
 	pthread_mutex_t lock;			/* guards the block below */
 	struct fetch_want *want;		/* wanted list (copy) */
@@ -77,6 +72,7 @@ struct fetcher {
 	uint64_t bwlimit_bps;
 	int stop;
 	struct fetch_status st;
+	struct rate rate;			/* of synced bytes: st.rate_bps */
 
 	/* thread only */
 	struct statefs sf;
@@ -87,9 +83,8 @@ struct fetcher {
 	struct fetch_want *mine;		/* the thread's copy of want */
 	size_t n_mine;
 	unsigned mine_gen;
-	struct fetch_bucket bucket;
+	struct bucket bucket;
 	uint64_t bucket_rate;
-	uint64_t rate_t0_ms, rate_bytes;
 	uint8_t dbuf[GOSSIP_DIGEST_MAX];
 };
 
@@ -103,7 +98,7 @@ struct stream {
 	int stopping;		/* FSTOP sent: discard data until FEND */
 };
 
-/* ---- pure parts: names, token bucket -------------------------------- */
+/* ---- pure parts: names ------------------------------------------------- */
 
 int
 fetch_name_parse(const char *name, uint64_t *nr, char *origin, size_t origin_size)
@@ -135,79 +130,7 @@ fetch_name_parse(const char *name, uint64_t *nr, char *origin, size_t origin_siz
 	return 0;
 }
 
-void
-fetch_bucket_init(struct fetch_bucket *b, uint64_t rate_bps, uint64_t now_ns)
-{
-	b->rate_bps = rate_bps;
-	/* an eighth of a second saved up at most, and never less than a frame */
-	b->burst_bytes = rate_bps / 8 > GOSSIP_FDATA_MAX ? rate_bps / 8 : GOSSIP_FDATA_MAX;
-	b->tokens = 0;
-	b->last_ns = now_ns;
-}
-
-static void
-bucket_refill(struct fetch_bucket *b, uint64_t now_ns)
-{
-	uint64_t dt = now_ns > b->last_ns ? now_ns - b->last_ns : 0;
-	unsigned __int128 add = (unsigned __int128)dt * b->rate_bps / 1000000000u;
-	unsigned __int128 room = (unsigned __int128)((int64_t)b->burst_bytes - b->tokens);
-
-	b->last_ns = now_ns;
-	if (b->tokens >= (int64_t)b->burst_bytes || add >= room)
-		b->tokens = (int64_t)b->burst_bytes;
-	else
-		b->tokens += (int64_t)add;
-}
-
-uint64_t
-fetch_bucket_wait_ns(struct fetch_bucket *b, uint64_t now_ns)
-{
-	if (b->rate_bps == 0)
-		return 0;
-	bucket_refill(b, now_ns);
-	if (b->tokens > 0)
-		return 0;
-	/* until one byte is available */
-	return (uint64_t)((unsigned __int128)(uint64_t)(1 - b->tokens) * 1000000000u /
-			  b->rate_bps) + 1;
-}
-
-void
-fetch_bucket_take(struct fetch_bucket *b, uint64_t bytes)
-{
-	if (b->rate_bps)
-		b->tokens -= (int64_t)bytes;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- control: the caller's side, under the lock ---------------------- */
-
-static void
-wake(struct fetcher *f)
-{
-	char b = 1;
-
-	if (write(f->wake[1], &b, 1) < 0) {
-		/* full pipe: a wakeup is pending already */
-	}
-}
-
-static void
-drain_wake(struct fetcher *f)
-{
-	char b[64];
-
-	while (read(f->wake[0], b, sizeof(b)) > 0)
-		;
-}
 
 static void
 set_error(struct fetcher *f, int err, const char *fmt, ...)
@@ -235,11 +158,12 @@ set_error(struct fetcher *f, int err, const char *fmt, ...)
  * stream must end (stop, a new wanted list, a refetch), 0 otherwise.
  */
 static int
-control_changed(struct fetcher *f)
+control_changed(void *arg)
 {
+	struct fetcher *f = arg;
 	int ret;
 
-	drain_wake(f);
+	channel_thread_drain(&f->t);
 	pthread_mutex_lock(&f->lock);
 	ret = f->stop || f->want_gen != f->mine_gen || f->n_refetch > 0;
 	pthread_mutex_unlock(&f->lock);
@@ -251,179 +175,31 @@ control_changed(struct fetcher *f)
 static void
 fconn_fail(struct fetcher *f, struct fconn *fc, const char *why)
 {
-	set_error(f, -ECONNABORTED, "peer '%s' (%s): %s", fc->ep.host, fc->ep.addr, why);
-	link_reset(&fc->link);
-	fc->consumed = 0;
+	set_error(f, -ECONNABORTED, "peer '%s' (%s): %s", fc->ch.ep.host, fc->ch.ep.addr, why);
+	channel_close(&fc->ch);
 	fc->backoff_ms = fc->backoff_ms ? fc->backoff_ms * 2 : f->c->backoff_min_ms;
 	if (fc->backoff_ms > f->c->backoff_max_ms)
 		fc->backoff_ms = f->c->backoff_max_ms;
 	fc->retry_ms = gossip_now_ms() + fc->backoff_ms;
 }
 
-/* Close @fc without blame (no backoff). */
-static void
-fconn_drop(struct fconn *fc)
-{
-	link_reset(&fc->link);
-	fc->consumed = 0;
-}
-
-/*
- * Wait until @fc's descriptor is ready, the control pipe is written, or
- * @timeout_ms passes.  Returns 1 if the control pipe woke us, else 0.
- */
-static int
-fconn_poll(struct fetcher *f, struct fconn *fc, int timeout_ms)
-{
-	struct pollfd p[2] = { { .fd = f->wake[0], .events = POLLIN }, { .fd = -1 } };
-
-	if (fc && fc->link.t)
-		p[1].fd = fc->link.ops->poll_fd(fc->link.t, fc->link.out_len > 0, &p[1].events);
-	if (poll(p, 2, timeout_ms < 0 ? 0 : timeout_ms) < 0)
-		return 0;
-	return (p[0].revents & POLLIN) != 0;
-}
-
-/*
- * The next frame, zero-copy: FDATA's data points into link.in, so the
- * frame is consumed only on the next call (link_recv() would move it).
- * Returns 1, 0 if none is complete, or -errno as link_recv().
- */
-static int
-fconn_recv(struct fconn *fc, struct gossip_msg *m)
-{
-	struct gossip_link *l = &fc->link;
-	size_t used;
-	ssize_t n;
-	int ret;
-
-	if (fc->consumed) {
-		memmove(l->in, l->in + fc->consumed, l->in_len - fc->consumed);
-		l->in_len -= fc->consumed;
-		fc->consumed = 0;
-	}
-	for (;;) {
-		ret = gossip_decode(l->in, l->in_len, &used, m);
-		if (ret < 0)
-			return ret;
-		if (ret == 1) {
-			fc->consumed = used;
-			return 1;
-		}
-		n = l->ops->read(l->t, l->in + l->in_len, sizeof(l->in) - l->in_len);
-		if (n == -EAGAIN)
-			return 0;
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0)
-			return (int)n;
-		l->in_len += (size_t)n;
-		l->bytes_in += (uint64_t)n;
-	}
-}
-
-static const char *
-recv_err_str(int ret)
-{
-	return ret == -ECONNRESET ? "connection closed by peer" :
-	       ret == -EMSGSIZE ? "oversized frame" :
-	       ret == -EPROTO ? "malformed frame" :
-	       ret == -ETIMEDOUT ? "timed out" : strerror(-ret);
-}
-
-/* Send @m and wait (bounded) for the next frame into @r.  0 or -errno. */
-static int
-fconn_call(struct fetcher *f, struct fconn *fc, const struct gossip_msg *m,
-	   struct gossip_msg *r)
-{
-	uint64_t deadline = gossip_now_ms() + f->c->timeout_ms;
-	int ret = m ? link_send(&fc->link, m) : 0;
-
-	while (ret == 0) {
-		ret = link_flush(&fc->link);
-		if (ret == 0)
-			ret = fconn_recv(fc, r);
-		if (ret == 1)
-			return 0;
-		if (ret < 0)
-			break;
-		if (gossip_now_ms() >= deadline)
-			return -ETIMEDOUT;
-		if (fconn_poll(f, fc, (int)(deadline - gossip_now_ms())) && control_changed(f))
-			return -EINTR;
-	}
-	return ret;
-}
-
-static int
-fconn_hello(struct fetcher *f, struct fconn *fc)
-{
-	struct gossip_msg m = { .type = GOSSIP_HELLO, .version = GOSSIP_PROTO_VERSION,
-				.flags = GOSSIP_HELLO_FETCH }, r;
-	char why[GOSSIP_TEXT_MAX + 64];
-	int ret;
-
-	snprintf(m.uuid, sizeof(m.uuid), "%s", f->uuid);
-	snprintf(m.host, sizeof(m.host), "%s", f->c->host);
-	ret = fconn_call(f, fc, &m, &r);
-	if (ret < 0) {
-		if (ret != -EINTR)
-			fconn_fail(f, fc, recv_err_str(ret));
-		return ret;
-	}
-	if (r.type == GOSSIP_ERROR)
-		snprintf(why, sizeof(why), "refused by peer: %s", r.text);
-	else if (r.type != GOSSIP_HELLO || r.version != GOSSIP_PROTO_VERSION)
-		snprintf(why, sizeof(why), "peer speaks another protocol version");
-	else if (strcmp(r.uuid, f->uuid) != 0)
-		snprintf(why, sizeof(why), "cluster uuid mismatch: peer is in '%s'", r.uuid);
-	else if (strcmp(r.host, fc->ep.host) != 0)
-		snprintf(why, sizeof(why), "peer answers as '%s'", r.host);
-	else if (!(r.flags & GOSSIP_HELLO_FETCH))
-		snprintf(why, sizeof(why), "peer does not serve logfiles (protocol 1.0)");
-	else
-		return 0;
-	fconn_fail(f, fc, why);
-	return -EPROTO;
-}
-
 /* Connect @fc if it is not: transport setup and HELLO, bounded.  0 or -errno. */
 static int
 fconn_open(struct fetcher *f, struct fconn *fc)
 {
-	uint64_t deadline = gossip_now_ms() + f->c->timeout_ms;
-	char err[512] = "connection setup failed";
+	char err[512];
 	int ret;
 
-	if (fc->link.t)
+	if (fc->ch.link.t)
 		return 0;
-	ret = fc->link.ops->open(&f->c->tconf, &fc->ep, &fc->link.t);
-	if (ret < 0) {
-		fc->link.t = NULL;
-		snprintf(err, sizeof(err), "cannot connect: %s", strerror(-ret));
-		fconn_fail(f, fc, err);
-		return ret;
-	}
-	while ((ret = fc->link.ops->connect_step(fc->link.t, err, sizeof(err))) == 0) {
-		if (gossip_now_ms() >= deadline) {
-			fconn_fail(f, fc, "timed out connecting");
-			return -ETIMEDOUT;
-		}
-		if (fconn_poll(f, fc, (int)(deadline - gossip_now_ms())) && control_changed(f)) {
-			fconn_drop(fc);
-			return -EINTR;
-		}
-	}
-	if (ret < 0) {
-		fconn_fail(f, fc, err);
-		return ret;
-	}
-	fc->consumed = 0;
-	ret = fconn_hello(f, fc);
-	if (ret == -EINTR)
-		fconn_drop(fc);
+	ret = channel_connect(&fc->ch, err, sizeof(err));
+	if (ret == 0)
+		ret = channel_hello(&fc->ch, f->uuid, GOSSIP_HELLO_FETCH,
+				    "logfiles (protocol 1.0)", err, sizeof(err));
 	if (ret == 0)
 		fc->backoff_ms = 0;
+	else if (ret != -EINTR)
+		fconn_fail(f, fc, err);
 	return ret;
 }
 
@@ -433,7 +209,7 @@ static struct fconn *
 find_peer(struct fetcher *f, const char *host)
 {
 	for (size_t i = 0; i < f->n_peers; i++)
-		if (strcmp(f->peers[i]->ep.host, host) == 0)
+		if (strcmp(f->peers[i]->ch.ep.host, host) == 0)
 			return f->peers[i];
 	return NULL;
 }
@@ -441,7 +217,7 @@ find_peer(struct fetcher *f, const char *host)
 static void
 free_peer(struct fconn *fc)
 {
-	link_release(&fc->link);
+	channel_release(&fc->ch);
 	free(fc);
 }
 
@@ -454,17 +230,16 @@ want_peer(const struct gossip_endpoint *ep, void *arg)
 
 	if (strcmp(ep->host, f->c->host) == 0)
 		return 0;
-	if (fc && (strcmp(fc->ep.addr, ep->addr) != 0 || fc->ep.port != ep->port)) {
-		link_reset(&fc->link);
-		fc->consumed = 0;
-		fc->ep = *ep;
+	if (fc && (strcmp(fc->ch.ep.addr, ep->addr) != 0 || fc->ch.ep.port != ep->port)) {
+		channel_close(&fc->ch);
+		fc->ch.ep = *ep;
 	}
 	if (!fc && f->n_peers < FETCH_PEERS_MAX) {
 		fc = calloc(1, sizeof(*fc));
 		if (!fc)
 			return 0;
-		fc->ep = *ep;
-		link_init(&fc->link, f->c->transport);
+		channel_init(&fc->ch, &f->t);
+		fc->ch.ep = *ep;
 		f->peers[f->n_peers++] = fc;
 	}
 	if (fc)
@@ -518,21 +293,21 @@ probe_size(struct fetcher *f, struct fconn *fc, const char *name, uint64_t offse
 
 	snprintf(m.res, sizeof(m.res), "%s", f->res);
 	snprintf(m.name, sizeof(m.name), "%s", name);
-	ret = fconn_call(f, fc, &m, &r);
+	ret = channel_call(&fc->ch, &m, &r);
 	while (ret == 0 && r.type != GOSSIP_FEND) {
 		if (r.type == GOSSIP_FINFO)
 			size = (int64_t)r.size;
 		else if (r.type != GOSSIP_FDATA)
 			ret = -EPROTO;
 		if (ret == 0)
-			ret = fconn_call(f, fc, NULL, &r);
+			ret = channel_call(&fc->ch, NULL, &r);
 	}
 	if (ret == 0 && r.code == GOSSIP_FETCH_SHORT)
 		size = (int64_t)r.offset;
 	if (ret == -EINTR)
-		fconn_drop(fc);	/* mid-request: the connection is of no more use */
+		channel_close(&fc->ch);	/* mid-request: the connection is of no more use */
 	else if (ret < 0)
-		fconn_fail(f, fc, recv_err_str(ret));
+		fconn_fail(f, fc, channel_err_str(ret));
 	return ret < 0 ? ret : size;
 }
 
@@ -559,7 +334,7 @@ pick_peer(struct fetcher *f, const struct fetch_want *w, uint64_t len)
 		if (control_changed(f))
 			return NULL;	/* the wanted list changed: look again */
 		fc = f->peers[i];
-		if (strcmp(fc->ep.host, origin) == 0 || now < fc->retry_ms ||
+		if (strcmp(fc->ch.ep.host, origin) == 0 || now < fc->retry_ms ||
 		    fconn_open(f, fc) < 0)
 			continue;
 		size = probe_size(f, fc, w->name, 0);
@@ -622,12 +397,7 @@ publish(struct fetcher *f, struct stream *s, uint64_t synced)
 	pthread_mutex_lock(&f->lock);
 	f->st.local_len = s->len;
 	f->st.bytes_total += synced;
-	f->rate_bytes += synced;
-	if (now - f->rate_t0_ms >= RATE_WINDOW_MS) {
-		f->st.rate_bps = f->rate_bytes * 1000 / (now - f->rate_t0_ms);
-		f->rate_t0_ms = now;
-		f->rate_bytes = 0;
-	}
+	rate_add(&f->rate, synced, now, &f->st.rate_bps);
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -685,7 +455,7 @@ on_data(struct fetcher *f, struct stream *s, const struct gossip_msg *m)
 	if (s->written == 0)
 		s->first_write_ms = gossip_now_ms();
 	s->written += n;
-	fetch_bucket_take(&f->bucket, n);
+	bucket_take(&f->bucket, n);
 	if (s->written >= SYNC_BYTES || gossip_now_ms() - s->first_write_ms >= SYNC_MS)
 		return local_sync(f, s);
 	return 0;
@@ -701,11 +471,11 @@ on_end(struct fetcher *f, struct fconn *fc, struct stream *s, const struct gossi
 		return ret;
 	if (m->code == GOSSIP_FETCH_MISMATCH) {
 		log_warnx("fetch %s: local '%s' differs from %s's before offset %llu; "
-			  "fetching it again from the start", f->res, s->w->name, fc->ep.host,
+			  "fetching it again from the start", f->res, s->w->name, fc->ch.ep.host,
 			  (unsigned long long)s->len);
 		return local_truncate(f, s, 0);
 	}
-	set_error(f, -ENOENT, "peer '%s': %s: %s", fc->ep.host, s->w->name, m->text);
+	set_error(f, -ENOENT, "peer '%s': %s: %s", fc->ch.ep.host, s->w->name, m->text);
 	fc->retry_ms = gossip_now_ms() + PEER_RETRY_MS;
 	return -ENOENT;
 }
@@ -721,11 +491,11 @@ stream_wait(struct fetcher *f, struct fconn *fc, struct stream *s, int poll_conn
 {
 	struct gossip_msg stop = { .type = GOSSIP_FSTOP };
 
-	if (!fconn_poll(f, poll_conn ? fc : NULL, timeout_ms) || !control_changed(f) ||
-	    s->stopping)
+	if (!channel_thread_wait(&f->t, poll_conn ? &fc->ch : NULL, timeout_ms) ||
+	    !control_changed(f) || s->stopping)
 		return 0;
 	s->stopping = 1;
-	return link_send(&fc->link, &stop);
+	return link_send(&fc->ch.link, &stop);
 }
 
 static int
@@ -762,7 +532,7 @@ stream_request(struct fetcher *f, struct fconn *fc, struct stream *s)
 		set_error(f, ret, "cannot read '%s': %s", s->w->name, strerror(-ret));
 		return -EIO;
 	}
-	return link_send(&fc->link, &m);
+	return link_send(&fc->ch.link, &m);
 }
 
 /*
@@ -781,9 +551,9 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 	int ret = stream_request(f, fc, s);
 
 	while (ret == 0) {
-		ret = link_flush(&fc->link);
-		wait_ns = s->stopping ? 0 : fetch_bucket_wait_ns(&f->bucket, now_ns());
-		if (ret == 0 && wait_ns == 0 && (ret = fconn_recv(fc, &m)) == 1) {
+		ret = link_flush(&fc->ch.link);
+		wait_ns = s->stopping ? 0 : bucket_wait_ns(&f->bucket, bucket_now_ns());
+		if (ret == 0 && wait_ns == 0 && (ret = channel_recv(&fc->ch, &m)) == 1) {
 			last_frame = gossip_now_ms();
 			deadline = last_frame + f->c->timeout_ms;
 			ret = stream_frame(f, fc, s, &m);
@@ -811,11 +581,11 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 	if (ret == -ENOENT)	/* refused by FEND: the connection is clean */
 		return ret;
 	if (ret == -EIO) {	/* local failure: the stream still runs there */
-		fconn_drop(fc);
+		channel_close(&fc->ch);
 		return ret;
 	}
 	local_sync(f, s);
-	fconn_fail(f, fc, recv_err_str(ret));
+	fconn_fail(f, fc, channel_err_str(ret));
 	return ret;
 }
 
@@ -830,7 +600,7 @@ take_control(struct fetcher *f)
 	uint64_t rate;
 	int stop;
 
-	drain_wake(f);
+	channel_thread_drain(&f->t);
 	pthread_mutex_lock(&f->lock);
 	stop = f->stop;
 	if (f->want_gen != f->mine_gen) {
@@ -850,7 +620,7 @@ take_control(struct fetcher *f)
 	rate = f->bwlimit_bps;
 	pthread_mutex_unlock(&f->lock);
 	if (rate != f->bucket_rate) {
-		fetch_bucket_init(&f->bucket, rate, now_ns());
+		bucket_init(&f->bucket, rate, bucket_now_ns());
 		f->bucket_rate = rate;
 	}
 	for (size_t i = 0; i < n_req; i++) {
@@ -911,7 +681,7 @@ work_entry(struct fetcher *f, const struct fetch_want *w)
 	if (s.len < w->final_len) {
 		fc = pick_peer(f, w, s.len);
 		if (fc) {
-			status_entry(f, w, s.len, fc->ep.host, 0);
+			status_entry(f, w, s.len, fc->ch.ep.host, 0);
 			if (stream_run(f, fc, &s) == 0)
 				set_error(f, 0, "%s", "");
 		}
@@ -968,14 +738,14 @@ fetch_thread(void *arg)
 		if (!w) {
 			w = f->n_mine ? &f->mine[f->n_mine - 1] : NULL;
 			status_entry(f, w, w ? local_size(f, w->name) : 0, NULL, 1);
-			fconn_poll(f, NULL, IDLE_WAIT_MS);
+			channel_thread_wait(&f->t, NULL, IDLE_WAIT_MS);
 			continue;
 		}
 		if (work_entry(f, w))
 			continue;
 		/* not complete: a follow stream ended, or a failure: wait a little */
 		if (f->st.error)
-			fconn_poll(f, NULL, PEER_RETRY_MS / 2);
+			channel_thread_wait(&f->t, NULL, PEER_RETRY_MS / 2);
 	}
 	for (size_t i = 0; i < f->n_peers; i++)
 		free_peer(f->peers[i]);
@@ -1000,33 +770,17 @@ fetcher_start(const struct gossip_config *c, const char *res, struct fetcher **o
 		return -ENOMEM;
 	f->c = c;
 	snprintf(f->res, sizeof(f->res), "%s", res);
-	f->rate_t0_ms = gossip_now_ms();
-	fetch_bucket_init(&f->bucket, 0, now_ns());
-	/* libssh2's global init is not thread-safe: done here, in the caller's thread */
-	if (c->transport == &gossip_transport_ssh && libssh2_init(0) != 0) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-	if (pipe2(f->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
-		ret = -errno;
-		goto out_ssh;
-	}
+	rate_init(&f->rate, gossip_now_ms());
+	bucket_init(&f->bucket, 0, bucket_now_ns());
 	pthread_mutex_init(&f->lock, NULL);
-	ret = -pthread_create(&f->thread, NULL, fetch_thread, f);
-	if (ret < 0)
-		goto out_pipe;
+	ret = channel_thread_start(&f->t, c, fetch_thread, control_changed, f);
+	if (ret < 0) {
+		pthread_mutex_destroy(&f->lock);
+		free(f);
+		return ret;
+	}
 	*out = f;
 	return 0;
-out_pipe:
-	pthread_mutex_destroy(&f->lock);
-	close(f->wake[0]);
-	close(f->wake[1]);
-out_ssh:
-	if (c->transport == &gossip_transport_ssh)
-		libssh2_exit();
-out_free:
-	free(f);
-	return ret;
 }
 
 static int
@@ -1061,7 +815,7 @@ fetcher_want(struct fetcher *f, const struct fetch_want *w, size_t n)
 	f->n_want = n;
 	f->want_gen++;
 	pthread_mutex_unlock(&f->lock);
-	wake(f);
+	channel_thread_wake(&f->t);
 }
 
 void
@@ -1073,7 +827,7 @@ fetcher_refetch(struct fetcher *f, const char *name, uint64_t offset)
 		f->refetch[f->n_refetch++].offset = offset;
 	}
 	pthread_mutex_unlock(&f->lock);
-	wake(f);
+	channel_thread_wake(&f->t);
 }
 
 void
@@ -1082,7 +836,7 @@ fetcher_set_bwlimit(struct fetcher *f, uint64_t bytes_per_s)
 	pthread_mutex_lock(&f->lock);
 	f->bwlimit_bps = bytes_per_s;
 	pthread_mutex_unlock(&f->lock);
-	wake(f);
+	channel_thread_wake(&f->t);
 }
 
 void
@@ -1091,7 +845,7 @@ fetcher_status(struct fetcher *f, struct fetch_status *st)
 	uint64_t now = gossip_now_ms();
 
 	pthread_mutex_lock(&f->lock);
-	if (now - f->rate_t0_ms >= 2 * RATE_WINDOW_MS)
+	if (rate_idle(&f->rate, now))
 		f->st.rate_bps = 0;	/* nothing synced for a while */
 	*st = f->st;
 	if (st->final_len == FETCH_FOLLOW && st->name[0])
@@ -1107,13 +861,9 @@ fetcher_stop(struct fetcher *f)
 	pthread_mutex_lock(&f->lock);
 	f->stop = 1;
 	pthread_mutex_unlock(&f->lock);
-	wake(f);
-	pthread_join(f->thread, NULL);
+	channel_thread_join(&f->t);
 	pthread_mutex_destroy(&f->lock);
-	close(f->wake[0]);
-	close(f->wake[1]);
-	if (f->c->transport == &gossip_transport_ssh)
-		libssh2_exit();
+	channel_thread_release(&f->t);
 	free(f->want);
 	free(f->mine);
 	free(f);

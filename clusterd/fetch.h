@@ -84,22 +84,6 @@ void fetcher_stop(struct fetcher *f);
 int fetch_name_parse(const char *name, uint64_t *nr, char *origin, size_t origin_size);
 
 /*
- * Token bucket: @rate_bps bytes per second, at most @burst_bytes saved up.
- * Taking may overdraw (a frame is taken whole); the debt delays the next.
- */
-struct fetch_bucket {
-	uint64_t rate_bps;	/* 0 = unlimited */
-	uint64_t burst_bytes;
-	int64_t tokens;		/* bytes available; negative = debt */
-	uint64_t last_ns;	/* time of the last refill */
-};
-
-void fetch_bucket_init(struct fetch_bucket *b, uint64_t rate_bps, uint64_t now_ns);
-/* Nanoseconds to wait before taking is allowed (0: now). */
-uint64_t fetch_bucket_wait_ns(struct fetch_bucket *b, uint64_t now_ns);
-void fetch_bucket_take(struct fetch_bucket *b, uint64_t bytes);
-
-/*
  * The serving end of one fetch session (fetch_serve.c): answer @first
  * (a FETCH) and every later request on @l until the client closes, from
  * the logfiles under c->root.  Returns 1 when the session ended normally

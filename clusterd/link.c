@@ -82,22 +82,17 @@ link_flush(struct gossip_link *l)
 	return n < 0 && n != -EAGAIN ? (int)n : 0;
 }
 
-int
-link_recv(struct gossip_link *l, struct gossip_msg *m)
+/* Read until a whole frame is buffered: 1 with @m and its size, 0, or -errno. */
+static int
+link_fill(struct gossip_link *l, size_t *used, struct gossip_msg *m)
 {
-	size_t used;
 	ssize_t n;
 	int ret;
 
 	for (;;) {
-		ret = gossip_decode(l->in, l->in_len, &used, m);
-		if (ret < 0)
+		ret = gossip_decode(l->in, l->in_len, used, m);
+		if (ret != 0)
 			return ret;
-		if (ret == 1) {
-			memmove(l->in, l->in + used, l->in_len - used);
-			l->in_len -= used;
-			return 1;
-		}
 		n = l->ops->read(l->t, l->in + l->in_len, sizeof(l->in) - l->in_len);
 		if (n == -EAGAIN)
 			return 0;
@@ -108,4 +103,38 @@ link_recv(struct gossip_link *l, struct gossip_msg *m)
 		l->in_len += (size_t)n;
 		l->bytes_in += (uint64_t)n;
 	}
+}
+
+static void
+link_consume(struct gossip_link *l, size_t used)
+{
+	memmove(l->in, l->in + used, l->in_len - used);
+	l->in_len -= used;
+}
+
+int
+link_recv(struct gossip_link *l, struct gossip_msg *m)
+{
+	size_t used;
+	int ret = link_fill(l, &used, m);
+
+	if (ret == 1)
+		link_consume(l, used);
+	return ret;
+}
+
+int
+link_recv_inplace(struct gossip_link *l, size_t *consumed, struct gossip_msg *m)
+{
+	size_t used;
+	int ret;
+
+	if (*consumed) {
+		link_consume(l, *consumed);
+		*consumed = 0;
+	}
+	ret = link_fill(l, &used, m);
+	if (ret == 1)
+		*consumed = used;
+	return ret;
 }

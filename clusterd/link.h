@@ -38,5 +38,12 @@ int link_flush(struct gossip_link *l);
  * other -errno from the transport.
  */
 int link_recv(struct gossip_link *l, struct gossip_msg *m);
+/*
+ * link_recv() without copying, for the bulk transfers: the data of FDATA,
+ * SSUMS and SDATA points into l->in, which holds the frame until the next
+ * call (*@consumed, 0 at first, carries the frame's size to it).  Same
+ * returns as link_recv().
+ */
+int link_recv_inplace(struct gossip_link *l, size_t *consumed, struct gossip_msg *m);
 
 #endif /* MARS_CLUSTERD_LINK_H */

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The syncing end of full sync (docs/sync.md).  One thread per sync,
- * because it reads and digests the whole local disk and its disk syncs
- * block; inside it everything is sequential, and every wait is a poll()
- * bounded by the timeout and woken by the control pipe, so syncer_stop()
- * takes effect at once.
+ * The syncing end of full sync (docs/sync.md).  One worker thread per
+ * sync (channel.h), because it reads and digests the whole local disk and
+ * its disk syncs block; its waits are woken by its control pipe, so
+ * syncer_stop() takes effect at once.
  *
  * Only digests of our chunks travel to the peer (batches of up to
  * SYNC_BATCH_MAX, several batches in flight so that round trips overlap
@@ -14,12 +13,11 @@
  * a recorded pos is a safe place to restart, whatever happened after it.
  *
  * The rate limit applies to compared bytes (the peer reads its disk at
- * that pace too), through fetch.c's token bucket on sending batches.
+ * that pace too), through the token bucket (bucket.h) on sending batches.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,20 +26,19 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <libssh2.h>
 #include <xxhash.h>
 #include <zlib.h>
 
-#include "clusterd/fetch.h"
+#include "clusterd/bucket.h"
+#include "clusterd/channel.h"
 #include "clusterd/log.h"
 #include "clusterd/peers.h"
+#include "clusterd/rate.h"
 #include "clusterd/sync.h"
 
 #define SYNC_INFLIGHT	4		/* batches sent and not yet answered */
-#define RATE_WINDOW_MS	1000
 
 struct batch {
 	uint64_t off, end;		/* [off, end) of the disk */
@@ -52,21 +49,18 @@ struct syncer {
 	const struct gossip_config *c;
 	char res[STATEFS_NAME_MAX + 1];
 	char disk[4096];
-	pthread_t thread;
-	int joined;			/* the caller's: thread joined by syncer_halt() */
-	int wake[2];			/* control pipe: [0] polled by the thread */
+	struct channel_thread t;	/* the worker and its control pipe */
 
 	pthread_mutex_t lock;		/* guards the block below */
 	struct sync_status st;
+	struct rate rate;		/* of compared bytes: st.rate_bps */
 	uint64_t bwlimit_bps;
 	int stop;
 	int finished;
 
 	/* thread only */
 	int fd;				/* the local disk */
-	struct gossip_endpoint ep;
-	struct gossip_link link;	/* link.t == NULL: closed */
-	size_t consumed;		/* bytes of link.in the last frame used */
+	struct channel ch;		/* to the peer */
 	char uuid[GOSSIP_UUID_MAX + 1];
 	uint64_t size, seed;
 	uint32_t chunk;
@@ -77,9 +71,8 @@ struct syncer {
 	uint64_t wr_end;		/* end of the last piece written in q[0] */
 	uint64_t batch_copied;		/* bytes written for q[0] */
 	int fin_sent;
-	struct fetch_bucket bucket;
+	struct bucket bucket;
 	uint64_t bucket_rate;
-	uint64_t rate_t0_ms, rate_bytes;
 	uint64_t t0_ms;			/* start of the run */
 	uint8_t *cbuf;			/* one chunk */
 	uint8_t sums[SYNC_BATCH_MAX * SYNC_DIGEST_BYTES];
@@ -137,52 +130,6 @@ sync_round_from(uint64_t from, uint32_t chunk, uint64_t size)
 	return chunk ? from - from % chunk : from;
 }
 
-/*
- * The next frame of @l, zero-copy: SSUMS and SDATA point into l->in, so
- * the frame is consumed only on the next call (link_recv() would move
- * it).  Returns 1, 0 if none is complete, or -errno as link_recv().
- */
-int
-sync_recv(struct gossip_link *l, size_t *consumed, struct gossip_msg *m)
-{
-	size_t used;
-	ssize_t n;
-	int ret;
-
-	if (*consumed) {
-		memmove(l->in, l->in + *consumed, l->in_len - *consumed);
-		l->in_len -= *consumed;
-		*consumed = 0;
-	}
-	for (;;) {
-		ret = gossip_decode(l->in, l->in_len, &used, m);
-		if (ret < 0)
-			return ret;
-		if (ret == 1) {
-			*consumed = used;
-			return 1;
-		}
-		n = l->ops->read(l->t, l->in + l->in_len, sizeof(l->in) - l->in_len);
-		if (n == -EAGAIN)
-			return 0;
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0)
-			return (int)n;
-		l->in_len += (size_t)n;
-		l->bytes_in += (uint64_t)n;
-	}
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- status and control ------------------------------------------------ */
 
 static int
@@ -207,33 +154,22 @@ set_error(struct syncer *s, int err, const char *fmt, ...)
 	return err;
 }
 
+/* Take the caller's changes: 1 if the run must stop (channel_thread.interrupted). */
 static int
-stopping(struct syncer *s)
+stopping(void *arg)
 {
-	char b[64];
+	struct syncer *s = arg;
 	int stop;
 
-	while (read(s->wake[0], b, sizeof(b)) > 0)
-		;
+	channel_thread_drain(&s->t);
 	pthread_mutex_lock(&s->lock);
 	stop = s->stop;
 	if (s->bwlimit_bps != s->bucket_rate) {
 		s->bucket_rate = s->bwlimit_bps;
-		fetch_bucket_init(&s->bucket, s->bucket_rate, now_ns());
+		bucket_init(&s->bucket, s->bucket_rate, bucket_now_ns());
 	}
 	pthread_mutex_unlock(&s->lock);
 	return stop;
-}
-
-/* Wait for the connection, the control pipe or @timeout_ms. */
-static void
-wait_io(struct syncer *s, int timeout_ms)
-{
-	struct pollfd p[2] = { { .fd = s->wake[0], .events = POLLIN }, { .fd = -1 } };
-
-	if (s->link.t)
-		p[1].fd = s->link.ops->poll_fd(s->link.t, s->link.out_len > 0, &p[1].events);
-	poll(p, 2, timeout_ms < 0 ? 0 : timeout_ms);
 }
 
 /* A batch is answered: its bytes count, pos moves past it. */
@@ -246,21 +182,16 @@ publish(struct syncer *s, const struct batch *b, uint64_t copied)
 	s->st.pos = b->end;
 	s->st.bytes_copied += copied;
 	s->st.bytes_equal += len - copied;
-	s->st.net_bytes = s->link.bytes_in;
-	s->st.net_bytes_out = s->link.bytes_out;
-	s->rate_bytes += len;
-	if (now - s->rate_t0_ms >= RATE_WINDOW_MS) {
-		s->st.rate_bps = s->rate_bytes * 1000 / (now - s->rate_t0_ms);
-		s->rate_t0_ms = now;
-		s->rate_bytes = 0;
-	}
+	s->st.net_bytes = s->ch.link.bytes_in;
+	s->st.net_bytes_out = s->ch.link.bytes_out;
+	rate_add(&s->rate, len, now, &s->st.rate_bps);
 	pthread_mutex_unlock(&s->lock);
 }
 
 /* ---- the local disk ----------------------------------------------------- */
 
-static int
-disk_size(int fd, uint64_t *size)
+int
+sync_disk_size(int fd, uint64_t *size)
 {
 	struct stat st;
 
@@ -286,7 +217,7 @@ disk_open(struct syncer *s)
 	if (s->fd < 0)
 		return set_error(s, -errno, "cannot open local disk '%s': %s", s->disk,
 				 strerror(errno));
-	ret = disk_size(s->fd, &have);
+	ret = sync_disk_size(s->fd, &have);
 	if (ret == -EINVAL)
 		return set_error(s, ret, "local disk '%s' is not a regular file or block device",
 				 s->disk);
@@ -330,7 +261,7 @@ want_peer(const struct gossip_endpoint *ep, void *arg)
 	struct syncer *s = arg;
 
 	if (strcmp(ep->host, s->st.peer) == 0)
-		s->ep = *ep;
+		s->ch.ep = *ep;
 	return 0;
 }
 
@@ -350,95 +281,26 @@ peer_find(struct syncer *s)
 	else
 		ret = peers_load(s->c, &sf, want_peer, s);
 	statefs_close(&sf);
-	if (ret == 0 && !s->ep.host[0])
+	if (ret == 0 && !s->ch.ep.host[0])
 		ret = set_error(s, -ENOENT, "no address known for '%s' (not in ips/ nor the "
 				"peers file)", s->st.peer);
 	return ret;
-}
-
-static const char *
-recv_err_str(int ret)
-{
-	return ret == -ECONNRESET ? "connection closed by peer" :
-	       ret == -EMSGSIZE ? "oversized frame" :
-	       ret == -EPROTO ? "malformed frame" :
-	       ret == -ETIMEDOUT ? "timed out" : strerror(-ret);
-}
-
-/* Send @m (if any) and wait, bounded, for the next frame.  0 or -errno. */
-static int
-conn_call(struct syncer *s, const struct gossip_msg *m, struct gossip_msg *r)
-{
-	uint64_t deadline = gossip_now_ms() + s->c->timeout_ms;
-	int ret = m ? link_send(&s->link, m) : 0;
-
-	while (ret == 0) {
-		ret = link_flush(&s->link);
-		if (ret == 0)
-			ret = sync_recv(&s->link, &s->consumed, r);
-		if (ret == 1)
-			return 0;
-		if (ret < 0)
-			break;
-		if (gossip_now_ms() >= deadline)
-			return -ETIMEDOUT;
-		if (stopping(s))
-			return -EINTR;
-		wait_io(s, (int)(deadline - gossip_now_ms()));
-	}
-	return ret;
-}
-
-static int
-conn_hello(struct syncer *s)
-{
-	struct gossip_msg m = { .type = GOSSIP_HELLO, .version = GOSSIP_PROTO_VERSION,
-				.flags = GOSSIP_HELLO_SYNC }, r;
-	int ret;
-
-	snprintf(m.uuid, sizeof(m.uuid), "%s", s->uuid);
-	snprintf(m.host, sizeof(m.host), "%s", s->c->host);
-	ret = conn_call(s, &m, &r);
-	if (ret < 0)
-		return ret == -EINTR ? ret : set_error(s, ret, "%s", recv_err_str(ret));
-	if (r.type == GOSSIP_ERROR)
-		return set_error(s, -EPERM, "refused by peer: %s", r.text);
-	if (r.type != GOSSIP_HELLO || r.version != GOSSIP_PROTO_VERSION)
-		return set_error(s, -EPROTO, "peer speaks another protocol version");
-	if (strcmp(r.uuid, s->uuid) != 0)
-		return set_error(s, -EPERM, "cluster uuid mismatch: peer is in '%s'", r.uuid);
-	if (strcmp(r.host, s->ep.host) != 0)
-		return set_error(s, -EPERM, "peer answers as '%s'", r.host);
-	if (!(r.flags & GOSSIP_HELLO_SYNC))
-		return set_error(s, -EPROTONOSUPPORT, "peer does not serve full sync "
-				 "(older clusterd)");
-	return 0;
 }
 
 /* Transport setup and HELLO, bounded.  0 or -errno. */
 static int
 conn_open(struct syncer *s)
 {
-	uint64_t deadline = gossip_now_ms() + s->c->timeout_ms;
-	char err[512] = "connection setup failed";
-	int ret;
+	char err[512];
+	int ret = channel_connect(&s->ch, err, sizeof(err));
 
-	link_init(&s->link, s->c->transport);
-	ret = s->link.ops->open(&s->c->tconf, &s->ep, &s->link.t);
-	if (ret < 0) {
-		s->link.t = NULL;
-		return set_error(s, ret, "cannot connect to %s: %s", s->ep.addr, strerror(-ret));
-	}
-	while ((ret = s->link.ops->connect_step(s->link.t, err, sizeof(err))) == 0) {
-		if (gossip_now_ms() >= deadline)
-			return set_error(s, -ETIMEDOUT, "timed out connecting to %s", s->ep.addr);
-		if (stopping(s))
-			return -EINTR;
-		wait_io(s, (int)(deadline - gossip_now_ms()));
-	}
 	if (ret < 0)
-		return set_error(s, ret, "%s (%s)", err, s->ep.addr);
-	return conn_hello(s);
+		return ret == -EINTR ? ret : set_error(s, ret, "%s (%s)", err, s->ch.ep.addr);
+	ret = channel_hello(&s->ch, s->uuid, GOSSIP_HELLO_SYNC, "full sync (older clusterd)",
+			    err, sizeof(err));
+	if (ret < 0)
+		return ret == -EINTR ? ret : set_error(s, ret, "%s", err);
+	return 0;
 }
 
 /* SEND @m ends the session: a refusal, or (after SFIN) the end.  -errno or 1. */
@@ -457,8 +319,8 @@ on_send(struct syncer *s, const struct gossip_msg *m)
 	s->st.done = 1;
 	if (s->st.rate_bps == 0 && gossip_now_ms() > s->t0_ms)	/* shorter than a window */
 		s->st.rate_bps = (s->st.pos - s->st.from) * 1000 / (gossip_now_ms() - s->t0_ms);
-	s->st.net_bytes = s->link.bytes_in;
-	s->st.net_bytes_out = s->link.bytes_out;
+	s->st.net_bytes = s->ch.link.bytes_in;
+	s->st.net_bytes_out = s->ch.link.bytes_out;
 	pthread_mutex_unlock(&s->lock);
 	return 1;
 }
@@ -472,9 +334,9 @@ session_start(struct syncer *s)
 	int ret;
 
 	snprintf(m.res, sizeof(m.res), "%s", s->res);
-	ret = conn_call(s, &m, &r);
+	ret = channel_call(&s->ch, &m, &r);
 	if (ret < 0)
-		return ret == -EINTR ? ret : set_error(s, ret, "%s", recv_err_str(ret));
+		return ret == -EINTR ? ret : set_error(s, ret, "%s", channel_err_str(ret));
 	if (r.type == GOSSIP_SEND)
 		return on_send(s, &r) < 0 ? -EPERM : -EPROTO;
 	if (r.type == GOSSIP_ERROR)
@@ -507,7 +369,7 @@ batch_send(struct syncer *s)
 	m.offset = b->off;
 	m.count = b->count;
 	m.data_len = b->count * SYNC_DIGEST_BYTES;
-	ret = link_send(&s->link, &m);
+	ret = link_send(&s->ch.link, &m);
 	if (ret < 0)
 		return set_error(s, ret, "cannot queue a batch: %s", strerror(-ret));
 	if (s->q_n++ == 0) {
@@ -515,7 +377,7 @@ batch_send(struct syncer *s)
 		s->batch_copied = 0;
 	}
 	s->next = b->end;
-	fetch_bucket_take(&s->bucket, b->end - b->off);
+	bucket_take(&s->bucket, b->end - b->off);
 	return 0;
 }
 
@@ -596,7 +458,7 @@ static int
 can_send(const struct syncer *s)
 {
 	if (s->next < s->size)
-		return s->q_n < SYNC_INFLIGHT && s->link.out_len < GOSSIP_OUTQ_MAX / 2;
+		return s->q_n < SYNC_INFLIGHT && s->ch.link.out_len < GOSSIP_OUTQ_MAX / 2;
 	return s->q_n == 0 && !s->fin_sent;
 }
 
@@ -609,15 +471,15 @@ fill_pipeline(struct syncer *s, uint64_t *wait_ns)
 
 	*wait_ns = 0;
 	while (ret == 0 && s->q_n < SYNC_INFLIGHT && s->next < s->size &&
-	       s->link.out_len < GOSSIP_OUTQ_MAX / 2) {
-		*wait_ns = fetch_bucket_wait_ns(&s->bucket, now_ns());
+	       s->ch.link.out_len < GOSSIP_OUTQ_MAX / 2) {
+		*wait_ns = bucket_wait_ns(&s->bucket, bucket_now_ns());
 		if (*wait_ns)
 			break;
 		ret = batch_send(s);
 	}
 	if (ret == 0 && s->q_n == 0 && s->next >= s->size && !s->fin_sent) {
 		s->fin_sent = 1;
-		ret = link_send(&s->link, &fin);
+		ret = link_send(&s->ch.link, &fin);
 	}
 	return ret;
 }
@@ -637,15 +499,15 @@ session_run(struct syncer *s)
 			deadline = gossip_now_ms() + s->c->timeout_ms;	/* nothing awaited */
 		ret = fill_pipeline(s, &wait_ns);
 		if (ret == 0)
-			ret = link_flush(&s->link);
-		while (ret == 0 && (ret = sync_recv(&s->link, &s->consumed, &m)) == 1) {
+			ret = link_flush(&s->ch.link);
+		while (ret == 0 && (ret = channel_recv(&s->ch, &m)) == 1) {
 			deadline = gossip_now_ms() + s->c->timeout_ms;
 			ret = on_frame(s, &m);
 		}
 		if (ret == 1)
 			return 0;
 		if (ret < 0)
-			return set_error(s, ret, "peer '%s': %s", s->st.peer, recv_err_str(ret));
+			return set_error(s, ret, "peer '%s': %s", s->st.peer, channel_err_str(ret));
 		if (!wait_ns && can_send(s))
 			continue;	/* answers made room: ask for more before waiting */
 		now = gossip_now_ms();
@@ -653,9 +515,9 @@ session_run(struct syncer *s)
 			return set_error(s, -ETIMEDOUT, "peer '%s' silent for %u ms", s->st.peer,
 					 s->c->timeout_ms);
 		if (wait_ns && wait_ns / 1000000 + 1 < deadline - now)
-			wait_io(s, (int)(wait_ns / 1000000 + 1));
+			channel_thread_wait(&s->t, &s->ch, (int)(wait_ns / 1000000 + 1));
 		else
-			wait_io(s, (int)(deadline - now));
+			channel_thread_wait(&s->t, &s->ch, (int)(deadline - now));
 	}
 }
 
@@ -667,6 +529,7 @@ sync_thread(void *arg)
 	struct syncer *s = arg;
 	int ret;
 
+	channel_init(&s->ch, &s->t);
 	log_info("sync %s from %s: disk '%s', bytes %llu..%llu", s->res, s->st.peer, s->disk,
 		 (unsigned long long)s->next, (unsigned long long)s->size);
 	ret = disk_open(s);
@@ -681,12 +544,12 @@ sync_thread(void *arg)
 	if (ret == 0)
 		log_info("sync %s from %s: done, %llu bytes copied, syncpos '%s'", s->res,
 			 s->st.peer, (unsigned long long)s->st.bytes_copied, s->st.syncpos);
-	link_release(&s->link);
+	channel_release(&s->ch);
 	if (s->fd >= 0)
 		close(s->fd);
 	pthread_mutex_lock(&s->lock);
-	s->st.net_bytes = s->link.bytes_in;
-	s->st.net_bytes_out = s->link.bytes_out;
+	s->st.net_bytes = s->ch.link.bytes_in;
+	s->st.net_bytes_out = s->ch.link.bytes_out;
 	s->finished = 1;
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -730,47 +593,23 @@ syncer_start(const struct gossip_config *c, const char *res, const char *peer,
 	s->size = s->st.size_bytes = size_bytes;
 	s->chunk = s->st.chunk_bytes = SYNC_CHUNK_BYTES;
 	s->next = s->pos = s->st.pos = s->st.from = sync_round_from(from, s->chunk, size_bytes);
-	s->rate_t0_ms = s->t0_ms = gossip_now_ms();
-	fetch_bucket_init(&s->bucket, 0, now_ns());
+	s->t0_ms = gossip_now_ms();
+	rate_init(&s->rate, s->t0_ms);
+	bucket_init(&s->bucket, 0, bucket_now_ns());
 	if (getrandom(&s->seed, sizeof(s->seed), 0) != sizeof(s->seed))
-		s->seed = now_ns() ^ ((uint64_t)getpid() << 32);
-	/* libssh2's global init is not thread-safe: done here, in the caller's thread */
-	if (c->transport == &gossip_transport_ssh && libssh2_init(0) != 0) {
-		ret = -ENOMEM;
-		goto out_buf;
-	}
-	if (pipe2(s->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
-		ret = -errno;
-		goto out_ssh;
-	}
+		s->seed = bucket_now_ns() ^ ((uint64_t)getpid() << 32);
 	pthread_mutex_init(&s->lock, NULL);
-	ret = -pthread_create(&s->thread, NULL, sync_thread, s);
+	ret = channel_thread_start(&s->t, c, sync_thread, stopping, s);
 	if (ret < 0)
-		goto out_pipe;
+		goto out_lock;
 	*out = s;
 	return 0;
-out_pipe:
+out_lock:
 	pthread_mutex_destroy(&s->lock);
-	close(s->wake[0]);
-	close(s->wake[1]);
-out_ssh:
-	if (c->transport == &gossip_transport_ssh)
-		libssh2_exit();
-out_buf:
 	free(s->cbuf);
 out_free:
 	free(s);
 	return ret;
-}
-
-static void
-wake(struct syncer *s)
-{
-	char b = 1;
-
-	if (write(s->wake[1], &b, 1) < 0) {
-		/* full pipe: a wakeup is pending already */
-	}
 }
 
 void
@@ -779,7 +618,7 @@ syncer_set_bwlimit(struct syncer *s, uint64_t bytes_per_s)
 	pthread_mutex_lock(&s->lock);
 	s->bwlimit_bps = bytes_per_s;
 	pthread_mutex_unlock(&s->lock);
-	wake(s);
+	channel_thread_wake(&s->t);
 }
 
 void
@@ -788,7 +627,7 @@ syncer_status(struct syncer *s, struct sync_status *st)
 	uint64_t now = gossip_now_ms();
 
 	pthread_mutex_lock(&s->lock);
-	if (now - s->rate_t0_ms >= 2 * RATE_WINDOW_MS)
+	if (rate_idle(&s->rate, now))
 		s->st.rate_bps = 0;	/* nothing compared for a while */
 	*st = s->st;
 	pthread_mutex_unlock(&s->lock);
@@ -808,14 +647,10 @@ syncer_finished(struct syncer *s)
 void
 syncer_halt(struct syncer *s)
 {
-	if (s->joined)
-		return;
 	pthread_mutex_lock(&s->lock);
 	s->stop = 1;
 	pthread_mutex_unlock(&s->lock);
-	wake(s);
-	pthread_join(s->thread, NULL);
-	s->joined = 1;
+	channel_thread_join(&s->t);
 }
 
 void
@@ -825,10 +660,7 @@ syncer_stop(struct syncer *s)
 		return;
 	syncer_halt(s);
 	pthread_mutex_destroy(&s->lock);
-	close(s->wake[0]);
-	close(s->wake[1]);
-	if (s->c->transport == &gossip_transport_ssh)
-		libssh2_exit();
+	channel_thread_release(&s->t);
 	free(s->cbuf);
 	free(s);
 }

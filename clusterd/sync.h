@@ -102,12 +102,10 @@ uint32_t sync_batch_chunks(uint64_t pos, uint64_t size, uint32_t chunk, uint32_t
 uint64_t sync_round_from(uint64_t from, uint32_t chunk, uint64_t size);
 
 /*
- * The next frame of @l without copying: SSUMS and SDATA point into
- * l->in, which holds the frame until the next call (*@consumed, 0 at
- * first, carries the frame's size to it).  Returns 1, 0 if no frame is
- * complete yet, or -errno as link_recv().
+ * Size of the disk open as @fd (regular file or block device) into
+ * *@size.  Returns 0, -EINVAL for another kind of file, or -errno.
  */
-int sync_recv(struct gossip_link *l, size_t *consumed, struct gossip_msg *m);
+int sync_disk_size(int fd, uint64_t *size);
 
 /*
  * The serving end of one sync session (sync_serve.c): answer @first (a

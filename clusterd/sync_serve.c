@@ -19,13 +19,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,7 +40,7 @@ struct sserve {
 	struct gossip_link *l;
 	const struct gossip_config *c;
 	const char *client;
-	size_t consumed;		/* sync_recv() state */
+	size_t consumed;		/* link_recv_inplace() state */
 	struct statefs sf;
 	int sf_open;
 	char res[STATEFS_NAME_MAX + 1];
@@ -92,22 +90,6 @@ sserve_end(struct sserve *s, int code, const char *text, const char *pos)
 	return ret < 0 ? ret : 1;
 }
 
-static int
-disk_bytes(int fd, uint64_t *size)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISREG(st.st_mode)) {
-		*size = (uint64_t)st.st_size;
-		return 0;
-	}
-	if (S_ISBLK(st.st_mode))
-		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
-	return -EINVAL;
-}
-
 /* Resource, membership, our disk and its size.  0, or 1 after a refusal. */
 static int
 sserve_open_disk(struct sserve *s, uint64_t want)
@@ -128,7 +110,7 @@ sserve_open_disk(struct sserve *s, uint64_t want)
 		return sserve_end(s, GOSSIP_SYNC_NOTMEMBER, text, NULL);
 	}
 	s->fd = open(val, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0 || disk_bytes(s->fd, &have) < 0) {
+	if (s->fd < 0 || sync_disk_size(s->fd, &have) < 0) {
 		snprintf(text, sizeof(text), "cannot open its disk '%.300s': %s", val,
 			 strerror(errno));
 		return sserve_end(s, GOSSIP_SYNC_IO, text, NULL);
@@ -315,7 +297,7 @@ sserve_loop(struct sserve *s)
 	while (!sserve_quit && ret == 0) {
 		struct pollfd p = { .fd = 0, .events = POLLIN };
 
-		while (ret == 0 && (ret = sync_recv(s->l, &s->consumed, &m)) == 1)
+		while (ret == 0 && (ret = link_recv_inplace(s->l, &s->consumed, &m)) == 1)
 			ret = sserve_msg(s, &m);
 		if (ret == 0)
 			ret = link_flush(s->l);

@@ -5,13 +5,10 @@
  * socketpair, and the fetcher works as node beta on ROOTS/beta.  Checks
  * what the replication driver relies on: the wanted order, follow,
  * fetcher_refetch(), the digest check, errors in the status, and a prompt
- * fetcher_stop().  $CLUSTERD names the binary (default clusterd/clusterd,
- * relative to the build directory `make check` runs in).
+ * fetcher_stop().  The cluster: tests/helpers/local_cluster.h.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,53 +16,37 @@
 #include <unistd.h>
 
 #include "clusterd/fetch.h"
+#include "tests/helpers/local_cluster.h"
 #include "tests/unit/tap.h"
 
 #define RES	"r0"
 #define KIB	1024ULL
 
-static char roots[256], exe[4096];
+static struct local_cluster lc;
 
+/* Both nodes know the cluster and each other; alpha holds the logfiles. */
 static int
-make_tree(const char *host, const char *uuid)
+make_trees(void)
 {
-	char root[512];
-	struct statefs sf;
-	struct statefs_txn t;
-	int ret;
+	const char *uuid = "alpha_1700000000.000000001";
+	char dir[512];
 
-	snprintf(root, sizeof(root), "%s/%s", roots, host);
-	mkdir(root, 0700);
-	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
-	if (ret < 0)
-		return ret;
-	ret = statefs_mark(&sf);
-	statefs_txn_init(&t, &sf, 0);
-	if (ret == 0)
-		ret = statefs_txn_set(&t, "uuid", uuid);
-	if (ret == 0)
-		ret = statefs_txn_set(&t, "ips/ip-alpha", "127.0.0.1");
-	if (ret == 0)
-		ret = statefs_txn_set(&t, "ips/ip-beta", "127.0.0.2");
-	if (ret == 0)
-		ret = statefs_txn_commit(&t, NULL);
-	statefs_txn_release(&t);
-	statefs_close(&sf);
-	snprintf(root, sizeof(root), "%s/%s/resource-%s", roots, host, RES);
-	mkdir(root, 0700);
-	return ret;
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) < 0 ? -1 : 0;
+	if (local_cluster_set(&lc, "alpha", "uuid", uuid, "ips/ip-alpha", "127.0.0.1") < 0 ||
+	    local_cluster_set(&lc, "alpha", "ips/ip-beta", "127.0.0.2", NULL, NULL) < 0 ||
+	    local_cluster_set(&lc, "beta", "uuid", uuid, "ips/ip-alpha", "127.0.0.1") < 0 ||
+	    local_cluster_set(&lc, "beta", "ips/ip-beta", "127.0.0.2", NULL, NULL) < 0)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/alpha/resource-%s", lc.roots, RES);
+	mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/beta/resource-%s", lc.roots, RES);
+	mkdir(dir, 0700);
+	return 0;
 }
 
 static void
 path_of(char *buf, size_t n, const char *host, const char *name)
 {
-	snprintf(buf, n, "%s/%s/resource-%s/%s", roots, host, RES, name);
+	snprintf(buf, n, "%s/%s/resource-%s/%s", lc.roots, host, RES, name);
 }
 
 /* Append @bytes of a pattern seeded by the offset to alpha's @name. */
@@ -274,35 +255,15 @@ test_errors(struct fetcher *f)
 int
 main(void)
 {
-	const char *bin = getenv("CLUSTERD");
-	struct gossip_config c;
 	struct fetcher *f = NULL;
-	char uuid[] = "alpha_1700000000.000000001";
 	uint64_t t0;
 
-	signal(SIGPIPE, SIG_IGN);
-	if (!realpath(bin ? bin : "clusterd/clusterd", exe) || access(exe, X_OK) < 0) {
-		tap_ok(0, "clusterd binary found (set CLUSTERD)");
+	if (local_cluster_init(&lc, "test_fetch_local", make_trees) < 0) {
+		tap_ok(0, "%s", lc.why);
 		return tap_done();
 	}
-	snprintf(roots, sizeof(roots), "/tmp/test_fetch_local.XXXXXX");
-	if (!mkdtemp(roots) || make_tree("alpha", uuid) < 0 || make_tree("beta", uuid) < 0) {
-		tap_ok(0, "trees created in %s", roots);
-		return tap_done();
-	}
-	gossip_config_init(&c);
-	snprintf(c.host, sizeof(c.host), "beta");
-	c.root = strdup(roots);
-	c.root = realloc((char *)c.root, strlen(roots) + 6);
-	strcat((char *)c.root, "/beta");
-	c.peers_file = NULL;
-	c.transport = &gossip_transport_local;
-	c.tconf.local_exe = exe;
-	c.tconf.local_roots = roots;
-	c.timeout_ms = 3000;
-	c.backoff_max_ms = 500;
-	gossip_config_finish(&c);
-	tap_ok(fetcher_start(&c, RES, &f) == 0, "fetcher started");
+	lc.c.backoff_max_ms = 500;
+	tap_ok(fetcher_start(&lc.c, RES, &f) == 0, "fetcher started");
 	if (!f)
 		return tap_done();
 	test_order_and_refetch(f);
@@ -312,10 +273,6 @@ main(void)
 	fetcher_stop(f);
 	tap_ok(gossip_now_ms() - t0 < 2000, "fetcher_stop returns promptly (%llu ms)",
 	       (unsigned long long)(gossip_now_ms() - t0));
-	if (!tap_failed)
-		nftw(roots, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	else
-		tap_diag("trees kept in %s", roots);
-	free((char *)c.root);
+	local_cluster_release(&lc, tap_failed);
 	return tap_done();
 }

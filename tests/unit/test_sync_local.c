@@ -6,13 +6,11 @@
  * 8 MiB + 1000 bytes (an unaligned tail).  Checks what the driver relies
  * on: only differing chunks move, the disks end equal, resume from a
  * position, refusals (too small, not a member, unknown resource, beyond
- * the size) before anything is written, a prompt syncer_stop().
- * $CLUSTERD names the binary (default clusterd/clusterd).
+ * the size) before anything is written, a prompt syncer_stop().  The
+ * cluster: tests/helpers/local_cluster.h.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,44 +18,18 @@
 #include <unistd.h>
 
 #include "clusterd/sync.h"
+#include "tests/helpers/local_cluster.h"
 #include "tests/unit/tap.h"
 
 #define KIB		1024ULL
 #define DISK_BYTES	(8 * 1024 * KIB + 1000)
 
-static char roots[256], exe[4096];
-static struct gossip_config cfg;
-
-static int
-tree_set(const char *host, const char *k1, const char *v1, const char *k2, const char *v2)
-{
-	char root[512];
-	struct statefs sf;
-	struct statefs_txn t;
-	int ret;
-
-	snprintf(root, sizeof(root), "%s/%s", roots, host);
-	mkdir(root, 0700);
-	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
-	if (ret < 0)
-		return ret;
-	ret = statefs_mark(&sf);
-	statefs_txn_init(&t, &sf, 0);
-	if (ret == 0)
-		ret = statefs_txn_set(&t, k1, v1);
-	if (ret == 0 && k2)
-		ret = statefs_txn_set(&t, k2, v2);
-	if (ret == 0)
-		ret = statefs_txn_commit(&t, NULL);
-	statefs_txn_release(&t);
-	statefs_close(&sf);
-	return ret;
-}
+static struct local_cluster lc;
 
 static void
 disk_path(char *buf, size_t n, const char *name)
 {
-	snprintf(buf, n, "%s/%s.img", roots, name);
+	snprintf(buf, n, "%s/%s.img", lc.roots, name);
 }
 
 /* A disk of @bytes: a pattern seeded by @seed (0: zeros). */
@@ -131,7 +103,7 @@ run(const char *res, const char *peer, const char *disk, uint64_t size, uint64_t
 
 	memset(st, 0, sizeof(*st));
 	disk_path(p, sizeof(p), disk);
-	if (syncer_start(&cfg, res, peer, p, size, from, &s) < 0) {
+	if (syncer_start(&lc.c, res, peer, p, size, from, &s) < 0) {
 		st->error = -1;
 		return;
 	}
@@ -208,7 +180,7 @@ test_refusals(void)
 	tap_ok(st.error == -ERANGE, "beyond the resource size: refused");
 	run("r0", "gamma", "beta", DISK_BYTES, 0, 0, &st);
 	tap_ok(st.error == -ENOENT && !st.done, "an unknown host: error, no crash");
-	tap_ok(syncer_start(&cfg, "r0", "beta", "/x", 1, 0, &(struct syncer *){ NULL }) == -EINVAL,
+	tap_ok(syncer_start(&lc.c, "r0", "beta", "/x", 1, 0, &(struct syncer *){ NULL }) == -EINVAL,
 	       "syncing from oneself is refused");
 }
 
@@ -222,7 +194,7 @@ test_stop(void)
 
 	make_disk("beta", DISK_BYTES, 11);
 	disk_path(p, sizeof(p), "beta");
-	if (!tap_ok(syncer_start(&cfg, "r0", "alpha", p, DISK_BYTES, 0, &s) == 0,
+	if (!tap_ok(syncer_start(&lc.c, "r0", "alpha", p, DISK_BYTES, 0, &s) == 0,
 		    "rate-limited syncer started"))
 		return;
 	syncer_set_bwlimit(s, 1024 * KIB);
@@ -248,12 +220,6 @@ test_stop(void)
 }
 
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) < 0 ? -1 : 0;
-}
-
-static int
 make_trees(void)
 {
 	const char *uuid = "alpha_1700000000.000000001";
@@ -262,14 +228,15 @@ make_trees(void)
 
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)DISK_BYTES);
 	disk_path(p, sizeof(p), "alpha");
-	if (tree_set("alpha", "uuid", uuid, "ips/ip-alpha", "127.0.0.1") < 0 ||
-	    tree_set("alpha", "resource-r0/size", v, "resource-r0/data-alpha", p) < 0 ||
-	    tree_set("alpha", "resource-r0/replay-alpha", "log-000000003-alpha,123,0",
-		     "resource-r1/size", v) < 0 ||
-	    tree_set("beta", "uuid", uuid, "ips/ip-alpha", "127.0.0.1") < 0)
+	if (local_cluster_set(&lc, "alpha", "uuid", uuid, "ips/ip-alpha", "127.0.0.1") < 0 ||
+	    local_cluster_set(&lc, "alpha", "resource-r0/size", v,
+			      "resource-r0/data-alpha", p) < 0 ||
+	    local_cluster_set(&lc, "alpha", "resource-r0/replay-alpha",
+			      "log-000000003-alpha,123,0", "resource-r1/size", v) < 0 ||
+	    local_cluster_set(&lc, "beta", "uuid", uuid, "ips/ip-alpha", "127.0.0.1") < 0)
 		return -1;
 	/* the logfile being written is newer than the replay link says */
-	snprintf(log, sizeof(log), "%s/alpha/resource-r0/log-000000004-alpha", roots);
+	snprintf(log, sizeof(log), "%s/alpha/resource-r0/log-000000004-alpha", lc.roots);
 	fd = open(log, O_WRONLY | O_CREAT, 0600);
 	if (fd < 0 || ftruncate(fd, 5000) < 0)
 		return -1;
@@ -280,35 +247,13 @@ make_trees(void)
 int
 main(void)
 {
-	const char *bin = getenv("CLUSTERD");
-
-	signal(SIGPIPE, SIG_IGN);
-	if (!realpath(bin ? bin : "clusterd/clusterd", exe) || access(exe, X_OK) < 0) {
-		tap_ok(0, "clusterd binary found (set CLUSTERD)");
+	if (local_cluster_init(&lc, "test_sync_local", make_trees) < 0) {
+		tap_ok(0, "%s", lc.why);
 		return tap_done();
 	}
-	snprintf(roots, sizeof(roots), "/tmp/test_sync_local.XXXXXX");
-	if (!mkdtemp(roots) || make_trees() < 0) {
-		tap_ok(0, "trees created in %s", roots);
-		return tap_done();
-	}
-	gossip_config_init(&cfg);
-	snprintf(cfg.host, sizeof(cfg.host), "beta");
-	cfg.root = malloc(strlen(roots) + 6);
-	sprintf((char *)cfg.root, "%s/beta", roots);
-	cfg.peers_file = NULL;
-	cfg.transport = &gossip_transport_local;
-	cfg.tconf.local_exe = exe;
-	cfg.tconf.local_roots = roots;
-	cfg.timeout_ms = 3000;
-	gossip_config_finish(&cfg);
 	test_transfers();
 	test_refusals();
 	test_stop();
-	if (!tap_failed)
-		nftw(roots, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	else
-		tap_diag("trees kept in %s", roots);
-	free((char *)cfg.root);
+	local_cluster_release(&lc, tap_failed);
 	return tap_done();
 }
