@@ -107,11 +107,15 @@ ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 	put(d, r->name, kv, n);
 }
 
+/* The userspace engine's device: a link in dev_dir to its FUSE file
+ * (the module makes /dev/mars/<res> itself). */
 static void
 device_link(struct driver *d, struct drv_res *r, int up)
 {
 	char link[4096], target[8192];
 
+	if (d->dc.ops != &mars_engine_proc_ops)
+		return;
 	snprintf(link, sizeof(link), "%s/%s", d->dc.dev_dir, r->name);
 	unlink(link);
 	if (!up)

@@ -16,6 +16,7 @@
 
 #include "common/parse.h"
 #include "clusterd/driver.h"
+#include "engine/engine.h"
 #include <json-c/json.h>
 
 #include "clusterd/fetch.h"
@@ -29,7 +30,7 @@ enum { O_ROOT = 256, O_HOST, O_KEY, O_KNOWN, O_PEERS, O_PORT, O_USER, O_CMD,
        O_TRANSPORT, O_LROOTS, O_PERIOD, O_HEARTBEAT, O_TIMEOUT, O_BACKOFF, O_LOG,
        O_SERVE, O_JOIN, O_IP, O_VERSION, O_HELP, O_STATUS,
        O_DATA_PATH, O_ENGINE, O_DEVDIR, O_RUNDIR, O_ROTATE, O_BWLIMIT, O_CRON,
-       O_EMERGENCY,
+       O_EMERGENCY, O_BACKEND,
        O_FETCH, O_FETCH_FINAL, O_FETCH_BW, O_FETCH_TIMEOUT,
        /* full sync (docs/sync.md) test entry */
        O_SYNC, O_SYNC_PEER, O_SYNC_DISK, O_SYNC_FROM, O_SYNC_SIZE, O_SYNC_PROGRESS };
@@ -75,6 +76,7 @@ static const struct option options[] = {
 	{ "fetch-bwlimit",	required_argument, NULL, O_BWLIMIT },
 	{ "cron-ms",		required_argument, NULL, O_CRON },
 	{ "emergency-free",	required_argument, NULL, O_EMERGENCY },
+	{ "backend",		required_argument, NULL, O_BACKEND },
 	/* status page options, parsed by status_config_option() */
 	{ "http-listen",	required_argument, NULL, O_STATUS },
 	{ "http-token",		required_argument, NULL, O_STATUS },
@@ -115,6 +117,8 @@ static const char usage_text[] =
 "  --log-level LEVEL     err, warn, info (default) or debug\n"
 "replication (docs/replication.md):\n"
 "  --data-path on|off    run the data path of this node's resources (on)\n"
+"  --backend auto|kmod|user  mars.ko or the userspace engine (auto: mars.ko when\n"
+"                        /dev/mars-control exists)\n"
 "  --engine FILE         the userspace engine [MARS_ENGINE] (" SBINDIR "/mars-engine)\n"
 "  --dev-dir DIR         where device links appear [MARS_DEVDIR] (/dev/mars)\n"
 "  --run-dir DIR         engine mounts and logs [MARS_RUNDIR] (/run/mars)\n"
@@ -152,6 +156,7 @@ struct opts {
 	char exe[PATH_MAX];
 	struct driver_config driver;
 	int data_path;
+	int backend_set;		/* --backend kmod|user given */
 	/* --fetch RES NAME, the fetch test entry point */
 	const char *fetch_res;
 	const char *fetch_name;
@@ -210,6 +215,15 @@ parse_one(struct gossip_config *c, struct opts *o, int opt, const char *arg)
 	case O_BWLIMIT:	return parse_size(arg, &o->driver.fetch_bwlimit) ? -EINVAL : 0;
 	case O_CRON:	return parse_ms(arg, &o->driver.cron_ms);
 	case O_EMERGENCY: return parse_size(arg, &o->driver.emergency_free) ? -EINVAL : 0;
+	case O_BACKEND:
+		if (!strcmp(arg, "kmod"))
+			o->driver.ops = &mars_engine_kmod_ops;
+		else if (!strcmp(arg, "user"))
+			o->driver.ops = &mars_engine_proc_ops;
+		else if (strcmp(arg, "auto"))
+			return -EINVAL;
+		o->backend_set = strcmp(arg, "auto") != 0;
+		return 0;
 	case O_TRANSPORT:
 		if (strcmp(arg, "ssh") == 0)
 			c->transport = &gossip_transport_ssh;
@@ -277,6 +291,8 @@ run_daemon(const struct gossip_config *c, struct opts *o)
 	struct driver *d = NULL;
 	int ret;
 
+	if (!o->backend_set && access("/dev/mars-control", F_OK) == 0)
+		o->driver.ops = &mars_engine_kmod_ops;
 	if (o->data_path && driver_start(c, &o->driver, &d) < 0) {
 		fprintf(stderr, "clusterd: cannot start the replication driver\n");
 		return 1;

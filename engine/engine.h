@@ -100,6 +100,9 @@ extern const struct mars_engine_ops mars_engine_user_ops;
 /* The userspace engine as a child process per mode (engine/proc.c), so
  * that the device outlives a restart of clusterd. */
 extern const struct mars_engine_ops mars_engine_proc_ops;
+/* mars.ko through /dev/mars-control (engine/kmod.c); the device is the
+ * module's /dev/mars/<res>. */
+extern const struct mars_engine_ops mars_engine_kmod_ops;
 
 /* Parse a status file (engine/status.c writes it) into @st: 0 or -errno. */
 int mars_engine_status_read(const char *path, struct mars_engine_status *st);

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The data path in mars.ko, driven through its control device
+ * (/dev/mars-control, docs/kernel-interface.md): the operations table's
+ * second implementation.  The module keeps no state tree of its own, so
+ * what the userspace engine publishes itself is published here, from the
+ * status snapshots: the replay link (applied position, after the module
+ * flushed the disk) and the actual indicators, each only when it changed.
+ * The device is the module's /dev/mars/<res>.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "mars/ctl.h"
+#include "statefs/statefs.h"
+
+struct mars_engine {
+	int fd;				/* /dev/mars-control */
+	char root[4096], host[64], resource[MARS_CTL_RES_LEN];
+	struct mars_ctl_status last;	/* last published snapshot */
+	int published;			/* last is valid */
+};
+
+static const char *
+kmod_control(void)
+{
+	const char *p = getenv("MARS_CONTROL");
+
+	return p && *p ? p : "/dev/" MARS_CTL_DEVICE_NAME;
+}
+
+static int
+kmod_ioctl(struct mars_engine *e, unsigned long req, void *arg)
+{
+	return ioctl(e->fd, req, arg) < 0 ? -errno : 0;
+}
+
+/* Copy into a fixed ABI field; callers checked the length already. */
+static void
+kmod_name(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int
+kmod_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
+{
+	struct mars_ctl_version ver = { 0 };
+	struct mars_ctl_attach at = { 0 };
+	struct mars_engine *e;
+	int ret;
+
+	if (!cfg->root || !cfg->host || !cfg->resource || !cfg->disk ||
+	    strlen(cfg->resource) > MARS_CTL_RES_MAX || strlen(cfg->disk) >= MARS_CTL_PATH_LEN)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->fd = open(kmod_control(), O_RDWR | O_CLOEXEC);
+	ret = e->fd < 0 ? -errno : kmod_ioctl(e, MARS_CTL_IOC_VERSION, &ver);
+	if (!ret && ver.iface_major != MARS_CTL_IFACE_MAJOR)
+		ret = -EPROTO;		/* a module of another interface generation */
+	if (ret)
+		goto fail;
+	kmod_name(e->root, sizeof(e->root), cfg->root);
+	kmod_name(e->host, sizeof(e->host), cfg->host);
+	kmod_name(e->resource, sizeof(e->resource), cfg->resource);
+	at.size_bytes = cfg->size_bytes;
+	kmod_name(at.resource, sizeof(at.resource), cfg->resource);
+	kmod_name(at.disk, sizeof(at.disk), cfg->disk);
+	if ((size_t)snprintf(at.dir, sizeof(at.dir), "%s/resource-%s", cfg->root,
+			     cfg->resource) >= sizeof(at.dir)) {
+		ret = -ENAMETOOLONG;
+		goto fail;
+	}
+	ret = kmod_ioctl(e, MARS_CTL_IOC_ATTACH, &at);
+	/* Attached by an earlier clusterd: the module keeps running it. */
+	if (ret == -EEXIST || ret == -EBUSY)
+		ret = 0;
+	if (ret)
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e);
+	return ret;
+}
+
+/* resource-RES/KEY of this host's tree. */
+static int
+kmod_put(struct mars_engine *e, const char *const *kv, size_t n)
+{
+	char key[STATEFS_PATH_MAX + 1];
+	struct statefs_txn t;
+	struct statefs sf;
+	size_t i;
+	int ret = statefs_open(&sf, e->root, e->host, STATEFS_OPEN_ANY);
+
+	if (ret)
+		return ret;
+	statefs_txn_init(&t, &sf, 0);
+	for (i = 0; i + 1 < n; i += 2) {
+		snprintf(key, sizeof(key), "resource-%s/%s", e->resource, kv[i]);
+		statefs_txn_set(&t, key, kv[i + 1]);
+	}
+	ret = statefs_txn_commit(&t, NULL);
+	statefs_txn_release(&t);
+	statefs_close(&sf);
+	return ret < 0 ? ret : 0;
+}
+
+/* Publish what changed since the last snapshot. */
+static void
+kmod_publish(struct mars_engine *e, const struct mars_ctl_status *s)
+{
+	char k[4][96], v[4][16], rk[96], rv[MARS_CTL_LOGNAME_LEN + 48];
+	const char *kv[10];
+	size_t n = 0;
+
+	if (!e->published || s->mode != e->last.mode || s->open_count != e->last.open_count) {
+		snprintf(k[0], sizeof(k[0]), "actual-%s/is-attached", e->host);
+		snprintf(k[1], sizeof(k[1]), "actual-%s/is-primary", e->host);
+		snprintf(k[2], sizeof(k[2]), "actual-%s/is-replaying", e->host);
+		snprintf(k[3], sizeof(k[3]), "actual-%s/open-count", e->host);
+		snprintf(v[0], sizeof(v[0]), "1");
+		snprintf(v[1], sizeof(v[1]), "%d", s->mode == MARS_CTL_MODE_PRIMARY);
+		snprintf(v[2], sizeof(v[2]), "%d", s->mode == MARS_CTL_MODE_REPLAY);
+		snprintf(v[3], sizeof(v[3]), "%u", s->open_count);
+		for (int i = 0; i < 4; i++) {
+			kv[n++] = k[i];
+			kv[n++] = v[i];
+		}
+	}
+	if (s->applied_logfile[0] &&
+	    (!e->published || s->applied_pos != e->last.applied_pos ||
+	     strncmp(s->applied_logfile, e->last.applied_logfile, sizeof(s->applied_logfile)))) {
+		snprintf(rk, sizeof(rk), "replay-%s", e->host);
+		snprintf(rv, sizeof(rv), "%.*s,%" PRIu64 ",0", (int)sizeof(s->applied_logfile) - 1,
+			 s->applied_logfile, (uint64_t)s->applied_pos);
+		kv[n++] = rk;
+		kv[n++] = rv;
+	}
+	if (n && kmod_put(e, kv, n) == 0) {
+		e->last = *s;
+		e->published = 1;
+	}
+}
+
+static void
+kmod_detach(struct mars_engine *e)
+{
+	struct mars_ctl_res r = { 0 };
+	char k[4][96];
+	const char *kv[8];
+	int i;
+
+	kmod_name(r.resource, sizeof(r.resource), e->resource);
+	kmod_ioctl(e, MARS_CTL_IOC_DETACH, &r);
+	snprintf(k[0], sizeof(k[0]), "actual-%s/is-attached", e->host);
+	snprintf(k[1], sizeof(k[1]), "actual-%s/is-primary", e->host);
+	snprintf(k[2], sizeof(k[2]), "actual-%s/is-replaying", e->host);
+	snprintf(k[3], sizeof(k[3]), "actual-%s/open-count", e->host);
+	for (i = 0; i < 4; i++) {
+		kv[2 * i] = k[i];
+		kv[2 * i + 1] = "0";
+	}
+	kmod_put(e, kv, 8);
+	close(e->fd);
+	free(e);
+}
+
+static int
+kmod_set_primary(struct mars_engine *e)
+{
+	struct mars_ctl_primary p = { 0 };
+	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1], *c1, *c2;
+	struct statefs sf;
+	int ret;
+
+	kmod_name(p.resource, sizeof(p.resource), e->resource);
+	kmod_name(p.host, sizeof(p.host), e->host);
+	/* Recovery starts where the replay link says (its own logfile). */
+	ret = statefs_open(&sf, e->root, e->host, STATEFS_OPEN_ANY);
+	if (ret)
+		return ret;
+	snprintf(key, sizeof(key), "resource-%s/replay-%s", e->resource, e->host);
+	if (statefs_get(&sf, key, val, sizeof(val), NULL) >= 0 &&
+	    (c1 = strchr(val, ',')) && (c2 = strchr(c1 + 1, ','))) {
+		*c1 = *c2 = '\0';
+		kmod_name(p.recover_logfile, sizeof(p.recover_logfile), val);
+		p.recover_pos = strtoull(c1 + 1, NULL, 10);
+	}
+	statefs_close(&sf);
+	return kmod_ioctl(e, MARS_CTL_IOC_SET_PRIMARY, &p);
+}
+
+static int
+kmod_set_replay(struct mars_engine *e, const char *logfile, uint64_t pos)
+{
+	struct mars_ctl_replay r = { 0 };
+
+	if (strchr(logfile, '/') || strlen(logfile) >= sizeof(r.logfile))
+		return -EINVAL;
+	kmod_name(r.resource, sizeof(r.resource), e->resource);
+	kmod_name(r.logfile, sizeof(r.logfile), logfile);
+	r.start_pos = pos;
+	return kmod_ioctl(e, MARS_CTL_IOC_SET_REPLAY, &r);
+}
+
+static int
+kmod_rotate(struct mars_engine *e)
+{
+	struct mars_ctl_res r = { 0 };
+
+	kmod_name(r.resource, sizeof(r.resource), e->resource);
+	return kmod_ioctl(e, MARS_CTL_IOC_ROTATE, &r);
+}
+
+static int
+kmod_status(struct mars_engine *e, struct mars_engine_status *st)
+{
+	struct mars_ctl_status s = { 0 };
+	int ret;
+
+	kmod_name(s.resource, sizeof(s.resource), e->resource);
+	ret = kmod_ioctl(e, MARS_CTL_IOC_STATUS, &s);
+	if (ret)
+		return ret;
+	kmod_publish(e, &s);
+	memset(st, 0, sizeof(*st));
+	st->mode = s.mode == MARS_CTL_MODE_PRIMARY ? MARS_ENGINE_PRIMARY :
+		   s.mode == MARS_CTL_MODE_REPLAY ? MARS_ENGINE_REPLAY : MARS_ENGINE_ATTACHED;
+	st->replay = (enum mars_engine_replay_state)s.replay_state;
+	/* Out of the module's fixed fields, which may lack a NUL. */
+	snprintf(st->logfile, sizeof(st->logfile), "%.*s", (int)sizeof(s.logfile) - 1,
+		 s.logfile);
+	snprintf(st->applied_logfile, sizeof(st->applied_logfile), "%.*s",
+		 (int)sizeof(s.applied_logfile) - 1, s.applied_logfile);
+	st->size_bytes = s.size_bytes;
+	st->log_end = s.log_end;
+	st->synced_pos = s.synced_pos;
+	st->sync_requests = s.sync_requests;
+	st->log_syncs = s.log_syncs;
+	st->applied_pos = s.applied_pos;
+	st->records = s.records;
+	st->data_bytes = s.data_bytes;
+	st->rate_bps = s.rate_bps;
+	st->stop_result = (enum mars_scan_result)s.stop_result;
+	st->stop_reason = (enum mars_scan_reason)s.stop_reason;
+	st->stop_offset = s.stop_offset;
+	st->error = s.error;
+	return 0;
+}
+
+const struct mars_engine_ops mars_engine_kmod_ops = {
+	.name = "kmod",
+	.attach = kmod_attach,
+	.detach = kmod_detach,
+	.set_primary = kmod_set_primary,
+	.set_replay = kmod_set_replay,
+	.rotate = kmod_rotate,
+	.status = kmod_status,
+};
