@@ -84,6 +84,10 @@ join_exchange(struct join *j, struct gossip_msg *m)
 			snprintf(j->err, j->errlen, "refused by '%s': %s", j->ep.addr, m->text);
 			return -ECONNREFUSED;
 		}
+		/* The serving end announces changes of its tree at any time;
+		 * a join pulls everything anyway and is no answer to wait for. */
+		if (ret == 1 && m->type == GOSSIP_NOTIFY)
+			continue;
 		if (ret == 1)
 			return 0;
 	}

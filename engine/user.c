@@ -32,6 +32,7 @@
 #define ENG_STATUS_MS		1000
 #define ENG_REPLAY_BATCH	256
 #define ENG_REPLAY_WAIT_MAX_MS	200
+#define ENG_REPLAY_END_CKPT_MS	100	/* checkpoint period once at the end */
 
 static void
 eng_sleep_ms(unsigned int ms)
@@ -398,12 +399,17 @@ eng_replay_thread(void *arg)
 	unsigned int wait_ms = 1;
 
 	while (!e->stop && rs != MARS_ENGINE_RS_STOPPED && rs != MARS_ENGINE_RS_FAILED) {
+		uint64_t before = eng_apply_pos(&e->replay);
 		int moved = 0;
 
 		res = eng_apply_run(&e->replay, ENG_REPLAY_BATCH);
 		rs = eng_replay_account(e, res);
 		now = eng_mono_ms();
-		if ((now - last_ckpt >= e->checkpoint_ms || rs != MARS_ENGINE_RS_RUNNING) &&
+		/* At the end the position is published soon (a handover waits
+		 * for it), but not per trickling record: each costs a disk
+		 * sync and a gossiped link. */
+		if ((now - last_ckpt >= e->checkpoint_ms ||
+		     (rs != MARS_ENGINE_RS_RUNNING && now - last_ckpt >= ENG_REPLAY_END_CKPT_MS)) &&
 		    ckpt_pos != eng_apply_pos(&e->replay)) {
 			last_ckpt = now;
 			ckpt_pos = eng_apply_pos(&e->replay);
@@ -420,6 +426,10 @@ eng_replay_thread(void *arg)
 			wait_ms = 1;
 			continue;
 		}
+		/* Records arrived since the last poll: the writer is active,
+		 * look again soon instead of backing off. */
+		if (eng_apply_pos(&e->replay) != before)
+			wait_ms = 1;
 		/* A tail that is still arriving: poll with bounded backoff. */
 		eng_sleep_ms(wait_ms);
 		wait_ms = wait_ms * 2 > ENG_REPLAY_WAIT_MAX_MS ? ENG_REPLAY_WAIT_MAX_MS : wait_ms * 2;
