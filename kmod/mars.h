@@ -2,11 +2,29 @@
 /*
  * Declarations shared between the files of mars.ko.  Nothing here is
  * visible to userspace; the userspace ABI is include/mars/ctl.h.
+ *
+ * One struct mars_res per attached resource.  Its parts, one file each:
+ *   mars_res.c      registry, attach/detach, mode switches
+ *   mars_dev.c      the block device /dev/mars/<res> and its bio path
+ *   mars_logger.c   primary: records appended to the logfile, group commit
+ *   mars_logfile.c  logfile names, directory scan, the chunked reader
+ *   mars_disk.c     synchronous byte-granular writes to the underlying disk
+ *   mars_recover.c  primary recovery from the own logfiles
+ *   mars_replay.c   replay mode: the kthread that follows a logfile
  */
 #ifndef MARS_KMOD_MARS_H
 #define MARS_KMOD_MARS_H
 
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+
+#include "mars/ctl.h"
+#include "mars/logrec.h"
 
 /*
  * Outcome of one run of the record-core self-test (mars_selftest.c).
@@ -26,5 +44,148 @@ void mars_selftest_run(struct mars_selftest_report *rep);
 /* The control device (mars_ctl.c): registered last, removed first. */
 int mars_ctl_register(void);
 void mars_ctl_unregister(void);
+/* true while the last self-test passed; data-path requests need it */
+bool mars_ctl_selftest_ok(void);
+
+/* ---- status, shared by logger, recovery and replay ---------------- */
+
+/*
+ * The counters of struct mars_ctl_status that the data path moves.  The
+ * copy in struct mars_res is guarded by mars_res.stat_lock; writers take
+ * it briefly, the STATUS ioctl copies the whole struct under it.
+ */
+struct mars_stat {
+	u32 replay_state;		/* MARS_CTL_RS_* */
+	int error;			/* -errno of the last failure */
+	u64 log_end;
+	u64 synced_pos;
+	u64 sync_requests;
+	u64 log_syncs;
+	u64 applied_pos;
+	u64 records;
+	u64 data_bytes;
+	u64 stop_offset;
+	u32 stop_result;
+	u32 stop_reason;
+	char logfile[MARS_CTL_LOGNAME_LEN];
+	char applied_logfile[MARS_CTL_LOGNAME_LEN];
+};
+
+struct mars_logger;
+struct mars_replay;
+
+/* One attached resource. */
+struct mars_res {
+	struct list_head node;		/* in the registry, under mars_res_mutex */
+	char name[MARS_CTL_RES_LEN];
+	char host[MARS_CTL_HOST_LEN];	/* origin of logfiles written */
+	u64 size_bytes;
+	struct block_device *bdev;	/* underlying disk, held exclusively */
+	struct file *dir;		/* the resource directory */
+	struct gendisk *disk;		/* /dev/mars/<name> */
+	struct bio_set bs;		/* clones to the underlying disk */
+
+	struct mutex lock;		/* guards mode, open_count, dying */
+	u32 mode;			/* MARS_CTL_MODE_* */
+	unsigned int open_count;
+	bool dying;			/* detach under way: no new opens */
+
+	/* Set and cleared under mars_res_mutex with open_count == 0, so the
+	 * bio path, which only runs while the device is open, sees them
+	 * stable.
+	 */
+	struct mars_logger *logger;	/* PRIMARY */
+	struct mars_replay *replay;	/* REPLAY */
+
+	spinlock_t stat_lock;		/* guards stat, rate_* */
+	struct mars_stat stat;
+	u64 rate_bytes;			/* data_bytes at rate_jiffies */
+	unsigned long rate_jiffies;
+	u64 rate_bps;
+};
+
+/* Update @res's status under its lock: MARS_STAT(res, s->records++); */
+#define MARS_STAT(res, stmt) do {				\
+	struct mars_res *stat_res_ = (res);			\
+	struct mars_stat *s = &stat_res_->stat;			\
+	spin_lock(&stat_res_->stat_lock);			\
+	stmt;							\
+	spin_unlock(&stat_res_->stat_lock);			\
+} while (0)
+
+void mars_stat_reset(struct mars_res *res, const char *logfile);
+void mars_stat_error(struct mars_res *res, int err);
+
+/* ---- mars_res.c: registry and mode switches ----------------------- */
+
+int mars_res_attach(const struct mars_ctl_attach *a);
+int mars_res_detach(const char *name);
+int mars_res_set_primary(const struct mars_ctl_primary *p);
+int mars_res_set_replay(const struct mars_ctl_replay *r);
+int mars_res_rotate(const char *name);
+int mars_res_status(struct mars_ctl_status *st);
+void mars_res_detach_all(void);
+
+/* ---- mars_dev.c: /dev/mars/<res> ------------------------------------ */
+
+int mars_dev_create(struct mars_res *res);
+void mars_dev_destroy(struct mars_res *res);
+void mars_dev_set_writable(struct mars_res *res, bool writable);
+
+/* ---- mars_logger.c: the primary's write path ------------------------ */
+
+int mars_logger_start(struct mars_res *res, struct file *file, u32 lognr);
+void mars_logger_stop(struct mars_res *res);
+void mars_logger_submit(struct mars_logger *lg, struct bio *bio);
+int mars_logger_rotate(struct mars_res *res);
+u64 mars_logger_inflight(struct mars_res *res);
+unsigned int mars_logger_front_pad(void);
+
+/* ---- mars_logfile.c: names, directory, reader ----------------------- */
+
+#define MARS_LOGNR_MAX	999999999U
+
+int mars_logname_parse(const char *name, u32 *nr, const char **origin);
+int mars_logname_format(char *buf, size_t size, u32 nr, const char *host);
+int mars_logdir_max(struct mars_res *res, u32 *max_nr, const char *host,
+		    u32 *own_count);
+struct file *mars_logfile_open(struct mars_res *res, const char *name,
+			       int flags);
+
+/* Reads a logfile record by record through a window of the file. */
+struct mars_logread {
+	struct file *file;
+	u8 *buf;			/* the window, cap bytes */
+	size_t cap;
+	loff_t buf_pos;			/* file offset of buf[0] */
+	size_t buf_len;			/* valid bytes in buf */
+	loff_t pos;			/* offset of the next record */
+	u64 expect_seq;			/* 0 = any */
+	int err;			/* -errno of the last failed read */
+};
+
+int mars_logread_init(struct mars_logread *lr, struct file *file,
+		      loff_t pos, u64 expect_seq);
+void mars_logread_release(struct mars_logread *lr);
+enum mars_scan_result mars_logread_next(struct mars_logread *lr,
+					struct mars_rec *rec,
+					const u8 **payload);
+bool mars_logread_valid_after(struct mars_logread *lr);
+
+/* ---- mars_disk.c: the underlying disk, synchronously ------------------ */
+
+struct mars_disk_buf;
+struct mars_disk_buf *mars_disk_buf_alloc(void);
+void mars_disk_buf_free(struct mars_disk_buf *db);
+int mars_disk_write(struct mars_res *res, struct mars_disk_buf *db,
+		    u64 off, const u8 *data, u32 len);
+int mars_disk_flush(struct mars_res *res);
+
+/* ---- mars_recover.c and mars_replay.c -------------------------------- */
+
+int mars_recover(struct mars_res *res, const char *logfile, u64 pos,
+		 u32 *max_nr);
+int mars_replay_start(struct mars_res *res, const struct mars_ctl_replay *r);
+void mars_replay_stop(struct mars_res *res);
 
 #endif /* MARS_KMOD_MARS_H */

@@ -41,6 +41,11 @@ static struct mars_ctl mars_ctl;
 union mars_ctl_arg {
 	struct mars_ctl_version version;
 	struct mars_ctl_selftest selftest;
+	struct mars_ctl_attach attach;
+	struct mars_ctl_res res;
+	struct mars_ctl_primary primary;
+	struct mars_ctl_replay replay;
+	struct mars_ctl_status status;
 };
 
 struct mars_ctl_op {
@@ -75,6 +80,15 @@ mars_ctl_selftest_rerun(void)
 	mutex_lock(&mars_ctl.lock);
 	mars_ctl.selftest = rep;
 	mutex_unlock(&mars_ctl.lock);
+}
+
+bool
+mars_ctl_selftest_ok(void)
+{
+	struct mars_selftest_report rep;
+
+	mars_ctl_selftest_get(&rep);
+	return !rep.result;
 }
 
 /* ---- ioctl handlers ---------------------------------------------- */
@@ -119,6 +133,58 @@ mars_ctl_selftest(union mars_ctl_arg *arg)
 	return 0;
 }
 
+static int
+mars_ctl_attach(union mars_ctl_arg *arg)
+{
+	return mars_res_attach(&arg->attach);
+}
+
+/* DETACH and ROTATE name a resource and nothing else. */
+static int
+mars_ctl_res_check(const struct mars_ctl_res *r)
+{
+	return r->flags || r->reserved ? -EINVAL : 0;
+}
+
+static int
+mars_ctl_detach(union mars_ctl_arg *arg)
+{
+	return mars_ctl_res_check(&arg->res) ?:
+	       mars_res_detach(arg->res.resource);
+}
+
+static int
+mars_ctl_rotate(union mars_ctl_arg *arg)
+{
+	return mars_ctl_res_check(&arg->res) ?:
+	       mars_res_rotate(arg->res.resource);
+}
+
+static int
+mars_ctl_set_primary(union mars_ctl_arg *arg)
+{
+	return mars_res_set_primary(&arg->primary);
+}
+
+static int
+mars_ctl_set_replay(union mars_ctl_arg *arg)
+{
+	return mars_res_set_replay(&arg->replay);
+}
+
+static int
+mars_ctl_status(union mars_ctl_arg *arg)
+{
+	return mars_res_status(&arg->status);
+}
+
+#define MARS_CTL_OP(nr, type, v1, handler)			\
+	[nr] = {						\
+		.ksize = sizeof(struct type),			\
+		.min_size = v1,					\
+		.fn = handler,					\
+	}
+
 static const struct mars_ctl_op mars_ctl_ops[] = {
 	[MARS_CTL_NR_VERSION] = {
 		.ksize = sizeof(struct mars_ctl_version),
@@ -130,6 +196,18 @@ static const struct mars_ctl_op mars_ctl_ops[] = {
 		.min_size = MARS_CTL_SELFTEST_SIZE_V1,
 		.fn = mars_ctl_selftest,
 	},
+	MARS_CTL_OP(MARS_CTL_NR_ATTACH, mars_ctl_attach,
+		    MARS_CTL_ATTACH_SIZE_V1, mars_ctl_attach),
+	MARS_CTL_OP(MARS_CTL_NR_DETACH, mars_ctl_res,
+		    MARS_CTL_RES_SIZE_V1, mars_ctl_detach),
+	MARS_CTL_OP(MARS_CTL_NR_SET_PRIMARY, mars_ctl_primary,
+		    MARS_CTL_PRIMARY_SIZE_V1, mars_ctl_set_primary),
+	MARS_CTL_OP(MARS_CTL_NR_SET_REPLAY, mars_ctl_replay,
+		    MARS_CTL_REPLAY_SIZE_V1, mars_ctl_set_replay),
+	MARS_CTL_OP(MARS_CTL_NR_ROTATE, mars_ctl_res,
+		    MARS_CTL_RES_SIZE_V1, mars_ctl_rotate),
+	MARS_CTL_OP(MARS_CTL_NR_STATUS, mars_ctl_status,
+		    MARS_CTL_STATUS_SIZE_V1, mars_ctl_status),
 };
 
 static long

@@ -8,6 +8,8 @@
  * job lives in its own file:
  *   mars_ctl.c       the control device /dev/mars-control (the ABI is
  *                    include/mars/ctl.h, the spec docs/kernel-interface.md)
+ *   mars_res.c       attached resources and their modes; mars.h lists the
+ *                    files of the data path (device, logger, replay)
  *   mars_selftest.c  load-time self-test of the shared record core
  *   ../libmars/      the record codec and scanner, the very same source
  *                    userspace compiles (linked in by Kbuild)
@@ -43,6 +45,7 @@ static void __exit
 mars_exit(void)
 {
 	mars_ctl_unregister();
+	mars_res_detach_all();
 	pr_info("unloaded\n");
 }
 

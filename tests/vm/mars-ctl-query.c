@@ -14,6 +14,13 @@
  *                                     known layout when "dirty"
  *   mars-ctl-query probe-flags        VERSION request with flags set
  *   mars-ctl-query probe-nr NR        request number NR, VERSION layout
+ *   mars-ctl-query attach RES DISK DIR [SIZE]
+ *   mars-ctl-query detach RES
+ *   mars-ctl-query primary RES HOST [LOGFILE POS]
+ *   mars-ctl-query replay RES LOGFILE [POS [SEQ]]
+ *   mars-ctl-query rotate RES
+ *   mars-ctl-query status RES          every field, one "key value" line
+ *   mars-ctl-query probe-attach-flags  ATTACH with flags set
  *
  * Output is "key value" lines; a refused request prints
  * "error <ERRNO-NAME>" and exits 1.  Usage errors exit 2.  The device
@@ -31,6 +38,7 @@
 #include <unistd.h>
 
 #include "mars/ctl.h"
+#include "mars/logrec.h"
 
 #define PROBE_MAX_BYTES	256
 
@@ -38,7 +46,11 @@ static int
 usage(void)
 {
 	fputs("usage: mars-ctl-query version | selftest [--run] |\n"
-	      "       probe SIZE [dirty] | probe-flags | probe-nr NR\n", stderr);
+	      "       probe SIZE [dirty] | probe-flags | probe-nr NR |\n"
+	      "       attach RES DISK DIR [SIZE] | detach RES |\n"
+	      "       primary RES HOST [LOGFILE POS] |\n"
+	      "       replay RES LOGFILE [POS [SEQ]] | rotate RES | status RES |\n"
+	      "       probe-attach-flags\n", stderr);
 	return 2;
 }
 
@@ -168,6 +180,163 @@ cmd_probe_nr(int argc, char **argv)
 	return 0;
 }
 
+/* Copy @src into a fixed field; usage error if it does not fit. */
+static int
+put_str(char *dst, size_t size, const char *src)
+{
+	if (strlen(src) >= size) {
+		fprintf(stderr, "mars-ctl-query: '%s' too long\n", src);
+		return -1;
+	}
+	strcpy(dst, src);
+	return 0;
+}
+
+static int
+parse_u64(const char *s, __u64 *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end || !*s ? -1 : 0;
+}
+
+static int
+cmd_attach(int argc, char **argv)
+{
+	struct mars_ctl_attach a;
+
+	memset(&a, 0, sizeof(a));
+	if (argc < 5 || argc > 6 ||
+	    put_str(a.resource, sizeof(a.resource), argv[2]) ||
+	    put_str(a.disk, sizeof(a.disk), argv[3]) ||
+	    put_str(a.dir, sizeof(a.dir), argv[4]) ||
+	    (argc == 6 && parse_u64(argv[5], &a.size_bytes)))
+		return usage();
+	if (ctl_call(MARS_CTL_IOC_ATTACH, &a))
+		return 1;
+	puts("ok");
+	return 0;
+}
+
+static int
+cmd_res(int argc, char **argv, unsigned long cmd)
+{
+	struct mars_ctl_res r;
+
+	memset(&r, 0, sizeof(r));
+	if (argc != 3 || put_str(r.resource, sizeof(r.resource), argv[2]))
+		return usage();
+	if (ctl_call(cmd, &r))
+		return 1;
+	puts("ok");
+	return 0;
+}
+
+static int
+cmd_primary(int argc, char **argv)
+{
+	struct mars_ctl_primary p;
+
+	memset(&p, 0, sizeof(p));
+	if ((argc != 4 && argc != 6) ||
+	    put_str(p.resource, sizeof(p.resource), argv[2]) ||
+	    put_str(p.host, sizeof(p.host), argv[3]) ||
+	    (argc == 6 &&
+	     (put_str(p.recover_logfile, sizeof(p.recover_logfile), argv[4]) ||
+	      parse_u64(argv[5], &p.recover_pos))))
+		return usage();
+	if (ctl_call(MARS_CTL_IOC_SET_PRIMARY, &p))
+		return 1;
+	puts("ok");
+	return 0;
+}
+
+static int
+cmd_replay(int argc, char **argv)
+{
+	struct mars_ctl_replay r;
+
+	memset(&r, 0, sizeof(r));
+	if (argc < 4 || argc > 6 ||
+	    put_str(r.resource, sizeof(r.resource), argv[2]) ||
+	    put_str(r.logfile, sizeof(r.logfile), argv[3]) ||
+	    (argc >= 5 && parse_u64(argv[4], &r.start_pos)) ||
+	    (argc == 6 && parse_u64(argv[5], &r.first_seq)))
+		return usage();
+	if (ctl_call(MARS_CTL_IOC_SET_REPLAY, &r))
+		return 1;
+	puts("ok");
+	return 0;
+}
+
+static const char *
+mode_name(__u32 mode)
+{
+	static const char *const names[] = { "attached", "primary", "replay" };
+
+	return mode < 3 ? names[mode] : "?";
+}
+
+static const char *
+rs_name(__u32 rs)
+{
+	static const char *const names[] = {
+		"none", "running", "waiting", "stopped", "failed"
+	};
+
+	return rs < 5 ? names[rs] : "?";
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	struct mars_ctl_status st;
+
+	memset(&st, 0, sizeof(st));
+	if (argc != 3 || put_str(st.resource, sizeof(st.resource), argv[2]))
+		return usage();
+	if (ctl_call(MARS_CTL_IOC_STATUS, &st))
+		return 1;
+	printf("mode %s\n", mode_name(st.mode));
+	printf("replay_state %s\n", rs_name(st.replay_state));
+	printf("last_error %s\n", st.error ? strerrorname_np(-st.error) : "0");
+	printf("open_count %u\n", st.open_count);
+	printf("size_bytes %llu\n", (unsigned long long)st.size_bytes);
+	printf("logfile %s\n", st.logfile[0] ? st.logfile : "-");
+	printf("log_end %llu\n", (unsigned long long)st.log_end);
+	printf("synced_pos %llu\n", (unsigned long long)st.synced_pos);
+	printf("sync_requests %llu\n", (unsigned long long)st.sync_requests);
+	printf("log_syncs %llu\n", (unsigned long long)st.log_syncs);
+	printf("applied_logfile %s\n",
+	       st.applied_logfile[0] ? st.applied_logfile : "-");
+	printf("applied_pos %llu\n", (unsigned long long)st.applied_pos);
+	printf("records %llu\n", (unsigned long long)st.records);
+	printf("data_bytes %llu\n", (unsigned long long)st.data_bytes);
+	printf("inflight %llu\n", (unsigned long long)st.inflight);
+	printf("rate_bps %llu\n", (unsigned long long)st.rate_bps);
+	printf("stop_result %s\n",
+	       mars_scan_result_name((enum mars_scan_result)st.stop_result));
+	printf("stop_reason %s\n",
+	       mars_scan_reason_name((enum mars_scan_reason)st.stop_reason));
+	printf("stop_offset %llu\n", (unsigned long long)st.stop_offset);
+	return 0;
+}
+
+static int
+cmd_probe_attach_flags(void)
+{
+	struct mars_ctl_attach a;
+
+	memset(&a, 0, sizeof(a));
+	a.flags = 1;
+	if (ctl_call(MARS_CTL_IOC_ATTACH, &a))
+		return 1;
+	puts("ok");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -183,5 +352,19 @@ main(int argc, char **argv)
 		return cmd_probe_flags();
 	if (!strcmp(argv[1], "probe-nr"))
 		return cmd_probe_nr(argc, argv);
+	if (!strcmp(argv[1], "attach"))
+		return cmd_attach(argc, argv);
+	if (!strcmp(argv[1], "detach"))
+		return cmd_res(argc, argv, MARS_CTL_IOC_DETACH);
+	if (!strcmp(argv[1], "rotate"))
+		return cmd_res(argc, argv, MARS_CTL_IOC_ROTATE);
+	if (!strcmp(argv[1], "primary"))
+		return cmd_primary(argc, argv);
+	if (!strcmp(argv[1], "replay"))
+		return cmd_replay(argc, argv);
+	if (!strcmp(argv[1], "status"))
+		return cmd_status(argc, argv);
+	if (!strcmp(argv[1], "probe-attach-flags") && argc == 2)
+		return cmd_probe_attach_flags();
 	return usage();
 }

@@ -66,3 +66,87 @@ header_define() {
 	awk -v name="$2" '$1 == "#define" && $2 == name { print $3; exit }' \
 		"$MARS_SRCDIR/include/mars/$1"
 }
+
+# ---- resources (the data-path suites, 71-*) ----------------------------
+
+MARS_HOST=vmhost
+
+# ctl ARGS...: the control-device probe (attach, status, ...).
+ctl() { "$MARS_CTL_QUERY" "$@"; }
+
+# st RES KEY: one field of `mars-ctl-query status RES`.
+st() {
+	"$MARS_CTL_QUERY" status "$1" | awk -v k="$2" '$1 == k { print $2 }'
+}
+
+st_is() { [ "$(st "$1" "$2")" = "$3" ]; }
+
+# wait_st SECS RES KEY VALUE: bounded wait for a status field.
+wait_st() {
+	local secs=$1
+	shift
+	guest_wait "$secs" st_is "$@" ||
+		{ "$MARS_CTL_QUERY" status "$1"; return 1; }
+}
+
+# mars_root_setup: an ext4 on the rig disk "mars" at /mars, module loaded.
+mars_root_setup() {
+	mkfs.ext4 -q -F "$MARS_VM_DISK_mars" || fail "mkfs.ext4 /mars"
+	mkdir -p /mars
+	mount -t ext4 "$MARS_VM_DISK_mars" /mars || fail "mount /mars"
+	modprobe loop || fail "modprobe loop"
+	mars_loaded || mars_load
+}
+
+# res_new RES SIZE [DISKDEV]: attach RES on DISKDEV, or on a fresh
+# zeroed loop device of SIZE whose backing file becomes IMG (with
+# DISKDEV, IMG keeps its value: re-attaching the same loop device).
+# Records the resource for res_cleanup.  Sets DEV, IMG, RDIR.
+res_new() {
+	local res=$1 size=$2 disk=${3:-}
+	RDIR=/mars/resource-$res
+	mkdir -p "$RDIR" /tmp/marsvm-disks
+	if [ -z "$disk" ]; then
+		IMG=/tmp/marsvm-disks/$res.img
+		rm -f "$IMG"
+		truncate -s "$size" "$IMG"
+		disk=$(losetup --show -f "$IMG") || fail "losetup $IMG"
+		echo "$disk" >>/tmp/marsvm-disks/loops
+	fi
+	echo "$res" >>/tmp/marsvm-disks/resources
+	ctl attach "$res" "$disk" "$RDIR" || fail "attach $res on $disk"
+	DEV=/dev/mars/$res
+	guest_wait 5 test -b "$DEV"
+}
+
+# res_cleanup: detach what res_new attached, free the loop devices.
+res_cleanup() {
+	local r l
+	if [ -f /tmp/marsvm-disks/resources ]; then
+		while read -r r; do
+			mars_loaded && ctl detach "$r" >/dev/null 2>&1
+		done </tmp/marsvm-disks/resources
+		rm -f /tmp/marsvm-disks/resources
+	fi
+	if [ -f /tmp/marsvm-disks/loops ]; then
+		while read -r l; do
+			losetup -d "$l" 2>/dev/null
+		done </tmp/marsvm-disks/loops
+		rm -f /tmp/marsvm-disks/loops
+	fi
+	return 0
+}
+
+# md5 FILE [BYTES]: md5 of a file or device (its first BYTES).
+md5() {
+	if [ -n "${2:-}" ]; then
+		head -c "$2" "$1" | md5sum | cut -d' ' -f1
+	else
+		md5sum <"$1" | cut -d' ' -f1
+	fi
+}
+
+# A missing fio is an error, not a silent pass (tests/install-deps --vm).
+guest_require_fio() {
+	command -v fio >/dev/null || fail "fio missing (apt-get install fio)"
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Logfiles as files: their names (log-NNNNNNNNN-ORIGIN, see
+ * docs/logfile-format.md section 1), the scan of the resource directory
+ * for the highest number, opening one by name, and a reader that hands
+ * out records one by one.
+ *
+ * Every lookup is relative to the resource directory opened at attach
+ * (file_open_root), never an absolute path: kernel threads do not share
+ * the caller's root, and a directory renamed under us stays the one the
+ * operator attached.
+ *
+ * The reader keeps a window of the file (two largest records) and scans
+ * it with the shared scanner, mars_rec_scan().  When the scanner wants
+ * bytes past the window, the window moves to the record and is read
+ * again; a file that grew in the meantime is simply read further.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include "mars.h"
+
+#define MARS_LOGNAME_DIGITS	9
+#define MARS_LOGREAD_CAP	(2 * MARS_REC_MAX_BYTES)
+
+/* "log-NNNNNNNNN-ORIGIN": number 1..999999999, ORIGIN non-empty, no '/'. */
+int
+mars_logname_parse(const char *name, u32 *nr, const char **origin)
+{
+	const char *p = name + 4;
+	u32 n = 0;
+	int i;
+
+	if (strncmp(name, "log-", 4))
+		return -EINVAL;
+	for (i = 0; i < MARS_LOGNAME_DIGITS; i++, p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		n = n * 10 + (*p - '0');
+	}
+	if (*p != '-' || !p[1] || strchr(p + 1, '/') || !n)
+		return -EINVAL;
+	*nr = n;
+	*origin = p + 1;
+	return 0;
+}
+
+int
+mars_logname_format(char *buf, size_t size, u32 nr, const char *host)
+{
+	int n;
+
+	if (!nr || nr > MARS_LOGNR_MAX)
+		return -ERANGE;
+	n = snprintf(buf, size, "log-%09u-%s", nr, host);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+struct file *
+mars_logfile_open(struct mars_res *res, const char *name, int flags)
+{
+	return file_open_root(&res->dir->f_path, name, flags | O_LARGEFILE,
+			      0600);
+}
+
+/* ---- the directory scan ------------------------------------------ */
+
+struct mars_logdir_ctx {
+	struct dir_context ctx;
+	const char *host;
+	u32 max_nr;
+	u32 own_count;
+};
+
+static bool
+mars_logdir_actor(struct dir_context *ctx, const char *name, int namlen,
+		  loff_t offset, u64 ino, unsigned int d_type)
+{
+	struct mars_logdir_ctx *lc = container_of(ctx, struct mars_logdir_ctx,
+						  ctx);
+	char buf[MARS_CTL_LOGNAME_LEN];
+	const char *origin;
+	u32 nr;
+
+	if (namlen <= 0 || namlen >= (int)sizeof(buf))
+		return true;
+	memcpy(buf, name, namlen);
+	buf[namlen] = '\0';
+	if (mars_logname_parse(buf, &nr, &origin))
+		return true;
+	lc->max_nr = max(lc->max_nr, nr);
+	if (lc->host && !strcmp(origin, lc->host))
+		lc->own_count++;
+	return true;
+}
+
+/*
+ * The highest logfile number of any origin in the resource directory (0
+ * when there is none), and how many logfiles @host wrote.
+ */
+int
+mars_logdir_max(struct mars_res *res, u32 *max_nr, const char *host,
+		u32 *own_count)
+{
+	struct mars_logdir_ctx lc = {
+		.ctx.actor = mars_logdir_actor,
+		.host = host,
+	};
+	struct file *dir;
+	int ret;
+
+	dir = file_open_root(&res->dir->f_path, ".", O_RDONLY | O_DIRECTORY, 0);
+	if (IS_ERR(dir))
+		return PTR_ERR(dir);
+	ret = iterate_dir(dir, &lc.ctx);
+	fput(dir);
+	if (ret)
+		return ret;
+	*max_nr = lc.max_nr;
+	if (own_count)
+		*own_count = lc.own_count;
+	return 0;
+}
+
+/* ---- the reader ----------------------------------------------------- */
+
+int
+mars_logread_init(struct mars_logread *lr, struct file *file, loff_t pos,
+		  u64 expect_seq)
+{
+	memset(lr, 0, sizeof(*lr));
+	lr->buf = vmalloc(MARS_LOGREAD_CAP);
+	if (!lr->buf)
+		return -ENOMEM;
+	lr->cap = MARS_LOGREAD_CAP;
+	lr->file = file;
+	lr->buf_pos = pos;
+	lr->pos = pos;
+	lr->expect_seq = expect_seq;
+	return 0;
+}
+
+void
+mars_logread_release(struct mars_logread *lr)
+{
+	vfree(lr->buf);
+	lr->buf = NULL;
+}
+
+/* Move the window to lr->pos and fill it; returns bytes or -errno. */
+static ssize_t
+mars_logread_fill(struct mars_logread *lr)
+{
+	loff_t off = lr->pos;
+	size_t got = 0;
+
+	while (got < lr->cap) {
+		ssize_t n = kernel_read(lr->file, lr->buf + got, lr->cap - got,
+					&off);
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		got += n;
+	}
+	lr->buf_pos = lr->pos;
+	lr->buf_len = got;
+	return got;
+}
+
+static enum mars_scan_result
+mars_logread_scan(struct mars_logread *lr, struct mars_rec *rec)
+{
+	return mars_rec_scan(lr->buf, lr->buf_len, lr->pos - lr->buf_pos,
+			     lr->expect_seq, rec);
+}
+
+/*
+ * The next record.  On MARS_SCAN_RECORD @payload points at its data
+ * (valid until the next call) and the reader advances; on every other
+ * result it stays, rec->offset is made a file offset, and a later call
+ * looks again (the file may have grown).  A failed read is reported as
+ * MARS_SCAN_CORRUPT with reason MARS_REASON_NONE and the -errno in
+ * lr->err.
+ */
+enum mars_scan_result
+mars_logread_next(struct mars_logread *lr, struct mars_rec *rec,
+		  const u8 **payload)
+{
+	enum mars_scan_result res = mars_logread_scan(lr, rec);
+	ssize_t n;
+
+	if (res == MARS_SCAN_END || res == MARS_SCAN_INCOMPLETE) {
+		n = mars_logread_fill(lr);
+		if (n < 0) {
+			memset(rec, 0, sizeof(*rec));
+			rec->offset = lr->pos;
+			lr->err = n;
+			return MARS_SCAN_CORRUPT;
+		}
+		res = mars_logread_scan(lr, rec);
+	}
+	if (res != MARS_SCAN_RECORD) {
+		rec->offset = lr->pos;
+		return res;
+	}
+	*payload = lr->buf + rec->payload_off;
+	rec->offset = lr->pos;
+	rec->next = lr->pos + rec->rec_len;
+	lr->pos = rec->next;
+	lr->expect_seq = rec->hdr.seq + 1;
+	return res;
+}
+
+/*
+ * After a corrupt record at lr->pos: does any valid record start at a
+ * later 8-byte boundary?  If not, the damage is a crash's torn tail.
+ * The reader's position is left where it was.
+ */
+bool
+mars_logread_valid_after(struct mars_logread *lr)
+{
+	loff_t start = lr->pos;
+	struct mars_rec rec;
+	bool found = false;
+	size_t off;
+
+	lr->pos = start + MARS_REC_ALIGN;
+	while (!found && mars_logread_fill(lr) > 0) {
+		for (off = 0; off + MARS_REC_HDR_BYTES <= lr->buf_len;
+		     off += MARS_REC_ALIGN) {
+			if (mars_rec_scan(lr->buf, lr->buf_len, off, 0, &rec) ==
+			    MARS_SCAN_RECORD) {
+				found = true;
+				break;
+			}
+		}
+		if (lr->buf_len < lr->cap)
+			break;
+		/* Overlap by one record so none straddles unseen. */
+		lr->pos += lr->cap - MARS_REC_MAX_BYTES;
+	}
+	lr->pos = start;
+	lr->buf_len = 0;
+	lr->buf_pos = start;
+	return found;
+}

@@ -1,0 +1,427 @@
+#!/usr/bin/env bats
+# mars.ko's data path, run inside the VM by tests/bats/71-vm-kmod-data.bats:
+#   tests/vm/run-guest --disk data:128M --disk mars:256M \
+#       tests/vm/guest/71-kmod-data.bats
+# Attach/detach and their errors, primary mode (logging, group commit,
+# rotation, recovery), replay mode (test vector, growing file, corrupt
+# record) and the cross-checks with the userspace tools: every logfile
+# the module writes passes `marsadm log-verify` and applies in userspace
+# (mars-engine apply) to the module's disk, byte for byte, and a logfile
+# the userspace engine wrote replays in the module to the engine's disk.
+#
+# Resources sit on loop devices over files in the guest's tmpfs, except
+# the filesystem test, which uses the rig disk "data"; /mars is an ext4
+# on the rig disk "mars".
+
+load guest-helpers
+
+MARSADM=$MARS_BUILDDIR/marsadm/marsadm
+ENGINE=$MARS_BUILDDIR/engine/mars-engine
+VECTOR=$MARS_SRCDIR/tests/vectors/basic.log
+LOG1=log-000000001-$MARS_HOST
+LOG2=log-000000002-$MARS_HOST
+
+setup_file() {
+	guest_require
+	[ -x "$MARSADM" ] || fail "no $MARSADM (make)"
+	[ -x "$ENGINE" ] || fail "no $ENGINE (make)"
+	mars_root_setup
+	DATA_MARK=$(kmsg_mark)
+	export DATA_MARK
+}
+
+teardown() {
+	res_cleanup
+}
+
+teardown_file() {
+	res_cleanup
+	umount /mars 2>/dev/null
+	mars_unload_quiet
+}
+
+# ref_apply SIZE OUT LOGFILE...: a zeroed image of SIZE with the
+# logfiles applied by the userspace engine.
+ref_apply() {
+	local size=$1 out=$2 f
+	shift 2
+	rm -f "$out"
+	truncate -s "$size" "$out"
+	for f in "$@"; do
+		"$ENGINE" apply --disk "$out" --logfile "$f" ||
+			fail "mars-engine apply $f failed"
+	done
+}
+
+# fsync'd writes of a random pattern: PAT_FILE at byte 0 of the device.
+write_pattern() {
+	local dev=$1 bytes=$2 pat=$3
+	head -c "$bytes" /dev/urandom >"$pat"
+	dd if="$pat" of="$dev" bs=64k oflag=direct conv=fsync status=none
+}
+
+@test "attach creates /dev/mars/<res>, sized, readable, read-only until primary" {
+	res_new a1 8M
+	run blockdev --getsize64 "$DEV"
+	assert_output $((8 << 20))
+	run blockdev --getro "$DEV"
+	assert_output 1
+	run st a1 mode
+	assert_output attached
+	run dd if="$DEV" of=/dev/null bs=4k count=4 iflag=direct status=none
+	assert_success
+	run dd if=/dev/zero of="$DEV" bs=4k count=1 oflag=direct status=none
+	assert_failure
+	run ctl detach a1
+	assert_success
+	[ ! -e "$DEV" ]
+	run ctl status a1
+	assert_output "error ENOENT"
+}
+
+@test "bad requests get clear error codes" {
+	res_new b1 8M
+	local loop
+	loop=$(losetup -j "$IMG" | cut -d: -f1)
+	run ctl attach b1 "$loop" "$RDIR"
+	assert_output "error EEXIST"
+	run ctl detach nosuch
+	assert_output "error ENOENT"
+	run ctl rotate nosuch
+	assert_output "error ENOENT"
+	run ctl attach 'a/b' "$loop" /mars/resource-a
+	assert_output "error EINVAL"
+	mkdir -p /mars/resource-b2 /mars/wrong
+	truncate -s 8M "$BATS_TEST_TMPDIR/plain.img"
+	losetup -f "$BATS_TEST_TMPDIR/plain.img"
+	local loop2
+	loop2=$(losetup -j "$BATS_TEST_TMPDIR/plain.img" | cut -d: -f1)
+	echo "$loop2" >>/tmp/marsvm-disks/loops
+	# The directory must be what it claims: resource-<res>.
+	run ctl attach b2 "$loop2" /mars/wrong
+	assert_output "error EINVAL"
+	# The disk must be a block device.
+	run ctl attach b2 "$BATS_TEST_TMPDIR/plain.img" /mars/resource-b2
+	assert_output "error EINVAL"
+	run ctl attach b2 /dev/no-such-disk /mars/resource-b2
+	assert_output "error ENOENT"
+	# A disk held by another resource is busy.
+	run ctl attach b2 "$loop" /mars/resource-b2
+	assert_output "error EBUSY"
+	run ctl attach b2 "$loop2" /mars/resource-b2 $((16 << 20))
+	assert_output "error ENOSPC"
+	run ctl attach b2 "$loop2" /mars/resource-b2 1000
+	assert_output "error EINVAL"
+	run ctl probe-attach-flags
+	assert_output "error EINVAL"
+	run ctl rotate b1
+	assert_output "error EINVAL"
+	run ctl replay b1 log-000000001-x
+	assert_output "error ENOENT"
+	run ctl replay b1 not-a-logfile
+	assert_output "error EINVAL"
+	run ctl primary b1 "$MARS_HOST" "log-000000009-$MARS_HOST" 0
+	assert_output "error ENOENT"
+	# Own logfiles but no start position: refuse to guess.
+	: >"$RDIR/log-000000005-$MARS_HOST"
+	run ctl primary b1 "$MARS_HOST"
+	assert_output "error EUCLEAN"
+	run ctl primary b1 "$MARS_HOST" "log-000000005-$MARS_HOST" 3
+	assert_output "error EINVAL"
+	run st b1 mode
+	assert_output attached
+}
+
+@test "detach, mode changes and rmmod are refused while the device is open" {
+	local fd
+	res_new o1 8M
+	exec {fd}<"$DEV"
+	run ctl detach o1
+	assert_output "error EBUSY"
+	run ctl primary o1 "$MARS_HOST"
+	assert_output "error EBUSY"
+	run rmmod mars
+	assert_failure
+	run st o1 open_count
+	assert_output 1
+	exec {fd}<&-
+	run st o1 open_count
+	assert_output 0
+	run ctl detach o1
+	assert_success
+	[ ! -e /dev/mars/o1 ]
+}
+
+@test "primary: writes are logged and read back; the log verifies and replays in userspace to the same disk" {
+	res_new p1 16M
+	run ctl primary p1 "$MARS_HOST"
+	assert_success
+	run st p1 logfile
+	assert_output "$LOG1"
+	run blockdev --getro "$DEV"
+	assert_output 0
+	write_pattern "$DEV" $((3 << 20)) "$BATS_TEST_TMPDIR/pat"
+	# A 1.5 MiB write: two records.  Sector-sized writes at odd places.
+	head -c $((1536 << 10)) /dev/urandom >"$BATS_TEST_TMPDIR/big"
+	dd if="$BATS_TEST_TMPDIR/big" of="$DEV" bs=1536k seek=5 oflag=direct,dsync status=none
+	head -c 1536 /dev/urandom | dd of="$DEV" bs=512 seek=20001 oflag=direct,dsync status=none
+	run cmp "$BATS_TEST_TMPDIR/pat" <(head -c $((3 << 20)) "$DEV")
+	assert_success
+	run cmp "$BATS_TEST_TMPDIR/big" <(dd if="$DEV" bs=1536k skip=5 count=1 iflag=direct status=none)
+	assert_success
+	[ "$(st p1 records)" -ge 4 ]
+	[ "$(st p1 log_syncs)" -ge 1 ]
+	[ "$(st p1 log_end)" = "$(stat -c %s "$RDIR/$LOG1")" ]
+	run st p1 last_error
+	assert_output 0
+	ctl detach p1
+	run "$MARSADM" log-verify "$RDIR/$LOG1"
+	echo "$output"
+	assert_success
+	ref_apply 16M "$BATS_TEST_TMPDIR/ref.img" "$RDIR/$LOG1"
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$IMG")" ]
+}
+
+@test "group commit: concurrent synchronous writers share log syncs" {
+	guest_require_fio
+	res_new g1 32M
+	ctl primary g1 "$MARS_HOST"
+	run fio --name=gc --filename="$DEV" --rw=randwrite --bs=4k --size=4M \
+		--io_size=256k --numjobs=8 --ioengine=psync --direct=1 --sync=1 \
+		--offset_increment=4M --group_reporting --minimal
+	assert_success
+	local req syncs
+	req=$(st g1 sync_requests)
+	syncs=$(st g1 log_syncs)
+	echo "# sync requests $req, log syncs $syncs" >&3
+	[ "$req" -ge 512 ]
+	[ "$syncs" -lt "$req" ]
+	ctl detach g1
+	run "$MARSADM" log-verify "$RDIR/$LOG1"
+	assert_success
+}
+
+@test "ext4 and fio --verify on /dev/mars; the module's log rebuilds its disk exactly" {
+	guest_require_fio
+	local mnt=$BATS_TEST_TMPDIR/mnt size=$((128 << 20))
+	[ "$(blockdev --getsize64 "$MARS_VM_DISK_data")" = "$size" ]
+	res_new d1 0 "$MARS_VM_DISK_data"
+	ctl primary d1 "$MARS_HOST"
+	run mkfs.ext4 -q -F "$DEV"
+	assert_success
+	mkdir -p "$mnt"
+	mount -t ext4 "$DEV" "$mnt"
+	cp -r "$MARS_SRCDIR/kmod" "$mnt/kmod"
+	(cd "$MARS_SRCDIR/kmod" && md5sum ./*.c ./*.h) >"$BATS_TEST_TMPDIR/sums"
+	run fio --name=verify --filename="$mnt/fio.dat" --size=4M --rw=randwrite \
+		--bs=4k --ioengine=psync --direct=1 --verify=crc32c \
+		--verify_fatal=1 --do_verify=1 --fsync=16
+	echo "$output" | tail -n 5
+	assert_success
+	run bash -c "cd '$mnt/kmod' && md5sum -c --quiet '$BATS_TEST_TMPDIR/sums'"
+	assert_success
+	sync
+	umount "$mnt"
+	ctl rotate d1
+	run st d1 logfile
+	assert_output "$LOG2"
+	run ctl detach d1
+	assert_success
+	run "$MARSADM" log-verify "/mars/resource-d1/$LOG1"
+	assert_success
+	ref_apply "$size" "$BATS_TEST_TMPDIR/ref.img" "/mars/resource-d1/$LOG1" \
+		"/mars/resource-d1/$LOG2"
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = \
+	  "$(dd if="$MARS_VM_DISK_data" bs=1M iflag=direct status=none | md5sum | cut -d' ' -f1)" ]
+	# Attached again (read-only), the filesystem is there.
+	res_new d1 0 "$MARS_VM_DISK_data"
+	mount -t ext4 -o ro "$DEV" "$mnt"
+	run bash -c "cd '$mnt/kmod' && md5sum -c --quiet '$BATS_TEST_TMPDIR/sums'"
+	umount "$mnt"
+	assert_success
+}
+
+@test "rotation: a no-op on an empty logfile, else writes continue in N+1" {
+	res_new t1 8M
+	ctl primary t1 "$MARS_HOST"
+	ctl rotate t1
+	run st t1 logfile
+	assert_output "$LOG1"
+	write_pattern "$DEV" $((1 << 20)) "$BATS_TEST_TMPDIR/a"
+	ctl rotate t1
+	run st t1 logfile
+	assert_output "$LOG2"
+	[ -f "$RDIR/$LOG2" ]
+	dd if="$BATS_TEST_TMPDIR/a" of="$DEV" bs=64k seek=32 oflag=direct conv=fsync status=none
+	[ "$(st t1 log_end)" -gt 0 ]
+	# The applied position follows to the new file within a checkpoint.
+	wait_st 10 t1 applied_logfile "$LOG2"
+	ctl detach t1
+	ref_apply 8M "$BATS_TEST_TMPDIR/ref.img" "$RDIR/$LOG1" "$RDIR/$LOG2"
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$IMG")" ]
+}
+
+@test "recovery applies own logfiles from the given position, ignores a torn tail, starts N+1" {
+	res_new r1 8M
+	ctl primary r1 "$MARS_HOST"
+	write_pattern "$DEV" $((1 << 20)) "$BATS_TEST_TMPDIR/a"
+	ctl rotate r1
+	head -c $((1 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/b"
+	dd if="$BATS_TEST_TMPDIR/b" of="$DEV" bs=64k seek=16 oflag=direct conv=fsync status=none
+	ctl detach r1
+	local want
+	want=$(md5 "$IMG")
+	# The disk lost everything; the second logfile ends in a torn record.
+	dd if=/dev/zero of="$IMG" bs=1M count=8 conv=notrunc status=none
+	head -c 100 "$RDIR/$LOG1" >>"$RDIR/$LOG2"
+	res_new r1 0 "$(losetup -j "$IMG" | cut -d: -f1)"
+	run ctl primary r1 "$MARS_HOST" "$LOG1" 0
+	assert_success
+	[ "$(md5 "$IMG")" = "$want" ]
+	run st r1 logfile
+	assert_output "log-000000003-$MARS_HOST"
+	run st r1 stop_result
+	assert_output incomplete
+	[ "$(st r1 records)" -ge 32 ]
+	cmp "$BATS_TEST_TMPDIR/a" <(head -c $((1 << 20)) "$DEV")
+}
+
+@test "recovery refuses a log damaged before valid records (EBADMSG) and applies nothing after it" {
+	res_new r2 8M
+	ctl primary r2 "$MARS_HOST"
+	write_pattern "$DEV" $((1 << 20)) "$BATS_TEST_TMPDIR/a"
+	ctl detach r2
+	dd if=/dev/zero of="$IMG" bs=1M count=8 conv=notrunc status=none
+	# Flip a payload byte of the second record (records are 64 KiB + 88).
+	printf '\xff' | dd of="$RDIR/$LOG1" bs=1 seek=$((65624 + 100)) conv=notrunc status=none
+	res_new r2 0 "$(losetup -j "$IMG" | cut -d: -f1)"
+	run ctl primary r2 "$MARS_HOST" "$LOG1" 0
+	assert_output "error EBADMSG"
+	run st r2 mode
+	assert_output attached
+	run st r2 stop_reason
+	assert_output bad-checksum
+	run st r2 stop_offset
+	assert_output 65624
+	run st r2 last_error
+	assert_output EBADMSG
+	head -c 65624 "$RDIR/$LOG1" >"$BATS_TEST_TMPDIR/prefix.log"
+	ref_apply 8M "$BATS_TEST_TMPDIR/ref.img" "$BATS_TEST_TMPDIR/prefix.log"
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$IMG")" ]
+}
+
+@test "replay: the shared test vector gives the image the userspace engine gives" {
+	res_new v1 16M
+	cp "$VECTOR" "$RDIR/log-000000001-vec"
+	run ctl replay v1 log-000000001-vec
+	assert_success
+	wait_st 20 v1 replay_state waiting
+	run st v1 mode
+	assert_output replay
+	run st v1 records
+	assert_output 8
+	run st v1 stop_result
+	assert_output end
+	[ "$(st v1 stop_offset)" = "$(stat -c %s "$VECTOR")" ]
+	wait_st 10 v1 applied_pos "$(stat -c %s "$VECTOR")"
+	run dd if=/dev/zero of="$DEV" bs=4k count=1 oflag=direct status=none
+	assert_failure
+	ref_apply 16M "$BATS_TEST_TMPDIR/ref.img" "$VECTOR"
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" != "$(md5 /dev/zero $((16 << 20)))" ]
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$IMG")" ]
+}
+
+@test "replay follows a growing logfile; an incomplete tail waits" {
+	res_new f1 16M
+	local log=$RDIR/log-000000001-vec
+	# Two records and the start of the third (it begins at 4784).
+	head -c 4800 "$VECTOR" >"$log"
+	ctl replay f1 log-000000001-vec
+	wait_st 20 f1 records 2
+	wait_st 10 f1 replay_state waiting
+	run st f1 stop_result
+	assert_output incomplete
+	run st f1 stop_offset
+	assert_output 4784
+	tail -c +4801 "$VECTOR" >>"$log"
+	wait_st 20 f1 records 8
+	wait_st 10 f1 stop_result end
+	ref_apply 16M "$BATS_TEST_TMPDIR/ref.img" "$VECTOR"
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$IMG")" ]
+}
+
+@test "a corrupt record stops replay with offset and reason; nothing after it is applied" {
+	local mark
+	res_new c1 16M
+	local log=$RDIR/log-000000001-vec
+	cp "$VECTOR" "$log"
+	# A payload byte of the fourth record (at 4880).
+	printf '\x5a' | dd of="$log" bs=1 seek=$((4880 + 64 + 3)) conv=notrunc status=none
+	mark=$(kmsg_mark)
+	ctl replay c1 log-000000001-vec
+	wait_st 20 c1 replay_state stopped
+	run st c1 stop_result
+	assert_output corrupt
+	run st c1 stop_reason
+	assert_output bad-checksum
+	run st c1 stop_offset
+	assert_output 4880
+	run st c1 records
+	assert_output 3
+	run st c1 applied_pos
+	assert_output 4880
+	run dmesg_since "$mark"
+	assert_output --partial "replay of log-000000001-vec stopped at 4880: corrupt (bad-checksum)"
+	head -c 4880 "$VECTOR" >"$BATS_TEST_TMPDIR/prefix.log"
+	ref_apply 16M "$BATS_TEST_TMPDIR/ref.img" "$BATS_TEST_TMPDIR/prefix.log"
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$IMG")" ]
+}
+
+@test "a logfile written by the userspace engine replays in the module to the engine's disk" {
+	local root=$BATS_TEST_TMPDIR/root mnt=$BATS_TEST_TMPDIR/mnt pid
+	modprobe fuse || fail "modprobe fuse"
+	mkdir -p "$root" "$mnt"
+	truncate -s 16M "$BATS_TEST_TMPDIR/eng.img"
+	"$ENGINE" primary --resource e1 --disk "$BATS_TEST_TMPDIR/eng.img" \
+		--mount "$mnt" --root "$root" --host eng 3>&- &
+	pid=$!
+	guest_wait 20 test -f "$mnt/e1"
+	head -c $((2 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/pat"
+	dd if="$BATS_TEST_TMPDIR/pat" of="$mnt/e1" bs=64k conv=fsync,notrunc status=none
+	printf 'tail' | dd of="$mnt/e1" bs=1 seek=$((9 << 20)) conv=fsync,notrunc status=none
+	kill -TERM "$pid"
+	guest_wait 20 bash -c "! kill -0 $pid 2>/dev/null"
+	wait "$pid" || true
+	local elog=$root/resource-e1/log-000000001-eng
+	[ -s "$elog" ]
+	res_new x1 16M
+	cp "$elog" "$RDIR/log-000000001-eng"
+	ctl replay x1 log-000000001-eng
+	wait_st 20 x1 stop_offset "$(stat -c %s "$elog")"
+	wait_st 10 x1 replay_state waiting
+	wait_st 10 x1 applied_pos "$(stat -c %s "$elog")"
+	[ "$(md5 "$BATS_TEST_TMPDIR/eng.img")" = "$(md5 "$IMG")" ]
+}
+
+@test "rmmod detaches resources that are not open, their logs synced" {
+	res_new u1 8M
+	ctl primary u1 "$MARS_HOST"
+	write_pattern "$DEV" $((256 << 10)) "$BATS_TEST_TMPDIR/a"
+	run rmmod mars
+	assert_success
+	[ ! -e /dev/mars/u1 ]
+	: >/tmp/marsvm-disks/resources
+	run "$MARSADM" log-verify "$RDIR/$LOG1"
+	assert_success
+	ref_apply 8M "$BATS_TEST_TMPDIR/ref.img" "$RDIR/$LOG1"
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$IMG")" ]
+	mars_load
+}
+
+@test "the kernel log has no warnings or errors from the data path" {
+	local log=$BATS_TEST_TMPDIR/kmsg
+	dmesg_since "$DATA_MARK" >"$log"
+	grep -q 'mars: .*attached' "$log"
+	run bash -c "grep -E '^kern *:(emerg|alert|crit|warn) *:' '$log'"
+	refute_output --regexp "BUG|WARNING|Oops|Call Trace|mars: .*failed"
+}
