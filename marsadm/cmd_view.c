@@ -3,8 +3,9 @@
  * `marsadm view [RES|all]` and `marsadm view-MACRO [RES|all]`: read-only
  * reports of resources as this node sees them.  Both load the same model
  * (view_model.c) and print macro values (view_macros.c); `view` prints
- * the summary line, `view-MACRO` one value.  With --json every resource
- * is one object whose fields are macro names.
+ * the summary line and, when relevant, MARS-style progress lines under
+ * it, `view-MACRO` one value.  With --json every resource is one object
+ * whose fields are macro names: everything the lines say is in them.
  */
 #include "marsadm/state.h"
 #include "marsadm/view.h"
@@ -21,6 +22,8 @@ json_val(const struct view_val *val)
 	switch (val->type) {
 	case VIEW_INT:
 		return json_object_new_int64((int64_t)val->num);
+	case VIEW_SINT:
+		return json_object_new_int64(val->snum);
 	case VIEW_BOOL:
 		return json_object_new_boolean((int)val->num);
 	default:
@@ -41,6 +44,156 @@ duration(uint64_t ns, char *buf, size_t size)
 		snprintf(buf, size, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
 }
 
+/* ---- progress lines ------------------------------------------------------ */
+
+#define KIB	1024.0
+#define BAR_WIDTH	20
+
+/* "0 B", "512 B", "1.50 KiB", "12.00 MiB", ... */
+static void
+human(uint64_t bytes, char *buf, size_t size)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double d = (double)bytes / KIB;
+	size_t u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, size, "%" PRIu64 " B", bytes);
+		return;
+	}
+	while (d >= KIB && u + 1 < sizeof(units) / sizeof(units[0])) {
+		d /= KIB;
+		u++;
+	}
+	snprintf(buf, size, "%.2f %s", d, units[u]);
+}
+
+/* "hh:mm:ss", or "--:--:--" for an unknown (-1) time. */
+static void
+hms(int64_t s, char *buf, size_t size)
+{
+	if (s < 0)
+		snprintf(buf, size, "--:--:--");
+	else
+		snprintf(buf, size, "%02" PRId64 ":%02" PRId64 ":%02" PRId64, s / 3600,
+			 s / 60 % 60, s % 60);
+}
+
+/* "[====>...] 25.00% (2.00/8.00)KiB" for @pos of @total bytes. */
+static void
+bar(uint64_t pos, uint64_t total, char *buf, size_t size)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double frac = total ? (double)(pos < total ? pos : total) / (double)total : 1.0;
+	double scale = KIB;
+	char line[BAR_WIDTH + 1];
+	size_t u = 0, fill = (size_t)(frac * BAR_WIDTH), i;
+
+	for (i = 0; i < BAR_WIDTH; i++)
+		line[i] = i < fill ? '=' : i == fill ? '>' : '.';
+	line[BAR_WIDTH] = '\0';
+	while ((double)total >= scale * KIB && u + 1 < sizeof(units) / sizeof(units[0])) {
+		scale *= KIB;
+		u++;
+	}
+	snprintf(buf, size, "[%s] %.2f%% (%.2f/%.2f)%s", line, frac * 100.0, (double)pos / scale,
+		 (double)total / scale, units[u]);
+}
+
+/* A secondary behind the primary: how far its replay is, and until when. */
+static void
+show_replaying(const struct view_res *v)
+{
+	char b[160], rate[32], left[64];
+
+	/* While a full sync runs, replay waits and restarts from syncpos. */
+	if (!v->member || v->is_primary == 1 || !v->replay.valid || !v->work_rest_bytes ||
+	    v->syncstatus_bytes < v->size_bytes)
+		return;
+	bar(v->replay_pos_bytes, v->fetch_size_bytes, b, sizeof(b));
+	human(view_replay_rate(v), rate, sizeof(rate));
+	hms(view_work_remain_s(v), left, sizeof(left));
+	printf("  replaying: %s logs: [%" PRIu64 "..%" PRIu64 "] rate: %s/s remaining: %s\n", b,
+	       v->replay.lognr, v->newest_nr, rate, left);
+}
+
+/* The engine's replay stopped on a damaged record or failed. */
+static void
+show_replay_error(const struct view_res *v)
+{
+	char err[sizeof(v->eng.error_text) + 256];
+
+	view_replay_error(v, err, sizeof(err));
+	if (err[0])
+		printf("  replay: %s\n", err);
+}
+
+/* Bytes the primary logged that are not here yet, and whence they come. */
+static void
+show_fetch(const struct view_res *v)
+{
+	const struct view_driver *d = &v->drv;
+	int fetching = d->state == DRV_FRESH && d->fetching;
+	char rest[32], rate[32], left[64];
+
+	if (!v->member || (!v->fetch_rest_bytes && !(fetching && d->fetch_error)))
+		return;
+	human(v->fetch_rest_bytes, rest, sizeof(rest));
+	human(view_fetch_rate(v), rate, sizeof(rate));
+	hms(view_remain_s(v->fetch_rest_bytes, view_fetch_rate(v)), left, sizeof(left));
+	printf("  fetch: %s", rest);
+	if (fetching && d->fetch_name[0])
+		printf(" of %s from %s", d->fetch_name, d->fetch_peer[0] ? d->fetch_peer : "?");
+	printf(" rate: %s/s remaining: %s", rate, left);
+	if (fetching && d->fetch_error)
+		printf(" error: %s", d->fetch_why[0] ? d->fetch_why : strerror((int)-d->fetch_error));
+	printf("\n");
+}
+
+/* A full sync in progress, or done and waiting for replay to reach syncpos. */
+static void
+show_syncing(const struct view_res *v)
+{
+	const struct view_driver *d = &v->drv;
+	int syncing = d->state == DRV_FRESH && d->syncing;
+	char b[160], eq[32], cp[32], rate[32], left[64];
+	uint64_t rest = v->size_bytes - v->sync_pos_bytes;
+
+	if (!v->member)
+		return;
+	if (!rest && !view_syncpos_reached(v))
+		printf("  synced: consistent once replay reaches logfile %09" PRIu64 " byte %" PRIu64
+		       " (syncpos)\n", v->syncpos.lognr, v->syncpos.pos_bytes);
+	if (!rest)
+		return;
+	bar(v->sync_pos_bytes, v->size_bytes, b, sizeof(b));
+	human(syncing ? d->sync_equal_bytes : 0, eq, sizeof(eq));
+	human(syncing ? d->sync_copied_bytes : 0, cp, sizeof(cp));
+	human(view_sync_rate(v), rate, sizeof(rate));
+	hms(view_remain_s(rest, view_sync_rate(v)), left, sizeof(left));
+	printf("  syncing: %s equal: %s copied: %s rate: %s/s remaining: %s", b, eq, cp, rate, left);
+	if (syncing && d->sync_peer[0])
+		printf(" from %s", d->sync_peer);
+	if (syncing && d->sync_error)
+		printf(" error: %s", d->sync_why[0] ? d->sync_why : strerror((int)-d->sync_error));
+	printf("\n");
+}
+
+/* The driver's explanation when it waits or cannot go on, or its absence. */
+static void
+show_driver(const struct view_res *v)
+{
+	char why[sizeof(v->drv.why) + 64];
+
+	if (!v->member)
+		return;
+	view_driver_why(v, why, sizeof(why));
+	if (v->drv.state == DRV_FRESH && !(strstr(why, "wait") || strstr(why, "cannot") ||
+					   !strncmp(why, "no ", 3) || v->drv.split))
+		return;
+	printf("  driver: %s\n", why);
+}
+
 /* The lines under the summary that say what needs an operator. */
 static void
 show_problems(const struct view_res *v)
@@ -48,6 +201,16 @@ show_problems(const struct view_res *v)
 	const struct repl_split *sp = &v->split;
 	char age[32];
 
+	if (v->orphan) {
+		printf("  orphan: logfile %09" PRIu64 " of '%s' is %s here, replay stands at byte %"
+		       PRIu64 "\n", v->replay.lognr, v->replay.origin,
+		       v->log_tombstoned ? "deleted" : "missing or too short", v->replay.pos_bytes);
+		printf("  fix: 'marsadm invalidate %s' here\n", v->name);
+	}
+	if (v->primary_emergency)
+		printf("  emergency mode on '%s': it writes without logging, replication stopped\n"
+		       "  fix: free space in its /mars, then 'marsadm invalidate %s' on the "
+		       "secondaries\n", v->primary, v->name);
 	if (v->split_brain) {
 		printf("  split brain at logfile %09" PRIu64 " byte %" PRIu64 ": '%s' has %" PRIu64
 		       " bytes after it, '%s' %" PRIu64 "\n", sp->nr, sp->pos_bytes, sp->host_a,
@@ -79,6 +242,11 @@ show_summary(const struct marsadm_ctx *ctx, const struct view_res *v, int named)
 			printf(" %s", val.str);
 		}
 		printf("\n");
+		show_replaying(v);
+		show_replay_error(v);
+		show_fetch(v);
+		show_syncing(v);
+		show_driver(v);
 		show_problems(v);
 		return MX_OK;
 	}
@@ -182,6 +350,37 @@ const struct cmd cmds_view[] = {
 	VIEW_MACRO("sync-rest", "bytes still to sync to this node"),
 	VIEW_MACRO("fetch-rest", "bytes logged by the primary not yet fetched here"),
 	VIEW_MACRO("replay-rest", "bytes fetched here not yet replayed"),
+	VIEW_MACRO("work-rest", "bytes logged by the primary not yet replayed here"),
+	VIEW_MACRO("replay-pos", "bytes replayed in the replay logfile"),
+	VIEW_MACRO("fetch-pos", "bytes here from the replay logfile to the newest"),
+	VIEW_MACRO("fetch-size", "bytes logged from the replay logfile to the newest"),
+	VIEW_MACRO("replay-lognr", "number of the logfile replay works on"),
+	VIEW_MACRO("work-lognr", "number of the newest logfile known"),
+	VIEW_MACRO("replay-rate", "replay rate in bytes/s (from clusterd)"),
+	VIEW_MACRO("fetch-rate", "fetch rate in bytes/s (from clusterd)"),
+	VIEW_MACRO("replay-remain", "seconds until replay-rest is replayed, -1 unknown"),
+	VIEW_MACRO("fetch-remain", "seconds until fetch-rest is fetched, -1 unknown"),
+	VIEW_MACRO("work-remain", "seconds until this node has replayed all, -1 unknown"),
+	VIEW_MACRO("replay-state", "the engine's replay: running, waiting, stopped, failed, ..."),
+	VIEW_MACRO("replay-error", "why the replay stopped or failed, or empty"),
+	VIEW_MACRO("fetch-logfile", "the logfile fetched now, or (none)"),
+	VIEW_MACRO("replay-lag", "seconds this node's replay is behind the primary, -1 unknown"),
+	VIEW_MACRO("fetch-peer", "the host fetched from now, or (none)"),
+	VIEW_MACRO("fetch-why", "what keeps the fetch back, or empty"),
+	VIEW_MACRO("sync-pos", "bytes of the full sync done"),
+	VIEW_MACRO("sync-size", "bytes a full sync covers"),
+	VIEW_MACRO("sync-equal", "bytes the running sync found equal"),
+	VIEW_MACRO("sync-copied", "bytes the running sync copied"),
+	VIEW_MACRO("sync-rate", "sync rate in bytes/s (from clusterd)"),
+	VIEW_MACRO("sync-remain", "seconds until sync-rest is synced, -1 unknown"),
+	VIEW_MACRO("sync-peer", "the host synced from now, or (none)"),
+	VIEW_MACRO("sync-why", "what keeps the sync back, or empty"),
+	VIEW_MACRO("is-consistent", "1 if this node's disk is a consistent copy"),
+	VIEW_MACRO("is-orphan", "1 if the logfile replay needs is gone here"),
+	VIEW_MACRO("is-emergency", "1 if the designated primary is in emergency mode"),
+	VIEW_MACRO("driver-action", "what clusterd's replication driver does now, or (none)"),
+	VIEW_MACRO("driver-age", "seconds since clusterd's driver status, -1 none"),
+	VIEW_MACRO("driver-why", "the driver's explanation, or why there is none"),
 	VIEW_MACRO("is-split-brain", "1 if the members' histories diverge, else 0"),
 	VIEW_MACRO("split-point", "where the histories part and how much each side has after it"),
 	VIEW_MACRO("deletion-blocker", "the member whose lag keeps logfiles from deletion, or (none)"),

@@ -4,7 +4,7 @@
  * model is read from the tree once (view_model.c), and every macro
  * (view_macros.c) is a small pure function of it, so `view` and each
  * `view-MACRO` can never disagree.  docs/marsadm.8 documents the
- * vocabulary; tests/bats/21-view.bats checks it.
+ * vocabulary; tests/bats/21-view.bats and 26-view-progress.bats check it.
  */
 #ifndef MARSADM_VIEW_H
 #define MARSADM_VIEW_H
@@ -16,6 +16,7 @@
 
 #define VIEW_MAX_MEMBERS	32
 #define VIEW_WINDOW_NS		(60ULL * STATEFS_NS_PER_S)	/* heartbeat freshness */
+#define VIEW_DRIVER_FRESH_NS	(10ULL * STATEFS_NS_PER_S)	/* .driver-status freshness */
 
 enum view_todo { TODO_ATTACH, TODO_CONNECT, TODO_SYNC, TODO_REPLAY, TODO_COUNT };
 enum view_beat { BEAT_NONE, BEAT_STALE, BEAT_FRESH };
@@ -39,6 +40,52 @@ struct view_log {
 	char version[STATEFS_VALUE_MAX + 1];	/* first version link value seen */
 };
 
+enum view_drv { DRV_ABSENT, DRV_STALE, DRV_FRESH };
+
+/*
+ * This node's replication driver as its status file says
+ * (<root>/resource-RES/.driver-status, written by clusterd about once a
+ * second; docs/replication.md).  Only a DRV_FRESH status is used.
+ */
+struct view_driver {
+	enum view_drv state;
+	uint64_t version;			/* of the file format: 1 */
+	uint64_t updated_ns;			/* realtime when written */
+	char action[32];			/* idle, start-replay, sync, ... */
+	char why[512];				/* the driver's explanation */
+	uint64_t split;				/* 1: stopped at a divergence */
+	char engine_mode[16];			/* none, attached, primary, replay */
+	char replay_state[16];			/* none, running, waiting, stopped, failed */
+	uint64_t replay_rate_bps;
+	int fetching;				/* fetch_* lines present */
+	char fetch_name[STATEFS_NAME_MAX + 32];	/* "log-NNNNNNNNN-ORIGIN" */
+	char fetch_peer[STATEFS_NAME_MAX + 1];
+	uint64_t fetch_local_bytes, fetch_remote_bytes, fetch_rate_bps;
+	int64_t fetch_error;			/* -errno, 0 healthy */
+	char fetch_why[256];
+	int syncing;				/* sync_* lines present */
+	char sync_peer[STATEFS_NAME_MAX + 1];
+	uint64_t sync_pos_bytes, sync_size_bytes, sync_equal_bytes, sync_copied_bytes;
+	uint64_t sync_rate_bps;
+	int64_t sync_error;
+	char sync_why[256];
+};
+
+/*
+ * Why replay stopped, from the engine's status file
+ * (<root>/resource-RES/.engine-status, docs/engine.md); read only while
+ * the driver says the replay stopped or failed.
+ */
+struct view_engine {
+	int present;				/* a stopped or failed replay */
+	char mode[16], replay[16];
+	char logfile[STATEFS_NAME_MAX + 32];	/* applied_logfile */
+	char stop_result[24], stop_reason[32];	/* the scanner's names */
+	uint64_t stop_offset;			/* bytes into logfile */
+	int64_t error;				/* -errno */
+	char error_text[128];
+};
+
 struct view_res {
 	char name[STATEFS_NAME_MAX + 1];
 	char host[STATEFS_NAME_MAX + 1];	/* the node we look from */
@@ -48,7 +95,11 @@ struct view_res {
 	char data[STATEFS_VALUE_MAX + 1];	/* host's backing device */
 	int todo[TODO_COUNT];			/* -1 absent, else 0/1 */
 	int is_attached, is_primary;		/* actual-HOST/, -1 absent */
+	int n_actual_primaries;			/* members whose is-primary is 1 */
+	int primary_emergency;			/* designated primary's is-emergency 1 */
+	int log_tombstoned;			/* the replay link's logfile was deleted */
 	uint64_t syncstatus_bytes;
+	struct view_replay syncpos;		/* host's syncpos link: consistent from there */
 	struct view_replay replay;		/* host's replay link */
 	char members[VIEW_MAX_MEMBERS][STATEFS_NAME_MAX + 1];
 	int n_members, n_alive;
@@ -56,7 +107,20 @@ struct view_res {
 	int primary_alive;			/* designated primary's heartbeat fresh */
 	struct view_log *logs;			/* sorted by nr, n_logs entries */
 	size_t n_logs, cap_logs;
-	uint64_t replay_rest_bytes, fetch_rest_bytes;
+	/*
+	 * Amount cursors (bytes), counted from the start of the replay link's
+	 * logfile to the end of the newest one: replay position, bytes here
+	 * (local files), bytes the primary logged (its version links, local
+	 * sizes, the fetcher's remote size, whichever is largest).
+	 */
+	uint64_t replay_pos_bytes, fetch_pos_bytes, fetch_size_bytes;
+	uint64_t replay_rest_bytes, fetch_rest_bytes, work_rest_bytes;
+	uint64_t newest_nr;			/* newest logfile number counted */
+	int orphan;				/* replay logfile gone or too short */
+	int64_t replay_lag_s;			/* -1 unknown */
+	uint64_t sync_pos_bytes;		/* max(syncstatus, the syncer's position) */
+	struct view_driver drv;
+	struct view_engine eng;
 	int split_brain;			/* repl_split_detect() over the tree */
 	struct repl_split split;		/* ... and where, if split_brain */
 	char blocker[STATEFS_NAME_MAX + 1];	/* member holding logfile deletion, "" none */
@@ -66,17 +130,42 @@ struct view_res {
 	uint64_t now_ns;
 };
 
-/* Read resource @res as seen from @host.  Returns 0 or -errno. */
+/*
+ * Read resource @res as seen from @host, with this node's driver status
+ * file (it is only meaningful when @host is this node).  Returns 0 or
+ * -errno.
+ */
 int view_load(struct statefs *sf, const char *res, const char *host, struct view_res *v);
 void view_release(struct view_res *v);
 
-enum view_type { VIEW_STR, VIEW_INT, VIEW_BOOL };
+enum view_type { VIEW_STR, VIEW_INT, VIEW_SINT, VIEW_BOOL };
 
 struct view_val {
 	enum view_type type;
 	char str[STATEFS_VALUE_MAX + 1];	/* text form, always filled */
 	uint64_t num;				/* VIEW_INT and VIEW_BOOL */
+	int64_t snum;				/* VIEW_SINT (-1: unknown) */
 };
+
+/* 1 if there is no syncpos link, or replay has reached it. */
+int view_syncpos_reached(const struct view_res *v);
+
+/* Seconds for @rest_bytes at @rate_bps: 0 when nothing is left, -1 at rate 0. */
+int64_t view_remain_s(uint64_t rest_bytes, uint64_t rate_bps);
+
+/* Rates from a fresh driver status (bytes/s), else 0. */
+uint64_t view_replay_rate(const struct view_res *v);
+uint64_t view_fetch_rate(const struct view_res *v);
+uint64_t view_sync_rate(const struct view_res *v);
+
+/* The longer of replaying work-rest and fetching fetch-rest; -1 unknown. */
+int64_t view_work_remain_s(const struct view_res *v);
+
+/* Why the engine's replay stopped or failed, "" while it does not. */
+void view_replay_error(const struct view_res *v, char *buf, size_t size);
+
+/* The driver's why, or "clusterd not running? ..." for a member without a fresh one. */
+void view_driver_why(const struct view_res *v, char *buf, size_t size);
 
 struct view_macro {
 	const char *name;	/* "diskstate"; the command is "view-diskstate" */

@@ -29,6 +29,14 @@ val_int(struct view_val *out, uint64_t n)
 }
 
 static void
+val_sint(struct view_val *out, int64_t n)
+{
+	out->type = VIEW_SINT;
+	out->snum = n;
+	snprintf(out->str, sizeof(out->str), "%" PRId64, n);
+}
+
+static void
 val_bool(struct view_val *out, int b)
 {
 	out->type = VIEW_BOOL;
@@ -42,10 +50,20 @@ designated(const struct view_res *v)
 	return v->primary[0] && !strcmp(v->primary, v->host);
 }
 
+int
+view_syncpos_reached(const struct view_res *v)
+{
+	const struct view_replay *r = &v->replay, *m = &v->syncpos;
+
+	return !m->valid || (r->valid && (r->lognr > m->lognr ||
+					  (r->lognr == m->lognr && r->pos_bytes >= m->pos_bytes)));
+}
+
+/* Synced, and replay passed the primary's log position at the sync's end. */
 static int
 consistent(const struct view_res *v)
 {
-	return v->syncstatus_bytes >= v->size_bytes;
+	return v->syncstatus_bytes >= v->size_bytes && view_syncpos_reached(v);
 }
 
 static int
@@ -65,6 +83,8 @@ diskstate(const struct view_res *v, char *buf, size_t size)
 		return "NotPresent";
 	if (v->todo[TODO_ATTACH] != 1)
 		return v->is_attached == 1 ? "Detaching" : "Detached";
+	if (v->orphan)
+		return "Orphan";
 	if (v->is_attached != 1)
 		return "NoAttach";
 	if (!consistent(v))
@@ -79,6 +99,8 @@ diskstate(const struct view_res *v, char *buf, size_t size)
 			 v->replay_rest_bytes ? "R" : "");
 		return buf;
 	}
+	if (v->primary_emergency)
+		return "EmergencyMode";
 	return "UpToDate";
 }
 
@@ -97,18 +119,24 @@ replstate(const struct view_res *v)
 		return "NotJoined";
 	if (v->beat != BEAT_FRESH)
 		return v->beat == BEAT_NONE ? "NotStarted" : "UnResponsive";
+	if (designated(v) && v->primary_emergency)
+		return "EmergencyMode";
+	if (v->is_primary == 1)
+		return "Replicating";
 	if (designated(v))
-		return v->is_primary == 1 ? "Replicating" : "NotYetPrimary";
-	if (!v->primary[0])
-		return "NoPrimaryDesignated";
-	if (!consistent(v))
+		return "NotYetPrimary";
+	if (v->syncstatus_bytes < v->size_bytes)
 		return v->todo[TODO_SYNC] == 1 ? "Syncing" : "PausedSync";
 	if (v->todo[TODO_CONNECT] != 1)
 		return "PausedFetch";
 	if (v->todo[TODO_REPLAY] != 1)
 		return "PausedReplay";
+	if (!v->primary[0])
+		return "NoPrimaryDesignated";
 	if (!v->primary_alive)
 		return "PrimaryUnreachable";
+	if (v->orphan)
+		return "Orphan";
 	return "Replaying";
 }
 
@@ -135,7 +163,7 @@ m_flags(const struct view_res *v, struct view_val *out)
 	f[0] = v->is_primary == 1 ? 'D' : v->is_attached == 1 ? 'd' : '-';
 	f[1] = v->member ? (consistent(v) ? 'C' : 'c') : '-';
 	f[2] = flag(v->todo[TODO_ATTACH] == 1, v->is_attached == 1, 'A');
-	f[3] = consistent(v) ? 'S' : flag(v->todo[TODO_SYNC] == 1, 0, 'S');
+	f[3] = v->syncstatus_bytes >= v->size_bytes ? 'S' : flag(v->todo[TODO_SYNC] == 1, 0, 'S');
 	f[4] = flag(v->todo[TODO_CONNECT] == 1, v->fetch_rest_bytes == 0, 'F');
 	f[5] = flag(v->todo[TODO_REPLAY] == 1, v->replay_rest_bytes == 0, 'R');
 	f[6] = '\0';
@@ -147,6 +175,8 @@ role(const struct view_res *v)
 {
 	if (!v->member)
 		return "None";
+	if (designated(v) && v->is_primary == 1 && v->n_actual_primaries > 1)
+		return "ForcedPrimary";
 	if (designated(v))
 		return v->is_primary == 1 ? "Primary" : "NotYetPrimary";
 	return v->is_primary == 1 ? "RemainsPrimary" : "Secondary";
@@ -189,10 +219,238 @@ m_fetch_rest(const struct view_res *v, struct view_val *out)
 	val_int(out, v->fetch_rest_bytes);
 }
 
+static uint64_t
+sync_rest(const struct view_res *v)
+{
+	return v->member ? v->size_bytes - v->sync_pos_bytes : 0;
+}
+
 static void
 m_sync_rest(const struct view_res *v, struct view_val *out)
 {
-	val_int(out, consistent(v) || !v->member ? 0 : v->size_bytes - v->syncstatus_bytes);
+	val_int(out, sync_rest(v));
+}
+
+/* ---- amount cursors, rates, remaining time --------------------------------- */
+
+#define AMOUNT_MACRO(fn, field) \
+	static void fn(const struct view_res *v, struct view_val *out) \
+	{ val_int(out, v->field); }
+AMOUNT_MACRO(m_replay_pos, replay_pos_bytes)
+AMOUNT_MACRO(m_fetch_pos, fetch_pos_bytes)
+AMOUNT_MACRO(m_fetch_size, fetch_size_bytes)
+AMOUNT_MACRO(m_work_rest, work_rest_bytes)
+AMOUNT_MACRO(m_replay_lognr, replay.lognr)
+AMOUNT_MACRO(m_work_lognr, newest_nr)
+AMOUNT_MACRO(m_sync_pos, sync_pos_bytes)
+AMOUNT_MACRO(m_sync_size, size_bytes)
+
+static int
+fresh(const struct view_res *v)
+{
+	return v->drv.state == DRV_FRESH;
+}
+
+uint64_t
+view_replay_rate(const struct view_res *v)
+{
+	return fresh(v) ? v->drv.replay_rate_bps : 0;
+}
+
+uint64_t
+view_fetch_rate(const struct view_res *v)
+{
+	return fresh(v) && v->drv.fetching ? v->drv.fetch_rate_bps : 0;
+}
+
+uint64_t
+view_sync_rate(const struct view_res *v)
+{
+	return fresh(v) && v->drv.syncing ? v->drv.sync_rate_bps : 0;
+}
+
+static void
+m_replay_rate(const struct view_res *v, struct view_val *out)
+{
+	val_int(out, view_replay_rate(v));
+}
+
+static void
+m_fetch_rate(const struct view_res *v, struct view_val *out)
+{
+	val_int(out, view_fetch_rate(v));
+}
+
+static void
+m_sync_rate(const struct view_res *v, struct view_val *out)
+{
+	val_int(out, view_sync_rate(v));
+}
+
+static void
+m_replay_remain(const struct view_res *v, struct view_val *out)
+{
+	val_sint(out, view_remain_s(v->replay_rest_bytes, view_replay_rate(v)));
+}
+
+static void
+m_fetch_remain(const struct view_res *v, struct view_val *out)
+{
+	val_sint(out, view_remain_s(v->fetch_rest_bytes, view_fetch_rate(v)));
+}
+
+static void
+m_sync_remain(const struct view_res *v, struct view_val *out)
+{
+	val_sint(out, view_remain_s(sync_rest(v), view_sync_rate(v)));
+}
+
+int64_t
+view_work_remain_s(const struct view_res *v)
+{
+	int64_t r = view_remain_s(v->work_rest_bytes, view_replay_rate(v));
+	int64_t f = view_remain_s(v->fetch_rest_bytes, view_fetch_rate(v));
+
+	return r < 0 || f < 0 ? -1 : r > f ? r : f;
+}
+
+static void
+m_work_remain(const struct view_res *v, struct view_val *out)
+{
+	val_sint(out, view_work_remain_s(v));
+}
+
+static void
+m_fetch_logfile(const struct view_res *v, struct view_val *out)
+{
+	val_str(out, fresh(v) && v->drv.fetch_name[0] ? v->drv.fetch_name : STATEFS_NONE);
+}
+
+static void
+m_is_consistent(const struct view_res *v, struct view_val *out)
+{
+	val_bool(out, v->member && consistent(v));
+}
+
+static void
+m_replay_lag(const struct view_res *v, struct view_val *out)
+{
+	val_sint(out, v->replay_lag_s);
+}
+
+static void
+m_sync_equal(const struct view_res *v, struct view_val *out)
+{
+	val_int(out, fresh(v) && v->drv.syncing ? v->drv.sync_equal_bytes : 0);
+}
+
+static void
+m_sync_copied(const struct view_res *v, struct view_val *out)
+{
+	val_int(out, fresh(v) && v->drv.syncing ? v->drv.sync_copied_bytes : 0);
+}
+
+static void
+m_fetch_peer(const struct view_res *v, struct view_val *out)
+{
+	val_str(out, fresh(v) && v->drv.fetch_peer[0] ? v->drv.fetch_peer : STATEFS_NONE);
+}
+
+static void
+m_fetch_why(const struct view_res *v, struct view_val *out)
+{
+	val_str(out, fresh(v) && v->drv.fetching ? v->drv.fetch_why : "");
+}
+
+static void
+m_sync_peer(const struct view_res *v, struct view_val *out)
+{
+	val_str(out, fresh(v) && v->drv.sync_peer[0] ? v->drv.sync_peer : STATEFS_NONE);
+}
+
+static void
+m_sync_why(const struct view_res *v, struct view_val *out)
+{
+	val_str(out, fresh(v) && v->drv.syncing ? v->drv.sync_why : "");
+}
+
+/* ---- the replication driver ------------------------------------------------ */
+
+static void
+m_driver_action(const struct view_res *v, struct view_val *out)
+{
+	val_str(out, fresh(v) && v->drv.action[0] ? v->drv.action : STATEFS_NONE);
+}
+
+static void
+m_driver_age(const struct view_res *v, struct view_val *out)
+{
+	if (v->drv.state == DRV_ABSENT)
+		val_sint(out, -1);
+	else
+		val_sint(out, v->now_ns > v->drv.updated_ns ?
+			 (int64_t)((v->now_ns - v->drv.updated_ns) / STATEFS_NS_PER_S) : 0);
+}
+
+void
+view_driver_why(const struct view_res *v, char *buf, size_t size)
+{
+	if (fresh(v))
+		snprintf(buf, size, "%s", v->drv.why);
+	else if (!v->member)
+		snprintf(buf, size, "%s", "");
+	else if (v->drv.state == DRV_STALE)
+		snprintf(buf, size, "clusterd not running? (its status is %" PRIu64 " s old)",
+			 (uint64_t)((v->now_ns - v->drv.updated_ns) / STATEFS_NS_PER_S));
+	else
+		snprintf(buf, size, "clusterd not running? (no status from it)");
+}
+
+static void
+m_driver_why(const struct view_res *v, struct view_val *out)
+{
+	out->type = VIEW_STR;
+	view_driver_why(v, out->str, sizeof(out->str));
+}
+
+static void
+m_replay_state(const struct view_res *v, struct view_val *out)
+{
+	val_str(out, fresh(v) && v->drv.replay_state[0] ? v->drv.replay_state : STATEFS_NONE);
+}
+
+void
+view_replay_error(const struct view_res *v, char *buf, size_t size)
+{
+	const struct view_engine *e = &v->eng;
+
+	if (!fresh(v) || !e->present)
+		snprintf(buf, size, "%s", "");
+	else if (!strcmp(e->replay, "stopped"))
+		snprintf(buf, size, "stopped in %s at byte %" PRIu64 ": %s (%s)", e->logfile,
+			 e->stop_offset, e->stop_result, e->stop_reason);
+	else
+		snprintf(buf, size, "failed in %s: %s", e->logfile,
+			 e->error_text[0] ? e->error_text : "unknown error");
+}
+
+static void
+m_replay_error(const struct view_res *v, struct view_val *out)
+{
+	out->type = VIEW_STR;
+	view_replay_error(v, out->str, sizeof(out->str));
+}
+
+static void
+m_is_orphan(const struct view_res *v, struct view_val *out)
+{
+	val_bool(out, v->orphan);
+}
+
+static void
+m_is_emergency(const struct view_res *v, struct view_val *out)
+{
+	val_bool(out, v->primary_emergency);
 }
 
 static void
@@ -271,6 +529,37 @@ const struct view_macro view_macros[] = {
 	{ "sync-rest", m_sync_rest },
 	{ "fetch-rest", m_fetch_rest },
 	{ "replay-rest", m_replay_rest },
+	{ "work-rest", m_work_rest },
+	{ "replay-pos", m_replay_pos },
+	{ "fetch-pos", m_fetch_pos },
+	{ "fetch-size", m_fetch_size },
+	{ "replay-lognr", m_replay_lognr },
+	{ "work-lognr", m_work_lognr },
+	{ "replay-rate", m_replay_rate },
+	{ "fetch-rate", m_fetch_rate },
+	{ "replay-remain", m_replay_remain },
+	{ "fetch-remain", m_fetch_remain },
+	{ "work-remain", m_work_remain },
+	{ "replay-lag", m_replay_lag },
+	{ "replay-state", m_replay_state },
+	{ "replay-error", m_replay_error },
+	{ "fetch-logfile", m_fetch_logfile },
+	{ "fetch-peer", m_fetch_peer },
+	{ "fetch-why", m_fetch_why },
+	{ "sync-pos", m_sync_pos },
+	{ "sync-size", m_sync_size },
+	{ "sync-equal", m_sync_equal },
+	{ "sync-copied", m_sync_copied },
+	{ "sync-rate", m_sync_rate },
+	{ "sync-remain", m_sync_remain },
+	{ "sync-peer", m_sync_peer },
+	{ "sync-why", m_sync_why },
+	{ "is-consistent", m_is_consistent },
+	{ "is-orphan", m_is_orphan },
+	{ "is-emergency", m_is_emergency },
+	{ "driver-action", m_driver_action },
+	{ "driver-age", m_driver_age },
+	{ "driver-why", m_driver_why },
 	{ "is-split-brain", m_split_brain },
 	{ "split-point", m_split_point },
 	{ "deletion-blocker", m_deletion_blocker },

@@ -2,15 +2,20 @@
 /*
  * Loading the view model of one resource: one pass over its keys for the
  * plain facts, one over its version links (which need the designated
- * primary already known), one over its local logfiles, then the derived
- * amounts.  Nothing here writes and nothing prints.
+ * primary already known), one over its local logfiles, then this node's
+ * driver status file, then the derived amounts.  Nothing here writes and
+ * nothing prints.
  */
 #include "marsadm/view.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/parse.h"
 
@@ -111,6 +116,9 @@ load_todo_actual(struct view_res *v, const char *rel, const char *value)
 	for (i = 0; k && *k == '/' && i < TODO_COUNT; i++)
 		if (!strcmp(k + 1, todo_keys[i]))
 			v->todo[i] = !strcmp(value, "1");
+	k = strncmp(rel, "actual-", 7) ? NULL : strchr(rel, '/');
+	if (k && !strcmp(k, "/is-primary") && !strcmp(value, "1"))
+		v->n_actual_primaries++;
 	k = own(v, rel, "actual-");
 	if (k && !strcmp(k, "/is-attached"))
 		v->is_attached = !strcmp(value, "1");
@@ -139,6 +147,8 @@ load_visit(const struct statefs_entry *e, void *arg)
 		parse_u64(e->value, &v->syncstatus_bytes);
 	if ((k = own(v, rel, "replay-")) != NULL && !*k)
 		parse_replay(e->value, &v->replay);
+	if ((k = own(v, rel, "syncpos-")) != NULL && !*k)
+		parse_replay(e->value, &v->syncpos);
 	load_todo_actual(v, rel, e->value);
 	return 0;
 }
@@ -206,6 +216,163 @@ file_visit(const char *name, uint64_t size, void *arg)
 	return 0;
 }
 
+/* ---- the status files ------------------------------------------------------ */
+
+/*
+ * Both status files (.driver-status by clusterd, .engine-status by the
+ * engine) are "key=value" lines, replaced atomically; one table per file
+ * says where each known key goes, unknown keys are skipped (newer writers).
+ */
+#define STATUS_FILE_MAX	16384	/* a status file is well under 4 KiB */
+
+enum kv_kind { KV_STR, KV_U64, KV_S64 };
+
+struct kv_field {
+	const char *key;
+	enum kv_kind kind;
+	size_t off, size;	/* size: KV_STR buffer bytes */
+	int group;		/* bit set in the result when the key is seen */
+};
+
+#define KV_S(T, k, f, g) { k, KV_STR, offsetof(T, f), sizeof(((T *)0)->f), g }
+#define KV_U(T, k, f, g) { k, KV_U64, offsetof(T, f), 0, g }
+#define KV_I(T, k, f, g) { k, KV_S64, offsetof(T, f), 0, g }
+#define KV_COUNT(t)	(sizeof(t) / sizeof((t)[0]))
+
+#define G_FETCH		1
+#define G_SYNC		2
+#define G_VERSION	4
+
+static const struct kv_field drv_fields[] = {
+	KV_U(struct view_driver, "version", version, G_VERSION),
+	KV_U(struct view_driver, "updated_ns", updated_ns, 0),
+	KV_S(struct view_driver, "action", action, 0),
+	KV_S(struct view_driver, "why", why, 0),
+	KV_U(struct view_driver, "split", split, 0),
+	KV_S(struct view_driver, "engine_mode", engine_mode, 0),
+	KV_S(struct view_driver, "replay_state", replay_state, 0),
+	KV_U(struct view_driver, "replay_rate", replay_rate_bps, 0),
+	KV_S(struct view_driver, "fetch_name", fetch_name, G_FETCH),
+	KV_S(struct view_driver, "fetch_peer", fetch_peer, G_FETCH),
+	KV_U(struct view_driver, "fetch_local", fetch_local_bytes, G_FETCH),
+	KV_U(struct view_driver, "fetch_remote", fetch_remote_bytes, G_FETCH),
+	KV_U(struct view_driver, "fetch_rate", fetch_rate_bps, G_FETCH),
+	KV_I(struct view_driver, "fetch_error", fetch_error, G_FETCH),
+	KV_S(struct view_driver, "fetch_why", fetch_why, G_FETCH),
+	KV_S(struct view_driver, "sync_peer", sync_peer, G_SYNC),
+	KV_U(struct view_driver, "sync_pos", sync_pos_bytes, G_SYNC),
+	KV_U(struct view_driver, "sync_size", sync_size_bytes, G_SYNC),
+	KV_U(struct view_driver, "sync_equal", sync_equal_bytes, G_SYNC),
+	KV_U(struct view_driver, "sync_copied", sync_copied_bytes, G_SYNC),
+	KV_U(struct view_driver, "sync_rate", sync_rate_bps, G_SYNC),
+	KV_I(struct view_driver, "sync_error", sync_error, G_SYNC),
+	KV_S(struct view_driver, "sync_why", sync_why, G_SYNC),
+};
+
+static const struct kv_field eng_fields[] = {
+	KV_S(struct view_engine, "mode", mode, 0),
+	KV_S(struct view_engine, "replay", replay, 0),
+	KV_S(struct view_engine, "applied_logfile", logfile, 0),
+	KV_S(struct view_engine, "stop_result", stop_result, 0),
+	KV_S(struct view_engine, "stop_reason", stop_reason, 0),
+	KV_U(struct view_engine, "stop_offset", stop_offset, 0),
+	KV_I(struct view_engine, "error", error, 0),
+	KV_S(struct view_engine, "error_text", error_text, 0),
+};
+
+/* One line of @len bytes into @base; returns the group bits of its key. */
+static int
+kv_line(const struct kv_field *t, size_t n, void *base, const char *line, size_t len)
+{
+	const char *eq = memchr(line, '=', len);
+	char val[512], *end, *dst;
+	size_t klen, vlen, i;
+
+	if (!eq)
+		return 0;
+	klen = (size_t)(eq - line);
+	vlen = len - klen - 1;
+	vlen = vlen < sizeof(val) ? vlen : sizeof(val) - 1;
+	memcpy(val, eq + 1, vlen);
+	val[vlen] = '\0';
+	for (i = 0; i < n; i++) {
+		if (strlen(t[i].key) != klen || memcmp(t[i].key, line, klen))
+			continue;
+		dst = (char *)base + t[i].off;
+		if (t[i].kind == KV_STR)
+			snprintf(dst, t[i].size, "%s", val);
+		else if (t[i].kind == KV_U64)
+			*(uint64_t *)(void *)dst = strtoull(val, &end, 10);
+		else
+			*(int64_t *)(void *)dst = strtoll(val, &end, 10);
+		return t[i].group;
+	}
+	return 0;
+}
+
+/*
+ * Read <root>/resource-RES/@name (at most STATUS_FILE_MAX bytes) into
+ * @base by table @t.  Returns the group bits seen, or -errno.
+ */
+static int
+kv_load(struct statefs *sf, const struct view_res *v, const char *name,
+	const struct kv_field *t, size_t n, void *base)
+{
+	char path[STATEFS_PATH_MAX + 1], *buf, *p, *nl;
+	int fd, groups = 0;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "resource-%s/%s", v->name, name);
+	fd = openat(sf->root_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(STATUS_FILE_MAX);
+	len = buf ? read(fd, buf, STATUS_FILE_MAX) : -1;
+	close(fd);
+	for (p = buf; len > 0 && p < buf + len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(buf + len - p));
+		if (!nl)
+			nl = buf + len;
+		groups |= kv_line(t, n, base, p, (size_t)(nl - p));
+	}
+	free(buf);
+	return len < 0 ? -EIO : groups;
+}
+
+/* .driver-status: used only if version 1 and written within 10 s. */
+static void
+drv_load(struct statefs *sf, struct view_res *v)
+{
+	struct view_driver *d = &v->drv;
+	int g;
+
+	memset(d, 0, sizeof(*d));
+	g = kv_load(sf, v, ".driver-status", drv_fields, KV_COUNT(drv_fields), d);
+	if (g < 0 || d->version != 1 || !d->updated_ns) {
+		memset(d, 0, sizeof(*d));
+		return;
+	}
+	d->fetching = (g & G_FETCH) != 0;
+	d->syncing = (g & G_SYNC) != 0;
+	d->state = d->updated_ns + VIEW_DRIVER_FRESH_NS >= v->now_ns ? DRV_FRESH : DRV_STALE;
+}
+
+/* .engine-status: read only when the fresh driver status says replay stopped. */
+static void
+eng_load(struct statefs *sf, struct view_res *v)
+{
+	const char *rs = v->drv.replay_state;
+
+	memset(&v->eng, 0, sizeof(v->eng));
+	if (v->drv.state != DRV_FRESH || (strcmp(rs, "stopped") && strcmp(rs, "failed")))
+		return;
+	if (kv_load(sf, v, ".engine-status", eng_fields, KV_COUNT(eng_fields), &v->eng) >= 0)
+		v->eng.present = !strcmp(v->eng.mode, "replay") &&
+				 (!strcmp(v->eng.replay, "stopped") || !strcmp(v->eng.replay, "failed"));
+}
+
+/* ---- derived facts ---------------------------------------------------------- */
+
 static enum view_beat
 beat_of(struct statefs *sf, const char *host, uint64_t now_ns)
 {
@@ -218,27 +385,164 @@ beat_of(struct statefs *sf, const char *host, uint64_t now_ns)
 	return e.stamp_ns + VIEW_WINDOW_NS >= now_ns ? BEAT_FRESH : BEAT_STALE;
 }
 
+/* resource-RES/KEY-HOST... as an entry; 0 if live. */
+static int
+res_read(struct statefs *sf, const struct view_res *v, struct statefs_entry *e,
+	 const char *fmt, const char *arg)
+{
+	char key[STATEFS_PATH_MAX + STATEFS_NAME_MAX + 16], rel[STATEFS_PATH_MAX + 1];
+
+	snprintf(rel, sizeof(rel), fmt, arg);
+	if ((size_t)snprintf(key, sizeof(key), "resource-%s/%s", v->name, rel) > STATEFS_PATH_MAX)
+		return -ENAMETOOLONG;
+	if (statefs_read(sf, key, e) < 0 || e->tombstone)
+		return -ENOENT;
+	return 0;
+}
+
+/* The fetcher's remote size of logfile @l, if it works on it now. */
+static uint64_t
+fetch_remote(const struct view_res *v, const struct view_log *l)
+{
+	char origin[STATEFS_NAME_MAX + 1];
+	const char *end;
+	uint64_t nr;
+
+	if (v->drv.state != DRV_FRESH || !v->drv.fetching || strncmp(v->drv.fetch_name, "log-", 4) ||
+	    parse_nr_origin(v->drv.fetch_name + 4, 0, &nr, origin, &end) < 0)
+		return 0;
+	return nr == l->nr ? v->drv.fetch_remote_bytes : 0;
+}
+
+static uint64_t
+max3(uint64_t a, uint64_t b, uint64_t c)
+{
+	a = a > b ? a : b;
+	return a > c ? a : c;
+}
+
+/* The amount cursors, from the replay link's logfile on. */
+static void
+derive_amounts(struct view_res *v)
+{
+	int designated = v->primary[0] && !strcmp(v->primary, v->host);
+	const struct view_log *l;
+	uint64_t known;
+	size_t i;
+
+	if (!v->replay.valid)
+		return;
+	v->newest_nr = v->replay.lognr;
+	for (i = 0; i < v->n_logs; i++) {
+		l = &v->logs[i];
+		known = max3(l->local_bytes, l->in_primary && !designated ? l->primary_bytes : 0,
+			     fetch_remote(v, l));
+		if (l->nr < v->replay.lognr || (!l->local && !known))
+			continue;
+		v->fetch_pos_bytes += l->local_bytes;
+		v->fetch_size_bytes += known;
+		v->newest_nr = l->nr > v->newest_nr ? l->nr : v->newest_nr;
+	}
+	v->replay_pos_bytes = v->replay.pos_bytes;
+	v->fetch_rest_bytes = v->fetch_size_bytes - v->fetch_pos_bytes;
+	if (v->fetch_pos_bytes > v->replay_pos_bytes)
+		v->replay_rest_bytes = v->fetch_pos_bytes - v->replay_pos_bytes;
+	if (v->fetch_size_bytes > v->replay_pos_bytes)
+		v->work_rest_bytes = v->fetch_size_bytes - v->replay_pos_bytes;
+}
+
+/*
+ * Orphan (secondary): the replay link's logfile is here but shorter than
+ * the replay position, or it is not here while fetch is on and it cannot
+ * come any more - deleted cluster-wide, or replay had been in it already.
+ */
+static void
+derive_orphan(struct statefs *sf, struct view_res *v)
+{
+	const struct view_log *l = NULL;
+	struct statefs_entry e;
+	char name[STATEFS_NAME_MAX + 32], key[STATEFS_PATH_MAX + 1];
+	size_t i;
+
+	if (!v->member || !v->replay.valid || v->is_primary == 1 ||
+	    (v->primary[0] && !strcmp(v->primary, v->host)))
+		return;
+	for (i = 0; i < v->n_logs; i++)
+		if (v->logs[i].nr == v->replay.lognr && v->logs[i].local)
+			l = &v->logs[i];
+	if (l) {
+		v->orphan = l->local_bytes < v->replay.pos_bytes;
+		return;
+	}
+	snprintf(name, sizeof(name), "log-%09" PRIu64 "-%s", v->replay.lognr, v->replay.origin);
+	snprintf(key, sizeof(key), "resource-%s/%s", v->name, name);
+	v->log_tombstoned = statefs_read(sf, key, &e) == 0 && e.tombstone;
+	v->orphan = v->todo[TODO_CONNECT] == 1 && (v->replay.pos_bytes > 0 || v->log_tombstoned);
+}
+
+/*
+ * replay-lag: 0 when this node's replay has reached the primary's replay
+ * position (or this node is the designated primary); else how much later
+ * the primary's replay link moved than this node's (stamps, seconds): an
+ * estimate of how long ago the primary logged what this node replayed.
+ * -1 without a designated primary or either replay link.
+ */
+static void
+derive_lag(struct statefs *sf, struct view_res *v)
+{
+	struct statefs_entry pe, me;
+	struct view_replay p;
+
+	v->replay_lag_s = -1;
+	if (!v->member || !v->primary[0] || !v->replay.valid)
+		return;
+	if (!strcmp(v->primary, v->host)) {
+		v->replay_lag_s = 0;
+		return;
+	}
+	if (res_read(sf, v, &pe, "replay-%s", v->primary) < 0 ||
+	    res_read(sf, v, &me, "replay-%s", v->host) < 0)
+		return;
+	parse_replay(pe.value, &p);
+	if (!p.valid)
+		return;
+	if (v->replay.lognr > p.lognr ||
+	    (v->replay.lognr == p.lognr && v->replay.pos_bytes >= p.pos_bytes))
+		v->replay_lag_s = 0;
+	else
+		v->replay_lag_s = pe.stamp_ns > me.stamp_ns ?
+				  (int64_t)((pe.stamp_ns - me.stamp_ns) / STATEFS_NS_PER_S) : 0;
+}
+
+/* The designated primary's data path reports emergency mode. */
+static void
+derive_emergency(struct statefs *sf, struct view_res *v)
+{
+	struct statefs_entry e;
+
+	v->primary_emergency = v->primary[0] &&
+			       res_read(sf, v, &e, "actual-%s/is-emergency", v->primary) == 0 &&
+			       !strcmp(e.value, "1");
+}
+
 static void
 derive(struct statefs *sf, struct view_res *v)
 {
-	const struct view_log *l;
-	uint64_t fetched = 0;
-	size_t i;
 	int k;
 
 	for (k = 0; k < v->n_members; k++)
 		v->n_alive += beat_of(sf, v->members[k], v->now_ns) == BEAT_FRESH;
 	v->beat = beat_of(sf, v->host, v->now_ns);
 	v->primary_alive = v->primary[0] && beat_of(sf, v->primary, v->now_ns) == BEAT_FRESH;
-	for (i = 0; i < v->n_logs; i++) {
-		l = &v->logs[i];
-		if (!v->replay.valid || l->nr < v->replay.lognr)
-			continue;
-		fetched += l->local ? l->local_bytes : 0;
-		if (l->in_primary && strcmp(v->primary, v->host) && l->primary_bytes > l->local_bytes)
-			v->fetch_rest_bytes += l->primary_bytes - l->local_bytes;
-	}
-	v->replay_rest_bytes = fetched > v->replay.pos_bytes ? fetched - v->replay.pos_bytes : 0;
+	derive_amounts(v);
+	derive_orphan(sf, v);
+	derive_lag(sf, v);
+	derive_emergency(sf, v);
+	v->sync_pos_bytes = v->syncstatus_bytes;
+	if (v->drv.state == DRV_FRESH && v->drv.syncing && v->drv.sync_pos_bytes > v->sync_pos_bytes)
+		v->sync_pos_bytes = v->drv.sync_pos_bytes;
+	if (v->sync_pos_bytes > v->size_bytes)
+		v->sync_pos_bytes = v->size_bytes;
 }
 
 /* Split brain and the deletion blocker, by the shared repl functions. */
@@ -289,6 +593,10 @@ view_load(struct statefs *sf, const char *res, const char *host, struct view_res
 		ret = statefs_list(sf, dir, 0, version_visit, v);
 	if (ret == 0)
 		ret = statefs_list_files(sf, dir, file_visit, v);
+	if (ret == 0) {
+		drv_load(sf, v);
+		eng_load(sf, v);
+	}
 	if (ret == 0)
 		derive(sf, v);
 	if (ret == 0)
@@ -302,4 +610,14 @@ view_release(struct view_res *v)
 	free(v->logs);
 	v->logs = NULL;
 	v->n_logs = v->cap_logs = 0;
+}
+
+int64_t
+view_remain_s(uint64_t rest_bytes, uint64_t rate_bps)
+{
+	if (rest_bytes == 0)
+		return 0;
+	if (rate_bps == 0)
+		return -1;
+	return (int64_t)((rest_bytes + rate_bps - 1) / rate_bps);
 }
