@@ -94,10 +94,25 @@ file_size(struct driver *d, const char *res, const char *name)
 void
 engine_drop(struct driver *d, struct drv_res *r)
 {
+	static const char *const names[] = { "is-attached", "is-primary", "is-replaying",
+					     "open-count" };
+	char keys[4][STATEFS_NAME_MAX + 32];
+	const char *kv[8];
+	int i;
+
 	if (!r->e)
 		return;
 	d->dc.ops->detach(r->e);
 	r->e = NULL;
+	/* A child that had to be killed could not say it stopped; a new
+	 * primary elsewhere waits for is-primary 0.  Equal values are not
+	 * rewritten, so this costs nothing after a clean stop. */
+	for (i = 0; i < 4; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "actual-%s/%s", d->gc->host, names[i]);
+		kv[2 * i] = keys[i];
+		kv[2 * i + 1] = "0";
+	}
+	put(d, r->name, kv, 8);
 }
 
 static int
