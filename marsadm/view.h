@@ -136,6 +136,10 @@ struct view_res {
  * -errno.
  */
 int view_load(struct statefs *sf, const char *res, const char *host, struct view_res *v);
+
+/* This node's .driver-status and .engine-status into @v (view_status.c). */
+void view_driver_load(struct statefs *sf, struct view_res *v);
+void view_engine_load(struct statefs *sf, struct view_res *v);
 void view_release(struct view_res *v);
 
 enum view_type { VIEW_STR, VIEW_INT, VIEW_SINT, VIEW_BOOL };
