@@ -18,22 +18,23 @@
 #include "engine/internal.h"
 #include "statefs/statefs.h"
 
+/* Set actual-<host>/NAME = VALUE for @n names of @res in one transaction. */
 static int
-eng_actual_put(struct mars_engine *e, const char *const *names,
-	       const char *const *values, int n)
+eng_actual_write(const char *root, const char *res, const char *host,
+		 const char *const *names, const char *const *values, int n)
 {
 	char key[STATEFS_PATH_MAX + 1];
 	struct statefs_txn t;
 	struct statefs sf;
 	int i, ret;
 
-	ret = statefs_open(&sf, e->root, e->host, STATEFS_OPEN_ANY);
+	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
 	if (ret)
 		return ret;
 	statefs_txn_init(&t, &sf, 0);
 	for (i = 0; i < n && !ret; i++) {
 		int len = snprintf(key, sizeof(key), "resource-%s/actual-%s/%s",
-				   e->resource, e->host, names[i]);
+				   res, host, names[i]);
 
 		if (len < 0 || (size_t)len >= sizeof(key))
 			ret = -ENAMETOOLONG;
@@ -45,6 +46,13 @@ eng_actual_put(struct mars_engine *e, const char *const *names,
 	statefs_txn_release(&t);
 	statefs_close(&sf);
 	return ret < 0 ? ret : 0;
+}
+
+static int
+eng_actual_put(struct mars_engine *e, const char *const *names,
+	       const char *const *values, int n)
+{
+	return eng_actual_write(e->root, e->resource, e->host, names, values, n);
 }
 
 int
@@ -98,22 +106,10 @@ eng_actual_open(struct mars_engine *e, int delta)
 int
 eng_emergency_mark(const char *root, const char *res, const char *host, int on)
 {
-	char key[STATEFS_PATH_MAX + 1];
-	struct statefs_txn t;
-	struct statefs sf;
-	int ret;
+	static const char *const name[] = { "is-emergency" };
+	const char *value[] = { on ? "1" : "0" };
 
-	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
-	if (ret)
-		return ret;
-	snprintf(key, sizeof(key), "resource-%s/actual-%s/is-emergency", res, host);
-	statefs_txn_init(&t, &sf, 0);
-	ret = statefs_txn_set(&t, key, on ? "1" : "0");
-	if (!ret)
-		ret = statefs_txn_commit(&t, NULL);
-	statefs_txn_release(&t);
-	statefs_close(&sf);
-	return ret < 0 ? ret : 0;
+	return eng_actual_write(root, res, host, name, value, 1);
 }
 
 int

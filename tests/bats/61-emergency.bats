@@ -16,10 +16,7 @@ setup() {
 }
 
 teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NETNS_DIR:-}" ]; then
-		for h in "${NETNS_HOSTS[@]}"; do show "$h"; done >&3 2>&1 || true
-	fi
-	netns_test_teardown
+	replica_teardown
 }
 
 emergency() {	# emergency HOST 0|1

@@ -154,3 +154,12 @@ size_is() {	# size_is FILE BYTES
 blocker_is() {	# blocker_is HOST MEMBER: HOST's view names MEMBER as deletion blocker
 	[ "$(marsadm_on "$1" view-deletion-blocker "$RES" 2>/dev/null)" = "$2" ]
 }
+
+# teardown() of a replication suite: what each host shows, then cleanup.
+replica_teardown() {
+	local h
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NETNS_DIR:-}" ]; then
+		for h in "${NETNS_HOSTS[@]}"; do show "$h"; done >&3 2>&1 || true
+	fi
+	netns_test_teardown
+}
