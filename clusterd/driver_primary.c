@@ -80,18 +80,24 @@ ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 			return;
 		}
 	}
+	/* The engine logs to @nr, so our logfile before it is final: close
+	 * its link at the file's size.  A rotation whose links a killed
+	 * clusterd did not write gets them here, and a secondary never
+	 * switches on a stale length. */
+	snprintf(pname, sizeof(pname), "log-%09" PRIu64 "-%s", back, d->gc->host);
+	if (!strcmp(pv.origin, d->gc->host)) {
+		if (repl_version_relength(closed, sizeof(closed), cur,
+					  file_size(d, r->name, pname)) < 0 ||
+		    repl_version_parse(closed, &pv) < 0)
+			return;
+		kv[n++] = pkey;
+		kv[n++] = closed;
+	}
 	if (back == nr - 1) {
 		if (repl_version_make(link, sizeof(link), nr, d->gc->host, 0, pv.section) < 0)
 			return;
 	} else {
-		/* A hole: close our last logfile, start a new history. */
-		snprintf(pname, sizeof(pname), "log-%09" PRIu64 "-%s", back, d->gc->host);
-		if (!strcmp(pv.origin, d->gc->host) &&
-		    repl_version_relength(closed, sizeof(closed), cur,
-					  file_size(d, r->name, pname)) >= 0) {
-			kv[n++] = pkey;
-			kv[n++] = closed;
-		}
+		/* A hole: start a new history. */
 		if (repl_version_make(link, sizeof(link), nr, d->gc->host, 0, NULL) < 0)
 			return;
 		log_warnx("%s: history of this node jumps from logfile %09" PRIu64 " to %09" PRIu64
