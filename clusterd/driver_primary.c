@@ -173,8 +173,10 @@ do_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
 
 	if (sscanf(st->logfile, "log-%" SCNu64 "-%63s", &nr, origin) != 2)
 		return;
-	if (st->log_end == 0) {
-		/* An empty logfile is not rotated; a request is done at once. */
+	/* The file, not the status snapshot (up to a second old), says
+	 * whether the logfile is empty: an empty one is not rotated and a
+	 * request is done at once. */
+	if (file_size(d, r->name, st->logfile) == 0) {
 		if (v->rotate_req > v->rotate_done) {
 			snprintf(done, sizeof(done), "%" PRIu64, v->rotate_req);
 			snprintf(k1, sizeof(k1), "local-%s/rotated", d->gc->host);
