@@ -263,8 +263,11 @@ peer_timer(struct gossip_ctx *x, struct peer *p, uint64_t now_ms)
 			peer_start(x, p);
 		break;
 	case PEER_READY:
+		/* Every tenth keepalive is a full pull: a change the serving
+		 * end's feed missed (an inotify race) heals within ten periods
+		 * instead of never.  Merging drops what is not newer. */
 		if (now_ms >= p->next_ms)
-			peer_pull(x, p, GOSSIP_PULL_CHANGES);
+			peer_pull(x, p, p->pulls % 10 == 9 ? GOSSIP_PULL_FULL : GOSSIP_PULL_CHANGES);
 		break;
 	default:
 		if (now_ms >= p->deadline_ms)
