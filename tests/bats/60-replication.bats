@@ -56,6 +56,7 @@ teardown() {
 	write_files alpha 2
 	sync
 	wait_for 60 caught_up beta alpha
+	wait_for 30 has_value beta "resource-$RES/actual-alpha/open-count" 1
 	netns_link alpha down
 	write_files alpha 2		# the old primary goes on, cut off
 	# The handover is refused: alpha's device is open and it cannot be asked.
