@@ -112,16 +112,6 @@ create_logfile(const struct marsadm_ctx *ctx, struct statefs *sf, const char *re
 	return MX_OK;
 }
 
-static uint64_t
-key_u64(struct statefs *sf, const char *res, const char *fmt, const char *host)
-{
-	char key[STATE_KEY_BYTES], rel[STATE_KEY_BYTES], v[32];
-
-	snprintf(rel, sizeof(rel), fmt, host);
-	state_key(key, "resource-%s/%s", res, rel);
-	return statefs_get(sf, key, v, sizeof(v), NULL) >= 0 ? strtoull(v, NULL, 10) : 0;
-}
-
 /*
  * While the engine logs, only the replication driver knows when its
  * logfile swapped, so the rotation is asked of it (todo-HOST/rotate) and
@@ -133,13 +123,16 @@ static int
 rotate_request(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, int *changed)
 {
 	struct timespec pause = { 0, 100 * 1000000L };
-	char key[STATE_KEY_BYTES], v[32];
-	uint64_t want, done = key_u64(sf, res, "local-%s/rotated", ctx->host);
+	char key[STATE_KEY_BYTES], v[32], done_key[STATE_KEY_BYTES];
+	uint64_t want, done;
 	struct statefs_txn t;
 	time_t start = time(NULL);
 	int ret, n = 0;
 
-	want = key_u64(sf, res, "todo-%s/rotate", ctx->host);
+	snprintf(done_key, sizeof(done_key), "local-%s/rotated", ctx->host);
+	snprintf(key, sizeof(key), "todo-%s/rotate", ctx->host);
+	done = res_u64(sf, res, done_key, 0);
+	want = res_u64(sf, res, key, 0);
 	want = (want > done ? want : done) + 1;
 	snprintf(v, sizeof(v), "%" PRIu64, want);
 	state_key(key, "resource-%s/todo-%s/rotate", res, ctx->host);
@@ -150,7 +143,7 @@ rotate_request(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, int
 	*changed += n;
 	if (ret != MX_OK || ctx->dry_run)
 		return ret;
-	while (key_u64(sf, res, "local-%s/rotated", ctx->host) < want) {
+	while (res_u64(sf, res, done_key, 0) < want) {
 		if (time(NULL) - start >= ROTATE_WAIT_S) {
 			fail(MX_TIMEOUT, "'%s': the rotation was not done within %d s", res,
 			     ROTATE_WAIT_S);
@@ -165,7 +158,10 @@ rotate_request(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, int
 static int
 engine_logs(struct statefs *sf, const char *res, const char *host)
 {
-	return key_u64(sf, res, "actual-%s/is-primary", host) == 1;
+	char key[STATE_KEY_BYTES];
+
+	snprintf(key, sizeof(key), "actual-%s/is-primary", host);
+	return res_u64(sf, res, key, 0) == 1;
 }
 
 static int

@@ -47,15 +47,6 @@ struct file_ops {
 	size_t n;
 };
 
-static int
-res_get(struct statefs *sf, const char *res, const char *key, char *buf, size_t size)
-{
-	char path[STATE_KEY_BYTES];
-
-	state_key(path, "resource-%s/%s", res, key);
-	return statefs_get(sf, path, buf, size, NULL);
-}
-
 static void
 res_set(struct statefs_txn *t, const char *res, const char *key, const char *value)
 {

@@ -47,28 +47,6 @@ refuse(struct refusal *r, int waitable, const char *why, const char *fix)
 	return -1;
 }
 
-/* resource-RES/KEY into @buf; -ENOENT if absent. */
-static int
-res_get(struct statefs *sf, const char *res, const char *key, char *buf, size_t size)
-{
-	char path[STATE_KEY_BYTES];
-
-	state_key(path, "resource-%s/%s", res, key);
-	return statefs_get(sf, path, buf, size, NULL);
-}
-
-static uint64_t
-res_u64(struct statefs *sf, const char *res, const char *key, uint64_t dflt)
-{
-	char v[32], *end;
-	uint64_t n;
-
-	if (res_get(sf, res, key, v, sizeof(v)) < 0)
-		return dflt;
-	n = strtoull(v, &end, 10);
-	return *end ? dflt : n;
-}
-
 static int
 check_split(struct statefs *sf, const char *res, struct refusal *r)
 {

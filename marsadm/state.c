@@ -76,6 +76,27 @@ res_is_member(struct statefs *sf, const char *res, const char *host)
 	return statefs_get(sf, key, v, sizeof(v), NULL) >= 0;
 }
 
+int
+res_get(struct statefs *sf, const char *res, const char *key, char *buf, size_t size)
+{
+	char path[STATE_KEY_BYTES];
+
+	state_key(path, "resource-%s/%s", res, key);
+	return statefs_get(sf, path, buf, size, NULL);
+}
+
+uint64_t
+res_u64(struct statefs *sf, const char *res, const char *key, uint64_t dflt)
+{
+	char v[32], *end;
+	uint64_t n;
+
+	if (res_get(sf, res, key, v, sizeof(v)) < 0)
+		return dflt;
+	n = strtoull(v, &end, 10);
+	return *end ? dflt : n;
+}
+
 void
 res_list_release(struct res_list *rl)
 {

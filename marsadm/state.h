@@ -58,6 +58,12 @@ int res_exists(struct statefs *sf, const char *res);
 /* 1 if @host is a storage member of @res (live data-HOST link). */
 int res_is_member(struct statefs *sf, const char *res, const char *host);
 
+/* resource-RES/KEY into @buf: its length, or -ENOENT if absent. */
+int res_get(struct statefs *sf, const char *res, const char *key, char *buf, size_t size);
+
+/* resource-RES/KEY as a decimal number, @dflt if absent or not a number. */
+uint64_t res_u64(struct statefs *sf, const char *res, const char *key, uint64_t dflt);
+
 /* Format a key path into @buf (STATE_KEY_BYTES). */
 void state_key(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
