@@ -16,36 +16,26 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/tree.h"
 #include "statefs/statefs.h"
 
-/* Set actual-<host>/NAME = VALUE for @n names of @res in one transaction. */
+/* Set actual-<host>/NAME = VALUE for @n (at most 4) names of @res. */
 static int
 eng_actual_write(const char *root, const char *res, const char *host,
 		 const char *const *names, const char *const *values, int n)
 {
-	char key[STATEFS_PATH_MAX + 1];
-	struct statefs_txn t;
-	struct statefs sf;
-	int i, ret;
+	char keys[4][STATEFS_NAME_MAX + 32];
+	const char *kv[8];
+	int i;
 
-	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
-	if (ret)
-		return ret;
-	statefs_txn_init(&t, &sf, 0);
-	for (i = 0; i < n && !ret; i++) {
-		int len = snprintf(key, sizeof(key), "resource-%s/actual-%s/%s",
-				   res, host, names[i]);
-
-		if (len < 0 || (size_t)len >= sizeof(key))
-			ret = -ENAMETOOLONG;
-		else
-			ret = statefs_txn_set(&t, key, values[i]);
+	for (i = 0; i < n && i < 4; i++) {
+		if ((size_t)snprintf(keys[i], sizeof(keys[i]), "actual-%s/%s", host, names[i]) >=
+		    sizeof(keys[i]))
+			return -ENAMETOOLONG;
+		kv[2 * i] = keys[i];
+		kv[2 * i + 1] = values[i];
 	}
-	if (!ret)
-		ret = statefs_txn_commit(&t, NULL);
-	statefs_txn_release(&t);
-	statefs_close(&sf);
-	return ret < 0 ? ret : 0;
+	return eng_tree_set(root, res, host, kv, (size_t)i);
 }
 
 static int

@@ -9,6 +9,8 @@
  *   status.c    the status file
  *   user.c      the ops object, mode changes and the housekeeping thread
  *   fuse.c      the FUSE front end, main.c the command line
+ * and, shared with the other implementations (engine/tree.h):
+ *   tree.c      writing a resource's links into the state tree
  */
 #ifndef MARS_ENGINE_INTERNAL_H
 #define MARS_ENGINE_INTERNAL_H

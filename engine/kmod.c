@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/tree.h"
 #include "mars/ctl.h"
 #include "statefs/statefs.h"
 
@@ -98,29 +99,6 @@ fail:
 	return ret;
 }
 
-/* resource-RES/KEY of this host's tree. */
-static int
-kmod_put(struct mars_engine *e, const char *const *kv, size_t n)
-{
-	char key[STATEFS_PATH_MAX + 1];
-	struct statefs_txn t;
-	struct statefs sf;
-	size_t i;
-	int ret = statefs_open(&sf, e->root, e->host, STATEFS_OPEN_ANY);
-
-	if (ret)
-		return ret;
-	statefs_txn_init(&t, &sf, 0);
-	for (i = 0; i + 1 < n; i += 2) {
-		snprintf(key, sizeof(key), "resource-%s/%s", e->resource, kv[i]);
-		statefs_txn_set(&t, key, kv[i + 1]);
-	}
-	ret = statefs_txn_commit(&t, NULL);
-	statefs_txn_release(&t);
-	statefs_close(&sf);
-	return ret < 0 ? ret : 0;
-}
-
 /* Publish what changed since the last snapshot. */
 static void
 kmod_publish(struct mars_engine *e, const struct mars_ctl_status *s)
@@ -152,7 +130,7 @@ kmod_publish(struct mars_engine *e, const struct mars_ctl_status *s)
 		kv[n++] = rk;
 		kv[n++] = rv;
 	}
-	if (n && kmod_put(e, kv, n) == 0) {
+	if (n && eng_tree_set(e->root, e->resource, e->host, kv, n / 2) == 0) {
 		e->last = *s;
 		e->published = 1;
 	}
@@ -162,21 +140,11 @@ static void
 kmod_detach(struct mars_engine *e)
 {
 	struct mars_ctl_res r = { 0 };
-	char k[4][96];
-	const char *kv[8];
-	int i;
 
+	/* The indicators go to 0 in clusterd's engine_drop(), for every
+	 * implementation alike. */
 	kmod_name(r.resource, sizeof(r.resource), e->resource);
 	kmod_ioctl(e, MARS_CTL_IOC_DETACH, &r);
-	snprintf(k[0], sizeof(k[0]), "actual-%s/is-attached", e->host);
-	snprintf(k[1], sizeof(k[1]), "actual-%s/is-primary", e->host);
-	snprintf(k[2], sizeof(k[2]), "actual-%s/is-replaying", e->host);
-	snprintf(k[3], sizeof(k[3]), "actual-%s/open-count", e->host);
-	for (i = 0; i < 4; i++) {
-		kv[2 * i] = k[i];
-		kv[2 * i + 1] = "0";
-	}
-	kmod_put(e, kv, 8);
 	close(e->fd);
 	free(e);
 }

@@ -19,6 +19,7 @@
 
 #include "common/parse.h"
 #include "engine/internal.h"
+#include "engine/tree.h"
 #include "statefs/statefs.h"
 
 static int
@@ -74,23 +75,11 @@ int
 eng_pos_write(const char *root, const char *res, const char *host,
 	      const char *logfile, uint64_t pos, uint64_t len)
 {
-	char key[STATEFS_PATH_MAX + 1], value[MARS_ENGINE_NAME_MAX + 64];
-	struct statefs_txn t;
-	struct statefs sf;
-	int ret;
+	char key[STATEFS_NAME_MAX + 16], value[MARS_ENGINE_NAME_MAX + 64];
+	const char *kv[2] = { key, value };
 
-	ret = eng_pos_key(key, sizeof(key), res, host);
-	if (ret)
-		return ret;
+	if ((size_t)snprintf(key, sizeof(key), "replay-%s", host) >= sizeof(key))
+		return -ENAMETOOLONG;
 	snprintf(value, sizeof(value), "%s,%" PRIu64 ",%" PRIu64, logfile, pos, len);
-	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
-	if (ret)
-		return ret;
-	statefs_txn_init(&t, &sf, 0);
-	ret = statefs_txn_set(&t, key, value);
-	if (!ret)
-		ret = statefs_txn_commit(&t, NULL);
-	statefs_txn_release(&t);
-	statefs_close(&sf);
-	return ret < 0 ? ret : 0;
+	return eng_tree_set(root, res, host, kv, 1);
 }
