@@ -19,30 +19,19 @@
 
 
 
-/* Own version link of own logfile @name, made or moved to @len. */
+/*
+ * This node's version link of its logfile @nr, moved to @len.  The link
+ * exists: ensure_own_link() made it when the engine began that logfile.
+ */
 static int
-own_link(struct driver *d, const char *res, uint64_t nr, uint64_t len, char *out, size_t size,
-	 char *prev_section, size_t prev_size)
+own_link(struct driver *d, const char *res, uint64_t nr, uint64_t len, char *out, size_t size)
 {
 	char key[STATEFS_PATH_MAX + 1], cur[STATEFS_VALUE_MAX + 1];
-	struct repl_version v;
-	uint64_t back;
 
 	snprintf(key, sizeof(key), "resource-%s/version-%09" PRIu64 "-%s", res, nr, d->gc->host);
-	if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) >= 0)
-		return repl_version_relength(out, size, cur, len);
-	/* A logfile the engine started: extend our newest link before it. */
-	for (back = nr; back-- > 0 && nr - back < 1000;) {
-		snprintf(key, sizeof(key), "resource-%s/version-%09" PRIu64 "-%s", res, back,
-			 d->gc->host);
-		if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) >= 0 &&
-		    repl_version_parse(cur, &v) == 0) {
-			if (prev_section)
-				snprintf(prev_section, prev_size, "%s", v.section);
-			return repl_version_make(out, size, nr, d->gc->host, len, v.section);
-		}
-	}
-	return -ENOENT;
+	if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) < 0)
+		return -ENOENT;
+	return repl_version_relength(out, size, cur, len);
 }
 
 /*
@@ -147,7 +136,7 @@ do_stop_primary(struct driver *d, struct drv_res *r, const struct mars_engine_st
 	/* The engine is gone: the file's size is final.  actual-HOST/closed
 	 * says so; a new primary waits for it to match the version link. */
 	size = file_size(d, r->name, st->logfile);
-	if (own_link(d, r->name, nr, size, link, sizeof(link), NULL, 0) < 0)
+	if (own_link(d, r->name, nr, size, link, sizeof(link)) < 0)
 		return;
 	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", nr, d->gc->host);
 	snprintf(rkey, sizeof(rkey), "replay-%s", d->gc->host);
@@ -204,7 +193,7 @@ do_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
 		return;
 	}
 	if (own_link(d, r->name, nr, file_size(d, r->name, st->logfile), closed,
-		     sizeof(closed), NULL, 0) < 0 || repl_version_parse(closed, &cv) < 0 ||
+		     sizeof(closed)) < 0 || repl_version_parse(closed, &cv) < 0 ||
 	    repl_version_make(next, sizeof(next), nr + 1, d->gc->host, 0, cv.section) < 0) {
 		log_warnx("%s: cannot build the version links of the rotation", r->name);
 		return;

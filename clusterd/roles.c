@@ -164,6 +164,18 @@ orphaned(const struct role_view *v, uint64_t nr)
 	       !successor(v, nr);
 }
 
+/* Say so and return 1 if this node is an orphan at logfile @nr (@name). */
+static int
+why_orphan(const struct role_view *v, uint64_t nr, const char *name, struct role_action *a)
+{
+	if (!orphaned(v, nr))
+		return 0;
+	set_why(a, "Orphan: '%s' went on after a hole in the history (emergency mode); "
+		"this node cannot replay past %s: run 'marsadm invalidate %s' here",
+		v->primary, name, v->res);
+	return 1;
+}
+
 static uint64_t
 applied_pos(const struct role_view *v, const struct mars_engine_status *st, int running,
 	    const char *name)
@@ -246,15 +258,10 @@ secondary(const struct role_view *v, const struct mars_engine_status *st, int ru
 			act(a, ROLE_DETACH);
 		return;
 	}
-	if (self && orphaned(v, r->nr)) {
-		set_why(a, "Orphan: '%s' went on after a hole in the history (emergency mode); "
-			"this node cannot replay past %s: run 'marsadm invalidate %s' here",
-			v->primary, name, v->res);
-		return;
-	}
 	if (self) {
-		set_why(a, "secondary, at the end of its own %s; waiting for the next logfile",
-			name);
+		if (!why_orphan(v, r->nr, name, a))
+			set_why(a, "secondary, at the end of its own %s; waiting for the next "
+				"logfile", name);
 		return;
 	}
 	if (local_size(v, r->nr, r->origin) == UINT64_MAX) {
@@ -276,11 +283,7 @@ secondary(const struct role_view *v, const struct mars_engine_status *st, int ru
 		act(a, ROLE_PUBLISH);
 		return;
 	}
-	if (orphaned(v, r->nr))
-		set_why(a, "Orphan: '%s' went on after a hole in the history (emergency mode); "
-			"this node cannot replay past %s: run 'marsadm invalidate %s' here",
-			v->primary, name, v->res);
-	else
+	if (!why_orphan(v, r->nr, name, a))
 		set_why(a, "secondary, replaying %s at %" PRIu64 " of %" PRIu64 " known", name,
 			applied, ol->v.len_bytes);
 }
