@@ -231,16 +231,19 @@ do_start_primary(struct driver *d, struct drv_res *r, const struct role_action *
 		if (put(d, r->name, kv, 2) < 0)
 			return;
 	}
+	/* The link first: the engine announces is-primary once its device
+	 * is served, and a waiting `marsadm primary` then finds both. */
+	device_link(d, r, 1);
 	ret = d->dc.ops->set_primary(r->e);
 	if (ret) {
 		log_warnx("%s: cannot become primary: %s (see %s)", r->name, strerror(-ret),
 			  r->log_path);
+		device_link(d, r, 0);
 		r->retry_at_ms = gossip_now_ms() + DRV_RETRY_MS;
 		engine_drop(d, r);
 		return;
 	}
 	d->dc.ops->status(r->e, &st);
 	ensure_own_link(d, r, st.logfile);
-	device_link(d, r, 1);
 	log_info("%s: primary, logging to %s (%s)", r->name, st.logfile, a->why);
 }

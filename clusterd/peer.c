@@ -19,6 +19,15 @@
 
 #define REFUSALS_LOGGED	10	/* per batch; the rest only counted */
 
+/*
+ * Anti-entropy: a change pull becomes a full one once a minute.  The
+ * serving end's change feed is meant to miss nothing, but if it ever does
+ * (a watch the kernel refused, a bug), the miss heals within a minute
+ * instead of lasting until the next reconnect.  Merging drops what is not
+ * newer, so the cost is one listing of the peer's names per minute.
+ */
+#define FULL_PULL_EVERY_MS	60000
+
 void
 peer_init(struct peer *p, const struct gossip_endpoint *ep,
 	  const struct gossip_transport_ops *ops)
@@ -75,8 +84,14 @@ peer_send(struct gossip_ctx *x, struct peer *p, const struct gossip_msg *m)
 static void
 peer_pull(struct gossip_ctx *x, struct peer *p, int mode)
 {
-	struct gossip_msg m = { .type = GOSSIP_PULL, .mode = (uint8_t)mode };
+	struct gossip_msg m = { .type = GOSSIP_PULL };
+	uint64_t now = gossip_now_ms();
 
+	if (now >= p->full_due_ms)
+		mode = GOSSIP_PULL_FULL;
+	if (mode == GOSSIP_PULL_FULL)
+		p->full_due_ms = now + FULL_PULL_EVERY_MS;
+	m.mode = (uint8_t)mode;
 	if (peer_send(x, p, &m) < 0)
 		return;
 	p->state = PEER_PULLING;
@@ -263,11 +278,8 @@ peer_timer(struct gossip_ctx *x, struct peer *p, uint64_t now_ms)
 			peer_start(x, p);
 		break;
 	case PEER_READY:
-		/* Every tenth keepalive is a full pull: a change the serving
-		 * end's feed missed (an inotify race) heals within ten periods
-		 * instead of never.  Merging drops what is not newer. */
 		if (now_ms >= p->next_ms)
-			peer_pull(x, p, p->pulls % 10 == 9 ? GOSSIP_PULL_FULL : GOSSIP_PULL_CHANGES);
+			peer_pull(x, p, GOSSIP_PULL_CHANGES);
 		break;
 	default:
 		if (now_ms >= p->deadline_ms)

@@ -36,6 +36,7 @@ struct peer {
 	uint64_t batch_refused;		/* refusals in the current batch */
 	uint64_t applied, refused;	/* entries merged / refused, all time */
 	uint64_t pulls;			/* completed pulls, all time */
+	uint64_t full_due_ms;		/* next pull is a full one from then on */
 	uint64_t pull_started_ms;
 	uint64_t pull_bytes0;		/* link byte counters when the pull began */
 	char remote_host[GOSSIP_HOST_MAX + 1];	/* from HELLO */

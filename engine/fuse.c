@@ -24,6 +24,7 @@ struct eng_fuse {
 	struct mars_engine *e;
 	char path[80];			/* "/<resource>" */
 	uint64_t size_bytes;
+	void (*ready)(struct mars_engine *e);
 };
 
 static struct eng_fuse *
@@ -130,13 +131,18 @@ eng_fuse_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 static void *
 eng_fuse_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
+	struct eng_fuse *f = eng_fuse_ctx();
+
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	cfg->use_ino = 0;
 	cfg->direct_io = 0;
 	if (conn->max_write < MARS_REC_MAX_PAYLOAD)
 		conn->max_write = MARS_REC_MAX_PAYLOAD;
-	return fuse_get_context()->private_data;
+	/* The kernel's INIT: the mount is live; requests wait for this reply. */
+	if (f->ready)
+		f->ready(f->e);
+	return f;
 }
 
 static const struct fuse_operations eng_fuse_ops = {
@@ -153,11 +159,11 @@ static const struct fuse_operations eng_fuse_ops = {
 
 int
 eng_fuse_serve(struct mars_engine *e, const char *mountpoint, const char *resource,
-	       uint64_t size_bytes)
+	       uint64_t size_bytes, void (*ready)(struct mars_engine *e))
 {
 	char *argv[] = { "mars-engine", "-o", "fsname=mars-engine,subtype=mars", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
-	struct eng_fuse f = { .e = e, .size_bytes = size_bytes };
+	struct eng_fuse f = { .e = e, .size_bytes = size_bytes, .ready = ready };
 	struct fuse_loop_config *lc;
 	struct fuse *fu;
 	int ret = -EIO;

@@ -221,11 +221,13 @@ int eng_status_write(const char *path, const struct mars_engine_status *st);
 
 /*
  * Serve the primary's device as the single file <mountpoint>/<resource>
- * until unmounted or signalled (SIGINT, SIGTERM, SIGHUP).  Returns 0 or
- * -errno.
+ * until unmounted or signalled (SIGINT, SIGTERM, SIGHUP).  @ready runs
+ * once the kernel has the mount and serving begins, so what it announces
+ * (is-primary) is never seen before the device can be opened.  Returns 0
+ * or -errno.
  */
 int eng_fuse_serve(struct mars_engine *e, const char *mountpoint, const char *resource,
-		   uint64_t size_bytes);
+		   uint64_t size_bytes, void (*ready)(struct mars_engine *e));
 
 
 #endif /* MARS_ENGINE_INTERNAL_H */

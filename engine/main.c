@@ -222,6 +222,17 @@ eng_sigthread(void *arg)
 	return NULL;
 }
 
+/*
+ * Recovery is done and the device is mounted: this host is now the actual
+ * primary.  Announced only now, so `marsadm primary`, which waits for it,
+ * returns when the device can be opened.
+ */
+static void
+eng_primary_ready(struct mars_engine *e)
+{
+	eng_actual_mode(e, 1, 1, 0);
+}
+
 static int
 eng_cmd_primary(struct eng_opts *o)
 {
@@ -254,15 +265,13 @@ eng_cmd_primary(struct eng_opts *o)
 	mars_engine_user_ops.status(e, &st);
 	fprintf(stderr, "mars-engine: primary for '%s', logging to '%s'\n",
 		o->cfg.resource, st.logfile);
-	/* Recovery is done: this host is now the actual primary. */
-	eng_actual_mode(e, 1, 1, 0);
 	ret = -pthread_create(&sigt, NULL, eng_sigthread, e);
 	if (ret) {
 		eng_actual_mode(e, 0, 0, 0);
 		mars_engine_user_ops.detach(e);
 		return eng_error("cannot start the signal thread for", o->cfg.resource, ret);
 	}
-	ret = eng_fuse_serve(e, o->mount, o->cfg.resource, st.size_bytes);
+	ret = eng_fuse_serve(e, o->mount, o->cfg.resource, st.size_bytes, eng_primary_ready);
 	eng_sig_stop = 1;
 	pthread_kill(sigt, SIGUSR1);
 	pthread_join(sigt, NULL);

@@ -140,6 +140,9 @@ int view_load(struct statefs *sf, const char *res, const char *host, struct view
 /* This node's .driver-status and .engine-status into @v (view_status.c). */
 void view_driver_load(struct statefs *sf, struct view_res *v);
 void view_engine_load(struct statefs *sf, struct view_res *v);
+/* Does clusterd's replication driver run @res on this node (a fresh
+ * .driver-status)? */
+int view_driver_runs(struct statefs *sf, const char *res);
 void view_release(struct view_res *v);
 
 enum view_type { VIEW_STR, VIEW_INT, VIEW_SINT, VIEW_BOOL };

@@ -158,6 +158,22 @@ view_driver_load(struct statefs *sf, struct view_res *v)
 	d->state = d->updated_ns + VIEW_DRIVER_FRESH_NS >= v->now_ns ? DRV_FRESH : DRV_STALE;
 }
 
+int
+view_driver_runs(struct statefs *sf, const char *res)
+{
+	struct view_res *v = calloc(1, sizeof(*v));
+	int fresh;
+
+	if (!v)
+		return 0;
+	snprintf(v->name, sizeof(v->name), "%s", res);
+	v->now_ns = statefs_realtime_ns();
+	view_driver_load(sf, v);
+	fresh = v->drv.state == DRV_FRESH;
+	free(v);
+	return fresh;
+}
+
 /* .engine-status: read only when the fresh driver status says replay stopped. */
 void
 view_engine_load(struct statefs *sf, struct view_res *v)

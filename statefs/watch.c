@@ -12,8 +12,19 @@
  * millisecond waits, so we note the lowest free descriptor before
  * initialising (inotify_init takes it), confirm it through /proc/self/fd,
  * and read the events from it ourselves; the library still keeps the
- * recursive watches and the watch-to-path table.
+ * watch-to-path table.
+ *
+ * The walk that watches a directory and those below it is ours, not the
+ * library's recursive one: that one watches a directory only after
+ * listing it, and gives up on the whole directory when an entry vanishes
+ * between the listing and its lstat, which the ".tmp." links of a writer
+ * busy in that directory do all the time.  A new resource directory, full
+ * of a transaction's renames, then went unwatched, and the serving end
+ * never again reported a change below it.  Ours watches first, then
+ * lists: a subdirectory made after the watch arrives as an event, one
+ * made before is in the listing, and an entry gone meanwhile is skipped.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <inotifytools/inotifytools.h>
 
 #include "statefs/internal.h"
@@ -64,10 +76,47 @@ is_inotify_fd(int fd)
 	return strcmp(target, "anon_inode:inotify") == 0;
 }
 
+/*
+ * Watch directory @path (ending in '/') and every public directory below
+ * it.  A directory that vanished counts as done; 0 or -errno.
+ */
+static int
+watch_tree(const char *path)
+{
+	char sub[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int ret = 0;
+
+	if (!inotifytools_watch_file(path, WATCH_EVENTS))
+		return inotifytools_error() == ENOENT ? 0 :
+		       inotifytools_error() ? -inotifytools_error() : -EIO;
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while (ret == 0 && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')	/* ".", "..", private names */
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s%s/", path, de->d_name) >= (int)sizeof(sub)) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (de->d_type == DT_UNKNOWN &&
+		    (lstat(sub, &st) < 0 || !S_ISDIR(st.st_mode)))
+			continue;	/* gone meanwhile, or not a directory */
+		ret = watch_tree(sub);
+	}
+	closedir(dir);
+	return ret;
+}
+
 static int
 watch_start(struct statefs_watch *w)
 {
-	int guess = lowest_free_fd();
+	int guess = lowest_free_fd(), ret;
 
 	if (!inotifytools_initialize())
 		return inotifytools_error() ? -inotifytools_error() : -ENOSYS;
@@ -76,11 +125,10 @@ watch_start(struct statefs_watch *w)
 		inotifytools_cleanup();
 		return -EOPNOTSUPP;	/* descriptor not identified (no /proc?) */
 	}
-	if (!inotifytools_watch_recursively(w->root, WATCH_EVENTS)) {
+	ret = watch_tree(w->root);
+	if (ret < 0)
 		inotifytools_cleanup();
-		return inotifytools_error() ? -inotifytools_error() : -EIO;
-	}
-	return 0;
+	return ret;
 }
 
 int
@@ -148,9 +196,12 @@ watch_event(struct statefs_watch *w, struct inotify_event *ev, char *path, size_
 	dir = inotifytools_filename_from_wd(ev->wd);
 	if (!dir || strncmp(dir, w->root, w->root_len) != 0)
 		return 0;
+	if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
+		snprintf(full, sizeof(full), "%s%s/", dir, ev->name);
+		if (watch_tree(full) < 0)	/* unwatched: only a full pull sees it */
+			return copy_path(path, size, "");
+	}
 	snprintf(full, sizeof(full), "%s%s", dir, ev->name);
-	if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
-		inotifytools_watch_recursively(full, WATCH_EVENTS);
 	return copy_path(path, size, full + w->root_len);
 }
 

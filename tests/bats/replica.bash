@@ -81,6 +81,11 @@ synced() {	# synced HOST: its full sync finished
 	[ "$(val "$1" "syncstatus-$1")" = "$((DISK_MB * 1048576))" ]
 }
 
+replay_paused() {	# replay_paused HOST: its driver paused the replay and the engine left
+	grep -q '^why=replay paused' "$(netns_root "$1")/resource-$RES/.driver-status" &&
+		[ "$(val "$1" "actual-$1/is-replaying")" = 0 ]
+}
+
 is_primary() {	# is_primary HOST: its engine logs and its device is there
 	[ "$(val "$1" "actual-$1/is-primary")" = 1 ] && [ -e "$(dev "$1")" ]
 }

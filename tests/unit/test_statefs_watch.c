@@ -2,12 +2,16 @@
 /*
  * The change feed: a committed key shows up by its path, new directories
  * are reported and then watched, temporary and private names never show,
- * the descriptor polls readable, timeouts are kept, one watch per process.
+ * the descriptor polls readable, timeouts are kept, one watch per process,
+ * and a new directory is watched even while a writer churns in it.
  * Every wait is bounded (WAIT_MS); nothing sleeps as an oracle.
  */
 #include "statefs_test.h"
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define WAIT_MS 2000
@@ -85,6 +89,68 @@ test_timeout(struct statefs_watch *w)
 	ms = elapsed_ms(&t0);
 	tap_ok(ms >= 140 && ms < 1500, "timeout of 150 ms kept (%ld ms)", ms);
 }
+/*
+ * A writer's renames in a directory the feed has just learned about: its
+ * ".tmp." links come and go while the directory is being watched.  The
+ * library's recursive watch gave up on such a directory (an entry gone
+ * between listing and lstat), and nothing below it was ever reported
+ * again.  Each round: a child makes resource-bN and churns in it for
+ * CHURN_MS; the parent learns of the directory meanwhile; afterwards a
+ * key in it must be reported.
+ */
+#define CHURN_ROUNDS	20
+#define CHURN_MS	60
+
+static void
+churn(const char *dir)
+{
+	struct timespec t0;
+	char tmp[32], name[32];
+	int i = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (mkdir(dir, 0700) < 0 || chdir(dir) < 0)	/* the child's own cwd */
+		_exit(1);
+	while (elapsed_ms(&t0) < CHURN_MS) {
+		snprintf(tmp, sizeof(tmp), ".tmp.%d", i);
+		snprintf(name, sizeof(name), "k%d", i++ % 8);
+		if (symlink("v", tmp) < 0 || rename(tmp, name) < 0)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void
+test_busy_new_dir(struct statefs *sf, struct statefs_watch *w)
+{
+	char dir[4200], name[64], key[80];
+	int round, reported = 0, status;
+	pid_t pid;
+
+	for (round = 0; round < CHURN_ROUNDS; round++) {
+		snprintf(name, sizeof(name), "resource-b%d", round);
+		snprintf(dir, sizeof(dir), "%s/%s", sf->root, name);
+		pid = fork();
+		if (pid == 0)
+			churn(dir);
+		if (pid < 0)
+			break;
+		/* Learn of the directory in mid-churn: the watch is set up
+		 * while entries come and go (this places the race, it is not
+		 * an oracle). */
+		nanosleep(&(struct timespec){ 0, CHURN_MS / 3 * 1000000L }, NULL);
+		saw(w, name);
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			break;
+		snprintf(key, sizeof(key), "%s/size", name);
+		if (sft_set(sf, key, "1") != 1 || !saw(w, key))
+			break;
+		reported++;
+	}
+	tap_ok(reported == CHURN_ROUNDS, "new directory under a busy writer: watched "
+	       "(%d of %d rounds)", reported, CHURN_ROUNDS);
+}
 
 int
 main(void)
@@ -100,6 +166,7 @@ main(void)
 	tap_ok(statefs_watch_open(&sf, &w2) == -EBUSY, "second watch in one process: EBUSY");
 	test_feed(&sf, w);
 	test_timeout(w);
+	test_busy_new_dir(&sf, w);
 	statefs_watch_close(w);
 	tap_ok(statefs_watch_open(&sf, &w) == 0, "watch reopens after close");
 	statefs_watch_close(w);
