@@ -246,8 +246,18 @@ channel_hello(struct channel *ch, const char *uuid, uint16_t feature,
 	return ret;
 }
 
+/*
+ * A serving end may announce tree changes (NOTIFY) to any client past
+ * HELLO; older ones did so before a fetch or sync request too.  These
+ * sessions never pull, so the hint is dropped here.
+ */
 int
 channel_recv(struct channel *ch, struct gossip_msg *m)
 {
-	return link_recv_inplace(&ch->link, &ch->consumed, m);
+	int ret;
+
+	while ((ret = link_recv_inplace(&ch->link, &ch->consumed, m)) == 1 &&
+	       m->type == GOSSIP_NOTIFY)
+		;
+	return ret;
 }

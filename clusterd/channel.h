@@ -93,7 +93,7 @@ int channel_connect(struct channel *ch, char *err, size_t errlen);
  */
 int channel_hello(struct channel *ch, const char *uuid, uint16_t feature,
 		  const char *feature_name, char *err, size_t errlen);
-/* The next frame, zero-copy (link_recv_inplace()). */
+/* The next frame but NOTIFY, zero-copy (link_recv_inplace()). */
 int channel_recv(struct channel *ch, struct gossip_msg *m);
 /*
  * Send @m (if any) and wait, bounded by c->timeout_ms, for the next frame

@@ -41,6 +41,7 @@ struct serve {
 	size_t n_dirty;
 	int dirty_all;				/* next change pull is a full one */
 	int notified;				/* NOTIFY sent since the last pull */
+	int pulled;				/* a gossip client: it pulled once */
 	uint32_t batch;				/* entries sent/applied in the batch */
 	int fetch;				/* 1.1: client announced fetch in HELLO */
 	int sync;				/* full sync (docs/sync.md) announced */
@@ -124,6 +125,7 @@ serve_pull(struct serve *s, int mode)
 	s->n_dirty = 0;
 	s->dirty_all = 0;
 	s->notified = 0;
+	s->pulled = 1;
 	end.count = s->batch;
 	return serve_send(s, &end);
 }
@@ -238,7 +240,9 @@ drain_watch(struct serve *s)
 	}
 	if (ret < 0)
 		s->dirty_all = changed = 1;
-	if (changed && s->client[0] && !s->notified) {
+	/* Only a client that pulls wants to hear of changes: a fetch or
+	 * sync session, between its HELLO and its request, does not. */
+	if (changed && s->pulled && !s->notified) {
 		s->notified = 1;
 		return serve_send(s, &m);
 	}

@@ -54,6 +54,34 @@ proc_sleep_ms(unsigned int ms)
 }
 
 /* 1 while the child runs; reaps our own child when it ended. */
+/*
+ * An adopted engine is not our child, and once it dies its zombie waits
+ * for whoever reaps orphans, which in a container may be nobody; kill(0)
+ * still succeeds on a zombie, so the state in /proc decides.
+ */
+static int
+pid_running(pid_t pid)
+{
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) < 0 && errno != EPERM)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENOENT;	/* no /proc: trust kill() */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')' */
+	paren = strrchr(buf, ')');
+	return !paren || (paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X');
+}
+
 static int
 proc_alive(struct mars_engine *e)
 {
@@ -65,7 +93,7 @@ proc_alive(struct mars_engine *e)
 		if (waitpid(e->pid, &status, WNOHANG) == 0)
 			return 1;
 		e->exit_status = status;
-	} else if (kill(e->pid, 0) == 0 || errno == EPERM) {
+	} else if (pid_running(e->pid)) {
 		return 1;
 	}
 	e->pid = 0;
