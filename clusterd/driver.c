@@ -133,8 +133,35 @@ engine_ensure(struct driver *d, struct drv_res *r, const struct role_view *v)
 		snprintf(r->why, sizeof(r->why), "cannot attach disk '%.200s': %s", v->disk,
 			 strerror(-ret));
 		r->e = NULL;
+		return ret;
 	}
-	return ret;
+	r->e_size = v->size_bytes;
+	return 0;
+}
+
+/*
+ * `marsadm resize` grew the resource (docs/replication.md 4.4): the
+ * engine was attached with the old size and takes the new one only when
+ * attached again.  A replay restarts from its link at any time; a
+ * primary's device cannot grow while it is served, so the primary waits
+ * until nothing holds it open.  Returns 1 while a restart is pending.
+ */
+static int
+resize_engine(struct driver *d, struct drv_res *r, const struct role_view *v)
+{
+	if (!r->e || r->e_size == v->size_bytes || v->size_bytes < r->e_size)
+		return 0;
+	if (v->open_count == 0) {
+		log_info("%s: resized from %" PRIu64 " to %" PRIu64 " bytes: attaching again",
+			 r->name, r->e_size, v->size_bytes);
+		engine_drop(d, r);
+		return 0;
+	}
+	if (r->resize_said != v->size_bytes)
+		log_info("%s: resized to %" PRIu64 " bytes; the device keeps %" PRIu64
+			 " until it is closed", r->name, v->size_bytes, r->e_size);
+	r->resize_said = v->size_bytes;
+	return 1;
 }
 
 static void
@@ -143,7 +170,7 @@ tick_resource(struct driver *d, struct drv_res *r)
 	struct mars_engine_status st = { .mode = MARS_ENGINE_ATTACHED };
 	struct role_action a;
 	struct role_view v;
-	int running = 0, ret, changed;
+	int running = 0, ret, changed, resize_pending;
 
 	ret = role_view_load(&d->sf, r->name, d->gc->host, &v);
 	if (ret) {
@@ -151,6 +178,7 @@ tick_resource(struct driver *d, struct drv_res *r)
 		return;
 	}
 	v.rotate_bytes = d->dc.rotate_bytes;
+	resize_pending = resize_engine(d, r, &v);
 	if (v.member && v.sw_attach && !r->e && gossip_now_ms() >= r->retry_at_ms)
 		engine_ensure(d, r, &v);
 	if (r->e && d->dc.ops->status(r->e, &st) == 0)
@@ -162,6 +190,9 @@ tick_resource(struct driver *d, struct drv_res *r)
 	if (running && st.mode == MARS_ENGINE_PRIMARY)
 		ensure_own_link(d, r, st.logfile);	/* e.g. the hole of emergency mode */
 	roles_decide(&v, &st, running, &a);
+	if (resize_pending)
+		snprintf(a.why + strlen(a.why), sizeof(a.why) - strlen(a.why),
+			 "; grows to %" PRIu64 " bytes once the device is closed", v.size_bytes);
 	changed = strcmp(a.why, r->why) != 0;
 	if (changed) {
 		log_debug("%s: %s", r->name, a.why);

@@ -30,6 +30,8 @@ struct drv_res {
 	char name[REPL_NAME_MAX + 1];
 	int seen;			/* still in the tree this tick */
 	struct mars_engine *e;
+	uint64_t e_size;		/* the resource size the engine was given */
+	uint64_t resize_said;		/* size whose pending restart was logged */
 	struct fetcher *f;
 	struct syncer *sy;		/* a full sync in progress */
 	uint64_t sy_saved;		/* syncstatus last written */

@@ -342,6 +342,87 @@ out:
 	return ret;
 }
 
+/* ---- resize --------------------------------------------------------------- */
+
+/*
+ * resize RES [SIZE] on the designated primary, after growing the disks of
+ * all members (docs/replication.md 4.4): the new size, and this node's
+ * syncstatus at it, in one transaction.  The other members' syncstatus
+ * stays at the old size, so their drivers sync exactly the new tail; each
+ * engine takes the new size when attached again (a primary's device once
+ * it is closed).  Shrinking is refused: data past the new end would be
+ * lost on every node.
+ */
+static int
+resize_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const char *arg,
+	   int *changed)
+{
+	char key[STATE_KEY_BYTES], primary[STATEFS_VALUE_MAX + 1], dev[STATEFS_VALUE_MAX + 1];
+	uint64_t old = res_u64(sf, res, "size", 0), size;
+	struct statefs_txn t;
+	int ret;
+
+	if (res_get(sf, res, "primary", primary, sizeof(primary)) < 0 ||
+	    strcmp(primary, ctx->host)) {
+		fail(MX_REFUSED, "'%s' is not the designated primary of '%s'", ctx->host, res);
+		hint("grow the disks of all members, then run 'marsadm resize %s' on the primary",
+		     res);
+		return MX_REFUSED;
+	}
+	snprintf(key, sizeof(key), "data-%s", ctx->host);
+	if (res_get(sf, res, key, dev, sizeof(dev)) < 0)
+		return fail(MX_IO, "cannot read this node's disk of '%s'", res);
+	ret = res_size(dev, arg, &size);
+	if (ret != MX_OK)
+		return ret;
+	if (size < old) {
+		fail(MX_REFUSED, "'%s' has %" PRIu64 " bytes; shrinking to %" PRIu64
+		     " is not supported", res, old, size);
+		hint("data past the new end would be lost on every member");
+		return MX_REFUSED;
+	}
+	if (size == old) {
+		note(ctx, 0, "'%s' already has %" PRIu64 " bytes; grow the disk '%s' first",
+		     res, size, dev);
+		return MX_OK;
+	}
+	statefs_txn_init(&t, sf, 0);
+	set_fmt(&t, res, "size", "%" PRIu64, size);
+	snprintf(key, sizeof(key), "syncstatus-%s", ctx->host);
+	set_fmt(&t, res, key, "%" PRIu64, size);
+	ret = state_apply(ctx, &t, changed);
+	statefs_txn_release(&t);
+	if (ret == MX_OK && !ctx->dry_run)
+		note(ctx, 0, "'%s' grows from %" PRIu64 " to %" PRIu64 " bytes; the other members "
+		     "sync the new tail, and a device that is open keeps the old size until it "
+		     "is closed", res, old, size);
+	return ret;
+}
+
+static int
+cmd_resize(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	struct res_list rl;
+	struct statefs sf;
+	int ret = state_open(ctx, &sf, 0), changed = 0;
+
+	if (ret == MX_OK)
+		ret = res_list_parse(ctx, &sf, argv[1], RES_MEMBER | RES_NO_ALL, &rl);
+	if (ret != MX_OK) {
+		statefs_close(&sf);
+		return ret;
+	}
+	if (rl.n != 1)
+		ret = fail(MX_USAGE, "resize takes one resource, not a list");
+	if (ret == MX_OK)
+		ret = resize_one(ctx, &sf, rl.names[0], argc > 2 ? argv[2] : NULL, &changed);
+	if (ret == MX_OK)
+		ret = state_report(ctx, &rl, changed);
+	res_list_release(&rl);
+	statefs_close(&sf);
+	return ret;
+}
+
 const struct cmd cmds_resource[] = {
 	{ .name = "create-resource", .fn = cmd_create_resource,
 	  .flags = CMD_NEED_TREE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
@@ -351,5 +432,10 @@ const struct cmd cmds_resource[] = {
 	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_FORCE,
 	  .usage = "RES",
 	  .help = "delete resource RES on all nodes (tombstones every key)" },
+	{ .name = "resize", .fn = cmd_resize,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .usage = "RES [SIZE]",
+	  .help = "on the primary, after growing every member's disk: grow RES to SIZE "
+		  "(default: this node's disk); members sync the new tail" },
 	{ .name = NULL },
 };

@@ -250,6 +250,44 @@ setup() {
 	untouched_since "$before"
 }
 
+# ---- resize ---------------------------------------------------------------
+
+@test "resize: grows size and the primary's syncstatus; refusals leave the tree untouched" {
+	new_resource r0 16M
+	local before
+	before=$(snapshot)
+	run mars resize r0
+	assert_success
+	assert_output --partial "already has 16777216 bytes"
+	truncate -s 32M "$BATS_TEST_TMPDIR/disk-r0"
+	run mars resize r0 8M
+	[ "$status" -eq 5 ]
+	assert_output --partial "shrinking to 8388608 is not supported"
+	run mars resize r0 64M
+	[ "$status" -eq 5 ]
+	assert_output --partial "exceeds the 33554432 bytes"
+	run mars resize r0 --host=beta
+	[ "$status" -eq 5 ]
+	untouched_since "$before"
+	run mars resize r0 --json
+	assert_success
+	assert_line '{"command":"resize","resources":["r0"],"changed":2}'
+	[ "$(value resource-r0/size)" = 33554432 ]
+	[ "$(value resource-r0/syncstatus-alpha)" = 33554432 ]
+}
+
+@test "resize on a member that is not the designated primary: refused (5)" {
+	new_resource r0 16M
+	run mars set-link beta resource-r0/primary
+	assert_success
+	truncate -s 32M "$BATS_TEST_TMPDIR/disk-r0"
+	run mars resize r0
+	[ "$status" -eq 5 ]
+	assert_output --partial "'alpha' is not the designated primary of 'r0'"
+	assert_output --partial "hint: grow the disks of all members"
+	[ "$(value resource-r0/size)" = 16777216 ]
+}
+
 # ---- delete-resource -----------------------------------------------------
 
 @test "delete-resource: refused while attached, then tombstones everything" {

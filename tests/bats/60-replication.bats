@@ -248,3 +248,31 @@ teardown() {
 	fs_umount beta
 	wait_same beta alpha 60
 }
+
+@test "resize: the resource grows on every member and only the new tail is synced" {
+	replica_up alpha beta
+	local old=$((DISK_MB * 1048576)) new=$(((DISK_MB + 8) * 1048576))
+	fs_mount alpha mkfs
+	write_files alpha 2
+	# The admin grows every disk first: alpha's new tail holds data.
+	head -c $((8 * 1048576)) /dev/urandom >>"$(disk alpha)"
+	truncate -s "$new" "$(disk beta)"
+	run marsadm_on beta resize "$RES"
+	assert_failure 5
+	assert_output --partial "not the designated primary"
+	run marsadm_on alpha resize "$RES" 1M
+	assert_failure 5
+	assert_output --partial "shrinking"
+	run marsadm_on alpha resize "$RES"
+	assert_success
+	wait_for 60 has_value beta "resource-$RES/syncstatus-beta" "$new"
+	# The mounted device keeps its size; closed, it grows.
+	[ "$(stat -L -c %s "$(dev alpha)")" = "$old" ]
+	fs_umount alpha
+	wait_for 30 dev_size_is alpha "$new"
+	dd if=/dev/urandom of="$(dev alpha)" bs=1M seek="$DISK_MB" count=4 conv=notrunc,fsync \
+		status=none
+	wait_same alpha beta 60
+	grep -q "full sync from 'alpha' starts at byte $old of $new" \
+		"$NETNS_DIR/beta/clusterd.log"
+}

@@ -90,6 +90,10 @@ is_primary() {	# is_primary HOST: its engine logs and its device is there
 	[ "$(val "$1" "actual-$1/is-primary")" = 1 ] && [ -e "$(dev "$1")" ]
 }
 
+dev_size_is() {	# dev_size_is HOST BYTES: HOST's device is there with that size
+	[ "$(stat -L -c %s "$(dev "$1")" 2>/dev/null)" = "$2" ]
+}
+
 # fs_mount HOST [mkfs]: the device of HOST mounted (a loop device over the
 # engine's file), with a new ext4 file system first if asked.
 fs_mount() {
