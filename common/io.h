@@ -19,11 +19,14 @@ ssize_t io_read_full(int fd, void *buf, size_t len);
 
 /*
  * The same at file offset @off (pread), leaving the file position alone.
- * Fails with -ESPIPE on pipes and sockets.
+ * Fails with -ESPIPE on pipes and sockets, -EINVAL on a negative @off.
  */
 ssize_t io_pread_full(int fd, void *buf, size_t len, off_t off);
 
 /* Write all @len bytes of @buf.  Returns 0 or -errno. */
 int io_write_full(int fd, const void *buf, size_t len);
+
+/* The same at file offset @off (pwrite), leaving the file position alone. */
+int io_pwrite_full(int fd, const void *buf, size_t len, off_t off);
 
 #endif /* MARS_COMMON_IO_H */

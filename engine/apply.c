@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/io.h"
 #include "engine/internal.h"
@@ -36,23 +35,6 @@ eng_apply_open(struct eng_apply *a, int disk_fd, uint64_t disk_bytes,
 	return 0;
 }
 
-static int
-eng_apply_write(int fd, const uint8_t *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 int
 eng_apply_run(struct eng_apply *a, uint64_t max)
 {
@@ -74,8 +56,8 @@ eng_apply_run(struct eng_apply *a, uint64_t max)
 			a->stop = r;
 			return -EFBIG;
 		}
-		ret = eng_apply_write(a->disk_fd, r.payload, r.rec.hdr.stored_len,
-				      r.rec.hdr.dev_off);
+		ret = io_pwrite_full(a->disk_fd, r.payload, r.rec.hdr.stored_len,
+				     (off_t)r.rec.hdr.dev_off);
 		if (ret) {
 			a->lr.pos = r.offset;
 			return ret;

@@ -288,6 +288,15 @@ eng_logger_write(struct eng_logger *l, const void *data, size_t len, uint64_t of
 	return ret;
 }
 
+/* A logfile that could not be made durable: later writes and syncs fail. */
+static void
+eng_logger_set_error(struct eng_logger *l, int err)
+{
+	pthread_mutex_lock(&l->wr_lock);
+	l->error = err;
+	pthread_mutex_unlock(&l->wr_lock);
+}
+
 int
 eng_logger_sync(struct eng_logger *l)
 {
@@ -317,9 +326,7 @@ eng_logger_sync(struct eng_logger *l)
 	/* Bytes of earlier logfiles were synced by the rotation (sync_lock). */
 	if (fdatasync(fd) < 0) {
 		ret = -errno;
-		pthread_mutex_lock(&l->wr_lock);
-		l->error = ret;
-		pthread_mutex_unlock(&l->wr_lock);
+		eng_logger_set_error(l, ret);
 		goto out;
 	}
 	__atomic_store_n(&l->synced_total, cur, __ATOMIC_RELAXED);
@@ -363,13 +370,10 @@ eng_logger_rotate(struct eng_logger *l)
 	close(old);
 	if (!ret)
 		ret = eng_fsync_dir(l->dir);
-	if (ret) {
-		pthread_mutex_lock(&l->wr_lock);
-		l->error = ret;
-		pthread_mutex_unlock(&l->wr_lock);
-	} else if (at_swap > l->synced_total) {
+	if (ret)
+		eng_logger_set_error(l, ret);
+	else if (at_swap > l->synced_total)
 		__atomic_store_n(&l->synced_total, at_swap, __ATOMIC_RELAXED);
-	}
 out:
 	pthread_mutex_unlock(&l->sync_lock);
 	return ret;

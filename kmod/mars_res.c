@@ -313,6 +313,42 @@ mars_res_start_primary(struct mars_res *res, const struct mars_ctl_primary *p)
 	return ret;
 }
 
+/*
+ * Under mars_res_mutex: the resource a mode switch names, unless it is
+ * primary (-EBUSY).
+ */
+static struct mars_res *
+mars_res_get_switchable(const char *name, size_t size)
+{
+	struct mars_res *res = mars_res_get(name, size);
+
+	if (!IS_ERR(res) && res->mode == MARS_CTL_MODE_PRIMARY)
+		return ERR_PTR(-EBUSY);
+	return res;
+}
+
+static int
+mars_res_make_primary(struct mars_res *res, const struct mars_ctl_primary *p)
+{
+	int ret;
+
+	ret = mars_res_closed_set_mode(res, MARS_CTL_MODE_ATTACHED, false);
+	if (ret)
+		return ret;
+	mars_replay_stop(res);
+	strscpy(res->host, p->host, sizeof(res->host));
+	mars_stat_reset(res, "");
+	ret = mars_res_start_primary(res, p);
+	if (ret) {
+		mars_stat_error(res, ret);
+		return ret;
+	}
+	mars_res_closed_set_mode(res, MARS_CTL_MODE_PRIMARY, true);
+	mars_dev_set_writable(res, true);
+	pr_info("%s: primary, logging to %s\n", res->name, res->stat.logfile);
+	return 0;
+}
+
 int
 mars_res_set_primary(const struct mars_ctl_primary *p)
 {
@@ -325,29 +361,28 @@ mars_res_set_primary(const struct mars_ctl_primary *p)
 	if (!mars_ctl_selftest_ok())
 		return -EIO;
 	mutex_lock(&mars_res_mutex);
-	res = mars_res_get(p->resource, sizeof(p->resource));
-	ret = IS_ERR(res) ? PTR_ERR(res) : 0;
-	if (ret)
-		goto out_unlock;
-	ret = -EBUSY;
-	if (res->mode == MARS_CTL_MODE_PRIMARY)
-		goto out_unlock;
-	ret = mars_res_closed_set_mode(res, MARS_CTL_MODE_ATTACHED, false);
-	if (ret)
-		goto out_unlock;
-	mars_replay_stop(res);
-	strscpy(res->host, p->host, sizeof(res->host));
-	mars_stat_reset(res, "");
-	ret = mars_res_start_primary(res, p);
-	if (ret) {
-		mars_stat_error(res, ret);
-		goto out_unlock;
-	}
-	mars_res_closed_set_mode(res, MARS_CTL_MODE_PRIMARY, true);
-	mars_dev_set_writable(res, true);
-	pr_info("%s: primary, logging to %s\n", res->name, res->stat.logfile);
-out_unlock:
+	res = mars_res_get_switchable(p->resource, sizeof(p->resource));
+	ret = IS_ERR(res) ? PTR_ERR(res) : mars_res_make_primary(res, p);
 	mutex_unlock(&mars_res_mutex);
+	return ret;
+}
+
+static int
+mars_res_make_replay(struct mars_res *res, const struct mars_ctl_replay *r)
+{
+	bool replaying = res->mode == MARS_CTL_MODE_REPLAY;
+	int ret;
+
+	ret = mars_res_closed_set_mode(res, MARS_CTL_MODE_REPLAY, replaying);
+	if (ret)
+		return ret;
+	mars_replay_stop(res);
+	ret = mars_replay_start(res, r);
+	if (ret) {
+		mars_res_closed_set_mode(res, MARS_CTL_MODE_ATTACHED, true);
+		mars_stat_reset(res, "");
+		mars_stat_error(res, ret);
+	}
 	return ret;
 }
 
@@ -355,7 +390,6 @@ int
 mars_res_set_replay(const struct mars_ctl_replay *r)
 {
 	struct mars_res *res;
-	bool replaying;
 	int ret;
 
 	if (r->flags || r->reserved ||
@@ -364,25 +398,8 @@ mars_res_set_replay(const struct mars_ctl_replay *r)
 	if (!mars_ctl_selftest_ok())
 		return -EIO;
 	mutex_lock(&mars_res_mutex);
-	res = mars_res_get(r->resource, sizeof(r->resource));
-	ret = IS_ERR(res) ? PTR_ERR(res) : 0;
-	if (ret)
-		goto out_unlock;
-	ret = -EBUSY;
-	if (res->mode == MARS_CTL_MODE_PRIMARY)
-		goto out_unlock;
-	replaying = res->mode == MARS_CTL_MODE_REPLAY;
-	ret = mars_res_closed_set_mode(res, MARS_CTL_MODE_REPLAY, replaying);
-	if (ret)
-		goto out_unlock;
-	mars_replay_stop(res);
-	ret = mars_replay_start(res, r);
-	if (ret) {
-		mars_res_closed_set_mode(res, MARS_CTL_MODE_ATTACHED, true);
-		mars_stat_reset(res, "");
-		mars_stat_error(res, ret);
-	}
-out_unlock:
+	res = mars_res_get_switchable(r->resource, sizeof(r->resource));
+	ret = IS_ERR(res) ? PTR_ERR(res) : mars_res_make_replay(res, r);
 	mutex_unlock(&mars_res_mutex);
 	return ret;
 }

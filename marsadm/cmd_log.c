@@ -271,10 +271,15 @@ log_dump_record_text(const struct marsadm_ctx *ctx, const struct logreader_rec *
 	return MX_OK;
 }
 
+/*
+ * Scan @file and report where the scan stops; @dump prints each record
+ * (log-dump), NULL prints only the verdict (log-verify).  Exits with the
+ * verdict's code.
+ */
 static int
-cmd_log_dump(struct marsadm_ctx *ctx, int argc, char **argv)
+log_check(const struct marsadm_ctx *ctx, const char *file, log_record_fn dump)
 {
-	struct log_summary s = { .file = argv[1] };
+	struct log_summary s = { .file = file };
 	struct logreader lr;
 	char line[256];
 	int ret;
@@ -282,10 +287,10 @@ cmd_log_dump(struct marsadm_ctx *ctx, int argc, char **argv)
 	ret = log_open(&lr, s.file);
 	if (ret)
 		return ret;
-	if (!ctx->json)
+	if (dump && !ctx->json)
 		printf(LOG_DUMP_HEADER, "OFFSET", "SEQ", "DEV_OFFSET", "LEN", "STAMP",
 		       "CHECKSUM", "STATE");
-	ret = log_walk(ctx, &lr, &s, ctx->json ? log_dump_record_json : log_dump_record_text);
+	ret = log_walk(ctx, &lr, &s, dump);
 	logreader_close(&lr);
 	if (ret)
 		return ret;
@@ -293,35 +298,25 @@ cmd_log_dump(struct marsadm_ctx *ctx, int argc, char **argv)
 		ret = print_json(log_json_summary(&s));
 	} else {
 		log_stop_text(&s, line, sizeof(line));
-		printf("stop: %s\n", line);
+		if (dump)
+			printf("stop: %s\n", line);
+		else
+			printf("%s: %s, %s\n", s.file, mx_name(s.code), line);
 	}
 	log_diagnose(&s);
 	return ret ? ret : s.code;
 }
 
 static int
+cmd_log_dump(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	return log_check(ctx, argv[1], ctx->json ? log_dump_record_json : log_dump_record_text);
+}
+
+static int
 cmd_log_verify(struct marsadm_ctx *ctx, int argc, char **argv)
 {
-	struct log_summary s = { .file = argv[1] };
-	struct logreader lr;
-	char line[256];
-	int ret;
-
-	ret = log_open(&lr, s.file);
-	if (ret)
-		return ret;
-	ret = log_walk(ctx, &lr, &s, NULL);
-	logreader_close(&lr);
-	if (ret)
-		return ret;
-	if (ctx->json) {
-		ret = print_json(log_json_summary(&s));
-	} else {
-		log_stop_text(&s, line, sizeof(line));
-		printf("%s: %s, %s\n", s.file, mx_name(s.code), line);
-	}
-	log_diagnose(&s);
-	return ret ? ret : s.code;
+	return log_check(ctx, argv[1], NULL);
 }
 
 const struct cmd cmds_log[] = {

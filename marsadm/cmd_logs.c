@@ -203,24 +203,16 @@ rotate_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, int *ch
 static int
 cmd_log_rotate(struct marsadm_ctx *ctx, int argc, char **argv)
 {
-	struct res_list rl;
-	struct statefs sf;
-	int ret = state_open(ctx, &sf, 0), changed = 0;
+	struct state_res s;
+	int ret, changed = 0;
 	size_t i;
 
-	if (ret == MX_OK)
-		ret = res_list_parse(ctx, &sf, argv[1], RES_MEMBER, &rl);
-	if (ret != MX_OK) {
-		statefs_close(&sf);
+	ret = state_res_open(ctx, &s, argv[1], RES_MEMBER);
+	if (ret != MX_OK)
 		return ret;
-	}
-	for (i = 0; ret == MX_OK && i < rl.n; i++)
-		ret = rotate_one(ctx, &sf, rl.names[i], &changed);
-	if (ret == MX_OK)
-		ret = state_report(ctx, &rl, changed);
-	res_list_release(&rl);
-	statefs_close(&sf);
-	return ret;
+	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
+		ret = rotate_one(ctx, &s.sf, s.rl.names[i], &changed);
+	return state_res_finish(ctx, &s, ret, changed);
 }
 
 /* ---- log-delete ----------------------------------------------------------- */
@@ -302,23 +294,18 @@ delete_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
 static int
 delete_all(struct marsadm_ctx *ctx, const char *arg, int collect)
 {
-	struct res_list rl;
-	struct statefs sf;
-	int ret = state_open(ctx, &sf, 0), gc;
+	struct state_res s;
+	int ret, gc;
 	size_t i;
 
-	if (ret == MX_OK)
-		ret = res_list_parse(ctx, &sf, arg, RES_MEMBER, &rl);
-	if (ret != MX_OK) {
-		statefs_close(&sf);
+	ret = state_res_open(ctx, &s, arg, RES_MEMBER);
+	if (ret != MX_OK)
 		return ret;
-	}
-	for (i = 0; ret == MX_OK && i < rl.n; i++)
-		ret = delete_one(ctx, &sf, rl.names[i]);
-	if (ret == MX_OK && collect && !ctx->dry_run && (gc = statefs_gc(&sf, NULL)) < 0)
+	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
+		ret = delete_one(ctx, &s.sf, s.rl.names[i]);
+	if (ret == MX_OK && collect && !ctx->dry_run && (gc = statefs_gc(&s.sf, NULL)) < 0)
 		ret = fail(MX_IO, "cannot collect tombstones in '%s': %s", ctx->root, strerror(-gc));
-	res_list_release(&rl);
-	statefs_close(&sf);
+	state_res_close(&s);
 	return ret;
 }
 

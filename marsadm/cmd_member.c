@@ -210,23 +210,48 @@ diverged_from(const struct repl_history *h, const char *host, const char *p, uin
 
 /* ---- the commands --------------------------------------------------------- */
 
-static int
-one_resource(struct marsadm_ctx *ctx, struct statefs *sf, const char *arg, unsigned flags,
-	     struct res_list *rl)
-{
-	int ret = res_list_parse(ctx, sf, arg, flags | RES_NO_ALL, rl);
+typedef int member_fn(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl,
+		      char **argv);
 
-	if (ret == MX_OK && rl->n != 1) {
-		res_list_release(rl);
-		return usage_error(ctx->cmd, "'%s' takes one resource", ctx->cmd->name);
-	}
+/* Open the tree and run @fn on the one resource argv[1] names. */
+static int
+on_one_resource(struct marsadm_ctx *ctx, char **argv, unsigned flags, member_fn *fn)
+{
+	struct state_res s;
+	int ret = state_res_open(ctx, &s, argv[1], flags | RES_NO_ALL);
+
+	if (ret != MX_OK)
+		return ret;
+	if (s.rl.n != 1)
+		ret = usage_error(ctx->cmd, "'%s' takes one resource", ctx->cmd->name);
+	else
+		ret = fn(ctx, &s.sf, &s.rl, argv);
+	state_res_close(&s);
 	return ret;
 }
 
-/* Apply the file ops, then @t, then report; releases nothing. */
+static int
+history_load(struct statefs *sf, const char *res, struct repl_history *h)
+{
+	if (repl_history_load(sf, res, h) < 0)
+		return fail(MX_IO, "cannot read the version links of '%s'", res);
+	return MX_OK;
+}
+
+/* Where a (re)joining member starts: the primary @p's replay link, the history. */
+static int
+restart_point(struct statefs *sf, const char *res, const char *p, struct repl_replay *r,
+	      struct repl_history *h)
+{
+	int ret = primary_replay(sf, res, p, r);
+
+	return ret == MX_OK ? history_load(sf, res, h) : ret;
+}
+
+/* Apply the file ops, then @t, then report; releases @t and @h. */
 static int
 finish(struct marsadm_ctx *ctx, struct statefs *sf, struct statefs_txn *t,
-       const struct file_ops *f, const struct res_list *rl)
+       const struct file_ops *f, struct repl_history *h, const struct res_list *rl)
 {
 	int changed = 0, ret = file_ops_run(ctx, sf, f);
 
@@ -234,13 +259,16 @@ finish(struct marsadm_ctx *ctx, struct statefs *sf, struct statefs_txn *t,
 		ret = state_apply(ctx, t, &changed);
 	if (ret == MX_OK)
 		ret = state_report(ctx, rl, changed + (int)f->n);
+	statefs_txn_release(t);
+	repl_history_release(h);
 	return ret;
 }
 
 static int
-invalidate_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
-	       const struct res_list *rl)
+invalidate_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl,
+	       char **argv)
 {
+	const char *res = rl->names[0];
 	char p[STATEFS_NAME_MAX + 1];
 	struct repl_history h;
 	struct repl_replay r;
@@ -256,54 +284,28 @@ invalidate_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
 		return MX_REFUSED;
 	}
 	if (ret == MX_OK)
-		ret = primary_replay(sf, res, p, &r);
+		ret = restart_point(sf, res, p, &r, &h);
 	if (ret != MX_OK)
 		return ret;
-	if (repl_history_load(sf, res, &h) < 0)
-		return fail(MX_IO, "cannot read the version links of '%s'", res);
 	if (!diverged_from(&h, ctx->host, p, &first))
 		first = r.nr + 1;
 	f.n = 0;
 	statefs_txn_init(&t, sf, 0);
 	purge_ops(&t, &f, &h, res, ctx->host, p, first, r.nr ? r.nr - 1 : 0, r.nr);
 	restart_ops(&t, &h, res, ctx->host, p, &r);
-	ret = finish(ctx, sf, &t, &f, rl);
-	statefs_txn_release(&t);
-	repl_history_release(&h);
-	return ret;
-}
-
-typedef int member_fn(struct marsadm_ctx *ctx, struct statefs *sf,
-		      const char *res, const struct res_list *rl);
-
-/* Open the tree and run @fn on the one resource @arg this node stores. */
-static int
-on_member_resource(struct marsadm_ctx *ctx, const char *arg, member_fn *fn)
-{
-	struct res_list rl;
-	struct statefs sf;
-	int ret = state_open(ctx, &sf, 0);
-
-	if (ret == MX_OK)
-		ret = one_resource(ctx, &sf, arg, RES_MEMBER, &rl);
-	if (ret == MX_OK) {
-		ret = fn(ctx, &sf, rl.names[0], &rl);
-		res_list_release(&rl);
-	}
-	statefs_close(&sf);
-	return ret;
+	return finish(ctx, sf, &t, &f, &h, rl);
 }
 
 static int
 cmd_invalidate(struct marsadm_ctx *ctx, int argc, char **argv)
 {
-	return on_member_resource(ctx, argv[1], invalidate_one);
+	return on_one_resource(ctx, argv, RES_MEMBER, invalidate_one);
 }
 
 static int
-purge_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
-	  const struct res_list *rl)
+purge_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl, char **argv)
 {
+	const char *res = rl->names[0];
 	char p[STATEFS_NAME_MAX + 1];
 	struct repl_history h;
 	struct statefs_txn t;
@@ -311,10 +313,10 @@ purge_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
 	uint64_t first;
 	int ret = designated(ctx, sf, res, p, sizeof(p));
 
+	if (ret == MX_OK)
+		ret = history_load(sf, res, &h);
 	if (ret != MX_OK)
 		return ret;
-	if (repl_history_load(sf, res, &h) < 0)
-		return fail(MX_IO, "cannot read the version links of '%s'", res);
 	if (!strcmp(p, ctx->host) || !diverged_from(&h, ctx->host, p, &first)) {
 		repl_history_release(&h);
 		note(ctx, 0, "'%s': the history of '%s' does not diverge from the primary's; "
@@ -324,18 +326,16 @@ purge_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
 	f.n = 0;
 	statefs_txn_init(&t, sf, 0);
 	purge_ops(&t, &f, &h, res, ctx->host, p, first, 1, 0);
-	ret = finish(ctx, sf, &t, &f, rl);
+	ret = finish(ctx, sf, &t, &f, &h, rl);
 	if (ret == MX_OK && !ctx->dry_run)
 		hint("run 'marsadm invalidate %s' to rejoin the primary's history", res);
-	statefs_txn_release(&t);
-	repl_history_release(&h);
 	return ret;
 }
 
 static int
 cmd_log_purge_all(struct marsadm_ctx *ctx, int argc, char **argv)
 {
-	return on_member_resource(ctx, argv[1], purge_one);
+	return on_one_resource(ctx, argv, RES_MEMBER, purge_one);
 }
 
 /* ---- join-resource -------------------------------------------------------- */
@@ -398,10 +398,10 @@ join_check(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const c
 }
 
 static int
-join_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const char *dev,
-	 const struct res_list *rl)
+join_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl, char **argv)
 {
 	static const char *const todo[] = { "attach", "connect", "sync", "allow-replay", NULL };
+	const char *res = rl->names[0], *dev = argv[2];
 	char p[STATEFS_NAME_MAX + 1], key[STATE_KEY_BYTES];
 	static struct file_ops f;
 	struct repl_history h;
@@ -410,12 +410,14 @@ join_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const cha
 	int ret = designated(ctx, sf, res, p, sizeof(p)), i;
 
 	if (ret == MX_OK)
-		ret = primary_replay(sf, res, p, &r);
+		ret = restart_point(sf, res, p, &r, &h);
 	if (ret != MX_OK)
 		return ret;
-	if (repl_history_load(sf, res, &h) < 0)
-		return fail(MX_IO, "cannot read the version links of '%s'", res);
 	ret = join_check(ctx, sf, res, dev, &h);
+	if (ret != MX_OK) {
+		repl_history_release(&h);
+		return ret;
+	}
 	statefs_txn_init(&t, sf, 0);
 	snprintf(key, sizeof(key), "data-%s", ctx->host);
 	res_set(&t, res, key, dev);
@@ -427,28 +429,13 @@ join_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const cha
 		res_set(&t, res, key, "1");
 	}
 	f.n = 0;
-	if (ret == MX_OK)
-		ret = finish(ctx, sf, &t, &f, rl);
-	statefs_txn_release(&t);
-	repl_history_release(&h);
-	return ret;
+	return finish(ctx, sf, &t, &f, &h, rl);
 }
 
 static int
 cmd_join_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 {
-	struct res_list rl;
-	struct statefs sf;
-	int ret = state_open(ctx, &sf, 0);
-
-	if (ret == MX_OK)
-		ret = one_resource(ctx, &sf, argv[1], 0, &rl);
-	if (ret == MX_OK) {
-		ret = join_one(ctx, &sf, rl.names[0], argv[2], &rl);
-		res_list_release(&rl);
-	}
-	statefs_close(&sf);
-	return ret;
+	return on_one_resource(ctx, argv, 0, join_one);
 }
 
 /* ---- leave-resource ------------------------------------------------------- */
@@ -502,35 +489,28 @@ leave_ops(struct statefs_txn *t, struct statefs *sf, const char *res, const char
 }
 
 static int
-cmd_leave_resource(struct marsadm_ctx *ctx, int argc, char **argv)
+leave_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl, char **argv)
 {
+	const char *res = rl->names[0];
 	static struct file_ops f;
 	struct repl_history h;
 	struct statefs_txn t;
-	struct res_list rl;
-	struct statefs sf;
-	int ret = state_open(ctx, &sf, 0);
+	int ret = leave_check(ctx, sf, res);
 
 	if (ret == MX_OK)
-		ret = one_resource(ctx, &sf, argv[1], RES_MEMBER, &rl);
-	if (ret != MX_OK) {
-		statefs_close(&sf);
+		ret = history_load(sf, res, &h);
+	if (ret != MX_OK)
 		return ret;
-	}
-	ret = leave_check(ctx, &sf, rl.names[0]);
-	if (ret == MX_OK && repl_history_load(&sf, rl.names[0], &h) < 0)
-		ret = fail(MX_IO, "cannot read the version links of '%s'", rl.names[0]);
-	if (ret == MX_OK) {
-		statefs_txn_init(&t, &sf, 0);
-		leave_ops(&t, &sf, rl.names[0], ctx->host, &h);
-		f.n = 0;
-		ret = finish(ctx, &sf, &t, &f, &rl);
-		statefs_txn_release(&t);
-		repl_history_release(&h);
-	}
-	res_list_release(&rl);
-	statefs_close(&sf);
-	return ret;
+	statefs_txn_init(&t, sf, 0);
+	leave_ops(&t, sf, res, ctx->host, &h);
+	f.n = 0;
+	return finish(ctx, sf, &t, &f, &h, rl);
+}
+
+static int
+cmd_leave_resource(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	return on_one_resource(ctx, argv, RES_MEMBER, leave_one);
 }
 
 const struct cmd cmds_member[] = {

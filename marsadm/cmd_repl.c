@@ -283,23 +283,18 @@ role_set(struct marsadm_ctx *ctx, char *arg, int primary)
 {
 	char key[STATE_KEY_BYTES];
 	struct statefs_txn t;
-	struct res_list rl;
-	struct statefs sf;
+	struct state_res s;
 	int ret, changed = 0;
 	size_t i;
 
-	ret = state_open(ctx, &sf, 0);
-	if (ret == MX_OK)
-		ret = res_list_parse(ctx, &sf, arg, RES_MEMBER, &rl);
-	if (ret != MX_OK) {
-		statefs_close(&sf);
+	ret = state_res_open(ctx, &s, arg, RES_MEMBER);
+	if (ret != MX_OK)
 		return ret;
-	}
-	for (i = 0; primary && ret == MX_OK && i < rl.n; i++)
-		ret = wait_handover(ctx, &sf, rl.names[i]);
-	statefs_txn_init(&t, &sf, 0);
-	for (i = 0; i < rl.n; i++) {
-		state_key(key, "resource-%s/primary", rl.names[i]);
+	for (i = 0; primary && ret == MX_OK && i < s.rl.n; i++)
+		ret = wait_handover(ctx, &s.sf, s.rl.names[i]);
+	statefs_txn_init(&t, &s.sf, 0);
+	for (i = 0; i < s.rl.n; i++) {
+		state_key(key, "resource-%s/primary", s.rl.names[i]);
 		if (primary)
 			statefs_txn_set(&t, key, ctx->host);
 		else
@@ -307,16 +302,12 @@ role_set(struct marsadm_ctx *ctx, char *arg, int primary)
 	}
 	if (ret == MX_OK)
 		ret = state_apply(ctx, &t, &changed);
-	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < rl.n; i++)
-		warn_detached(ctx, &sf, rl.names[i]);
-	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < rl.n; i++)
-		ret = wait_takeover(ctx, &sf, rl.names[i]);
-	if (ret == MX_OK)
-		ret = state_report(ctx, &rl, changed);
 	statefs_txn_release(&t);
-	res_list_release(&rl);
-	statefs_close(&sf);
-	return ret;
+	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < s.rl.n; i++)
+		warn_detached(ctx, &s.sf, s.rl.names[i]);
+	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < s.rl.n; i++)
+		ret = wait_takeover(ctx, &s.sf, s.rl.names[i]);
+	return state_res_finish(ctx, &s, ret, changed);
 }
 
 static int

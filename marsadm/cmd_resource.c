@@ -315,31 +315,24 @@ cmd_delete_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 {
 	char dir[STATE_KEY_BYTES];
 	struct statefs_txn t;
-	struct res_list rl;
-	struct statefs sf;
-	int ret = state_open(ctx, &sf, 0), changed = 0;
+	struct state_res s;
+	int ret, changed = 0;
 	size_t i;
 
-	if (ret == MX_OK)
-		ret = res_list_parse(ctx, &sf, argv[1], RES_NO_ALL, &rl);
+	ret = state_res_open(ctx, &s, argv[1], RES_NO_ALL);
 	if (ret != MX_OK)
-		goto out;
-	for (i = 0; ret == MX_OK && i < rl.n; i++)
-		ret = delete_check(ctx, &sf, rl.names[i]);
-	statefs_txn_init(&t, &sf, STATEFS_TXN_ANY_OWNER);
-	for (i = 0; ret == MX_OK && i < rl.n; i++) {
-		state_key(dir, "resource-%s", rl.names[i]);
+		return ret;
+	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
+		ret = delete_check(ctx, &s.sf, s.rl.names[i]);
+	statefs_txn_init(&t, &s.sf, STATEFS_TXN_ANY_OWNER);
+	for (i = 0; ret == MX_OK && i < s.rl.n; i++) {
+		state_key(dir, "resource-%s", s.rl.names[i]);
 		statefs_txn_delete_tree(&t, dir);
 	}
 	if (ret == MX_OK)
 		ret = state_apply(ctx, &t, &changed);
-	if (ret == MX_OK)
-		ret = state_report(ctx, &rl, changed);
 	statefs_txn_release(&t);
-	res_list_release(&rl);
-out:
-	statefs_close(&sf);
-	return ret;
+	return state_res_finish(ctx, &s, ret, changed);
 }
 
 /* ---- resize --------------------------------------------------------------- */
@@ -402,25 +395,16 @@ resize_one(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const c
 static int
 cmd_resize(struct marsadm_ctx *ctx, int argc, char **argv)
 {
-	struct res_list rl;
-	struct statefs sf;
-	int ret = state_open(ctx, &sf, 0), changed = 0;
+	struct state_res s;
+	int ret = state_res_open(ctx, &s, argv[1], RES_MEMBER | RES_NO_ALL), changed = 0;
 
-	if (ret == MX_OK)
-		ret = res_list_parse(ctx, &sf, argv[1], RES_MEMBER | RES_NO_ALL, &rl);
-	if (ret != MX_OK) {
-		statefs_close(&sf);
+	if (ret != MX_OK)
 		return ret;
-	}
-	if (rl.n != 1)
-		ret = fail(MX_USAGE, "resize takes one resource, not a list");
+	if (s.rl.n != 1)
+		ret = usage_error(ctx->cmd, "'%s' takes one resource", ctx->cmd->name);
 	if (ret == MX_OK)
-		ret = resize_one(ctx, &sf, rl.names[0], argc > 2 ? argv[2] : NULL, &changed);
-	if (ret == MX_OK)
-		ret = state_report(ctx, &rl, changed);
-	res_list_release(&rl);
-	statefs_close(&sf);
-	return ret;
+		ret = resize_one(ctx, &s.sf, s.rl.names[0], argc > 2 ? argv[2] : NULL, &changed);
+	return state_res_finish(ctx, &s, ret, changed);
 }
 
 const struct cmd cmds_resource[] = {

@@ -74,30 +74,21 @@ cmd_switch(struct marsadm_ctx *ctx, int argc, char **argv)
 {
 	const struct switch_def *d = switch_find(ctx->cmd->name);
 	struct statefs_txn t;
-	struct res_list rl;
-	struct statefs sf;
+	struct state_res s;
 	int ret, changed = 0;
 	size_t i;
 
 	if (!d)
 		return fail(MX_FAIL, "internal error: no switch for '%s'", ctx->cmd->name);
-	ret = state_open(ctx, &sf, 0);
-	if (ret == MX_OK)
-		ret = res_list_parse(ctx, &sf, argv[1], RES_MEMBER, &rl);
-	if (ret != MX_OK) {
-		statefs_close(&sf);
+	ret = state_res_open(ctx, &s, argv[1], RES_MEMBER);
+	if (ret != MX_OK)
 		return ret;
-	}
-	statefs_txn_init(&t, &sf, 0);
-	for (i = 0; i < rl.n; i++)
-		switch_ops(&t, d, rl.names[i], ctx->host);
+	statefs_txn_init(&t, &s.sf, 0);
+	for (i = 0; i < s.rl.n; i++)
+		switch_ops(&t, d, s.rl.names[i], ctx->host);
 	ret = state_apply(ctx, &t, &changed);
-	if (ret == MX_OK)
-		ret = state_report(ctx, &rl, changed);
 	statefs_txn_release(&t);
-	res_list_release(&rl);
-	statefs_close(&sf);
-	return ret;
+	return state_res_finish(ctx, &s, ret, changed);
 }
 
 #define SWITCH_FLAGS (CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN)

@@ -291,29 +291,24 @@ static int
 view_run(struct marsadm_ctx *ctx, const char *arg, const struct view_macro *m)
 {
 	struct view_res v;
-	struct res_list rl;
-	struct statefs sf;
+	struct state_res s;
 	int ret;
 	size_t i;
 
-	ret = state_open(ctx, &sf, 0);
-	if (ret == MX_OK)
-		ret = res_list_parse(ctx, &sf, arg, 0, &rl);
-	if (ret != MX_OK) {
-		statefs_close(&sf);
+	ret = state_res_open(ctx, &s, arg, 0);
+	if (ret != MX_OK)
 		return ret;
-	}
-	for (i = 0; ret == MX_OK && i < rl.n; i++) {
-		if (view_load(&sf, rl.names[i], ctx->host, &v) < 0)
-			ret = fail(MX_IO, "cannot read resource '%s' in '%s'", rl.names[i], ctx->root);
+	for (i = 0; ret == MX_OK && i < s.rl.n; i++) {
+		if (view_load(&s.sf, s.rl.names[i], ctx->host, &v) < 0)
+			ret = fail(MX_IO, "cannot read resource '%s' in '%s'", s.rl.names[i],
+				   ctx->root);
 		else if (m)
 			ret = show_macro(ctx, m, &v, single(arg));
 		else
 			ret = show_summary(ctx, &v, single(arg));
 		view_release(&v);
 	}
-	res_list_release(&rl);
-	statefs_close(&sf);
+	state_res_close(&s);
 	return ret;
 }
 

@@ -317,3 +317,34 @@ state_report(const struct marsadm_ctx *ctx, const struct res_list *rl, int chang
 	json_object_object_add(o, "changed", json_object_new_int(changed));
 	return print_json(o);
 }
+
+/* ---- the usual command frame -------------------------------------------- */
+
+int
+state_res_open(const struct marsadm_ctx *ctx, struct state_res *s, const char *arg,
+	       unsigned flags)
+{
+	int ret = state_open(ctx, &s->sf, 0);
+
+	if (ret == MX_OK)
+		ret = res_list_parse(ctx, &s->sf, arg, flags, &s->rl);
+	if (ret != MX_OK)
+		statefs_close(&s->sf);
+	return ret;
+}
+
+void
+state_res_close(struct state_res *s)
+{
+	res_list_release(&s->rl);
+	statefs_close(&s->sf);
+}
+
+int
+state_res_finish(const struct marsadm_ctx *ctx, struct state_res *s, int ret, int changed)
+{
+	if (ret == MX_OK)
+		ret = state_report(ctx, &s->rl, changed);
+	state_res_close(s);
+	return ret;
+}

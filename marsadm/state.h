@@ -49,6 +49,23 @@ int res_list_parse(const struct marsadm_ctx *ctx, struct statefs *sf, const char
 		   unsigned flags, struct res_list *rl);
 void res_list_release(struct res_list *rl);
 
+/*
+ * How most resource commands start: the tree open and a RES operand
+ * resolved.  state_res_open() is state_open() then res_list_parse(); on
+ * failure it leaves nothing to release.  state_res_close() releases both;
+ * state_res_finish() first ends the command with state_report() when
+ * @ret is MX_OK, and returns the command's result.
+ */
+struct state_res {
+	struct statefs sf;
+	struct res_list rl;
+};
+
+int state_res_open(const struct marsadm_ctx *ctx, struct state_res *s, const char *arg,
+		   unsigned flags);
+void state_res_close(struct state_res *s);
+int state_res_finish(const struct marsadm_ctx *ctx, struct state_res *s, int ret, int changed);
+
 /* Append @name unless present.  Returns MX_OK or MX_FAIL (out of memory). */
 int res_list_add(struct res_list *rl, const char *name);
 

@@ -7,27 +7,11 @@
  * so that the operator can decide between waiting and leave-resource.
  */
 #include "repl/repl.h"
+#include "repl/internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-static int
-u64_of(const char *s, size_t n, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (n == 0 || n > 19)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
 
 int
 repl_replay_parse(const char *value, struct repl_replay *r)
@@ -43,8 +27,9 @@ repl_replay_parse(const char *value, struct repl_replay *r)
 	c1 = strchr(dash, ',');
 	c2 = c1 ? strchr(c1 + 1, ',') : NULL;
 	if (digits < 9 || *dash != '-' || !c2 || (size_t)(c1 - dash - 1) > REPL_NAME_MAX ||
-	    u64_of(p, digits, &r->nr) < 0 || u64_of(c1 + 1, (size_t)(c2 - c1 - 1), &r->pos_bytes) < 0 ||
-	    u64_of(c2 + 1, strlen(c2 + 1), &r->len_bytes) < 0)
+	    repl_parse_digits(p, digits, &r->nr) < 0 ||
+	    repl_parse_digits(c1 + 1, (size_t)(c2 - c1 - 1), &r->pos_bytes) < 0 ||
+	    repl_parse_digits(c2 + 1, strlen(c2 + 1), &r->len_bytes) < 0)
 		return -EINVAL;
 	memcpy(r->origin, dash + 1, (size_t)(c1 - dash - 1));
 	r->origin[c1 - dash - 1] = '\0';

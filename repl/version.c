@@ -14,6 +14,7 @@
  * keeps patched.
  */
 #include "repl/repl.h"
+#include "repl/internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,9 +42,8 @@ sha256_hex(const char *text, size_t len, char out[REPL_DIGEST_HEX + 1])
 	return 0;
 }
 
-/* Decimal u64 of exactly @n digits at @s. */
-static int
-parse_digits(const char *s, size_t n, uint64_t *out)
+int
+repl_parse_digits(const char *s, size_t n, uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -85,7 +85,7 @@ parse_section(const char *s, size_t n, char *digest, uint64_t *nr, char *origin,
 	digits = strspn(p, "0123456789");
 	dash = p + digits;
 	if (digits < NR_DIGITS_MIN || digits > NR_DIGITS_MAX || dash >= end || *dash != '-' ||
-	    parse_digits(p, digits, nr) < 0)
+	    repl_parse_digits(p, digits, nr) < 0)
 		return -EINVAL;
 	comma = memchr(dash, ',', (size_t)(end - dash));
 	if (!comma || (size_t)(comma - dash - 1) > REPL_NAME_MAX)
@@ -93,7 +93,7 @@ parse_section(const char *s, size_t n, char *digest, uint64_t *nr, char *origin,
 	memcpy(origin, dash + 1, (size_t)(comma - dash - 1));
 	origin[comma - dash - 1] = '\0';
 	if (statefs_name_check(STATEFS_NAME_HOST, origin, NULL) < 0 ||
-	    parse_digits(comma + 1, (size_t)(end - comma - 1), len) < 0)
+	    repl_parse_digits(comma + 1, (size_t)(end - comma - 1), len) < 0)
 		return -EINVAL;
 	if (digest) {
 		memcpy(digest, s, REPL_DIGEST_HEX);

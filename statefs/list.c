@@ -77,22 +77,11 @@ is_subdir(int dfd, const char *name)
 	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The names in @dir ("" = root), private ones skipped, in byte order. */
 static int
-file_size(int dfd, const char *name, uint64_t *size)
+list_names(struct statefs *sf, const char *dir,
+	   int (*visit)(int dfd, const char *name, void *arg), void *arg)
 {
-	struct stat st;
-
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-		return 0;
-	*size = (uint64_t)st.st_size;
-	return 1;
-}
-
-int
-statefs_list_files(struct statefs *sf, const char *dir,
-		   int (*fn)(const char *name, uint64_t size_bytes, void *arg), void *arg)
-{
-	uint64_t size;
 	size_t i, n;
 	char **names;
 	int dfd, ret;
@@ -102,30 +91,60 @@ statefs_list_files(struct statefs *sf, const char *dir,
 		return dfd;
 	ret = sf_read_names(dfd, &names, &n);
 	for (i = 0; ret == 0 && i < n; i++)
-		if (names[i][0] != '.' && file_size(dfd, names[i], &size))
-			ret = fn(names[i], size, arg);
+		if (names[i][0] != '.')
+			ret = visit(dfd, names[i], arg);
 	sf_names_free(names, n);
 	close(dfd);
 	return ret;
+}
+
+struct files_ctx {
+	int (*fn)(const char *name, uint64_t size_bytes, void *arg);
+	void *arg;
+};
+
+static int
+files_visit(int dfd, const char *name, void *arg)
+{
+	struct files_ctx *fc = arg;
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return fc->fn(name, (uint64_t)st.st_size, fc->arg);
+}
+
+int
+statefs_list_files(struct statefs *sf, const char *dir,
+		   int (*fn)(const char *name, uint64_t size_bytes, void *arg), void *arg)
+{
+	struct files_ctx fc = { .fn = fn, .arg = arg };
+
+	return list_names(sf, dir, files_visit, &fc);
+}
+
+struct dirs_ctx {
+	const char *prefix;
+	size_t plen;
+	int (*fn)(const char *name, void *arg);
+	void *arg;
+};
+
+static int
+dirs_visit(int dfd, const char *name, void *arg)
+{
+	struct dirs_ctx *dc = arg;
+
+	if (strncmp(name, dc->prefix, dc->plen) || !name[dc->plen] || !is_subdir(dfd, name))
+		return 0;
+	return dc->fn(name + dc->plen, dc->arg);
 }
 
 int
 statefs_list_dirs(struct statefs *sf, const char *dir, const char *prefix,
 		  int (*fn)(const char *name, void *arg), void *arg)
 {
-	size_t i, n, plen = strlen(prefix);
-	char **names;
-	int dfd, ret;
+	struct dirs_ctx dc = { .prefix = prefix, .plen = strlen(prefix), .fn = fn, .arg = arg };
 
-	dfd = open_subdir(sf, dir);
-	if (dfd < 0)
-		return dfd;
-	ret = sf_read_names(dfd, &names, &n);
-	for (i = 0; ret == 0 && i < n; i++)
-		if (names[i][0] != '.' && strncmp(names[i], prefix, plen) == 0 &&
-		    names[i][plen] && is_subdir(dfd, names[i]))
-			ret = fn(names[i] + plen, arg);
-	sf_names_free(names, n);
-	close(dfd);
-	return ret;
+	return list_names(sf, dir, dirs_visit, &dc);
 }
