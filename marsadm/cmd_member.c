@@ -24,8 +24,10 @@
  * unannounced; running the command again completes it.
  */
 #include "marsadm/state.h"
+#include "marsadm/view.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -264,6 +266,43 @@ finish(struct marsadm_ctx *ctx, struct statefs *sf, struct statefs_txn *t,
 	return ret;
 }
 
+/*
+ * This node's data path has left the primary role: its engine does not
+ * log, and the driver, if it runs, has finished leaving (its last step
+ * writes the replay link, which invalidate is about to move).
+ */
+static int
+left_primary(struct statefs *sf, const char *res, const char *host)
+{
+	char key[STATE_KEY_BYTES], v[8], mode[16];
+
+	snprintf(key, sizeof(key), "actual-%s/is-primary", host);
+	if (res_get(sf, res, key, v, sizeof(v)) >= 0 && !strcmp(v, "1"))
+		return 0;
+	return !view_driver_runs(sf, res, mode, sizeof(mode)) || strcmp(mode, "primary");
+}
+
+/* After a failover this node may still log; its driver leaves the role
+ * once it learns of the new primary.  Wait for that, bounded. */
+static int
+wait_left_primary(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
+{
+	int limit = ctx->timeout_s < 0 ? INT_MAX : ctx->timeout_s;
+	char what[STATE_KEY_BYTES + 64];
+
+	if (left_primary(sf, res, ctx->host))
+		return MX_OK;
+	snprintf(what, sizeof(what), "'%s' to leave the primary role of '%s'", ctx->host, res);
+	if (!ctx->dry_run && limit > 0 &&
+	    state_wait(sf, res, ctx->host, limit, left_primary, what) == MX_OK)
+		return MX_OK;
+	fail(limit > 0 ? MX_TIMEOUT : MX_REFUSED, "'%s' still logs as primary of '%s'",
+	     ctx->host, res);
+	hint("close its device (umount); clusterd then leaves the role, or 'marsadm down %s' "
+	     "stops the engine", res);
+	return limit > 0 ? MX_TIMEOUT : MX_REFUSED;
+}
+
 static int
 invalidate_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl,
 	       char **argv)
@@ -283,6 +322,8 @@ invalidate_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_lis
 		hint("invalidate the other side, or make another member primary first");
 		return MX_REFUSED;
 	}
+	if (ret == MX_OK)
+		ret = wait_left_primary(ctx, sf, res);
 	if (ret == MX_OK)
 		ret = restart_point(sf, res, p, &r, &h);
 	if (ret != MX_OK)
@@ -523,7 +564,7 @@ const struct cmd cmds_member[] = {
 	  .usage = "RES",
 	  .help = "stop being a member of RES (tombstones this node's names in it)" },
 	{ .name = "invalidate", .fn = cmd_invalidate,
-	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_TIMEOUT,
 	  .usage = "RES",
 	  .help = "discard this node's diverged history of RES and resync from the primary" },
 	{ .name = "log-purge-all", .fn = cmd_log_purge_all,

@@ -245,37 +245,35 @@ warn_detached(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res
 #define TAKEOVER_WAIT_S	300
 
 static int
+took_primary(struct statefs *sf, const char *res, const char *host)
+{
+	char key[STATE_KEY_BYTES], v[8];
+
+	snprintf(key, sizeof(key), "actual-%s/is-primary", host);
+	return res_get(sf, res, key, v, sizeof(v)) >= 0 && !strcmp(v, "1");
+}
+
+static int
 wait_takeover(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
 {
-	struct timespec pause = { 0, POLL_MS * 1000000L };
-	char key[STATE_KEY_BYTES], v[8];
+	char key[STATE_KEY_BYTES], v[8], what[STATE_KEY_BYTES + 64];
 	int limit = ctx->timeout_s > 0 ? ctx->timeout_s : TAKEOVER_WAIT_S;
-	time_t start = time(NULL), said = start;
 
 	/* A data path runs here if the driver keeps its status file fresh,
 	 * or an engine is attached; the engine alone is not enough, as it
 	 * detaches for a moment whenever the replay moves to a new logfile. */
 	snprintf(key, sizeof(key), "actual-%s/is-attached", ctx->host);
 	if (ctx->timeout_s == 0 ||
-	    (!view_driver_runs(sf, res) &&
+	    (!view_driver_runs(sf, res, NULL, 0) &&
 	     (res_get(sf, res, key, v, sizeof(v)) < 0 || strcmp(v, "1"))))
 		return MX_OK;
-	snprintf(key, sizeof(key), "actual-%s/is-primary", ctx->host);
-	while (res_get(sf, res, key, v, sizeof(v)) < 0 || strcmp(v, "1")) {
-		if (time(NULL) - start >= limit) {
-			fail(MX_TIMEOUT, "'%s' is designated primary of '%s', but its data path did "
-			     "not take the role within %d s", ctx->host, res, limit);
-			hint("clusterd's log says what it waits for; 'marsadm view %s'", res);
-			return MX_TIMEOUT;
-		}
-		if (time(NULL) - said >= PROGRESS_S) {
-			fprintf(stderr, "marsadm: waiting for the data path of '%s' to take the "
-				"primary role (%ld s)\n", res, (long)(time(NULL) - start));
-			said = time(NULL);
-		}
-		nanosleep(&pause, NULL);
-	}
-	return MX_OK;
+	snprintf(what, sizeof(what), "the data path of '%s' to take the primary role", res);
+	if (state_wait(sf, res, ctx->host, limit, took_primary, what) == MX_OK)
+		return MX_OK;
+	fail(MX_TIMEOUT, "'%s' is designated primary of '%s', but its data path did "
+	     "not take the role within %d s", ctx->host, res, limit);
+	hint("clusterd's log says what it waits for; 'marsadm view %s'", res);
+	return MX_TIMEOUT;
 }
 
 static int

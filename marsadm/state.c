@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -347,4 +348,29 @@ state_res_finish(const struct marsadm_ctx *ctx, struct state_res *s, int ret, in
 		ret = state_report(ctx, &s->rl, changed);
 	state_res_close(s);
 	return ret;
+}
+
+/* ---- waiting for the data path ------------------------------------------ */
+
+#define WAIT_POLL_MS		200
+#define WAIT_PROGRESS_S		5
+
+int
+state_wait(struct statefs *sf, const char *res, const char *host, int limit_s,
+	   state_done_fn *done, const char *what)
+{
+	struct timespec pause = { 0, WAIT_POLL_MS * 1000000L };
+	time_t start = time(NULL), said = start;
+
+	while (!done(sf, res, host)) {
+		if (time(NULL) - start >= limit_s)
+			return MX_TIMEOUT;
+		if (time(NULL) - said >= WAIT_PROGRESS_S) {
+			fprintf(stderr, "marsadm: waiting for %s (%ld s)\n", what,
+				(long)(time(NULL) - start));
+			said = time(NULL);
+		}
+		nanosleep(&pause, NULL);
+	}
+	return MX_OK;
 }

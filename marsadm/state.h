@@ -66,6 +66,16 @@ int state_res_open(const struct marsadm_ctx *ctx, struct state_res *s, const cha
 void state_res_close(struct state_res *s);
 int state_res_finish(const struct marsadm_ctx *ctx, struct state_res *s, int ret, int changed);
 
+/*
+ * Wait until @done(sf, res, host) returns 1, polling every 200 ms, for at
+ * most @limit_s seconds; a progress line "marsadm: waiting for WHAT (N s)"
+ * every 5 s.  MX_OK, or MX_TIMEOUT without a message: the caller says
+ * what did not happen and the fix.
+ */
+typedef int state_done_fn(struct statefs *sf, const char *res, const char *host);
+int state_wait(struct statefs *sf, const char *res, const char *host, int limit_s,
+	       state_done_fn *done, const char *what);
+
 /* Append @name unless present.  Returns MX_OK or MX_FAIL (out of memory). */
 int res_list_add(struct res_list *rl, const char *name);
 

@@ -141,8 +141,9 @@ int view_load(struct statefs *sf, const char *res, const char *host, struct view
 void view_driver_load(struct statefs *sf, struct view_res *v);
 void view_engine_load(struct statefs *sf, struct view_res *v);
 /* Does clusterd's replication driver run @res on this node (a fresh
- * .driver-status)? */
-int view_driver_runs(struct statefs *sf, const char *res);
+ * .driver-status)?  If so, @engine_mode (if not NULL) gets its engine's
+ * mode (none, attached, primary, replay), else "". */
+int view_driver_runs(struct statefs *sf, const char *res, char *engine_mode, size_t size);
 void view_release(struct view_res *v);
 
 enum view_type { VIEW_STR, VIEW_INT, VIEW_SINT, VIEW_BOOL };

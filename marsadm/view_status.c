@@ -159,7 +159,7 @@ view_driver_load(struct statefs *sf, struct view_res *v)
 }
 
 int
-view_driver_runs(struct statefs *sf, const char *res)
+view_driver_runs(struct statefs *sf, const char *res, char *engine_mode, size_t size)
 {
 	struct view_res *v = calloc(1, sizeof(*v));
 	int fresh;
@@ -170,6 +170,8 @@ view_driver_runs(struct statefs *sf, const char *res)
 	v->now_ns = statefs_realtime_ns();
 	view_driver_load(sf, v);
 	fresh = v->drv.state == DRV_FRESH;
+	if (engine_mode)
+		snprintf(engine_mode, size, "%s", fresh ? v->drv.engine_mode : "");
 	free(v);
 	return fresh;
 }

@@ -91,6 +91,26 @@ split() {
 	assert_output 0
 }
 
+@test "invalidate waits while this node still logs as primary, bounded by --timeout" {
+	split
+	on alpha set-link 1 resource-r0/actual-alpha/is-primary >/dev/null
+	local before
+	before=$(readlink "$T/alpha/resource-r0/replay-alpha")
+	run on alpha invalidate r0 --timeout=0
+	[ "$status" -eq 5 ]
+	assert_output --partial "'alpha' still logs as primary of 'r0'"
+	assert_output --partial "hint: close its device"
+	run on alpha invalidate r0 --timeout=1
+	[ "$status" -eq 6 ]
+	[ "$(readlink "$T/alpha/resource-r0/replay-alpha")" = "$before" ]
+	# The engine leaves the role meanwhile: invalidate goes on.
+	(sleep 1; on alpha set-link 0 resource-r0/actual-alpha/is-primary >/dev/null) 3>&- &
+	run on alpha invalidate r0 --timeout=30
+	wait
+	assert_success
+	[ "$(val alpha resource-r0/replay-alpha)" = "log-000000002-alpha,0,0" ]
+}
+
 @test "invalidate is refused on the designated primary" {
 	split
 	run on beta invalidate r0
