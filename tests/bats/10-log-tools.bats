@@ -4,7 +4,6 @@
 # the documented exit codes (docs/marsadm.8, EXIT STATUS):
 #   0 clean end, 2 usage, 3 missing file, 4 corrupt, 7 unfinished tail, 8 I/O.
 
-bats_require_minimum_version 1.5.0
 load helpers
 
 setup() {

@@ -3,7 +3,6 @@
 # exit-code table, man page and bash completion staying in step with the
 # binary.  Command families test their own commands elsewhere.
 
-bats_require_minimum_version 1.5.0
 load helpers
 
 setup() {

@@ -4,7 +4,6 @@
 # and its refusals; every refusal leaves the tree byte-for-byte as it was
 # (compared with a snapshot including link targets and nanosecond mtimes).
 
-bats_require_minimum_version 1.5.0
 load helpers
 load state
 

@@ -5,10 +5,8 @@
 # hosts, logfiles as plain files; all nodes share one root, as several
 # nodes on one machine would.  Every word shown must be in the man page.
 
-bats_require_minimum_version 1.5.0
 load helpers
-load state
-load repl
+load view
 
 Z=00000000000000000000000000000000
 
@@ -18,39 +16,13 @@ setup() {
 	new_resource r0 1M
 }
 
-# as HOST marsadm ARGS...
-as() {
-	local host=$1
-	shift
-	MARS_HOST=$host "$MARSADM" "$@"
-}
-
-# daemon HOST [attached] [primary]: HOST's daemon reports in, optionally
-# with its device attached and as actual primary of r0; its replication
-# driver writes an idle status (26-view-progress.bats tests the others).
+# daemon HOST [attached] [primary]: HOST's daemon reports in (report_in)
+# and its replication driver writes an idle status (26-view-progress.bats
+# tests the others).
 daemon() {
 	printf 'version=1\nupdated_ns=%s\naction=idle\nwhy=\n' "$(date +%s%N)" \
 		>"$MARS_ROOT/resource-r0/.driver-status"
-	as "$1" set-link "$(date +%s.%N)" "actual-$1/time" >/dev/null
-	as "$1" set-link "${2:-0}" "resource-r0/actual-$1/is-attached" >/dev/null
-	as "$1" set-link "${3:-0}" "resource-r0/actual-$1/is-primary" >/dev/null
-}
-
-# join_beta: beta becomes a synced secondary of r0 with all switches on.
-join_beta() {
-	local sw
-	as beta set-link "$(disk disk-beta 1M)" resource-r0/data-beta
-	as beta set-link r0 resource-r0/device-beta
-	as beta set-link 1048576 resource-r0/syncstatus-beta
-	as beta set-link log-000000001-alpha,0,0 resource-r0/replay-beta
-	for sw in attach connect sync allow-replay; do
-		as beta set-link 1 "resource-r0/todo-beta/$sw"
-	done
-}
-
-# logfile NR ORIGIN BYTES: a local logfile of that size.
-logfile() {
-	truncate -s "$3" "$MARS_ROOT/resource-r0/log-$1-$2"
+	report_in "$@"
 }
 
 @test "fresh resource: no daemon yet" {

@@ -5,9 +5,7 @@
 # also recomputed here with sha256sum, so the C code is checked against an
 # independent implementation of the format.
 
-bats_require_minimum_version 1.5.0
 load helpers
-load state
 load repl
 
 Z=0000000000000000000000000000000000000000000000000000000000000000
@@ -58,8 +56,7 @@ setup() {
 	cluster alpha beta
 	local nr
 	for nr in 000000001 000000002 000000003; do
-		write alpha $nr 2
-		on alpha log-rotate r0 >/dev/null || fail "rotate $nr"
+		rotate alpha $nr 2
 	done
 	gossip alpha --logs beta
 	run follow beta
@@ -79,8 +76,7 @@ setup() {
 
 @test "a secondary stops where the logfile is not yet complete" {
 	cluster alpha beta
-	write alpha 000000001 4
-	on alpha log-rotate r0 >/dev/null
+	rotate alpha 000000001 4
 	gossip alpha --logs beta
 	truncate -s 100 "$T/beta/resource-r0/log-000000001-alpha"
 	run follow beta

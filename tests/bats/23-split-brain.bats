@@ -5,19 +5,13 @@
 # how much each side has after that point, and `invalidate` on the side to
 # discard must clear it everywhere.
 
-bats_require_minimum_version 1.5.0
 load helpers
-load state
 load repl
 
 setup() {
-	repl_setup
-	cluster alpha beta
-	write alpha 000000001 2
-	on alpha log-rotate r0 >/dev/null
-	mesh alpha beta --logs
-	follow beta >/dev/null
-	mesh alpha beta
+	repl_setup alpha beta
+	rotate alpha 000000001 2
+	catch_up alpha beta
 }
 
 # split: the network is cut; beta fails over and logs 3 records, alpha
@@ -25,11 +19,9 @@ setup() {
 split() {
 	on beta pause-fetch r0 >/dev/null
 	on beta primary --force r0 >/dev/null || fail "primary --force failed"
-	write beta 000000003 3
-	on beta log-rotate r0 >/dev/null || fail "beta rotate"
+	rotate beta 000000003 3
 	on beta log-rotate r0 >/dev/null || fail "beta rotate 2"
-	write alpha 000000002 5
-	on alpha log-rotate r0 >/dev/null || fail "alpha rotate"
+	rotate alpha 000000002 5
 	mesh alpha beta --logs
 }
 

@@ -5,27 +5,16 @@
 # `primary --force` demands a paused fetch; `secondary` designates nobody
 # with a weak stamp; `wait-resource` waits for a view macro, bounded.
 
-bats_require_minimum_version 1.5.0
 load helpers
-load state
 load repl
 
 setup() {
-	repl_setup
-	cluster alpha beta
-	write alpha 000000001 2
-	on alpha log-rotate r0 >/dev/null
-}
-
-# caught_up: beta has fetched and replayed everything alpha logged.
-caught_up() {
-	mesh alpha beta --logs
-	follow beta >/dev/null
-	mesh alpha beta
+	repl_setup alpha beta
+	rotate alpha 000000001 2
 }
 
 @test "refused while the old primary's device is open, accepted once closed" {
-	caught_up
+	catch_up alpha beta
 	on alpha set-link 1 resource-r0/actual-alpha/open-count >/dev/null
 	gossip alpha beta
 	run on beta primary r0 --timeout=0
@@ -47,7 +36,7 @@ caught_up() {
 	run on beta primary r0 --timeout=0
 	[ "$status" -eq 5 ]
 	assert_output --partial "not caught up with 'alpha': it has logged up to logfile 000000002 byte 0, this node replayed up to logfile 000000001 byte 0"
-	caught_up
+	catch_up alpha beta
 	run on beta primary r0 --timeout=0
 	assert_success
 }
@@ -62,7 +51,7 @@ caught_up() {
 }
 
 @test "refused while this node's sync is incomplete" {
-	caught_up
+	catch_up alpha beta
 	on beta set-link 0 resource-r0/syncstatus-beta >/dev/null
 	run on beta primary r0 --timeout=0
 	[ "$status" -eq 5 ]
@@ -70,7 +59,7 @@ caught_up() {
 }
 
 @test "refused during a split brain, even when otherwise ready" {
-	caught_up
+	catch_up alpha beta
 	on alpha set-link "$(vlink 000000002 alpha 9 "$(section "$(val alpha resource-r0/version-000000001-alpha)")")" \
 		resource-r0/version-000000002-alpha >/dev/null
 	on beta set-link "$(vlink 000000003 beta 0 "$(section "$(val beta resource-r0/version-000000002-beta)")")" \

@@ -4,18 +4,14 @@
 # trees); a lagging member holds them all, `log-delete` and `view` name it,
 # and `leave-resource` on it frees the space.
 
-bats_require_minimum_version 1.5.0
 load helpers
-load state
 load repl
 
 setup() {
-	repl_setup
-	cluster alpha beta gamma
+	repl_setup alpha beta gamma
 	local nr
 	for nr in 000000001 000000002 000000003; do
-		write alpha $nr 2
-		on alpha log-rotate r0 >/dev/null || fail "rotate $nr"
+		rotate alpha $nr 2
 	done
 	# alpha's engine has written everything back: its replay link moves on
 	on alpha set-link log-000000004-alpha,0,0 resource-r0/replay-alpha >/dev/null

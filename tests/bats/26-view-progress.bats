@@ -7,42 +7,13 @@
 # are planted with set-link; the driver status is a hand-written file in
 # the format of docs/replication.md (clusterd/driver.c writes it).
 
-bats_require_minimum_version 1.5.0
 load helpers
-load state
-load repl
+load view
 
 setup() {
 	mars_common_setup
 	new_resource r0 1M
 	STATUS=$MARS_ROOT/resource-r0/.driver-status
-}
-
-as() {
-	local host=$1
-	shift
-	MARS_HOST=$host "$MARSADM" "$@"
-}
-
-daemon() {
-	as "$1" set-link "$(date +%s.%N)" "actual-$1/time" >/dev/null
-	as "$1" set-link "${2:-0}" "resource-r0/actual-$1/is-attached" >/dev/null
-	as "$1" set-link "${3:-0}" "resource-r0/actual-$1/is-primary" >/dev/null
-}
-
-join_beta() {
-	local sw
-	as beta set-link "$(disk disk-beta 1M)" resource-r0/data-beta
-	as beta set-link r0 resource-r0/device-beta
-	as beta set-link 1048576 resource-r0/syncstatus-beta
-	as beta set-link log-000000001-alpha,0,0 resource-r0/replay-beta
-	for sw in attach connect sync allow-replay; do
-		as beta set-link 1 "resource-r0/todo-beta/$sw"
-	done
-}
-
-logfile() {
-	truncate -s "$3" "$MARS_ROOT/resource-r0/log-$1-$2"
 }
 
 # status [AGE_S] KEY=VALUE...: the driver status file, written AGE_S
@@ -65,8 +36,8 @@ status() {
 # of logfile 1, 30 s before alpha's replay link last moved.
 lagging() {
 	join_beta
-	daemon alpha 1 1
-	daemon beta 1 0
+	report_in alpha 1 1
+	report_in beta 1 0
 	local v1
 	v1=$(vlink 000000001 alpha 8192 "$(section "$(value resource-r0/version-000000000-alpha)")")
 	mars set-link "$v1" resource-r0/version-000000001-alpha
@@ -196,8 +167,8 @@ macro_is() {
 
 @test "a syncing member: sync cursors and the syncing line" {
 	join_beta
-	daemon alpha 1 1
-	daemon beta 1 0
+	report_in alpha 1 1
+	report_in beta 1 0
 	as beta set-link 262144 resource-r0/syncstatus-beta
 	macro_is sync-pos 262144
 	macro_is sync-rest 786432
@@ -224,8 +195,8 @@ macro_is() {
 
 @test "synced, replay short of syncpos: InConsistent, and the line says until when" {
 	join_beta
-	daemon alpha 1 1
-	daemon beta 1 0
+	report_in alpha 1 1
+	report_in beta 1 0
 	status action=idle "why=secondary, replaying"
 	as beta set-link log-000000002-alpha,100,0 resource-r0/syncpos-beta
 	run as beta view r0
@@ -241,8 +212,8 @@ macro_is() {
 
 @test "Orphan: replay logfile shorter than the replay position, or deleted" {
 	join_beta
-	daemon alpha 1 1
-	daemon beta 1 0
+	report_in alpha 1 1
+	report_in beta 1 0
 	status action=idle "why=waiting for the fetch of log-000000001-alpha"
 	# a fresh member without the logfile yet is no orphan
 	macro_is diskstate UpToDate
@@ -308,8 +279,8 @@ macro_is() {
 
 @test "EmergencyMode: the designated primary reports is-emergency" {
 	join_beta
-	daemon alpha 1 1
-	daemon beta 1 0
+	report_in alpha 1 1
+	report_in beta 1 0
 	status action=idle "why=primary, logging to log-000000001-alpha"
 	macro_is is-emergency 0
 	mars set-link 1 resource-r0/actual-alpha/is-emergency
@@ -327,8 +298,8 @@ macro_is() {
 
 @test "RemainsPrimary, ForcedPrimary: roles from the actual primaries" {
 	join_beta
-	daemon alpha 1 1
-	daemon beta 1 0
+	report_in alpha 1 1
+	report_in beta 1 0
 	status action=idle "why=handing over to 'beta': waiting for the device to be closed here"
 	mars set-link beta resource-r0/primary
 	macro_is role RemainsPrimary alpha
@@ -338,10 +309,10 @@ macro_is() {
 	assert_output "r0 [2/2] UpToDate Replicating DCASFR RemainsPrimary beta
   driver: handing over to 'beta': waiting for the device to be closed here"
 	# beta took over by force while alpha still logs
-	daemon beta 1 1
+	report_in beta 1 1
 	macro_is role ForcedPrimary beta
 	macro_is role RemainsPrimary alpha
-	daemon alpha 1 0
+	report_in alpha 1 0
 	macro_is role Primary beta
 	macro_is role Secondary alpha
 }

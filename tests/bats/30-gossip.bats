@@ -6,28 +6,8 @@
 load helpers
 load netns
 
-setup() {
-	MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
-}
-
 teardown() {
 	netns_test_teardown
-}
-
-# wait_ms LIMIT_S CMD...: like wait_for, polling every 10 ms; prints the
-# milliseconds it took.
-wait_ms() {
-	local limit=$1 t0 now
-	shift
-	t0=$(date +%s%N)
-	until "$@"; do
-		now=$(date +%s%N)
-		[ $(((now - t0) / 1000000000)) -lt "$limit" ] ||
-			fail "condition not reached within ${limit}s: $*"
-		sleep 0.01
-	done
-	now=$(date +%s%N)
-	echo $(((now - t0) / 1000000))
 }
 
 create_cluster() {	# on the first host

@@ -10,10 +10,6 @@ load netns
 
 RES=r0
 
-setup() {
-	MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
-}
-
 teardown() {
 	netns_test_teardown
 }
@@ -81,21 +77,6 @@ size_at_least() {	# size_at_least FILE BYTES
 
 same_size() {		# same_size FILE1 FILE2
 	[ "$(size_of "$1")" -eq "$(size_of "$2")" ] && [ "$(size_of "$1")" -gt 0 ]
-}
-
-# wait_ms LIMIT_S CMD...: wait_for polling every 10 ms; prints the ms it took
-wait_ms() {
-	local limit=$1 t0 now
-	shift
-	t0=$(date +%s%N)
-	until "$@"; do
-		now=$(date +%s%N)
-		[ $(((now - t0) / 1000000000)) -lt "$limit" ] ||
-			fail "condition not reached within ${limit}s: $*"
-		sleep 0.01
-	done
-	now=$(date +%s%N)
-	echo $(((now - t0) / 1000000))
 }
 
 @test "a complete logfile is fetched from its origin, equal and 0600" {

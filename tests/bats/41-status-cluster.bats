@@ -9,14 +9,12 @@
 # loopback (the default 127.0.0.1:7780), queried with `ip netns exec`.
 # Every wait is bounded.
 
-bats_require_minimum_version 1.5.0
 load helpers
 load netns
 
 PAGE=http://127.0.0.1:7780
 
 setup() {
-	MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
 	[ -x "$MARSADM" ] || fail "marsadm not built at $MARSADM (run make)"
 	command -v jq >/dev/null || fail "jq missing (tests/install-deps installs it)"
 	command -v curl >/dev/null || fail "curl missing"

@@ -5,14 +5,8 @@
 # Every replica is compared byte for byte with the primary; every wait
 # is bounded and fails with the state seen.
 
-bats_require_minimum_version 1.5.0
 load helpers
-load netns
 load replica
-
-setup() {
-	MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
-}
 
 teardown() {
 	replica_teardown

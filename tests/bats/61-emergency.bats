@@ -6,14 +6,8 @@
 # says it is an orphan until `invalidate` resyncs it.  Hosts in network
 # namespaces with real sshd; alpha's /mars is a 64 MiB tmpfs.
 
-bats_require_minimum_version 1.5.0
 load helpers
-load netns
 load replica
-
-setup() {
-	MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
-}
 
 teardown() {
 	replica_teardown

@@ -15,7 +15,6 @@ SIZE=$((DISK_MB * 1048576))
 CHUNK=65536
 
 setup() {
-	MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
 	command -v jq >/dev/null || fail "jq missing (tests/install-deps installs it)"
 }
 

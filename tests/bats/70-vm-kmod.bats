@@ -2,46 +2,13 @@
 # mars.ko in a qemu guest booted from Debian's kernel (tests/vm/).
 #
 # The host side of the VM layer: checks what the rig needs, runs the
-# guest suites through tests/vm/run-guest and judges its answer.  A
-# missing qemu, kernel image or module is a failure, never a skip;
-# tests/install-deps --vm installs them.  MARS_TEST_QUICK=1 (run-all
-# --quick) skips the booting tests on purpose.
+# guest suites through tests/vm/run-guest and judges its answer (helpers
+# in tests/bats/vm.bash).  A missing qemu, kernel image or module is a
+# failure, never a skip; tests/install-deps --vm installs them.
+# MARS_TEST_QUICK=1 (run-all --quick) skips the booting tests on purpose.
 
 load helpers
-
-RUN_GUEST=$MARS_SRCDIR/tests/vm/run-guest
-GUEST_DIR=$MARS_SRCDIR/tests/vm/guest
-
-setup() {
-	MARS_KO=$MARS_BUILDDIR/kmod/mars.ko
-}
-
-# The kernel release the module was built for, and its image.
-module_kver() {
-	modinfo -F vermagic "$MARS_KO" | awk '{ print $1 }'
-}
-
-require_rig() {
-	command -v qemu-system-x86_64 >/dev/null ||
-		fail "qemu-system-x86_64 missing (tests/install-deps --vm)"
-	[ -f "$MARS_KO" ] || fail "no module at $MARS_KO (make kmod)"
-	[ -r "/boot/vmlinuz-$(module_kver)" ] ||
-		fail "no /boot/vmlinuz-$(module_kver) for mars.ko (tests/install-deps --vm)"
-}
-
-skip_if_quick() {
-	[ "${MARS_TEST_QUICK:-0}" != 1 ] || skip "booting a guest (--quick)"
-}
-
-# TAP from the guest must be complete: a plan and as many ok lines.
-assert_tap_complete() {
-	local plan count
-	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' <<<"$output" | head -n 1)
-	[ -n "$plan" ] || fail "no TAP plan in the guest's output"
-	count=$(grep -c '^ok ' <<<"$output" || true)
-	[ "$count" -eq "$plan" ] ||
-		fail "guest ran $count of $plan planned tests successfully"
-}
+load vm
 
 @test "the rig's prerequisites are installed" {
 	require_rig

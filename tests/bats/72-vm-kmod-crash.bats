@@ -7,18 +7,7 @@
 # tests/run-all.  MARS_TEST_QUICK=1 skips it.
 
 load helpers
-
-RUN_GUEST=$MARS_SRCDIR/tests/vm/run-guest
-GUEST_DIR=$MARS_SRCDIR/tests/vm/guest
-
-assert_tap_complete() {
-	local plan count
-	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' <<<"$output" | head -n 1)
-	[ -n "$plan" ] || fail "no TAP plan in the guest's output"
-	count=$(grep -c '^ok ' <<<"$output" || true)
-	[ "$count" -eq "$plan" ] ||
-		fail "guest ran $count of $plan planned tests successfully"
-}
+load vm
 
 # crash_boot PHASE: one boot of the crash suite on the test's images;
 # RUNDIR is the kept run directory (removed by the caller).
@@ -34,12 +23,10 @@ crash_boot() {
 }
 
 @test "crash: a killed guest keeps every acknowledged fsync'd write, at two points" {
-	[ "${MARS_TEST_QUICK:-0}" != 1 ] || skip "booting a guest (--quick)"
-	command -v qemu-system-x86_64 >/dev/null ||
-		fail "qemu-system-x86_64 missing (tests/install-deps --vm)"
-	[ -f "$MARS_BUILDDIR/kmod/mars.ko" ] || fail "no mars.ko (make kmod)"
+	skip_if_quick
+	require_rig
 	# A private copy: a rebuild between the boots cannot change it.
-	cp "$MARS_BUILDDIR/kmod/mars.ko" "$BATS_TEST_TMPDIR/mars.ko"
+	cp "$MARS_KO" "$BATS_TEST_TMPDIR/mars.ko"
 	truncate -s 32M "$BATS_TEST_TMPDIR/data.img"
 	truncate -s 64M "$BATS_TEST_TMPDIR/mars.img"
 	local phase

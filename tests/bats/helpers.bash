@@ -10,6 +10,8 @@
 #   MARS_HOST      this test's host name (alpha)
 #   VECTORS        the committed test vectors
 
+# `run` with flags (-N, !, --separate-stderr) needs bats 1.5.
+bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
@@ -41,4 +43,20 @@ wait_for() {
 		fi
 		sleep 0.1
 	done
+}
+
+# wait_ms LIMIT_S CMD...: like wait_for, polling every 10 ms; prints the
+# milliseconds it took (the cluster suites report their convergence times).
+wait_ms() {
+	local limit=$1 t0 now
+	shift
+	t0=$(date +%s%N)
+	until "$@"; do
+		now=$(date +%s%N)
+		[ $(((now - t0) / 1000000000)) -lt "$limit" ] ||
+			fail "condition not reached within ${limit}s: $*"
+		sleep 0.01
+	done
+	now=$(date +%s%N)
+	echo $(((now - t0) / 1000000))
 }

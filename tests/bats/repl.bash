@@ -1,12 +1,16 @@
-# Helpers for the replication suites (22-25), loaded after helpers.bash
-# and state.bash.  Each node has a tree of its own: $T/NODE, with
+# Helpers for the replication suites (22-25), loaded after helpers.bash;
+# it loads state.bash.  Each node has a tree of its own: $T/NODE, with
 # MARS_HOST=NODE; gossip is simulated by tree-copy (statefs_merge, as
 # clusterd applies a peer's entries), a secondary's replay by repl-follow.
+
+load state
 
 TREE_COPY=${TREE_COPY:-$MARS_BUILDDIR/tests/helpers/tree-copy}
 REPL_FOLLOW=${REPL_FOLLOW:-$MARS_BUILDDIR/tests/helpers/repl-follow}
 GOSSIP_TREE=${GOSSIP_TREE:-$MARS_BUILDDIR/tests/helpers/gossip-tree}
 
+# repl_setup [NODE...]: the test's nodes live under $T; with NODEs, they
+# form a cluster (see cluster).
 repl_setup() {
 	mars_common_setup
 	T=$BATS_TEST_TMPDIR
@@ -15,6 +19,7 @@ repl_setup() {
 		[ -x "$h" ] || fail "test helper not built at $h (run make)"
 	done
 	command -v sha256sum >/dev/null || fail "sha256sum missing (coreutils)"
+	[ $# -eq 0 ] || cluster "$@"
 }
 
 # on NODE marsadm ARGS...: marsadm on NODE's tree as NODE.
@@ -78,9 +83,24 @@ write() {
 		--seed "$RANDOM" >/dev/null || fail "forge-log failed"
 }
 
+# rotate NODE NR RECORDS: NODE logs RECORDS 4 KiB writes into its logfile
+# NR and rotates to the next one.
+rotate() {
+	write "$1" "$2" "$3"
+	on "$1" log-rotate r0 >/dev/null || fail "log-rotate on $1 after logfile $2 failed"
+}
+
 # follow NODE: NODE replays everything fetched that the primary's links cover.
 follow() {
 	"$REPL_FOLLOW" "$T/$1" "$1" r0
+}
+
+# catch_up PRIMARY SECONDARY: SECONDARY fetches and replays everything
+# PRIMARY logged, and each then knows the other's links.
+catch_up() {
+	mesh "$1" "$2" --logs
+	follow "$2" >/dev/null
+	mesh "$1" "$2"
 }
 
 # vlink NR ORIGIN LEN [PREV_SECTION]: a version link value, computed here

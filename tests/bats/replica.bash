@@ -4,7 +4,10 @@
 # the checks every scenario needs - data written through a file system on
 # the primary, replicas compared by checksum, states awaited with bounds.
 #
-# Variables: RES (r0), DISK_MB (32), and netns.bash's.
+# Variables: RES (r0), DISK_MB (32), and netns.bash's.  Loaded after
+# helpers.bash; it loads netns.bash.
+
+load netns
 
 RES=${RES:-r0}
 DISK_MB=${DISK_MB:-32}

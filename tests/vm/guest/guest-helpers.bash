@@ -67,6 +67,21 @@ header_define() {
 		"$MARS_SRCDIR/include/mars/$1"
 }
 
+# assert_selftest_passed: the loaded module's record-core self-test passed
+# with at least 10 checks, as sysfs and the control device say.  Sets
+# SELFTEST_CHECKS to the count; leaves the control device's answer in
+# $output for further asserts.
+assert_selftest_passed() {
+	run cat "$MARS_CTL_SYSFS/selftest"
+	assert_output --regexp '^pass [0-9]+$'
+	SELFTEST_CHECKS=${output#pass }
+	[ "$SELFTEST_CHECKS" -ge 10 ] || fail "self-test ran only $SELFTEST_CHECKS checks"
+	run "$MARS_CTL_QUERY" selftest
+	assert_success
+	assert_line "result 0"
+	assert_line "failed 0"
+}
+
 # ---- resources (the data-path suites, 71-*) ----------------------------
 
 MARS_HOST=vmhost
