@@ -29,7 +29,7 @@ teardown() {
 	[ "$status" -eq 0 ] || { cat "$T/fio.out"; fail "fio failed"; }
 	umount "$T/fs"
 	# The device may stay busy a moment after umount; retry, bounded.
-	wait_for 10 mount -o ro "$LOOP" "$T/fs"
+	wait_for 30 mount -o ro "$LOOP" "$T/fs"
 	(cd "$T/fs" && md5sum -c --quiet "$T/sums")
 	umount "$T/fs"
 	losetup -d "$LOOP"
