@@ -53,7 +53,6 @@ proc_sleep_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* 1 while the child runs; reaps our own child when it ended. */
 /*
  * An adopted engine is not our child, and once it dies its zombie waits
  * for whoever reaps orphans, which in a container may be nobody; kill(0)
@@ -82,6 +81,7 @@ pid_running(pid_t pid)
 	return !paren || (paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X');
 }
 
+/* 1 while the child runs; reaps our own child when it ended. */
 static int
 proc_alive(struct mars_engine *e)
 {

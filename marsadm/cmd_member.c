@@ -288,19 +288,19 @@ static int
 wait_left_primary(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
 {
 	int limit = ctx->timeout_s < 0 ? INT_MAX : ctx->timeout_s;
+	int may_wait = !ctx->dry_run && limit > 0;
 	char what[STATE_KEY_BYTES + 64];
 
 	if (left_primary(sf, res, ctx->host))
 		return MX_OK;
 	snprintf(what, sizeof(what), "'%s' to leave the primary role of '%s'", ctx->host, res);
-	if (!ctx->dry_run && limit > 0 &&
-	    state_wait(sf, res, ctx->host, limit, left_primary, what) == MX_OK)
+	if (may_wait && state_wait(sf, res, ctx->host, limit, left_primary, what) == MX_OK)
 		return MX_OK;
-	fail(limit > 0 ? MX_TIMEOUT : MX_REFUSED, "'%s' still logs as primary of '%s'",
+	fail(may_wait ? MX_TIMEOUT : MX_REFUSED, "'%s' still logs as primary of '%s'",
 	     ctx->host, res);
 	hint("close its device (umount); clusterd then leaves the role, or 'marsadm down %s' "
 	     "stops the engine", res);
-	return limit > 0 ? MX_TIMEOUT : MX_REFUSED;
+	return may_wait ? MX_TIMEOUT : MX_REFUSED;
 }
 
 static int
