@@ -280,6 +280,40 @@ res_visit(const char *name, void *arg)
 	return 0;
 }
 
+/* The tighter of two limits, 0 meaning none. */
+static uint64_t
+limit_min(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+/*
+ * The node-wide fetch limit, shared equally among the fetchers that have
+ * bytes to fetch (an idle fetcher that follows a quiet primary takes no
+ * share).  A fetcher that becomes busy runs on its last share until the
+ * next tick, so the node may exceed the limit for one tick at most.
+ */
+static void
+share_fetch_bwlimit(struct driver *d)
+{
+	struct fetch_status fs;
+	size_t i, busy = 0;
+	uint64_t share;
+
+	if (!d->dc.node_fetch_bwlimit)
+		return;
+	for (i = 0; i < d->n_res; i++) {
+		if (!d->res[i]->f)
+			continue;
+		fetcher_status(d->res[i]->f, &fs);
+		busy += fs.name[0] && fs.local_len < fs.remote_len;
+	}
+	share = d->dc.node_fetch_bwlimit / (busy ? busy : 1);
+	for (i = 0; i < d->n_res; i++)
+		if (d->res[i]->f)
+			fetcher_set_bwlimit(d->res[i]->f, limit_min(d->dc.fetch_bwlimit, share));
+}
+
 static void
 tick(struct driver *d)
 {
@@ -313,6 +347,7 @@ tick(struct driver *d)
 			sync_end(d, r);
 		}
 	}
+	share_fetch_bwlimit(d);
 }
 
 static void *

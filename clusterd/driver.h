@@ -26,6 +26,7 @@ struct driver_config {
 	unsigned tick_ms;		/* decision period (100) */
 	uint64_t rotate_bytes;		/* rotate the primary's logfile at this size */
 	uint64_t fetch_bwlimit;		/* bytes per second per resource, 0 = unlimited */
+	uint64_t node_fetch_bwlimit;	/* ... for all fetches of this node together */
 	unsigned cron_ms;		/* delete fully replayed logfiles this often, 0 never */
 	uint64_t emergency_free;	/* the engine's emergency mode below this free space */
 };

@@ -542,6 +542,22 @@ stream_request(struct fetcher *f, struct fconn *fc, struct stream *s)
  * SYNC_IDLE_MS (or per SYNC_BYTES / SYNC_MS while it flows).  Returns 0
  * (go on), or -errno after a failure.
  */
+/* The bandwidth limit may change while a stream runs (the driver shares
+ * a node-wide limit among the busy fetchers): take it in. */
+static void
+bucket_follow(struct fetcher *f)
+{
+	uint64_t rate;
+
+	pthread_mutex_lock(&f->lock);
+	rate = f->bwlimit_bps;
+	pthread_mutex_unlock(&f->lock);
+	if (rate != f->bucket_rate) {
+		bucket_init(&f->bucket, rate, bucket_now_ns());
+		f->bucket_rate = rate;
+	}
+}
+
 static int
 stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 {
@@ -552,6 +568,7 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 
 	while (ret == 0) {
 		ret = link_flush(&fc->ch.link);
+		bucket_follow(f);
 		wait_ns = s->stopping ? 0 : bucket_wait_ns(&f->bucket, bucket_now_ns());
 		if (ret == 0 && wait_ns == 0 && (ret = channel_recv(&fc->ch, &m)) == 1) {
 			last_frame = gossip_now_ms();
@@ -833,10 +850,14 @@ fetcher_refetch(struct fetcher *f, const char *name, uint64_t offset)
 void
 fetcher_set_bwlimit(struct fetcher *f, uint64_t bytes_per_s)
 {
+	int changed;
+
 	pthread_mutex_lock(&f->lock);
+	changed = f->bwlimit_bps != bytes_per_s;
 	f->bwlimit_bps = bytes_per_s;
 	pthread_mutex_unlock(&f->lock);
-	channel_thread_wake(&f->t);
+	if (changed)
+		channel_thread_wake(&f->t);
 }
 
 void

@@ -270,3 +270,34 @@ teardown() {
 	grep -q "full sync from 'alpha' starts at byte $old of $new" \
 		"$NETNS_DIR/beta/clusterd.log"
 }
+
+@test "node fetch limit: the fetches of two resources share one node-wide bandwidth" {
+	CLUSTERD_TEST_OPTS="$CLUSTERD_TEST_OPTS --node-fetch-bwlimit 1M"
+	DISK_MB=8
+	replica_up alpha beta
+	# A second resource, r1, replicated the same way.
+	local a1=$NETNS_DIR/r1-alpha.img b1=$NETNS_DIR/r1-beta.img
+	truncate -s 8M "$a1" "$b1"
+	run marsadm_on alpha create-resource r1 "$a1"
+	assert_success
+	wait_for 15 has_value beta resource-r1/primary alpha
+	run marsadm_on beta join-resource r1 "$b1"
+	assert_success
+	wait_for 60 has_value beta resource-r1/syncstatus-beta 8388608
+	wait_for 20 test -e "$NETNS_DIR/alpha/dev/r1"
+	# 3 MiB into each device at once: 6 MiB to fetch at 1 MiB/s together
+	# (each resource alone may use all of it).
+	local t0 t1 writer
+	t0=$(date +%s%N)
+	dd if=/dev/urandom of="$(dev alpha)" bs=1M count=3 conv=notrunc,fsync status=none &
+	writer=$!
+	dd if=/dev/urandom of="$NETNS_DIR/alpha/dev/r1" bs=1M count=3 conv=notrunc,fsync \
+		status=none
+	wait "$writer"
+	wait_for 60 caught_up beta alpha
+	RES=r1 wait_for 60 caught_up beta alpha
+	t1=$(date +%s%N)
+	echo "both fetched in $(((t1 - t0) / 1000000)) ms"
+	[ $(((t1 - t0) / 1000000)) -ge 4500 ]
+	cmp "$a1" "$b1"
+}
