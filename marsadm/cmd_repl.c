@@ -203,15 +203,17 @@ explain(const struct marsadm_ctx *ctx, int code, const char *res, const struct r
 	return code;
 }
 
-/* Check, waiting while the refusal is one that time can fix. */
+/* Check, waiting while the refusal is one that time can fix; *@waited
+ * is set when it did not pass at once. */
 static int
-wait_handover(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
+wait_handover(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
+	      int *waited)
 {
 	struct timespec pause = { 0, POLL_MS * 1000000L };
 	time_t start = time(NULL), said = start;
 	struct refusal r;
 
-	for (;;) {
+	for (;; *waited = 1) {
 		if (ctx->force ? failover_check(sf, res, ctx->host, &r) == 0 :
 		    handover_check(sf, res, ctx->host, &r) == 0)
 			return MX_OK;
@@ -276,20 +278,32 @@ wait_takeover(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res
 	return MX_TIMEOUT;
 }
 
+#define HANDOVER_ROUNDS	10	/* of checking a list until all pass at once */
+
 static int
 role_set(struct marsadm_ctx *ctx, char *arg, int primary)
 {
 	char key[STATE_KEY_BYTES];
 	struct statefs_txn t;
 	struct state_res s;
-	int ret, changed = 0;
+	int ret, changed = 0, waited, rounds = 0;
 	size_t i;
 
 	ret = state_res_open(ctx, &s, arg, RES_MEMBER);
 	if (ret != MX_OK)
 		return ret;
-	for (i = 0; primary && ret == MX_OK && i < s.rl.n; i++)
-		ret = wait_handover(ctx, &s.sf, s.rl.names[i]);
+	/* Several resources: a check passed before a later one's wait may
+	 * not hold after it, so the round repeats until all pass at once. */
+	do {
+		waited = 0;
+		for (i = 0; primary && ret == MX_OK && i < s.rl.n; i++)
+			ret = wait_handover(ctx, &s.sf, s.rl.names[i], &waited);
+	} while (ret == MX_OK && waited && s.rl.n > 1 && ++rounds < HANDOVER_ROUNDS);
+	if (ret == MX_OK && waited && s.rl.n > 1) {
+		ret = fail(MX_TIMEOUT, "the checks of '%s' did not hold for all of them at once "
+			   "in %d rounds", arg, HANDOVER_ROUNDS);
+		hint("'marsadm view %s' shows what keeps changing; or move them one by one", arg);
+	}
 	statefs_txn_init(&t, &s.sf, 0);
 	for (i = 0; i < s.rl.n; i++) {
 		state_key(key, "resource-%s/primary", s.rl.names[i]);

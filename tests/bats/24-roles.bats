@@ -31,6 +31,58 @@ setup() {
 	[ "$(val alpha resource-r0/primary)" = beta ]
 }
 
+# second_resource: r1 on alpha, beta a synced member, both caught up.
+second_resource() {
+	truncate -s 1M "$T/disk1-alpha" "$T/disk1-beta"
+	on alpha create-resource r1 "$T/disk1-alpha" >/dev/null || fail "create r1"
+	gossip alpha beta
+	on beta join-resource r1 "$T/disk1-beta" >/dev/null || fail "join r1"
+	on beta set-link 1048576 resource-r1/syncstatus-beta >/dev/null
+	mesh alpha beta
+}
+
+@test "a list moves together: one refusal keeps every key where it was" {
+	catch_up alpha beta
+	second_resource
+	on alpha set-link 1 resource-r1/actual-alpha/open-count >/dev/null
+	gossip alpha beta
+	run on beta primary r0,r1 --timeout=0
+	[ "$status" -eq 5 ]
+	assert_output --partial "the device of r1 is still open on 'alpha'"
+	[ "$(val beta resource-r0/primary)" = alpha ]
+	on alpha set-link 0 resource-r1/actual-alpha/open-count >/dev/null
+	gossip alpha beta
+	run on beta primary r0,r1 --timeout=0
+	assert_success
+	[ "$(val beta resource-r0/primary)" = beta ]
+	[ "$(val beta resource-r1/primary)" = beta ]
+}
+
+@test "a list moves only when all its checks hold at once, not one after the other" {
+	catch_up alpha beta
+	second_resource
+	on alpha set-link 1 resource-r1/actual-alpha/open-count >/dev/null
+	gossip alpha beta
+	# While beta waits for r1, r0's device opens; then r1 closes, and
+	# only later r0.  Moving when r1 passed would move r0 while open.
+	(
+		sleep 1
+		on alpha set-link 1 resource-r0/actual-alpha/open-count >/dev/null
+		gossip alpha beta
+		on alpha set-link 0 resource-r1/actual-alpha/open-count >/dev/null
+		gossip alpha beta
+		sleep 1
+		date +%s%N >"$T/r0-closed"
+		on alpha set-link 0 resource-r0/actual-alpha/open-count >/dev/null
+		gossip alpha beta
+	) 3>&- &
+	run on beta primary r0,r1 --timeout=30
+	wait
+	assert_success
+	[ "$(val beta resource-r0/primary)" = beta ]
+	[ "$(stat -c %.9Y "$T/beta/resource-r0/primary" | tr -d .)" -gt "$(cat "$T/r0-closed")" ]
+}
+
 @test "refused while not caught up, naming both positions" {
 	mesh alpha beta
 	run on beta primary r0 --timeout=0
