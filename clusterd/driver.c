@@ -288,30 +288,40 @@ limit_min(uint64_t a, uint64_t b)
 }
 
 /*
- * The node-wide fetch limit, shared equally among the fetchers that have
- * bytes to fetch (an idle fetcher that follows a quiet primary takes no
- * share).  A fetcher that becomes busy runs on its last share until the
- * next tick, so the node may exceed the limit for one tick at most.
+ * The node-wide limits (docs/replication.md 4.5), each shared equally
+ * among the transfers that have work: fetchers with bytes to fetch (one
+ * that follows a quiet primary takes no share), syncs not yet done.  A
+ * transfer that becomes busy runs on its last share until the next tick,
+ * so the node may exceed a limit for one tick at most.
  */
 static void
-share_fetch_bwlimit(struct driver *d)
+share_bwlimits(struct driver *d)
 {
+	size_t i, fetching = 0, syncing = 0;
 	struct fetch_status fs;
-	size_t i, busy = 0;
+	struct sync_status ss;
 	uint64_t share;
 
-	if (!d->dc.node_fetch_bwlimit)
-		return;
 	for (i = 0; i < d->n_res; i++) {
-		if (!d->res[i]->f)
-			continue;
-		fetcher_status(d->res[i]->f, &fs);
-		busy += fs.name[0] && fs.local_len < fs.remote_len;
+		if (d->dc.node_fetch_bwlimit && d->res[i]->f) {
+			fetcher_status(d->res[i]->f, &fs);
+			fetching += fs.name[0] && fs.local_len < fs.remote_len;
+		}
+		if (d->dc.node_sync_bwlimit && d->res[i]->sy) {
+			syncer_status(d->res[i]->sy, &ss);
+			syncing += !ss.done;
+		}
 	}
-	share = d->dc.node_fetch_bwlimit / (busy ? busy : 1);
-	for (i = 0; i < d->n_res; i++)
+	for (i = 0; d->dc.node_fetch_bwlimit && i < d->n_res; i++) {
+		share = d->dc.node_fetch_bwlimit / (fetching ? fetching : 1);
 		if (d->res[i]->f)
 			fetcher_set_bwlimit(d->res[i]->f, limit_min(d->dc.fetch_bwlimit, share));
+	}
+	for (i = 0; d->dc.node_sync_bwlimit && i < d->n_res; i++) {
+		share = d->dc.node_sync_bwlimit / (syncing ? syncing : 1);
+		if (d->res[i]->sy)
+			syncer_set_bwlimit(d->res[i]->sy, limit_min(d->dc.fetch_bwlimit, share));
+	}
 }
 
 static void
@@ -347,7 +357,7 @@ tick(struct driver *d)
 			sync_end(d, r);
 		}
 	}
-	share_fetch_bwlimit(d);
+	share_bwlimits(d);
 }
 
 static void *

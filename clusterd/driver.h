@@ -27,6 +27,7 @@ struct driver_config {
 	uint64_t rotate_bytes;		/* rotate the primary's logfile at this size */
 	uint64_t fetch_bwlimit;		/* bytes per second per resource, 0 = unlimited */
 	uint64_t node_fetch_bwlimit;	/* ... for all fetches of this node together */
+	uint64_t node_sync_bwlimit;	/* disk bytes compared per second, all syncs */
 	unsigned cron_ms;		/* delete fully replayed logfiles this often, 0 never */
 	uint64_t emergency_free;	/* the engine's emergency mode below this free space */
 };

@@ -30,7 +30,7 @@ enum { O_ROOT = 256, O_HOST, O_KEY, O_KNOWN, O_PEERS, O_PORT, O_USER, O_CMD,
        O_TRANSPORT, O_LROOTS, O_PERIOD, O_HEARTBEAT, O_TIMEOUT, O_BACKOFF, O_LOG,
        O_SERVE, O_JOIN, O_IP, O_VERSION, O_HELP, O_STATUS,
        O_DATA_PATH, O_ENGINE, O_DEVDIR, O_RUNDIR, O_ROTATE, O_BWLIMIT, O_CRON,
-       O_EMERGENCY, O_BACKEND, O_NODE_BWLIMIT,
+       O_EMERGENCY, O_BACKEND, O_NODE_BWLIMIT, O_NODE_SYNC_BWLIMIT,
        O_FETCH, O_FETCH_FINAL, O_FETCH_BW, O_FETCH_TIMEOUT,
        /* full sync (docs/sync.md) test entry */
        O_SYNC, O_SYNC_PEER, O_SYNC_DISK, O_SYNC_FROM, O_SYNC_SIZE, O_SYNC_PROGRESS };
@@ -75,6 +75,7 @@ static const struct option options[] = {
 	{ "rotate-size",	required_argument, NULL, O_ROTATE },
 	{ "fetch-bwlimit",	required_argument, NULL, O_BWLIMIT },
 	{ "node-fetch-bwlimit",	required_argument, NULL, O_NODE_BWLIMIT },
+	{ "node-sync-bwlimit",	required_argument, NULL, O_NODE_SYNC_BWLIMIT },
 	{ "cron-ms",		required_argument, NULL, O_CRON },
 	{ "emergency-free",	required_argument, NULL, O_EMERGENCY },
 	{ "backend",		required_argument, NULL, O_BACKEND },
@@ -127,6 +128,8 @@ static const char usage_text[] =
 "  --fetch-bwlimit BYTES per-resource fetch bandwidth per second, 0 = none (0)\n"
 "  --node-fetch-bwlimit BYTES  all fetches of this node together, shared among\n"
 "                        the busy ones, 0 = none (0)\n"
+"  --node-sync-bwlimit BYTES   disk bytes compared per second by all full syncs\n"
+"                        of this node together, shared likewise (0)\n"
 "  --cron-ms N           delete logfiles every member replayed this often (600000)\n"
 "  --emergency-free BYTES  stop logging below this free space in /mars (256M; 0 = off)\n"
 "status page (docs/http-api.md):\n"
@@ -218,6 +221,8 @@ parse_one(struct gossip_config *c, struct opts *o, int opt, const char *arg)
 	case O_BWLIMIT:	return parse_size(arg, &o->driver.fetch_bwlimit) ? -EINVAL : 0;
 	case O_NODE_BWLIMIT:
 		return parse_size(arg, &o->driver.node_fetch_bwlimit) ? -EINVAL : 0;
+	case O_NODE_SYNC_BWLIMIT:
+		return parse_size(arg, &o->driver.node_sync_bwlimit) ? -EINVAL : 0;
 	case O_CRON:	return parse_ms(arg, &o->driver.cron_ms);
 	case O_EMERGENCY: return parse_size(arg, &o->driver.emergency_free) ? -EINVAL : 0;
 	case O_BACKEND:

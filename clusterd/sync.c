@@ -615,10 +615,14 @@ out_free:
 void
 syncer_set_bwlimit(struct syncer *s, uint64_t bytes_per_s)
 {
+	int changed;
+
 	pthread_mutex_lock(&s->lock);
+	changed = s->bwlimit_bps != bytes_per_s;
 	s->bwlimit_bps = bytes_per_s;
 	pthread_mutex_unlock(&s->lock);
-	channel_thread_wake(&s->t);
+	if (changed)
+		channel_thread_wake(&s->t);
 }
 
 void

@@ -301,3 +301,28 @@ teardown() {
 	[ $(((t1 - t0) / 1000000)) -ge 4500 ]
 	cmp "$a1" "$b1"
 }
+
+@test "node sync limit: two joining resources share one node-wide compare rate" {
+	CLUSTERD_TEST_OPTS="$CLUSTERD_TEST_OPTS --node-sync-bwlimit 2M"
+	DISK_MB=8
+	replica_cluster alpha beta
+	local r t0 t1
+	for r in r0 r1; do
+		truncate -s 8M "$NETNS_DIR/$r-alpha.img" "$NETNS_DIR/$r-beta.img"
+		run marsadm_on alpha create-resource "$r" "$NETNS_DIR/$r-alpha.img"
+		assert_success
+	done
+	wait_for 15 has_value beta resource-r1/primary alpha
+	# 16 MiB to compare at 2 MiB/s together (each alone may use all of it).
+	t0=$(date +%s%N)
+	for r in r0 r1; do
+		run marsadm_on beta join-resource "$r" "$NETNS_DIR/$r-beta.img"
+		assert_success
+	done
+	for r in r0 r1; do
+		wait_for 60 has_value beta "resource-$r/syncstatus-beta" 8388608
+	done
+	t1=$(date +%s%N)
+	echo "both synced in $(((t1 - t0) / 1000000)) ms"
+	[ $(((t1 - t0) / 1000000)) -ge 6000 ]
+}
