@@ -8,6 +8,7 @@
  * flushed the disk) and the actual indicators, each only when it changed.
  * The device is the module's /dev/mars/<res>.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -85,8 +86,9 @@ kmod_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 		goto fail;
 	}
 	ret = kmod_ioctl(e, MARS_CTL_IOC_ATTACH, &at);
-	/* Attached by an earlier clusterd: the module keeps running it. */
-	if (ret == -EEXIST || ret == -EBUSY)
+	/* Attached by an earlier clusterd: the module keeps running it.
+	 * (-EBUSY is somebody else holding the disk: an error.) */
+	if (ret == -EEXIST)
 		ret = 0;
 	if (ret)
 		goto fail;
@@ -97,6 +99,52 @@ fail:
 		close(e->fd);
 	free(e);
 	return ret;
+}
+
+/*
+ * This node's replay link "LOGFILE,POS,LEN" into @val, cut after LOGFILE;
+ * *pos gets POS.  -ENOENT without a link, -EBADMSG for a malformed one.
+ */
+static int
+kmod_link_read(struct mars_engine *e, char *val, size_t size, uint64_t *pos)
+{
+	char key[STATEFS_PATH_MAX + 1], *c1, *c2;
+	struct statefs sf;
+	int ret;
+
+	ret = statefs_open(&sf, e->root, e->host, STATEFS_OPEN_ANY);
+	if (ret)
+		return ret;
+	snprintf(key, sizeof(key), "resource-%s/replay-%s", e->resource, e->host);
+	ret = statefs_get(&sf, key, val, size, NULL);
+	statefs_close(&sf);
+	if (ret < 0)
+		return ret;
+	c1 = strchr(val, ',');
+	c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+	if (!c2)
+		return -EBADMSG;
+	*c1 = '\0';
+	*pos = strtoull(c1 + 1, NULL, 10);
+	return 0;
+}
+
+/*
+ * The replay link of a replay is ours only while it names the logfile
+ * replayed: invalidate or a join may have moved this node elsewhere
+ * meanwhile, and an old position written back would undo that (as the
+ * userspace engine, engine/user.c).  A primary's link is always its own.
+ */
+static int
+kmod_link_ours(struct mars_engine *e, const struct mars_ctl_status *s)
+{
+	char val[STATEFS_VALUE_MAX + 1];
+	uint64_t pos;
+
+	if (s->mode != MARS_CTL_MODE_REPLAY)
+		return 1;
+	return kmod_link_read(e, val, sizeof(val), &pos) < 0 ||
+	       !strncmp(val, s->applied_logfile, sizeof(s->applied_logfile));
 }
 
 /* Publish what changed since the last snapshot. */
@@ -123,7 +171,8 @@ kmod_publish(struct mars_engine *e, const struct mars_ctl_status *s)
 	}
 	if (s->applied_logfile[0] &&
 	    (!e->published || s->applied_pos != e->last.applied_pos ||
-	     strncmp(s->applied_logfile, e->last.applied_logfile, sizeof(s->applied_logfile)))) {
+	     strncmp(s->applied_logfile, e->last.applied_logfile, sizeof(s->applied_logfile))) &&
+	    kmod_link_ours(e, s)) {
 		snprintf(rk, sizeof(rk), "replay-%s", e->host);
 		snprintf(rv, sizeof(rv), "%.*s,%" PRIu64 ",0", (int)sizeof(s->applied_logfile) - 1,
 			 s->applied_logfile, (uint64_t)s->applied_pos);
@@ -149,28 +198,60 @@ kmod_detach(struct mars_engine *e)
 	free(e);
 }
 
+/*
+ * A fresh resource: create-resource names this host's first logfile @nr
+ * at 0, and nothing was logged yet.  The module starts at the highest
+ * logfile number in the directory + 1 and cannot recover from a file
+ * that does not exist, so it is asked for no recovery when that number
+ * is @nr and this host has no logfile at all (otherwise the link goes to
+ * the module as it is, which refuses it).
+ */
+static int
+kmod_fresh(struct mars_engine *e, uint64_t nr)
+{
+	char dir[4200], origin[MARS_CTL_LOGNAME_LEN];
+	uint64_t n, max_any = 0;
+	struct dirent *de;
+	int own = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/resource-%s", e->root, e->resource);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (strlen(de->d_name) >= sizeof(origin) ||
+		    sscanf(de->d_name, "log-%9" SCNu64 "-%127s", &n, origin) != 2)
+			continue;
+		max_any = n > max_any ? n : max_any;
+		own |= !strcmp(origin, e->host);
+	}
+	closedir(d);
+	return !own && max_any + 1 == nr;
+}
+
 static int
 kmod_set_primary(struct mars_engine *e)
 {
 	struct mars_ctl_primary p = { 0 };
-	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1], *c1, *c2;
-	struct statefs sf;
+	char val[STATEFS_VALUE_MAX + 1], origin[MARS_CTL_LOGNAME_LEN];
+	uint64_t nr, pos = 0;
 	int ret;
 
 	kmod_name(p.resource, sizeof(p.resource), e->resource);
 	kmod_name(p.host, sizeof(p.host), e->host);
-	/* Recovery starts where the replay link says (its own logfile). */
-	ret = statefs_open(&sf, e->root, e->host, STATEFS_OPEN_ANY);
-	if (ret)
-		return ret;
-	snprintf(key, sizeof(key), "resource-%s/replay-%s", e->resource, e->host);
-	if (statefs_get(&sf, key, val, sizeof(val), NULL) >= 0 &&
-	    (c1 = strchr(val, ',')) && (c2 = strchr(c1 + 1, ','))) {
-		*c1 = *c2 = '\0';
+	/* Recovery starts where the replay link says (its own logfile);
+	 * without a usable link the module refuses to guess (-EUCLEAN). */
+	ret = kmod_link_read(e, val, sizeof(val), &pos);
+	if (ret == 0)
 		kmod_name(p.recover_logfile, sizeof(p.recover_logfile), val);
-		p.recover_pos = strtoull(c1 + 1, NULL, 10);
-	}
-	statefs_close(&sf);
+	else if (ret != -ENOENT && ret != -EBADMSG)
+		return ret;
+	p.recover_pos = pos;
+	if (pos == 0 && strlen(p.recover_logfile) < sizeof(origin) &&
+	    sscanf(p.recover_logfile, "log-%9" SCNu64 "-%127s", &nr, origin) == 2 &&
+	    !strcmp(origin, e->host) && kmod_fresh(e, nr))
+		p.recover_logfile[0] = '\0';
 	return kmod_ioctl(e, MARS_CTL_IOC_SET_PRIMARY, &p);
 }
 

@@ -163,7 +163,7 @@ teardown() {
 	write_files alpha 4
 	fs_umount alpha
 	local name size f
-	read -r name size < <(log_end alpha)
+	read -r name size < <(log_last_data alpha)
 	f=$(netns_root beta)/resource-$RES/$name
 	wait_for 60 size_is "$f" "$size"
 	# Change one byte in the middle of the copy, past what beta replayed

@@ -32,9 +32,10 @@ netns_require() {
 	[ -x "$GOSSIP_TREE" ] || fail "gossip-tree not built at $GOSSIP_TREE (run make)"
 }
 
-# A short id unique to this test, for namespace names.
+# A short id unique to this test, for namespace names; NETNS_ID fixes it
+# for a cluster that lives through several tests (the guest suites).
 _netns_id() {
-	echo "mt$$-${BATS_TEST_NUMBER:-0}"
+	echo "${NETNS_ID:-mt$$-${BATS_TEST_NUMBER:-0}}"
 }
 
 netns_name() { echo "$(_netns_id)-$1"; }
@@ -101,9 +102,10 @@ _netns_sshd() {
 	SetEnv SHLVL=1
 	CFG
 	echo "$addr $(cut -d' ' -f1,2 "$dir/ssh_host_ecdsa_key.pub")" >>"$NETNS_DIR/known_hosts"
-	# A simple command, not a function, so that $! is sshd itself.
+	# A simple command, not a function, so that $! is sshd itself.  No
+	# daemon keeps bats' fd 3 or output open: bats would wait for it.
 	ip netns exec "$(netns_name "$host")" /usr/sbin/sshd -D -f "$dir/sshd_config" \
-		-E "$dir/sshd.log" &
+		-E "$dir/sshd.log" </dev/null >>"$dir/sshd.log" 2>&1 3>&- &
 	_netns_record $!
 }
 
@@ -165,20 +167,22 @@ clusterd_opts() {
 		--dev-dir "$NETNS_DIR/$host/dev" --run-dir "$NETNS_DIR/$host/run"
 }
 
-# clusterd_start HOST: run the daemon in HOST's namespace.  With the data
-# path on, only the network namespace is entered (nsenter), so that the
+# clusterd_start HOST [OPTION...]: run the daemon in HOST's namespace,
+# with extra options for this host (--backend kmod).  With the data path
+# on, only the network namespace is entered (nsenter), so that the
 # engine's FUSE mounts are visible to the test, as on a real host.
 clusterd_start() {
 	local host=$1 dir=$NETNS_DIR/$1
+	shift
 	touch "$dir/peers"
 	# A simple command, not a function, so that $! is clusterd itself.
 	# shellcheck disable=SC2046
 	if [ "${NETNS_DATA_PATH:-off}" = on ]; then
 		nsenter --net="/run/netns/$(netns_name "$host")" "$CLUSTERD" \
-			$(clusterd_opts "$host") >>"$dir/clusterd.log" 2>&1 &
+			$(clusterd_opts "$host") "$@" </dev/null >>"$dir/clusterd.log" 2>&1 3>&- &
 	else
-		ip netns exec "$(netns_name "$host")" "$CLUSTERD" $(clusterd_opts "$host") \
-			>>"$dir/clusterd.log" 2>&1 &
+		ip netns exec "$(netns_name "$host")" "$CLUSTERD" $(clusterd_opts "$host") "$@" \
+			</dev/null >>"$dir/clusterd.log" 2>&1 3>&- &
 	fi
 	echo $! >"$dir/clusterd.pid"
 	_netns_record $!

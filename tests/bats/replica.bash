@@ -7,7 +7,8 @@
 # Variables: RES (r0), DISK_MB (32), and netns.bash's.  Loaded after
 # helpers.bash; it loads netns.bash.
 
-load netns
+# Beside this file, also when a guest suite (tests/vm/guest) loads it.
+load "${BASH_SOURCE[0]%/*}/netns"
 
 RES=${RES:-r0}
 DISK_MB=${DISK_MB:-32}
@@ -98,12 +99,17 @@ dev_size_is() {	# dev_size_is HOST BYTES: HOST's device is there with that size
 }
 
 # fs_mount HOST [mkfs]: the device of HOST mounted (a loop device over the
-# engine's file), with a new ext4 file system first if asked.
+# engine's file; mars.ko's block device directly), with a new ext4 file
+# system first if asked.
 fs_mount() {
 	if [ "${2:-}" = mkfs ]; then
 		mkfs.ext4 -q -F "$(dev "$1")" || return 1
 	fi
-	mount -o loop "$(dev "$1")" "$(mnt "$1")"
+	if [ -b "$(dev "$1")" ]; then
+		mount "$(dev "$1")" "$(mnt "$1")"
+	else
+		mount -o loop "$(dev "$1")" "$(mnt "$1")"
+	fi
 }
 
 fs_umount() {
@@ -124,6 +130,16 @@ log_end() {
 	local f
 	f=$(ls "$(netns_root "$1")/resource-$RES"/log-*-"$1" 2>/dev/null | sort | tail -n 1)
 	[ -n "$f" ] && echo "$(basename "$f") $(stat -c %s "$f")"
+}
+
+# The newest logfile of HOST that holds data, as "log-N-ORIGIN SIZE" (a
+# rotation by size may already have started an empty successor).
+log_last_data() {
+	local f
+	for f in $(ls "$(netns_root "$1")/resource-$RES"/log-*-"$1" 2>/dev/null | sort -r); do
+		[ -s "$f" ] && { echo "$(basename "$f") $(stat -c %s "$f")"; return 0; }
+	done
+	return 1
 }
 
 # caught_up SEC PRI: SEC's replay link is at the end of PRI's newest logfile.

@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# clusterd drives mars.ko (engine/kmod.c, `clusterd --backend kmod`), run
+# inside the VM by tests/bats/73-vm-clusterd-kmod.bats:
+#   tests/vm/run-guest --no-disks tests/vm/guest/73-clusterd-kmod.bats
+# Two hosts in network namespaces, built by the host suites' helpers
+# (tests/bats/netns.bash, replica.bash): alpha's clusterd runs the module,
+# beta's the userspace engine over FUSE.  One cluster lives through the
+# whole file, each test one step of the scenario: the resource is made
+# on alpha (the module's /dev/mars/r0 becomes primary), beta joins and
+# syncs, an ext4 written on alpha replays on beta to an equal disk, beta
+# syncs once more after invalidate, the role goes to beta (the module
+# replays beta's logfiles) and back.
+#
+# Everything lives on a tmpfs at $STATE, the guest's own; every daemon
+# is started without bats' fd 3 and with its output in a file (netns.bash),
+# every wait is bounded, and a failed step dumps the daemons' logs and
+# skips the steps after it.
+
+load guest-helpers
+
+MARSADM=$MARS_BUILDDIR/marsadm/marsadm
+STATE=/tmp/marsvm-clusterd-kmod
+# One cluster for all tests of this file: fixed namespace names and dir.
+NETNS_ID=mtvm
+NETNS_DIR=$STATE/net
+NETNS_HOSTS=(alpha beta)
+RES=r0
+DISK_MB=32
+# Small logfiles: the module rotates during the scenario.
+ROTATE_SIZE=2M
+BOUND=120		# seconds for every replication step under TCG
+
+# helpers.bash's bounded wait, used by netns.bash and replica.bash.
+wait_for() { guest_wait "$@"; }
+
+load "$MARS_SRCDIR/tests/bats/replica"
+
+# alpha's disk is a loop device (the module needs a block device) over
+# disk alpha; the module's device is /dev/mars/RES, not a link.
+alpha_loop() { cat "$STATE/alpha-loop"; }
+dev() {
+	if [ "$1" = alpha ]; then
+		echo "/dev/mars/$RES"
+	else
+		echo "$NETNS_DIR/$1/dev/$RES"
+	fi
+}
+
+# the_files HOST: the files on HOST's mounted device, with their md5.
+the_files() {
+	(cd "$(mnt "$1")" && md5sum f* | sort -k 2)
+}
+
+setup() {
+	[ ! -e "$STATE/failed" ] || skip "an earlier step failed"
+}
+
+teardown() {
+	[ -z "${BATS_TEST_COMPLETED:-}" ] && [ ! -e "$STATE/failed" ] || return 0
+	touch "$STATE/failed"
+	netns_dump_logs 2>&1
+	for h in alpha beta; do
+		echo "==== $h clusterd.log: warnings"
+		grep -E 'warn|cannot|error|fail' "$NETNS_DIR/$h/clusterd.log" 2>&1 | tail -n 20
+		show "$h" 2>&1
+		echo "==== $h .driver-status"
+		cat "$(netns_root "$h")/resource-$RES/.driver-status" 2>&1
+	done
+	echo "==== mars.ko status $RES"
+	ctl status "$RES" 2>&1
+	echo "==== kernel log (tail)"
+	dmesg | tail -n 20
+}
+
+teardown_file() {
+	netns_teardown
+	mars_loaded && ctl detach "$RES" >/dev/null 2>&1
+	[ -f "$STATE/alpha-loop" ] && losetup -d "$(alpha_loop)" 2>/dev/null
+	umount "$STATE" 2>/dev/null
+	mars_unload_quiet
+	return 0
+}
+
+@test "a cluster: alpha's clusterd runs mars.ko, beta's the userspace engine" {
+	mkdir -p "$STATE"
+	mount -t tmpfs -o size=512M,mode=0700 tmpfs "$STATE" || fail "tmpfs on $STATE"
+	guest_require
+	[ -x "$MARSADM" ] || fail "no $MARSADM (make)"
+	modprobe -a fuse loop veth bridge || fail "modprobe fuse loop veth bridge"
+	# replica_require skips without FUSE; here that is a failure.
+	[ -e /dev/fuse ] || fail "no /dev/fuse after modprobe fuse"
+	replica_require
+	mars_loaded || mars_load
+	kmsg_mark >"$STATE/mark"
+	BATS_TEST_TMPDIR=$STATE netns_setup 2
+	[ "$NETNS_DIR" = "$STATE/net" ] || fail "netns.bash put its hosts in $NETNS_DIR"
+	netns_cluster_marsadm
+	for h in alpha beta; do
+		truncate -s "${DISK_MB}M" "$(disk "$h")"
+		mkdir -p "$(mnt "$h")"
+	done
+	losetup --show -f "$(disk alpha)" >"$STATE/alpha-loop" || fail "losetup"
+	clusterd_start alpha --backend kmod
+	clusterd_start beta --backend user
+	for h in alpha beta; do
+		wait_for 60 all_have "ips/ip-$h" "$(netns_addr "$h")"
+	done
+	run grep -h 'replication driver: engine' "$NETNS_DIR/alpha/clusterd.log" \
+		"$NETNS_DIR/beta/clusterd.log"
+	assert_line --partial "engine kmod"
+	assert_line --partial "engine proc"
+}
+
+@test "create-resource on alpha: clusterd makes the module primary of /dev/mars/r0" {
+	run marsadm_on alpha create-resource "$RES" "$(alpha_loop)"
+	assert_success
+	wait_for 60 is_primary alpha
+	[ -b "/dev/mars/$RES" ]
+	wait_st 10 "$RES" mode primary
+	run st "$RES" logfile
+	assert_output "log-000000001-alpha"
+	[ -f "$(netns_root alpha)/resource-$RES/log-000000001-alpha" ]
+	wait_for 10 has_value alpha "resource-$RES/replay-alpha" "log-000000001-alpha,0,0"
+}
+
+@test "beta joins and finishes its full sync from alpha's disk" {
+	replica_join beta
+	wait_for "$BOUND" synced beta
+	wait_for 30 caught_up beta alpha
+}
+
+@test "an ext4 written on alpha's /dev/mars/r0 replays on beta to an equal disk" {
+	fs_mount alpha mkfs
+	write_files alpha 4
+	the_files alpha >"$STATE/files-1"
+	fs_umount alpha
+	wait_same alpha beta "$BOUND"
+	# The module rotated (--rotate-size 2M) and every logfile is sound.
+	run bash -c "ls '$(netns_root alpha)/resource-$RES'/log-*-alpha | wc -l"
+	[ "$output" -ge 2 ] || fail "mars.ko did not rotate: $output logfile(s)"
+	for f in "$(netns_root alpha)/resource-$RES"/log-*-alpha; do
+		run "$MARSADM" log-verify "$f"
+		assert_success
+	done
+}
+
+@test "invalidate on beta: the new full sync serves what the module wrote" {
+	# The first sync read alpha's loop device through its page cache;
+	# the module's writes since then passed that cache by.  The logfiles
+	# before the current one are not replayed again: only a sync that
+	# reads the disk itself gives beta an equal disk.
+	run marsadm_on beta invalidate "$RES"
+	assert_success
+	wait_for "$BOUND" synced beta
+	wait_same alpha beta "$BOUND"
+}
+
+@test "handover to beta: the module leaves the role and replays beta's writes" {
+	run marsadm_on beta primary "$RES" --timeout="$BOUND"
+	assert_success
+	wait_for 60 is_primary beta
+	[ "$(val beta actual-alpha/is-primary)" = 0 ]
+	fs_mount beta
+	run the_files beta
+	assert_output "$(cat "$STATE/files-1")"
+	write_files beta 4
+	the_files beta >"$STATE/files-2"
+	fs_umount beta
+	wait_same beta alpha "$BOUND"
+	wait_st 10 "$RES" mode replay
+	run st "$RES" logfile
+	assert_output --regexp '^log-[0-9]{9}-beta$'
+}
+
+@test "handover back to alpha: the module logs again, beta replays" {
+	run marsadm_on alpha primary "$RES" --timeout="$BOUND"
+	assert_success
+	wait_for 60 is_primary alpha
+	wait_st 10 "$RES" mode primary
+	run st "$RES" logfile
+	assert_output --regexp '^log-[0-9]{9}-alpha$'
+	fs_mount alpha
+	run the_files alpha
+	assert_output "$(cat "$STATE/files-2")"
+	write_files alpha 2
+	fs_umount alpha
+	wait_same alpha beta "$BOUND"
+}
+
+@test "the kernel log has no warnings or errors from the module" {
+	local log=$STATE/kmsg
+	dmesg_since "$(cat "$STATE/mark")" >"$log"
+	grep -q "$RES: attached" "$log" || fail "the module never attached $RES"
+	run grep -E '^kern *:(emerg|alert|crit|warn) *:' "$log"
+	refute_output --regexp "BUG|WARNING|Oops|Call Trace|mars: .*failed"
+}
