@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Internals of the userspace engine, shared by its files:
- *   names.c     logfile names and the resource directory
- *   position.c  the replay-<host> link (applied position)
  *   actual.c    the actual-<host>/ indicators (is-attached, ...)
  *   apply.c     applying a logfile to the disk (recovery, replay, apply tool)
  *   logger.c    the primary write path: append, writeback, sync, rotate
  *   status.c    the status file
  *   user.c      the ops object, mode changes and the housekeeping thread
  *   fuse.c      the FUSE front end, main.c the command line
- * and, shared with the other implementations (engine/tree.h):
+ * and, shared with the other implementations (engine/tree.h, engine/names.h):
  *   tree.c      writing a resource's links into the state tree
+ *   names.c, position.c (declared in engine/names.h)
  */
 #ifndef MARS_ENGINE_INTERNAL_H
 #define MARS_ENGINE_INTERNAL_H
@@ -20,51 +19,7 @@
 
 #include "common/logreader.h"
 #include "engine/engine.h"
-
-#define ENG_LOGNR_MAX	999999999ULL	/* nine digits */
-
-/* ---- names.c ------------------------------------------------------------ */
-
-/* "log-%09llu-HOST" into @buf; -ENAMETOOLONG or -EINVAL (nr out of range). */
-int eng_log_name(char *buf, size_t size, uint64_t nr, const char *host);
-
-/* Parse "log-NNNNNNNNN-ORIGIN" (a basename); -EINVAL if it is not one. */
-int eng_log_parse(const char *name, uint64_t *nr, char *origin, size_t origin_size);
-
-/*
- * Own logfile numbers of @host in @dir that are >= @from, ascending, into
- * a malloc'd array (*@nrs, *@n).  *@max_any is the largest logfile number
- * of any host (0 if none).  Returns 0 or -errno.
- */
-int eng_log_list(const char *dir, const char *host, uint64_t from,
-		 uint64_t **nrs, size_t *n, uint64_t *max_any);
-
-/* Create @dir (mode 0700) unless it exists; its parent must exist. */
-int eng_mkdir(const char *dir);
-
-/* fsync a directory, so that a created or renamed name is durable. */
-int eng_fsync_dir(const char *dir);
-
-/* ---- position.c ---------------------------------------------------------- */
-
-/* An applied position: log-NNNNNNNNN-ORIGIN,<pos>,<len>. */
-struct eng_pos {
-	char logfile[MARS_ENGINE_NAME_MAX + 1];
-	uint64_t nr;
-	char origin[64];
-	uint64_t pos;
-	uint64_t len;
-};
-
-/*
- * Read resource-<res>/replay-<host> under @root; -ENOENT if absent (or a
- * tombstone), -EBADMSG if malformed, or a statefs error.
- */
-int eng_pos_read(const char *root, const char *res, const char *host, struct eng_pos *p);
-
-/* Set it through statefs (atomic, with a fresh Lamport stamp). */
-int eng_pos_write(const char *root, const char *res, const char *host,
-		  const char *logfile, uint64_t pos, uint64_t len);
+#include "engine/names.h"
 
 /* ---- apply.c -------------------------------------------------------------- */
 

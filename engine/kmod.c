@@ -8,7 +8,6 @@
  * flushed the disk) and the actual indicators, each only when it changed.
  * The device is the module's /dev/mars/<res>.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/names.h"
 #include "engine/tree.h"
 #include "mars/ctl.h"
 #include "statefs/statefs.h"
@@ -102,34 +102,6 @@ fail:
 }
 
 /*
- * This node's replay link "LOGFILE,POS,LEN" into @val, cut after LOGFILE;
- * *pos gets POS.  -ENOENT without a link, -EBADMSG for a malformed one.
- */
-static int
-kmod_link_read(struct mars_engine *e, char *val, size_t size, uint64_t *pos)
-{
-	char key[STATEFS_PATH_MAX + 1], *c1, *c2;
-	struct statefs sf;
-	int ret;
-
-	ret = statefs_open(&sf, e->root, e->host, STATEFS_OPEN_ANY);
-	if (ret)
-		return ret;
-	snprintf(key, sizeof(key), "resource-%s/replay-%s", e->resource, e->host);
-	ret = statefs_get(&sf, key, val, size, NULL);
-	statefs_close(&sf);
-	if (ret < 0)
-		return ret;
-	c1 = strchr(val, ',');
-	c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-	if (!c2)
-		return -EBADMSG;
-	*c1 = '\0';
-	*pos = strtoull(c1 + 1, NULL, 10);
-	return 0;
-}
-
-/*
  * The replay link of a replay is ours only while it names the logfile
  * replayed: invalidate or a join may have moved this node elsewhere
  * meanwhile, and an old position written back would undo that (as the
@@ -138,13 +110,12 @@ kmod_link_read(struct mars_engine *e, char *val, size_t size, uint64_t *pos)
 static int
 kmod_link_ours(struct mars_engine *e, const struct mars_ctl_status *s)
 {
-	char val[STATEFS_VALUE_MAX + 1];
-	uint64_t pos;
+	struct eng_pos cur;
 
 	if (s->mode != MARS_CTL_MODE_REPLAY)
 		return 1;
-	return kmod_link_read(e, val, sizeof(val), &pos) < 0 ||
-	       !strncmp(val, s->applied_logfile, sizeof(s->applied_logfile));
+	return eng_pos_read(e->root, e->resource, e->host, &cur) < 0 ||
+	       !strncmp(cur.logfile, s->applied_logfile, sizeof(s->applied_logfile));
 }
 
 /* Publish what changed since the last snapshot. */
@@ -209,49 +180,36 @@ kmod_detach(struct mars_engine *e)
 static int
 kmod_fresh(struct mars_engine *e, uint64_t nr)
 {
-	char dir[4200], origin[MARS_CTL_LOGNAME_LEN];
-	uint64_t n, max_any = 0;
-	struct dirent *de;
-	int own = 0;
-	DIR *d;
+	char dir[4200];
+	uint64_t *own, max_any;
+	size_t n_own;
 
 	snprintf(dir, sizeof(dir), "%s/resource-%s", e->root, e->resource);
-	d = opendir(dir);
-	if (!d)
+	if (eng_log_list(dir, e->host, 0, &own, &n_own, &max_any))
 		return 0;
-	while ((de = readdir(d))) {
-		if (strlen(de->d_name) >= sizeof(origin) ||
-		    sscanf(de->d_name, "log-%9" SCNu64 "-%127s", &n, origin) != 2)
-			continue;
-		max_any = n > max_any ? n : max_any;
-		own |= !strcmp(origin, e->host);
-	}
-	closedir(d);
-	return !own && max_any + 1 == nr;
+	free(own);
+	return n_own == 0 && max_any + 1 == nr;
 }
 
 static int
 kmod_set_primary(struct mars_engine *e)
 {
 	struct mars_ctl_primary p = { 0 };
-	char val[STATEFS_VALUE_MAX + 1], origin[MARS_CTL_LOGNAME_LEN];
-	uint64_t nr, pos = 0;
+	struct eng_pos cur;
 	int ret;
 
 	kmod_name(p.resource, sizeof(p.resource), e->resource);
 	kmod_name(p.host, sizeof(p.host), e->host);
 	/* Recovery starts where the replay link says (its own logfile);
 	 * without a usable link the module refuses to guess (-EUCLEAN). */
-	ret = kmod_link_read(e, val, sizeof(val), &pos);
-	if (ret == 0)
-		kmod_name(p.recover_logfile, sizeof(p.recover_logfile), val);
-	else if (ret != -ENOENT && ret != -EBADMSG)
+	ret = eng_pos_read(e->root, e->resource, e->host, &cur);
+	if (ret != 0 && ret != -ENOENT && ret != -EBADMSG)
 		return ret;
-	p.recover_pos = pos;
-	if (pos == 0 && strlen(p.recover_logfile) < sizeof(origin) &&
-	    sscanf(p.recover_logfile, "log-%9" SCNu64 "-%127s", &nr, origin) == 2 &&
-	    !strcmp(origin, e->host) && kmod_fresh(e, nr))
-		p.recover_logfile[0] = '\0';
+	if (ret == 0 && !(cur.pos == 0 && !strcmp(cur.origin, e->host) &&
+			  kmod_fresh(e, cur.nr))) {
+		kmod_name(p.recover_logfile, sizeof(p.recover_logfile), cur.logfile);
+		p.recover_pos = cur.pos;
+	}
 	return kmod_ioctl(e, MARS_CTL_IOC_SET_PRIMARY, &p);
 }
 
