@@ -354,7 +354,11 @@ proc_status(struct mars_engine *e, struct mars_engine_status *st)
 {
 	int alive = proc_alive(e), ret;
 
-	ret = mars_engine_status_read(e->status_path, st);
+	/* No child, none adopted, or one stopped on purpose: a status file
+	 * left by an engine that died with an earlier clusterd describes a
+	 * replay nobody runs, and would keep the driver waiting on it. */
+	ret = !alive && e->mode == MARS_ENGINE_ATTACHED ? -ENOENT :
+		mars_engine_status_read(e->status_path, st);
 	if (ret == -ENOENT) {	/* not written yet, or no child */
 		memset(st, 0, sizeof(*st));
 		st->mode = alive ? e->mode : MARS_ENGINE_ATTACHED;

@@ -152,6 +152,27 @@ teardown() {
 	[ "$(val alpha actual-alpha/is-primary)" = 1 ]
 }
 
+@test "restart: a clusterd started after its replay engine died replays again" {
+	# The dead engine left its status file ("waiting at P"); the new
+	# clusterd must not take it for a live replay when no engine runs.
+	replica_up alpha beta
+	fs_mount alpha mkfs
+	run marsadm_on alpha log-rotate "$RES"	# room for all that follows
+	assert_success
+	write_files alpha 1
+	wait_for 60 caught_up beta alpha
+	clusterd_stop beta KILL
+	local pid
+	pid=$(cut -d' ' -f1 "$(netns_root beta)/resource-$RES/.engine-pid")
+	kill -9 "$pid"
+	wait_for 10 pid_gone "$pid"
+	clusterd_start beta
+	write_files alpha 2	# into the same logfile: no switch restarts the replay
+	fs_umount alpha
+	[ "$(log_end alpha | cut -d' ' -f1)" = "$(val beta "replay-beta" | cut -d, -f1)" ]
+	wait_same alpha beta 60
+}
+
 @test "damage: a fetched logfile damaged on the secondary is detected and fetched again" {
 	replica_up alpha beta
 	run marsadm_on beta pause-replay "$RES"

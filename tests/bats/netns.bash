@@ -241,7 +241,7 @@ netns_dump_logs() {
 		echo "==== $h clusterd.log (tail)"
 		tail -n 30 "$NETNS_DIR/$h/clusterd.log" 2>/dev/null
 		echo "==== $h sshd.log (tail)"
-		tail -n 10 "$NETNS_DIR/$h/sshd.log" 2>/dev/null
+		tail -n 5 "$NETNS_DIR/$h/sshd.log" 2>/dev/null
 	done
 }
 
@@ -250,7 +250,8 @@ netns_dump_logs() {
 # teardown() of a cluster suite: logs of a failed test, then everything gone.
 netns_test_teardown() {
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NETNS_DIR:-}" ]; then
-		netns_dump_logs >&3 2>/dev/null || true
+		# As TAP diagnostics, so that the CI log carries them.
+		netns_dump_logs 2>/dev/null | sed 's/^/# /' >&3 || true
 	fi
 	netns_teardown
 }

@@ -85,9 +85,14 @@ synced() {	# synced HOST: its full sync finished
 	[ "$(val "$1" "syncstatus-$1")" = "$((DISK_MB * 1048576))" ]
 }
 
-replay_paused() {	# replay_paused HOST: its driver paused the replay and the engine left
+replay_paused() {	# replay_paused HOST: its driver paused the replay and no engine replays
+	# (is-replaying is absent when the pause came before the first start)
 	grep -q '^why=replay paused' "$(netns_root "$1")/resource-$RES/.driver-status" &&
-		[ "$(val "$1" "actual-$1/is-replaying")" = 0 ]
+		[ "$(val "$1" "actual-$1/is-replaying")" != 1 ]
+}
+
+pid_gone() {	# pid_gone PID: the process ended (a zombie nobody reaps counts)
+	[ ! -e "/proc/$1/stat" ] || [ "$(cut -d')' -f2 "/proc/$1/stat" | cut -c2)" = Z ]
 }
 
 is_primary() {	# is_primary HOST: its engine logs and its device is there
@@ -187,7 +192,9 @@ blocker_is() {	# blocker_is HOST MEMBER: HOST's view names MEMBER as deletion bl
 replica_teardown() {
 	local h
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NETNS_DIR:-}" ]; then
-		for h in "${NETNS_HOSTS[@]}"; do show "$h"; done >&3 2>&1 || true
+		# As TAP diagnostics, so that the CI log carries them.
+		for h in "${NETNS_HOSTS[@]}"; do show "$h"; done 2>&1 |
+			sed 's/^/# /' >&3 || true
 	fi
 	netns_test_teardown
 }
