@@ -25,6 +25,7 @@
 
 struct mars_engine {
 	int fd;				/* /dev/mars-control */
+	unsigned int iface_minor;	/* what the loaded module speaks */
 	char root[4096], host[64], resource[MARS_CTL_RES_LEN];
 	struct mars_ctl_status last;	/* last published snapshot */
 	int published;			/* last is valid */
@@ -74,6 +75,7 @@ kmod_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 		ret = -EPROTO;		/* a module of another interface generation */
 	if (ret)
 		goto fail;
+	e->iface_minor = ver.iface_minor;
 	kmod_name(e->root, sizeof(e->root), cfg->root);
 	kmod_name(e->host, sizeof(e->host), cfg->host);
 	kmod_name(e->resource, sizeof(e->resource), cfg->resource);
@@ -171,24 +173,30 @@ kmod_detach(struct mars_engine *e)
 
 /*
  * A fresh resource: create-resource names this host's first logfile @nr
- * at 0, and nothing was logged yet.  The module starts at the highest
- * logfile number in the directory + 1 and cannot recover from a file
- * that does not exist, so it is asked for no recovery when that number
- * is @nr and this host has no logfile at all (otherwise the link goes to
- * the module as it is, which refuses it).
+ * at 0, and nothing was logged yet.  The module cannot recover from a
+ * file that does not exist, so it is asked for no recovery, and told to
+ * start at @nr (interface 1.2): a resource created again starts 100000
+ * above its earlier incarnation, whose own logfiles below @nr may still
+ * lie in the directory.  A module before 1.2 always starts at the
+ * highest number in the directory + 1 and counts every own logfile, so
+ * for it the resource is fresh only without any and when that is @nr.
+ * Otherwise the link goes to the module as it is, which refuses it.
  */
 static int
 kmod_fresh(struct mars_engine *e, uint64_t nr)
 {
+	int first_nr = e->iface_minor >= 2;
 	char dir[4200];
 	uint64_t *own, max_any;
 	size_t n_own;
 
+	if (nr > ENG_LOGNR_MAX)
+		return 0;
 	snprintf(dir, sizeof(dir), "%s/resource-%s", e->root, e->resource);
-	if (eng_log_list(dir, e->host, 0, &own, &n_own, &max_any))
+	if (eng_log_list(dir, e->host, first_nr ? nr : 0, &own, &n_own, &max_any))
 		return 0;
 	free(own);
-	return n_own == 0 && max_any + 1 == nr;
+	return n_own == 0 && (first_nr || max_any + 1 == nr);
 }
 
 static int
@@ -205,8 +213,12 @@ kmod_set_primary(struct mars_engine *e)
 	ret = eng_pos_read(e->root, e->resource, e->host, &cur);
 	if (ret != 0 && ret != -ENOENT && ret != -EBADMSG)
 		return ret;
-	if (ret == 0 && !(cur.pos == 0 && !strcmp(cur.origin, e->host) &&
-			  kmod_fresh(e, cur.nr))) {
+	if (ret == 0 && cur.pos == 0 && !strcmp(cur.origin, e->host) && kmod_fresh(e, cur.nr)) {
+		if (e->iface_minor >= 2) {
+			p.flags = MARS_CTL_PRIMARY_F_FIRST_NR;
+			p.first_nr = (uint32_t)cur.nr;
+		}
+	} else if (ret == 0) {
 		kmod_name(p.recover_logfile, sizeof(p.recover_logfile), cur.logfile);
 		p.recover_pos = cur.pos;
 	}

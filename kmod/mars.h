@@ -148,7 +148,7 @@ unsigned int mars_logger_front_pad(void);
 int mars_logname_parse(const char *name, u32 *nr, const char **origin);
 int mars_logname_format(char *buf, size_t size, u32 nr, const char *host);
 int mars_logdir_max(struct mars_res *res, u32 *max_nr, const char *host,
-		    u32 *own_count);
+		    u32 own_from, u32 *own_count);
 struct file *mars_logfile_open(struct mars_res *res, const char *name,
 			       int flags);
 
@@ -184,7 +184,7 @@ int mars_disk_flush(struct mars_res *res);
 /* ---- mars_recover.c and mars_replay.c -------------------------------- */
 
 int mars_recover(struct mars_res *res, const char *logfile, u64 pos,
-		 u32 *max_nr);
+		 u32 own_from, u32 *max_nr);
 int mars_replay_start(struct mars_res *res, const struct mars_ctl_replay *r);
 void mars_replay_stop(struct mars_res *res);
 

@@ -74,6 +74,7 @@ mars_logfile_open(struct mars_res *res, const char *name, int flags)
 struct mars_logdir_ctx {
 	struct dir_context ctx;
 	const char *host;
+	u32 own_from;
 	u32 max_nr;
 	u32 own_count;
 };
@@ -95,22 +96,24 @@ mars_logdir_actor(struct dir_context *ctx, const char *name, int namlen,
 	if (mars_logname_parse(buf, &nr, &origin))
 		return true;
 	lc->max_nr = max(lc->max_nr, nr);
-	if (lc->host && !strcmp(origin, lc->host))
+	if (lc->host && !strcmp(origin, lc->host) && nr >= lc->own_from)
 		lc->own_count++;
 	return true;
 }
 
 /*
  * The highest logfile number of any origin in the resource directory (0
- * when there is none), and how many logfiles @host wrote.
+ * when there is none), and how many logfiles numbered @own_from or
+ * higher @host wrote.
  */
 int
 mars_logdir_max(struct mars_res *res, u32 *max_nr, const char *host,
-		u32 *own_count)
+		u32 own_from, u32 *own_count)
 {
 	struct mars_logdir_ctx lc = {
 		.ctx.actor = mars_logdir_actor,
 		.host = host,
+		.own_from = own_from,
 	};
 	struct file *dir;
 	int ret;

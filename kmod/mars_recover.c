@@ -144,17 +144,20 @@ mars_recover_from(struct mars_res *res, u32 first, u32 last, u64 pos)
 /*
  * Recover from @logfile (a base name, "" for none) at @pos.  On success
  * *max_nr is the highest logfile number in the directory.  -EUCLEAN when
- * this host has logfiles but no start was given (never guess), -ENOENT
- * when the named logfile is missing, -EBADMSG on a damaged log.
+ * this host has logfiles numbered @own_from or higher but no start was
+ * given (never guess; lower ones belong to an earlier incarnation of the
+ * resource), -ENOENT when the named logfile is missing, -EBADMSG on a
+ * damaged log.
  */
 int
-mars_recover(struct mars_res *res, const char *logfile, u64 pos, u32 *max_nr)
+mars_recover(struct mars_res *res, const char *logfile, u64 pos, u32 own_from,
+	     u32 *max_nr)
 {
 	const char *origin;
 	u32 own, first;
 	int ret;
 
-	ret = mars_logdir_max(res, max_nr, res->host, &own);
+	ret = mars_logdir_max(res, max_nr, res->host, own_from, &own);
 	if (ret)
 		return ret;
 	if (!logfile[0])

@@ -293,21 +293,25 @@ mars_host_ok(const char *host, size_t size)
 static int
 mars_res_start_primary(struct mars_res *res, const struct mars_ctl_primary *p)
 {
+	u32 first = p->flags & MARS_CTL_PRIMARY_F_FIRST_NR ? p->first_nr : 0;
 	char name[MARS_CTL_LOGNAME_LEN];
 	struct file *file;
-	u32 max_nr;
+	u32 max_nr, nr;
 	int ret;
 
-	ret = mars_recover(res, p->recover_logfile, p->recover_pos, &max_nr);
+	ret = mars_recover(res, p->recover_logfile, p->recover_pos, first, &max_nr);
 	if (ret)
 		return ret;
-	ret = mars_logname_format(name, sizeof(name), max_nr + 1, res->host);
+	/* Past every logfile here, and at least first_nr when asked: a
+	 * resource created again starts far above its earlier incarnation. */
+	nr = max(max_nr + 1, first);
+	ret = mars_logname_format(name, sizeof(name), nr, res->host);
 	if (ret)
 		return ret;
 	file = mars_logfile_open(res, name, O_WRONLY | O_CREAT | O_EXCL);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	ret = mars_logger_start(res, file, max_nr + 1);
+	ret = mars_logger_start(res, file, nr);
 	if (ret)
 		fput(file);
 	return ret;
@@ -355,7 +359,9 @@ mars_res_set_primary(const struct mars_ctl_primary *p)
 	struct mars_res *res;
 	int ret;
 
-	if (p->flags || p->reserved || !mars_host_ok(p->host, sizeof(p->host)) ||
+	if ((p->flags & ~MARS_CTL_PRIMARY_F_FIRST_NR) ||
+	    (!(p->flags & MARS_CTL_PRIMARY_F_FIRST_NR) && p->first_nr) ||
+	    !mars_host_ok(p->host, sizeof(p->host)) ||
 	    !memchr(p->recover_logfile, '\0', sizeof(p->recover_logfile)))
 		return -EINVAL;
 	if (!mars_ctl_selftest_ok())

@@ -31,7 +31,7 @@
 #define MARS_CTL_DEVICE_NAME	"mars-control"	/* /dev/mars-control */
 
 #define MARS_CTL_IFACE_MAJOR	1
-#define MARS_CTL_IFACE_MINOR	1
+#define MARS_CTL_IFACE_MINOR	2
 
 /* ioctl type byte; the device is ours alone, so clashes cannot matter. */
 #define MARS_CTL_IOC_TYPE	0xb7
@@ -140,17 +140,20 @@ struct mars_ctl_res {
 
 /*
  * MARS_CTL_IOC_SET_PRIMARY: recover, start a fresh logfile, accept writes.
- *    0  u32  flags in, must be zero
- *    4  u32  reserved, zero
+ *    0  u32  flags in: MARS_CTL_PRIMARY_F_FIRST_NR or zero
+ *    4  u32  first_nr: with that flag, the lowest number the fresh
+ *            logfile may get (interface 1.2; before it "reserved, zero")
  *    8  u64  recovery start position in recover_logfile (8-aligned)
  *   16  char resource name
  *   48  char this host's name: origin of the logfiles written
  *  112  char logfile to recover from (base name, log-NNNNNNNNN-ORIGIN,
  *            the replay-<host> link's value), or "" for none
  */
+#define MARS_CTL_PRIMARY_F_FIRST_NR	0x1	/* interface 1.2 */
+
 struct mars_ctl_primary {
 	__u32 flags;
-	__u32 reserved;
+	__u32 first_nr;
 	__u64 recover_pos;
 	char resource[MARS_CTL_RES_LEN];
 	char host[MARS_CTL_HOST_LEN];

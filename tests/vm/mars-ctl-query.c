@@ -16,7 +16,7 @@
  *   mars-ctl-query probe-nr NR        request number NR, VERSION layout
  *   mars-ctl-query attach RES DISK DIR [SIZE]
  *   mars-ctl-query detach RES
- *   mars-ctl-query primary RES HOST [LOGFILE POS]
+ *   mars-ctl-query primary RES HOST [LOGFILE POS | --first N]
  *   mars-ctl-query replay RES LOGFILE [POS [SEQ]]
  *   mars-ctl-query rotate RES
  *   mars-ctl-query status RES          every field, one "key value" line
@@ -48,7 +48,7 @@ usage(void)
 	fputs("usage: mars-ctl-query version | selftest [--run] |\n"
 	      "       probe SIZE [dirty] | probe-flags | probe-nr NR |\n"
 	      "       attach RES DISK DIR [SIZE] | detach RES |\n"
-	      "       primary RES HOST [LOGFILE POS] |\n"
+	      "       primary RES HOST [LOGFILE POS | --first N] |\n"
 	      "       replay RES LOGFILE [POS [SEQ]] | rotate RES | status RES |\n"
 	      "       probe-attach-flags\n", stderr);
 	return 2;
@@ -239,7 +239,17 @@ cmd_primary(int argc, char **argv)
 {
 	struct mars_ctl_primary p;
 
+	__u64 first;
+
 	memset(&p, 0, sizeof(p));
+	/* "--first N" in place of LOGFILE POS: no recovery, first_nr N */
+	if (argc == 6 && !strcmp(argv[4], "--first")) {
+		if (parse_u64(argv[5], &first) || first > UINT32_MAX)
+			return usage();
+		p.flags = MARS_CTL_PRIMARY_F_FIRST_NR;
+		p.first_nr = (uint32_t)first;
+		argc = 4;
+	}
 	if ((argc != 4 && argc != 6) ||
 	    put_str(p.resource, sizeof(p.resource), argv[2]) ||
 	    put_str(p.host, sizeof(p.host), argv[3]) ||

@@ -182,6 +182,36 @@ write_pattern() {
 	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$IMG")" ]
 }
 
+@test "primary with first_nr: a fresh start at that number, never below what the directory holds" {
+	# create-resource of a resource made before starts 100000 higher;
+	# own logfiles of the earlier incarnation are left alone.
+	res_new f1 8M
+	: >"$RDIR/log-000000003-$MARS_HOST"
+	run ctl primary f1 "$MARS_HOST" --first 100001
+	assert_success
+	run st f1 logfile
+	assert_output "log-000100001-$MARS_HOST"
+	[ -e "$RDIR/log-000100001-$MARS_HOST" ]
+	# A floor only: another origin's logfile 7 here makes it 8.
+	res_new f2 8M
+	: >"$RDIR/log-000000007-other"
+	run ctl primary f2 "$MARS_HOST" --first 3
+	assert_success
+	run st f2 logfile
+	assert_output "log-000000008-$MARS_HOST"
+	# An own logfile at or past first_nr: refuse to guess, as without.
+	res_new f4 8M
+	: >"$RDIR/log-000000009-$MARS_HOST"
+	run ctl primary f4 "$MARS_HOST" --first 9
+	assert_output "error EUCLEAN"
+	# Beyond nine digits: refused, the resource stays attached.
+	res_new f3 8M
+	run ctl primary f3 "$MARS_HOST" --first 1000000000
+	assert_output "error ERANGE"
+	run st f3 mode
+	assert_output attached
+}
+
 @test "group commit: concurrent synchronous writers share log syncs" {
 	guest_require_fio
 	res_new g1 32M

@@ -187,6 +187,31 @@ teardown_file() {
 	wait_same alpha beta "$BOUND"
 }
 
+@test "delete-resource, then create-resource again: the module starts at the new number" {
+	run marsadm_on alpha delete-resource --force "$RES"
+	assert_success
+	# Both drivers let go: the module's device goes away.
+	wait_for 60 test ! -e "/dev/mars/$RES"
+	# The earlier incarnation's logfiles stay; the new one starts past
+	# them (create-resource adds 100000), and so must the module.
+	run marsadm_on alpha create-resource "$RES" "$(alpha_loop)"
+	assert_success
+	local first
+	first=$(val alpha replay-alpha | cut -d, -f1)
+	[[ "$first" =~ ^log-0001[0-9]{5}-alpha$ ]] || fail "create-resource named $first"
+	wait_for 60 is_primary alpha
+	wait_st 10 "$RES" mode primary
+	run st "$RES" logfile
+	assert_output "$first"
+	# beta joins the new incarnation and gets what alpha writes.
+	replica_join beta
+	wait_for "$BOUND" synced beta
+	fs_mount alpha
+	write_files alpha 2
+	fs_umount alpha
+	wait_same alpha beta "$BOUND"
+}
+
 @test "the kernel log has no warnings or errors from the module" {
 	local log=$STATE/kmsg
 	dmesg_since "$(cat "$STATE/mark")" >"$log"
