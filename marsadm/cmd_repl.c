@@ -280,45 +280,72 @@ wait_takeover(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res
 
 #define HANDOVER_ROUNDS	10	/* of checking a list until all pass at once */
 
+/* Move the role of @n resources from @names together: checks, one
+ * transaction, then the wait for every takeover. */
 static int
-role_set(struct marsadm_ctx *ctx, char *arg, int primary)
+role_move(struct marsadm_ctx *ctx, struct statefs *sf, char (*names)[STATEFS_NAME_MAX + 1],
+	  size_t n, const char *arg, int primary, int *changed)
 {
 	char key[STATE_KEY_BYTES];
 	struct statefs_txn t;
-	struct state_res s;
-	int ret, changed = 0, waited, rounds = 0;
+	int ret = MX_OK, waited, rounds = 0, moved = 0;
 	size_t i;
 
-	ret = state_res_open(ctx, &s, arg, RES_MEMBER);
-	if (ret != MX_OK)
-		return ret;
 	/* Several resources: a check passed before a later one's wait may
 	 * not hold after it, so the round repeats until all pass at once. */
 	do {
 		waited = 0;
-		for (i = 0; primary && ret == MX_OK && i < s.rl.n; i++)
-			ret = wait_handover(ctx, &s.sf, s.rl.names[i], &waited);
-	} while (ret == MX_OK && waited && s.rl.n > 1 && ++rounds < HANDOVER_ROUNDS);
-	if (ret == MX_OK && waited && s.rl.n > 1) {
+		for (i = 0; primary && ret == MX_OK && i < n; i++)
+			ret = wait_handover(ctx, sf, names[i], &waited);
+	} while (ret == MX_OK && waited && n > 1 && ++rounds < HANDOVER_ROUNDS);
+	if (ret == MX_OK && waited && n > 1) {
 		ret = fail(MX_TIMEOUT, "the checks of '%s' did not hold for all of them at once "
 			   "in %d rounds", arg, HANDOVER_ROUNDS);
-		hint("'marsadm view %s' shows what keeps changing; or move them one by one", arg);
+		hint("'marsadm view %s' shows what keeps changing; or move them one by one "
+		     "(--parallel 1)", arg);
 	}
-	statefs_txn_init(&t, &s.sf, 0);
-	for (i = 0; i < s.rl.n; i++) {
-		state_key(key, "resource-%s/primary", s.rl.names[i]);
+	statefs_txn_init(&t, sf, 0);
+	for (i = 0; i < n; i++) {
+		state_key(key, "resource-%s/primary", names[i]);
 		if (primary)
 			statefs_txn_set(&t, key, ctx->host);
 		else
 			statefs_txn_set_weak(&t, key, STATEFS_NONE);
 	}
 	if (ret == MX_OK)
-		ret = state_apply(ctx, &t, &changed);
+		ret = state_apply(ctx, &t, &moved);
 	statefs_txn_release(&t);
-	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < s.rl.n; i++)
-		warn_detached(ctx, &s.sf, s.rl.names[i]);
-	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < s.rl.n; i++)
-		ret = wait_takeover(ctx, &s.sf, s.rl.names[i]);
+	*changed |= moved;
+	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < n; i++)
+		warn_detached(ctx, sf, names[i]);
+	for (i = 0; ret == MX_OK && primary && !ctx->dry_run && i < n; i++)
+		ret = wait_takeover(ctx, sf, names[i]);
+	return ret;
+}
+
+/*
+ * A list moves together, or with --parallel N in groups of N, each group
+ * taken over before the next starts (fleets: bounded catch-up load).  A
+ * refused group stops the command; the groups before it have moved.
+ */
+static int
+role_set(struct marsadm_ctx *ctx, char *arg, int primary)
+{
+	struct state_res s;
+	int ret, changed = 0;
+	size_t i, group, n;
+
+	ret = state_res_open(ctx, &s, arg, RES_MEMBER);
+	if (ret != MX_OK)
+		return ret;
+	group = ctx->parallel > 0 ? (size_t)ctx->parallel : s.rl.n;
+	for (i = 0; ret == MX_OK && i < s.rl.n; i += group) {
+		n = s.rl.n - i < group ? s.rl.n - i : group;
+		if (group < s.rl.n)
+			fprintf(stderr, "marsadm: moving resources %zu to %zu of %zu ('%s'...)\n",
+				i + 1, i + n, s.rl.n, s.rl.names[i]);
+		ret = role_move(ctx, &s.sf, s.rl.names + i, n, arg, primary, &changed);
+	}
 	return state_res_finish(ctx, &s, ret, changed);
 }
 
@@ -405,11 +432,11 @@ cmd_wait_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 const struct cmd cmds_repl[] = {
 	{ .name = "primary", .fn = cmd_primary,
 	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_FORCE |
-		   CMD_OPT_TIMEOUT,
+		   CMD_OPT_TIMEOUT | CMD_OPT_PARALLEL,
 	  .usage = "RES|all",
 	  .help = "hand the primary role of RES over to this node (--force: fail over)" },
 	{ .name = "secondary", .fn = cmd_secondary,
-	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_PARALLEL,
 	  .usage = "RES|all",
 	  .help = "designate no primary for RES (a concurrent 'primary' elsewhere wins)" },
 	{ .name = "wait-resource", .fn = cmd_wait_resource,

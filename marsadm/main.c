@@ -29,6 +29,7 @@ const struct marsadm_opt marsadm_opts[] = {
 	{ "dry-run", NULL, CMD_OPT_DRY_RUN, "print the operations a command would do, change nothing" },
 	{ "force", NULL, CMD_OPT_FORCE, "override a refusable precondition" },
 	{ "timeout", "SECONDS", CMD_OPT_TIMEOUT, "bound every wait (default 600; -1 forever, 0 no wait)" },
+	{ "parallel", "N", CMD_OPT_PARALLEL, "move a list N resources at a time (default: all at once)" },
 	{ "verbose", NULL, 0, "say more on stderr; repeat for more" },
 	{ "help", NULL, 0, "show help for the command and exit" },
 	{ "version", NULL, 0, "print the version and exit" },
@@ -87,6 +88,10 @@ opt_apply(struct marsadm_ctx *ctx, const struct marsadm_opt *o, const char *val)
 		if (parse_int_range(val, -1, INT_MAX, &t))
 			return fail(MX_USAGE, "invalid --timeout '%s': expected seconds, -1 or more", val);
 		ctx->timeout_s = (int)t;
+	} else if (!strcmp(o->name, "parallel")) {
+		if (parse_int_range(val, 1, INT_MAX, &t))
+			return fail(MX_USAGE, "invalid --parallel '%s': expected 1 or more", val);
+		ctx->parallel = (int)t;
 	}
 	if ((o->arg && !*val))
 		return fail(MX_USAGE, "option '--%s' needs a non-empty %s", o->name, o->arg);

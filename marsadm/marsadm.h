@@ -35,6 +35,7 @@ struct marsadm_ctx {
 	int dry_run;		/* --dry-run: print the primitive operations only */
 	int force;		/* --force: override refusable preconditions */
 	int timeout_s;		/* --timeout: seconds to wait, -1 forever, 0 none */
+	int parallel;		/* --parallel: resources moved at a time, 0 all */
 	int verbose;		/* --verbose: repeatable, 0 = quiet */
 	unsigned opts_given;	/* CMD_OPT_* bits of the options on the command line */
 	const struct cmd *cmd;	/* the command being run */
@@ -59,6 +60,7 @@ struct marsadm_ctx {
 #define CMD_OWN_OPTS		(1U << 12)
 /* Not listed by `marsadm help` (aliases, deprecated names). */
 #define CMD_HIDDEN		(1U << 13)
+#define CMD_OPT_PARALLEL	(1U << 14) /* --parallel */
 
 /*
  * One command.  @usage lists the operands only, as in the man page:

@@ -58,6 +58,24 @@ second_resource() {
 	[ "$(val beta resource-r1/primary)" = beta ]
 }
 
+@test "--parallel 1 moves a list one by one: a refusal stops only the rest" {
+	catch_up alpha beta
+	second_resource
+	on alpha set-link 1 resource-r1/actual-alpha/open-count >/dev/null
+	gossip alpha beta
+	run on beta primary r0,r1 --parallel=1 --timeout=0
+	[ "$status" -eq 5 ]
+	assert_output --partial "moving resources 1 to 1 of 2 ('r0'...)"
+	assert_output --partial "the device of r1 is still open on 'alpha'"
+	[ "$(val beta resource-r0/primary)" = beta ]
+	[ "$(val beta resource-r1/primary)" = alpha ]
+	run on beta primary r0,r1 --parallel=0
+	[ "$status" -eq 2 ]
+	assert_output --partial "invalid --parallel '0'"
+	run on beta view r0 --parallel=1
+	[ "$status" -eq 2 ]
+}
+
 @test "a list moves only when all its checks hold at once, not one after the other" {
 	catch_up alpha beta
 	second_resource
