@@ -240,13 +240,74 @@ history_load(struct statefs *sf, const char *res, struct repl_history *h)
 	return MX_OK;
 }
 
-/* Where a (re)joining member starts: the primary @p's replay link, the history. */
+/*
+ * The primary @p's links for the logfile of its replay link @r (N) and
+ * the one before, which a restart copies, agree: link N exists and its
+ * previous section is link N-1's.  Not so for a moment after a rotation:
+ * the engine moves the replay link to logfile N before the driver
+ * publishes N-1's final length and link N, and a copy taken then would
+ * chain from N-1's unfinished length, a history that diverges from the
+ * primary's (a false split brain at the next switch).
+ */
 static int
-restart_point(struct statefs *sf, const char *res, const char *p, struct repl_replay *r,
-	      struct repl_history *h)
+history_settled(const struct repl_history *h, const char *p, const struct repl_replay *r)
 {
-	int ret = primary_replay(sf, res, p, r);
+	const struct repl_link *cur = repl_history_link(h, p, r->nr), *prev;
 
+	if (!cur)
+		return 0;
+	if (!cur->v.has_prev)
+		return 1;
+	prev = repl_history_link(h, p, cur->v.prev_nr);
+	return prev && !strcmp(prev->v.section, cur->v.prev);
+}
+
+static int
+primary_settled(struct statefs *sf, const char *res, const char *p)
+{
+	char key[STATE_KEY_BYTES], v[STATEFS_VALUE_MAX + 1];
+	struct repl_history h;
+	struct repl_replay r;
+	int ok;
+
+	snprintf(key, sizeof(key), "replay-%s", p);
+	if (res_get(sf, res, key, v, sizeof(v)) < 0 || repl_replay_parse(v, &r) < 0)
+		return 1;	/* primary_replay() says what is wrong */
+	if (repl_history_load(sf, res, &h) < 0)
+		return 1;	/* history_load() does */
+	ok = history_settled(&h, p, &r);
+	repl_history_release(&h);
+	return ok;
+}
+
+#define SETTLE_WAIT_S	60	/* a rotation's links arrive within seconds */
+
+/*
+ * Where a (re)joining member starts: the primary @p's replay link and the
+ * history, once the primary's links for it have settled (bounded by
+ * --timeout; with 0 an unsettled history is refused).
+ */
+static int
+restart_point(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
+	      const char *p, struct repl_replay *r, struct repl_history *h)
+{
+	int limit = ctx->timeout_s < 0 || ctx->timeout_s > SETTLE_WAIT_S ? SETTLE_WAIT_S :
+		    ctx->timeout_s;
+	char what[STATE_KEY_BYTES + 64];
+	int ret;
+
+	if (!primary_settled(sf, res, p)) {
+		snprintf(what, sizeof(what), "the version links of '%s' from '%s'", res, p);
+		if (limit <= 0 || state_wait(sf, res, p, limit, primary_settled, what) != MX_OK) {
+			fail(limit <= 0 ? MX_REFUSED : MX_TIMEOUT, "the history of '%s' on '%s' "
+			     "is moving: its version links for the current logfile have not "
+			     "arrived here", res, p);
+			hint("they follow a rotation within seconds; run the command again "
+			     "(check 'marsadm view %s' and the connection to '%s')", res, p);
+			return limit <= 0 ? MX_REFUSED : MX_TIMEOUT;
+		}
+	}
+	ret = primary_replay(sf, res, p, r);
 	return ret == MX_OK ? history_load(sf, res, h) : ret;
 }
 
@@ -325,7 +386,7 @@ invalidate_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_lis
 	if (ret == MX_OK)
 		ret = wait_left_primary(ctx, sf, res);
 	if (ret == MX_OK)
-		ret = restart_point(sf, res, p, &r, &h);
+		ret = restart_point(ctx, sf, res, p, &r, &h);
 	if (ret != MX_OK)
 		return ret;
 	if (!diverged_from(&h, ctx->host, p, &first))
@@ -451,7 +512,7 @@ join_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl,
 	int ret = designated(ctx, sf, res, p, sizeof(p)), i;
 
 	if (ret == MX_OK)
-		ret = restart_point(sf, res, p, &r, &h);
+		ret = restart_point(ctx, sf, res, p, &r, &h);
 	if (ret != MX_OK)
 		return ret;
 	ret = join_check(ctx, sf, res, dev, &h);
@@ -556,7 +617,7 @@ cmd_leave_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 
 const struct cmd cmds_member[] = {
 	{ .name = "join-resource", .fn = cmd_join_resource,
-	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_TIMEOUT,
 	  .usage = "RES DEV",
 	  .help = "become a member of RES on device DEV, starting with a full sync" },
 	{ .name = "leave-resource", .fn = cmd_leave_resource,

@@ -93,3 +93,40 @@ setup() {
 	run on beta view-is-split-brain r0
 	assert_output 0
 }
+
+@test "join right after a rotation waits until the primary's links have settled" {
+	# The engine moves the replay link to the new logfile before the
+	# driver publishes the old one's final length and the new link; a
+	# copy taken in between would chain from the unfinished length.
+	cluster alpha
+	write alpha 000000001 3
+	local open v1 v2
+	open=$(val alpha resource-r0/version-000000001-alpha)
+	on alpha log-rotate r0 >/dev/null
+	v1=$(val alpha resource-r0/version-000000001-alpha)
+	v2=$(val alpha resource-r0/version-000000002-alpha)
+	[ "$v1" != "$open" ]
+	on alpha set-link "$open" resource-r0/version-000000001-alpha >/dev/null
+	rm "$T/alpha/resource-r0/version-000000002-alpha"
+	on alpha set-link log-000000002-alpha,0,0 resource-r0/replay-alpha >/dev/null
+	"$GOSSIP_TREE" "$T/gamma" gamma create 10.0.0.3 || fail "tree for gamma"
+	gossip alpha gamma
+	truncate -s 1M "$T/disk-gamma"
+	run on gamma join-resource r0 "$T/disk-gamma" --timeout=0
+	[ "$status" -eq 5 ]
+	assert_output --partial "the history of 'r0' on 'alpha' is moving"
+	[ "$(val gamma resource-r0/version-000000001-gamma)" = "(absent)" ]
+	# The links arrive while join waits.
+	(
+		sleep 1
+		on alpha set-link "$v1" resource-r0/version-000000001-alpha >/dev/null
+		on alpha set-link "$v2" resource-r0/version-000000002-alpha >/dev/null
+		gossip alpha gamma
+	) 3>&- &
+	run on gamma join-resource r0 "$T/disk-gamma" --timeout=30
+	wait
+	assert_success
+	[ "$(val gamma resource-r0/version-000000001-gamma)" = "$v1" ]
+	[ "$(val gamma resource-r0/version-000000002-gamma)" = "$v2" ]
+	[ "$(val gamma resource-r0/replay-gamma)" = log-000000002-alpha,0,0 ]
+}

@@ -72,7 +72,7 @@ replica_create() {	# replica_create HOST: the resource, HOST primary
 }
 
 replica_join() {	# replica_join HOST: HOST joins once it knows the resource
-	wait_for 15 has_value "$1" "resource-$RES/primary" "$(netns_addr_host_primary)"
+	wait_for "${JOIN_WAIT:-15}" has_value "$1" "resource-$RES/primary" "$(netns_addr_host_primary)"
 	run marsadm_on "$1" join-resource "$RES" "$(disk "$1")"
 	assert_success
 }
@@ -156,7 +156,11 @@ caught_up() {
 
 # same_disks A B: the replicas are byte-identical.
 same_disks() {
-	cmp -s "$(disk "$1")" "$(disk "$2")"
+	cmp -s "$(disk "$1")" "$(disk "$2")" && return 0
+	# For the failure message: where the replicas differ (4 KiB blocks).
+	echo "$1 and $2 differ in 4 KiB blocks: $(cmp -l "$(disk "$1")" "$(disk "$2")" |
+		head -n 100000 | awk '{print int(($1 - 1) / 4096)}' | uniq | head -n 8 | tr '\n' ' ')"
+	return 1
 }
 
 # wait_same PRI SEC [SECONDS]: SEC replayed everything and the disks agree.
