@@ -18,33 +18,15 @@
 
 load guest-helpers
 
-MARSADM=$MARS_BUILDDIR/marsadm/marsadm
 STATE=/tmp/marsvm-clusterd-kmod
-# One cluster for all tests of this file: fixed namespace names and dir.
 NETNS_ID=mtvm
-NETNS_DIR=$STATE/net
-NETNS_HOSTS=(alpha beta)
 RES=r0
 DISK_MB=32
 # Small logfiles: the module rotates during the scenario.
 ROTATE_SIZE=2M
 BOUND=120		# seconds for every replication step under TCG
 
-# helpers.bash's bounded wait, used by netns.bash and replica.bash.
-wait_for() { guest_wait "$@"; }
-
-load "$MARS_SRCDIR/tests/bats/replica"
-
-# alpha's disk is a loop device (the module needs a block device) over
-# disk alpha; the module's device is /dev/mars/RES, not a link.
-alpha_loop() { cat "$STATE/alpha-loop"; }
-dev() {
-	if [ "$1" = alpha ]; then
-		echo "/dev/mars/$RES"
-	else
-		echo "$NETNS_DIR/$1/dev/$RES"
-	fi
-}
+load guest-cluster
 
 # the_files HOST: the files on HOST's mounted device, with their md5.
 the_files() {
@@ -58,53 +40,15 @@ setup() {
 teardown() {
 	[ -z "${BATS_TEST_COMPLETED:-}" ] && [ ! -e "$STATE/failed" ] || return 0
 	touch "$STATE/failed"
-	netns_dump_logs 2>&1
-	for h in alpha beta; do
-		echo "==== $h clusterd.log: warnings"
-		grep -E 'warn|cannot|error|fail' "$NETNS_DIR/$h/clusterd.log" 2>&1 | tail -n 20
-		show "$h" 2>&1
-		echo "==== $h .driver-status"
-		cat "$(netns_root "$h")/resource-$RES/.driver-status" 2>&1
-	done
-	echo "==== mars.ko status $RES"
-	ctl status "$RES" 2>&1
-	echo "==== kernel log (tail)"
-	dmesg | tail -n 20
+	gcluster_dump
 }
 
 teardown_file() {
-	netns_teardown
-	mars_loaded && ctl detach "$RES" >/dev/null 2>&1
-	[ -f "$STATE/alpha-loop" ] && losetup -d "$(alpha_loop)" 2>/dev/null
-	umount "$STATE" 2>/dev/null
-	mars_unload_quiet
-	return 0
+	gcluster_down
 }
 
 @test "a cluster: alpha's clusterd runs mars.ko, beta's the userspace engine" {
-	mkdir -p "$STATE"
-	mount -t tmpfs -o size=512M,mode=0700 tmpfs "$STATE" || fail "tmpfs on $STATE"
-	guest_require
-	[ -x "$MARSADM" ] || fail "no $MARSADM (make)"
-	modprobe -a fuse loop veth bridge || fail "modprobe fuse loop veth bridge"
-	# replica_require skips without FUSE; here that is a failure.
-	[ -e /dev/fuse ] || fail "no /dev/fuse after modprobe fuse"
-	replica_require
-	mars_loaded || mars_load
-	kmsg_mark >"$STATE/mark"
-	BATS_TEST_TMPDIR=$STATE netns_setup 2
-	[ "$NETNS_DIR" = "$STATE/net" ] || fail "netns.bash put its hosts in $NETNS_DIR"
-	netns_cluster_marsadm
-	for h in alpha beta; do
-		truncate -s "${DISK_MB}M" "$(disk "$h")"
-		mkdir -p "$(mnt "$h")"
-	done
-	losetup --show -f "$(disk alpha)" >"$STATE/alpha-loop" || fail "losetup"
-	clusterd_start alpha --backend kmod
-	clusterd_start beta --backend user
-	for h in alpha beta; do
-		wait_for 60 all_have "ips/ip-$h" "$(netns_addr "$h")"
-	done
+	gcluster_up
 	run grep -h 'replication driver: engine' "$NETNS_DIR/alpha/clusterd.log" \
 		"$NETNS_DIR/beta/clusterd.log"
 	assert_line --partial "engine kmod"
