@@ -282,10 +282,13 @@ primary_settled(struct statefs *sf, const char *res, const char *p)
 
 #define SETTLE_WAIT_S	60	/* a rotation's links arrive within seconds */
 
+#define SETTLE_TRIES	3	/* rotations in a row between check and load */
+
 /*
  * Where a (re)joining member starts: the primary @p's replay link and the
  * history, once the primary's links for it have settled (bounded by
- * --timeout; with 0 an unsettled history is refused).
+ * --timeout; with 0 an unsettled history is refused).  The loaded pair is
+ * checked again: the primary may rotate between the check and the load.
  */
 static int
 restart_point(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
@@ -294,21 +297,25 @@ restart_point(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res
 	int limit = ctx->timeout_s < 0 || ctx->timeout_s > SETTLE_WAIT_S ? SETTLE_WAIT_S :
 		    ctx->timeout_s;
 	char what[STATE_KEY_BYTES + 64];
-	int ret;
+	int ret, tries;
 
-	if (!primary_settled(sf, res, p)) {
-		snprintf(what, sizeof(what), "the version links of '%s' from '%s'", res, p);
-		if (limit <= 0 || state_wait(sf, res, p, limit, primary_settled, what) != MX_OK) {
-			fail(limit <= 0 ? MX_REFUSED : MX_TIMEOUT, "the history of '%s' on '%s' "
-			     "is moving: its version links for the current logfile have not "
-			     "arrived here", res, p);
-			hint("they follow a rotation within seconds; run the command again "
-			     "(check 'marsadm view %s' and the connection to '%s')", res, p);
-			return limit <= 0 ? MX_REFUSED : MX_TIMEOUT;
-		}
+	snprintf(what, sizeof(what), "the version links of '%s' from '%s'", res, p);
+	for (tries = 0; tries < SETTLE_TRIES; tries++) {
+		if (!primary_settled(sf, res, p) &&
+		    (limit <= 0 || state_wait(sf, res, p, limit, primary_settled, what) != MX_OK))
+			break;
+		ret = primary_replay(sf, res, p, r);
+		if (ret == MX_OK)
+			ret = history_load(sf, res, h);
+		if (ret != MX_OK || history_settled(h, p, r))
+			return ret;
+		repl_history_release(h);
 	}
-	ret = primary_replay(sf, res, p, r);
-	return ret == MX_OK ? history_load(sf, res, h) : ret;
+	fail(limit <= 0 ? MX_REFUSED : MX_TIMEOUT, "the history of '%s' on '%s' is moving: "
+	     "its version links for the current logfile have not arrived here", res, p);
+	hint("they follow a rotation within seconds; run the command again "
+	     "(check 'marsadm view %s' and the connection to '%s')", res, p);
+	return limit <= 0 ? MX_REFUSED : MX_TIMEOUT;
 }
 
 /* Apply the file ops, then @t, then report; releases @t and @h. */
