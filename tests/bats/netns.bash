@@ -280,17 +280,22 @@ marsadm_on() {	# marsadm_on HOST ARGS...: marsadm as HOST in its namespace
 		--host="$host" "$@"
 }
 
+netns_mkroot() {	# netns_mkroot HOST: HOST's empty state tree directory
+	mkdir -p -m 0700 "$(netns_root "$1")"
+}
+
 # netns_cluster_marsadm: the hosts of netns_setup form a cluster the way an
-# admin does it (create-cluster on the first, join-cluster on the others).
+# admin does it (create-cluster on the first, join-cluster on the others
+# with the key and known_hosts in NETNS_KEY_DIR, default NETNS_DIR).
 netns_cluster_marsadm() {
-	local h first=${NETNS_HOSTS[0]}
+	local h first=${NETNS_HOSTS[0]} keys=${NETNS_KEY_DIR:-$NETNS_DIR}
 	[ -x "$MARSADM" ] || fail "marsadm not built at $MARSADM"
-	mkdir -p -m 0700 "$(netns_root "$first")"
+	netns_mkroot "$first"
 	run marsadm_on "$first" create-cluster "$(netns_addr "$first")"
 	assert_success
 	for h in "${NETNS_HOSTS[@]:1}"; do
 		run marsadm_on "$h" join-cluster "$(netns_addr "$first")" \
-			--key="$NETNS_DIR/cluster_key" --known-hosts="$NETNS_DIR/known_hosts"
+			--key="$keys/cluster_key" --known-hosts="$keys/known_hosts"
 		assert_success
 	done
 }

@@ -265,17 +265,8 @@ vmnet_clusterd_stop() {
 		- "$VMNET_GUEST/$1" "${2:-TERM}"
 }
 
-vmnet_cluster() {	# create-cluster on the first host, join-cluster on the rest
-	local h first=${NETNS_HOSTS[0]}
-	on_vm "$first" mkdir -p -m 0700 "$(netns_root "$first")"
-	run marsadm_on "$first" create-cluster "$(netns_addr "$first")"
-	assert_success
-	for h in "${NETNS_HOSTS[@]:1}"; do
-		run marsadm_on "$h" join-cluster "$(netns_addr "$first")" \
-			--key="$VMNET_GUEST/cluster_key" --known-hosts="$VMNET_GUEST/known_hosts"
-		assert_success
-	done
-}
+# netns_cluster_marsadm's tree directory, in the guest.
+netns_mkroot() { on_vm "$1" mkdir -p -m 0700 "$(netns_root "$1")"; }
 
 # vmnet_up N: N guests up, a cluster of them, clusterd everywhere.
 vmnet_up() {
@@ -299,7 +290,7 @@ vmnet_up() {
 		fi
 		vmnet_master "$h" || fail "no ssh connection to $h"
 	done
-	vmnet_cluster
+	NETNS_KEY_DIR=$VMNET_GUEST netns_cluster_marsadm
 	for h in "${NETNS_HOSTS[@]}"; do
 		vmnet_clusterd_start "$h" || fail "cannot start clusterd on $h"
 	done
