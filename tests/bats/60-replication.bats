@@ -21,6 +21,17 @@ teardown() {
 	[ "$(val beta "actual-beta/is-replaying")" = 1 ]
 }
 
+@test "fio: random writes verified on the primary's device; the secondary's disk equals it" {
+	command -v fio >/dev/null || fail "fio missing (tests/install-deps)"
+	replica_up alpha beta
+	run fio --name=repl --filename="$(dev alpha)" --rw=randwrite --bs=4k --size=8M \
+		--ioengine=psync --verify=crc32c --do_verify=1 --end_fsync=1 --randrepeat=0
+	echo "$output"
+	assert_success
+	wait_same alpha beta 60
+	[ "$(marsadm_on beta view-diskstate "$RES")" = UpToDate ]
+}
+
 @test "handover: the role moves both ways without losing a write" {
 	replica_up alpha beta
 	fs_mount alpha mkfs
