@@ -25,7 +25,8 @@ teardown() {
 	command -v fio >/dev/null || fail "fio missing (tests/install-deps)"
 	replica_up alpha beta
 	run fio --name=repl --filename="$(dev alpha)" --rw=randwrite --bs=4k --size=8M \
-		--ioengine=psync --verify=crc32c --do_verify=1 --end_fsync=1 --randrepeat=0
+		--ioengine=psync --verify=crc32c --do_verify=1 --end_fsync=1 --randrepeat=0 \
+		--verify_state_save=0
 	echo "$output"
 	assert_success
 	wait_same alpha beta 60
