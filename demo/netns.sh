@@ -29,13 +29,6 @@ caught_up() {
 	  "$(basename "$f"),$(stat -c %s "$f")" ]
 }
 
-# marsadm as HOST, inside HOST's namespace, on HOST's tree.
-on() {
-	local host=$1
-	shift
-	MARS_ROOT=$(netns_root "$host") MARS_HOST=$host netns_exec "$host" "$MARSADM" "$@"
-}
-
 demo_down() {
 	local m
 	# The demo's file systems first: they live on the replicated devices.
@@ -57,26 +50,26 @@ demo_up() {
 	echo "alpha = $(netns_addr alpha), beta = $(netns_addr beta)"
 
 	say "marsadm create-cluster on alpha, clusterd on both, join-cluster on beta"
-	on alpha create-cluster "$(netns_addr alpha)"
+	marsadm_on alpha create-cluster "$(netns_addr alpha)"
 	NETNS_DATA_PATH=on
 	for h in alpha beta; do
 		clusterd_start "$h"
 	done
-	MARS_ROOT=$(netns_root beta) MARS_HOST=beta netns_exec beta "$MARSADM" join-cluster \
+	marsadm_on beta join-cluster \
 		"$(netns_addr alpha)" --key="$NETNS_DIR/cluster_key" --known-hosts="$NETNS_DIR/known_hosts"
 
 	say "a resource on alpha: clusterd starts the userspace engine, alpha logs"
 	truncate -s 256M "$NETNS_DIR/disk-alpha.img" "$NETNS_DIR/disk-beta.img"
-	on alpha create-resource "$RES" "$NETNS_DIR/disk-alpha.img"
+	marsadm_on alpha create-resource "$RES" "$NETNS_DIR/disk-alpha.img"
 	wait_for 20 test -e "$(dev alpha)"
 	echo "alpha's device: $(dev alpha) -> $(readlink "$(dev alpha)")"
 
 	say "beta joins the resource and replicates it"
-	wait_for 20 on beta view-primary "$RES"
-	on beta join-resource "$RES" "$NETNS_DIR/disk-beta.img"
+	wait_for 20 marsadm_on beta view-primary "$RES"
+	marsadm_on beta join-resource "$RES" "$NETNS_DIR/disk-beta.img"
 	echo "beta's disk is compared with alpha's by the full sync (only differing chunks travel)"
 	wait_for 120 synced
-	on beta view "$RES"
+	marsadm_on beta view "$RES"
 
 	say "a file system on alpha's device, some files, then unmount"
 	mkdir -p "$DEMO_DIR/fs-alpha" "$DEMO_DIR/fs-beta"
@@ -102,18 +95,18 @@ demo_up() {
 	say "marsadm view on both nodes"
 	for h in alpha beta; do
 		echo "--- on $h:"
-		on "$h" view "$RES"
+		marsadm_on "$h" view "$RES"
 	done
 
 	say "handover: marsadm primary $RES on beta"
-	on beta primary "$RES" --timeout=60
+	marsadm_on beta primary "$RES" --timeout=60
 	wait_for 20 test -e "$(dev beta)"
 	mount -o loop "$(dev beta)" "$DEMO_DIR/fs-beta"
 	cat "$DEMO_DIR/fs-beta/hello.txt"
 	[ "$(md5sum <"$DEMO_DIR/fs-beta/random.bin")" = "$sum" ] &&
 		echo "random.bin on beta has alpha's checksum ($sum)"
 	echo "beta is primary and its file system is mounted at $DEMO_DIR/fs-beta"
-	on beta view "$RES"
+	marsadm_on beta view "$RES"
 
 	cat <<-EOF
 
