@@ -60,6 +60,30 @@ int gossip_daemon(const struct gossip_config *c);
 int gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 		char *err, size_t errlen);
 
+/* What gossip_update() says about one member. */
+struct gossip_pull_report {
+	const struct gossip_endpoint *ep;	/* the member: host, address, port */
+	int ret;				/* 0 or -errno (-ETIMEDOUT: no answer in time) */
+	const char *err;			/* the reason when ret < 0 */
+	unsigned merged;			/* entries that changed the local tree */
+	unsigned refused;			/* entries the merge checks refused */
+};
+
+/*
+ * Pull the full tree of every member (ips/ minus this host, overlaid with
+ * the peers file) for which @want (NULL: all) returns nonzero, and merge it
+ * exactly as the daemon merges a pull: gossip_entry_policy(), then
+ * statefs_merge() as written by the host the member proved to be in its
+ * HELLO.  Nothing is pushed and nothing is written in another name.  Each
+ * wait is bounded by c->timeout_ms and by @deadline_ms (gossip_now_ms()
+ * clock; 0: no overall bound).  @report is called once per member.
+ * Returns the number of members that did not answer, or -errno when the
+ * local tree cannot be opened (-ENOENT: it has no cluster uuid).
+ */
+int gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
+		  int (*want)(const char *host, void *arg),
+		  void (*report)(const struct gossip_pull_report *r, void *arg), void *arg);
+
 /*
  * Gossip's own refusals on top of statefs_merge()'s: a "uuid" other than
  * @uuid (unless @uuid is ""), an ips/ entry not named ip-HOST or whose

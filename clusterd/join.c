@@ -19,17 +19,30 @@
 
 #include "clusterd/gossip.h"
 #include "clusterd/link.h"
+#include "clusterd/peers.h"
 
 struct join {
 	const struct gossip_config *c;
-	struct statefs sf;
+	struct statefs *sf;
 	struct gossip_link link;
 	struct gossip_endpoint ep;
 	char local_uuid[GOSSIP_UUID_MAX + 1];	/* "" for a fresh tree */
+	const char *want_host;		/* update: the name ep is registered under */
+	uint64_t deadline_ms;		/* update: bound on the whole pull, 0 none */
 	char *err;
 	size_t errlen;
 	uint32_t count;
+	unsigned merged, refused;
 };
+
+/* The configured bound on one wait, cut to the caller's overall deadline. */
+static uint64_t
+join_deadline(const struct join *j)
+{
+	uint64_t d = gossip_now_ms() + j->c->timeout_ms;
+
+	return j->deadline_ms && j->deadline_ms < d ? j->deadline_ms : d;
+}
 
 static int
 join_wait(struct join *j, uint64_t deadline)
@@ -48,7 +61,7 @@ join_wait(struct join *j, uint64_t deadline)
 static int
 join_connect(struct join *j)
 {
-	uint64_t deadline = gossip_now_ms() + j->c->timeout_ms;
+	uint64_t deadline = join_deadline(j);
 	int ret = j->link.ops->open(&j->c->tconf, &j->ep, &j->link.t);
 
 	if (ret < 0) {
@@ -69,7 +82,7 @@ join_connect(struct join *j)
 static int
 join_exchange(struct join *j, struct gossip_msg *m)
 {
-	uint64_t deadline = gossip_now_ms() + j->c->timeout_ms;
+	uint64_t deadline = join_deadline(j);
 	int ret;
 
 	for (;;) {
@@ -102,7 +115,7 @@ join_hello(struct join *j)
 	struct gossip_msg m = { .type = GOSSIP_HELLO, .version = GOSSIP_PROTO_VERSION };
 	int ret;
 
-	snprintf(m.uuid, sizeof(m.uuid), "%s", GOSSIP_UUID_ANY);
+	snprintf(m.uuid, sizeof(m.uuid), "%s", j->want_host ? j->local_uuid : GOSSIP_UUID_ANY);
 	snprintf(m.host, sizeof(m.host), "%s", j->c->host);
 	ret = link_send(&j->link, &m);
 	if (ret == 0)
@@ -119,12 +132,32 @@ join_hello(struct join *j)
 			 j->local_uuid, m.host, m.uuid);
 		return -EEXIST;
 	}
+	if (j->want_host && strcmp(m.host, j->want_host) != 0) {
+		snprintf(j->err, j->errlen, "'%s' answered as '%s', not as member '%s'",
+			 j->ep.addr, m.host, j->want_host);
+		return -EPROTO;
+	}
 	if (strcmp(m.host, j->c->host) == 0) {
 		snprintf(j->err, j->errlen, "'%s' is this host itself", j->ep.addr);
 		return -EINVAL;
 	}
 	snprintf(j->ep.host, sizeof(j->ep.host), "%s", m.host);
 	return 0;
+}
+
+/* As the daemon applies a pulled entry (peer.c): gossip's policy, then
+ * statefs_merge() as written by the host the peer proved to be. */
+static void
+join_merge(struct join *j, const struct gossip_msg *m)
+{
+	int ret = gossip_entry_policy(j->local_uuid, m->path, m->value);
+
+	if (ret == 0)
+		ret = statefs_merge(j->sf, m->path, m->value, m->stamp_ns, j->ep.host);
+	if (ret > 0)
+		j->merged++;
+	else if (ret < 0)
+		j->refused++;
 }
 
 static int
@@ -135,14 +168,13 @@ join_fetch(struct join *j)
 	int ret = link_send(&j->link, &m);
 
 	while (ret == 0 && (ret = join_exchange(j, &m)) == 0 && m.type == GOSSIP_ENTRY)
-		if (gossip_entry_policy(j->local_uuid, m.path, m.value) == 0)
-			statefs_merge(&j->sf, m.path, m.value, m.stamp_ns, j->ep.host);
+		join_merge(j, &m);
 	if (ret == 0 && m.type != GOSSIP_END) {
 		snprintf(j->err, j->errlen, "unexpected %s from '%s'",
 			 gossip_type_str(m.type), j->ep.addr);
 		ret = -EPROTO;
 	}
-	if (ret == 0 && statefs_get(&j->sf, "uuid", uuid, sizeof(uuid), NULL) < 0) {
+	if (ret == 0 && statefs_get(j->sf, "uuid", uuid, sizeof(uuid), NULL) < 0) {
 		snprintf(j->err, j->errlen, "'%s' sent no cluster uuid", j->ep.addr);
 		ret = -EPROTO;
 	}
@@ -196,7 +228,7 @@ join_register(struct join *j, const char *my_ip)
 	if (ret < 0)
 		return ret;
 	snprintf(path, sizeof(path), "ips/ip-%s", j->c->host);
-	statefs_txn_init(&t, &j->sf, 0);
+	statefs_txn_init(&t, j->sf, 0);
 	ret = statefs_txn_set(&t, path, ip);
 	if (ret == 0)
 		ret = statefs_txn_commit(&t, NULL);
@@ -206,7 +238,7 @@ join_register(struct join *j, const char *my_ip)
 			 statefs_refusal_str(ret));
 		return ret;
 	}
-	ret = statefs_list(&j->sf, "", STATEFS_LIST_SENDABLE | STATEFS_LIST_TOMBSTONES,
+	ret = statefs_list(j->sf, "", STATEFS_LIST_SENDABLE | STATEFS_LIST_TOMBSTONES,
 			   push_entry, j);
 	m.count = j->count;
 	if (ret == 0)
@@ -227,21 +259,21 @@ join_open_tree(struct join *j, int *fresh)
 	int ret;
 
 	mkdir(j->c->root, 0700);
-	ret = statefs_open(&j->sf, j->c->root, j->c->host, STATEFS_OPEN_ANY);
+	ret = statefs_open(j->sf, j->c->root, j->c->host, STATEFS_OPEN_ANY);
 	if (ret < 0) {
 		snprintf(j->err, j->errlen, "cannot open tree '%s': %s", j->c->root,
 			 statefs_open_str(ret));
 		return ret;
 	}
-	*fresh = statefs_root_is_empty(&j->sf) == 1;
+	*fresh = statefs_root_is_empty(j->sf) == 1;
 	if (*fresh)
-		ret = statefs_mark(&j->sf);
-	else if (statefs_get(&j->sf, "uuid", j->local_uuid, sizeof(j->local_uuid), NULL) < 0)
+		ret = statefs_mark(j->sf);
+	else if (statefs_get(j->sf, "uuid", j->local_uuid, sizeof(j->local_uuid), NULL) < 0)
 		j->local_uuid[0] = '\0';
 	if (ret < 0) {
 		snprintf(j->err, j->errlen, "cannot initialise tree '%s': %s", j->c->root,
 			 statefs_open_str(ret));
-		statefs_close(&j->sf);
+		statefs_close(j->sf);
 	}
 	return ret;
 }
@@ -250,7 +282,8 @@ int
 gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	    char *err, size_t errlen)
 {
-	struct join j = { .c = c, .err = err, .errlen = errlen };
+	struct statefs sf;
+	struct join j = { .c = c, .sf = &sf, .err = err, .errlen = errlen };
 	int fresh = 0, ret;
 
 	snprintf(j.ep.host, sizeof(j.ep.host), "%s", addr);
@@ -269,7 +302,88 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 		ret = join_register(&j, my_ip);
 	link_release(&j.link);
 	if (ret < 0 && fresh)
-		statefs_unmark(&j.sf);	/* the fetched keys stay; the marker goes */
-	statefs_close(&j.sf);
+		statefs_unmark(j.sf);	/* the fetched keys stay; the marker goes */
+	statefs_close(j.sf);
 	return ret;
+}
+
+/*
+ * update-cluster: the same exchange without the registration, once per
+ * member, as a client of its own cluster (HELLO with our uuid, the member
+ * must answer under the name it is registered with).  Members are pulled
+ * one after the other; each wait is bounded by the configured timeout and
+ * by @deadline_ms, so an unreachable member costs at most that.
+ */
+struct update {
+	const struct gossip_config *c;
+	int (*want)(const char *host, void *arg);
+	void *arg;
+	struct gossip_endpoint ep[PEERS_LOAD_MAX];
+	size_t n;
+};
+
+static int
+update_collect(const struct gossip_endpoint *ep, void *arg)
+{
+	struct update *u = arg;
+
+	if (strcmp(ep->host, u->c->host) == 0 || (u->want && !u->want(ep->host, u->arg)))
+		return 0;
+	if (u->n < PEERS_LOAD_MAX)
+		u->ep[u->n++] = *ep;
+	return 0;
+}
+
+static void
+update_one(struct join *j, const struct gossip_endpoint *ep, struct gossip_pull_report *r)
+{
+	j->ep = *ep;
+	j->want_host = ep->host;
+	j->merged = j->refused = 0;
+	j->err[0] = '\0';
+	link_init(&j->link, j->c->transport);
+	r->ret = join_connect(j);
+	if (r->ret == 0)
+		r->ret = join_hello(j);
+	if (r->ret == 0)
+		r->ret = join_fetch(j);
+	link_release(&j->link);
+	r->ep = ep;
+	r->err = j->err;
+	r->merged = j->merged;
+	r->refused = j->refused;
+}
+
+int
+gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
+	      int (*want)(const char *host, void *arg),
+	      void (*report)(const struct gossip_pull_report *r, void *arg), void *arg)
+{
+	static struct update u;		/* the endpoint array is large */
+	struct statefs sf;
+	char err[512];
+	struct join j = { .c = c, .sf = &sf, .err = err, .errlen = sizeof(err),
+			  .deadline_ms = deadline_ms };
+	struct gossip_pull_report r;
+	int failed = 0, ret;
+
+	ret = statefs_open(&sf, c->root, c->host, 0);
+	if (ret < 0)
+		return ret;
+	if (statefs_get(&sf, "uuid", j.local_uuid, sizeof(j.local_uuid), NULL) < 0) {
+		statefs_close(&sf);
+		return -ENOENT;
+	}
+	memset(&u, 0, sizeof(u));
+	u.c = c;
+	u.want = want;
+	u.arg = arg;
+	ret = peers_load(c, &sf, update_collect, &u);
+	for (size_t i = 0; ret == 0 && i < u.n; i++) {
+		update_one(&j, &u.ep[i], &r);
+		failed += r.ret < 0;
+		report(&r, arg);
+	}
+	statefs_close(&sf);
+	return ret < 0 ? ret : failed;
 }

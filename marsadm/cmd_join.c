@@ -17,7 +17,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "clusterd/gossip.h"
+
+#define PEERS_MAX	256	/* members one wait keeps track of */
 
 #define ALIVE_WINDOW_NS	(30ULL * STATEFS_NS_PER_S)	/* heartbeat younger than this */
 
@@ -125,8 +129,115 @@ cmd_leave_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 	return MX_OK;
 }
 
+/* The members a wait or an update is about: all, or those of one resource. */
+struct scope {
+	struct statefs sf;
+	const char *res;		/* NULL: every member */
+	char answered[PEERS_MAX][STATEFS_NAME_MAX + 1];	/* wait-cluster: pulled */
+	int n_answered;
+};
+
+static int
+scope_has(struct scope *s, const char *host)
+{
+	return !s->res || res_is_member(&s->sf, s->res, host);
+}
+
+static int
+scope_pulled(const struct scope *s, const char *host)
+{
+	for (int i = 0; i < s->n_answered; i++)
+		if (!strcmp(s->answered[i], host))
+			return 1;
+	return 0;
+}
+
+static int
+want_in_scope(struct pull *p, const char *host)
+{
+	return scope_has(p->arg, host);
+}
+
+static int
+want_unpulled(struct pull *p, const char *host)
+{
+	return scope_has(p->arg, host) && !scope_pulled(p->arg, host);
+}
+
+static void
+mark_pulled(struct pull *p, const char *host)
+{
+	struct scope *s = p->arg;
+
+	if (s->n_answered < PEERS_MAX)
+		snprintf(s->answered[s->n_answered++], STATEFS_NAME_MAX + 1, "%s", host);
+}
+
+/* Open the tree for @res (operand 1, optional): a resource known here limits
+ * the scope to its members; an unknown one is an error when @need is set. */
+static int
+scope_open(struct marsadm_ctx *ctx, struct scope *s, int argc, char **argv, int need)
+{
+	int ret = state_open(ctx, &s->sf, 0);
+
+	s->res = NULL;
+	s->n_answered = 0;
+	if (ret != MX_OK || argc < 2)
+		return ret;
+	if (res_exists(&s->sf, argv[1]) == 1)
+		s->res = argv[1];
+	else if (need) {
+		statefs_close(&s->sf);
+		fail(MX_NOENT, "resource '%s' does not exist in '%s'", argv[1], ctx->root);
+		hint("'marsadm update-cluster' fetches the newest resources first");
+		return MX_NOENT;
+	}
+	return MX_OK;
+}
+
+static int
+update_result(const struct pull *p)
+{
+	int code = p->timed_out == p->failed ? MX_TIMEOUT : MX_FAIL;
+
+	if (!p->failed)
+		return MX_OK;
+	fail(code, "%d of %d members did not answer, '%s' among them", p->failed, p->members,
+	     p->first_failed);
+	hint("the others' trees are merged; is '%s' up, its sshd reachable, and --timeout long enough?",
+	     p->first_failed);
+	return code;
+}
+
+static int
+cmd_update_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	static struct scope s;
+	struct pull p = { .ctx = ctx, .strict = 1, .want = want_in_scope, .arg = &s };
+	struct json_object *o = NULL;
+	int ret = scope_open(ctx, &s, argc, argv, 0);
+
+	if (ret != MX_OK)
+		return ret;
+	if (ctx->json)
+		p.json = json_object_new_array();
+	ret = pull_run(&p);
+	statefs_close(&s.sf);
+	if (ret == MX_OK)
+		ret = update_result(&p);
+	if (ctx->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "command", json_object_new_string("update-cluster"));
+		json_object_object_add(o, "members", p.json);
+		return print_json(o) ? MX_IO : ret;
+	}
+	if (ret == MX_OK)
+		printf("pulled the trees of %d member%s\n", p.members, p.members == 1 ? "" : "s");
+	return ret;
+}
+
 struct alive_scan {
-	struct statefs *sf;
+	struct scope *s;
 	uint64_t now_ns;
 	int members, silent;
 	char first_silent[STATEFS_NAME_MAX + 1];
@@ -140,11 +251,11 @@ check_member(const struct statefs_entry *e, void *arg)
 	char key[STATE_KEY_BYTES], value[64];
 	uint64_t stamp = 0;
 
-	if (strncmp(e->path, "ips/ip-", 7) != 0)
+	if (strncmp(e->path, "ips/ip-", 7) != 0 || !scope_has(a->s, host))
 		return 0;
 	a->members++;
 	state_key(key, "actual-%s/time", host);
-	if (statefs_get(a->sf, key, value, sizeof(value), &stamp) < 0 ||
+	if (statefs_get(&a->s->sf, key, value, sizeof(value), &stamp) < 0 ||
 	    stamp + ALIVE_WINDOW_NS < a->now_ns) {
 		if (!a->silent++)
 			snprintf(a->first_silent, sizeof(a->first_silent), "%s", host);
@@ -152,35 +263,66 @@ check_member(const struct statefs_entry *e, void *arg)
 	return 0;
 }
 
+/* One round: pull from who has not answered yet, then read the heartbeats.
+ * 1 when every member in scope answered and beats, 0 to go on. */
+static int
+wait_round(struct scope *s, struct pull *p, struct alive_scan *a)
+{
+	int ret = pull_run(p);
+
+	if (ret != MX_OK)
+		return -ret;
+	memset(a, 0, sizeof(*a));
+	a->s = s;
+	a->now_ns = statefs_realtime_ns();
+	statefs_list(&s->sf, "ips", 0, check_member, a);
+	return p->failed == 0 && a->members > 0 && a->silent == 0;
+}
+
+static int
+wait_timeout(struct marsadm_ctx *ctx, const struct pull *p, const struct alive_scan *a)
+{
+	if (p->failed) {
+		fail(MX_TIMEOUT, "member '%s' did not answer within %d s: %s", p->first_failed,
+		     ctx->timeout_s, p->first_err);
+		hint("is '%s' up and its sshd reachable from here?", p->first_failed);
+		return MX_TIMEOUT;
+	}
+	fail(MX_TIMEOUT, "%d of %d members silent, '%s' among them", a->silent, a->members,
+	     a->first_silent);
+	hint("is clusterd running there, and can this node reach it over ssh?");
+	return MX_TIMEOUT;
+}
+
 static int
 cmd_wait_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 {
-	struct statefs sf;
+	static struct scope s;
+	struct pull p = { .ctx = ctx, .strict = 1, .quiet = 1, .want = want_unpulled,
+			  .answered = mark_pulled, .arg = &s };
 	struct alive_scan a;
 	struct timespec pause = { 0, 200 * 1000000L };
-	time_t deadline = time(NULL) + ctx->timeout_s;
-	int ret = state_open(ctx, &sf, 0);
+	uint64_t now = gossip_now_ms();
+	int ret = scope_open(ctx, &s, argc, argv, 1);
 
 	if (ret != MX_OK)
 		return ret;
-	for (;;) {
-		memset(&a, 0, sizeof(a));
-		a.sf = &sf;
-		a.now_ns = statefs_realtime_ns();
-		statefs_list(&sf, "ips", 0, check_member, &a);
-		if (a.members > 0 && a.silent == 0)
+	if (ctx->timeout_s >= 0)
+		p.deadline_ms = now + (uint64_t)ctx->timeout_s * 1000 + (ctx->timeout_s == 0);
+	while ((ret = wait_round(&s, &p, &a)) == 0) {
+		if (ctx->timeout_s >= 0 && gossip_now_ms() >= p.deadline_ms) {
+			ret = -wait_timeout(ctx, &p, &a);
 			break;
-		if (ctx->timeout_s >= 0 && time(NULL) >= deadline) {
-			statefs_close(&sf);
-			fail(MX_TIMEOUT, "%d of %d members silent, '%s' among them", a.silent,
-			     a.members, a.first_silent);
-			hint("is clusterd running there, and can this node reach it over ssh?");
-			return MX_TIMEOUT;
 		}
 		nanosleep(&pause, NULL);
 	}
-	statefs_close(&sf);
-	printf("all %d members alive\n", a.members);
+	statefs_close(&s.sf);
+	if (ret < 0)
+		return -ret;
+	if (s.res)
+		printf("all %d members of '%s' alive\n", a.members, s.res);
+	else
+		printf("all %d members alive\n", a.members);
 	return MX_OK;
 }
 
@@ -193,9 +335,13 @@ const struct cmd cmds_join[] = {
 	  .flags = CMD_NEED_TREE | CMD_OPT_FORCE,
 	  .usage = "",
 	  .help = "remove this node from the cluster membership" },
+	{ .name = "update-cluster", .fn = cmd_update_cluster,
+	  .flags = CMD_NEED_TREE | CMD_OPT_TIMEOUT | CMD_OPT_JSON,
+	  .usage = "[RES]",
+	  .help = "pull the newest tree from every member (of RES) now" },
 	{ .name = "wait-cluster", .fn = cmd_wait_cluster,
 	  .flags = CMD_NEED_TREE | CMD_OPT_TIMEOUT,
-	  .usage = "",
-	  .help = "wait until every member's heartbeat is fresh" },
+	  .usage = "[RES]",
+	  .help = "wait until every member (of RES) answers a pull and its heartbeat is fresh" },
 	{ .name = NULL },
 };

@@ -624,15 +624,18 @@ cmd_leave_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 
 const struct cmd cmds_member[] = {
 	{ .name = "join-resource", .fn = cmd_join_resource,
-	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_TIMEOUT,
+	  .flags = CMD_NEED_NEWEST | CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN |
+		   CMD_OPT_TIMEOUT,
 	  .usage = "RES DEV",
 	  .help = "become a member of RES on device DEV, starting with a full sync" },
 	{ .name = "leave-resource", .fn = cmd_leave_resource,
-	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_FORCE,
+	  .flags = CMD_NEED_NEWEST | CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN |
+		   CMD_OPT_FORCE | CMD_OPT_TIMEOUT,
 	  .usage = "RES",
 	  .help = "stop being a member of RES (tombstones this node's names in it)" },
 	{ .name = "invalidate", .fn = cmd_invalidate,
-	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_TIMEOUT,
+	  .flags = CMD_NEED_NEWEST | CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN |
+		   CMD_OPT_TIMEOUT,
 	  .usage = "RES",
 	  .help = "discard this node's diverged history of RES and resync from the primary" },
 	{ .name = "log-purge-all", .fn = cmd_log_purge_all,

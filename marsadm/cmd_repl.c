@@ -431,8 +431,8 @@ cmd_wait_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 
 const struct cmd cmds_repl[] = {
 	{ .name = "primary", .fn = cmd_primary,
-	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_FORCE |
-		   CMD_OPT_TIMEOUT | CMD_OPT_PARALLEL,
+	  .flags = CMD_NEED_NEWEST | CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN |
+		   CMD_OPT_FORCE | CMD_OPT_TIMEOUT | CMD_OPT_PARALLEL,
 	  .usage = "RES|all",
 	  .help = "hand the primary role of RES over to this node (--force: fail over)" },
 	{ .name = "secondary", .fn = cmd_secondary,

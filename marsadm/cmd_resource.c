@@ -413,11 +413,13 @@ const struct cmd cmds_resource[] = {
 	  .usage = "RES DEV [SIZE]",
 	  .help = "create resource RES on device DEV with this node as primary" },
 	{ .name = "delete-resource", .fn = cmd_delete_resource,
-	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_FORCE,
+	  .flags = CMD_NEED_NEWEST | CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN |
+		   CMD_OPT_FORCE | CMD_OPT_TIMEOUT,
 	  .usage = "RES",
 	  .help = "delete resource RES on all nodes (tombstones every key)" },
 	{ .name = "resize", .fn = cmd_resize,
-	  .flags = CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN,
+	  .flags = CMD_NEED_NEWEST | CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN |
+		   CMD_OPT_TIMEOUT,
 	  .usage = "RES [SIZE]",
 	  .help = "on the primary, after growing every member's disk: grow RES to SIZE "
 		  "(default: this node's disk); members sync the new tail" },

@@ -61,6 +61,9 @@ struct marsadm_ctx {
 /* Not listed by `marsadm help` (aliases, deprecated names). */
 #define CMD_HIDDEN		(1U << 13)
 #define CMD_OPT_PARALLEL	(1U << 14) /* --parallel */
+/* Pull the members' newest trees first (marsadm/pull.c), before the
+ * resource check; implies TREE.  Bounded by --timeout, which it needs. */
+#define CMD_NEED_NEWEST		(1U << 15)
 
 /*
  * One command.  @usage lists the operands only, as in the man page:

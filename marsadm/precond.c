@@ -2,13 +2,15 @@
 /*
  * The CMD_NEED_* preconditions, checked once for every command before it
  * runs, so that each refusal has the same words, hint and exit code
- * whichever command hit it.  Nothing here writes.
+ * whichever command hit it.  Nothing here writes, except that
+ * CMD_NEED_NEWEST merges the members' trees first, as clusterd would.
  *
  * The tree checks look only at what the original MARS layout guarantees
  * (a "uuid" link at the root, resources in "resource-NAME"); statefs owns
  * the layout, and these two functions are where to call it instead.
  */
 #include "marsadm/marsadm.h"
+#include "marsadm/state.h"	/* pull_newest() */
 
 #include <errno.h>
 #include <stdio.h>
@@ -87,7 +89,10 @@ precond_check(struct marsadm_ctx *ctx, const struct cmd *cmd, int argc, char **a
 	unsigned f = cmd->flags;
 	int ret;
 
-	if ((f & (CMD_NEED_TREE | CMD_NEED_RESOURCE)) && (ret = precond_tree(ctx)))
+	if ((f & (CMD_NEED_TREE | CMD_NEED_RESOURCE | CMD_NEED_NEWEST)) &&
+	    (ret = precond_tree(ctx)))
+		return ret;
+	if ((f & CMD_NEED_NEWEST) && (ret = pull_newest(ctx)))
 		return ret;
 	if ((f & CMD_NEED_RESOURCE) && argc > 1 && (ret = precond_resource(ctx, argv[1])))
 		return ret;

@@ -107,4 +107,35 @@ int state_apply(const struct marsadm_ctx *ctx, struct statefs_txn *t, int *chang
  */
 int state_report(const struct marsadm_ctx *ctx, const struct res_list *rl, int changed);
 
+/*
+ * The update step (marsadm/pull.c): pull every reachable member's tree and
+ * merge it through gossip_update(), the daemon's exchange and checks.
+ */
+struct pull {
+	struct marsadm_ctx *ctx;
+	int strict;		/* the caller fails on a silent member (no "going on") */
+	int quiet;		/* no warning per silent member (the caller retries) */
+	uint64_t deadline_ms;	/* gossip_now_ms() bound; 0: from --timeout */
+	/* Pull from @host? NULL: every member. */
+	int (*want)(struct pull *p, const char *host);
+	/* Called for each member that answered. */
+	void (*answered)(struct pull *p, const char *host);
+	void *arg;		/* for @want and @answered */
+	struct json_object *json;	/* array: one object per member, or NULL */
+	/* Results of the last pull_run(). */
+	int members, failed, timed_out;
+	char first_failed[STATEFS_NAME_MAX + 1];
+	char first_err[256];	/* why first_failed did not answer */
+};
+
+/* One pull from every member @p wants.  MX_OK, or the code of a local
+ * failure (no tree, unreadable members); silent members are counted in @p. */
+int pull_run(struct pull *p);
+
+/*
+ * CMD_NEED_NEWEST, before the other preconditions: pull from all members;
+ * a silent member is a warning.  Skipped with --dry-run and --timeout=0.
+ */
+int pull_newest(struct marsadm_ctx *ctx);
+
 #endif /* MARSADM_STATE_H */

@@ -273,10 +273,16 @@ all_have() {	# all_have PATH VALUE
 	done
 }
 
-marsadm_on() {	# marsadm_on HOST ARGS...: marsadm as HOST in its namespace
+# marsadm_on HOST ARGS...: marsadm as HOST in its namespace, with the
+# cluster key, known hosts and peers file clusterd uses there (the pull of
+# update-cluster and of the commands that need the newest state).
+marsadm_on() {
 	local host=$1
 	shift
-	ip netns exec "$(netns_name "$host")" "$MARSADM" --root="$(netns_root "$host")" \
+	MARS_SSH_KEY=${MARS_SSH_KEY:-$NETNS_DIR/cluster_key} \
+	MARS_KNOWN_HOSTS=${MARS_KNOWN_HOSTS:-${NETNS_KNOWN_HOSTS:-$NETNS_DIR/known_hosts}} \
+	MARS_PEERS=${MARS_PEERS:-$NETNS_DIR/$host/peers} \
+		ip netns exec "$(netns_name "$host")" "$MARSADM" --root="$(netns_root "$host")" \
 		--host="$host" "$@"
 }
 
