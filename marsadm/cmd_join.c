@@ -3,11 +3,13 @@
  * Cluster membership over the gossip trust: join-cluster runs clusterd's
  * one-shot join in-process (the same HELLO, pull and merge as the daemon,
  * docs/protocol.md section 7), leave-cluster tombstones this host's
- * membership for the daemon to spread, wait-cluster waits until every
- * member's heartbeat is fresh.  Keys, known hosts and ports come from the
- * same defaults and environment as clusterd (MARS_SSH_KEY,
- * MARS_KNOWN_HOSTS, MARS_SSH_PORT, MARS_SSH_USER), or --key=, --known-hosts=,
- * --port=, --ip= after the command.
+ * membership for the daemon to spread, update-cluster pulls every member's
+ * tree now (marsadm/pull.c), wait-cluster waits until every member (of a
+ * resource) answered such a pull and its heartbeat is fresh.  Keys, known
+ * hosts and ports come from the same defaults and environment as clusterd
+ * (MARS_SSH_KEY, MARS_KNOWN_HOSTS, MARS_PEERS, MARS_SSH_PORT,
+ * MARS_SSH_USER), for join-cluster also --key=, --known-hosts=, --port=,
+ * --ip= after the command.
  */
 #include "marsadm/state.h"
 

@@ -17,11 +17,22 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "clusterd/gossip.h"
+
+/* MARS_NO_SSH=1 (MARS's --no-ssh): this node's tree is kept in step by
+ * other means, marsadm opens no connection of its own. */
+static int
+no_ssh(void)
+{
+	const char *v = getenv("MARS_NO_SSH");
+
+	return v && *v && strcmp(v, "0") != 0;
+}
 
 static void
 pull_report(const struct gossip_pull_report *r, void *arg)
@@ -75,6 +86,12 @@ pull_run(struct pull *p)
 	uint64_t deadline_ms = 0;
 	int ret;
 
+	if (no_ssh()) {
+		fail(MX_REFUSED, "'%s' pulls the members' trees over ssh, and MARS_NO_SSH is set",
+		     p->ctx->cmd->name);
+		hint("unset MARS_NO_SSH on a node whose members are reachable over ssh");
+		return MX_REFUSED;
+	}
 	if (gossip_config_init(&c) < 0)
 		return fail(MX_USAGE, "host name too long");
 	c.root = p->ctx->root;
@@ -99,9 +116,9 @@ pull_newest(struct marsadm_ctx *ctx)
 {
 	struct pull p = { .ctx = ctx };
 
-	if (ctx->dry_run || ctx->timeout_s == 0) {
+	if (ctx->dry_run || ctx->timeout_s == 0 || no_ssh()) {
 		note(ctx, 1, "not pulling the members' trees (%s)",
-		     ctx->dry_run ? "--dry-run" : "--timeout=0");
+		     ctx->dry_run ? "--dry-run" : ctx->timeout_s == 0 ? "--timeout=0" : "MARS_NO_SSH");
 		return MX_OK;
 	}
 	return pull_run(&p);

@@ -13,6 +13,9 @@ GOSSIP_TREE=${GOSSIP_TREE:-$MARS_BUILDDIR/tests/helpers/gossip-tree}
 # form a cluster (see cluster).
 repl_setup() {
 	mars_common_setup
+	# The nodes share no network: gossip is tree-copy, so marsadm must not
+	# pull the members' trees over ssh itself (docs/marsadm.8, MARS_NO_SSH).
+	export MARS_NO_SSH=1
 	T=$BATS_TEST_TMPDIR
 	local h
 	for h in "$TREE_COPY" "$REPL_FOLLOW" "$GOSSIP_TREE" "$FORGE_LOG"; do
