@@ -304,15 +304,16 @@ cmd_wait_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 			  .answered = mark_pulled, .arg = &s };
 	struct alive_scan a;
 	struct timespec pause = { 0, 200 * 1000000L };
-	uint64_t now = gossip_now_ms();
+	uint64_t wait_ms = ctx->timeout_s > 0 ? (uint64_t)ctx->timeout_s * 1000 : 0;
+	uint64_t deadline = gossip_now_ms() + wait_ms;
 	int ret = scope_open(ctx, &s, argc, argv, 1);
 
 	if (ret != MX_OK)
 		return ret;
-	if (ctx->timeout_s >= 0)
-		p.deadline_ms = now + (uint64_t)ctx->timeout_s * 1000 + (ctx->timeout_s == 0);
+	/* --timeout=0: one round, each member bounded by the gossip timeout. */
+	p.deadline_ms = ctx->timeout_s > 0 ? deadline : 0;
 	while ((ret = wait_round(&s, &p, &a)) == 0) {
-		if (ctx->timeout_s >= 0 && gossip_now_ms() >= p.deadline_ms) {
+		if (ctx->timeout_s >= 0 && gossip_now_ms() >= deadline) {
 			ret = -wait_timeout(ctx, &p, &a);
 			break;
 		}
