@@ -63,6 +63,8 @@ help_command(const struct cmd *c)
 		printf("needs:");
 		if (c->flags & (CMD_NEED_TREE | CMD_NEED_RESOURCE))
 			printf("%s a state tree", sep), sep = ",";
+		if (c->flags & CMD_NEED_NEWEST)
+			printf("%s the members' newest trees (pulled first)", sep), sep = ",";
 		if (c->flags & CMD_NEED_RESOURCE)
 			printf("%s an existing resource", sep), sep = ",";
 		if (c->flags & CMD_NEED_ROOT)

@@ -56,7 +56,7 @@ img() {	# img HOST: a 16 MiB disk image of HOST
 	has_value alpha userspace/other "from gamma"
 }
 
-@test "update-cluster does not take what a member may not write" {
+@test "update-cluster does not take what a member may not write: another host's name" {
 	cluster 2
 	# An entry in alpha's tree under beta's name: alpha may not speak for beta.
 	"$GOSSIP_TREE" "$(netns_root alpha)" beta set actual-beta/time 1.0
@@ -124,6 +124,11 @@ img() {	# img HOST: a 16 MiB disk image of HOST
 	assert_output --partial "'gamma'"
 	[ "$SECONDS" -lt 30 ]
 	has_value alpha userspace/note "from beta"
+	run --separate-stderr marsadm_on alpha update-cluster --timeout=3 --json
+	[ "$status" -eq 6 ]
+	echo "$output" | jq -e '[.members[] | select(.host == "gamma")][0] |
+		.ok == false and (.error | length) > 0'
+	echo "$output" | jq -e '[.members[] | select(.host == "beta")][0].ok'
 	# A command that pulls first warns about gamma and does its work.
 	run marsadm_on beta join-resource "$RES" "$(img beta)" --timeout=3
 	assert_success
