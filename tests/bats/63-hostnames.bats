@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# Host names instead of addresses (issue 16): hosts in network namespaces
+# that know each other only by the names in their hosts files
+# (/etc/netns/NS/hosts, netns.bash's names mode), with real sshd and
+# clusterd.  No address is typed in the cluster scenarios: create-cluster
+# finds this node's own, join-cluster dials a name, and the trees must
+# still hold numeric addresses everyone can dial (docs/state-tree.md).
+
+load helpers
+load replica
+
+NETNS_NAMES=on
+
+teardown() {
+	replica_teardown
+}
+
+# ips_numeric HOST: HOST's tree holds every member's netns address.
+ips_numeric() {
+	local h
+	for h in "${NETNS_HOSTS[@]}"; do
+		has_value "$1" "ips/ip-$h" "$(netns_addr "$h")" || return 1
+	done
+}
+
+@test "names only: create-cluster and join-cluster by name; both trees hold both addresses" {
+	netns_setup 2
+	run netns_exec beta getent hosts alpha
+	assert_output --partial "$(netns_addr alpha)"
+	netns_cluster_marsadm
+	# Before any daemon ran: the joiner fetched alpha's, alpha got beta's push.
+	ips_numeric alpha
+	ips_numeric beta
+	# The daemons dial those addresses: every member's heartbeat is fresh.
+	netns_clusterd_all
+	run marsadm_on alpha wait-cluster --timeout=30
+	assert_success
+	run marsadm_on beta wait-cluster --timeout=30
+	assert_success
+}
+
+@test "names only: a resource replicates and hands over both ways" {
+	replica_up alpha beta
+	ips_numeric alpha
+	ips_numeric beta
+	fs_mount alpha mkfs
+	write_files alpha 4
+	fs_umount alpha
+	wait_same alpha beta 60
+	run marsadm_on beta primary "$RES" --timeout=30
+	assert_success
+	wait_for 30 is_primary beta
+	fs_mount beta
+	[ "$(ls "$(mnt beta)" | grep -c '^f')" -eq 4 ]
+	write_files beta 2
+	fs_umount beta
+	wait_same beta alpha 60
+	run marsadm_on alpha primary "$RES" --timeout=30
+	assert_success
+	wait_for 30 is_primary alpha
+}
+
+@test "an unresolvable name is refused with the resolver's answer and nothing is written" {
+	netns_setup 2
+	netns_mkroot alpha
+	netns_mkroot beta
+	run marsadm_on alpha create-cluster --ip=nosuch
+	[ "$status" -eq 5 ]
+	assert_output --partial "cannot resolve host 'nosuch': "
+	assert_output --partial "--ip=ADDR"
+	# No default route and a node name nobody knows: no address to record.
+	run marsadm_on alpha --host=ghost create-cluster
+	[ "$status" -eq 5 ]
+	assert_output --partial "cannot find an address of 'ghost' that peers can reach"
+	assert_output --partial "cannot resolve host 'ghost'"
+	assert_output --partial "--ip=ADDR"
+	[ -z "$(ls -A "$(netns_root alpha)")" ]
+	run marsadm_on beta join-cluster nosuch --key="$NETNS_DIR/cluster_key" \
+		--known-hosts="$NETNS_DIR/known_hosts"
+	[ "$status" -eq 1 ]
+	assert_output --partial "cannot resolve host 'nosuch': "
+	run marsadm_on alpha create-cluster
+	assert_success
+	run marsadm_on beta join-cluster alpha --ip=nosuch --key="$NETNS_DIR/cluster_key" \
+		--known-hosts="$NETNS_DIR/known_hosts"
+	[ "$status" -eq 1 ]
+	assert_output --partial "cannot resolve host 'nosuch': "
+	[ -z "$(ls -A "$(netns_root beta)")" ]
+}
+
+@test "create-cluster records the address toward the default route; --ip takes a name" {
+	netns_setup 2
+	ip -n "$(netns_name alpha)" route add default dev eth0
+	netns_mkroot alpha
+	run marsadm_on alpha --host=ghost create-cluster
+	assert_success
+	has_value alpha ips/ip-ghost "$(netns_addr alpha)" ||
+		fail "ips/ip-ghost is '$(tree alpha get ips/ip-ghost)'"
+	netns_mkroot beta
+	run marsadm_on beta create-cluster --ip=beta
+	assert_success
+	has_value beta ips/ip-beta "$(netns_addr beta)"
+}
+
+@test "host key listed under the dialled name only: accepted; changed under it: refused" {
+	netns_setup 2
+	netns_mkroot alpha
+	run marsadm_on alpha create-cluster
+	assert_success
+	echo "alpha $(cut -d' ' -f1,2 "$NETNS_DIR/alpha/ssh_host_ecdsa_key.pub")" \
+		>"$NETNS_DIR/kh_name"
+	# The address's entry is right, the name's is beta's key: changed.
+	{ grep "^$(netns_addr alpha) " "$NETNS_DIR/known_hosts"
+	  echo "alpha $(cut -d' ' -f1,2 "$NETNS_DIR/beta/ssh_host_ecdsa_key.pub")"; } \
+		>"$NETNS_DIR/kh_changed"
+	run marsadm_on beta join-cluster alpha --key="$NETNS_DIR/cluster_key" \
+		--known-hosts="$NETNS_DIR/kh_changed"
+	[ "$status" -eq 1 ]
+	assert_output --partial "CHANGED"
+	assert_output --partial "ssh-keygen -R alpha"
+	run marsadm_on beta join-cluster alpha --key="$NETNS_DIR/cluster_key" \
+		--known-hosts="$NETNS_DIR/kh_name"
+	assert_success
+	ips_numeric alpha
+	ips_numeric beta
+}
