@@ -15,8 +15,8 @@
  * with glibc's getaddrinfo_a(), whose resolver thread wakes a pipe that
  * the caller polls, so a slow DNS server never stalls the poll loop.  The
  * lookup is shared with that thread until it has notified us (struct
- * ssh_lookup, reference counted); a transport closed earlier cancels it
- * or leaves the last release to the thread.  Every address of the answer
+ * ssh_lookup, reference counted); a transport closed earlier leaves the
+ * last release to the thread.  Every address of the answer
  * (IPv4 and IPv6, in the resolver's order) is tried in turn.
  *
  * Trust, as OpenSSH checks it: the host key must be listed in the
@@ -52,7 +52,7 @@ struct ssh_lookup {
 	char name[256];
 	char port[8];
 	int wake_fd;			/* write end; the notify thread's, it closes it */
-	atomic_int refs;		/* 2 while the request is pending, else 1 */
+	atomic_int refs;		/* the transport's and the notify thread's */
 };
 
 struct transport {
@@ -114,7 +114,9 @@ lookup_start(struct transport *t)
 	snprintf(l->name, sizeof(l->name), "%s", t->ep.addr);
 	snprintf(l->port, sizeof(l->port), "%u", t->ep.port);
 	l->hints.ai_socktype = SOCK_STREAM;
-	l->hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+	/* No AI_ADDRCONFIG: an address we cannot reach fails fast, and the
+	 * next one is tried. */
+	l->hints.ai_flags = AI_NUMERICSERV;
 	l->cb.ar_name = l->name;
 	l->cb.ar_service = l->port;
 	l->cb.ar_request = &l->hints;
@@ -135,23 +137,20 @@ lookup_start(struct transport *t)
 	return 0;
 }
 
-/* Release the lookup; one still under way may outlive us in its thread. */
+/*
+ * Release the lookup.  One still under way is not cancelled (glibc would
+ * leak its notification record): it ends within the resolver's own
+ * timeouts, and its notify thread drops the last reference.
+ */
 static void
 lookup_stop(struct transport *t)
 {
-	struct ssh_lookup *l = t->lookup;
-
-	if (!l)
+	if (!t->lookup)
 		return;
-	if (gai_error(&l->cb) == EAI_INPROGRESS && gai_cancel(&l->cb) == EAI_CANCELED) {
-		/* Never started: no notification will come. */
-		close(l->wake_fd);
-		lookup_put(l);
-	}
 	close(t->wait_fd);
 	t->wait_fd = -1;
+	lookup_put(t->lookup);
 	t->lookup = NULL;
-	lookup_put(l);
 }
 
 /* Connect to the next address of the answer; 0 with t->fd set, or -errno. */
