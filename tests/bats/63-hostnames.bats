@@ -123,3 +123,19 @@ ips_numeric() {
 	ips_numeric alpha
 	ips_numeric beta
 }
+
+@test "clusterd: peers named in the overrides file are dialled; an unresolvable one is reported" {
+	NETNS_DATA_PATH=off	# ip netns exec: the daemons read the namespaces' hosts files
+	netns_setup 2
+	netns_cluster_marsadm
+	mkdir -p "$NETNS_DIR/alpha" "$NETNS_DIR/beta"
+	echo "beta beta" >"$NETNS_DIR/alpha/peers"
+	echo "alpha nosuch" >"$NETNS_DIR/beta/peers"
+	clusterd_start alpha
+	clusterd_start beta
+	wait_for 20 grep -q "peer 'beta' (beta): connected" "$NETNS_DIR/alpha/clusterd.log"
+	wait_for 20 grep -q "cannot resolve host 'nosuch': " "$NETNS_DIR/beta/clusterd.log"
+	# beta's daemon goes on: its heartbeat reaches alpha through alpha's pulls.
+	run marsadm_on alpha wait-cluster --timeout=30
+	assert_success
+}
