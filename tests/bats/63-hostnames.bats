@@ -139,3 +139,32 @@ ips_numeric() {
 	run marsadm_on alpha wait-cluster --timeout=30
 	assert_success
 }
+
+heartbeat_moved() {	# heartbeat_moved HOST OLD: HOST's own heartbeat is no longer OLD
+	[ "$(tree "$1" get "actual-$1/time" 2>/dev/null)" != "$2" ]
+}
+
+@test "clusterd: a name server that never answers stalls nothing (the lookup is a polled step)" {
+	local blackhole=$MARS_BUILDDIR/tests/helpers/dns-blackhole beat i
+	[ -x "$blackhole" ] || fail "dns-blackhole not built at $blackhole (run make)"
+	NETNS_DATA_PATH=off
+	netns_setup 2
+	netns_cluster_marsadm
+	# beta asks a name server that answers nothing, for up to 150 s a lookup.
+	printf 'nameserver 127.0.0.1\noptions timeout:30 attempts:5\n' \
+		>"/etc/netns/$(netns_name beta)/resolv.conf"
+	ip netns exec "$(netns_name beta)" "$blackhole" "$NETNS_DIR/dns.log" \
+		</dev/null >"$NETNS_DIR/dns.out" 2>&1 3>&- &
+	_netns_record $!
+	wait_for 10 grep -q ready "$NETNS_DIR/dns.out"
+	mkdir -p "$NETNS_DIR/beta"
+	echo "alpha slow.example" >"$NETNS_DIR/beta/peers"
+	clusterd_start beta
+	wait_for 30 test -s "$NETNS_DIR/dns.log"	# a lookup is under way
+	# A loop waiting in the resolver would write no heartbeat for 150 s.
+	for i in 1 2 3; do
+		beat=$(tree beta get actual-beta/time)
+		wait_for 30 heartbeat_moved beta "$beat"
+	done
+	! grep -q "cannot resolve host 'slow.example'" "$NETNS_DIR/beta/clusterd.log"
+}
