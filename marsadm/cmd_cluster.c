@@ -158,39 +158,41 @@ cluster_addr_found(const struct marsadm_ctx *ctx, char *buf, size_t size)
 	return MX_REFUSED;
 }
 
-/* [ADDRESS] or --ip=ADDRESS, either an address or a name. */
+/* [ADDRESS] or --ip=ADDRESS, either an address or a name; NULL if neither. */
 static int
-cluster_addr(const struct marsadm_ctx *ctx, int argc, char **argv, char *buf, size_t size)
+cluster_args(const struct marsadm_ctx *ctx, int argc, char **argv, const char **given)
 {
-	const char *given = NULL;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (!given && own_opt(argv[i], "--ip", &given))
+	*given = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!*given && own_opt(argv[i], "--ip", given))
 			continue;
-		if (argv[i][0] == '-' || given)
+		if (argv[i][0] == '-' || *given)
 			return usage_error(ctx->cmd, "unexpected argument '%s'", argv[i]);
-		given = argv[i];
+		*given = argv[i];
 	}
-	buf[0] = '\0';
-	if (given && !*given)
+	if (*given && !**given)
 		return usage_error(ctx->cmd, "option '--ip' needs a non-empty ADDRESS");
-	return given ? cluster_addr_given(given, buf, size) : cluster_addr_found(ctx, buf, size);
+	return MX_OK;
 }
 
+/* Usage first, then the root, then the address: nothing written on a refusal. */
 static int
 cmd_create_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 {
 	struct statefs sf;
-	char addr[GOSSIP_ADDR_MAX];
-	int ret = cluster_addr(ctx, argc, argv, addr, sizeof(addr));
+	const char *given;
+	char addr[GOSSIP_ADDR_MAX] = "";
+	int ret = cluster_args(ctx, argc, argv, &given);
 
 	if (ret != MX_OK)
 		return ret;
 	ret = cluster_check_root(ctx, &sf);
 	if (ret != MX_OK)
 		return ret;
-	ret = cluster_create(ctx, &sf, addr);
+	ret = given ? cluster_addr_given(given, addr, sizeof(addr)) :
+		      cluster_addr_found(ctx, addr, sizeof(addr));
+	if (ret == MX_OK)
+		ret = cluster_create(ctx, &sf, addr);
 	statefs_close(&sf);
 	return ret;
 }
