@@ -94,6 +94,7 @@ static const char usage_text[] =
 "usage: clusterd [OPTION]...            run the gossip daemon (foreground)\n"
 "       clusterd --serve [OPTION]...    serving end on stdin/stdout (ssh forced command)\n"
 "       clusterd --join ADDR [--ip IP]  join the cluster of the member at ADDR\n"
+"                 (ADDR and IP: addresses or host names)\n"
 "       clusterd --fetch RES NAME [--final LEN] [--bwlimit BYTES_PER_S] [--timeout S]\n"
 "                 fetch one logfile from the members (a test entry point): until\n"
 "                 LEN bytes are local, or follow it until S seconds (60) passed;\n"
