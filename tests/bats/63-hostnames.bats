@@ -87,18 +87,26 @@ ips_numeric() {
 	[ -z "$(ls -A "$(netns_root beta)")" ]
 }
 
-@test "create-cluster records the address toward the default route; --ip takes a name" {
-	netns_setup 2
+@test "create-cluster records the address toward the default route (IPv4, else IPv6); --ip takes a name" {
+	netns_setup 3
 	ip -n "$(netns_name alpha)" route add default dev eth0
 	netns_mkroot alpha
 	run marsadm_on alpha --host=ghost create-cluster
 	assert_success
 	has_value alpha ips/ip-ghost "$(netns_addr alpha)" ||
 		fail "ips/ip-ghost is '$(tree alpha get ips/ip-ghost)'"
+	# Only an IPv6 default route: its interface's IPv6 address.
+	ip -n "$(netns_name beta)" addr add fd77::12/64 dev eth0 nodad
+	ip -n "$(netns_name beta)" -6 route add default dev eth0
 	netns_mkroot beta
-	run marsadm_on beta create-cluster --ip=beta
+	run marsadm_on beta --host=ghost create-cluster
 	assert_success
-	has_value beta ips/ip-beta "$(netns_addr beta)"
+	has_value beta ips/ip-ghost fd77::12 ||
+		fail "ips/ip-ghost is '$(tree beta get ips/ip-ghost)'"
+	netns_mkroot gamma
+	run marsadm_on gamma create-cluster --ip=gamma
+	assert_success
+	has_value gamma ips/ip-gamma "$(netns_addr gamma)"
 }
 
 @test "host key listed under the dialled name only: accepted; changed under it: refused" {
