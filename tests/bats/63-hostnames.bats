@@ -176,3 +176,21 @@ heartbeat_moved() {	# heartbeat_moved HOST OLD: HOST's own heartbeat is no longe
 	done
 	! grep -q "cannot resolve host 'slow.example'" "$NETNS_DIR/beta/clusterd.log"
 }
+
+@test "join-cluster through a name whose first address is dead tries the next" {
+	netns_setup 2
+	netns_mkroot alpha
+	run marsadm_on alpha create-cluster
+	assert_success
+	# beta's hosts file: alpha also at an address nobody has (.13, which the
+	# resolver sorts first from beta's .12: the longer common prefix).
+	sed -i "s/^$(netns_addr alpha) alpha$/10.77.0.13 alpha\n&/" \
+		"/etc/netns/$(netns_name beta)/hosts"
+	run netns_exec beta getent ahostsv4 alpha
+	assert_line --index 0 --partial 10.77.0.13
+	run marsadm_on beta join-cluster alpha --key="$NETNS_DIR/cluster_key" \
+		--known-hosts="$NETNS_DIR/known_hosts"
+	assert_success
+	ips_numeric alpha
+	ips_numeric beta
+}
