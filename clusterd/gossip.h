@@ -50,10 +50,12 @@ int gossip_serve(const struct gossip_config *c);
 int gossip_daemon(const struct gossip_config *c);
 
 /*
- * Join the cluster of the peer at @addr (port c->port): fetch its tree
- * into the local root (created as a fresh tree if empty), register this
- * host as ips/ip-HOST with @my_ip (NULL: the local address of the
- * connection) and push that to the peer.  Refused (-EEXIST) if the local
+ * Join the cluster of the peer at @addr (a numeric address or a host
+ * name; port c->port): fetch its tree into the local root (created as a
+ * fresh tree if empty), register this host as ips/ip-HOST with @my_ip
+ * (an address or a name, resolved first: a name that does not resolve is
+ * refused with -EHOSTUNREACH before anything is written; NULL: the local
+ * address of the connection) and push that to the peer.  Refused (-EEXIST) if the local
  * tree belongs to another cluster.  On failure @err holds a message.
  * Returns 0 or -errno.
  */

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,12 +40,34 @@ static const char security_policy[] =
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/* A numeric host, or a name resolved once at start (before the poll loop). */
+static int
+listen_resolve(const char *host, unsigned long port, void *ss, unsigned *len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *ai;
+	char service[8];
+	int ret = 0;
+
+	snprintf(service, sizeof(service), "%lu", port);
+	if (getaddrinfo(host, service, &hints, &ai) != 0)
+		return -EHOSTUNREACH;
+	if (ai->ai_addrlen > sizeof(struct sockaddr_in6))
+		ret = -EAFNOSUPPORT;
+	else {
+		memset(ss, 0, sizeof(struct sockaddr_in6));
+		memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+		*len = (unsigned)ai->ai_addrlen;
+	}
+	freeaddrinfo(ai);
+	return ret;
+}
+
 int
 http_parse_listen(const char *s, void *ss, unsigned *len)
 {
-	struct sockaddr_in *in4 = ss;
-	struct sockaddr_in6 *in6 = ss;
-	char host[64];
+	char host[256];
 	const char *colon;
 	char *end;
 	unsigned long port;
@@ -67,20 +90,7 @@ http_parse_listen(const char *s, void *ss, unsigned *len)
 		return -EINVAL;
 	memcpy(host, s, hl);
 	host[hl] = '\0';
-	memset(ss, 0, sizeof(struct sockaddr_in6));
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*in4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*in6);
-		return 0;
-	}
-	return -EINVAL;
+	return listen_resolve(host, port, ss, len);
 }
 
 const char *
@@ -198,7 +208,8 @@ http_open(struct http_server **hp, const struct http_config *c, char *err, size_
 
 	*hp = NULL;
 	if (http_parse_listen(c->listen, &ss, &sslen) < 0) {
-		snprintf(err, errlen, "invalid listen address '%s' (want ADDR:PORT)", c->listen);
+		snprintf(err, errlen, "invalid listen address '%s' (want ADDR:PORT or "
+			 "NAME:PORT with a NAME that resolves)", c->listen);
 		return -EINVAL;
 	}
 	h = calloc(1, sizeof(*h));

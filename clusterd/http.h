@@ -43,7 +43,7 @@ typedef void (*http_handler_fn)(const char *path, const struct http_request *req
 				int authorized, struct http_reply *r, void *arg);
 
 struct http_config {
-	const char *listen;		/* "ADDR:PORT" or "[V6]:PORT" */
+	const char *listen;		/* "ADDR:PORT", "[V6]:PORT" or "NAME:PORT" */
 	const char *token;		/* bearer token or NULL */
 	http_handler_fn handler;
 	void *arg;
@@ -51,7 +51,11 @@ struct http_config {
 
 struct http_server;
 
-/* Parse "ADDR:PORT" / "[ADDR]:PORT" into a socket address. -EINVAL if bad. */
+/*
+ * Parse "ADDR:PORT" / "[ADDR]:PORT" / "NAME:PORT" into a socket address
+ * (a name: its first address, resolved here, blocking).  -EINVAL if bad,
+ * -EHOSTUNREACH if the name does not resolve.
+ */
 int http_parse_listen(const char *s, void *sockaddr_storage, unsigned *len);
 
 /* Start listening.  Returns 0 or -errno; @err says why. */

@@ -4,7 +4,8 @@
  * the configured timeout at every wait.  It says HELLO with the uuid
  * "(any)", fetches the member's tree through statefs_merge() like any
  * pull, registers this host under ips/ with the address the member sees
- * us from, and pushes that registration back so the member, and through it
+ * us from (or --ip, resolved here: the tree holds numeric addresses
+ * only), and pushes that registration back so the member, and through it
  * everyone, starts gossiping with us.  A node already in another cluster
  * is refused before anything is written.
  */
@@ -17,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "clusterd/addr.h"
 #include "clusterd/gossip.h"
 #include "clusterd/link.h"
 #include "clusterd/peers.h"
@@ -29,6 +31,7 @@ struct join {
 	char local_uuid[GOSSIP_UUID_MAX + 1];	/* "" for a fresh tree */
 	const char *want_host;		/* update: the name ep is registered under */
 	uint64_t deadline_ms;		/* update: bound on the whole pull, 0 none */
+	char my_ip[GOSSIP_ADDR_MAX];	/* join: --ip resolved, or "" */
 	char *err;
 	size_t errlen;
 	uint32_t count;
@@ -182,15 +185,15 @@ join_fetch(struct join *j)
 }
 
 static int
-my_address(struct join *j, const char *my_ip, char *buf, size_t size)
+my_address(struct join *j, char *buf, size_t size)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	short ev;
 	int fd = j->link.ops->poll_fd(j->link.t, 0, &ev);
 
-	if (my_ip) {
-		snprintf(buf, size, "%s", my_ip);
+	if (j->my_ip[0]) {
+		snprintf(buf, size, "%s", j->my_ip);
 		return 0;
 	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
@@ -218,12 +221,12 @@ push_entry(const struct statefs_entry *e, void *arg)
 
 /* Register ips/ip-HOST locally, then push our own entries to the member. */
 static int
-join_register(struct join *j, const char *my_ip)
+join_register(struct join *j)
 {
 	struct gossip_msg m = { .type = GOSSIP_END };
 	struct statefs_txn t;
 	char path[STATEFS_PATH_MAX + 1], ip[64];
-	int ret = my_address(j, my_ip, ip, sizeof(ip));
+	int ret = my_address(j, ip, sizeof(ip));
 
 	if (ret < 0)
 		return ret;
@@ -289,6 +292,9 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	snprintf(j.ep.host, sizeof(j.ep.host), "%s", addr);
 	snprintf(j.ep.addr, sizeof(j.ep.addr), "%s", addr);
 	j.ep.port = c->port;
+	/* A name given for us is resolved before anything is written. */
+	if (my_ip && gossip_addr_resolve(my_ip, j.my_ip, sizeof(j.my_ip), err, errlen) < 0)
+		return -EHOSTUNREACH;
 	ret = join_open_tree(&j, &fresh);
 	if (ret < 0)
 		return ret;
@@ -299,7 +305,7 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	if (ret == 0)
 		ret = join_fetch(&j);
 	if (ret == 0)
-		ret = join_register(&j, my_ip);
+		ret = join_register(&j);
 	link_release(&j.link);
 	if (ret < 0 && fresh)
 		statefs_unmark(j.sf);	/* the fetched keys stay; the marker goes */

@@ -94,6 +94,7 @@ static const char usage_text[] =
 "usage: clusterd [OPTION]...            run the gossip daemon (foreground)\n"
 "       clusterd --serve [OPTION]...    serving end on stdin/stdout (ssh forced command)\n"
 "       clusterd --join ADDR [--ip IP]  join the cluster of the member at ADDR\n"
+"                 (ADDR and IP: addresses or host names)\n"
 "       clusterd --fetch RES NAME [--final LEN] [--bwlimit BYTES_PER_S] [--timeout S]\n"
 "                 fetch one logfile from the members (a test entry point): until\n"
 "                 LEN bytes are local, or follow it until S seconds (60) passed;\n"
@@ -133,7 +134,8 @@ static const char usage_text[] =
 "  --cron-ms N           delete logfiles every member replayed this often (600000)\n"
 "  --emergency-free BYTES  stop logging below this free space in /mars (256M; 0 = off)\n"
 "status page (docs/http-api.md):\n"
-"  --http-listen ADDR:PORT  serve it there, 'none' = off (127.0.0.1:7780)\n"
+"  --http-listen ADDR:PORT  serve it there (ADDR may be a name), 'none' = off\n"
+"                           (127.0.0.1:7780)\n"
 "  --http-token TOKEN    require 'Authorization: Bearer TOKEN' for /api and /metrics\n"
 "  --db FILE             keep history (samples, events) in this sqlite file\n"
 "  --alert-url URL       post alerts as JSON to URL (repeatable, up to 8)\n"
@@ -255,7 +257,7 @@ parse_one(struct gossip_config *c, struct opts *o, int opt, const char *arg)
 static int
 parse_args(int argc, char **argv, struct gossip_config *c, struct opts *o)
 {
-	int opt, idx = 0;
+	int opt, idx = 0, ret = 0;
 
 	while ((opt = getopt_long(argc, argv, "", options, &idx)) != -1) {
 		o->status_name = options[idx].name;
@@ -268,8 +270,10 @@ parse_args(int argc, char **argv, struct gossip_config *c, struct opts *o)
 			fputs(usage_text, stdout);
 			exit(0);
 		}
-		if (opt == '?' || parse_one(c, o, opt, optarg) < 0) {
-			if (opt != '?')
+		if (opt == '?' || (ret = parse_one(c, o, opt, optarg)) < 0) {
+			if (ret == -EHOSTUNREACH)
+				fprintf(stderr, "clusterd: cannot resolve host of '%s'\n", optarg);
+			else if (opt != '?')
 				fprintf(stderr, "clusterd: invalid argument '%s' for option\n",
 					optarg ? optarg : "");
 			fputs(usage_text, stderr);

@@ -11,6 +11,8 @@ BATS_TEST_TMPDIR=$DEMO_DIR
 . "$top/tests/bats/netns.bash"
 _netns_id() { echo mdemo; }
 NETNS_DIR=$DEMO_DIR/net
+# The hosts know each other by name (/etc/netns/NS/hosts), as a user's do.
+NETNS_NAMES=on
 
 MARSADM=$top/marsadm/marsadm
 ENGINE=$top/engine/mars-engine
@@ -47,16 +49,16 @@ demo_up() {
 		mkdir -p "$(netns_root "$h")"
 		chmod 0700 "$(netns_root "$h")"
 	done
-	echo "alpha = $(netns_addr alpha), beta = $(netns_addr beta)"
+	echo "alpha = $(netns_addr alpha), beta = $(netns_addr beta), by name in /etc/netns/*/hosts"
 
-	say "marsadm create-cluster on alpha, clusterd on both, join-cluster on beta"
-	marsadm_on alpha create-cluster "$(netns_addr alpha)"
+	say "marsadm create-cluster on alpha, clusterd on both, join-cluster alpha on beta"
+	marsadm_on alpha create-cluster
 	NETNS_DATA_PATH=on
 	for h in alpha beta; do
 		clusterd_start "$h"
 	done
 	marsadm_on beta join-cluster \
-		"$(netns_addr alpha)" --key="$NETNS_DIR/cluster_key" --known-hosts="$NETNS_DIR/known_hosts"
+		alpha --key="$NETNS_DIR/cluster_key" --known-hosts="$NETNS_DIR/known_hosts"
 
 	say "a resource on alpha: clusterd starts the userspace engine, alpha logs"
 	truncate -s 256M "$NETNS_DIR/disk-alpha.img" "$NETNS_DIR/disk-beta.img"

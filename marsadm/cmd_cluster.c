@@ -5,6 +5,12 @@
  * one-member cluster: the format marker, the cluster uuid, this host's
  * membership link and its tree version.  It refuses a root that already
  * holds a cluster or anything else, so a second run cannot clobber state.
+ *
+ * The membership link holds a numeric address peers can dial
+ * (docs/state-tree.md): ADDRESS or --ip= resolved if a name, else the
+ * address of the interface toward the default route, else what this
+ * node's own name resolves to; a loopback answer is no answer.  Nothing is
+ * written when none is found.
  */
 #include "marsadm/state.h"
 
@@ -14,6 +20,8 @@
 #include <string.h>
 
 #include <json-c/json.h>
+
+#include "clusterd/addr.h"
 
 /* The root must be an existing, empty directory; say what it is instead. */
 static int
@@ -121,22 +129,78 @@ cluster_create(const struct marsadm_ctx *ctx, struct statefs *sf, const char *ad
 }
 
 static int
+cluster_addr_given(const char *given, char *buf, size_t size)
+{
+	char err[320];
+
+	if (gossip_addr_resolve(given, buf, size, err, sizeof(err)) == 0)
+		return MX_OK;
+	fail(MX_REFUSED, "%s", err);
+	hint("give this node's address, or a name that resolves here, with --ip=ADDR");
+	return MX_REFUSED;
+}
+
+/* The default route's interface, else this node's name if it resolves. */
+static int
+cluster_addr_found(const struct marsadm_ctx *ctx, char *buf, size_t size)
+{
+	char err[320], err_name[320];
+
+	if (gossip_addr_default(buf, size, err, sizeof(err)) == 0)
+		return MX_OK;
+	buf[0] = '\0';
+	if (gossip_addr_resolve(ctx->host, buf, size, err_name, sizeof(err_name)) == 0 &&
+	    gossip_addr_usable(buf))
+		return MX_OK;
+	fail(MX_REFUSED, "cannot find an address of '%s' that peers can reach: %s, and %s",
+	     ctx->host, err, buf[0] ? "the node name resolves to loopback only" : err_name);
+	hint("give this node's address, or a name that resolves to it, with --ip=ADDR");
+	return MX_REFUSED;
+}
+
+/* [ADDRESS] or --ip=ADDRESS, either an address or a name; NULL if neither. */
+static int
+cluster_args(const struct marsadm_ctx *ctx, int argc, char **argv, const char **given)
+{
+	*given = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!*given && own_opt(argv[i], "--ip", given))
+			continue;
+		if (argv[i][0] == '-' || *given)
+			return usage_error(ctx->cmd, "unexpected argument '%s'", argv[i]);
+		*given = argv[i];
+	}
+	if (*given && !**given)
+		return usage_error(ctx->cmd, "option '--ip' needs a non-empty ADDRESS");
+	return MX_OK;
+}
+
+/* Usage first, then the root, then the address: nothing written on a refusal. */
+static int
 cmd_create_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 {
 	struct statefs sf;
-	int ret = cluster_check_root(ctx, &sf);
+	const char *given;
+	char addr[GOSSIP_ADDR_MAX] = "";
+	int ret = cluster_args(ctx, argc, argv, &given);
 
 	if (ret != MX_OK)
 		return ret;
-	ret = cluster_create(ctx, &sf, argc > 1 ? argv[1] : ctx->host);
+	ret = cluster_check_root(ctx, &sf);
+	if (ret != MX_OK)
+		return ret;
+	ret = given ? cluster_addr_given(given, addr, sizeof(addr)) :
+		      cluster_addr_found(ctx, addr, sizeof(addr));
+	if (ret == MX_OK)
+		ret = cluster_create(ctx, &sf, addr);
 	statefs_close(&sf);
 	return ret;
 }
 
 const struct cmd cmds_cluster[] = {
 	{ .name = "create-cluster", .fn = cmd_create_cluster,
-	  .flags = CMD_OPT_JSON | CMD_OPT_DRY_RUN,
-	  .usage = "[ADDRESS]",
+	  .flags = CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OWN_OPTS,
+	  .usage = "[ADDRESS] [--ip=ADDRESS]",
 	  .help = "make an empty directory the state tree of a new cluster with this node" },
 	{ .name = NULL },
 };

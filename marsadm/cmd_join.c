@@ -27,18 +27,6 @@
 
 #define ALIVE_WINDOW_NS	(30ULL * STATEFS_NS_PER_S)	/* heartbeat younger than this */
 
-/* "--name=value" into *@val; 1 if @arg is that option. */
-static int
-own_opt(const char *arg, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(arg, name, n) != 0 || arg[n] != '=')
-		return 0;
-	*val = arg + n + 1;
-	return 1;
-}
-
 static int
 join_args(struct marsadm_ctx *ctx, struct gossip_config *c, int argc, char **argv,
 	  const char **peer, const char **ip)
@@ -84,6 +72,11 @@ cmd_join_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 		fail(MX_REFUSED, "cannot join '%s': %s", peer, err);
 		hint("a node joins with an empty tree; nothing was changed");
 		return MX_REFUSED;
+	}
+	if (ret == -EHOSTUNREACH) {
+		fail(MX_FAIL, "cannot join '%s': %s", peer, err);
+		hint("check the name with 'getent ahosts NAME', or give an address instead");
+		return MX_FAIL;
 	}
 	if (ret < 0) {
 		fail(MX_FAIL, "cannot join '%s': %s", peer, err);
@@ -333,7 +326,7 @@ const struct cmd cmds_join[] = {
 	{ .name = "join-cluster", .fn = cmd_join_cluster,
 	  .flags = CMD_OWN_OPTS,
 	  .usage = "PEER",
-	  .help = "join the cluster of the member at address PEER over ssh" },
+	  .help = "join the cluster of the member PEER (address or host name) over ssh" },
 	{ .name = "leave-cluster", .fn = cmd_leave_cluster,
 	  .flags = CMD_NEED_TREE | CMD_OPT_FORCE,
 	  .usage = "",

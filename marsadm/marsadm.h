@@ -130,6 +130,10 @@ int print_json(struct json_object *obj);
 int usage_error(const struct cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* "--NAME=value" into *@val for commands that parse their own options;
+ * returns 1 if @arg is that option, else 0 (marsadm/report.c). */
+int own_opt(const char *arg, const char *name, const char **val);
+
 /*
  * Check the CMD_NEED_* preconditions of @cmd for operands @argv
  * (marsadm/precond.c).  Returns MX_OK or the exit code, having said why.

@@ -8,6 +8,7 @@
 #include "marsadm/marsadm.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include <json-c/json.h>
@@ -110,4 +111,15 @@ print_json(struct json_object *obj)
 		ret = fail(MX_IO, "cannot write to standard output");
 	json_object_put(obj);
 	return ret;
+}
+
+int
+own_opt(const char *arg, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(arg, name, n) != 0 || arg[n] != '=')
+		return 0;
+	*val = arg + n + 1;
+	return 1;
 }

@@ -15,12 +15,12 @@ setup() {
 
 @test "create-cluster: format marker, uuid, membership, tree version, mode 0700" {
 	mkdir -m 0755 "$MARS_ROOT"
-	run mars create-cluster
+	run mars create-cluster --ip=192.0.2.9
 	assert_success
 	assert_output ""
 	[ "$(value .format)" = 1 ]
 	[[ "$(value uuid)" =~ ^alpha_[0-9]+\.[0-9]{9}$ ]]
-	[ "$(value ips/ip-alpha)" = alpha ]
+	[ "$(value ips/ip-alpha)" = 192.0.2.9 ]
 	[ "$(value actual-alpha/tree)" = 1 ]
 	[ "$(stat -c %a "$MARS_ROOT")" = 700 ]
 }
@@ -36,7 +36,7 @@ setup() {
 
 @test "create-cluster accepts a fresh file system with lost+found" {
 	mkdir -p "$MARS_ROOT/lost+found"
-	run mars create-cluster
+	run mars create-cluster 192.0.2.1
 	assert_success
 	[ -d "$MARS_ROOT/lost+found" ]
 }
@@ -97,8 +97,9 @@ setup() {
 	local before
 	before=$(snapshot)
 	run mars create-cluster 10.0.0.1/24
-	[ "$status" -eq 2 ]
-	assert_line --partial "refusing to write 'ips/ip-alpha'"
+	[ "$status" -eq 5 ]
+	assert_line --partial "cannot resolve host '10.0.0.1/24': "
+	assert_line --partial "--ip=ADDR"
 	untouched_since "$before"
 }
 
@@ -106,11 +107,11 @@ setup() {
 	mkdir "$MARS_ROOT"
 	local before
 	before=$(snapshot)
-	run mars create-cluster --dry-run
+	run mars create-cluster --dry-run fd00::7
 	assert_success
 	assert_line --index 0 "mark $MARS_ROOT format 1"
 	assert_line --regexp '^set uuid alpha_[0-9.]+$'
-	assert_line "set ips/ip-alpha alpha"
+	assert_line "set ips/ip-alpha fd00::7"
 	assert_line "set actual-alpha/tree 1"
 	untouched_since "$before"
 }

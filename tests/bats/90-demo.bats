@@ -41,6 +41,7 @@ assert_down() {
 	assert_success
 	[ ! -e "$MARS_DEMO_DIR" ]
 	[ "$(demo_netns)" = 0 ]
+	[ -z "$(ls -d /etc/netns/mdemo-* 2>/dev/null)" ]	# the hosts files of its names
 	[ "$(demo_qemu)" = 0 ]
 	! grep -q " $MARS_DEMO_DIR/" /proc/self/mounts
 }

@@ -15,6 +15,11 @@
 #   GOSSIP_TREE  tests/helpers/gossip-tree
 #   NETNS_DIR    per-test directory: keys, known_hosts, logs, trees
 #   NETNS_HOSTS  host names in use, in order
+#   NETNS_NAMES  "on": every host knows the others by name only, from its
+#                namespace's hosts file (/etc/netns/NS/hosts, which `ip
+#                netns exec` mounts over /etc/hosts; its resolv.conf points
+#                at nothing, so no name query leaves the machine), and
+#                netns_cluster_marsadm types no address
 
 CLUSTERD=${CLUSTERD:-$MARS_BUILDDIR/clusterd/clusterd}
 GOSSIP_TREE=${GOSSIP_TREE:-$MARS_BUILDDIR/tests/helpers/gossip-tree}
@@ -55,6 +60,23 @@ netns_index() {
 	return 1
 }
 netns_addr() { echo "10.77.0.$((10 + $(netns_index "$1")))"; }
+
+# Names mode: each namespace's hosts file lists every host by name.
+_netns_names() {
+	local h ns i
+	for h in "${NETNS_HOSTS[@]}"; do
+		ns=$(netns_name "$h")
+		mkdir -p "/etc/netns/$ns"
+		{
+			echo "127.0.0.1 localhost"
+			for i in "${NETNS_HOSTS[@]}"; do
+				echo "$(netns_addr "$i") $i"
+			done
+		} >"/etc/netns/$ns/hosts"
+		printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
+			>"/etc/netns/$ns/resolv.conf"
+	done
+}
 netns_root() { echo "$NETNS_DIR/$1/mars"; }
 
 _netns_record() {
@@ -142,6 +164,7 @@ netns_setup() {
 	for i in $(seq 1 "$n"); do
 		_netns_add_host "${NETNS_HOSTS[$((i - 1))]}" "$i"
 	done
+	[ "${NETNS_NAMES:-off}" = on ] && _netns_names
 	for i in "${NETNS_HOSTS[@]}"; do
 		_netns_sshd "$i"
 	done
@@ -227,6 +250,8 @@ netns_teardown() {
 		done
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	# Names mode's hosts files (also of namespaces that failed to appear).
+	rm -rf /etc/netns/"$(_netns_id)"-* 2>/dev/null || true
 	while read -r pid; do
 		wait "$pid" 2>/dev/null || true
 	done <"$NETNS_DIR/pids"
@@ -292,15 +317,23 @@ netns_mkroot() {	# netns_mkroot HOST: HOST's empty state tree directory
 
 # netns_cluster_marsadm: the hosts of netns_setup form a cluster the way an
 # admin does it (create-cluster on the first, join-cluster on the others
-# with the key and known_hosts in NETNS_KEY_DIR, default NETNS_DIR).
+# with the key and known_hosts in NETNS_KEY_DIR, default NETNS_DIR).  In
+# names mode no address is typed: create-cluster finds its own and the
+# others join through the first host's name.
 netns_cluster_marsadm() {
-	local h first=${NETNS_HOSTS[0]} keys=${NETNS_KEY_DIR:-$NETNS_DIR}
+	local h first=${NETNS_HOSTS[0]} keys=${NETNS_KEY_DIR:-$NETNS_DIR} via
+	local -a addr=()
 	[ -x "$MARSADM" ] || fail "marsadm not built at $MARSADM"
+	via=$first
+	if [ "${NETNS_NAMES:-off}" != on ]; then
+		via=$(netns_addr "$first")
+		addr=("$via")
+	fi
 	netns_mkroot "$first"
-	run marsadm_on "$first" create-cluster "$(netns_addr "$first")"
+	run marsadm_on "$first" create-cluster "${addr[@]}"
 	assert_success
 	for h in "${NETNS_HOSTS[@]:1}"; do
-		run marsadm_on "$h" join-cluster "$(netns_addr "$first")" \
+		run marsadm_on "$h" join-cluster "$via" \
 			--key="$keys/cluster_key" --known-hosts="$keys/known_hosts"
 		assert_success
 	done

@@ -66,7 +66,7 @@ mesh() {
 cluster() {
 	local first=$1 n
 	mkdir -m 0700 "$T/$first"
-	on "$first" create-cluster >/dev/null || fail "create-cluster failed"
+	on "$first" create-cluster 192.0.2.1 >/dev/null || fail "create-cluster failed"
 	truncate -s 1M "$T/disk-$first"
 	on "$first" create-resource r0 "$T/disk-$first" >/dev/null || fail "create-resource failed"
 	shift

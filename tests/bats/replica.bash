@@ -81,6 +81,12 @@ netns_addr_host_primary() {	# the primary as the first host sees it
 	val "${NETNS_HOSTS[0]}" primary
 }
 
+handover() {	# handover HOST: make HOST primary, wait (bounded) until it is
+	run marsadm_on "$1" primary "$RES" --timeout=30
+	assert_success
+	wait_for 30 is_primary "$1"
+}
+
 synced() {	# synced HOST: its full sync finished
 	[ "$(val "$1" "syncstatus-$1")" = "$((DISK_MB * 1048576))" ]
 }

@@ -10,7 +10,8 @@ mars() {
 # new_cluster: an empty root and a cluster with alpha as its member.
 new_cluster() {
 	mkdir -m 0700 "$MARS_ROOT"
-	mars create-cluster >/dev/null || fail "create-cluster failed"
+	# An address of its own: the default depends on this machine's routes.
+	mars create-cluster 192.0.2.1 >/dev/null || fail "create-cluster failed"
 }
 
 # disk NAME SIZE: a sparse image file usable as backing device; prints its path.

@@ -274,8 +274,9 @@ test_escape_and_listen(void)
 	       "IPv4 listen address");
 	tap_ok(http_parse_listen("[::1]:80", &ss, &len) == 0 && ss.ss_family == AF_INET6,
 	       "IPv6 listen address");
-	tap_ok(http_parse_listen("localhost:80", &ss, &len) < 0 &&
-	       http_parse_listen("127.0.0.1:99999", &ss, &len) < 0 &&
+	tap_ok(http_parse_listen("localhost:80", &ss, &len) == 0 &&
+	       (ss.ss_family == AF_INET || ss.ss_family == AF_INET6), "a listen name resolved");
+	tap_ok(http_parse_listen("127.0.0.1:99999", &ss, &len) < 0 &&
 	       http_parse_listen("127.0.0.1", &ss, &len) < 0, "bad listen addresses refused");
 }
 
