@@ -241,7 +241,12 @@ tick_resource(struct driver *d, struct drv_res *r)
 		do_rotate(d, r, &v, &st);
 		break;
 	}
+	/* An engine stopped above (a paused replay, a switchover) keeps its
+	 * disk attached, so that what acted_write() reports holds. */
+	if (v.member && v.sw_attach && !r->e && gossip_now_ms() >= r->retry_at_ms)
+		engine_ensure(d, r, &v);
 	feed_fetcher(d, r, &v, running && st.mode == MARS_ENGINE_PRIMARY);
+	acted_write(d, r, &v);
 	status_write(d, r, &a, &st, changed);
 	role_view_release(&v);
 }

@@ -67,6 +67,8 @@ struct fetcher {
 	struct fetch_want *want;		/* wanted list (copy) */
 	size_t n_want;
 	unsigned want_gen;			/* bumped when the list changes */
+	unsigned idle_gen;			/* the thread idles on this list */
+	int idle;				/* no stream runs (idle_gen valid) */
 	struct refetch_req refetch[FETCH_REFETCH_MAX];
 	size_t n_refetch;
 	uint64_t bwlimit_bps;
@@ -744,6 +746,16 @@ next_entry(struct fetcher *f)
 	return NULL;
 }
 
+/* Say whether the thread idles on the list it took last (fetch_status.stopped). */
+static void
+set_idle(struct fetcher *f, int idle)
+{
+	pthread_mutex_lock(&f->lock);
+	f->idle = idle;
+	f->idle_gen = f->mine_gen;
+	pthread_mutex_unlock(&f->lock);
+}
+
 static void *
 fetch_thread(void *arg)
 {
@@ -752,6 +764,7 @@ fetch_thread(void *arg)
 
 	while (!take_control(f)) {
 		w = next_entry(f);
+		set_idle(f, !w);
 		if (!w) {
 			w = f->n_mine ? &f->mine[f->n_mine - 1] : NULL;
 			status_entry(f, w, w ? local_size(f, w->name) : 0, NULL, 1);
@@ -869,6 +882,7 @@ fetcher_status(struct fetcher *f, struct fetch_status *st)
 	if (rate_idle(&f->rate, now))
 		f->st.rate_bps = 0;	/* nothing synced for a while */
 	*st = f->st;
+	st->stopped = f->n_want == 0 && f->idle && f->idle_gen == f->want_gen;
 	if (st->final_len == FETCH_FOLLOW && st->name[0])
 		st->complete = st->peer[0] && !st->error && st->local_len >= st->remote_len;
 	pthread_mutex_unlock(&f->lock);
