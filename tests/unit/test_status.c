@@ -216,6 +216,57 @@ out:
 	sft_done_tree(&sf);
 }
 
+/* beta's disk and repl words after planting @key = @value. */
+static void
+beta_words(struct statefs *sf, const char *key, const char *value, char *disk, char *repl)
+{
+	const struct snap_replica *b;
+	struct snapshot s;
+
+	sft_set(sf, key, value);
+	disk[0] = repl[0] = '\0';
+	if (snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S) < 0)
+		return;
+	b = snapshot_resource(&s, "r0") ?
+	    snap_resource_replica(snapshot_resource(&s, "r0"), "beta") : NULL;
+	if (b) {
+		strcpy(disk, b->disk);
+		strcpy(repl, b->repl);
+	}
+	snapshot_release(&s);
+}
+
+/*
+ * A paused fetch or replay is OutDated[F] / OutDated[R], as in marsadm
+ * view; Pausing* until the host's daemon echoed the switch (acted-KEY).
+ */
+static void
+test_snapshot_paused(void)
+{
+	char disk[64], repl[64];
+	struct statefs sf;
+
+	sft_new_tree(&sf, "alpha");
+	plant_cluster(&sf);
+	beta_words(&sf, "resource-r0/todo-beta/connect", "0", disk, repl);
+	tap_ok(!strcmp(disk, "OutDated[F]") && !strcmp(repl, "PausingFetch"),
+	       "fetch off, not yet carried out: %s %s", disk, repl);
+	beta_words(&sf, "resource-r0/actual-beta/acted-connect", "0", disk, repl);
+	tap_ok(!strcmp(disk, "OutDated[F]") && !strcmp(repl, "PausedFetch"),
+	       "fetch off, carried out: %s %s", disk, repl);
+	sft_set(&sf, "resource-r0/todo-beta/connect", "1");
+	beta_words(&sf, "resource-r0/todo-beta/allow-replay", "0", disk, repl);
+	tap_ok(!strcmp(disk, "OutDated[R]") && !strcmp(repl, "PausingReplay"),
+	       "replay off, not yet carried out: %s %s", disk, repl);
+	beta_words(&sf, "resource-r0/actual-beta/acted-allow-replay", "0", disk, repl);
+	tap_ok(!strcmp(disk, "OutDated[R]") && !strcmp(repl, "PausedReplay"),
+	       "replay off, carried out: %s %s", disk, repl);
+	beta_words(&sf, "resource-r0/todo-beta/allow-replay", "1", disk, repl);
+	tap_ok(!strcmp(disk, "OutDated[FR]") && !strcmp(repl, "Replaying"),
+	       "both on, lagging: %s %s", disk, repl);
+	sft_done_tree(&sf);
+}
+
 static void
 test_api_and_metrics(void)
 {
@@ -335,6 +386,7 @@ main(void)
 {
 	test_snapshot();
 	test_snapshot_split();
+	test_snapshot_paused();
 	test_sync_rates();
 	test_api_and_metrics();
 	test_escape_and_listen();
