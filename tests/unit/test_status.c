@@ -220,18 +220,20 @@ out:
 static void
 beta_words(struct statefs *sf, const char *key, const char *value, char *disk, char *repl)
 {
-	const struct snap_replica *b;
+	const struct snap_resource *r;
+	const struct snap_replica *b = NULL;
 	struct snapshot s;
 
 	sft_set(sf, key, value);
 	disk[0] = repl[0] = '\0';
 	if (snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S) < 0)
 		return;
-	b = snapshot_resource(&s, "r0") ?
-	    snap_resource_replica(snapshot_resource(&s, "r0"), "beta") : NULL;
+	r = snapshot_resource(&s, "r0");
+	if (r)
+		b = snap_resource_replica(r, "beta");
 	if (b) {
-		strcpy(disk, b->disk);
-		strcpy(repl, b->repl);
+		snprintf(disk, 64, "%s", b->disk);
+		snprintf(repl, 64, "%s", b->repl);
 	}
 	snapshot_release(&s);
 }
@@ -243,27 +245,31 @@ beta_words(struct statefs *sf, const char *key, const char *value, char *disk, c
 static void
 test_snapshot_paused(void)
 {
-	char disk[64], repl[64];
+	static const struct { const char *key, *value, *disk, *repl, *what; } steps[] = {
+		{ "todo-beta/connect", "0", "OutDated[F]", "PausingFetch",
+		  "fetch off, not yet carried out" },
+		{ "actual-beta/acted-connect", "0", "OutDated[F]", "PausedFetch",
+		  "fetch off, carried out" },
+		{ "todo-beta/connect", "1", "OutDated[FR]", "Replaying", "fetch on again" },
+		{ "todo-beta/allow-replay", "0", "OutDated[R]", "PausingReplay",
+		  "replay off, not yet carried out" },
+		{ "actual-beta/acted-allow-replay", "0", "OutDated[R]", "PausedReplay",
+		  "replay off, carried out" },
+		{ "todo-beta/allow-replay", "1", "OutDated[FR]", "Replaying",
+		  "both on, lagging" },
+	};
+	char key[STATEFS_PATH_MAX + 1], disk[64], repl[64];
 	struct statefs sf;
+	size_t i;
 
 	sft_new_tree(&sf, "alpha");
 	plant_cluster(&sf);
-	beta_words(&sf, "resource-r0/todo-beta/connect", "0", disk, repl);
-	tap_ok(!strcmp(disk, "OutDated[F]") && !strcmp(repl, "PausingFetch"),
-	       "fetch off, not yet carried out: %s %s", disk, repl);
-	beta_words(&sf, "resource-r0/actual-beta/acted-connect", "0", disk, repl);
-	tap_ok(!strcmp(disk, "OutDated[F]") && !strcmp(repl, "PausedFetch"),
-	       "fetch off, carried out: %s %s", disk, repl);
-	sft_set(&sf, "resource-r0/todo-beta/connect", "1");
-	beta_words(&sf, "resource-r0/todo-beta/allow-replay", "0", disk, repl);
-	tap_ok(!strcmp(disk, "OutDated[R]") && !strcmp(repl, "PausingReplay"),
-	       "replay off, not yet carried out: %s %s", disk, repl);
-	beta_words(&sf, "resource-r0/actual-beta/acted-allow-replay", "0", disk, repl);
-	tap_ok(!strcmp(disk, "OutDated[R]") && !strcmp(repl, "PausedReplay"),
-	       "replay off, carried out: %s %s", disk, repl);
-	beta_words(&sf, "resource-r0/todo-beta/allow-replay", "1", disk, repl);
-	tap_ok(!strcmp(disk, "OutDated[FR]") && !strcmp(repl, "Replaying"),
-	       "both on, lagging: %s %s", disk, repl);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		snprintf(key, sizeof(key), "resource-r0/%s", steps[i].key);
+		beta_words(&sf, key, steps[i].value, disk, repl);
+		tap_ok(!strcmp(disk, steps[i].disk) && !strcmp(repl, steps[i].repl), "%s: %s %s",
+		       steps[i].what, disk, repl);
+	}
 	sft_done_tree(&sf);
 }
 
