@@ -146,9 +146,9 @@ switch_wait(const struct marsadm_ctx *ctx, struct state_res *s, const struct swi
 				   switch_done, (void *)d, what) == MX_OK)
 			continue;
 		key = switch_pending(&s->sf, d, res, ctx->host);
-		fail(MX_TIMEOUT, "clusterd did not carry out '%s %s' within %d s (todo-%s/%s is "
-		     "set, actual-%s/acted-%s not yet)", d->cmd, res, ctx->timeout_s, ctx->host,
-		     key ? key : "?", ctx->host, key ? key : "?");
+		fail(MX_TIMEOUT, "clusterd did not carry out '%s %s' within %d s (todo-%s/%s is %d, "
+		     "actual-%s/acted-%s is not yet)", d->cmd, res, ctx->timeout_s, ctx->host,
+		     key ? key : "?", d->on, ctx->host, key ? key : "?");
 		hint_driver_why(&s->sf, res);
 		hint("the switch stays set and clusterd goes on trying; wait longer with "
 		     "--timeout=SECONDS, or see 'marsadm view %s' and 'journalctl -u clusterd'", res);
