@@ -82,6 +82,28 @@ write_dev() {
 	[ "$(marsadm_on beta view-diskstate "$RES")" = UpToDate ]
 }
 
+@test "pause-fetch under a writer that never pauses: returns, and nothing arrives after" {
+	replica_up alpha beta
+	local writer before primary
+	(
+		while :; do
+			write_dev alpha 1 || exit 1
+		done
+	) &
+	writer=$!
+	_netns_record "$writer"
+	wait_for 60 log_bytes_at_least beta 2097152	# the fetch streams
+	switched beta pause-fetch connect 0
+	before=$(log_bytes beta)
+	primary=$(log_bytes alpha)
+	wait_for 60 log_bytes_at_least alpha $((primary + 2 * 1048576))
+	stays_for 3 log_bytes beta "$before"
+	kill "$writer"
+	wait "$writer" 2>/dev/null || true
+	switched beta resume-fetch connect 1
+	wait_same alpha beta 60
+}
+
 @test "pause-replay: the disk stays attached (OutDated[R]); fetched data waits for resume-replay" {
 	replica_up alpha beta
 	switched beta pause-replay allow-replay 0
