@@ -170,7 +170,7 @@ tick_resource(struct driver *d, struct drv_res *r)
 	struct mars_engine_status st = { .mode = MARS_ENGINE_ATTACHED };
 	struct role_action a;
 	struct role_view v;
-	int running = 0, ret, changed, resize_pending;
+	int running = 0, idle_attached = 0, ret, changed, resize_pending;
 
 	ret = role_view_load(&d->sf, r->name, d->gc->host, &v);
 	if (ret) {
@@ -181,8 +181,10 @@ tick_resource(struct driver *d, struct drv_res *r)
 	resize_pending = resize_engine(d, r, &v);
 	if (v.member && v.sw_attach && !r->e && gossip_now_ms() >= r->retry_at_ms)
 		engine_ensure(d, r, &v);
-	if (r->e && d->dc.ops->status(r->e, &st) == 0)
+	if (r->e && d->dc.ops->status(r->e, &st) == 0) {
 		running = st.mode == MARS_ENGINE_PRIMARY || st.mode == MARS_ENGINE_REPLAY;
+		idle_attached = st.mode == MARS_ENGINE_ATTACHED;
+	}
 	if (running && replay_trouble(d, r, &st)) {
 		role_view_release(&v);
 		return;
@@ -202,6 +204,9 @@ tick_resource(struct driver *d, struct drv_res *r)
 		sync_end(d, r);
 	switch (a.act) {
 	case ROLE_IDLE:
+		/* Detached while idling attached (no child): let go of the disk. */
+		if (idle_attached && (!v.member || !v.sw_attach))
+			engine_drop(d, r);
 		break;
 	case ROLE_SYNC:
 		do_sync(d, r, &v, a.peer);
@@ -241,7 +246,12 @@ tick_resource(struct driver *d, struct drv_res *r)
 		do_rotate(d, r, &v, &st);
 		break;
 	}
+	/* An engine stopped above (a paused replay, a switchover) keeps its
+	 * disk attached, so that what acted_write() reports holds. */
+	if (v.member && v.sw_attach && !r->e && gossip_now_ms() >= r->retry_at_ms)
+		engine_ensure(d, r, &v);
 	feed_fetcher(d, r, &v, running && st.mode == MARS_ENGINE_PRIMARY);
+	acted_write(d, r, &v);
 	status_write(d, r, &a, &st, changed);
 	role_view_release(&v);
 }

@@ -7,7 +7,7 @@
  *   driver_replay.c   replay, switchover, the fetcher's wanted list
  *   driver_sync.c     the full sync and its recorded position
  *   driver_cron.c     logfile deletion on a timer
- *   driver_status.c   the status file for marsadm view
+ *   driver_status.c   the status file for marsadm view, the switches obeyed
  */
 #ifndef MARS_CLUSTERD_DRIVER_INTERNAL_H
 #define MARS_CLUSTERD_DRIVER_INTERNAL_H
@@ -93,5 +93,7 @@ void cron(struct driver *d);
 
 void status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
 		  const struct mars_engine_status *st, int changed);
+/* Publish which todo switches of @v the data path obeys (actual-HOST/acted-*). */
+void acted_write(struct driver *d, struct drv_res *r, const struct role_view *v);
 
 #endif /* MARS_CLUSTERD_DRIVER_INTERNAL_H */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The driver's status file for marsadm view (docs/replication.md
- * section 5).
+ * What the driver publishes about itself: the status file for marsadm
+ * view (docs/replication.md section 5) and the todo switches it has
+ * carried out (docs/state-tree.md section 3.3), which marsadm's switch
+ * commands wait for.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -73,4 +75,59 @@ status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
 		rename(tmp, path);
 	else
 		unlink(tmp);
+}
+
+/* ---- the switches carried out ------------------------------------------------ */
+
+struct acted {
+	char keys[5][STATEFS_NAME_MAX + 32];
+	const char *kv[10];
+	size_t n;
+};
+
+static void
+acted_add(struct acted *ac, const char *host, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	snprintf(ac->keys[ac->n], sizeof(ac->keys[0]), "actual-%s/%s", host, name);
+	ac->kv[2 * ac->n] = ac->keys[ac->n];
+	ac->kv[2 * ac->n + 1] = value;
+	ac->n++;
+}
+
+/*
+ * actual-HOST/acted-KEY echoes todo-HOST/KEY once the data path obeys
+ * it; while it does not, the old value stays.  Switching off is obeyed
+ * when its work has ended: no engine (attach), a fetcher that took its
+ * empty list and runs no stream (connect), no replay (allow-replay), no
+ * syncer (sync).  Switching on is obeyed once the driver acts on it.
+ * The engine's attached mode runs no child that could say so, so the
+ * driver sets is-attached itself: a paused replay keeps its disk.
+ * Called after the tick's action; equal values are not rewritten.
+ */
+void
+acted_write(struct driver *d, struct drv_res *r, const struct role_view *v)
+{
+	struct mars_engine_status st = { .mode = MARS_ENGINE_ATTACHED };
+	struct fetch_status fs = { .stopped = 1 };
+	const char *host = d->gc->host;
+	struct acted ac = { .n = 0 };
+	int replaying;
+
+	if (!v->member)
+		return;
+	if (r->e && d->dc.ops->status(r->e, &st) < 0)
+		return;
+	if (r->f)
+		fetcher_status(r->f, &fs);
+	replaying = r->e && st.mode == MARS_ENGINE_REPLAY;
+	acted_add(&ac, host, "acted-attach", v->sw_attach ? (r->e ? "1" : NULL) :
+		  (r->e ? NULL : "0"));
+	acted_add(&ac, host, "acted-connect", v->sw_connect ? "1" : fs.stopped ? "0" : NULL);
+	acted_add(&ac, host, "acted-allow-replay", v->sw_replay ? "1" : replaying ? NULL : "0");
+	acted_add(&ac, host, "acted-sync", v->sw_sync ? "1" : r->sy ? NULL : "0");
+	acted_add(&ac, host, "is-attached", r->e && st.mode == MARS_ENGINE_ATTACHED ? "1" : NULL);
+	if (ac.n)
+		put(d, r->name, ac.kv, 2 * ac.n);
 }

@@ -67,6 +67,8 @@ struct fetcher {
 	struct fetch_want *want;		/* wanted list (copy) */
 	size_t n_want;
 	unsigned want_gen;			/* bumped when the list changes */
+	unsigned idle_gen;			/* the thread idles on this list */
+	int idle;				/* no stream runs (idle_gen valid) */
 	struct refetch_req refetch[FETCH_REFETCH_MAX];
 	size_t n_refetch;
 	uint64_t bwlimit_bps;
@@ -156,18 +158,28 @@ set_error(struct fetcher *f, int err, const char *fmt, ...)
 /*
  * What the thread must do about control changes now: 1 if the current
  * stream must end (stop, a new wanted list, a refetch), 0 otherwise.
+ * Checked after every frame as well, without draining the control pipe,
+ * so that a stream that never pauses (a busy primary) still stops at
+ * once; control_changed() also drains the pipe, for the waits.
  */
 static int
-control_changed(void *arg)
+control_pending(struct fetcher *f)
 {
-	struct fetcher *f = arg;
 	int ret;
 
-	channel_thread_drain(&f->t);
 	pthread_mutex_lock(&f->lock);
 	ret = f->stop || f->want_gen != f->mine_gen || f->n_refetch > 0;
 	pthread_mutex_unlock(&f->lock);
 	return ret;
+}
+
+static int
+control_changed(void *arg)
+{
+	struct fetcher *f = arg;
+
+	channel_thread_drain(&f->t);
+	return control_pending(f);
 }
 
 /* ---- one connection ------------------------------------------------- */
@@ -480,22 +492,31 @@ on_end(struct fetcher *f, struct fconn *fc, struct stream *s, const struct gossi
 	return -ENOENT;
 }
 
+/* A control change ends the stream: FSTOP, then the remaining frames are
+ * read and dropped until FEND. */
+static int
+stream_stop(struct fconn *fc, struct stream *s)
+{
+	struct gossip_msg stop = { .type = GOSSIP_FSTOP };
+
+	if (s->stopping)
+		return 0;
+	s->stopping = 1;
+	return link_send(&fc->ch.link, &stop);
+}
+
 /*
  * Wait up to @timeout_ms for the connection (if @poll_conn; else only for
- * the control pipe).  A control change ends the stream: FSTOP, then the
- * remaining frames are read and dropped until FEND.
+ * the control pipe); a control change stops the stream.
  */
 static int
 stream_wait(struct fetcher *f, struct fconn *fc, struct stream *s, int poll_conn,
 	    int timeout_ms)
 {
-	struct gossip_msg stop = { .type = GOSSIP_FSTOP };
-
 	if (!channel_thread_wait(&f->t, poll_conn ? &fc->ch : NULL, timeout_ms) ||
-	    !control_changed(f) || s->stopping)
+	    !control_changed(f))
 		return 0;
-	s->stopping = 1;
-	return link_send(&fc->ch.link, &stop);
+	return stream_stop(fc, s);
 }
 
 static int
@@ -574,6 +595,8 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 			last_frame = gossip_now_ms();
 			deadline = last_frame + f->c->timeout_ms;
 			ret = stream_frame(f, fc, s, &m);
+			if (ret == 0 && !s->stopping && control_pending(f))
+				ret = stream_stop(fc, s);
 			continue;
 		}
 		if (ret < 0)
@@ -744,6 +767,16 @@ next_entry(struct fetcher *f)
 	return NULL;
 }
 
+/* Say whether the thread idles on the list it took last (fetch_status.stopped). */
+static void
+set_idle(struct fetcher *f, int idle)
+{
+	pthread_mutex_lock(&f->lock);
+	f->idle = idle;
+	f->idle_gen = f->mine_gen;
+	pthread_mutex_unlock(&f->lock);
+}
+
 static void *
 fetch_thread(void *arg)
 {
@@ -752,6 +785,7 @@ fetch_thread(void *arg)
 
 	while (!take_control(f)) {
 		w = next_entry(f);
+		set_idle(f, !w);
 		if (!w) {
 			w = f->n_mine ? &f->mine[f->n_mine - 1] : NULL;
 			status_entry(f, w, w ? local_size(f, w->name) : 0, NULL, 1);
@@ -869,6 +903,7 @@ fetcher_status(struct fetcher *f, struct fetch_status *st)
 	if (rate_idle(&f->rate, now))
 		f->st.rate_bps = 0;	/* nothing synced for a while */
 	*st = f->st;
+	st->stopped = f->n_want == 0 && f->idle && f->idle_gen == f->want_gen;
 	if (st->final_len == FETCH_FOLLOW && st->name[0])
 		st->complete = st->peer[0] && !st->error && st->local_len >= st->remote_len;
 	pthread_mutex_unlock(&f->lock);

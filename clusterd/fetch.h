@@ -49,6 +49,8 @@ struct fetch_status {
 	unsigned refetches;		/* local copies truncated and fetched again */
 	int complete;			/* every wanted entry reached its final_len
 					   (a follow entry: caught up with the peer) */
+	int stopped;			/* the thread took an empty wanted list and
+					   runs no stream: nothing is written any more */
 };
 
 struct fetcher;	/* one per resource; owns a thread and its connections */
@@ -60,7 +62,9 @@ struct fetcher;	/* one per resource; owns a thread and its connections */
  */
 int fetcher_start(const struct gossip_config *c, const char *res, struct fetcher **out);
 /*
- * Replace the wanted list (ordered, copied).  The fetcher works on the
+ * Replace the wanted list (ordered, copied).  An empty list stops the
+ * fetch: a stream in flight ends (FSTOP) and its bytes are synced before
+ * fetch_status.stopped says so.  The fetcher works on the
  * first entry not yet complete and moves to entry i+1 only when entry i
  * reached its final_len.  A follow entry is kept up to date with the
  * best peer's copy by a streaming request (latency: one round trip after

@@ -27,6 +27,7 @@ struct res_raw {
 	struct snapshot *s;
 	uint64_t replay_stamp[SNAP_REPLICAS_MAX];
 	int todo[SNAP_REPLICAS_MAX][4];		/* attach connect sync allow-replay; -1 unset */
+	int acted[SNAP_REPLICAS_MAX][4];	/* actual-HOST/acted-*, the same order */
 	int any_actual_primary_key;
 	int emergency_key[SNAP_REPLICAS_MAX];
 	struct { uint64_t nr; uint64_t size; char origin[STATEFS_NAME_MAX + 1]; } *logs;
@@ -90,7 +91,7 @@ replica_get(struct res_raw *raw, const char *host, size_t hostlen)
 	memset(&r->replicas[i], 0, sizeof(r->replicas[i]));
 	memcpy(r->replicas[i].host, host, hostlen);
 	for (int k = 0; k < 4; k++)
-		raw->todo[i][k] = -1;
+		raw->todo[i][k] = raw->acted[i][k] = -1;
 	raw->emergency_key[i] = 0;
 	raw->replay_stamp[i] = 0;
 	r->n_replicas++;
@@ -123,6 +124,9 @@ host_dir_key(struct res_raw *raw, const char *rel, const char *value, int todo)
 				raw->todo[i][k] = strcmp(value, "1") == 0;
 		return;
 	}
+	for (int k = 0; k < 4; k++)
+		if (strncmp(slash + 1, "acted-", 6) == 0 && strcmp(slash + 7, todo_names[k]) == 0)
+			raw->acted[i][k] = strcmp(value, "1") == 0;
 	if (strcmp(slash + 1, "is-primary") == 0) {
 		raw->any_actual_primary_key = 1;
 		p->actual_primary = strcmp(value, "1") == 0;
@@ -259,6 +263,24 @@ derive_role(struct res_raw *raw, struct snap_replica *p, size_t primaries)
 		SET(p->role, "Secondary");
 }
 
+/* "Paused" once the member's daemon carried the switch out, else "Pausing". */
+static const char *
+paused(const struct res_raw *raw, const struct snap_replica *p, int k)
+{
+	return raw->acted[replica_index(raw, p)][k] != 0 ? "Pausing" : "Paused";
+}
+
+/* Outdated: lagging, or fetch or replay paused (marsadm view's words). */
+static void
+derive_disk_outdated(struct snap_replica *p, const int *todo)
+{
+	int f = todo[1] == 0, r = todo[3] == 0;
+
+	if (p->lag_bytes && !f && !r)
+		f = r = 1;
+	snprintf(p->disk, sizeof(p->disk), "OutDated[%s%s]", f ? "F" : "", r ? "R" : "");
+}
+
 static void
 derive_states(struct res_raw *raw, struct snap_replica *p, const struct snap_replica *pri)
 {
@@ -266,6 +288,7 @@ derive_states(struct res_raw *raw, struct snap_replica *p, const struct snap_rep
 	int *todo = raw->todo[replica_index(raw, p)];
 	int consistent = p->sync_bytes >= r->size_bytes;
 	int designated = strcmp(r->primary, p->host) == 0;
+	char word[32];
 
 	if (pri && p != pri) {
 		p->lag_bytes = lag_of(raw, pri, p);
@@ -280,8 +303,8 @@ derive_states(struct res_raw *raw, struct snap_replica *p, const struct snap_rep
 		SET(p->disk, "Detached");
 	else if (!consistent)
 		SET(p->disk, "InConsistent");
-	else if (p->lag_bytes)
-		SET(p->disk, "OutDated[FR]");
+	else if (p->lag_bytes || (!designated && (todo[1] == 0 || todo[3] == 0)))
+		derive_disk_outdated(p, todo);
 	else if (r->emergency)
 		SET(p->disk, "EmergencyMode");
 	else
@@ -292,12 +315,15 @@ derive_states(struct res_raw *raw, struct snap_replica *p, const struct snap_rep
 	else if (designated)
 		SET(p->repl, r->emergency ? "EmergencyMode" :
 			     p->actual_primary ? "Replicating" : "NotYetPrimary");
-	else if (!consistent)
-		SET(p->repl, todo[2] == 0 ? "PausedSync" : "Syncing");
-	else if (todo[1] == 0)
-		SET(p->repl, "PausedFetch");
-	else if (todo[3] == 0)
-		SET(p->repl, "PausedReplay");
+	else if (!consistent && todo[2] != 0)
+		SET(p->repl, "Syncing");
+	else if (!consistent || todo[1] == 0 || todo[3] == 0) {
+		int k = !consistent ? 2 : todo[1] == 0 ? 1 : 3;
+
+		snprintf(word, sizeof(word), "%s%s", paused(raw, p, k),
+			 k == 2 ? "Sync" : k == 1 ? "Fetch" : "Replay");
+		SET(p->repl, word);
+	}
 	else if (strcmp(r->primary, STATEFS_NONE) == 0 || !r->primary[0])
 		SET(p->repl, "NoPrimaryDesignated");
 	else if (!pri || !pri->alive)
@@ -327,6 +353,7 @@ compact_members(struct res_raw *raw)
 		if (i != j) {
 			r->replicas[j] = r->replicas[i];
 			memcpy(raw->todo[j], raw->todo[i], sizeof(raw->todo[i]));
+			memcpy(raw->acted[j], raw->acted[i], sizeof(raw->acted[i]));
 			raw->emergency_key[j] = raw->emergency_key[i];
 			raw->replay_stamp[j] = raw->replay_stamp[i];
 		}

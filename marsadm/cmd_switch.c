@@ -6,10 +6,23 @@
  * differ by a row in switch_defs: which switches, on or off.  The daemon
  * reports what it actually did under actual-HOST/; `marsadm view` shows
  * both.  A list of resources is one transaction: all switch, or none.
+ *
+ * A switch returns once this node's daemon carried it out (it echoes
+ * todo-HOST/KEY as actual-HOST/acted-KEY; a paused fetch has ended its
+ * stream first), bounded by --timeout: a script that pauses the fetch
+ * before `primary --force` relies on the pause having happened.  Where
+ * no daemon runs the resource here (no fresh .driver-status) nothing
+ * fetches, replays or syncs, so the switch is recorded and holds at
+ * once; it is said so and not waited for.
  */
 #include "marsadm/state.h"
+#include "marsadm/view.h"
 
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum {
 	SW_ATTACH	= 1U << 0,
@@ -69,6 +82,81 @@ switch_ops(struct statefs_txn *t, const struct switch_def *d, const char *res, c
 	}
 }
 
+/* The first switch of @d on @res not yet carried out, or NULL. */
+static const char *
+switch_pending(struct statefs *sf, const struct switch_def *d, const char *res,
+	       const char *host)
+{
+	char key[STATE_KEY_BYTES], val[8];
+	int k;
+
+	for (k = 0; k < SWITCH_COUNT; k++) {
+		if (!(d->mask & (1U << k)))
+			continue;
+		state_key(key, "actual-%s/acted-%s", host, switch_keys[k]);
+		if (res_get(sf, res, key, val, sizeof(val)) < 0 ||
+		    strcmp(val, d->on ? "1" : "0"))
+			return switch_keys[k];
+	}
+	return NULL;
+}
+
+static int
+switch_done(struct statefs *sf, const char *res, const char *host, void *arg)
+{
+	return !switch_pending(sf, arg, res, host);
+}
+
+/* The daemon's last word on @res, for the timeout's message. */
+static void
+hint_driver_why(struct statefs *sf, const char *res)
+{
+	struct view_res *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return;
+	snprintf(v->name, sizeof(v->name), "%s", res);
+	v->now_ns = statefs_realtime_ns();
+	view_driver_load(sf, v);
+	if (v->drv.state == DRV_FRESH && v->drv.why[0])
+		hint("clusterd says: %s", v->drv.why);
+	free(v);
+}
+
+/* Wait for this node's daemon to carry out @d on every resource of @s. */
+static int
+switch_wait(const struct marsadm_ctx *ctx, struct state_res *s, const struct switch_def *d)
+{
+	time_t deadline = time(NULL) + (ctx->timeout_s < 0 ? INT_MAX / 2 : ctx->timeout_s);
+	char what[STATE_KEY_BYTES + 64];
+	const char *res, *key;
+	size_t i;
+
+	for (i = 0; i < s->rl.n; i++) {
+		res = s->rl.names[i];
+		if (!switch_pending(&s->sf, d, res, ctx->host))
+			continue;
+		if (!view_driver_runs(&s->sf, res, NULL, 0)) {
+			note(ctx, 1, "no clusterd runs '%s' on this node: '%s' is recorded and "
+			     "takes effect when it starts", res, d->cmd);
+			continue;
+		}
+		snprintf(what, sizeof(what), "clusterd to carry out '%s %s'", d->cmd, res);
+		if (state_wait_arg(&s->sf, res, ctx->host, (int)(deadline - time(NULL)),
+				   switch_done, (void *)d, what) == MX_OK)
+			continue;
+		key = switch_pending(&s->sf, d, res, ctx->host);
+		fail(MX_TIMEOUT, "clusterd did not carry out '%s %s' within %d s (todo-%s/%s is %d, "
+		     "actual-%s/acted-%s is not yet)", d->cmd, res, ctx->timeout_s, ctx->host,
+		     key ? key : "?", d->on, ctx->host, key ? key : "?");
+		hint_driver_why(&s->sf, res);
+		hint("the switch stays set and clusterd goes on trying; wait longer with "
+		     "--timeout=SECONDS, or see 'marsadm view %s' and 'journalctl -u clusterd'", res);
+		return MX_TIMEOUT;
+	}
+	return MX_OK;
+}
+
 static int
 cmd_switch(struct marsadm_ctx *ctx, int argc, char **argv)
 {
@@ -88,10 +176,12 @@ cmd_switch(struct marsadm_ctx *ctx, int argc, char **argv)
 		switch_ops(&t, d, s.rl.names[i], ctx->host);
 	ret = state_apply(ctx, &t, &changed);
 	statefs_txn_release(&t);
+	if (ret == MX_OK && !ctx->dry_run && ctx->timeout_s != 0)
+		ret = switch_wait(ctx, &s, d);
 	return state_res_finish(ctx, &s, ret, changed);
 }
 
-#define SWITCH_FLAGS (CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN)
+#define SWITCH_FLAGS (CMD_NEED_RESOURCE | CMD_OPT_JSON | CMD_OPT_DRY_RUN | CMD_OPT_TIMEOUT)
 #define SWITCH(n, h) { .name = n, .fn = cmd_switch, .flags = SWITCH_FLAGS, \
 		       .usage = "RES|all", .help = h }
 

@@ -356,13 +356,13 @@ state_res_finish(const struct marsadm_ctx *ctx, struct state_res *s, int ret, in
 #define WAIT_PROGRESS_S		5
 
 int
-state_wait(struct statefs *sf, const char *res, const char *host, int limit_s,
-	   state_done_fn *done, const char *what)
+state_wait_arg(struct statefs *sf, const char *res, const char *host, int limit_s,
+	       state_done_arg_fn *done, void *arg, const char *what)
 {
 	struct timespec pause = { 0, WAIT_POLL_MS * 1000000L };
 	time_t start = time(NULL), said = start;
 
-	while (!done(sf, res, host)) {
+	while (!done(sf, res, host, arg)) {
 		if (time(NULL) - start >= limit_s)
 			return MX_TIMEOUT;
 		if (time(NULL) - said >= WAIT_PROGRESS_S) {
@@ -373,4 +373,19 @@ state_wait(struct statefs *sf, const char *res, const char *host, int limit_s,
 		nanosleep(&pause, NULL);
 	}
 	return MX_OK;
+}
+
+static int
+done_noarg(struct statefs *sf, const char *res, const char *host, void *arg)
+{
+	state_done_fn **done = arg;
+
+	return (*done)(sf, res, host);
+}
+
+int
+state_wait(struct statefs *sf, const char *res, const char *host, int limit_s,
+	   state_done_fn *done, const char *what)
+{
+	return state_wait_arg(sf, res, host, limit_s, done_noarg, &done, what);
 }

@@ -75,6 +75,10 @@ int state_res_finish(const struct marsadm_ctx *ctx, struct state_res *s, int ret
 typedef int state_done_fn(struct statefs *sf, const char *res, const char *host);
 int state_wait(struct statefs *sf, const char *res, const char *host, int limit_s,
 	       state_done_fn *done, const char *what);
+/* The same with @arg passed to @done. */
+typedef int state_done_arg_fn(struct statefs *sf, const char *res, const char *host, void *arg);
+int state_wait_arg(struct statefs *sf, const char *res, const char *host, int limit_s,
+		   state_done_arg_fn *done, void *arg, const char *what);
 
 /* Append @name unless present.  Returns MX_OK or MX_FAIL (out of memory). */
 int res_list_add(struct res_list *rl, const char *name);

@@ -94,6 +94,8 @@ struct view_res {
 	int member;				/* host has a data- link */
 	char data[STATEFS_VALUE_MAX + 1];	/* host's backing device */
 	int todo[TODO_COUNT];			/* -1 absent, else 0/1 */
+	int acted[TODO_COUNT];			/* actual-HOST/acted-*: the todo value
+						   the daemon carried out; -1 absent */
 	int is_attached, is_primary;		/* actual-HOST/, -1 absent */
 	int n_actual_primaries;			/* members whose is-primary is 1 */
 	int primary_emergency;			/* designated primary's is-emergency 1 */

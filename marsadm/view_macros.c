@@ -74,9 +74,22 @@ device_present(const struct view_res *v)
 	return stat(v->data, &st) == 0;
 }
 
+/*
+ * Switch @k is off, but this node's running daemon has not carried that
+ * out yet (a fetch or replay still in flight).  Without a daemon nothing
+ * runs, so an off switch holds at once.
+ */
+static int
+pausing(const struct view_res *v, enum view_todo k)
+{
+	return v->todo[k] == 0 && v->acted[k] != 0 && v->drv.state == DRV_FRESH;
+}
+
 static const char *
 diskstate(const struct view_res *v, char *buf, size_t size)
 {
+	int f, r;
+
 	if (!v->member)
 		return "NotJoined";
 	if (!device_present(v))
@@ -94,9 +107,11 @@ diskstate(const struct view_res *v, char *buf, size_t size)
 			 v->is_primary == 1 ? "WriteBack" : "Recovery", v->replay_rest_bytes);
 		return buf;
 	}
-	if (!designated(v) && (v->fetch_rest_bytes || v->replay_rest_bytes)) {
-		snprintf(buf, size, "OutDated[%s%s]", v->fetch_rest_bytes ? "F" : "",
-			 v->replay_rest_bytes ? "R" : "");
+	/* A paused fetch or replay cannot know it is up to date: outdated. */
+	f = v->fetch_rest_bytes || v->todo[TODO_CONNECT] == 0;
+	r = v->replay_rest_bytes || v->todo[TODO_REPLAY] == 0;
+	if (!designated(v) && (f || r)) {
+		snprintf(buf, size, "OutDated[%s%s]", f ? "F" : "", r ? "R" : "");
 		return buf;
 	}
 	if (v->primary_emergency)
@@ -126,11 +141,12 @@ replstate(const struct view_res *v)
 	if (designated(v))
 		return "NotYetPrimary";
 	if (v->syncstatus_bytes < v->size_bytes)
-		return v->todo[TODO_SYNC] == 1 ? "Syncing" : "PausedSync";
+		return v->todo[TODO_SYNC] == 1 ? "Syncing" :
+		       pausing(v, TODO_SYNC) ? "PausingSync" : "PausedSync";
 	if (v->todo[TODO_CONNECT] != 1)
-		return "PausedFetch";
+		return pausing(v, TODO_CONNECT) ? "PausingFetch" : "PausedFetch";
 	if (v->todo[TODO_REPLAY] != 1)
-		return "PausedReplay";
+		return pausing(v, TODO_REPLAY) ? "PausingReplay" : "PausedReplay";
 	if (!v->primary[0])
 		return "NoPrimaryDesignated";
 	if (!v->primary_alive)

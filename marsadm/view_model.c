@@ -120,6 +120,9 @@ load_todo_actual(struct view_res *v, const char *rel, const char *value)
 	if (k && !strcmp(k, "/is-primary") && !strcmp(value, "1"))
 		v->n_actual_primaries++;
 	k = own(v, rel, "actual-");
+	for (i = 0; k && !strncmp(k, "/acted-", 7) && i < TODO_COUNT; i++)
+		if (!strcmp(k + 7, todo_keys[i]))
+			v->acted[i] = !strcmp(value, "1");
 	if (k && !strcmp(k, "/is-attached"))
 		v->is_attached = !strcmp(value, "1");
 	if (k && !strcmp(k, "/is-primary"))
@@ -430,6 +433,7 @@ view_load(struct statefs *sf, const char *res, const char *host, struct view_res
 	snprintf(v->host, sizeof(v->host), "%s", host);
 	v->todo[TODO_ATTACH] = v->todo[TODO_CONNECT] = -1;
 	v->todo[TODO_SYNC] = v->todo[TODO_REPLAY] = -1;
+	memcpy(v->acted, v->todo, sizeof(v->acted));
 	v->is_attached = v->is_primary = -1;
 	v->now_ns = statefs_realtime_ns();
 	snprintf(dir, sizeof(dir), "resource-%s", res);

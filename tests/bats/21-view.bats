@@ -66,7 +66,7 @@ daemon() {
 
 @test "detached, detaching, device missing" {
 	daemon alpha 1 0
-	mars detach r0
+	mars detach r0 --timeout=0
 	run mars view-diskstate r0
 	assert_output Detaching
 	daemon alpha 0 0
@@ -94,13 +94,25 @@ daemon() {
 	run as beta view-replstate r0
 	assert_output PrimaryUnreachable
 	daemon alpha 1 1
-	as beta pause-fetch r0
+	# the stub daemon does not act: recorded, not waited for; the intent shows
+	as beta pause-fetch r0 --timeout=0
 	run as beta view r0
-	assert_output "r0 [2/2] UpToDate PausedFetch dCAS-R Secondary alpha"
-	as beta resume-fetch r0
-	as beta pause-replay r0
+	assert_output "r0 [2/2] OutDated[F] PausingFetch dCAS-R Secondary alpha"
+	as beta set-link 0 resource-r0/actual-beta/acted-connect
 	run as beta view r0
-	assert_output "r0 [2/2] UpToDate PausedReplay dCASF- Secondary alpha"
+	assert_output "r0 [2/2] OutDated[F] PausedFetch dCAS-R Secondary alpha"
+	as beta resume-fetch r0 --timeout=0
+	as beta pause-replay r0 --timeout=0
+	run as beta view r0
+	assert_output "r0 [2/2] OutDated[R] PausingReplay dCASF- Secondary alpha"
+	as beta set-link 0 resource-r0/actual-beta/acted-allow-replay
+	run as beta view r0
+	assert_output "r0 [2/2] OutDated[R] PausedReplay dCASF- Secondary alpha"
+	# without a daemon nothing runs: an off switch holds at once
+	rm "$MARS_ROOT/resource-r0/.driver-status"
+	as beta set-link 1 resource-r0/actual-beta/acted-allow-replay
+	run as beta view-replstate r0
+	assert_output PausedReplay
 }
 
 @test "secondary: sync incomplete, Syncing / PausedSync, sync-rest" {
@@ -113,7 +125,10 @@ daemon() {
   syncing: [>...................] 0.10% (0.00/1.00)MiB equal: 0 B copied: 0 B rate: 0 B/s remaining: --:--:--"
 	run as beta view-sync-rest r0
 	assert_output 1047552
-	as beta pause-sync r0
+	as beta pause-sync r0 --timeout=0
+	run as beta view r0
+	assert_line --index 0 "r0 [2/2] InConsistent PausingSync dcA-FR Secondary alpha"
+	as beta set-link 0 resource-r0/actual-beta/acted-sync
 	run as beta view r0
 	assert_line --index 0 "r0 [2/2] InConsistent PausedSync dcA-FR Secondary alpha"
 }
@@ -224,7 +239,7 @@ r1 alpha"
 	words+=($(mars view-replstate r0) $(mars view-role r0))
 	words+=($(as beta view-replstate r0) $(as beta view-role r0) $(as beta view-diskstate r0))
 	words+=($(as gamma view-diskstate r0) $(as gamma view-role r0))
-	as beta pause-sync r0
+	as beta pause-sync r0 --timeout=0
 	as beta set-link 0 resource-r0/syncstatus-beta
 	words+=($(as beta view-diskstate r0) $(as beta view-replstate r0))
 	for w in "${words[@]}"; do
@@ -238,7 +253,7 @@ r1 alpha"
 	[ "$status" -eq 3 ]
 	run mars view-role nope
 	[ "$status" -eq 3 ]
-	mars down r0
+	mars down r0 --timeout=0
 	mars delete-resource r0
 	run mars view
 	assert_success

@@ -238,7 +238,7 @@ macro_is() {
 	run as beta view r0
 	assert_line "  orphan: logfile 000000001 of 'alpha' is deleted here, replay stands at byte 0"
 	# with fetch off a missing logfile is just not fetched
-	as beta pause-fetch r0
+	as beta pause-fetch r0 --timeout=0
 	macro_is is-orphan 0
 }
 

@@ -216,6 +216,63 @@ out:
 	sft_done_tree(&sf);
 }
 
+/* beta's disk and repl words after planting @key = @value. */
+static void
+beta_words(struct statefs *sf, const char *key, const char *value, char *disk, char *repl)
+{
+	const struct snap_resource *r;
+	const struct snap_replica *b = NULL;
+	struct snapshot s;
+
+	sft_set(sf, key, value);
+	disk[0] = repl[0] = '\0';
+	if (snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S) < 0)
+		return;
+	r = snapshot_resource(&s, "r0");
+	if (r)
+		b = snap_resource_replica(r, "beta");
+	if (b) {
+		snprintf(disk, 64, "%s", b->disk);
+		snprintf(repl, 64, "%s", b->repl);
+	}
+	snapshot_release(&s);
+}
+
+/*
+ * A paused fetch or replay is OutDated[F] / OutDated[R], as in marsadm
+ * view; Pausing* until the host's daemon echoed the switch (acted-KEY).
+ */
+static void
+test_snapshot_paused(void)
+{
+	static const struct { const char *key, *value, *disk, *repl, *what; } steps[] = {
+		{ "todo-beta/connect", "0", "OutDated[F]", "PausingFetch",
+		  "fetch off, not yet carried out" },
+		{ "actual-beta/acted-connect", "0", "OutDated[F]", "PausedFetch",
+		  "fetch off, carried out" },
+		{ "todo-beta/connect", "1", "OutDated[FR]", "Replaying", "fetch on again" },
+		{ "todo-beta/allow-replay", "0", "OutDated[R]", "PausingReplay",
+		  "replay off, not yet carried out" },
+		{ "actual-beta/acted-allow-replay", "0", "OutDated[R]", "PausedReplay",
+		  "replay off, carried out" },
+		{ "todo-beta/allow-replay", "1", "OutDated[FR]", "Replaying",
+		  "both on, lagging" },
+	};
+	char key[STATEFS_PATH_MAX + 1], disk[64], repl[64];
+	struct statefs sf;
+	size_t i;
+
+	sft_new_tree(&sf, "alpha");
+	plant_cluster(&sf);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		snprintf(key, sizeof(key), "resource-r0/%s", steps[i].key);
+		beta_words(&sf, key, steps[i].value, disk, repl);
+		tap_ok(!strcmp(disk, steps[i].disk) && !strcmp(repl, steps[i].repl), "%s: %s %s",
+		       steps[i].what, disk, repl);
+	}
+	sft_done_tree(&sf);
+}
+
 static void
 test_api_and_metrics(void)
 {
@@ -336,6 +393,7 @@ main(void)
 {
 	test_snapshot();
 	test_snapshot_split();
+	test_snapshot_paused();
 	test_sync_rates();
 	test_api_and_metrics();
 	test_escape_and_listen();
