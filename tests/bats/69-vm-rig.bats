@@ -5,7 +5,8 @@
 # Both must fall back to TCG and say why; MARS_VM_ACCEL forces either;
 # the verdict is cached.  /dev/kvm is a writable file of the test's
 # (MARS_VM_KVM_DEV), so the probe runs on any machine.  The guest suites
-# (70-74) boot the real qemu.
+# (70-74) boot the real qemu.  Last, the kernel flavours the rig finds
+# (tests/vm/flavour) in a /boot and /usr/src of the test's.
 
 load helpers
 load vm
@@ -119,4 +120,27 @@ kvm_probes() {
 	assert_failure 4
 	assert_output --partial "the guest printed nothing on its console in 2 s: accelerator kvm cannot run guests here; try MARS_VM_ACCEL=tcg"
 	refute_output --partial "timed out"
+}
+
+@test "flavours: installed means image and headers; the newest release of each" {
+	local boot=$BATS_TEST_TMPDIR/boot src=$BATS_TEST_TMPDIR/src f
+	mkdir -p "$boot" "$src"
+	for f in 6.1.0-9-amd64 6.1.0-10-amd64 6.1.0-10-cloud-amd64 6.1.0-10-rt-amd64; do
+		: >"$boot/vmlinuz-$f"
+	done
+	mkdir "$src/linux-headers-6.1.0-10-amd64" "$src/linux-headers-6.1.0-10-cloud-amd64"
+	export MARS_VM_BOOT=$boot MARS_VM_HEADERS=$src
+	run "$MARS_SRCDIR/tests/vm/flavour" --list
+	assert_success
+	assert_output "$(printf 'amd64\ncloud')"
+	run "$MARS_SRCDIR/tests/vm/flavour" amd64
+	assert_output 6.1.0-10-amd64
+	run "$MARS_SRCDIR/tests/vm/flavour" cloud
+	assert_output 6.1.0-10-cloud-amd64
+	rm "$boot/vmlinuz-6.1.0-10-rt-amd64"
+	run "$MARS_SRCDIR/tests/vm/flavour" rt
+	assert_failure 3
+	assert_output --partial "apt-get install linux-image-rt-amd64 linux-headers-rt-amd64"
+	run "$MARS_SRCDIR/tests/vm/flavour" --ko 6.1.0-10-cloud-amd64
+	assert_output "$MARS_BUILDDIR/kmod/flavours/6.1.0-10-cloud-amd64/mars.ko"
 }
