@@ -12,7 +12,7 @@
 #   rand-4k-qd32  random 4 KiB writes, libaio QD 32,   IOPS
 #   fsync-4k      4 KiB writes each followed by fsync, mean fsync latency
 #                 in microseconds (lower is better: ratio > 1 is slower)
-# RUNTIME_S (default 10) bounds each job.  Under TCG (no /dev/kvm) the
+# RUNTIME_S (default 10) bounds each job.  Under TCG (no usable KVM: tests/vm/accel) the
 # absolute numbers mean little; the ratios are what to compare.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +29,8 @@ if [ "$rc" != 0 ]; then
 	echo "kmod-fio: the guest run failed ($rc)" >&2
 	exit 1
 fi
-[ -w /dev/kvm ] && accel=kvm || accel=tcg
+# The accelerator run-guest used (tests/vm/accel's cached verdict).
+accel=$("$srcdir/tests/vm/accel" 2>/dev/null) || accel=unknown
 echo "mars.ko vs raw virtio disk, fio ${runtime}s per job, $accel"
 printf '%-14s %-9s %12s %12s %8s\n' job metric raw mars mars/raw
 awk '$1 == "#" && $2 == "bench" {

@@ -14,7 +14,7 @@
 # Prints the medians over the rounds of the write and fsync latency
 # percentiles (µs), IOPS, the time beta took to catch up afterwards, and
 # each condition's ratio to healthy: ~1.0 means the application did not
-# notice.  Under TCG (no /dev/kvm) the absolute numbers mean little.
+# notice.  Under TCG (no usable KVM: tests/vm/accel) the absolute numbers mean little.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/.." && pwd)
@@ -34,7 +34,8 @@ if [ "$rc" != 0 ]; then
 	echo "kmod-repl-latency: the guest run failed ($rc)" >&2
 	exit 1
 fi
-[ -w /dev/kvm ] && accel=kvm || accel=tcg
+# The accelerator run-guest used (tests/vm/accel's cached verdict).
+accel=$("$srcdir/tests/vm/accel" 2>/dev/null) || accel=unknown
 echo "mars.ko primary, 4 KiB randwrite + fsync, ${runtime}s x $rounds rounds per link state, $accel"
 echo "medians over the rounds (µs); ratio = condition / healthy"
 awk '$1 == "#" && $2 == "lat" {

@@ -8,6 +8,12 @@
 RUN_GUEST=$MARS_SRCDIR/tests/vm/run-guest
 GUEST_DIR=$MARS_SRCDIR/tests/vm/guest
 MARS_KO=$MARS_BUILDDIR/kmod/mars.ko
+# MARS_VM_FLAVOUR=amd64|cloud|rt: the suites boot Debian's kernel of that
+# flavour (run-guest reads it too) with the module built for it.
+if [ -n "${MARS_VM_FLAVOUR:-}" ]; then
+	MARS_KO=$(MARS_BUILDDIR=$MARS_BUILDDIR "$MARS_SRCDIR/tests/vm/flavour" --ko \
+		"$("$MARS_SRCDIR/tests/vm/flavour" "$MARS_VM_FLAVOUR")")
+fi
 
 # The kernel release the module was built for, and its image.
 module_kver() {
@@ -17,7 +23,7 @@ module_kver() {
 require_rig() {
 	command -v qemu-system-x86_64 >/dev/null ||
 		fail "qemu-system-x86_64 missing (tests/install-deps --vm)"
-	[ -f "$MARS_KO" ] || fail "no module at $MARS_KO (make kmod)"
+	[ -f "$MARS_KO" ] || fail "no module at $MARS_KO (make kmod; for MARS_VM_FLAVOUR, make kmod-flavours)"
 	[ -r "/boot/vmlinuz-$(module_kver)" ] ||
 		fail "no /boot/vmlinuz-$(module_kver) for mars.ko (tests/install-deps --vm)"
 }

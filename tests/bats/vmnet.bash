@@ -234,8 +234,9 @@ vmnet_boot() {
 	echo $! >"$VMNET_DIR/$h/run-guest.pid"
 }
 
-_vmnet_ready() {	# the guest says ready, or it gave up (rc)
-	[ -e "$VMNET_DIR/$1/share/ready" ] || [ -e "$VMNET_DIR/$1/share/rc" ]
+_vmnet_ready() {	# the guest says ready, or it gave up (rc), or run-guest did
+	[ -e "$VMNET_DIR/$1/share/ready" ] || [ -e "$VMNET_DIR/$1/share/rc" ] ||
+		[ -e "$VMNET_DIR/$1/run-guest.status" ]
 }
 
 # vmnet_clusterd_start HOST [OPTION...]: clusterd --backend kmod with the
@@ -279,6 +280,10 @@ vmnet_up() {
 	cp "$MARS_KO" "$VMNET_DIR/mars.ko"
 	_vmnet_net
 	_vmnet_keys
+	# KVM or TCG, probed once here rather than by both guests at once;
+	# its one line on stderr says which and why.
+	"$MARS_SRCDIR/tests/vm/accel" --kernel "/boot/vmlinuz-$(module_kver)" >/dev/null ||
+		fail "cannot choose a qemu accelerator (tests/vm/accel)"
 	for h in "${NETNS_HOSTS[@]}"; do
 		vmnet_boot "$h"
 	done
