@@ -79,10 +79,15 @@ tree() {	# tree HOST gossip-tree-args...
 	on_vm "$host" "$GOSSIP_TREE" "$(netns_root "$host")" "$host" "$@"
 }
 
-marsadm_on() {	# marsadm_on HOST ARGS...
+# marsadm_on HOST ARGS...: marsadm in guest HOST, with the cluster key,
+# known hosts and peers file its clusterd uses (the pull of update-cluster
+# and of the commands that need the newest state), as netns.bash's does.
+marsadm_on() {
 	local host=$1
 	shift
-	on_vm "$host" "$MARSADM" --root="$(netns_root "$host")" --host="$host" "$@"
+	on_vm "$host" env MARS_SSH_KEY="$VMNET_GUEST/cluster_key" \
+		MARS_KNOWN_HOSTS="$VMNET_GUEST/known_hosts" MARS_PEERS="$VMNET_GUEST/$host/peers" \
+		"$MARSADM" --root="$(netns_root "$host")" --host="$host" "$@"
 }
 
 is_primary() {	# is_primary HOST: its module logs and /dev/mars/RES is there
