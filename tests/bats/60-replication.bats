@@ -30,7 +30,7 @@ teardown() {
 	echo "$output"
 	assert_success
 	wait_same alpha beta 60
-	[ "$(marsadm_on beta view-diskstate "$RES")" = UpToDate ]
+	wait_for 30 diskstate_is beta UpToDate
 }
 
 @test "handover: the role moves both ways without losing a write" {
@@ -109,7 +109,7 @@ teardown() {
 	wait_for 90 synced gamma
 	wait_same alpha gamma 90
 	wait_same alpha beta 60
-	[ "$(marsadm_on gamma view-diskstate "$RES")" = UpToDate ]
+	wait_for 30 diskstate_is gamma UpToDate
 }
 
 @test "rotation: log-rotate while writing; the secondary follows across logfiles" {

@@ -194,6 +194,16 @@ show() {
 	tail -n 5 "$NETNS_DIR/$1/run/engine-$RES.log" 2>/dev/null
 }
 
+# diskstate_is HOST STATE: marsadm view on HOST gives its disk that state
+# (it follows the daemons: an engine moving to the next logfile detaches
+# for a moment, so a replica that equals the primary is UpToDate soon).
+diskstate_is() {
+	local s
+	s=$(marsadm_on "$1" view-diskstate "$RES" 2>&1)
+	echo "diskstate of $1: $s"
+	[ "$s" = "$2" ]
+}
+
 split_seen() {	# split_seen HOST: marsadm view on HOST reports the split brain
 	[ "$(marsadm_on "$1" view-is-split-brain "$RES" 2>/dev/null)" = 1 ]
 }
