@@ -140,6 +140,26 @@ check_caught_up(struct statefs *sf, const char *res, const char *host, const cha
 		      "resume-replay); if the old primary is gone, fail over with 'primary --force'");
 }
 
+/*
+ * The driver takes a designated primary whose fetch is off for a failover
+ * (docs/replication.md 3.3): it would log on top of its history as
+ * replayed and drop what the old primary logged after it.  A planned
+ * handover therefore needs the fetch on.
+ */
+static int
+check_fetching(struct statefs *sf, const char *res, const char *host, struct refusal *r)
+{
+	char key[STATE_KEY_BYTES], v[8];
+
+	snprintf(key, sizeof(key), "todo-%s/connect", host);
+	if (res_get(sf, res, key, v, sizeof(v)) < 0 || strcmp(v, "0"))
+		return 0;
+	return refuse(r, 0, "fetch is paused here, so a handover would drop what the old "
+		      "primary logged after this node's replay",
+		      "run 'marsadm resume-fetch RES' first, or fail over on purpose with "
+		      "'marsadm primary --force RES'");
+}
+
 static int
 handover_check(struct statefs *sf, const char *res, const char *host, struct refusal *r)
 {
@@ -150,7 +170,8 @@ handover_check(struct statefs *sf, const char *res, const char *host, struct ref
 	if (res_get(sf, res, "primary", old, sizeof(old)) < 0 || !strcmp(old, STATEFS_NONE) ||
 	    !strcmp(old, host))
 		return 0;
-	if (check_closed(sf, res, old, r) || check_caught_up(sf, res, host, old, r))
+	if (check_fetching(sf, res, host, r) || check_closed(sf, res, old, r) ||
+	    check_caught_up(sf, res, host, old, r))
 		return -1;
 	return 0;
 }

@@ -128,8 +128,10 @@ same_size() {		# same_size FILE1 FILE2
 	local name=log-000000003-alpha size partial
 	size=$((8 * 1024 * 1024))
 	make_log alpha "$name" 8192
-	fetch_bg beta "$name" --final "$size" --bwlimit 2097152 --timeout 60
-	wait_for 20 size_at_least "$(logfile beta "$name")" $((1024 * 1024))
+	# 32 s for the whole file at 256 KiB/s: the kill comes long before,
+	# however slowly this shell gets to it.
+	fetch_bg beta "$name" --final "$size" --bwlimit 262144 --timeout 90
+	wait_for 30 size_at_least "$(logfile beta "$name")" $((1024 * 1024))
 	kill -9 "$FETCH_PID"
 	wait "$FETCH_PID" 2>/dev/null || true
 	partial=$(size_of "$(logfile beta "$name")")

@@ -30,7 +30,7 @@ teardown() {
 	echo "$output"
 	assert_success
 	wait_same alpha beta 60
-	[ "$(marsadm_on beta view-diskstate "$RES")" = UpToDate ]
+	wait_for 30 diskstate_is beta UpToDate
 }
 
 @test "handover: the role moves both ways without losing a write" {
@@ -109,7 +109,7 @@ teardown() {
 	wait_for 90 synced gamma
 	wait_same alpha gamma 90
 	wait_same alpha beta 60
-	[ "$(marsadm_on gamma view-diskstate "$RES")" = UpToDate ]
+	wait_for 30 diskstate_is gamma UpToDate
 }
 
 @test "rotation: log-rotate while writing; the secondary follows across logfiles" {
@@ -261,19 +261,57 @@ teardown() {
 @test "handover under load: the command itself waits for the catch-up" {
 	replica_up alpha beta
 	fs_mount alpha mkfs
-	write_files alpha 12 1024 &
-	local writer=$!
-	sleep 1
-	wait "$writer"
-	fs_umount alpha
-	# No wait for beta here: primary waits until beta replayed alpha's last byte.
-	run marsadm_on beta primary "$RES" --timeout=90
+	# The backlog must exist when the handover starts, whatever the
+	# machine's speed: beta's replay is paused while alpha writes.
+	run marsadm_on beta pause-replay "$RES"
 	assert_success
+	wait_for 60 replay_paused beta
+	write_files alpha 12 1024
+	fs_sums alpha >"$NETNS_DIR/sums"
+	fs_umount alpha
+	# The writer stopped and the file system is unmounted just before the
+	# handover: beta's replay is behind alpha's logged end.
+	! caught_up beta alpha || fail "no backlog: beta replayed everything before the handover"
+	echo "# backlog: alpha logged $(log_end alpha); beta replayed $(val beta "replay-beta")" >&3
+	marsadm_on beta primary "$RES" --timeout=180 >"$NETNS_DIR/primary.out" 2>&1 &
+	local cmd=$!
+	_netns_record "$cmd"
+	# Once alpha published its final length, nothing but the paused
+	# replay keeps beta from the role: the command must still wait.
+	wait_for 60 own_link_final alpha
+	! is_primary beta || fail "beta took the role with its replay paused"
+	kill -0 "$cmd" || fail "primary returned during the backlog: $(cat "$NETNS_DIR/primary.out")"
+	run marsadm_on beta resume-replay "$RES"
+	assert_success
+	# No wait for beta here: primary waits until beta replayed alpha's last byte.
+	local rc=0
+	wait_for 200 pid_gone "$cmd"
+	wait "$cmd" || rc=$?
+	[ "$rc" -eq 0 ] || fail "primary failed ($rc): $(cat "$NETNS_DIR/primary.out")"
 	is_primary beta
 	fs_mount beta
-	[ "$(ls "$(mnt beta)" | grep -c '^f')" -eq 12 ]
+	# Everything written is on the new primary, file by file.
+	assert_equal "$(fs_sums beta)" "$(cat "$NETNS_DIR/sums")"
+	[ "$(wc -l <"$NETNS_DIR/sums")" -eq 12 ]
 	fs_umount beta
 	wait_same beta alpha 60
+}
+
+@test "handover with the fetch paused is refused: it would be a failover" {
+	# The driver takes a designated primary with its fetch off for a
+	# failover; a planned handover must not lose what beta did not fetch.
+	replica_up alpha beta
+	run marsadm_on beta pause-fetch "$RES"
+	assert_success
+	run marsadm_on beta primary "$RES" --timeout=30
+	assert_failure 5
+	assert_output --partial "fetch is paused here"
+	assert_output --partial "resume-fetch"
+	assert_equal "$(val beta primary)" alpha
+	run marsadm_on beta resume-fetch "$RES"
+	assert_success
+	run marsadm_on beta primary "$RES" --timeout=60
+	assert_success
 }
 
 @test "resize: the resource grows on every member and only the new tail is synced" {

@@ -264,7 +264,9 @@ netns_dump_logs() {
 	local h
 	for h in "${NETNS_HOSTS[@]}"; do
 		echo "==== $h clusterd.log (tail)"
-		tail -n 30 "$NETNS_DIR/$h/clusterd.log" 2>/dev/null
+		# without the gossip rounds' debug lines, which would fill it
+		grep -v "debug: peer '[^']*': pull of " "$NETNS_DIR/$h/clusterd.log" 2>/dev/null |
+			tail -n 40
 		echo "==== $h sshd.log (tail)"
 		tail -n 5 "$NETNS_DIR/$h/sshd.log" 2>/dev/null
 	done
