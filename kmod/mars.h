@@ -7,6 +7,8 @@
  *   mars_res.c      registry, attach/detach, mode switches
  *   mars_dev.c      the block device /dev/mars/<res> and its bio path
  *   mars_logger.c   primary: records appended to the logfile, group commit
+ *   mars_pending.c  primary: logged writes held in memory until on the disk
+ *   mars_writeback.c primary: pending writes to the disk, checkpoints
  *   mars_logfile.c  logfile names, directory scan, the chunked reader
  *   mars_disk.c     synchronous byte-granular writes to the underlying disk
  *   mars_recover.c  primary recovery from the own logfiles
@@ -74,12 +76,70 @@ struct mars_stat {
 struct mars_logger;
 struct mars_replay;
 
+/* ---- mars_pending.c: logged writes not yet on the underlying disk ---- */
+
+/* A place in this host's log: logfile number and byte offset. */
+struct mars_logpos {
+	u32 lognr;
+	u64 off;
+};
+
+struct mars_pend;
+struct mars_res;
+
+/*
+ * Every write the logger appended, from the append until its data is on
+ * the underlying disk: reads of those sectors are served from here, and
+ * the writeback thread takes the durable ones to the disk.
+ */
+struct mars_pendset {
+	spinlock_t lock;		/* guards all below; irq-safe */
+	struct rb_root_cached tree;	/* every pend, by sector */
+	struct list_head all;		/* the same pends, in log order */
+	struct list_head todo;		/* not yet sent to the disk, log order */
+	u64 next_lsn;			/* log order: the next pend's number */
+	u64 durable_lsn;		/* pends up to this one are durable */
+	struct mars_logpos durable;	/* the log's durable end */
+	u64 bytes;			/* data bytes held */
+	u64 peak_bytes;			/* high-water mark of bytes */
+	u64 limit_bytes;		/* appends wait above this */
+	u64 inflight;			/* pends being written to the disk */
+	u64 completed;			/* pends written back, ever */
+	int error;			/* first writeback failure, sticky */
+	wait_queue_head_t room;		/* woken when bytes shrink */
+	wait_queue_head_t done;		/* woken when a pend leaves */
+};
+
+void mars_pendset_init(struct mars_pendset *ps, u64 limit_bytes);
+void mars_pendset_release(struct mars_pendset *ps);
+struct mars_pend *mars_pend_alloc(struct mars_pendset *ps, sector_t sector,
+				  u32 bytes);
+void mars_pend_free(struct mars_pend *pd);
+void mars_pend_fill(struct mars_pend *pd, u32 off, const u8 *data, u32 len);
+void mars_pend_insert(struct mars_pendset *ps, struct mars_pend *pd,
+		      const struct mars_logpos *start);
+void mars_pend_set_durable(struct mars_pendset *ps,
+			   const struct mars_logpos *pos);
+bool mars_pend_room(struct mars_pendset *ps, u32 bytes);
+void mars_pend_read(struct mars_res *res, struct mars_pendset *ps,
+		    struct bio *bio);
+unsigned int mars_pend_front_pad(void);
+unsigned int mars_pend_take_round(struct mars_pendset *ps,
+				  struct list_head *round, u64 max_bytes,
+				  bool *blocked);
+bool mars_pend_ready(struct mars_pendset *ps, bool *blocked);
+void mars_pend_submit_round(struct mars_res *res, struct mars_pendset *ps,
+			    struct list_head *round);
+bool mars_pend_applied(struct mars_pendset *ps, struct mars_logpos *pos);
+u64 mars_pend_inflight(struct mars_pendset *ps);
+
 /* One attached resource. */
 struct mars_res {
 	struct list_head node;		/* in the registry, under mars_res_mutex */
 	char name[MARS_CTL_RES_LEN];
 	char host[MARS_CTL_HOST_LEN];	/* origin of logfiles written */
 	u64 size_bytes;
+	u64 pending_limit_bytes;	/* from ATTACH, or the module default */
 	struct block_device *bdev;	/* underlying disk, held exclusively */
 	struct file *dir;		/* the resource directory */
 	struct gendisk *disk;		/* /dev/mars/<name> */
@@ -95,6 +155,7 @@ struct mars_res {
 	 * stable.
 	 */
 	struct mars_logger *logger;	/* PRIMARY */
+	struct mars_pendset *pending;	/* PRIMARY: the logger's */
 	struct mars_replay *replay;	/* REPLAY */
 
 	spinlock_t stat_lock;		/* guards stat, rate_* */
@@ -139,7 +200,15 @@ void mars_logger_stop(struct mars_res *res);
 void mars_logger_submit(struct mars_logger *lg, struct bio *bio);
 int mars_logger_rotate(struct mars_res *res);
 u64 mars_logger_inflight(struct mars_res *res);
-unsigned int mars_logger_front_pad(void);
+void mars_logger_pending(struct mars_res *res, u64 *bytes, u64 *peak_bytes);
+
+/* ---- mars_writeback.c: pending writes to the disk, checkpoints ------- */
+
+struct mars_writeback;
+struct mars_writeback *mars_writeback_start(struct mars_res *res,
+					    struct mars_pendset *ps);
+void mars_writeback_kick(struct mars_writeback *wb);
+void mars_writeback_stop(struct mars_writeback *wb);
 
 /* ---- mars_logfile.c: names, directory, reader ----------------------- */
 

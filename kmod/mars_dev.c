@@ -4,8 +4,9 @@
  * resource's underlying disk.
  *
  * Reads go straight to the underlying disk (the bio is redirected, not
- * copied): it always holds the newest acknowledged data, because a write
- * is acknowledged only after its clone reached the disk (mars_logger.c).
+ * copied), except in PRIMARY mode while logged writes wait for their
+ * writeback: a read that overlaps one gets its data from memory
+ * (mars_pending.c), never stale data from the disk.
  * Writes and flushes go to the logger in PRIMARY mode and fail in every
  * other mode; the device is also marked read-only there, and opening it
  * for writing is refused with -EROFS.
@@ -56,13 +57,22 @@ static void
 mars_dev_submit_bio(struct bio *bio)
 {
 	struct mars_res *res = bio->bi_bdev->bd_disk->private_data;
+	struct mars_pendset *ps;
 	struct mars_logger *lg;
 
 	if (bio_op(bio) == REQ_OP_READ) {
+		ps = READ_ONCE(res->pending);
+		if (ps) {
+			mars_pend_read(res, ps, bio);
+			return;
+		}
 		bio_set_dev(bio, res->bdev);
 		submit_bio_noacct(bio);
 		return;
 	}
+	bio = bio_split_to_limits(bio);
+	if (!bio)
+		return;
 	lg = READ_ONCE(res->logger);
 	if (bio_op(bio) != REQ_OP_WRITE || !lg) {
 		bio_io_error(bio);

@@ -1,44 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The primary's write path: every write to /dev/mars/<res> becomes one
- * record per MiB, appended to the current logfile, and then goes to the
- * underlying disk.
+ * record per MiB, appended to the current logfile; its data goes to the
+ * underlying disk later, in the background (mars_writeback.c), once the
+ * record is durable.
  *
  * One kernel thread per resource does all logfile work, so records are
  * appended in exactly the order the thread takes bios from its queue.
- * It works in batches (group commit): it takes every bio queued so far,
- * appends their records, and if any of them carries PREFLUSH or FUA it
- * syncs the logfile once for the whole batch.  Only then are the data
- * clones submitted to the underlying disk.  Bios that arrive during the
- * sync form the next batch.
+ * For each write it first waits for room in the pending memory
+ * (backpressure: writers wait, they never fail), appends the record,
+ * keeps a copy of the data in the pending set (mars_pending.c, which
+ * serves reads until the disk has it) and completes the bio.
  *
  * Completion semantics (docs/kernel-interface.md):
- *  - a write completes when its record was appended to the logfile (page
- *    cache) and its data reached the underlying disk; so a read issued
- *    after the completion sees the data;
+ *  - a plain write completes when its record was appended to the
+ *    logfile (page cache); a read issued after it sees the data;
  *  - a write with FUA, and a flush (PREFLUSH, with or without data),
  *    complete only after the logfile was synced (vfs_fsync, datasync),
- *    which makes every record appended before durable;
- *  - the disk never holds data whose record is not in the logfile, and
- *    a clone that overlaps one still in flight waits for it, so the disk
- *    sees overlapping writes in log order: replaying the log over an
- *    older disk gives the same bytes.
+ *    which makes every record appended before durable.
  *
- * Once a second, if records were written, a checkpoint waits for the
- * clones in flight, flushes the underlying disk and moves the applied
- * position (status) to the end of the log: clusterd publishes it in the
- * replay link, and recovery after a crash starts there.
+ * Log syncs are grouped: one sync covers every record appended before it
+ * (all bios taken as one batch, and those of earlier batches).  Besides
+ * flushes, a sync is due when sync_kib of records wait for one or the
+ * oldest has waited sync_ms, so writeback, which only takes durable
+ * records, is never starved; and when the pending memory is full.
+ * After each sync the pending set learns the durable end and writeback
+ * is kicked.
  *
  * Rotation (ROTATE ioctl): the ioctl creates logfile N+1, the thread
  * switches to it between two batches, and a work item syncs and closes
- * logfile N meanwhile; the next log sync waits for that work, so a flush
+ * logfile N meanwhile; the next log sync waits for that work, so a sync
  * still covers every record appended before it, in either file.
  *
  * Failure policy: a failed append is cut back (the logfile is truncated
- * to the end of the last good write), and it or a failed log sync makes
- * the logger's error sticky: that write and every later one fail with
- * -EIO, and nothing is appended to a log that may hold garbage.  Reads
- * keep working.
+ * to the end of the last good write), and it or a failed log sync or a
+ * failed writeback makes the logger's error sticky: that write and every
+ * later one fail with -EIO, and nothing is appended to a log that may
+ * hold garbage.  Reads keep working.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -56,21 +54,20 @@
 
 #include "mars.h"
 
-#define MARS_CHECKPOINT_JIFFIES	HZ
+/* When a log sync is due without a flush: the bounds on waiting records. */
+static unsigned int mars_sync_ms = 10;
+module_param_named(sync_ms, mars_sync_ms, uint, 0644);
+MODULE_PARM_DESC(sync_ms, "sync the log at the latest this many ms after an unsynced append (default 10)");
 
-/* One write on its way to the underlying disk. */
-struct mars_io {
-	struct mars_logger *lg;
-	struct bio *orig;		/* the bio on /dev/mars/<res> */
-	struct list_head node;		/* in lg->flying, under lg->fly_lock */
-	sector_t sector;
-	unsigned int sectors;
-	struct bio clone;		/* last: the bio_set's front pad ends here */
-};
+static unsigned int mars_sync_kib = 8192;
+module_param_named(sync_kib, mars_sync_kib, uint, 0644);
+MODULE_PARM_DESC(sync_kib, "sync the log once this many KiB of records wait for a sync (default 8192)");
 
 struct mars_logger {
 	struct mars_res *res;
 	struct task_struct *thread;
+	struct mars_pendset pending;	/* what is not yet on the disk */
+	struct mars_writeback *wb;
 
 	spinlock_t lock;		/* guards queue, next_file; irq-safe */
 	struct bio_list queue;		/* bios waiting for the thread */
@@ -78,11 +75,6 @@ struct mars_logger {
 	wait_queue_head_t wait;		/* the thread sleeps here */
 	struct completion rotated;	/* the thread took next_file */
 	int rotate_ret;
-
-	spinlock_t fly_lock;		/* guards flying, inflight; irq-safe */
-	struct list_head flying;	/* struct mars_io in flight */
-	u64 inflight;
-	wait_queue_head_t fly_wait;	/* woken when a clone completes */
 
 	/* Rotation: the old logfile is synced and closed by old_work, so
 	 * writes go on in the new one meanwhile; a log sync waits for it.
@@ -101,8 +93,9 @@ struct mars_logger {
 	u64 last_stamp;
 	u8 *buf;			/* one record, MARS_REC_MAX_BYTES */
 	int error;			/* sticky, see the failure policy */
-	bool dirty;			/* records since the last checkpoint */
-	unsigned long checkpoint_at;
+	u64 unsynced_bytes;		/* appended since the last sync */
+	unsigned long unsynced_since;	/* jiffies of the first of them */
+	bool sync_wanted;		/* a rotation: sync the new file soon */
 };
 
 /* ---- records ------------------------------------------------------------ */
@@ -163,7 +156,9 @@ mars_logger_emit(struct mars_logger *lg, u64 dev_off, u32 len)
 	if (ret)
 		return ret;
 	lg->seq++;
-	lg->dirty = true;
+	if (!lg->unsynced_bytes)
+		lg->unsynced_since = jiffies;
+	lg->unsynced_bytes += total;
 	MARS_STAT(res, {
 		s->log_end = lg->end;
 		s->records++;
@@ -172,15 +167,19 @@ mars_logger_emit(struct mars_logger *lg, u64 dev_off, u32 len)
 	return 0;
 }
 
-/* Encode and append one bio's data; lg->end, lg->seq move per record. */
+/*
+ * Encode and append one bio's data, keeping a copy in @pd; lg->end and
+ * lg->seq move per record.
+ */
 static int
-mars_logger_append_bio(struct mars_logger *lg, struct bio *bio)
+mars_logger_append_bio(struct mars_logger *lg, struct bio *bio,
+		       struct mars_pend *pd)
 {
 	u64 dev_off = (u64)bio->bi_iter.bi_sector << SECTOR_SHIFT;
 	u8 *payload = lg->buf + MARS_REC_HDR_BYTES;
 	struct bvec_iter iter;
 	struct bio_vec bv;
-	u32 fill = 0;
+	u32 fill = 0, copied = 0;
 	int ret;
 
 	bio_for_each_segment(bv, bio, iter) {
@@ -196,6 +195,8 @@ mars_logger_append_bio(struct mars_logger *lg, struct bio *bio)
 			done += n;
 			if (fill < MARS_REC_MAX_PAYLOAD)
 				continue;
+			mars_pend_fill(pd, copied, payload, fill);
+			copied += fill;
 			ret = mars_logger_emit(lg, dev_off, fill);
 			if (ret)
 				return ret;
@@ -203,7 +204,10 @@ mars_logger_append_bio(struct mars_logger *lg, struct bio *bio)
 			fill = 0;
 		}
 	}
-	return fill ? mars_logger_emit(lg, dev_off, fill) : 0;
+	if (!fill)
+		return 0;
+	mars_pend_fill(pd, copied, payload, fill);
+	return mars_logger_emit(lg, dev_off, fill);
 }
 
 /*
@@ -220,36 +224,6 @@ mars_logger_cut(struct mars_logger *lg, loff_t end, u64 seq)
 	MARS_STAT(lg->res, s->log_end = end);
 }
 
-/* Append the records of one write bio, a record per MiB. */
-static int
-mars_logger_append(struct mars_logger *lg, struct bio *bio)
-{
-	loff_t start_end = lg->end;
-	u64 start_seq = lg->seq;
-	int ret = mars_logger_append_bio(lg, bio);
-
-	if (ret)
-		mars_logger_cut(lg, start_end, start_seq);
-	return ret;
-}
-
-static int
-mars_logger_sync(struct mars_logger *lg)
-{
-	int ret;
-
-	/* Records in the previous logfile count too. */
-	flush_work(&lg->old_work);
-	ret = lg->old_ret ? lg->old_ret : vfs_fsync(lg->file, 1);
-	if (ret)
-		return ret;
-	MARS_STAT(lg->res, {
-		s->synced_pos = lg->end;
-		s->log_syncs++;
-	});
-	return 0;
-}
-
 static void
 mars_logger_fail(struct mars_logger *lg, int err)
 {
@@ -260,118 +234,149 @@ mars_logger_fail(struct mars_logger *lg, int err)
 	mars_stat_error(lg->res, err);
 }
 
-/* ---- clones to the underlying disk ----------------------------------- */
-
-static bool
-mars_logger_overlaps(struct mars_logger *lg, sector_t sector,
-		     unsigned int sectors)
+/*
+ * Sync the logfile (and the previous one, after a rotation): every record
+ * appended so far is durable, so writeback may take it.
+ */
+static int
+mars_logger_sync(struct mars_logger *lg)
 {
-	struct mars_io *io;
-	bool hit = false;
+	struct mars_logpos durable = { .lognr = lg->lognr, .off = lg->end };
+	int ret;
 
-	spin_lock_irq(&lg->fly_lock);
-	list_for_each_entry(io, &lg->flying, node) {
-		if (io->sector < sector + sectors &&
-		    sector < io->sector + io->sectors) {
-			hit = true;
-			break;
-		}
+	if (lg->error)
+		return lg->error;
+	flush_work(&lg->old_work);
+	ret = lg->old_ret ? lg->old_ret : vfs_fsync(lg->file, 1);
+	if (ret) {
+		mars_logger_fail(lg, ret);
+		return lg->error;
 	}
-	spin_unlock_irq(&lg->fly_lock);
-	return hit;
+	lg->unsynced_bytes = 0;
+	lg->sync_wanted = false;
+	/* STATUS shows the durable end before any checkpoint can use it. */
+	MARS_STAT(lg->res, {
+		s->synced_pos = durable.off;
+		s->log_syncs++;
+	});
+	mars_pend_set_durable(&lg->pending, &durable);
+	mars_writeback_kick(lg->wb);
+	return 0;
 }
 
 static bool
-mars_logger_idle(struct mars_logger *lg)
+mars_logger_sync_due(struct mars_logger *lg)
 {
-	bool idle;
+	if (lg->sync_wanted)
+		return true;
+	if (!lg->unsynced_bytes)
+		return false;
+	return lg->unsynced_bytes >= (u64)mars_sync_kib << 10 ||
+	       time_after_eq(jiffies, lg->unsynced_since +
+			     msecs_to_jiffies(mars_sync_ms));
+}
 
-	spin_lock_irq(&lg->fly_lock);
-	idle = !lg->inflight;
-	spin_unlock_irq(&lg->fly_lock);
-	return idle;
+/* How long the thread may sleep before a sync is due. */
+static long
+mars_logger_timeout(struct mars_logger *lg)
+{
+	unsigned long due;
+
+	if (!lg->unsynced_bytes)
+		return MAX_SCHEDULE_TIMEOUT;
+	due = lg->unsynced_since + msecs_to_jiffies(mars_sync_ms);
+	return time_after(due, jiffies) ? due - jiffies : 0;
+}
+
+/*
+ * Backpressure: wait until the pending memory has room for @bytes.  What
+ * waits for a log sync is synced first, or writeback could not free it.
+ */
+static int
+mars_logger_wait_room(struct mars_logger *lg, u32 bytes)
+{
+	struct mars_pendset *ps = &lg->pending;
+	int ret;
+
+	if (mars_pend_room(ps, bytes))
+		return READ_ONCE(ps->error) ? -EIO : 0;
+	if (lg->unsynced_bytes) {
+		ret = mars_logger_sync(lg);
+		if (ret)
+			return ret;
+	}
+	wait_event(ps->room, mars_pend_room(ps, bytes));
+	return READ_ONCE(ps->error) ? -EIO : 0;
+}
+
+/* Append the records of one write bio, a record per MiB, and keep its data. */
+static int
+mars_logger_append(struct mars_logger *lg, struct bio *bio)
+{
+	struct mars_logpos start = { .lognr = lg->lognr, .off = lg->end };
+	u64 start_seq = lg->seq;
+	struct mars_pend *pd;
+	int ret;
+
+	ret = mars_logger_wait_room(lg, bio->bi_iter.bi_size);
+	if (ret)
+		return ret;
+	pd = mars_pend_alloc(&lg->pending, bio->bi_iter.bi_sector,
+			     bio->bi_iter.bi_size);
+	if (!pd)
+		return -ENOMEM;
+	ret = mars_logger_append_bio(lg, bio, pd);
+	if (ret) {
+		mars_logger_cut(lg, start.off, start_seq);
+		mars_pend_free(pd);
+		return ret;
+	}
+	mars_pend_insert(&lg->pending, pd, &start);
+	return 0;
 }
 
 u64
 mars_logger_inflight(struct mars_res *res)
 {
 	struct mars_logger *lg = res->logger;
-	unsigned long flags;
-	u64 n;
 
+	return lg ? mars_pend_inflight(&lg->pending) : 0;
+}
+
+/* The pending memory in use and its high-water mark; zeros if not primary. */
+void
+mars_logger_pending(struct mars_res *res, u64 *bytes, u64 *peak_bytes)
+{
+	struct mars_logger *lg = res->logger;
+	unsigned long flags;
+
+	*bytes = 0;
+	*peak_bytes = 0;
 	if (!lg)
-		return 0;
-	spin_lock_irqsave(&lg->fly_lock, flags);
-	n = lg->inflight;
-	spin_unlock_irqrestore(&lg->fly_lock, flags);
-	return n;
-}
-
-static void
-mars_logger_clone_done(struct bio *clone)
-{
-	struct mars_io *io = clone->bi_private;
-	struct mars_logger *lg = io->lg;
-	struct bio *orig = io->orig;
-	unsigned long flags;
-
-	orig->bi_status = clone->bi_status;
-	bio_put(clone);
-	bio_endio(orig);
-	/* The waker holds fly_lock: once a waiter saw inflight == 0 under
-	 * it, nothing here touches lg any more.
-	 */
-	spin_lock_irqsave(&lg->fly_lock, flags);
-	list_del(&io->node);
-	lg->inflight--;
-	wake_up(&lg->fly_wait);
-	spin_unlock_irqrestore(&lg->fly_lock, flags);
-}
-
-static void
-mars_logger_writeback(struct mars_logger *lg, struct bio *bio)
-{
-	struct mars_res *res = lg->res;
-	struct mars_io *io;
-	struct bio *clone;
-
-	clone = bio_alloc_clone(res->bdev, bio, GFP_NOIO, &res->bs);
-	if (!clone) {
-		bio_io_error(bio);
 		return;
-	}
-	io = container_of(clone, struct mars_io, clone);
-	io->lg = lg;
-	io->orig = bio;
-	io->sector = bio->bi_iter.bi_sector;
-	io->sectors = bio_sectors(bio);
-	/* Durability comes from the log; the disk is flushed at checkpoints. */
-	clone->bi_opf &= ~(REQ_PREFLUSH | REQ_FUA);
-	clone->bi_end_io = mars_logger_clone_done;
-	clone->bi_private = io;
-
-	wait_event(lg->fly_wait, !mars_logger_overlaps(lg, io->sector,
-						       io->sectors));
-	spin_lock_irq(&lg->fly_lock);
-	list_add_tail(&io->node, &lg->flying);
-	lg->inflight++;
-	spin_unlock_irq(&lg->fly_lock);
-	submit_bio_noacct(clone);
+	spin_lock_irqsave(&lg->pending.lock, flags);
+	*bytes = lg->pending.bytes;
+	*peak_bytes = lg->pending.peak_bytes;
+	spin_unlock_irqrestore(&lg->pending.lock, flags);
 }
 
 /* ---- the thread ------------------------------------------------------ */
 
+/*
+ * One batch: append every write, complete the plain ones at once, and
+ * the flushes and FUA writes after the log sync they need.
+ */
 static void
 mars_logger_batch(struct mars_logger *lg, struct bio_list *batch)
 {
-	struct bio_list done = BIO_EMPTY_LIST;
+	struct bio_list after_sync = BIO_EMPTY_LIST;
 	u64 flushes = 0;
 	struct bio *bio;
 	int ret = 0;
 
 	while ((bio = bio_list_pop(batch))) {
-		if (bio->bi_opf & (REQ_PREFLUSH | REQ_FUA))
-			flushes++;
+		bool flush = bio->bi_opf & (REQ_PREFLUSH | REQ_FUA);
+
 		if (bio_has_data(bio)) {
 			ret = lg->error ? lg->error : mars_logger_append(lg, bio);
 			if (ret) {
@@ -380,45 +385,26 @@ mars_logger_batch(struct mars_logger *lg, struct bio_list *batch)
 				continue;
 			}
 		}
-		bio_list_add(&done, bio);
+		if (!flush) {
+			bio_endio(bio);
+			continue;
+		}
+		flushes++;
+		bio_list_add(&after_sync, bio);
 	}
 	ret = 0;
 	if (flushes) {
 		MARS_STAT(lg->res, s->sync_requests += flushes);
-		ret = lg->error ? lg->error : mars_logger_sync(lg);
-		if (ret)
-			mars_logger_fail(lg, ret);
+		ret = mars_logger_sync(lg);
+	} else if (mars_logger_sync_due(lg)) {
+		mars_logger_sync(lg);
 	}
-	while ((bio = bio_list_pop(&done))) {
+	while ((bio = bio_list_pop(&after_sync))) {
 		if (ret)
 			bio_io_error(bio);
-		else if (bio_has_data(bio))
-			mars_logger_writeback(lg, bio);
 		else
 			bio_endio(bio);
 	}
-}
-
-/* Wait for the clones, flush the disk, move the applied position. */
-static void
-mars_logger_checkpoint(struct mars_logger *lg)
-{
-	struct mars_res *res = lg->res;
-	int ret;
-
-	wait_event(lg->fly_wait, mars_logger_idle(lg));
-	ret = mars_disk_flush(res);
-	if (ret) {
-		mars_stat_error(res, ret);
-	} else {
-		MARS_STAT(res, {
-			s->applied_pos = lg->end;
-			strscpy(s->applied_logfile, s->logfile,
-				sizeof(s->applied_logfile));
-		});
-	}
-	lg->dirty = false;
-	lg->checkpoint_at = jiffies + MARS_CHECKPOINT_JIFFIES;
 }
 
 static void
@@ -460,7 +446,7 @@ mars_logger_take_rotation(struct mars_logger *lg)
 	lg->lognr++;
 	lg->end = 0;
 	lg->seq = 1;
-	lg->dirty = true;
+	lg->sync_wanted = true;
 	mars_logname_format(name, sizeof(name), lg->lognr, lg->res->host);
 	MARS_STAT(lg->res, {
 		strscpy(s->logfile, name, sizeof(s->logfile));
@@ -479,7 +465,7 @@ mars_logger_has_work(struct mars_logger *lg)
 	spin_lock_irq(&lg->lock);
 	work = !bio_list_empty(&lg->queue) || lg->next_file;
 	spin_unlock_irq(&lg->lock);
-	return work || kthread_should_stop();
+	return work || mars_logger_sync_due(lg) || kthread_should_stop();
 }
 
 static int
@@ -493,7 +479,7 @@ mars_logger_thread(void *data)
 	while (!kthread_should_stop()) {
 		wait_event_interruptible_timeout(lg->wait,
 						 mars_logger_has_work(lg),
-						 MARS_CHECKPOINT_JIFFIES);
+						 mars_logger_timeout(lg));
 		mars_logger_take_rotation(lg);
 		spin_lock_irq(&lg->lock);
 		batch = lg->queue;
@@ -501,21 +487,14 @@ mars_logger_thread(void *data)
 		spin_unlock_irq(&lg->lock);
 		if (!bio_list_empty(&batch))
 			mars_logger_batch(lg, &batch);
-		if (lg->dirty && time_after_eq(jiffies, lg->checkpoint_at))
-			mars_logger_checkpoint(lg);
+		else if (mars_logger_sync_due(lg))
+			mars_logger_sync(lg);
 	}
 	memalloc_noio_restore(noio);
 	return 0;
 }
 
 /* ---- the interface ------------------------------------------------------- */
-
-/* The bio_set front pad that makes each clone a struct mars_io. */
-unsigned int
-mars_logger_front_pad(void)
-{
-	return offsetof(struct mars_io, clone);
-}
 
 void
 mars_logger_submit(struct mars_logger *lg, struct bio *bio)
@@ -535,6 +514,7 @@ mars_logger_submit(struct mars_logger *lg, struct bio *bio)
 int
 mars_logger_start(struct mars_res *res, struct file *file, u32 lognr)
 {
+	struct mars_logpos start = { .lognr = lognr, .off = 0 };
 	char name[MARS_CTL_LOGNAME_LEN];
 	struct mars_logger *lg;
 	int ret;
@@ -555,14 +535,17 @@ mars_logger_start(struct mars_res *res, struct file *file, u32 lognr)
 	bio_list_init(&lg->queue);
 	init_waitqueue_head(&lg->wait);
 	init_completion(&lg->rotated);
-	spin_lock_init(&lg->fly_lock);
-	INIT_LIST_HEAD(&lg->flying);
-	init_waitqueue_head(&lg->fly_wait);
 	INIT_WORK(&lg->old_work, mars_logger_old_sync);
 	lg->file = file;
 	lg->lognr = lognr;
 	lg->seq = 1;
-	lg->checkpoint_at = jiffies + MARS_CHECKPOINT_JIFFIES;
+	mars_pendset_init(&lg->pending, res->pending_limit_bytes);
+	mars_pend_set_durable(&lg->pending, &start);
+	lg->wb = mars_writeback_start(res, &lg->pending);
+	if (IS_ERR(lg->wb)) {
+		ret = PTR_ERR(lg->wb);
+		goto out_free_buf;
+	}
 
 	/* Recovery's counters stay; the positions are the new file's. */
 	MARS_STAT(res, {
@@ -576,11 +559,14 @@ mars_logger_start(struct mars_res *res, struct file *file, u32 lognr)
 				 res->name);
 	if (IS_ERR(lg->thread)) {
 		ret = PTR_ERR(lg->thread);
-		goto out_free_buf;
+		goto out_stop_wb;
 	}
 	WRITE_ONCE(res->logger, lg);
+	WRITE_ONCE(res->pending, &lg->pending);
 	return 0;
 
+out_stop_wb:
+	mars_writeback_stop(lg->wb);
 out_free_buf:
 	vfree(lg->buf);
 out_free_lg:
@@ -590,7 +576,9 @@ out_free_lg:
 
 /*
  * Stop logging; the device is closed, so no bio is queued or comes.
- * Syncs the log and the disk and moves the applied position to the end.
+ * Syncs the log, writes every pend back, flushes the disk and moves the
+ * applied position to the end (unless something failed: then it stays
+ * where the disk and the durable log agree).
  */
 void
 mars_logger_stop(struct mars_res *res)
@@ -600,13 +588,13 @@ mars_logger_stop(struct mars_res *res)
 	if (!lg)
 		return;
 	WRITE_ONCE(res->logger, NULL);
+	WRITE_ONCE(res->pending, NULL);
 	kthread_stop(lg->thread);
 	WARN_ON(!bio_list_empty(&lg->queue));
+	mars_logger_sync(lg);
 	flush_work(&lg->old_work);
-	if (!lg->error && (lg->old_ret || vfs_fsync(lg->file, 1)))
-		mars_stat_error(res, -EIO);
-	lg->dirty = true;
-	mars_logger_checkpoint(lg);
+	mars_writeback_stop(lg->wb);
+	mars_pendset_release(&lg->pending);
 	fput(lg->file);
 	vfree(lg->buf);
 	kfree(lg);

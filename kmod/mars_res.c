@@ -32,6 +32,11 @@
 
 #define MARS_DISK_MODE	(FMODE_READ | FMODE_WRITE | FMODE_EXCL)
 
+/* The pending writeback memory per resource unless ATTACH names one. */
+static unsigned int mars_pending_mib = 64;
+module_param_named(pending_mib, mars_pending_mib, uint, 0644);
+MODULE_PARM_DESC(pending_mib, "default limit of logged writes held in memory until on the disk, MiB per resource (default 64)");
+
 static LIST_HEAD(mars_res_list);
 static DEFINE_MUTEX(mars_res_mutex);	/* guards mars_res_list, mode switches */
 
@@ -178,8 +183,10 @@ mars_res_attach(const struct mars_ctl_attach *a)
 	struct mars_res *res;
 	int ret;
 
-	if (a->flags || a->reserved || !mars_res_name_ok(a->resource,
-							 sizeof(a->resource)) ||
+	if ((a->flags & ~MARS_CTL_ATTACH_F_PENDING_LIMIT) ||
+	    (a->flags & MARS_CTL_ATTACH_F_PENDING_LIMIT ? !a->pending_mib :
+	     a->pending_mib) ||
+	    !mars_res_name_ok(a->resource, sizeof(a->resource)) ||
 	    !mars_str_ok(a->disk, sizeof(a->disk)) || a->disk[0] != '/' ||
 	    !mars_str_ok(a->dir, sizeof(a->dir)) ||
 	    !mars_res_dir_ok(a->dir, a->resource))
@@ -199,11 +206,16 @@ mars_res_attach(const struct mars_ctl_attach *a)
 	mutex_init(&res->lock);
 	spin_lock_init(&res->stat_lock);
 	res->mode = MARS_CTL_MODE_ATTACHED;
+	res->pending_limit_bytes = (u64)(a->flags & MARS_CTL_ATTACH_F_PENDING_LIMIT ?
+					 a->pending_mib : max(mars_pending_mib, 1U)) << 20;
 
 	ret = mars_res_open_parts(res, a);
 	if (ret)
 		goto out_free_res;
-	ret = bioset_init(&res->bs, BIO_POOL_SIZE, mars_logger_front_pad(), 0);
+	/* Read clones carry a struct mars_pend_readio in front; writeback
+	 * bios bring their own pages. */
+	ret = bioset_init(&res->bs, BIO_POOL_SIZE, mars_pend_front_pad(),
+			  BIOSET_NEED_BVECS);
 	if (ret)
 		goto out_close_parts;
 	ret = mars_dev_create(res);
@@ -491,6 +503,8 @@ mars_res_status(struct mars_ctl_status *st)
 	mutex_unlock(&res->lock);
 	st->size_bytes = res->size_bytes;
 	st->inflight = mars_logger_inflight(res);
+	mars_logger_pending(res, &st->pending_bytes, &st->pending_peak_bytes);
+	st->pending_limit_bytes = res->pending_limit_bytes;
 	mars_res_fill_status(res, st);
 out_unlock:
 	mutex_unlock(&mars_res_mutex);

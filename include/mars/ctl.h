@@ -31,7 +31,7 @@
 #define MARS_CTL_DEVICE_NAME	"mars-control"	/* /dev/mars-control */
 
 #define MARS_CTL_IFACE_MAJOR	1
-#define MARS_CTL_IFACE_MINOR	2
+#define MARS_CTL_IFACE_MINOR	3
 
 /* ioctl type byte; the device is ours alone, so clashes cannot matter. */
 #define MARS_CTL_IOC_TYPE	0xb7
@@ -109,17 +109,20 @@ struct mars_ctl_selftest {
 
 /*
  * MARS_CTL_IOC_ATTACH: create /dev/mars/<resource> on @disk.
- *    0  u32  flags in, must be zero
- *    4  u32  reserved, zero
+ *    0  u32  flags in: MARS_CTL_ATTACH_F_PENDING_LIMIT or zero
+ *    4  u32  with that flag: pending writeback memory limit in MiB, at
+ *            least 1 (interface 1.3; was reserved, zero)
  *    8  u64  size in bytes, a multiple of 512; 0 = the whole disk
  *   16  char resource name
  *   48  char underlying block device, absolute path
  *  304  char resource directory, absolute path ending in
  *            "/resource-<resource>"; logfiles live here
  */
+#define MARS_CTL_ATTACH_F_PENDING_LIMIT	0x1U
+
 struct mars_ctl_attach {
 	__u32 flags;
-	__u32 reserved;
+	__u32 pending_mib;
 	__u64 size_bytes;
 	char resource[MARS_CTL_RES_LEN];
 	char disk[MARS_CTL_PATH_LEN];
@@ -203,6 +206,9 @@ struct mars_ctl_replay {
  *  148  u32  replay/recovery: scanner reason (enum mars_scan_reason)
  *  152  char logfile written (primary) or replayed, "" in ATTACHED
  *  280  char logfile of applied_pos
+ *  408  u64  primary: bytes of writes logged, not yet on the disk (1.3)
+ *  416  u64  primary: high-water mark of those bytes (1.3)
+ *  424  u64  primary: the limit on them; writers wait above it (1.3)
  */
 struct mars_ctl_status {
 	__u32 flags;
@@ -227,6 +233,9 @@ struct mars_ctl_status {
 	__u32 stop_reason;
 	char logfile[MARS_CTL_LOGNAME_LEN];
 	char applied_logfile[MARS_CTL_LOGNAME_LEN];
+	__u64 pending_bytes;
+	__u64 pending_peak_bytes;
+	__u64 pending_limit_bytes;
 };
 
 #define MARS_CTL_NR_VERSION	0x01
@@ -263,6 +272,7 @@ struct mars_ctl_status {
 #define MARS_CTL_PRIMARY_SIZE_V1	240
 #define MARS_CTL_REPLAY_SIZE_V1		184
 #define MARS_CTL_STATUS_SIZE_V1		408
+#define MARS_CTL_STATUS_SIZE_V3		432	/* interface 1.3: pending_* */
 
 _Static_assert(sizeof(struct mars_ctl_version) == MARS_CTL_VERSION_SIZE_V1,
 	       "mars_ctl_version layout");
@@ -276,7 +286,7 @@ _Static_assert(sizeof(struct mars_ctl_primary) == MARS_CTL_PRIMARY_SIZE_V1,
 	       "mars_ctl_primary layout");
 _Static_assert(sizeof(struct mars_ctl_replay) == MARS_CTL_REPLAY_SIZE_V1,
 	       "mars_ctl_replay layout");
-_Static_assert(sizeof(struct mars_ctl_status) == MARS_CTL_STATUS_SIZE_V1,
+_Static_assert(sizeof(struct mars_ctl_status) == MARS_CTL_STATUS_SIZE_V3,
 	       "mars_ctl_status layout");
 
 #endif /* MARS_CTL_H */

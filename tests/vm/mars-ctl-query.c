@@ -14,13 +14,13 @@
  *                                     known layout when "dirty"
  *   mars-ctl-query probe-flags        VERSION request with flags set
  *   mars-ctl-query probe-nr NR        request number NR, VERSION layout
- *   mars-ctl-query attach RES DISK DIR [SIZE]
+ *   mars-ctl-query attach RES DISK DIR [SIZE [PENDING_MIB]]
  *   mars-ctl-query detach RES
  *   mars-ctl-query primary RES HOST [LOGFILE POS | --first N]
  *   mars-ctl-query replay RES LOGFILE [POS [SEQ]]
  *   mars-ctl-query rotate RES
  *   mars-ctl-query status RES          every field, one "key value" line
- *   mars-ctl-query probe-attach-flags  ATTACH with flags set
+ *   mars-ctl-query probe-attach-flags  ATTACH with an unknown flag set
  *
  * Output is "key value" lines; a refused request prints
  * "error <ERRNO-NAME>" and exits 1.  Usage errors exit 2.  The device
@@ -31,6 +31,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ usage(void)
 {
 	fputs("usage: mars-ctl-query version | selftest [--run] |\n"
 	      "       probe SIZE [dirty] | probe-flags | probe-nr NR |\n"
-	      "       attach RES DISK DIR [SIZE] | detach RES |\n"
+	      "       attach RES DISK DIR [SIZE [PENDING_MIB]] | detach RES |\n"
 	      "       primary RES HOST [LOGFILE POS | --first N] |\n"
 	      "       replay RES LOGFILE [POS [SEQ]] | rotate RES | status RES |\n"
 	      "       probe-attach-flags\n", stderr);
@@ -206,14 +207,21 @@ static int
 cmd_attach(int argc, char **argv)
 {
 	struct mars_ctl_attach a;
+	unsigned long long mib = 0;
 
 	memset(&a, 0, sizeof(a));
-	if (argc < 5 || argc > 6 ||
+	if (argc < 5 || argc > 7 ||
 	    put_str(a.resource, sizeof(a.resource), argv[2]) ||
 	    put_str(a.disk, sizeof(a.disk), argv[3]) ||
 	    put_str(a.dir, sizeof(a.dir), argv[4]) ||
-	    (argc == 6 && parse_u64(argv[5], &a.size_bytes)))
+	    (argc >= 6 && parse_u64(argv[5], &a.size_bytes)) ||
+	    (argc == 7 && (parse_u64(argv[6], &mib) || mib > UINT32_MAX)))
 		return usage();
+	if (argc == 7) {
+		/* Sent as given, 0 included: the module must refuse that. */
+		a.flags = MARS_CTL_ATTACH_F_PENDING_LIMIT;
+		a.pending_mib = (__u32)mib;
+	}
 	if (ctl_call(MARS_CTL_IOC_ATTACH, &a))
 		return 1;
 	puts("ok");
@@ -331,6 +339,11 @@ cmd_status(int argc, char **argv)
 	printf("stop_reason %s\n",
 	       mars_scan_reason_name((enum mars_scan_reason)st.stop_reason));
 	printf("stop_offset %llu\n", (unsigned long long)st.stop_offset);
+	printf("pending_bytes %llu\n", (unsigned long long)st.pending_bytes);
+	printf("pending_peak_bytes %llu\n",
+	       (unsigned long long)st.pending_peak_bytes);
+	printf("pending_limit_bytes %llu\n",
+	       (unsigned long long)st.pending_limit_bytes);
 	return 0;
 }
 
@@ -340,7 +353,7 @@ cmd_probe_attach_flags(void)
 	struct mars_ctl_attach a;
 
 	memset(&a, 0, sizeof(a));
-	a.flags = 1;
+	a.flags = 0x80000000U;
 	if (ctl_call(MARS_CTL_IOC_ATTACH, &a))
 		return 1;
 	puts("ok");

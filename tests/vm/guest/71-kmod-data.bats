@@ -114,6 +114,9 @@ write_pattern() {
 	assert_output "error EINVAL"
 	run ctl probe-attach-flags
 	assert_output "error EINVAL"
+	# A pending limit must be at least 1 MiB.
+	run ctl attach b2 "$loop2" /mars/resource-b2 0 0
+	assert_output "error EINVAL"
 	run ctl rotate b1
 	assert_output "error EINVAL"
 	run ctl replay b1 log-000000001-x
@@ -229,6 +232,125 @@ write_pattern() {
 	ctl detach g1
 	run "$MARSADM" log-verify "$RDIR/$LOG1"
 	assert_success
+}
+
+# disk_cmp FILE DISK: the first bytes of the underlying DISK equal FILE
+# (read past every cache).
+disk_cmp() {
+	cmp "$1" <(dd if="$2" bs=64k count=$(($(stat -c %s "$1") >> 16)) \
+		iflag=direct status=none)
+}
+
+# applied_at_end RES: the checkpoint published the end of the log.
+applied_at_end() {
+	[ "$(st "$1" applied_logfile)" = "$(st "$1" logfile)" ] &&
+		[ "$(st "$1" applied_pos)" = "$(st "$1" log_end)" ]
+}
+
+sync_ms_restore() { echo 10 >/sys/module/mars/parameters/sync_ms; }
+
+@test "log first: a write completes from the log, reaches the disk only after the log sync, and reads come from memory meanwhile" {
+	res_new w1 16M
+	local loop pat=$BATS_TEST_TMPDIR/pat zero=$BATS_TEST_TMPDIR/zero
+	loop=$(tail -n 1 /tmp/marsvm-disks/loops)
+	# No sync by time: only a flush (or full pending memory) syncs.
+	echo 600000 >/sys/module/mars/parameters/sync_ms
+	ctl primary w1 "$MARS_HOST"
+	head -c $((1 << 20)) /dev/urandom >"$pat"
+	head -c $((1 << 20)) /dev/zero >"$zero"
+	run dd if="$pat" of="$DEV" bs=64k oflag=direct status=none
+	assert_success
+	# Completed, but not durable: the disk must not have it, reads must.
+	[ "$(st w1 log_end)" -gt "$(st w1 synced_pos)" ] || { sync_ms_restore; fail "the log was synced"; }
+	[ "$(st w1 pending_bytes)" = $((1 << 20)) ] || { sync_ms_restore; fail "pending $(st w1 pending_bytes)"; }
+	run disk_cmp "$zero" "$loop"
+	[ "$status" = 0 ] || { sync_ms_restore; fail "the disk holds a write whose record is not durable"; }
+	run cmp "$pat" <(dd if="$DEV" bs=64k count=16 iflag=direct status=none)
+	[ "$status" = 0 ] || { sync_ms_restore; fail "a read did not see the completed write"; }
+	run st w1 applied_pos
+	[ "$output" = 0 ] || { sync_ms_restore; fail "applied position $output passed the durable end"; }
+	# A flush makes the records durable; writeback and a checkpoint follow.
+	run sync "$DEV"
+	sync_ms_restore
+	assert_success
+	[ "$(st w1 synced_pos)" = "$(st w1 log_end)" ]
+	wait_st 10 w1 pending_bytes 0
+	run disk_cmp "$pat" "$loop"
+	assert_success
+	guest_wait 10 applied_at_end w1
+	# Without any flush, the time bound (sync_ms) syncs and writes back.
+	head -c $((1 << 20)) /dev/urandom >"$pat"
+	dd if="$pat" of="$DEV" bs=64k oflag=direct status=none
+	wait_st 10 w1 pending_bytes 0
+	run disk_cmp "$pat" "$loop"
+	assert_success
+	guest_wait 10 applied_at_end w1
+	[ "$(st w1 synced_pos)" = "$(st w1 log_end)" ]
+}
+
+@test "backpressure: a 1 MiB pending limit holds, writers wait and never fail" {
+	local loop img=/tmp/marsvm-disks/bp.img pat=$BATS_TEST_TMPDIR/pat
+	RDIR=/mars/resource-bp
+	mkdir -p "$RDIR"
+	truncate -s 32M "$img"
+	loop=$(losetup --show -f "$img") || fail "losetup"
+	echo "$loop" >>/tmp/marsvm-disks/loops
+	echo bp >>/tmp/marsvm-disks/resources
+	run ctl attach bp "$loop" "$RDIR" 0 1
+	assert_success
+	guest_wait 5 test -b /dev/mars/bp
+	run st bp pending_limit_bytes
+	assert_output $((1 << 20))
+	ctl primary bp "$MARS_HOST"
+	head -c $((16 << 20)) /dev/urandom >"$pat"
+	run dd if="$pat" of=/dev/mars/bp bs=256k oflag=direct status=none
+	assert_success
+	run cmp "$pat" <(head -c $((16 << 20)) /dev/mars/bp)
+	assert_success
+	local peak
+	peak=$(st bp pending_peak_bytes)
+	echo "# pending high-water mark $peak bytes, limit $((1 << 20))" >&3
+	[ "$peak" -gt 0 ] && [ "$peak" -le $((1 << 20)) ]
+	ctl detach bp
+	run "$MARSADM" log-verify "$RDIR/$LOG1"
+	assert_success
+	ref_apply 32M "$BATS_TEST_TMPDIR/ref.img" "$RDIR/$LOG1"
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$img")" ]
+}
+
+# applied_within_durable RES: when the applied position is in the logfile
+# being written, it is at or before the durable end; prints both.
+applied_within_durable() {
+	local out applied synced
+	out=$("$MARS_CTL_QUERY" status "$1")
+	applied=$(awk '$1 == "applied_pos" { print $2 }' <<<"$out")
+	synced=$(awk '$1 == "synced_pos" { print $2 }' <<<"$out")
+	[ "$(awk '$1 == "applied_logfile" { print $2 }' <<<"$out")" != \
+	  "$(awk '$1 == "logfile" { print $2 }' <<<"$out")" ] ||
+		[ "$applied" -le "$synced" ] ||
+		{ echo "applied $applied > durable $synced"; return 1; }
+}
+
+@test "under load the applied position never passes the durable end of the log" {
+	guest_require_fio
+	res_new a1 64M
+	ctl primary a1 "$MARS_HOST"
+	fio --name=ad --filename="$DEV" --rw=randwrite --bs=4k --size=32M \
+		--ioengine=psync --direct=1 --fsync=16 --time_based --runtime=8 \
+		--minimal >/dev/null &
+	local fio=$! i moved=0 last=0 a
+	for i in $(seq 1 60); do
+		run applied_within_durable a1
+		[ "$status" = 0 ] || { kill "$fio"; wait "$fio"; fail "$output"; }
+		a=$(st a1 applied_pos)
+		[ "$a" = "$last" ] || moved=$((moved + 1))
+		last=$a
+		sleep 0.1
+	done
+	wait "$fio" || fail "fio failed"
+	echo "# the applied position moved $moved times in 60 samples" >&3
+	[ "$moved" -ge 2 ]
+	guest_wait 10 applied_at_end a1
 }
 
 @test "ext4 and fio --verify on /dev/mars; the module's log rebuilds its disk exactly" {
