@@ -41,6 +41,10 @@ struct mars_engine_config {
 	 * log's file system the primary stops logging and writes through to
 	 * the disk.  0 = off: a full log file system fails writes instead. */
 	uint64_t emergency_free_bytes;
+	/* Primary (user engine): logged writes wait in memory for their log
+	 * sync before they go to the disk; writers wait when this many bytes
+	 * are pending.  0 = the default, 64 MiB. */
+	uint64_t pending_bytes;
 };
 
 enum mars_engine_mode {
@@ -65,6 +69,7 @@ struct mars_engine_status {
 	uint64_t size_bytes;		/* resource size */
 	uint64_t log_end;		/* primary: bytes appended to logfile */
 	uint64_t synced_pos;		/* primary: bytes of logfile durable */
+	uint64_t pending_bytes;		/* primary: logged data not on the disk yet */
 	uint64_t sync_requests;		/* primary: flushes asked for since the mode was set */
 	uint64_t log_syncs;		/* primary: fdatasyncs of the log they cost (group commit) */
 	char applied_logfile[MARS_ENGINE_NAME_MAX + 1];	/* logfile of applied_pos */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The FUSE front end: a directory holding one regular file, the
- * resource's device, of exactly the resource size.  Reads go to the disk
- * (which always holds the newest data, see logger.c), writes to the
- * logger, fsync to the logger's group commit.  The file cannot change
+ * resource's device, of exactly the resource size.  Reads, writes and
+ * fsync all go to the logger: reads see writes still queued for the disk
+ * (pending.c), fsync is the logger's group commit.  The file cannot change
  * size.  Requests run on libfuse's thread pool; all ordering lives in the
  * logger.
  */
@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/io.h"
 #include "engine/internal.h"
 
 struct eng_fuse {
@@ -98,7 +97,8 @@ eng_fuse_read(const char *path, char *buf, size_t len, off_t off,
 		return 0;
 	if (len > f->size_bytes - (uint64_t)off)
 		len = (size_t)(f->size_bytes - (uint64_t)off);
-	return (int)io_pread_full(f->e->disk_fd, buf, len, off);
+	/* Queued writes are newer than the disk (logger.c). */
+	return (int)eng_logger_read(&f->e->logger, buf, len, (uint64_t)off);
 }
 
 static int

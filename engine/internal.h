@@ -3,7 +3,8 @@
  * Internals of the userspace engine, shared by its files:
  *   actual.c    the actual-<host>/ indicators (is-attached, ...)
  *   apply.c     applying a logfile to the disk (recovery, replay, apply tool)
- *   logger.c    the primary write path: append, writeback, sync, rotate
+ *   logger.c    the primary write path: append, sync, rotate, checkpoint
+ *   pending.c   writes queued for the disk until their record is durable
  *   status.c    the status file
  *   user.c      the ops object, mode changes and the housekeeping thread
  *   fuse.c      the FUSE front end, main.c the command line
@@ -16,6 +17,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/logreader.h"
 #include "engine/engine.h"
@@ -58,22 +60,87 @@ int eng_apply_valid_after_stop(struct eng_apply *a);
 
 void eng_apply_close(struct eng_apply *a);
 
+/* ---- pending.c ------------------------------------------------------------ */
+
+/* One logged write whose data may not be on the disk yet. */
+struct eng_pend {
+	struct eng_pend *next;		/* the next newer one (log order) */
+	uint64_t off;			/* device offset, bytes */
+	uint32_t len;			/* bytes of data[] */
+	uint64_t total_end;		/* logger total after its record: durable once
+					   synced_total reaches it */
+	uint64_t lognr;			/* logfile and byte end of its record */
+	uint64_t log_pos;
+	uint8_t data[];
+};
+
+#define ENG_PEND_DEFAULT_BYTES	(64ULL << 20)	/* --pending-mib default */
+
+/* The writeback queue of one logger; see pending.c for the invariants. */
+struct eng_pending {
+	pthread_rwlock_t list_lock;	/* head, tail and every next: readers
+					   shared, add and pop exclusive */
+	struct eng_pend *head, *tail;	/* (also read under lock: both taken
+					   to change them) */
+	pthread_mutex_t wb_lock;	/* one writeback at a time, in log order */
+	pthread_mutex_t lock;		/* guards every field below */
+	pthread_cond_t wake;		/* to the thread: work, a waiter, stop */
+	pthread_cond_t room;		/* to writers: bytes went down */
+	uint64_t limit_bytes;		/* backpressure above this */
+	uint64_t bytes;			/* queued plus reserved */
+	uint64_t queued_bytes;		/* data bytes in the list */
+	unsigned int waiters;		/* writers waiting for room */
+	unsigned int delay_ms;		/* log sync at most this long after a record */
+	uint64_t batch_bytes;		/* or once this much is unsynced */
+	uint64_t wb_nr, wb_pos;		/* end of the last record written back */
+	int error;			/* sticky -errno: writeback stopped */
+	int stop;
+	pthread_t thread;
+};
+
+struct eng_logger;
+
+/* Set up the queue (@limit_bytes 0 = the default) and start its thread;
+ * @nr is the logfile written first.  Returns 0 or -errno. */
+int eng_pend_init(struct eng_logger *l, uint64_t limit_bytes, uint64_t nr);
+/* Stop the thread, write back what the log holds durably, free the rest. */
+void eng_pend_stop(struct eng_logger *l);
+void eng_pend_destroy(struct eng_pending *p);
+/* Wait until @len more bytes fit (backpressure); -errno after a failure. */
+int eng_pend_reserve(struct eng_logger *l, uint64_t len);
+void eng_pend_unreserve(struct eng_logger *l, uint64_t len);
+/* Queue @e (reserved before); wr_lock held, so the queue is in log order. */
+void eng_pend_add(struct eng_logger *l, struct eng_pend *e);
+/* Write back, in order, every queued entry whose record is durable.
+ * Returns 0 or the sticky writeback error. */
+int eng_pend_writeback(struct eng_logger *l);
+/* Tell the thread that synced_total moved. */
+void eng_pend_kick(struct eng_logger *l);
+/* Read the device: the disk with the queued data over it. */
+ssize_t eng_pend_read(struct eng_logger *l, void *buf, size_t len, uint64_t off);
+/* The end of the last record written back, and setting it (emergency). */
+void eng_pend_position(struct eng_logger *l, uint64_t *nr, uint64_t *pos);
+void eng_pend_set_position(struct eng_logger *l, uint64_t nr, uint64_t pos);
+/* Data bytes queued for writeback. */
+uint64_t eng_pend_queued(struct eng_logger *l);
+
 /* ---- logger.c --------------------------------------------------------------- */
 
 /*
- * The primary write path.  Lock order: sync_lock before wr_lock.
- * Writeback is synchronous: a write is appended to the logfile and then
- * written to the disk, both under wr_lock, before it is acknowledged, so
- * the disk only ever holds logged data and always holds the newest.
+ * The primary write path.  Lock order: sync_lock, wr_lock, pos_lock, then
+ * the queue's (pending.c).  A write is appended to the logfile and queued
+ * under wr_lock and acknowledged; the queue's thread writes it to the disk
+ * once a log sync covers it (logger.c states the invariants).
  */
 struct eng_logger {
-	pthread_mutex_t sync_lock;	/* serialises log syncs and rotation;
-					   guards synced_total */
-	uint64_t synced_total;		/* log bytes (all files) known durable */
+	pthread_mutex_t sync_lock;	/* serialises log syncs and rotation */
+	uint64_t synced_total;		/* log bytes (all files) known durable;
+					   atomic, only grows */
 	uint64_t log_syncs;		/* fdatasyncs done for flushes */
+	uint64_t wb_syncs;		/* fdatasyncs done by the writeback thread */
 	uint64_t sync_requests;		/* flushes asked for; atomic */
 
-	pthread_mutex_t wr_lock;	/* guards every field below */
+	pthread_mutex_t wr_lock;	/* guards every field below but pend */
 	int disk_fd;
 	uint64_t size_bytes;		/* device size */
 	const char *dir;		/* resource directory */
@@ -81,6 +148,7 @@ struct eng_logger {
 	const char *resource;
 	const char *host;
 	int log_fd;
+	int retired_fd;			/* left by emergency mode; closed under sync_lock */
 	uint64_t lognr;
 	char logname[MARS_ENGINE_NAME_MAX + 1];
 	uint64_t log_end;		/* bytes in the current logfile */
@@ -94,8 +162,11 @@ struct eng_logger {
 	int emergency;			/* writes go to the disk only (wr_lock) */
 	uint64_t space_checked;		/* total at the last free-space check */
 
-	/* Owned by the one thread that checkpoints (no lock). */
-	char ckpt_name[MARS_ENGINE_NAME_MAX + 1];
+	struct eng_pending pend;	/* the writeback queue, its own locks */
+
+	/* pos_lock: one replay link writer at a time (checkpoint, emergency). */
+	pthread_mutex_t pos_lock;
+	char ckpt_name[MARS_ENGINE_NAME_MAX + 1];	/* last published */
 	uint64_t ckpt_pos;
 };
 
@@ -103,14 +174,23 @@ struct eng_logger {
 int eng_logger_start(struct eng_logger *l, struct mars_engine *e, uint64_t nr);
 void eng_logger_stop(struct eng_logger *l);
 
+/* Append and queue; waits for room in the queue, fails only with the log. */
 int eng_logger_write(struct eng_logger *l, const void *buf, size_t len, uint64_t off);
-/* Make every write acknowledged so far durable in the log (group commit). */
+/* Read the device as written so far (queued data over the disk). */
+ssize_t eng_logger_read(struct eng_logger *l, void *buf, size_t len, uint64_t off);
+/* Make every write acknowledged so far durable in the log (group commit);
+ * counted as a flush in the status. */
 int eng_logger_sync(struct eng_logger *l);
+/* The same for the writeback thread and shutdown, not counted as a flush. */
+int eng_logger_sync_log(struct eng_logger *l);
+/* Sync the log and write back everything queued before. */
+int eng_logger_drain(struct eng_logger *l);
 int eng_logger_rotate(struct eng_logger *l);
 /* Housekeeping: leave emergency mode once the log has room again.
  * Returns 1 when it left, 0 if not in it or still short, -errno. */
 int eng_logger_emergency_check(struct eng_logger *l);
-/* Sync the disk and record the applied position in the replay link. */
+/* Sync the disk and record in the replay link the position everything
+ * before which is on the disk; never past the durable end of the log. */
 int eng_logger_checkpoint(struct eng_logger *l);
 
 /* ---- user.c ---------------------------------------------------------------- */
@@ -127,6 +207,7 @@ struct mars_engine {
 	int disk_fd;			/* flock'ed too */
 	uint64_t size_bytes;
 	uint64_t emergency_free;	/* from the config */
+	uint64_t pending_bytes;		/* writeback queue limit; 0 = default */
 
 	pthread_mutex_t lock;		/* guards mode, the replay fields and st */
 	enum mars_engine_mode mode;

@@ -1,33 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The primary write path of the userspace engine.
+ * The primary write path of the userspace engine: append, log sync,
+ * rotation, emergency mode and the checkpoint of the applied position.
  *
- * Every write is appended to the current logfile as one record per MiB
- * and then written to the disk, both under wr_lock and before the write
- * is acknowledged.  Consequences, chosen on purpose:
- *  - reads need no index: the disk (through the page cache) always holds
- *    the newest acknowledged data;
- *  - the disk never holds data whose record is not in the log file, and
- *    overlapping writes reach the disk in log order, so replaying the log
- *    over any older state of the disk gives the same bytes;
- *  - an fsync only has to fdatasync the logfile (group commit below); the
- *    disk is synced by the checkpoint, which then advances the applied
- *    position in the replay link.
+ * The invariant this file and pending.c keep (write-ahead means ahead):
+ *  1. a block reaches the disk only after its record is durable in the
+ *     logfile (fdatasync'd): a write is appended to the log and queued in
+ *     memory (pending.c), and the writeback thread writes it to the disk
+ *     only once a log sync covers it;
+ *  2. the applied position published (status, replay-<host>) never
+ *     exceeds the durable end of the log: the checkpoint publishes the end
+ *     of the last record written back, after syncing the disk;
+ *  3. so after any crash the disk holds "old disk + a prefix of the
+ *     durable log" beyond the applied position, and recovery replaying
+ *     the durable log from there gives "old disk + durable log", the state
+ *     every secondary converges to.  Unsynced writes may be lost, on every
+ *     replica alike;
+ *  4. an fsync (and a FUA write, which FUSE turns into one) completes once
+ *     every record appended before it is durable: one fdatasync of the
+ *     logfile, shared by concurrent callers (group commit).
+ * Overlapping writes reach the disk in log order (pending.c), and reads
+ * see queued data before the disk (eng_pend_read), so the device always
+ * reads as the newest acknowledged data.
  *
  * Failure policy: a log append that fails is cut back (ftruncate) and the
- * write fails with nothing written to the disk.  If the cut fails too, or
- * a log sync fails, the logger turns read-only (sticky error): a log that
- * may hold garbage is never extended.
+ * write fails with nothing queued.  If the cut fails too, or a log sync
+ * fails, the logger turns read-only (sticky error): a log that may hold
+ * garbage is never extended.  A failed disk write stops writeback
+ * (pending.c) and fails later writes the same way.
  *
  * Emergency mode (when enabled): when the log's file system falls below
  * emergency_free bytes, or an append meets ENOSPC, the logger stops
- * logging instead of failing the application: the log and the disk are
- * synced, the replay link moves to an empty logfile ten numbers on (a
- * hole in the history, so that no secondary replays across the unlogged
- * writes), is-emergency is set in the tree, and from then on writes go to
- * the disk only and an fsync syncs the disk.  With room again (twice the
- * limit) logging resumes in that logfile.  Secondaries need a full sync
+ * logging instead of failing the application: the log is synced, every
+ * queued write goes to the disk, the disk is synced, the replay link moves
+ * to an empty logfile ten numbers on (a hole in the history, so that no
+ * secondary replays across the unlogged writes), is-emergency is set in
+ * the tree, and from then on writes go to the disk only (nothing is
+ * queued) and an fsync syncs the disk.  With room again (twice the limit)
+ * logging resumes in that logfile.  Secondaries need a full sync
  * (invalidate) afterwards, as in MARS.
+ *
+ * Lock order: sync_lock, wr_lock, pos_lock, then pending.c's wb_lock,
+ * list_lock, lock.  The writeback thread takes sync_lock and wr_lock only
+ * while it holds none of pending.c's locks.
  */
 #include <sys/statvfs.h>
 #include <errno.h>
@@ -35,10 +50,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "engine/internal.h"
 
 static uint64_t
@@ -79,30 +96,46 @@ eng_logger_start(struct eng_logger *l, struct mars_engine *e, uint64_t nr)
 	l->root = e->root;
 	l->resource = e->resource;
 	l->host = e->host;
+	l->retired_fd = -1;
 	fd = eng_logger_create(l, nr, l->logname, sizeof(l->logname));
 	if (fd < 0)
 		return fd;
 	ret = eng_fsync_dir(l->dir);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
+	if (ret)
+		goto out_close;
 	l->log_fd = fd;
 	l->lognr = nr;
 	l->next_seq = 1;
 	pthread_mutex_init(&l->sync_lock, NULL);
 	pthread_mutex_init(&l->wr_lock, NULL);
+	pthread_mutex_init(&l->pos_lock, NULL);
+	ret = eng_pend_init(l, e->pending_bytes, nr);
+	if (ret)
+		goto out_locks;
 	return 0;
+
+out_locks:
+	pthread_mutex_destroy(&l->pos_lock);
+	pthread_mutex_destroy(&l->wr_lock);
+	pthread_mutex_destroy(&l->sync_lock);
+out_close:
+	close(fd);
+	return ret;
 }
 
 void
 eng_logger_stop(struct eng_logger *l)
 {
-	if (l->log_fd >= 0) {
-		fdatasync(l->log_fd);
+	/* Sync first so that writeback can empty the queue. */
+	eng_logger_sync_log(l);
+	eng_pend_stop(l);
+	fdatasync(l->disk_fd);
+	if (l->log_fd >= 0)
 		close(l->log_fd);
-	}
-	l->log_fd = -1;
+	if (l->retired_fd >= 0)
+		close(l->retired_fd);
+	l->log_fd = l->retired_fd = -1;
+	pthread_mutex_destroy(&l->pos_lock);
 	pthread_mutex_destroy(&l->wr_lock);
 	pthread_mutex_destroy(&l->sync_lock);
 }
@@ -145,21 +178,41 @@ eng_logger_append(struct eng_logger *l, const uint8_t *buf, uint32_t len, uint64
 	return ret;
 }
 
+/* Append a record and queue its data for writeback.  wr_lock held. */
 static int
-eng_logger_writeback(struct eng_logger *l, const uint8_t *buf, size_t len, uint64_t off)
+eng_logger_log(struct eng_logger *l, const uint8_t *buf, uint32_t len, uint64_t off)
 {
-	size_t done = 0;
+	struct eng_pend *e = malloc(sizeof(*e) + len);
+	int ret;
 
-	while (done < len) {
-		ssize_t n = pwrite(l->disk_fd, buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
+	if (!e)
+		return -ENOMEM;
+	ret = eng_logger_append(l, buf, len, off);
+	if (ret) {
+		free(e);
+		return ret;
 	}
+	e->off = off;
+	e->len = len;
+	e->total_end = l->total;
+	e->lognr = l->lognr;
+	e->log_pos = l->log_end;
+	memcpy(e->data, buf, len);
+	/* Queued under wr_lock: the queue is in log order. */
+	eng_pend_add(l, e);
 	return 0;
+}
+
+/* Raise synced_total to @total; it never goes back. */
+static void
+eng_logger_synced_to(struct eng_logger *l, uint64_t total)
+{
+	uint64_t cur = __atomic_load_n(&l->synced_total, __ATOMIC_RELAXED);
+
+	while (cur < total &&
+	       !__atomic_compare_exchange_n(&l->synced_total, &cur, total, 0,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
 }
 
 #define ENG_SPACE_CHECK_BYTES	(1ULL << 20)	/* statvfs at most once per MiB logged */
@@ -175,6 +228,37 @@ eng_log_free(const struct eng_logger *l)
 	return (uint64_t)v.f_bavail * v.f_frsize;
 }
 
+/* Sync the log, write back every queued write, sync the disk.  wr_lock held. */
+static int
+eng_logger_flush_all(struct eng_logger *l)
+{
+	int ret;
+
+	if (fdatasync(l->log_fd) < 0)
+		return -errno;
+	eng_logger_synced_to(l, l->total);
+	ret = eng_pend_writeback(l);
+	if (!ret && eng_pend_queued(l))
+		ret = -EIO;
+	if (!ret && fdatasync(l->disk_fd) < 0)
+		ret = -errno;
+	return ret;
+}
+
+/* Move the replay link to @name at 0, as the checkpoint does.  wr_lock held. */
+static int
+eng_logger_link_empty(struct eng_logger *l, uint64_t nr, const char *name)
+{
+	int ret;
+
+	pthread_mutex_lock(&l->pos_lock);
+	ret = eng_pos_write(l->root, l->resource, l->host, name, 0, 0);
+	if (!ret)
+		eng_pend_set_position(l, nr, 0);
+	pthread_mutex_unlock(&l->pos_lock);
+	return ret;
+}
+
 /* Stop logging; see the top of this file.  wr_lock held. */
 static int
 eng_logger_enter_emergency(struct eng_logger *l)
@@ -186,15 +270,16 @@ eng_logger_enter_emergency(struct eng_logger *l)
 	/* Everything logged so far and the disk state it produced are durable
 	 * before the first unlogged write, and the replay link says so:
 	 * recovery must never apply older records over newer disk data. */
-	if (fdatasync(l->log_fd) < 0 || fdatasync(l->disk_fd) < 0)
-		return -errno;
+	ret = eng_logger_flush_all(l);
+	if (ret)
+		return ret;
 	ret = eng_log_name(name, sizeof(name), nr, l->host);
 	if (ret)
 		return ret;
 	fd = eng_logger_create(l, nr, name, sizeof(name));
 	if (fd < 0 && fd != -ENOSPC && fd != -EEXIST)
 		return fd;
-	ret = eng_pos_write(l->root, l->resource, l->host, name, 0, 0);
+	ret = eng_logger_link_empty(l, nr, name);
 	if (!ret)
 		ret = eng_emergency_mark(l->root, l->resource, l->host, 1);
 	if (ret) {
@@ -202,7 +287,9 @@ eng_logger_enter_emergency(struct eng_logger *l)
 			close(fd);
 		return ret;
 	}
-	close(l->log_fd);
+	/* A log sync may be using the old fd (it holds sync_lock, not
+	 * wr_lock): it is closed later, under sync_lock. */
+	l->retired_fd = l->log_fd;
 	l->log_fd = fd;			/* -1 if it could not be created yet */
 	l->lognr = nr;
 	strcpy(l->logname, name);
@@ -233,7 +320,11 @@ eng_logger_emergency_check(struct eng_logger *l)
 
 	if (!l->emergency || eng_log_free(l) < 2 * l->emergency_free)
 		return 0;
+	pthread_mutex_lock(&l->sync_lock);
 	pthread_mutex_lock(&l->wr_lock);
+	if (l->retired_fd >= 0)
+		close(l->retired_fd);	/* no sync uses it: we hold sync_lock */
+	l->retired_fd = -1;
 	if (l->log_fd < 0) {
 		fd = eng_logger_create(l, l->lognr, l->logname, sizeof(l->logname));
 		if (fd >= 0)
@@ -242,6 +333,7 @@ eng_logger_emergency_check(struct eng_logger *l)
 	if (fd >= 0)
 		l->emergency = 0;
 	pthread_mutex_unlock(&l->wr_lock);
+	pthread_mutex_unlock(&l->sync_lock);
 	if (fd < 0)
 		return fd;
 	ret = eng_emergency_mark(l->root, l->resource, l->host, 0);
@@ -252,40 +344,69 @@ eng_logger_emergency_check(struct eng_logger *l)
 	return 1;
 }
 
+/* One chunk of a write: logged and queued, or in emergency mode written
+ * to the disk only.  *@queued counts the bytes queued.  wr_lock held. */
+static int
+eng_logger_chunk(struct eng_logger *l, const uint8_t *buf, uint32_t len, uint64_t off,
+		 uint64_t *queued)
+{
+	int ret = l->error;
+
+	if (!ret && !l->emergency && l->emergency_free)
+		ret = eng_logger_space(l);
+	if (!ret && !l->emergency) {
+		ret = eng_logger_log(l, buf, len, off);
+		if (!ret) {
+			l->records++;
+			*queued += len;
+			return 0;
+		}
+		if (ret != -ENOSPC || !l->emergency_free)
+			return ret;
+		ret = eng_logger_enter_emergency(l);
+	}
+	/* Emergency: entering it emptied the queue, and nothing is queued
+	 * while it lasts, so this cannot overtake an older queued write. */
+	if (!ret)
+		ret = io_pwrite_full(l->disk_fd, buf, len, (off_t)off);
+	return ret;
+}
+
 int
 eng_logger_write(struct eng_logger *l, const void *data, size_t len, uint64_t off)
 {
 	const uint8_t *buf = data;
+	uint64_t queued = 0;
 	size_t done = 0;
-	int ret = 0;
+	int ret;
 
 	if (off > l->size_bytes || len > l->size_bytes - off)
 		return -ENOSPC;
+	/* Wait for room before wr_lock: writeback needs wr_lock to sync. */
+	ret = eng_pend_reserve(l, len);
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&l->wr_lock);
 	while (done < len && !ret) {
 		size_t chunk = len - done;
 
 		if (chunk > MARS_REC_MAX_PAYLOAD)
 			chunk = MARS_REC_MAX_PAYLOAD;
-		ret = l->error;
-		if (!ret && !l->emergency && l->emergency_free)
-			ret = eng_logger_space(l);
-		if (!ret && !l->emergency) {
-			ret = eng_logger_append(l, buf + done, (uint32_t)chunk, off + done);
-			if (ret == -ENOSPC && l->emergency_free)
-				ret = eng_logger_enter_emergency(l);
-			else if (!ret)
-				l->records++;
-		}
-		if (!ret)
-			ret = eng_logger_writeback(l, buf + done, chunk, off + done);
+		ret = eng_logger_chunk(l, buf + done, (uint32_t)chunk, off + done, &queued);
 		if (ret)
 			break;
 		l->data_bytes += chunk;
 		done += chunk;
 	}
 	pthread_mutex_unlock(&l->wr_lock);
+	eng_pend_unreserve(l, len - queued);
 	return ret;
+}
+
+ssize_t
+eng_logger_read(struct eng_logger *l, void *buf, size_t len, uint64_t off)
+{
+	return eng_pend_read(l, buf, len, off);
 }
 
 /* A logfile that could not be made durable: later writes and syncs fail. */
@@ -297,11 +418,56 @@ eng_logger_set_error(struct eng_logger *l, int err)
 	pthread_mutex_unlock(&l->wr_lock);
 }
 
+/* Make the log durable up to @target bytes (all files), sharing the
+ * fdatasync with concurrent callers; count it in *@counter. */
+static int
+eng_logger_sync_to(struct eng_logger *l, uint64_t target, uint64_t *counter)
+{
+	uint64_t cur;
+	int fd, ret = 0, emergency;
+
+	pthread_mutex_lock(&l->sync_lock);
+	/* Group commit: a sync that ran while we waited may cover us. */
+	if (__atomic_load_n(&l->synced_total, __ATOMIC_ACQUIRE) >= target)
+		goto out;
+	pthread_mutex_lock(&l->wr_lock);
+	cur = l->total;
+	fd = l->log_fd;
+	ret = l->error;
+	emergency = l->emergency;
+	pthread_mutex_unlock(&l->wr_lock);
+	/* Entering emergency mode synced everything logged before it. */
+	if (ret || emergency)
+		goto out;
+	/* Bytes of earlier logfiles were synced by the rotation (sync_lock). */
+	if (fdatasync(fd) < 0) {
+		ret = -errno;
+		eng_logger_set_error(l, ret);
+		goto out;
+	}
+	eng_logger_synced_to(l, cur);
+	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
+out:
+	pthread_mutex_unlock(&l->sync_lock);
+	return ret;
+}
+
+int
+eng_logger_sync_log(struct eng_logger *l)
+{
+	uint64_t target;
+
+	pthread_mutex_lock(&l->wr_lock);
+	target = l->total;
+	pthread_mutex_unlock(&l->wr_lock);
+	return eng_logger_sync_to(l, target, &l->wb_syncs);
+}
+
 int
 eng_logger_sync(struct eng_logger *l)
 {
-	uint64_t target, cur;
-	int fd, ret = 0, emergency;
+	uint64_t target;
+	int ret, emergency;
 
 	__atomic_add_fetch(&l->sync_requests, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&l->wr_lock);
@@ -311,28 +477,20 @@ eng_logger_sync(struct eng_logger *l)
 	/* Unlogged writes are only safe once they are on the disk. */
 	if (emergency)
 		return fdatasync(l->disk_fd) < 0 ? -errno : 0;
+	/* Durable in the log is enough: recovery replays it to the disk. */
+	ret = eng_logger_sync_to(l, target, &l->log_syncs);
+	eng_pend_kick(l);		/* what it covered can go to the disk now */
+	return ret;
+}
 
-	pthread_mutex_lock(&l->sync_lock);
-	/* Group commit: a sync that ran while we waited may cover us. */
-	if (l->synced_total >= target)
-		goto out;
-	pthread_mutex_lock(&l->wr_lock);
-	cur = l->total;
-	fd = l->log_fd;
-	ret = l->error;
-	pthread_mutex_unlock(&l->wr_lock);
-	if (ret)
-		goto out;
-	/* Bytes of earlier logfiles were synced by the rotation (sync_lock). */
-	if (fdatasync(fd) < 0) {
-		ret = -errno;
-		eng_logger_set_error(l, ret);
-		goto out;
-	}
-	__atomic_store_n(&l->synced_total, cur, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&l->log_syncs, 1, __ATOMIC_RELAXED);
-out:
-	pthread_mutex_unlock(&l->sync_lock);
+int
+eng_logger_drain(struct eng_logger *l)
+{
+	int ret = eng_logger_sync_log(l);
+
+	if (!ret)
+		ret = eng_pend_writeback(l);
+	/* Writes appended after our sync may still be queued: not an error. */
 	return ret;
 }
 
@@ -372,33 +530,58 @@ eng_logger_rotate(struct eng_logger *l)
 		ret = eng_fsync_dir(l->dir);
 	if (ret)
 		eng_logger_set_error(l, ret);
-	else if (at_swap > l->synced_total)
-		__atomic_store_n(&l->synced_total, at_swap, __ATOMIC_RELAXED);
+	else
+		eng_logger_synced_to(l, at_swap);
 out:
 	pthread_mutex_unlock(&l->sync_lock);
+	if (!ret)
+		eng_pend_kick(l);
 	return ret;
+}
+
+/*
+ * The position the disk holds everything before: with nothing queued,
+ * the end of the current logfile (every record there was written back,
+ * hence durable); else the end of the last record written back.
+ * wr_lock held.
+ */
+static void
+eng_logger_applied(struct eng_logger *l, uint64_t *nr, uint64_t *pos)
+{
+	if (eng_pend_queued(l)) {
+		eng_pend_position(l, nr, pos);
+		return;
+	}
+	*nr = l->lognr;
+	*pos = l->log_end;
 }
 
 int
 eng_logger_checkpoint(struct eng_logger *l)
 {
 	char name[MARS_ENGINE_NAME_MAX + 1];
-	uint64_t pos;
+	uint64_t nr, pos;
 	int ret;
 
-	/* Everything logged before this snapshot is already on the disk. */
 	pthread_mutex_lock(&l->wr_lock);
-	strcpy(name, l->logname);
-	pos = l->log_end;
+	/* pos_lock until published: an emergency entry cannot slip its own
+	 * link in between and be overwritten by this older position. */
+	pthread_mutex_lock(&l->pos_lock);
+	eng_logger_applied(l, &nr, &pos);
 	pthread_mutex_unlock(&l->wr_lock);
-	if (pos == l->ckpt_pos && strcmp(name, l->ckpt_name) == 0)
-		return 0;
-	if (fdatasync(l->disk_fd) < 0)
-		return -errno;
-	ret = eng_pos_write(l->root, l->resource, l->host, name, pos, 0);
+	ret = eng_log_name(name, sizeof(name), nr, l->host);
+	if (ret || (pos == l->ckpt_pos && strcmp(name, l->ckpt_name) == 0))
+		goto out;
+	/* Everything before the position is on the disk: make it durable
+	 * there before saying so. */
+	ret = fdatasync(l->disk_fd) < 0 ? -errno : 0;
+	if (!ret)
+		ret = eng_pos_write(l->root, l->resource, l->host, name, pos, 0);
 	if (ret)
-		return ret;
+		goto out;
 	strcpy(l->ckpt_name, name);
 	l->ckpt_pos = pos;
-	return 0;
+out:
+	pthread_mutex_unlock(&l->pos_lock);
+	return ret;
 }

@@ -53,7 +53,7 @@ eng_usage(void)
 	      "       mars-engine replay --resource R --disk IMG --logfile F [--from POS] [common]\n"
 	      "       mars-engine apply --disk IMG --logfile F [--from POS]\n"
 	      "common: [--root DIR] [--host H] [--size BYTES] [--checkpoint-ms N]\n"
-	      "        [--status FILE] [--emergency-free BYTES]\n", stderr);
+	      "        [--status FILE] [--emergency-free BYTES] [--pending-mib N]\n", stderr);
 	return EX_USAGE;
 }
 
@@ -103,6 +103,7 @@ eng_parse(int argc, char **argv, struct eng_opts *o)
 		{ "checkpoint-ms", required_argument, NULL, 'c' },
 		{ "status", required_argument, NULL, 'S' },
 		{ "emergency-free", required_argument, NULL, 'E' },
+		{ "pending-mib", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -124,6 +125,10 @@ eng_parse(int argc, char **argv, struct eng_opts *o)
 			break;
 		case 'S': o->cfg.status_path = optarg; break;
 		case 'E': bad |= eng_number(optarg, &o->cfg.emergency_free_bytes); break;
+		case 'P':
+			bad |= eng_number(optarg, &v) || v == 0 || v > 65536;
+			o->cfg.pending_bytes = v << 20;
+			break;
 		default: bad = 1;
 		}
 	}

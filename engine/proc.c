@@ -38,6 +38,7 @@ struct mars_engine {
 	char log_path[PROC_PATH_MAX], status_path[PROC_PATH_MAX + 32], pid_path[PROC_PATH_MAX + 32];
 	uint64_t size_bytes;
 	uint64_t emergency_free;
+	uint64_t pending_bytes;		/* --pending-mib for the primary; 0 = default */
 	unsigned int checkpoint_ms;
 	enum mars_engine_mode mode;	/* of the child, ATTACHED when none */
 	pid_t pid;			/* the child, 0 when none */
@@ -165,6 +166,7 @@ proc_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 	e->size_bytes = cfg->size_bytes;
 	e->checkpoint_ms = cfg->checkpoint_ms;
 	e->emergency_free = cfg->emergency_free_bytes;
+	e->pending_bytes = cfg->pending_bytes;
 	e->exit_status = -1;
 	e->mode = MARS_ENGINE_ATTACHED;
 	proc_adopt(e);
@@ -204,7 +206,7 @@ proc_child(struct mars_engine *e, char **argv)
 static int
 proc_spawn(struct mars_engine *e, enum mars_engine_mode mode, const char *logfile, uint64_t pos)
 {
-	char size[32], ckpt[32], from[32], efree[32], *argv[26];
+	char size[32], ckpt[32], from[32], efree[32], pending[32], *argv[28];
 	const char *mname = mode == MARS_ENGINE_PRIMARY ? "primary" : "replay";
 	int n = 0;
 	pid_t pid;
@@ -236,6 +238,12 @@ proc_spawn(struct mars_engine *e, enum mars_engine_mode mode, const char *logfil
 		snprintf(efree, sizeof(efree), "%llu", (unsigned long long)e->emergency_free);
 		argv[n++] = "--emergency-free";
 		argv[n++] = efree;
+	}
+	if (mode == MARS_ENGINE_PRIMARY && e->pending_bytes) {
+		snprintf(pending, sizeof(pending), "%llu",
+			 (unsigned long long)(e->pending_bytes >> 20 ? e->pending_bytes >> 20 : 1));
+		argv[n++] = "--pending-mib";
+		argv[n++] = pending;
 	}
 	if (mode == MARS_ENGINE_PRIMARY) {
 		argv[n++] = "--mount";

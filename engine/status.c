@@ -54,14 +54,14 @@ eng_status_write(const char *path, const struct mars_engine_status *st)
 	if (!f)
 		return -errno;
 	fprintf(f, "mode=%s\nreplay=%s\nlogfile=%s\nsize=%" PRIu64 "\n"
-		"log_end=%" PRIu64 "\nsynced_pos=%" PRIu64 "\n"
+		"log_end=%" PRIu64 "\nsynced_pos=%" PRIu64 "\npending_bytes=%" PRIu64 "\n"
 		"sync_requests=%" PRIu64 "\nlog_syncs=%" PRIu64 "\n"
 		"applied_logfile=%s\napplied_pos=%" PRIu64 "\n"
 		"records=%" PRIu64 "\ndata_bytes=%" PRIu64 "\nrate_bps=%" PRIu64 "\n"
 		"stop_result=%s\nstop_reason=%s\nstop_offset=%" PRIu64 "\n"
 		"error=%d\nerror_text=%s\nemergency=%d\n",
 		mars_engine_mode_name(st->mode), mars_engine_replay_state_name(st->replay),
-		st->logfile, st->size_bytes, st->log_end, st->synced_pos,
+		st->logfile, st->size_bytes, st->log_end, st->synced_pos, st->pending_bytes,
 		st->sync_requests, st->log_syncs, st->applied_logfile, st->applied_pos, st->records, st->data_bytes, st->rate_bps,
 		mars_scan_result_name(st->stop_result),
 		mars_scan_reason_name(st->stop_reason), st->stop_offset,
@@ -105,6 +105,7 @@ eng_status_field(struct mars_engine_status *st, const char *k, const char *v)
 		{ "size", offsetof(struct mars_engine_status, size_bytes) },
 		{ "log_end", offsetof(struct mars_engine_status, log_end) },
 		{ "synced_pos", offsetof(struct mars_engine_status, synced_pos) },
+		{ "pending_bytes", offsetof(struct mars_engine_status, pending_bytes) },
 		{ "sync_requests", offsetof(struct mars_engine_status, sync_requests) },
 		{ "log_syncs", offsetof(struct mars_engine_status, log_syncs) },
 		{ "applied_pos", offsetof(struct mars_engine_status, applied_pos) },

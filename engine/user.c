@@ -139,6 +139,7 @@ eng_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 		goto out_close;
 	e->size_bytes = cfg->size_bytes ? cfg->size_bytes : disk_bytes;
 	e->emergency_free = cfg->emergency_free_bytes;
+	e->pending_bytes = cfg->pending_bytes;
 	ret = -ENOSPC;
 	if (disk_bytes < e->size_bytes || e->size_bytes == 0)
 		goto out_close;
@@ -531,6 +532,7 @@ eng_status(struct mars_engine *e, struct mars_engine_status *st)
 	if (l->error)
 		st->error = l->error;
 	pthread_mutex_unlock(&l->wr_lock);
+	st->pending_bytes = eng_pend_queued(l);
 	return 0;
 }
 
@@ -543,7 +545,8 @@ eng_detach(struct mars_engine *e)
 		eng_leave_replay(e);
 	if (e->mode == MARS_ENGINE_PRIMARY) {
 		eng_stop_thread(e);
-		eng_logger_sync(&e->logger);
+		/* Everything on the disk first, so the link reaches the end. */
+		eng_logger_drain(&e->logger);
 		eng_logger_checkpoint(&e->logger);
 		snprintf(e->st.applied_logfile, sizeof(e->st.applied_logfile), "%s",
 			 e->logger.ckpt_name);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of the userspace engine's write path (engine/logger.c)
- * without FUSE: records and writeback, the size limit, group commit
- * under concurrent syncs, rotation, and the checkpoint's replay link.
+ * Unit tests of the userspace engine's write path (engine/logger.c,
+ * engine/pending.c) without FUSE: records, the size limit, writeback only
+ * after the log sync, reads of queued data, backpressure of a tiny queue,
+ * group commit under concurrent syncs, rotation, and the checkpoint's
+ * replay link.  (Power loss: test_engine_powerloss.c.)
  * Runs in a temporary directory; needs no privileges.
  */
 #include <errno.h>
@@ -65,6 +67,30 @@ tl_count_records(uint64_t nr, enum mars_scan_result *end)
 	return n;
 }
 
+/* Set the queue's knobs (pending.c) under its lock. */
+static void
+tl_pend_config(struct eng_logger *l, unsigned int delay_ms, uint64_t limit_bytes)
+{
+	pthread_mutex_lock(&l->pend.lock);
+	l->pend.delay_ms = delay_ms;
+	l->pend.limit_bytes = limit_bytes;
+	pthread_mutex_unlock(&l->pend.lock);
+}
+
+/* 1 if @len bytes at @off of the disk are all @c. */
+static int
+tl_disk_is(uint64_t off, size_t len, int c)
+{
+	uint8_t *back = malloc(len);
+	size_t i;
+	int same = back && pread(tl_e.disk_fd, back, len, (off_t)off) == (ssize_t)len;
+
+	for (i = 0; same && i < len; i++)
+		same = back[i] == c;
+	free(back);
+	return same;
+}
+
 static void
 test_write_and_split(struct eng_logger *l)
 {
@@ -72,17 +98,33 @@ test_write_and_split(struct eng_logger *l)
 	uint8_t *buf = malloc(big), *back = malloc(big);
 	enum mars_scan_result end;
 
+	/* No log sync by the thread during this test: only fsync syncs. */
+	tl_pend_config(l, 3600 * 1000, ENG_PEND_DEFAULT_BYTES);
 	memset(buf, 0xa5, big);
 	tap_ok(eng_logger_write(l, buf, 4096, 0) == 0, "a 4 KiB write succeeds");
 	tap_ok(eng_logger_write(l, buf, big, 65536) == 0, "a write over 1 MiB succeeds");
 	tap_ok(l->records == 3 && l->next_seq == 4, "it became two records (3 in all)");
-	tap_ok(pread(tl_e.disk_fd, back, big, 65536) == (ssize_t)big &&
-	       memcmp(back, buf, big) == 0, "the disk holds the data at once");
-	tap_ok(tl_count_records(1, &end) == 3 && end == MARS_SCAN_END,
-	       "the logfile scans as 3 clean records");
+	tap_ok(tl_disk_is(65536, big, 0), "the disk does not have it before the log sync");
+	tap_ok(eng_pend_queued(l) == 4096 + big, "it is queued (%llu bytes)",
+	       (unsigned long long)eng_pend_queued(l));
+	memset(back, 0, big);
+	tap_ok(eng_logger_read(l, back, big, 65536) == (ssize_t)big &&
+	       memcmp(back, buf, big) == 0, "reads return the queued data");
+	memset(buf, 0x3c, 512);
+	tap_ok(eng_logger_write(l, buf, 512, 65536 + 1000) == 0 &&
+	       eng_logger_read(l, back, 4096, 65536) == 4096 &&
+	       back[999] == 0xa5 && back[1000] == 0x3c && back[1511] == 0x3c &&
+	       back[1512] == 0xa5, "an overlapping queued write reads newest-first");
+	tap_ok(eng_logger_sync(l) == 0 && eng_logger_drain(l) == 0 && eng_pend_queued(l) == 0,
+	       "after the log sync writeback empties the queue");
+	tap_ok(tl_disk_is(65536, 1000, 0xa5) && tl_disk_is(65536 + 1000, 512, 0x3c) &&
+	       tl_disk_is(65536 + 1512, big - 1512, 0xa5), "the disk holds the data, in log order");
+	memset(buf, 0xa5, big);
+	tap_ok(tl_count_records(1, &end) == 4 && end == MARS_SCAN_END,
+	       "the logfile scans as 4 clean records");
 	tap_ok(eng_logger_write(l, buf, 8192, TL_SIZE - 4096) == -ENOSPC,
 	       "a write past the end is refused");
-	tap_ok(l->records == 3, "and logs nothing");
+	tap_ok(l->records == 4, "and logs nothing");
 	free(buf);
 	free(back);
 }
@@ -128,6 +170,77 @@ test_group_commit(struct eng_logger *l)
 	tap_ok(l->synced_total == l->total, "everything written is durable");
 }
 
+#define TL_BP_THREADS	4
+#define TL_BP_WRITES	200
+#define TL_BP_LIMIT	8192
+
+struct tl_bp {
+	struct eng_logger *l;
+	int id;
+	uint64_t max_bytes;		/* the most the queue held after a write */
+};
+
+/* Writer @id's @i-th write, into slot i % 16 of its area. */
+static int
+tl_bp_pattern(int id, int i)
+{
+	return id << 6 | (i & 63);
+}
+
+/* Each writer owns a 64 KiB area and rewrites its 16 slots in turn. */
+static void *
+tl_bp_writer(void *arg)
+{
+	struct tl_bp *w = arg;
+	uint64_t off = (4u << 20) + (uint64_t)w->id * 65536;
+	uint8_t buf[4096];
+	int i;
+
+	for (i = 0; i < TL_BP_WRITES; i++) {
+		memset(buf, tl_bp_pattern(w->id, i), sizeof(buf));
+		if (eng_logger_write(w->l, buf, sizeof(buf), off + (uint64_t)(i % 16) * 4096))
+			return (void *)1;
+		pthread_mutex_lock(&w->l->pend.lock);
+		if (w->l->pend.bytes > w->max_bytes)
+			w->max_bytes = w->l->pend.bytes;
+		pthread_mutex_unlock(&w->l->pend.lock);
+	}
+	return NULL;
+}
+
+static void
+test_backpressure(struct eng_logger *l)
+{
+	pthread_t t[TL_BP_THREADS];
+	struct tl_bp w[TL_BP_THREADS];
+	uint64_t max = 0;
+	void *r, *bad = NULL;
+	int i, ok = 1;
+
+	/* Two 4 KiB writes fill the queue; the thread syncs as soon as a
+	 * writer waits, and at least every 5 ms. */
+	tl_pend_config(l, 5, TL_BP_LIMIT);
+	for (i = 0; i < TL_BP_THREADS; i++) {
+		w[i] = (struct tl_bp){ .l = l, .id = i };
+		pthread_create(&t[i], NULL, tl_bp_writer, &w[i]);
+	}
+	for (i = 0; i < TL_BP_THREADS; i++) {
+		pthread_join(t[i], &r);
+		bad = bad ? bad : r;
+		max = w[i].max_bytes > max ? w[i].max_bytes : max;
+	}
+	tap_ok(!bad, "%d writers x %d writes through an %d-byte queue all succeed",
+	       TL_BP_THREADS, TL_BP_WRITES, TL_BP_LIMIT);
+	tap_ok(max <= TL_BP_LIMIT, "the queue never held more than its limit (%llu)",
+	       (unsigned long long)max);
+	tap_ok(eng_logger_drain(l) == 0 && eng_pend_queued(l) == 0, "and drains");
+	for (i = 0; i < TL_BP_THREADS * 16; i++)
+		ok &= tl_disk_is((4u << 20) + (uint64_t)i * 4096, 4096,
+				 tl_bp_pattern(i / 16, i % 16 + (TL_BP_WRITES - 1 - i % 16) / 16 * 16));
+	tap_ok(ok, "the disk holds every writer's last patterns");
+	tl_pend_config(l, 3600 * 1000, ENG_PEND_DEFAULT_BYTES);
+}
+
 static void
 test_rotate(struct eng_logger *l)
 {
@@ -153,7 +266,10 @@ test_checkpoint(struct eng_logger *l)
 	struct eng_pos p;
 	char want[64];
 
-	tap_ok(eng_logger_checkpoint(l) == 0, "checkpoint succeeds");
+	tap_ok(eng_logger_checkpoint(l) == 0 && eng_pos_read(tl_e.root, "r0", "alpha", &p) == 0 &&
+	       p.nr == 1, "checkpoint succeeds, behind the unsynced write in logfile 2");
+	tap_ok(eng_logger_drain(l) == 0 && eng_logger_checkpoint(l) == 0,
+	       "after a drain, checkpoint succeeds");
 	tap_ok(eng_pos_read(tl_e.root, "r0", "alpha", &p) == 0 && p.nr == 2 &&
 	       p.pos == l->log_end && strcmp(p.origin, "alpha") == 0,
 	       "the replay link names logfile 2 at its end");
@@ -179,6 +295,7 @@ main(void)
 	tap_ok(eng_logger_start(&(struct eng_logger){ 0 }, &tl_e, 1) == -EEXIST,
 	       "an existing logfile is never reopened");
 	test_write_and_split(&l);
+	test_backpressure(&l);
 	test_group_commit(&l);
 	test_rotate(&l);
 	test_checkpoint(&l);
