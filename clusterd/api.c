@@ -141,6 +141,15 @@ replica_json(const struct snap_replica *p)
 	else
 		json_object_object_add(o, "sync_remaining_s", NULL);
 	put_u64(o, "logfile_bytes", p->logfile_bytes);
+	if (p->log_known) {
+		put_u64(o, "log_end_bytes", p->log_end_bytes);
+		put_u64(o, "log_durable_bytes", p->log_durable_bytes);
+		put_u64(o, "pending_writeback_bytes", p->pending_bytes);
+	} else {
+		json_object_object_add(o, "log_end_bytes", NULL);
+		json_object_object_add(o, "log_durable_bytes", NULL);
+		json_object_object_add(o, "pending_writeback_bytes", NULL);
+	}
 	return o;
 }
 

@@ -57,6 +57,10 @@ status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
 		"\nreplay_rate=%" PRIu64 "\n", r->e ? mars_engine_mode_name(st->mode) : "none",
 		mars_engine_replay_state_name(st->replay), st->logfile, st->applied_pos,
 		st->rate_bps);
+	if (r->e && st->mode == MARS_ENGINE_PRIMARY)
+		fprintf(f, "log_name=%s\nlog_end=%" PRIu64 "\nlog_durable=%" PRIu64
+			"\npending_bytes=%" PRIu64 "\n", st->logfile, st->log_end, st->synced_pos,
+			st->pending_bytes);
 	if (r->f) {
 		fetcher_status(r->f, &fs);
 		fprintf(f, "fetch_name=%s\nfetch_local=%" PRIu64 "\nfetch_remote=%" PRIu64

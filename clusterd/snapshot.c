@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "clusterd/snapshot.h"
+#include "common/kvfile.h"
 #include "repl/repl.h"
 
 /* What the walk over one resource directory collects before deriving. */
@@ -403,6 +404,46 @@ res_raw_release(struct res_raw *raw)
 	free(raw->logs);
 }
 
+/* The log fields of this node's driver status file (docs/replication.md 5). */
+struct local_log {
+	uint64_t version, updated_ns, end, durable, pending;
+};
+
+#define LOCAL_LOG_SEEN		1
+#define LOCAL_LOG_FRESH_NS	(10ULL * 1000000000ULL)
+
+static const struct kv_field local_log_fields[] = {
+	KV_U(struct local_log, "version", version, 0),
+	KV_U(struct local_log, "updated_ns", updated_ns, 0),
+	KV_U(struct local_log, "log_end", end, LOCAL_LOG_SEEN),
+	KV_U(struct local_log, "log_durable", durable, LOCAL_LOG_SEEN),
+	KV_U(struct local_log, "pending_bytes", pending, LOCAL_LOG_SEEN),
+};
+
+/*
+ * This node's replica of @r while it logs: how much of its log is durable
+ * and what waits for writeback.  Only a fresh status file counts.
+ */
+static void
+take_local_log(struct snapshot *s, struct statefs *sf, struct snap_resource *r)
+{
+	struct snap_replica *p = (struct snap_replica *)snap_resource_replica(r, s->self);
+	char path[STATEFS_PATH_MAX + 1];
+	struct local_log l = { 0 };
+
+	if (!p)
+		return;
+	snprintf(path, sizeof(path), "resource-%s/.driver-status", r->name);
+	if (kvfile_load(sf->root_fd, path, local_log_fields, KV_COUNT(local_log_fields), &l) !=
+		    LOCAL_LOG_SEEN ||
+	    l.version != 1 || l.updated_ns + LOCAL_LOG_FRESH_NS < s->now_ns)
+		return;
+	p->log_known = 1;
+	p->log_end_bytes = l.end;
+	p->log_durable_bytes = l.durable;
+	p->pending_bytes = l.pending;
+}
+
 static int
 take_resource(struct snapshot *s, struct statefs *sf, struct snap_resource *r)
 {
@@ -419,8 +460,10 @@ take_resource(struct snapshot *s, struct statefs *sf, struct snap_resource *r)
 		ret = -ENOMEM;
 	if (ret == 0 || ret == -ENOENT)
 		ret = detect_split_brain(sf, r);
-	if (ret == 0)
+	if (ret == 0) {
 		derive_resource(&raw);
+		take_local_log(s, sf, r);
+	}
 	res_raw_release(&raw);
 	return ret;
 }

@@ -47,6 +47,12 @@ struct snap_replica {
 	double lag_s;				/* age of the oldest unapplied write, approx. */
 	uint64_t logfile_bytes;			/* size of HOST's logfiles in the tree */
 	int actual_primary;			/* actual-HOST/is-primary = 1 */
+	/* This node's own log while it is primary, from its driver status
+	 * file (never gossiped): log_known is 0 on every other replica. */
+	int log_known;
+	uint64_t log_end_bytes;			/* appended to the logfile written */
+	uint64_t log_durable_bytes;		/* of those, known durable */
+	uint64_t pending_bytes;			/* completed writes not yet on the disk */
 	int alive;				/* the member's heartbeat is recent */
 };
 

@@ -270,6 +270,7 @@ kmod_status(struct mars_engine *e, struct mars_engine_status *st)
 	st->size_bytes = s.size_bytes;
 	st->log_end = s.log_end;
 	st->synced_pos = s.synced_pos;
+	st->pending_bytes = s.pending_bytes;
 	st->sync_requests = s.sync_requests;
 	st->log_syncs = s.log_syncs;
 	st->applied_pos = s.applied_pos;

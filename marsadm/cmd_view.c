@@ -117,6 +117,22 @@ show_replaying(const struct view_res *v)
 	       v->replay.lognr, v->newest_nr, rate, left);
 }
 
+/* The primary's log: how much of it is durable, and the writeback backlog. */
+static void
+show_logging(const struct view_res *v)
+{
+	const struct view_driver *d = &v->drv;
+	char end[32], durable[32], pending[32];
+
+	if (d->state != DRV_FRESH || !d->logging)
+		return;
+	human(d->log_end_bytes, end, sizeof(end));
+	human(d->log_durable_bytes, durable, sizeof(durable));
+	human(d->pending_bytes, pending, sizeof(pending));
+	printf("  logging: %s durable %s of %s, writeback pending %s\n", d->log_name, durable,
+	       end, pending);
+}
+
 /* The engine's replay stopped on a damaged record or failed. */
 static void
 show_replay_error(const struct view_res *v)
@@ -242,6 +258,7 @@ show_summary(const struct marsadm_ctx *ctx, const struct view_res *v, int named)
 			printf(" %s", val.str);
 		}
 		printf("\n");
+		show_logging(v);
 		show_replaying(v);
 		show_replay_error(v);
 		show_fetch(v);
@@ -353,6 +370,9 @@ const struct cmd cmds_view[] = {
 	VIEW_MACRO("work-lognr", "number of the newest logfile known"),
 	VIEW_MACRO("replay-rate", "replay rate in bytes/s (from clusterd)"),
 	VIEW_MACRO("fetch-rate", "fetch rate in bytes/s (from clusterd)"),
+	VIEW_MACRO("log-end", "bytes appended to the logfile written here (primary, from clusterd)"),
+	VIEW_MACRO("log-durable", "bytes of that logfile known durable (primary, from clusterd)"),
+	VIEW_MACRO("pending-writeback", "bytes of completed writes not yet on the disk (primary, from clusterd)"),
 	VIEW_MACRO("replay-remain", "seconds until replay-rest is replayed, -1 unknown"),
 	VIEW_MACRO("fetch-remain", "seconds until fetch-rest is fetched, -1 unknown"),
 	VIEW_MACRO("work-remain", "seconds until this node has replayed all, -1 unknown"),

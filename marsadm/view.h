@@ -57,6 +57,9 @@ struct view_driver {
 	char engine_mode[16];			/* none, attached, primary, replay */
 	char replay_state[16];			/* none, running, waiting, stopped, failed */
 	uint64_t replay_rate_bps;
+	int logging;				/* log_* lines present: primary */
+	char log_name[STATEFS_NAME_MAX + 32];	/* the logfile written */
+	uint64_t log_end_bytes, log_durable_bytes, pending_bytes;
 	int fetching;				/* fetch_* lines present */
 	char fetch_name[STATEFS_NAME_MAX + 32];	/* "log-NNNNNNNNN-ORIGIN" */
 	char fetch_peer[STATEFS_NAME_MAX + 1];

@@ -303,6 +303,31 @@ m_sync_rate(const struct view_res *v, struct view_val *out)
 	val_int(out, view_sync_rate(v));
 }
 
+/* The primary's log from clusterd: 0 or "" when not primary or stale. */
+static int
+logging(const struct view_res *v)
+{
+	return fresh(v) && v->drv.logging;
+}
+
+static void
+m_log_end(const struct view_res *v, struct view_val *out)
+{
+	val_int(out, logging(v) ? v->drv.log_end_bytes : 0);
+}
+
+static void
+m_log_durable(const struct view_res *v, struct view_val *out)
+{
+	val_int(out, logging(v) ? v->drv.log_durable_bytes : 0);
+}
+
+static void
+m_pending_writeback(const struct view_res *v, struct view_val *out)
+{
+	val_int(out, logging(v) ? v->drv.pending_bytes : 0);
+}
+
 static void
 m_replay_remain(const struct view_res *v, struct view_val *out)
 {
@@ -553,6 +578,9 @@ const struct view_macro view_macros[] = {
 	{ "work-lognr", m_work_lognr },
 	{ "replay-rate", m_replay_rate },
 	{ "fetch-rate", m_fetch_rate },
+	{ "log-end", m_log_end },
+	{ "log-durable", m_log_durable },
+	{ "pending-writeback", m_pending_writeback },
 	{ "replay-remain", m_replay_remain },
 	{ "fetch-remain", m_fetch_remain },
 	{ "work-remain", m_work_remain },

@@ -15,34 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/parse.h"
+#include "common/kvfile.h"
 
 /* ---- the status files ------------------------------------------------------ */
-
-/*
- * Both status files (.driver-status by clusterd, .engine-status by the
- * engine) are "key=value" lines, replaced atomically; one table per file
- * says where each known key goes, unknown keys are skipped (newer writers).
- */
-#define STATUS_FILE_MAX	16384	/* a status file is well under 4 KiB */
-
-enum kv_kind { KV_STR, KV_U64, KV_S64 };
-
-struct kv_field {
-	const char *key;
-	enum kv_kind kind;
-	size_t off, size;	/* size: KV_STR buffer bytes */
-	int group;		/* bit set in the result when the key is seen */
-};
-
-#define KV_S(T, k, f, g) { k, KV_STR, offsetof(T, f), sizeof(((T *)0)->f), g }
-#define KV_U(T, k, f, g) { k, KV_U64, offsetof(T, f), 0, g }
-#define KV_I(T, k, f, g) { k, KV_S64, offsetof(T, f), 0, g }
-#define KV_COUNT(t)	(sizeof(t) / sizeof((t)[0]))
 
 #define G_FETCH		1
 #define G_SYNC		2
 #define G_VERSION	4
+#define G_LOG		8
 
 static const struct kv_field drv_fields[] = {
 	KV_U(struct view_driver, "version", version, G_VERSION),
@@ -53,6 +33,10 @@ static const struct kv_field drv_fields[] = {
 	KV_S(struct view_driver, "engine_mode", engine_mode, 0),
 	KV_S(struct view_driver, "replay_state", replay_state, 0),
 	KV_U(struct view_driver, "replay_rate", replay_rate_bps, 0),
+	KV_S(struct view_driver, "log_name", log_name, G_LOG),
+	KV_U(struct view_driver, "log_end", log_end_bytes, G_LOG),
+	KV_U(struct view_driver, "log_durable", log_durable_bytes, G_LOG),
+	KV_U(struct view_driver, "pending_bytes", pending_bytes, G_LOG),
 	KV_S(struct view_driver, "fetch_name", fetch_name, G_FETCH),
 	KV_S(struct view_driver, "fetch_peer", fetch_peer, G_FETCH),
 	KV_U(struct view_driver, "fetch_local", fetch_local_bytes, G_FETCH),
@@ -81,63 +65,15 @@ static const struct kv_field eng_fields[] = {
 	KV_S(struct view_engine, "error_text", error_text, 0),
 };
 
-/* One line of @len bytes into @base; returns the group bits of its key. */
-static int
-kv_line(const struct kv_field *t, size_t n, void *base, const char *line, size_t len)
-{
-	const char *eq = memchr(line, '=', len);
-	char val[512], *end, *dst;
-	size_t klen, vlen, i;
-
-	if (!eq)
-		return 0;
-	klen = (size_t)(eq - line);
-	vlen = len - klen - 1;
-	vlen = vlen < sizeof(val) ? vlen : sizeof(val) - 1;
-	memcpy(val, eq + 1, vlen);
-	val[vlen] = '\0';
-	for (i = 0; i < n; i++) {
-		if (strlen(t[i].key) != klen || memcmp(t[i].key, line, klen))
-			continue;
-		dst = (char *)base + t[i].off;
-		if (t[i].kind == KV_STR)
-			snprintf(dst, t[i].size, "%s", val);
-		else if (t[i].kind == KV_U64)
-			*(uint64_t *)(void *)dst = strtoull(val, &end, 10);
-		else
-			*(int64_t *)(void *)dst = strtoll(val, &end, 10);
-		return t[i].group;
-	}
-	return 0;
-}
-
-/*
- * Read <root>/resource-RES/@name (at most STATUS_FILE_MAX bytes) into
- * @base by table @t.  Returns the group bits seen, or -errno.
- */
+/* <root>/resource-RES/@name into @base by table @t. */
 static int
 kv_load(struct statefs *sf, const struct view_res *v, const char *name,
 	const struct kv_field *t, size_t n, void *base)
 {
-	char path[STATEFS_PATH_MAX + 1], *buf, *p, *nl;
-	int fd, groups = 0;
-	ssize_t len;
+	char path[STATEFS_PATH_MAX + 1];
 
 	snprintf(path, sizeof(path), "resource-%s/%s", v->name, name);
-	fd = openat(sf->root_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(STATUS_FILE_MAX);
-	len = buf ? read(fd, buf, STATUS_FILE_MAX) : -1;
-	close(fd);
-	for (p = buf; len > 0 && p < buf + len; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(buf + len - p));
-		if (!nl)
-			nl = buf + len;
-		groups |= kv_line(t, n, base, p, (size_t)(nl - p));
-	}
-	free(buf);
-	return len < 0 ? -EIO : groups;
+	return kvfile_load(sf->root_fd, path, t, n, base);
 }
 
 /* .driver-status: used only if version 1 and written within 10 s. */
@@ -153,6 +89,7 @@ view_driver_load(struct statefs *sf, struct view_res *v)
 		memset(d, 0, sizeof(*d));
 		return;
 	}
+	d->logging = (g & G_LOG) != 0;
 	d->fetching = (g & G_FETCH) != 0;
 	d->syncing = (g & G_SYNC) != 0;
 	d->state = d->updated_ns + VIEW_DRIVER_FRESH_NS >= v->now_ns ? DRV_FRESH : DRV_STALE;

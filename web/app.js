@@ -68,6 +68,13 @@ function syncText(res, p) {
     : ", time left unknown");
 }
 
+// This node's log while primary: durable of appended, and the writeback backlog.
+function logText(p) {
+  if (typeof p.log_durable_bytes !== "number") return "-";
+  return bytes(p.log_durable_bytes) + " of " + bytes(p.log_end_bytes) + " durable, " +
+    bytes(p.pending_writeback_bytes) + " writeback pending";
+}
+
 function replicaRow(res, p) {
   const tr = el("tr");
   tr.dataset.resource = res.name;
@@ -78,6 +85,7 @@ function replicaRow(res, p) {
     el("td", p.repl, "repl"), el("td", p.flags, "flags"),
     el("td", bytes(p.lag_bytes), "num lag"), el("td", seconds(p.lag_s), "num"),
     el("td", syncText(res, p), "num sync"),
+    el("td", logText(p), "num log"),
     el("td", p.device, "device"),
   ];
   tr.append(...cells);
