@@ -29,6 +29,11 @@ teardown() {
 		--verify_state_save=0
 	echo "$output"
 	assert_success
+	# The log first: once synced and written back, view on the primary
+	# says so; a secondary has no log of its own to show.
+	wait_for 30 log_settled alpha
+	[ "$(marsadm_on beta view-log-durable "$RES")" = 0 ]
+	log_unknown_elsewhere alpha beta
 	wait_same alpha beta 60
 	wait_for 30 diskstate_is beta UpToDate
 }

@@ -203,6 +203,33 @@ show() {
 # diskstate_is HOST STATE: marsadm view on HOST gives its disk that state
 # (it follows the daemons: an engine moving to the next logfile detaches
 # for a moment, so a replica that equals the primary is UpToDate soon).
+# log_settled HOST: HOST logs (primary), its log is durable to the end and
+# nothing waits for writeback, by view and by its own status page (which
+# alone knows its log: another node's page has null there).
+log_settled() {
+	local durable end pending api
+	durable=$(marsadm_on "$1" view-log-durable "$RES" 2>&1)
+	end=$(marsadm_on "$1" view-log-end "$RES" 2>&1)
+	pending=$(marsadm_on "$1" view-pending-writeback "$RES" 2>&1)
+	echo "log of $1: durable $durable of $end, pending $pending"
+	[ "$durable" = "$end" ] && [ "$pending" = 0 ] || return 1
+	marsadm_on "$1" view "$RES" | grep -q "^  logging: log-.* durable .* writeback pending 0 B$" ||
+		return 1
+	api=$(netns_exec "$1" curl -sf --max-time 5 http://127.0.0.1:7780/api/v1/resources) ||
+		return 1
+	echo "api of $1: $api"
+	jq -e --arg h "$1" --arg r "$RES" --argjson d "$durable" \
+		'.resources[] | select(.name == $r) | .replicas[] | select(.host == $h) |
+		 .log_durable_bytes == $d and .pending_writeback_bytes == 0' <<<"$api" >/dev/null
+}
+
+# log_unknown_elsewhere HOST OTHER: OTHER's page knows nothing of HOST's log.
+log_unknown_elsewhere() {
+	netns_exec "$2" curl -sf --max-time 5 http://127.0.0.1:7780/api/v1/resources |
+		jq -e --arg h "$1" --arg r "$RES" '.resources[] | select(.name == $r) |
+			.replicas[] | select(.host == $h) | .log_durable_bytes == null' >/dev/null
+}
+
 diskstate_is() {
 	local s
 	s=$(marsadm_on "$1" view-diskstate "$RES" 2>&1)
