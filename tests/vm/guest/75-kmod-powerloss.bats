@@ -28,7 +28,11 @@ CHECKPOINT=/mars/pl-checkpoint
 REGION_BYTES=$((2 << 20))
 SEQ_WRITER=$MARS_BUILDDIR/tests/helpers/seq-writer
 
+# uptime_s: the guest's uptime, to time the steps.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
 setup_file() {
+	echo "# phase ${MARS_PL_PHASE:-?}: setup at $(uptime_s)s of uptime" >&3
 	guest_require
 	[ -x "$SEQ_WRITER" ] || fail "no '$SEQ_WRITER' (run: make)"
 	PHASE=${MARS_PL_PHASE:?} SEED=${MARS_PL_SEED:?}
@@ -44,6 +48,7 @@ setup_file() {
 	mars_load
 	ctl attach "$RES" "$MARS_VM_DISK_data" "$RDIR" || fail "attach $RES"
 	guest_wait 5 test -b "/dev/mars/$RES"
+	echo "# phase $PHASE: set up at $(uptime_s)s of uptime" >&3
 }
 
 # Each check leaves a mark; the write phase runs only after all of them.
