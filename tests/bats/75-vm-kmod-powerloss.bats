@@ -63,7 +63,7 @@ pl_report() {
 # checks.  Returns 1 if the guest ended by itself (its checks failed).
 # PL_STATUS is run-guest's status.
 pl_cut() {
-	local phase=$1 want=$((4 + RANDOM % 28)) delay deadline q acked last
+	local phase=$1 want=$((3 + RANDOM % 14)) delay deadline q acked last
 	deadline=$((SECONDS + 240))
 	while [ "$(pl_acked "$RUNDIR")" -lt "$want" ]; do
 		if ! kill -0 "$RG" 2>/dev/null; then

@@ -11,9 +11,10 @@
  *
  *   seq-writer write DEV SEED PHASE REGION_BYTES ACKFILE
  *       O_DIRECT 4 KiB writes 1, 2, ... to blocks of the first
- *       REGION_BYTES of DEV, each stamped (below); one in eight is
- *       followed by fsync(), one in eight is written with RWF_DSYNC (FUA),
- *       the rest are plain.  After each fsync or DSYNC write returns it
+ *       REGION_BYTES of DEV, each stamped (below); one in twenty is
+ *       followed by fsync(), one in twenty is written with RWF_DSYNC
+ *       (FUA), the rest are plain: a power cut then falls as often
+ *       between plain writes as inside a sync.  After each fsync or DSYNC write returns it
  *       appends "SEQ\n" to ACKFILE and syncs that.  Runs until killed.
  *   seq-writer check DEV SEED REGION_BYTES ACKS
  *       ACKS holds "PHASE SEQ" lines, the last acknowledged write of each
@@ -66,6 +67,7 @@
 #define SW_MAX_SEQ	(1ULL << 24)
 #define SW_KIND_FSYNC	0
 #define SW_KIND_DSYNC	1
+#define SW_KINDS	20	/* one fsync and one DSYNC in SW_KINDS */
 #define SW_POLL_NS	100000000L
 #define SW_REPORT_MAX	10
 
@@ -122,7 +124,7 @@ static void
 sw_draw(uint64_t *state, uint64_t nblocks, uint32_t *block, unsigned *kind)
 {
 	*block = (uint32_t)(sw_next(state) % nblocks);
-	*kind = (unsigned)(sw_next(state) % 8);
+	*kind = (unsigned)(sw_next(state) % SW_KINDS);
 }
 
 static void
