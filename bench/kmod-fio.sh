@@ -37,4 +37,4 @@ awk '$1 == "#" && $2 == "bench" {
 	ratio = ($5 > 0 && $6 > 0) ? $6 / $5 : 0
 	printf "%-14s %-9s %12s %12s %8.2f\n", $3, $4, $5, $6, ratio
 }' <<<"$out"
-grep -E '^# status (sync_requests|log_syncs|records) ' <<<"$out" | sed 's/^# status /  /'
+grep -E '^# status (sync_requests|log_syncs|records|pending_peak_bytes|pending_limit_bytes) ' <<<"$out" | sed 's/^# status /  /'

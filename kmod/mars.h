@@ -220,6 +220,7 @@ int mars_logdir_max(struct mars_res *res, u32 *max_nr, const char *host,
 		    u32 own_from, u32 *own_count);
 struct file *mars_logfile_open(struct mars_res *res, const char *name,
 			       int flags);
+struct file *mars_logfile_create(struct mars_res *res, const char *name);
 
 /* Reads a logfile record by record through a window of the file. */
 struct mars_logread {

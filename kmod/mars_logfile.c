@@ -69,6 +69,30 @@ mars_logfile_open(struct mars_res *res, const char *name, int flags)
 			      0600);
 }
 
+/*
+ * Create logfile @name, empty, and make its existence durable before any
+ * position in it is published: an applied position naming a logfile that
+ * a power loss took away would make recovery fail (-ENOENT).
+ */
+struct file *
+mars_logfile_create(struct mars_res *res, const char *name)
+{
+	struct file *file;
+	int ret;
+
+	file = mars_logfile_open(res, name, O_WRONLY | O_CREAT | O_EXCL);
+	if (IS_ERR(file))
+		return file;
+	ret = vfs_fsync(file, 0);
+	if (!ret)
+		ret = vfs_fsync(res->dir, 0);
+	if (ret) {
+		fput(file);
+		return ERR_PTR(ret);
+	}
+	return file;
+}
+
 /* ---- the directory scan ------------------------------------------ */
 
 struct mars_logdir_ctx {

@@ -623,7 +623,7 @@ mars_logger_rotate(struct mars_res *res)
 				  res->host);
 	if (ret)
 		return ret;
-	file = mars_logfile_open(res, name, O_WRONLY | O_CREAT | O_EXCL);
+	file = mars_logfile_create(res, name);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	reinit_completion(&lg->rotated);

@@ -320,7 +320,7 @@ mars_res_start_primary(struct mars_res *res, const struct mars_ctl_primary *p)
 	ret = mars_logname_format(name, sizeof(name), nr, res->host);
 	if (ret)
 		return ret;
-	file = mars_logfile_open(res, name, O_WRONLY | O_CREAT | O_EXCL);
+	file = mars_logfile_create(res, name);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	ret = mars_logger_start(res, file, nr);
