@@ -14,6 +14,12 @@
  * opened relative to each other with O_NOFOLLOW and the file must be a
  * regular file: a symlink planted in the tree is not followed.
  *
+ * Durability: a logfile the local data path is writing is sent only up to
+ * its durable end (c->durable_end, engine/durable.c): a record a power
+ * loss here could take away must not reach a secondary, or the two would
+ * differ after our recovery.  While such a tail waits for its log sync,
+ * we look again every CAP_POLL_MS.
+ *
  * Writes to stdout block, which only slows this client's own sshd; the
  * client's reading pace (its bandwidth limit) is what paces us.
  */
@@ -34,12 +40,16 @@
 
 #define ROUND_BYTES	(1U << 20)	/* data sent between looks at the input */
 #define KEEPALIVE_MS	1000		/* FINFO at least this often while following */
+#define CAP_POLL_MS	5		/* look again this soon at a tail not yet durable */
 
 struct fserve {
 	struct gossip_link *l;
 	const struct gossip_config *c;
 	const char *client;
 	int fd;				/* logfile of the current stream, -1 if none */
+	int rootfd;			/* the state tree, for durable_end; -1 if none */
+	int capped;			/* the file holds more than is durable */
+	char res[GOSSIP_HOST_MAX + 1];	/* resource of the current stream */
 	int ino;			/* inotify instance, -1 if unavailable */
 	int wd;				/* its watch on the logfile, -1 if none */
 	uint64_t pos, end;		/* next byte to send; stop there */
@@ -115,12 +125,30 @@ fserve_open(struct fserve *s, const char *res, const char *name)
 	return fd;
 }
 
+/* What may be sent of the current logfile: its size, but no further than
+ * the local data path made it durable. */
 static uint64_t
 fserve_size(struct fserve *s)
 {
+	uint64_t size, end;
 	struct stat st;
+	int r;
 
-	return fstat(s->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	if (fstat(s->fd, &st) < 0)
+		return 0;
+	size = (uint64_t)st.st_size;
+	s->capped = 0;
+	if (!s->c->durable_end || s->rootfd < 0)
+		return size;
+	r = s->c->durable_end(s->rootfd, s->res, s->name, &end);
+	if (r == -EAGAIN)
+		end = s->pos;		/* the mark is being rewritten: wait */
+	else if (r != 1)
+		return size;
+	if (end >= size)
+		return size;
+	s->capped = 1;
+	return end;
 }
 
 /* The client's digest of its bytes before @m->offset against ours. */
@@ -178,6 +206,7 @@ fserve_start(struct fserve *s, const struct gossip_msg *m)
 	uint64_t size;
 
 	snprintf(s->name, sizeof(s->name), "%s", m->name);
+	snprintf(s->res, sizeof(s->res), "%s", m->res);
 	if (fserve_check_names(m) < 0)
 		return fserve_end(s, GOSSIP_FETCH_REFUSED, 0, "not a logfile name");
 	if (m->digest_len > m->offset)
@@ -205,6 +234,7 @@ fserve_start(struct fserve *s, const struct gossip_msg *m)
 	s->pos = m->offset;
 	s->end = m->end;
 	s->follow = !!(m->fflags & GOSSIP_FETCH_FOLLOW);
+	size = fserve_size(s);
 	if (s->follow && s->ino >= 0) {
 		snprintf(path, sizeof(path), "%s/resource-%s/%s", s->c->root, m->res, m->name);
 		s->wd = inotify_add_watch(s->ino, path, IN_MODIFY | IN_DONT_FOLLOW);
@@ -293,7 +323,8 @@ fserve_loop(struct fserve *s)
 			ret = link_flush(s->l);
 		if (ret < 0)
 			break;
-		timeout = more ? 0 : s->fd >= 0 && s->follow ? KEEPALIVE_MS : -1;
+		timeout = more ? 0 : s->fd >= 0 && s->capped ? CAP_POLL_MS :
+			  s->fd >= 0 && s->follow ? KEEPALIVE_MS : -1;
 		if (poll(p, s->ino >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
 			return -errno;
 		fserve_drain_inotify(s);
@@ -308,6 +339,7 @@ fetch_serve(struct gossip_link *l, const struct gossip_config *c, const char *cl
 	struct fserve s = { .l = l, .c = c, .client = client, .fd = -1, .wd = -1 };
 	int ret;
 
+	s.rootfd = c->durable_end ? open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	signal(SIGTERM, fserve_on_signal);
 	signal(SIGINT, fserve_on_signal);
 	s.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -319,5 +351,7 @@ fetch_serve(struct gossip_link *l, const struct gossip_config *c, const char *cl
 	fserve_close_stream(&s);
 	if (s.ino >= 0)
 		close(s.ino);
+	if (s.rootfd >= 0)
+		close(s.rootfd);
 	return ret == -ECONNRESET || ret == 0 ? 1 : ret;
 }

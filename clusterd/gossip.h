@@ -30,6 +30,9 @@ struct gossip_config {
 	unsigned backoff_min_ms;	/* first reconnect delay (500) */
 	unsigned backoff_max_ms;	/* largest reconnect delay (30000) */
 	const struct status_config *status;	/* status page; NULL = none */
+	/* The serving end sends a logfile the local data path writes only up
+	 * to its durable end (mars_engine_durable_end()); NULL: no cap. */
+	int (*durable_end)(int rootfd, const char *res, const char *logfile, uint64_t *end);
 };
 
 #define GOSSIP_DEFAULT_KEY		"/etc/mars/cluster_key"

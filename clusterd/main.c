@@ -490,6 +490,7 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &c, &o) < 0)
 		return 2;
 	c.status = &o.status;
+	c.durable_end = mars_engine_durable_end;
 	gossip_config_finish(&c);
 	n = readlink("/proc/self/exe", o.exe, sizeof(o.exe) - 1);
 	if (n > 0) {

@@ -109,6 +109,20 @@ extern const struct mars_engine_ops mars_engine_proc_ops;
  * module's /dev/mars/<res>. */
 extern const struct mars_engine_ops mars_engine_kmod_ops;
 
+/*
+ * The durable end of the log (engine/durable.c): how far the local data
+ * path (mars.ko or the userspace engine) has made @logfile of resource
+ * @res durable, while it writes that logfile.  Returns 1 and *@end, 0
+ * when no local data path writes it (it is durable as it is), or -errno
+ * (-EAGAIN: the mark was being rewritten; ask again).  @rootfd is the
+ * state tree root.
+ */
+int mars_engine_durable_end(int rootfd, const char *res, const char *logfile, uint64_t *end);
+/* The userspace engine's side: open resource dir @resdir's mark (fd or
+ * -errno) and rewrite it in place. */
+int mars_durable_mark_open(const char *resdir);
+int mars_durable_mark_write(int fd, const char *logfile, uint64_t off);
+
 /* Parse a status file (engine/status.c writes it) into @st: 0 or -errno. */
 int mars_engine_status_read(const char *path, struct mars_engine_status *st);
 

@@ -148,6 +148,7 @@ struct eng_logger {
 	const char *resource;
 	const char *host;
 	int log_fd;
+	int mark_fd;			/* the durable mark (durable.c), -1 if none */
 	int retired_fd;			/* left by emergency mode; closed under sync_lock */
 	uint64_t lognr;
 	char logname[MARS_ENGINE_NAME_MAX + 1];

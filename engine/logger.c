@@ -97,6 +97,7 @@ eng_logger_start(struct eng_logger *l, struct mars_engine *e, uint64_t nr)
 	l->resource = e->resource;
 	l->host = e->host;
 	l->retired_fd = -1;
+	l->mark_fd = -1;
 	fd = eng_logger_create(l, nr, l->logname, sizeof(l->logname));
 	if (fd < 0)
 		return fd;
@@ -106,6 +107,13 @@ eng_logger_start(struct eng_logger *l, struct mars_engine *e, uint64_t nr)
 	l->log_fd = fd;
 	l->lognr = nr;
 	l->next_seq = 1;
+	/* Before anything is logged: a mark left by a crashed engine must not
+	 * hold the serving end back, nor name an older logfile as ours. */
+	l->mark_fd = mars_durable_mark_open(l->dir);
+	if (l->mark_fd < 0 || mars_durable_mark_write(l->mark_fd, l->logname, 0)) {
+		ret = l->mark_fd < 0 ? l->mark_fd : -EIO;
+		goto out_mark;
+	}
 	pthread_mutex_init(&l->sync_lock, NULL);
 	pthread_mutex_init(&l->wr_lock, NULL);
 	pthread_mutex_init(&l->pos_lock, NULL);
@@ -118,6 +126,9 @@ out_locks:
 	pthread_mutex_destroy(&l->pos_lock);
 	pthread_mutex_destroy(&l->wr_lock);
 	pthread_mutex_destroy(&l->sync_lock);
+out_mark:
+	if (l->mark_fd >= 0)
+		close(l->mark_fd);
 out_close:
 	close(fd);
 	return ret;
@@ -132,6 +143,9 @@ eng_logger_stop(struct eng_logger *l)
 	fdatasync(l->disk_fd);
 	if (l->log_fd >= 0)
 		close(l->log_fd);
+	if (l->mark_fd >= 0)
+		close(l->mark_fd);
+	l->mark_fd = -1;
 	if (l->retired_fd >= 0)
 		close(l->retired_fd);
 	l->log_fd = l->retired_fd = -1;
@@ -423,7 +437,8 @@ eng_logger_set_error(struct eng_logger *l, int err)
 static int
 eng_logger_sync_to(struct eng_logger *l, uint64_t target, uint64_t *counter)
 {
-	uint64_t cur;
+	char name[MARS_ENGINE_NAME_MAX + 1];
+	uint64_t cur, end;
 	int fd, ret = 0, emergency;
 
 	pthread_mutex_lock(&l->sync_lock);
@@ -435,6 +450,8 @@ eng_logger_sync_to(struct eng_logger *l, uint64_t target, uint64_t *counter)
 	fd = l->log_fd;
 	ret = l->error;
 	emergency = l->emergency;
+	snprintf(name, sizeof(name), "%s", l->logname);
+	end = l->log_end;
 	pthread_mutex_unlock(&l->wr_lock);
 	/* Entering emergency mode synced everything logged before it. */
 	if (ret || emergency)
@@ -446,6 +463,8 @@ eng_logger_sync_to(struct eng_logger *l, uint64_t target, uint64_t *counter)
 		goto out;
 	}
 	eng_logger_synced_to(l, cur);
+	/* Only now may the serving end send these records (durable.c). */
+	mars_durable_mark_write(l->mark_fd, name, end);
 	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
 out:
 	pthread_mutex_unlock(&l->sync_lock);
@@ -528,10 +547,12 @@ eng_logger_rotate(struct eng_logger *l)
 	close(old);
 	if (!ret)
 		ret = eng_fsync_dir(l->dir);
-	if (ret)
+	if (ret) {
 		eng_logger_set_error(l, ret);
-	else
+	} else {
 		eng_logger_synced_to(l, at_swap);
+		mars_durable_mark_write(l->mark_fd, name, 0);
+	}
 out:
 	pthread_mutex_unlock(&l->sync_lock);
 	if (!ret)

@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include "common/io.h"
+#include "common/parse.h"
 #include "engine/internal.h"
 
 #define ENG_PEND_DELAY_MS	20		/* log sync at most this long after a record */
@@ -144,6 +145,18 @@ eng_pend_thread(void *arg)
 	return NULL;
 }
 
+/* The sync bound: MARS_ENGINE_SYNC_MS (docs/mars-engine.8) or the default. */
+static unsigned int
+eng_pend_delay_ms(void)
+{
+	const char *env = getenv("MARS_ENGINE_SYNC_MS");
+	uint64_t ms;
+
+	if (env && parse_u64(env, &ms) == 0 && ms > 0 && ms <= 600000)
+		return (unsigned int)ms;
+	return ENG_PEND_DELAY_MS;
+}
+
 int
 eng_pend_init(struct eng_logger *l, uint64_t limit_bytes, uint64_t nr)
 {
@@ -154,7 +167,7 @@ eng_pend_init(struct eng_logger *l, uint64_t limit_bytes, uint64_t nr)
 
 	memset(p, 0, sizeof(*p));
 	p->limit_bytes = limit_bytes ? limit_bytes : ENG_PEND_DEFAULT_BYTES;
-	p->delay_ms = ENG_PEND_DELAY_MS;
+	p->delay_ms = eng_pend_delay_ms();
 	p->batch_bytes = ENG_PEND_BATCH_BYTES;
 	p->wb_nr = nr;
 	/* Readers must not starve the writers that queue and pop. */

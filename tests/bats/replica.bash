@@ -230,6 +230,15 @@ log_unknown_elsewhere() {
 			.replicas[] | select(.host == $h) | .log_durable_bytes == null' >/dev/null
 }
 
+# durable_mark HOST: "LOGFILE OFFSET" of HOST's durable mark (engine/durable.c).
+durable_mark() {
+	head -c 192 "$(netns_root "$1")/resource-$RES/.log-durable" |
+		awk 'NR == 1 && $1 == "v1" { print $2, $3 }'
+}
+
+# size_of FILE: its size, 0 if missing.
+size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
 diskstate_is() {
 	local s
 	s=$(marsadm_on "$1" view-diskstate "$RES" 2>&1)
