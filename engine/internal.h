@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "common/logreader.h"
 #include "engine/engine.h"
@@ -123,6 +124,16 @@ void eng_pend_position(struct eng_logger *l, uint64_t *nr, uint64_t *pos);
 void eng_pend_set_position(struct eng_logger *l, uint64_t nr, uint64_t pos);
 /* Data bytes queued for writeback. */
 uint64_t eng_pend_queued(struct eng_logger *l);
+
+/* Milliseconds of CLOCK_MONOTONIC: the engine's timers. */
+static inline uint64_t
+eng_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* ---- logger.c --------------------------------------------------------------- */
 

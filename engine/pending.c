@@ -44,15 +44,6 @@
 #define ENG_PEND_BATCH_BYTES	(4ULL << 20)	/* or once this much is unsynced */
 
 static uint64_t
-eng_pend_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
 eng_pend_synced(struct eng_logger *l)
 {
 	return __atomic_load_n(&l->synced_total, __ATOMIC_ACQUIRE);
@@ -73,7 +64,7 @@ eng_pend_ready(struct eng_logger *l, uint64_t *since_ms)
 		return 1;		/* synced by an fsync or the last batch */
 	if (p->tail->total_end - synced >= p->batch_bytes || p->waiters)
 		return 1;
-	now = eng_pend_now_ms();
+	now = eng_mono_ms();
 	if (!*since_ms)
 		*since_ms = now;
 	return now - *since_ms >= p->delay_ms;

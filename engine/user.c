@@ -43,15 +43,6 @@ eng_sleep_ms(unsigned int ms)
 		;
 }
 
-static uint64_t
-eng_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int
 eng_name_ok(enum statefs_name_kind kind, const char *s)
 {

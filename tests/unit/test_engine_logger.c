@@ -19,6 +19,7 @@
 
 #include "common/logreader.h"
 #include "engine/internal.h"
+#include "engine_fixture.h"
 #include "tap.h"
 
 #define TL_SIZE		(8u << 20)
@@ -31,20 +32,7 @@ static char tl_tmp[] = "/tmp/test_engine_logger.XXXXXX";
 static int
 tl_setup(void)
 {
-	char path[4200];
-
-	if (!mkdtemp(tl_tmp))
-		return -1;
-	snprintf(tl_e.root, sizeof(tl_e.root), "%s", tl_tmp);
-	snprintf(tl_e.dir, sizeof(tl_e.dir), "%s/resource-r0", tl_tmp);
-	snprintf(tl_e.resource, sizeof(tl_e.resource), "r0");
-	snprintf(tl_e.host, sizeof(tl_e.host), "alpha");
-	snprintf(path, sizeof(path), "%s/disk.img", tl_tmp);
-	tl_e.disk_fd = open(path, O_RDWR | O_CREAT, 0600);
-	tl_e.size_bytes = TL_SIZE;
-	if (tl_e.disk_fd < 0 || ftruncate(tl_e.disk_fd, TL_SIZE) < 0)
-		return -1;
-	return eng_mkdir(tl_e.dir);
+	return engine_fixture_setup(&tl_e, tl_tmp, TL_SIZE);
 }
 
 /* Records in logfile @nr that scan clean, or -1; *@end gets the stop. */

@@ -27,6 +27,7 @@
 
 #include "common/io.h"
 #include "engine/internal.h"
+#include "engine_fixture.h"
 #include "tap.h"
 
 #define PL_SIZE		(4u << 20)
@@ -38,20 +39,7 @@ static char pl_tmp[] = "/tmp/test_engine_powerloss.XXXXXX";
 static int
 pl_setup(void)
 {
-	char path[4200];
-
-	if (!mkdtemp(pl_tmp))
-		return -1;
-	snprintf(pl_e.root, sizeof(pl_e.root), "%s", pl_tmp);
-	snprintf(pl_e.dir, sizeof(pl_e.dir), "%s/resource-r0", pl_tmp);
-	snprintf(pl_e.resource, sizeof(pl_e.resource), "r0");
-	snprintf(pl_e.host, sizeof(pl_e.host), "alpha");
-	snprintf(path, sizeof(path), "%s/disk.img", pl_tmp);
-	pl_e.disk_fd = open(path, O_RDWR | O_CREAT, 0600);
-	pl_e.size_bytes = PL_SIZE;
-	if (pl_e.disk_fd < 0 || ftruncate(pl_e.disk_fd, PL_SIZE) < 0)
-		return -1;
-	return eng_mkdir(pl_e.dir);
+	return engine_fixture_setup(&pl_e, pl_tmp, PL_SIZE);
 }
 
 /* Bytes of the current logfile known durable. */
