@@ -57,6 +57,9 @@ status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
 		"\nreplay_rate=%" PRIu64 "\n", r->e ? mars_engine_mode_name(st->mode) : "none",
 		mars_engine_replay_state_name(st->replay), st->logfile, st->applied_pos,
 		st->rate_bps);
+	/* The userspace engine's front end (nbd, fuse) and device, once served. */
+	if (r->e && st->frontend[0])
+		fprintf(f, "engine_frontend=%s\nengine_device=%s\n", st->frontend, st->device);
 	if (r->f) {
 		fetcher_status(r->f, &fs);
 		fprintf(f, "fetch_name=%s\nfetch_local=%" PRIu64 "\nfetch_remote=%" PRIu64

@@ -12,10 +12,12 @@
  * to /dev/nbdN with NBD_SET_SOCK, size and flags are set, and NBD_DO_IT
  * blocks in a thread of its own for as long as the device is connected.
  *
- * Threads: one reader takes requests off the socket, checks every header
- * (the kernel is trusted, but a malformed frame must not make us read or
- * write past a buffer or the device), and queues them; NBD_WORKERS
- * workers run them against the engine and send the replies, one at a
+ * Threads: NBD_WORKERS workers take turns at the socket (leader and
+ * followers: one reads under read_lock while the others run requests),
+ * so a request reaches the engine without a hand-off between threads,
+ * which costs as much as the request under emulation.  Every header is
+ * checked (the kernel is trusted, but a malformed frame must not make us
+ * read or write past a buffer or the device).  Replies go out one at a
  * time under send_lock.  Writes go to the logger (append and queue), FUA
  * writes and FLUSH to its group commit, reads to its read path, which
  * lays queued writes over the disk: the very calls fuse.c makes.
@@ -29,8 +31,9 @@
  * Stop: SIGTERM, SIGINT or SIGHUP (blocked in every thread by main.c and
  * taken here with sigtimedwait), or a disconnect by someone else
  * (`nbd-client -d`).  NBD_DISCONNECT makes the kernel send DISC; the
- * reader stops, the workers answer what was queued, the socket closes,
- * NBD_DO_IT returns, NBD_CLEAR_SOCK frees the device.  Failure policy: a
+ * worker that reads it ends the turns, the last worker out (every
+ * request answered) shuts the socket down, NBD_DO_IT returns,
+ * NBD_CLEAR_SOCK frees the device.  Failure policy: a
  * protocol error or a dead socket ends the connection (the kernel fails
  * the outstanding I/O); an engine error fails only its request.
  */
@@ -72,10 +75,10 @@
 #define NBD_WORKERS		4
 #define NBD_START_MS		10000	/* NBD_DO_IT to the device being live */
 #define NBD_DEV_MAX		256
+#define NBD_SOCK_BUF_BYTES	(4u << 20)	/* a few 1 MiB requests in flight */
 
 /* One request, decoded. */
 struct nbd_req {
-	struct nbd_req *next;		/* queue order */
 	uint16_t type;			/* NBD_CMD_* */
 	uint16_t flags;			/* NBD_CMD_FLAG_* >> 16 */
 	int refuse;			/* errno to answer with, not run; or 0 */
@@ -94,16 +97,14 @@ struct eng_nbd {
 	char device[32];		/* "/dev/nbdN" */
 	char link[PATH_MAX];		/* <mount>/<resource> -> device, or "" */
 
-	pthread_t doit, reader, workers[NBD_WORKERS];
-	int workers_started;		/* threads to join: workers (by the */
-	int reader_started, doit_started;	/* reader, once it ends), reader, doit */
+	pthread_t doit, workers[NBD_WORKERS];
+	int workers_started, doit_started;	/* threads to join */
 	int doit_ret;			/* -errno of NBD_DO_IT */
 	int doit_done;			/* atomic: NBD_DO_IT returned */
 
-	pthread_mutex_t lock;		/* guards the queue and done */
-	pthread_cond_t work;		/* to the workers: a request or done */
-	struct nbd_req *head, *tail;
-	int done;			/* the reader will queue no more */
+	pthread_mutex_t read_lock;	/* the turn at reading sock; guards done */
+	int done;			/* DISC or end of stream: no more turns */
+	int running;			/* atomic: workers not yet out */
 
 	pthread_mutex_t send_lock;	/* one reply at a time on sock */
 };
@@ -246,45 +247,6 @@ nbd_run(struct eng_nbd *n, struct nbd_req *r)
 	return -EINVAL;
 }
 
-static void *
-nbd_worker(void *arg)
-{
-	struct eng_nbd *n = arg;
-	struct nbd_req *r;
-
-	for (;;) {
-		pthread_mutex_lock(&n->lock);
-		while (!n->head && !n->done)
-			pthread_cond_wait(&n->work, &n->lock);
-		r = n->head;
-		if (r) {
-			n->head = r->next;
-			if (!n->head)
-				n->tail = NULL;
-		}
-		pthread_mutex_unlock(&n->lock);
-		if (!r)
-			return NULL;
-		/* A failed send means the socket is gone: the kernel fails
-		 * the request itself, nothing to tell it. */
-		nbd_reply(n, r, r->refuse ? -r->refuse : nbd_run(n, r));
-		free(r);
-	}
-}
-
-static void
-nbd_queue(struct eng_nbd *n, struct nbd_req *r)
-{
-	pthread_mutex_lock(&n->lock);
-	if (n->tail)
-		n->tail->next = r;
-	else
-		n->head = r;
-	n->tail = r;
-	pthread_cond_signal(&n->work);
-	pthread_mutex_unlock(&n->lock);
-}
-
 /*
  * Check one header against the protocol and the device.  0: run it;
  * a positive errno: answer with it without running it; -EPROTO: the
@@ -317,9 +279,9 @@ nbd_check(const struct eng_nbd *n, const uint8_t *h, uint16_t *type, uint32_t *l
 	return 0;
 }
 
-/* Take one request off the socket: 0, 1 on DISC, -errno to end. */
+/* Take one request off the socket into *@out: 0, 1 on DISC, -errno to end. */
 static int
-nbd_read_req(struct eng_nbd *n)
+nbd_read_req(struct eng_nbd *n, struct nbd_req **out)
 {
 	uint8_t h[NBD_REQ_BYTES];
 	struct nbd_req *r;
@@ -341,7 +303,6 @@ nbd_read_req(struct eng_nbd *n)
 				 len : 0));
 	if (!r)
 		return -ENOMEM;
-	r->next = NULL;
 	r->type = type;
 	r->refuse = bad;
 	r->flags = (uint16_t)(get_be32(h + 4) >> 16);
@@ -353,39 +314,47 @@ nbd_read_req(struct eng_nbd *n)
 		free(r);
 		return ret;
 	}
-	nbd_queue(n, r);
+	*out = r;
 	return 0;
 }
 
-/* No more requests: the workers answer the queued ones and end. */
-static void
-nbd_end_workers(struct eng_nbd *n)
+/* One turn at the socket: the next request, or NULL when there is none. */
+static struct nbd_req *
+nbd_next(struct eng_nbd *n)
 {
-	int i;
+	struct nbd_req *r = NULL;
+	int ret;
 
-	pthread_mutex_lock(&n->lock);
-	n->done = 1;
-	pthread_cond_broadcast(&n->work);
-	pthread_mutex_unlock(&n->lock);
-	for (i = 0; i < n->workers_started; i++)
-		pthread_join(n->workers[i], NULL);
-	n->workers_started = 0;
+	pthread_mutex_lock(&n->read_lock);
+	if (!n->done) {
+		ret = nbd_read_req(n, &r);
+		if (ret) {
+			n->done = 1;
+			if (ret < 0 && ret != -EPIPE)
+				fprintf(stderr, "mars-engine: %s: %s; disconnecting\n", n->device,
+					ret == -EPROTO ? "malformed request" : strerror(-ret));
+		}
+	}
+	pthread_mutex_unlock(&n->read_lock);
+	return r;
 }
 
 static void *
-nbd_reader(void *arg)
+nbd_worker(void *arg)
 {
 	struct eng_nbd *n = arg;
-	int ret;
+	struct nbd_req *r;
 
-	while ((ret = nbd_read_req(n)) == 0)
-		;
-	if (ret < 0 && ret != -EPIPE)
-		fprintf(stderr, "mars-engine: %s: %s; disconnecting\n", n->device,
-			ret == -EPROTO ? "malformed request" : strerror(-ret));
-	nbd_end_workers(n);
-	/* Every queued request is answered: now the kernel may see the end. */
-	shutdown(n->sock, SHUT_RDWR);
+	while ((r = nbd_next(n))) {
+		/* A failed send means the socket is gone: the kernel fails
+		 * the request itself, nothing to tell it. */
+		nbd_reply(n, r, r->refuse ? -r->refuse : nbd_run(n, r));
+		free(r);
+	}
+	/* The last one out has every request answered: now the kernel may
+	 * see the end of the stream. */
+	if (__atomic_sub_fetch(&n->running, 1, __ATOMIC_ACQ_REL) == 0)
+		shutdown(n->sock, SHUT_RDWR);
 	return NULL;
 }
 
@@ -564,15 +533,15 @@ nbd_start_threads(struct eng_nbd *n)
 {
 	int ret;
 
+	n->running = NBD_WORKERS;
 	for (; n->workers_started < NBD_WORKERS; n->workers_started++) {
 		ret = -pthread_create(&n->workers[n->workers_started], NULL, nbd_worker, n);
-		if (ret)
+		if (ret) {
+			__atomic_sub_fetch(&n->running, NBD_WORKERS - n->workers_started,
+					   __ATOMIC_ACQ_REL);
 			return ret;
+		}
 	}
-	ret = -pthread_create(&n->reader, NULL, nbd_reader, n);
-	if (ret)
-		return ret;
-	n->reader_started = 1;
 	ret = -pthread_create(&n->doit, NULL, nbd_doit, n);
 	n->doit_started = !ret;
 	return ret;
@@ -582,20 +551,32 @@ nbd_start_threads(struct eng_nbd *n)
 static void
 nbd_stop_threads(struct eng_nbd *n)
 {
+	int i;
+
 	if (n->doit_started) {
-		/* The kernel sends DISC after what it has queued; the reader
-		 * ends there and closes our end once the workers answered. */
+		/* The kernel sends DISC after what it has queued; the workers
+		 * end there and close our end once every request is answered. */
 		if (!__atomic_load_n(&n->doit_done, __ATOMIC_ACQUIRE))
 			ioctl(n->dev_fd, NBD_DISCONNECT);
 		pthread_join(n->doit, NULL);
 	}
-	/* The kernel let go of its end (or never had it): end the reader. */
+	/* The kernel let go of its end (or never had it): end the workers. */
 	shutdown(n->sock, SHUT_RDWR);
-	if (n->reader_started)
-		pthread_join(n->reader, NULL);
-	else
-		nbd_end_workers(n);
+	for (i = 0; i < n->workers_started; i++)
+		pthread_join(n->workers[i], NULL);
 	ioctl(n->dev_fd, NBD_CLEAR_SOCK);
+}
+
+/* Room for whole 1 MiB requests and replies in the socket: fewer turns. */
+static void
+nbd_sock_bufs(int fd)
+{
+	int bytes = NBD_SOCK_BUF_BYTES;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
 static int
@@ -609,14 +590,15 @@ nbd_serve(const struct eng_serve *s)
 		return ret;
 	/* Writeback to our own device must not wait for reclaim of it. */
 	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
-	pthread_mutex_init(&n.lock, NULL);
-	pthread_cond_init(&n.work, NULL);
+	pthread_mutex_init(&n.read_lock, NULL);
 	pthread_mutex_init(&n.send_lock, NULL);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = -errno;
 		goto out;
 	}
 	n.sock = sv[0];
+	nbd_sock_bufs(sv[0]);
+	nbd_sock_bufs(sv[1]);
 	ret = nbd_claim(&n, sv[1]);
 	close(sv[1]);		/* the kernel holds its own reference */
 	if (ret)
@@ -645,8 +627,7 @@ out:
 	if (n.sock >= 0)
 		close(n.sock);
 	pthread_mutex_destroy(&n.send_lock);
-	pthread_cond_destroy(&n.work);
-	pthread_mutex_destroy(&n.lock);
+	pthread_mutex_destroy(&n.read_lock);
 	return ret;
 }
 

@@ -93,13 +93,15 @@ eng_stop_quiet() {
 	[ "$(readlink /tmp/mnt-a1/a1)" = "$DEV" ]
 	run blockdev --getsize64 "$DEV"
 	assert_output $((16 << 20))
-	# The kernel sees it connected to us.
+	# The kernel sees it connected to us; is-primary only once it is.
 	[ -e "/sys/block/${DEV#/dev/}/pid" ]
+	run readlink /mars/resource-a1/actual-$HOSTN/is-primary
+	assert_output 1
 	eng_stop
 	# A clean stop disconnects the device and removes the link.
 	[ ! -e "/sys/block/${DEV#/dev/}/pid" ]
 	[ ! -L /tmp/mnt-a1/a1 ]
-	run cat /mars/resource-a1/actual-$HOSTN/is-primary
+	run readlink /mars/resource-a1/actual-$HOSTN/is-primary
 	assert_output 0
 }
 
