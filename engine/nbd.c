@@ -12,13 +12,14 @@
  * to /dev/nbdN with NBD_SET_SOCK, size and flags are set, and NBD_DO_IT
  * blocks in a thread of its own for as long as the device is connected.
  *
- * Threads: NBD_WORKERS workers take turns at the socket (leader and
- * followers: one reads under read_lock while the others run requests),
- * so a request reaches the engine without a hand-off between threads,
- * which costs as much as the request under emulation.  Every header is
- * checked (the kernel is trusted, but a malformed frame must not make us
- * read or write past a buffer or the device).  Replies go out one at a
- * time under send_lock.  Writes go to the logger (append and queue), FUA
+ * Threads: one reader takes requests off the socket and checks every
+ * header (the kernel is trusted, but a malformed frame must not make us
+ * read or write past a buffer or the device).  When the socket holds
+ * nothing more, it runs a plain read or write itself: at queue depth 1 a
+ * hand-off to another thread costs as much as the request (measured in
+ * the guest, docs/performance.md).  Otherwise, and always for flushes,
+ * which wait for a log sync, it queues the request for NBD_WORKERS
+ * workers.  Replies go out one at a time under send_lock.  Writes go to the logger (append and queue), FUA
  * writes and FLUSH to its group commit, reads to its read path, which
  * lays queued writes over the disk: the very calls fuse.c makes.
  *
@@ -31,12 +32,12 @@
  * Stop: SIGTERM, SIGINT or SIGHUP (blocked in every thread by main.c and
  * taken here with sigtimedwait), or a disconnect by someone else
  * (`nbd-client -d`).  NBD_DISCONNECT makes the kernel send DISC; the
- * worker that reads it ends the turns, the last worker out (every
- * request answered) shuts the socket down, NBD_DO_IT returns,
- * NBD_CLEAR_SOCK frees the device.  Failure policy: a
+ * reader stops, the workers answer what was queued, the socket closes,
+ * NBD_DO_IT returns, NBD_CLEAR_SOCK frees the device.  Failure policy: a
  * protocol error or a dead socket ends the connection (the kernel fails
  * the outstanding I/O); an engine error fails only its request.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -50,6 +51,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -79,6 +81,7 @@
 
 /* One request, decoded. */
 struct nbd_req {
+	struct nbd_req *next;		/* queue order */
 	uint16_t type;			/* NBD_CMD_* */
 	uint16_t flags;			/* NBD_CMD_FLAG_* >> 16 */
 	int refuse;			/* errno to answer with, not run; or 0 */
@@ -96,15 +99,18 @@ struct eng_nbd {
 	int index;			/* N */
 	char device[32];		/* "/dev/nbdN" */
 	char link[PATH_MAX];		/* <mount>/<resource> -> device, or "" */
+	int users;			/* mounts and holders last counted (main thread) */
 
-	pthread_t doit, workers[NBD_WORKERS];
-	int workers_started, doit_started;	/* threads to join */
+	pthread_t doit, reader, workers[NBD_WORKERS];
+	int workers_started;		/* threads to join: workers (by the */
+	int reader_started, doit_started;	/* reader, once it ends), reader, doit */
 	int doit_ret;			/* -errno of NBD_DO_IT */
 	int doit_done;			/* atomic: NBD_DO_IT returned */
 
-	pthread_mutex_t read_lock;	/* the turn at reading sock; guards done */
-	int done;			/* DISC or end of stream: no more turns */
-	int running;			/* atomic: workers not yet out */
+	pthread_mutex_t lock;		/* guards the queue and done */
+	pthread_cond_t work;		/* to the workers: a request or done */
+	struct nbd_req *head, *tail;
+	int done;			/* the reader will queue no more */
 
 	pthread_mutex_t send_lock;	/* one reply at a time on sock */
 };
@@ -247,6 +253,45 @@ nbd_run(struct eng_nbd *n, struct nbd_req *r)
 	return -EINVAL;
 }
 
+static void *
+nbd_worker(void *arg)
+{
+	struct eng_nbd *n = arg;
+	struct nbd_req *r;
+
+	for (;;) {
+		pthread_mutex_lock(&n->lock);
+		while (!n->head && !n->done)
+			pthread_cond_wait(&n->work, &n->lock);
+		r = n->head;
+		if (r) {
+			n->head = r->next;
+			if (!n->head)
+				n->tail = NULL;
+		}
+		pthread_mutex_unlock(&n->lock);
+		if (!r)
+			return NULL;
+		/* A failed send means the socket is gone: the kernel fails
+		 * the request itself, nothing to tell it. */
+		nbd_reply(n, r, r->refuse ? -r->refuse : nbd_run(n, r));
+		free(r);
+	}
+}
+
+static void
+nbd_queue(struct eng_nbd *n, struct nbd_req *r)
+{
+	pthread_mutex_lock(&n->lock);
+	if (n->tail)
+		n->tail->next = r;
+	else
+		n->head = r;
+	n->tail = r;
+	pthread_cond_signal(&n->work);
+	pthread_mutex_unlock(&n->lock);
+}
+
 /*
  * Check one header against the protocol and the device.  0: run it;
  * a positive errno: answer with it without running it; -EPROTO: the
@@ -279,9 +324,22 @@ nbd_check(const struct eng_nbd *n, const uint8_t *h, uint16_t *type, uint32_t *l
 	return 0;
 }
 
-/* Take one request off the socket into *@out: 0, 1 on DISC, -errno to end. */
+/* Run @r in the reader: a plain read or write, and no other request
+ * waiting behind it in the socket. */
 static int
-nbd_read_req(struct eng_nbd *n, struct nbd_req **out)
+nbd_inline(const struct eng_nbd *n, const struct nbd_req *r)
+{
+	int avail = 1;
+
+	if (r->refuse || (r->type != NBD_CMD_READ && r->type != NBD_CMD_WRITE) ||
+	    (r->flags & (NBD_CMD_FLAG_FUA >> 16)))
+		return 0;
+	return ioctl(n->sock, FIONREAD, &avail) == 0 && avail == 0;
+}
+
+/* Take one request off the socket: 0, 1 on DISC, -errno to end. */
+static int
+nbd_read_req(struct eng_nbd *n)
 {
 	uint8_t h[NBD_REQ_BYTES];
 	struct nbd_req *r;
@@ -303,6 +361,7 @@ nbd_read_req(struct eng_nbd *n, struct nbd_req **out)
 				 len : 0));
 	if (!r)
 		return -ENOMEM;
+	r->next = NULL;
 	r->type = type;
 	r->refuse = bad;
 	r->flags = (uint16_t)(get_be32(h + 4) >> 16);
@@ -314,47 +373,44 @@ nbd_read_req(struct eng_nbd *n, struct nbd_req **out)
 		free(r);
 		return ret;
 	}
-	*out = r;
+	if (!nbd_inline(n, r)) {
+		nbd_queue(n, r);
+		return 0;
+	}
+	nbd_reply(n, r, nbd_run(n, r));
+	free(r);
 	return 0;
 }
 
-/* One turn at the socket: the next request, or NULL when there is none. */
-static struct nbd_req *
-nbd_next(struct eng_nbd *n)
+/* No more requests: the workers answer the queued ones and end. */
+static void
+nbd_end_workers(struct eng_nbd *n)
 {
-	struct nbd_req *r = NULL;
-	int ret;
+	int i;
 
-	pthread_mutex_lock(&n->read_lock);
-	if (!n->done) {
-		ret = nbd_read_req(n, &r);
-		if (ret) {
-			n->done = 1;
-			if (ret < 0 && ret != -EPIPE)
-				fprintf(stderr, "mars-engine: %s: %s; disconnecting\n", n->device,
-					ret == -EPROTO ? "malformed request" : strerror(-ret));
-		}
-	}
-	pthread_mutex_unlock(&n->read_lock);
-	return r;
+	pthread_mutex_lock(&n->lock);
+	n->done = 1;
+	pthread_cond_broadcast(&n->work);
+	pthread_mutex_unlock(&n->lock);
+	for (i = 0; i < n->workers_started; i++)
+		pthread_join(n->workers[i], NULL);
+	n->workers_started = 0;
 }
 
 static void *
-nbd_worker(void *arg)
+nbd_reader(void *arg)
 {
 	struct eng_nbd *n = arg;
-	struct nbd_req *r;
+	int ret;
 
-	while ((r = nbd_next(n))) {
-		/* A failed send means the socket is gone: the kernel fails
-		 * the request itself, nothing to tell it. */
-		nbd_reply(n, r, r->refuse ? -r->refuse : nbd_run(n, r));
-		free(r);
-	}
-	/* The last one out has every request answered: now the kernel may
-	 * see the end of the stream. */
-	if (__atomic_sub_fetch(&n->running, 1, __ATOMIC_ACQ_REL) == 0)
-		shutdown(n->sock, SHUT_RDWR);
+	while ((ret = nbd_read_req(n)) == 0)
+		;
+	if (ret < 0 && ret != -EPIPE)
+		fprintf(stderr, "mars-engine: %s: %s; disconnecting\n", n->device,
+			ret == -EPROTO ? "malformed request" : strerror(-ret));
+	nbd_end_workers(n);
+	/* Every queued request is answered: now the kernel may see the end. */
+	shutdown(n->sock, SHUT_RDWR);
 	return NULL;
 }
 
@@ -512,20 +568,71 @@ nbd_link(struct eng_nbd *n)
 	}
 }
 
-/* Until a signal or a disconnect from elsewhere. */
+/*
+ * The protocol never sees opens of /dev/nbdN, but what must not lose the
+ * device under it does show: mounts of it (in this mount namespace) and
+ * devices stacked on it (holders/).  Partitions and plain opens are not
+ * counted.
+ */
+static int
+nbd_users(const struct eng_nbd *n)
+{
+	unsigned int maj, min;
+	char path[64], line[4096];
+	struct dirent *d;
+	struct stat st;
+	int users = 0;
+	DIR *dir;
+	FILE *f;
+
+	if (fstat(n->dev_fd, &st) < 0)
+		return 0;
+	f = fopen("/proc/self/mountinfo", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*u %*u %u:%u", &maj, &min) == 2 &&
+		    maj == major(st.st_rdev) && min == minor(st.st_rdev))
+			users++;
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "/sys/block/nbd%d/holders", n->index);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir)))
+		users += d->d_name[0] != '.';
+	if (dir)
+		closedir(dir);
+	return users;
+}
+
+/* open-count follows the users, so that `marsadm secondary` and clusterd
+ * refuse to stop a primary whose device is mounted, as with FUSE. */
+static void
+nbd_count_users(struct eng_nbd *n)
+{
+	int users = nbd_users(n);
+
+	if (users != n->users)
+		eng_actual_open(n->s->e, users - n->users);
+	n->users = users;
+}
+
+/* Until a signal or a disconnect from elsewhere; counting users meanwhile. */
 static void
 nbd_wait_stop(struct eng_nbd *n)
 {
 	struct timespec tick = { 0, 200 * 1000000L };
+	unsigned int ticks = 0;
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	while (!__atomic_load_n(&n->doit_done, __ATOMIC_ACQUIRE))
+	while (!__atomic_load_n(&n->doit_done, __ATOMIC_ACQUIRE)) {
 		if (sigtimedwait(&set, NULL, &tick) > 0)
 			return;
+		if (++ticks % 5 == 0)
+			nbd_count_users(n);
+	}
 }
 
 static int
@@ -533,15 +640,15 @@ nbd_start_threads(struct eng_nbd *n)
 {
 	int ret;
 
-	n->running = NBD_WORKERS;
 	for (; n->workers_started < NBD_WORKERS; n->workers_started++) {
 		ret = -pthread_create(&n->workers[n->workers_started], NULL, nbd_worker, n);
-		if (ret) {
-			__atomic_sub_fetch(&n->running, NBD_WORKERS - n->workers_started,
-					   __ATOMIC_ACQ_REL);
+		if (ret)
 			return ret;
-		}
 	}
+	ret = -pthread_create(&n->reader, NULL, nbd_reader, n);
+	if (ret)
+		return ret;
+	n->reader_started = 1;
 	ret = -pthread_create(&n->doit, NULL, nbd_doit, n);
 	n->doit_started = !ret;
 	return ret;
@@ -551,19 +658,19 @@ nbd_start_threads(struct eng_nbd *n)
 static void
 nbd_stop_threads(struct eng_nbd *n)
 {
-	int i;
-
 	if (n->doit_started) {
-		/* The kernel sends DISC after what it has queued; the workers
-		 * end there and close our end once every request is answered. */
+		/* The kernel sends DISC after what it has queued; the reader
+		 * ends there and closes our end once the workers answered. */
 		if (!__atomic_load_n(&n->doit_done, __ATOMIC_ACQUIRE))
 			ioctl(n->dev_fd, NBD_DISCONNECT);
 		pthread_join(n->doit, NULL);
 	}
-	/* The kernel let go of its end (or never had it): end the workers. */
+	/* The kernel let go of its end (or never had it): end the reader. */
 	shutdown(n->sock, SHUT_RDWR);
-	for (i = 0; i < n->workers_started; i++)
-		pthread_join(n->workers[i], NULL);
+	if (n->reader_started)
+		pthread_join(n->reader, NULL);
+	else
+		nbd_end_workers(n);
 	ioctl(n->dev_fd, NBD_CLEAR_SOCK);
 }
 
@@ -590,7 +697,8 @@ nbd_serve(const struct eng_serve *s)
 		return ret;
 	/* Writeback to our own device must not wait for reclaim of it. */
 	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
-	pthread_mutex_init(&n.read_lock, NULL);
+	pthread_mutex_init(&n.lock, NULL);
+	pthread_cond_init(&n.work, NULL);
 	pthread_mutex_init(&n.send_lock, NULL);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = -errno;
@@ -627,7 +735,8 @@ out:
 	if (n.sock >= 0)
 		close(n.sock);
 	pthread_mutex_destroy(&n.send_lock);
-	pthread_mutex_destroy(&n.read_lock);
+	pthread_cond_destroy(&n.work);
+	pthread_mutex_destroy(&n.lock);
 	return ret;
 }
 

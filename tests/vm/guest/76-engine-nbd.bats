@@ -6,8 +6,8 @@
 # The guest boots Debian's kernel, which has nbd.ko (the build host's
 # kernel has none): `auto` picks NBD here, fio --verify on /dev/nbdN, the
 # log rebuilds the disk (mars-engine apply), a flush and a FUA write make
-# the log durable (synced_pos == log_end), and a clean stop frees the
-# device.  /mars (the state tree) is an ext4 on the rig disk "mars"; no
+# the log durable (synced_pos == log_end), a mounted ext4 counts in
+# open-count, and a clean stop frees the device.  /mars (the state tree) is an ext4 on the rig disk "mars"; no
 # mars.ko is loaded.
 
 load guest-helpers
@@ -175,5 +175,26 @@ eng_stop_quiet() {
 	assert_failure
 	run cmp /tmp/pat <(dd if="$DEV" bs=256k count=4 iflag=direct status=none)
 	assert_success
+	eng_stop
+}
+
+@test "ext4 on /dev/nbdN: mounted it counts in open-count, unmounted not; files survive a restart" {
+	local sum
+	truncate -s 32M /tmp/fs.img
+	eng_start m1 /tmp/fs.img nbd
+	mkfs.ext4 -q "$DEV" || fail "mkfs.ext4 $DEV"
+	mkdir -p /tmp/fs
+	mount "$DEV" /tmp/fs || fail "mount $DEV"
+	head -c $((1 << 20)) /dev/urandom >/tmp/fs/data
+	sum=$(md5sum </tmp/fs/data)
+	guest_wait 10 bash -c '[ "$(readlink /mars/resource-m1/actual-nbdhost/open-count)" = 1 ]'
+	umount /tmp/fs
+	guest_wait 10 bash -c '[ "$(readlink /mars/resource-m1/actual-nbdhost/open-count)" = 0 ]'
+	eng_stop
+	# Recovery at the next start, then the file system as it was.
+	eng_start m1 /tmp/fs.img nbd
+	mount "$DEV" /tmp/fs || fail "mount $DEV after a restart"
+	[ "$(md5sum </tmp/fs/data)" = "$sum" ]
+	umount /tmp/fs
 	eng_stop
 }
