@@ -38,6 +38,7 @@ driver_config_init(struct driver_config *dc)
 	memset(dc, 0, sizeof(*dc));
 	dc->ops = &mars_engine_proc_ops;
 	dc->engine_exe = env_or("MARS_ENGINE", SBINDIR "/mars-engine");
+	dc->engine_frontend = env_or("MARS_ENGINE_FRONTEND", "auto");
 	dc->dev_dir = env_or("MARS_DEVDIR", "/dev/mars");
 	dc->run_dir = env_or("MARS_RUNDIR", "/run/mars");
 	dc->tick_ms = 100;
@@ -123,6 +124,7 @@ engine_ensure(struct driver *d, struct drv_res *r, const struct role_view *v)
 		.disk = v->disk, .size_bytes = v->size_bytes, .exe = d->dc.engine_exe,
 		.mount = r->mount, .log_path = r->log_path,
 		.emergency_free_bytes = d->dc.emergency_free,
+		.frontend = d->dc.engine_frontend,
 	};
 	int ret;
 

@@ -21,8 +21,9 @@ struct mars_engine_ops;
 struct driver_config {
 	const struct mars_engine_ops *ops;	/* &mars_engine_proc_ops */
 	const char *engine_exe;		/* mars-engine [MARS_ENGINE] */
+	const char *engine_frontend;	/* its --frontend, auto [MARS_ENGINE_FRONTEND] */
 	const char *dev_dir;		/* device links /dev/mars [MARS_DEVDIR] */
-	const char *run_dir;		/* FUSE mounts, engine logs /run/mars [MARS_RUNDIR] */
+	const char *run_dir;		/* FUSE mounts (or links to /dev/nbdN), engine logs /run/mars [MARS_RUNDIR] */
 	unsigned tick_ms;		/* decision period (100) */
 	uint64_t rotate_bytes;		/* rotate the primary's logfile at this size */
 	uint64_t fetch_bwlimit;		/* bytes per second per resource, 0 = unlimited */

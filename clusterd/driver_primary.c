@@ -102,8 +102,9 @@ ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 	put(d, r->name, kv, n);
 }
 
-/* The userspace engine's device: a link in dev_dir to its FUSE file
- * (the module makes /dev/mars/<res> itself). */
+/* The userspace engine's device: a link in dev_dir to <mount>/<res>, its
+ * FUSE file or its link to /dev/nbdN (the module makes /dev/mars/<res>
+ * itself). */
 static void
 device_link(struct driver *d, struct drv_res *r, int up)
 {

@@ -61,6 +61,9 @@ status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
 		fprintf(f, "log_name=%s\nlog_end=%" PRIu64 "\nlog_durable=%" PRIu64
 			"\npending_bytes=%" PRIu64 "\n", st->logfile, st->log_end, st->synced_pos,
 			st->pending_bytes);
+	/* The userspace engine's front end (nbd, fuse) and device, once served. */
+	if (r->e && st->frontend[0])
+		fprintf(f, "engine_frontend=%s\nengine_device=%s\n", st->frontend, st->device);
 	if (r->f) {
 		fetcher_status(r->f, &fs);
 		fprintf(f, "fetch_name=%s\nfetch_local=%" PRIu64 "\nfetch_remote=%" PRIu64

@@ -30,7 +30,7 @@ enum { O_ROOT = 256, O_HOST, O_KEY, O_KNOWN, O_PEERS, O_PORT, O_USER, O_CMD,
        O_TRANSPORT, O_LROOTS, O_PERIOD, O_HEARTBEAT, O_TIMEOUT, O_BACKOFF, O_LOG,
        O_SERVE, O_JOIN, O_IP, O_VERSION, O_HELP, O_STATUS,
        O_DATA_PATH, O_ENGINE, O_DEVDIR, O_RUNDIR, O_ROTATE, O_BWLIMIT, O_CRON,
-       O_EMERGENCY, O_BACKEND, O_NODE_BWLIMIT, O_NODE_SYNC_BWLIMIT,
+       O_EMERGENCY, O_BACKEND, O_FRONTEND, O_NODE_BWLIMIT, O_NODE_SYNC_BWLIMIT,
        O_FETCH, O_FETCH_FINAL, O_FETCH_BW, O_FETCH_TIMEOUT,
        /* full sync (docs/sync.md) test entry */
        O_SYNC, O_SYNC_PEER, O_SYNC_DISK, O_SYNC_FROM, O_SYNC_SIZE, O_SYNC_PROGRESS };
@@ -79,6 +79,7 @@ static const struct option options[] = {
 	{ "cron-ms",		required_argument, NULL, O_CRON },
 	{ "emergency-free",	required_argument, NULL, O_EMERGENCY },
 	{ "backend",		required_argument, NULL, O_BACKEND },
+	{ "engine-frontend",	required_argument, NULL, O_FRONTEND },
 	/* status page options, parsed by status_config_option() */
 	{ "http-listen",	required_argument, NULL, O_STATUS },
 	{ "http-token",		required_argument, NULL, O_STATUS },
@@ -123,6 +124,9 @@ static const char usage_text[] =
 "  --backend auto|kmod|user  mars.ko or the userspace engine (auto: mars.ko when\n"
 "                        /dev/mars-control exists)\n"
 "  --engine FILE         the userspace engine [MARS_ENGINE] (" SBINDIR "/mars-engine)\n"
+"  --engine-frontend auto|nbd|fuse  how it serves a primary's device\n"
+"                        [MARS_ENGINE_FRONTEND] (auto: /dev/nbdN if the kernel has\n"
+"                        nbd, else a FUSE file)\n"
 "  --dev-dir DIR         where device links appear [MARS_DEVDIR] (/dev/mars)\n"
 "  --run-dir DIR         engine mounts and logs [MARS_RUNDIR] (/run/mars)\n"
 "  --rotate-size BYTES   rotate the primary's logfile at this size (256M)\n"
@@ -217,6 +221,11 @@ parse_one(struct gossip_config *c, struct opts *o, int opt, const char *arg)
 		o->data_path = !strcmp(arg, "on");
 		return 0;
 	case O_ENGINE:	o->driver.engine_exe = arg; return 0;
+	case O_FRONTEND:
+		if (strcmp(arg, "auto") && strcmp(arg, "nbd") && strcmp(arg, "fuse"))
+			return -EINVAL;
+		o->driver.engine_frontend = arg;
+		return 0;
 	case O_DEVDIR:	o->driver.dev_dir = arg; return 0;
 	case O_RUNDIR:	o->driver.run_dir = arg; return 0;
 	case O_ROTATE:	return parse_size(arg, &o->driver.rotate_bytes) ? -EINVAL : 0;

@@ -45,6 +45,10 @@ struct mars_engine_config {
 	 * sync before they go to the disk; writers wait when this many bytes
 	 * are pending.  0 = the default, 64 MiB. */
 	uint64_t pending_bytes;
+	/* Primary (user engine): how the device is served, "auto" (NBD if
+	 * the kernel has it and a device is free, else FUSE), "nbd" or
+	 * "fuse".  NULL = the engine's default, auto. */
+	const char *frontend;
 };
 
 enum mars_engine_mode {
@@ -82,6 +86,8 @@ struct mars_engine_status {
 	uint64_t stop_offset;		/* logfile offset of that stop */
 	int error;			/* -errno of the last failure, or 0 */
 	int emergency;			/* primary: not logging, writing through */
+	char frontend[8];		/* primary (user engine): "nbd", "fuse" or "" */
+	char device[256];		/* its device: /dev/nbdN or <mount>/<res>; "" */
 };
 
 struct mars_engine_ops {

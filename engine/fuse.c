@@ -5,7 +5,9 @@
  * fsync all go to the logger: reads see writes still queued for the disk
  * (pending.c), fsync is the logger's group commit.  The file cannot change
  * size.  Requests run on libfuse's thread pool; all ordering lives in the
- * logger.
+ * logger.  The fallback front end (nbd.c is the other): FUSE caps a
+ * write at one request, so a loop device over the file is slower than
+ * /dev/nbdN, but it needs only /dev/fuse.
  */
 #define FUSE_USE_VERSION 312
 
@@ -23,7 +25,7 @@ struct eng_fuse {
 	struct mars_engine *e;
 	char path[80];			/* "/<resource>" */
 	uint64_t size_bytes;
-	void (*ready)(struct mars_engine *e);
+	const struct eng_serve *s;
 };
 
 static struct eng_fuse *
@@ -140,8 +142,12 @@ eng_fuse_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	if (conn->max_write < MARS_REC_MAX_PAYLOAD)
 		conn->max_write = MARS_REC_MAX_PAYLOAD;
 	/* The kernel's INIT: the mount is live; requests wait for this reply. */
-	if (f->ready)
-		f->ready(f->e);
+	if (f->s->ready) {
+		char dev[4096];
+
+		snprintf(dev, sizeof(dev), "%s%s", f->s->mount, f->path);
+		f->s->ready(f->e, "fuse", dev);
+	}
 	return f;
 }
 
@@ -157,22 +163,23 @@ static const struct fuse_operations eng_fuse_ops = {
 	.truncate = eng_fuse_truncate,
 };
 
-int
-eng_fuse_serve(struct mars_engine *e, const char *mountpoint, const char *resource,
-	       uint64_t size_bytes, void (*ready)(struct mars_engine *e))
+static int
+eng_fuse_serve(const struct eng_serve *s)
 {
 	char *argv[] = { "mars-engine", "-o", "fsname=mars-engine,subtype=mars", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
-	struct eng_fuse f = { .e = e, .size_bytes = size_bytes, .ready = ready };
+	struct eng_fuse f = { .e = s->e, .size_bytes = s->size_bytes, .s = s };
 	struct fuse_loop_config *lc;
 	struct fuse *fu;
 	int ret = -EIO;
 
-	snprintf(f.path, sizeof(f.path), "/%s", resource);
+	if (!s->mount)
+		return -EINVAL;
+	snprintf(f.path, sizeof(f.path), "/%s", s->resource);
 	fu = fuse_new(&args, &eng_fuse_ops, sizeof(eng_fuse_ops), &f);
 	if (!fu)
 		return -EINVAL;
-	if (fuse_mount(fu, mountpoint) != 0)
+	if (fuse_mount(fu, s->mount) != 0)
 		goto out_destroy;
 	if (fuse_set_signal_handlers(fuse_get_session(fu)) != 0)
 		goto out_unmount;
@@ -191,3 +198,16 @@ out_destroy:
 	fuse_opt_free_args(&args);
 	return ret;
 }
+
+/* FUSE is always there to try: the mount itself says if /dev/fuse works. */
+static int
+eng_fuse_probe(void)
+{
+	return 0;
+}
+
+const struct eng_frontend eng_frontend_fuse = {
+	.name = "fuse",
+	.probe = eng_fuse_probe,
+	.serve = eng_fuse_serve,
+};

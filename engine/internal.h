@@ -7,7 +7,8 @@
  *   pending.c   writes queued for the disk until their record is durable
  *   status.c    the status file
  *   user.c      the ops object, mode changes and the housekeeping thread
- *   fuse.c      the FUSE front end, main.c the command line
+ *   fuse.c      the FUSE front end (a file), nbd.c the NBD one (/dev/nbdN)
+ *   main.c      the command line, and the choice of front end
  * and, shared with the other implementations (engine/tree.h, engine/names.h):
  *   tree.c      writing a resource's links into the state tree
  *   names.c, position.c (declared in engine/names.h)
@@ -265,17 +266,35 @@ int eng_emergency_marked(const char *root, const char *res, const char *host);
 /* Write @st to @path atomically (key=value lines). */
 int eng_status_write(const char *path, const struct mars_engine_status *st);
 
-/* ---- fuse.c --------------------------------------------------------------- */
+/* ---- front ends: fuse.c, nbd.c ----------------------------------------------- */
 
-/*
- * Serve the primary's device as the single file <mountpoint>/<resource>
- * until unmounted or signalled (SIGINT, SIGTERM, SIGHUP).  @ready runs
- * once the kernel has the mount and serving begins, so what it announces
- * (is-primary) is never seen before the device can be opened.  Returns 0
- * or -errno.
- */
-int eng_fuse_serve(struct mars_engine *e, const char *mountpoint, const char *resource,
-		   uint64_t size_bytes, void (*ready)(struct mars_engine *e));
+/* What a front end serves: the primary's device. */
+struct eng_serve {
+	struct mars_engine *e;		/* primary: reads, writes, flushes go to e->logger */
+	const char *mount;		/* FUSE: the mount point; NBD: where <resource>
+					   links to the device (NULL: no link) */
+	const char *resource;
+	uint64_t size_bytes;		/* device size */
+	/* Once the device can be opened (so what it announces, is-primary,
+	 * is never seen before): the front end's name and the device path. */
+	void (*ready)(struct mars_engine *e, const char *frontend, const char *device);
+};
 
+/* One per front end; main.c chooses (--frontend auto|nbd|fuse). */
+struct eng_frontend {
+	const char *name;		/* "nbd", "fuse" */
+	/* 0 if it can serve here (may load a kernel module), else -errno. */
+	int (*probe)(void);
+	/* Serve until SIGTERM, SIGINT, SIGHUP or a disconnect from outside;
+	 * returns 0 or -errno.  NBD takes the signals with sigtimedwait: the
+	 * caller blocks them in every thread first. */
+	int (*serve)(const struct eng_serve *s);
+};
+
+extern const struct eng_frontend eng_frontend_fuse;
+extern const struct eng_frontend eng_frontend_nbd;
+
+/* user.c: report the front end and device in the status file. */
+void eng_frontend_set(struct mars_engine *e, const char *frontend, const char *device);
 
 #endif /* MARS_ENGINE_INTERNAL_H */

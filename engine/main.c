@@ -2,7 +2,9 @@
 /*
  * mars-engine: the userspace data path of one resource, for hosts that
  * cannot load mars.ko.  Three modes, one per subcommand:
- *   primary  serve <mount>/<resource> over FUSE, log every write
+ *   primary  serve the device, log every write: /dev/nbdN through the
+ *            kernel's NBD driver, or <mount>/<resource> over FUSE
+ *            (--frontend; auto takes NBD where the kernel has it)
  *   replay   apply a logfile from a position, following it as it grows
  *   apply    apply a logfile to a disk image once (a tool, no resource)
  * Everything but argument handling and messages is in the ops object
@@ -41,6 +43,7 @@ struct eng_opts {
 	const char *mode;
 	struct mars_engine_config cfg;
 	const char *mount;
+	const char *frontend;		/* auto, nbd, fuse */
 	const char *logfile;
 	uint64_t from;
 	char host_buf[65];
@@ -49,7 +52,8 @@ struct eng_opts {
 static int
 eng_usage(void)
 {
-	fputs("usage: mars-engine primary --resource R --disk IMG --mount DIR [common]\n"
+	fputs("usage: mars-engine primary --resource R --disk IMG --mount DIR\n"
+	      "                           [--frontend auto|nbd|fuse] [common]\n"
 	      "       mars-engine replay --resource R --disk IMG --logfile F [--from POS] [common]\n"
 	      "       mars-engine apply --disk IMG --logfile F [--from POS]\n"
 	      "common: [--root DIR] [--host H] [--size BYTES] [--checkpoint-ms N]\n"
@@ -104,6 +108,7 @@ eng_parse(int argc, char **argv, struct eng_opts *o)
 		{ "status", required_argument, NULL, 'S' },
 		{ "emergency-free", required_argument, NULL, 'E' },
 		{ "pending-mib", required_argument, NULL, 'P' },
+		{ "frontend", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -114,6 +119,11 @@ eng_parse(int argc, char **argv, struct eng_opts *o)
 		case 'r': o->cfg.resource = optarg; break;
 		case 'd': o->cfg.disk = optarg; break;
 		case 'm': o->mount = optarg; break;
+		case 'F':
+			o->frontend = optarg;
+			bad |= strcmp(optarg, "auto") && strcmp(optarg, "nbd") &&
+			       strcmp(optarg, "fuse");
+			break;
 		case 'l': o->logfile = optarg; break;
 		case 'f': bad |= eng_number(optarg, &o->from); break;
 		case 'R': o->cfg.root = optarg; break;
@@ -227,37 +237,114 @@ eng_sigthread(void *arg)
 	return NULL;
 }
 
+static volatile int eng_served;
+
 /*
- * Recovery is done and the device is mounted: this host is now the actual
+ * Recovery is done and the device is served: this host is now the actual
  * primary.  Announced only now, so `marsadm primary`, which waits for it,
  * returns when the device can be opened.
  */
 static void
-eng_primary_ready(struct mars_engine *e)
+eng_primary_ready(struct mars_engine *e, const char *frontend, const char *device)
 {
+	eng_served = 1;
+	eng_frontend_set(e, frontend, device);
+	fprintf(stderr, "mars-engine: serving '%s' through %s\n", device, frontend);
 	eng_actual_mode(e, 1, 1, 0);
+}
+
+/*
+ * The front end: the one asked for, or with auto NBD when the kernel has
+ * it and a device is free, else FUSE.  Said on stderr either way.
+ */
+static const struct eng_frontend *
+eng_frontend_pick(const struct eng_opts *o)
+{
+	const char *want = o->frontend ? o->frontend : "auto";
+	int ret;
+
+	if (!strcmp(want, "fuse"))
+		return &eng_frontend_fuse;
+	ret = eng_frontend_nbd.probe();
+	if (!ret || !strcmp(want, "nbd"))
+		return &eng_frontend_nbd;
+	fprintf(stderr, "mars-engine: no NBD device (%s); serving over FUSE\n",
+		ret == -EBUSY ? "all in use" : "no nbd.ko");
+	return &eng_frontend_fuse;
+}
+
+/* SIGTERM, SIGINT, SIGHUP: blocked for NBD (it waits for them), not for
+ * FUSE (libfuse's handlers take them). */
+static void
+eng_stop_signals(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(how, &set, NULL);
+}
+
+/* A link left at <mount>/<res> by an NBD engine that was killed would
+ * name a device that is not ours any more. */
+static void
+eng_drop_stale_link(const struct eng_opts *o)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!o->mount)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", o->mount, o->cfg.resource);
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		unlink(path);
+}
+
+/* Serve with @fe; if NBD fails before it served and auto chose it, FUSE. */
+static int
+eng_serve(const struct eng_opts *o, const struct eng_frontend *fe, const struct eng_serve *s)
+{
+	int ret = fe->serve(s);
+
+	if (!ret || eng_served || fe != &eng_frontend_nbd || (o->frontend &&
+	    strcmp(o->frontend, "auto")) || !o->mount)
+		return ret;
+	fprintf(stderr, "mars-engine: cannot serve through nbd: %s; serving over FUSE\n",
+		strerror(-ret));
+	eng_stop_signals(SIG_UNBLOCK);
+	return eng_frontend_fuse.serve(s);
 }
 
 static int
 eng_cmd_primary(struct eng_opts *o)
 {
+	const struct eng_frontend *fe;
 	struct mars_engine_status st;
+	struct eng_serve serve;
 	struct mars_engine *e;
 	struct stat mst;
 	pthread_t sigt;
 	sigset_t set;
 	int ret;
 
-	if (!o->cfg.resource || !o->cfg.disk || !o->mount || o->logfile)
+	if (!o->cfg.resource || !o->cfg.disk || o->logfile)
+		return eng_usage();
+	if (!o->mount && (!o->frontend || strcmp(o->frontend, "nbd")))
 		return eng_usage();
 	/* Check the mount point before recovery writes anything. */
-	if (stat(o->mount, &mst) < 0)
+	if (o->mount && stat(o->mount, &mst) < 0)
 		return eng_error("cannot use mount point", o->mount, -errno);
-	if (!S_ISDIR(mst.st_mode))
+	if (o->mount && !S_ISDIR(mst.st_mode))
 		return eng_error("cannot use mount point", o->mount, -ENOTDIR);
+	eng_drop_stale_link(o);
+	fe = eng_frontend_pick(o);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);	/* inherited by every thread */
+	if (fe == &eng_frontend_nbd)
+		eng_stop_signals(SIG_BLOCK);
 	ret = mars_engine_user_ops.attach(&o->cfg, &e);
 	if (ret)
 		return eng_attach_error(&o->cfg, ret);
@@ -276,14 +363,16 @@ eng_cmd_primary(struct eng_opts *o)
 		mars_engine_user_ops.detach(e);
 		return eng_error("cannot start the signal thread for", o->cfg.resource, ret);
 	}
-	ret = eng_fuse_serve(e, o->mount, o->cfg.resource, st.size_bytes, eng_primary_ready);
+	serve = (struct eng_serve){ .e = e, .mount = o->mount, .resource = o->cfg.resource,
+				    .size_bytes = st.size_bytes, .ready = eng_primary_ready };
+	ret = eng_serve(o, fe, &serve);
 	eng_sig_stop = 1;
 	pthread_kill(sigt, SIGUSR1);
 	pthread_join(sigt, NULL);
 	eng_actual_mode(e, 0, 0, 0);
 	mars_engine_user_ops.detach(e);
 	if (ret)
-		return eng_error("cannot serve on", o->mount, ret);
+		return eng_error("cannot serve through", fe->name, ret);
 	return 0;
 }
 

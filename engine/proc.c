@@ -2,7 +2,10 @@
 /*
  * The userspace engine driven as a child process: one `mars-engine`
  * process at a time per resource, started in the mode asked for
- * (`primary` serves the device over FUSE, `replay` applies a logfile).
+ * (`primary` serves the device, `replay` applies a logfile).  Either
+ * front end of a primary leaves its device at <mount>/<resource>: the
+ * FUSE file, or a link to /dev/nbdN (engine/nbd.c); clusterd links its
+ * device name there and never needs to know which.
  * This is how clusterd runs the userspace data path.  The child lives in
  * a session of its own, so the device stays up when clusterd restarts or
  * is killed; the next clusterd adopts the running child through
@@ -39,6 +42,7 @@ struct mars_engine {
 	uint64_t size_bytes;
 	uint64_t emergency_free;
 	uint64_t pending_bytes;		/* --pending-mib for the primary; 0 = default */
+	char frontend[8];		/* --frontend for the primary; "" = default */
 	unsigned int checkpoint_ms;
 	enum mars_engine_mode mode;	/* of the child, ATTACHED when none */
 	pid_t pid;			/* the child, 0 when none */
@@ -167,6 +171,11 @@ proc_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 	e->checkpoint_ms = cfg->checkpoint_ms;
 	e->emergency_free = cfg->emergency_free_bytes;
 	e->pending_bytes = cfg->pending_bytes;
+	if (cfg->frontend && strlen(cfg->frontend) >= sizeof(e->frontend)) {
+		free(e);
+		return -EINVAL;
+	}
+	snprintf(e->frontend, sizeof(e->frontend), "%s", cfg->frontend ? cfg->frontend : "");
 	e->exit_status = -1;
 	e->mode = MARS_ENGINE_ATTACHED;
 	proc_adopt(e);
@@ -206,7 +215,7 @@ proc_child(struct mars_engine *e, char **argv)
 static int
 proc_spawn(struct mars_engine *e, enum mars_engine_mode mode, const char *logfile, uint64_t pos)
 {
-	char size[32], ckpt[32], from[32], efree[32], pending[32], *argv[28];
+	char size[32], ckpt[32], from[32], efree[32], pending[32], *argv[30];
 	const char *mname = mode == MARS_ENGINE_PRIMARY ? "primary" : "replay";
 	int n = 0;
 	pid_t pid;
@@ -244,6 +253,10 @@ proc_spawn(struct mars_engine *e, enum mars_engine_mode mode, const char *logfil
 			 (unsigned long long)(e->pending_bytes >> 20 ? e->pending_bytes >> 20 : 1));
 		argv[n++] = "--pending-mib";
 		argv[n++] = pending;
+	}
+	if (mode == MARS_ENGINE_PRIMARY && e->frontend[0]) {
+		argv[n++] = "--frontend";
+		argv[n++] = e->frontend;
 	}
 	if (mode == MARS_ENGINE_PRIMARY) {
 		argv[n++] = "--mount";
@@ -319,13 +332,15 @@ proc_set_primary(struct mars_engine *e)
 	ret = proc_spawn(e, MARS_ENGINE_PRIMARY, NULL, 0);
 	if (ret)
 		return ret;
-	/* Recovery first, then the mount: both must be done. */
+	/* Recovery first, then the device: both must be done.  The device is
+	 * the FUSE file or a link to /dev/nbdN (stat follows it). */
 	snprintf(dev, sizeof(dev), "%s/%s", e->mount, e->resource);
 	for (waited = 0; waited < PROC_START_MS; waited += 20) {
 		if (!proc_alive(e))
 			return -EIO;	/* the engine's log says why */
 		if (mars_engine_status_read(e->status_path, &st) == 0 &&
-		    st.mode == MARS_ENGINE_PRIMARY && stat(dev, &sb) == 0 && S_ISREG(sb.st_mode))
+		    st.mode == MARS_ENGINE_PRIMARY && stat(dev, &sb) == 0 &&
+		    (S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode)))
 			return 0;
 		proc_sleep_ms(20);
 	}

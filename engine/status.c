@@ -59,13 +59,14 @@ eng_status_write(const char *path, const struct mars_engine_status *st)
 		"applied_logfile=%s\napplied_pos=%" PRIu64 "\n"
 		"records=%" PRIu64 "\ndata_bytes=%" PRIu64 "\nrate_bps=%" PRIu64 "\n"
 		"stop_result=%s\nstop_reason=%s\nstop_offset=%" PRIu64 "\n"
-		"error=%d\nerror_text=%s\nemergency=%d\n",
+		"error=%d\nerror_text=%s\nemergency=%d\nfrontend=%s\ndevice=%s\n",
 		mars_engine_mode_name(st->mode), mars_engine_replay_state_name(st->replay),
 		st->logfile, st->size_bytes, st->log_end, st->synced_pos, st->pending_bytes,
 		st->sync_requests, st->log_syncs, st->applied_logfile, st->applied_pos, st->records, st->data_bytes, st->rate_bps,
 		mars_scan_result_name(st->stop_result),
 		mars_scan_reason_name(st->stop_reason), st->stop_offset,
-		st->error, st->error ? strerror(-st->error) : "", st->emergency);
+		st->error, st->error ? strerror(-st->error) : "", st->emergency,
+		st->frontend, st->device);
 	if (fflush(f) != 0 || ferror(f))
 		ret = -EIO;
 	if (fclose(f) != 0 && !ret)
@@ -137,6 +138,10 @@ eng_status_field(struct mars_engine_status *st, const char *k, const char *v)
 									 eng_rea_i);
 	else if (!strcmp(k, "error"))
 		st->error = (int)strtol(v, NULL, 10);
+	else if (!strcmp(k, "frontend"))
+		snprintf(st->frontend, sizeof(st->frontend), "%s", v);
+	else if (!strcmp(k, "device"))
+		snprintf(st->device, sizeof(st->device), "%s", v);
 	else if (!strcmp(k, "emergency"))
 		st->emergency = (int)strtol(v, NULL, 10);
 }

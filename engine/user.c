@@ -527,6 +527,16 @@ eng_status(struct mars_engine *e, struct mars_engine_status *st)
 	return 0;
 }
 
+void
+eng_frontend_set(struct mars_engine *e, const char *frontend, const char *device)
+{
+	pthread_mutex_lock(&e->lock);
+	snprintf(e->st.frontend, sizeof(e->st.frontend), "%s", frontend);
+	snprintf(e->st.device, sizeof(e->st.device), "%s", device);
+	pthread_mutex_unlock(&e->lock);
+	/* The housekeeping thread writes the status within ENG_STATUS_MS. */
+}
+
 static void
 eng_detach(struct mars_engine *e)
 {

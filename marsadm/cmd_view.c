@@ -396,6 +396,8 @@ const struct cmd cmds_view[] = {
 	VIEW_MACRO("driver-action", "what clusterd's replication driver does now, or (none)"),
 	VIEW_MACRO("driver-age", "seconds since clusterd's driver status, -1 none"),
 	VIEW_MACRO("driver-why", "the driver's explanation, or why there is none"),
+	VIEW_MACRO("frontend", "how the userspace engine serves this node's device: nbd, fuse, or (none)"),
+	VIEW_MACRO("device", "the userspace engine's device here (/dev/nbdN, FUSE file), or (none)"),
 	VIEW_MACRO("is-split-brain", "1 if the members' histories diverge, else 0"),
 	VIEW_MACRO("split-point", "where the histories part and how much each side has after it"),
 	VIEW_MACRO("deletion-blocker", "the member whose lag keeps logfiles from deletion, or (none)"),

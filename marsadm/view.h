@@ -55,6 +55,8 @@ struct view_driver {
 	char why[512];				/* the driver's explanation */
 	uint64_t split;				/* 1: stopped at a divergence */
 	char engine_mode[16];			/* none, attached, primary, replay */
+	char engine_frontend[8];		/* user engine primary: nbd, fuse; or "" */
+	char engine_device[256];		/* its device: /dev/nbdN or the FUSE file */
 	char replay_state[16];			/* none, running, waiting, stopped, failed */
 	uint64_t replay_rate_bps;
 	int logging;				/* log_* lines present: primary */

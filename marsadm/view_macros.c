@@ -423,6 +423,20 @@ m_driver_action(const struct view_res *v, struct view_val *out)
 	val_str(out, fresh(v) && v->drv.action[0] ? v->drv.action : STATEFS_NONE);
 }
 
+/* The userspace engine's front end and device, as clusterd reports them. */
+static void
+m_frontend(const struct view_res *v, struct view_val *out)
+{
+	val_str(out, fresh(v) && v->drv.engine_frontend[0] ? v->drv.engine_frontend :
+		STATEFS_NONE);
+}
+
+static void
+m_device(const struct view_res *v, struct view_val *out)
+{
+	val_str(out, fresh(v) && v->drv.engine_device[0] ? v->drv.engine_device : STATEFS_NONE);
+}
+
 static void
 m_driver_age(const struct view_res *v, struct view_val *out)
 {
@@ -603,6 +617,8 @@ const struct view_macro view_macros[] = {
 	{ "is-emergency", m_is_emergency },
 	{ "driver-action", m_driver_action },
 	{ "driver-age", m_driver_age },
+	{ "frontend", m_frontend },
+	{ "device", m_device },
 	{ "driver-why", m_driver_why },
 	{ "is-split-brain", m_split_brain },
 	{ "split-point", m_split_point },

@@ -31,6 +31,8 @@ static const struct kv_field drv_fields[] = {
 	KV_S(struct view_driver, "why", why, 0),
 	KV_U(struct view_driver, "split", split, 0),
 	KV_S(struct view_driver, "engine_mode", engine_mode, 0),
+	KV_S(struct view_driver, "engine_frontend", engine_frontend, 0),
+	KV_S(struct view_driver, "engine_device", engine_device, 0),
 	KV_S(struct view_driver, "replay_state", replay_state, 0),
 	KV_U(struct view_driver, "replay_rate", replay_rate_bps, 0),
 	KV_S(struct view_driver, "log_name", log_name, G_LOG),

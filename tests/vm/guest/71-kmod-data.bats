@@ -535,7 +535,7 @@ applied_within_durable() {
 	mkdir -p "$root" "$mnt"
 	truncate -s 16M "$BATS_TEST_TMPDIR/eng.img"
 	"$ENGINE" primary --resource e1 --disk "$BATS_TEST_TMPDIR/eng.img" \
-		--mount "$mnt" --root "$root" --host eng 3>&- &
+		--mount "$mnt" --frontend fuse --root "$root" --host eng 3>&- &
 	pid=$!
 	guest_wait 20 test -f "$mnt/e1"
 	head -c $((2 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/pat"
