@@ -12,7 +12,9 @@
 #   drbd   /dev/drbd0: DRBD 8.4 (the guest kernel's drbd.ko, drbd-utils'
 #          drbdadm) protocol A, alpha primary, beta connected;
 #   mars   /dev/mars/r0: mars.ko primary on alpha, beta joined, synced
-#          and replaying through clusterd --backend kmod.
+#          and replaying through clusterd --backend kmod;
+#   mars-paused  the same with beta's fetch paused (marsadm pause-fetch),
+#          so alpha serves no replication traffic: what that costs.
 # The host half is tests/vm/bench-kmod-drbd-fio.bats, the guest half
 # tests/vm/guest/bench-node.  Prints one line per job with each value and
 # the ratios mars/raw and mars/drbd-A (for fsync-us lower is better, so
@@ -42,23 +44,27 @@ echo "mars.ko vs raw virtio disk vs DRBD 8.4 protocol A, beta replicating," \
 	"fio ${runtime}s per job, $accel, load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 awk '
 $1 == "#" && $2 == "bench" { v[$3, $4] = $5; if (!($4 in seen)) { seen[$4] = 1; order[n++] = $4 } }
-function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "-" }
+function ratio(a, b) { return (a > 0 && b > 0) ? sprintf(a / b < 0.1 ? "%.3f" : "%.2f", a / b) : "-" }
 function val(k, j) { return ((k, j) in v) ? v[k, j] : "-" }
 END {
 	unit["seq-1m"] = "MiB/s"; unit["fsync-4k"] = "fsync-us"
-	printf "%-13s %-9s %10s %10s %10s %9s %12s\n", "job", "metric", "raw", "drbd-A", "mars", "mars/raw", "mars/drbd-A"
+	printf "%-13s %-9s %9s %9s %9s %9s %12s %12s\n", "job", "metric", "raw", "drbd-A", "mars",
+		"mars/raw", "mars/drbd-A", "mars-paused"
 	for (i = 0; i < n; i++) {
 		j = order[i]
-		printf "%-13s %-9s %10s %10s %10s %9s %12s\n", j, (j in unit) ? unit[j] : "iops",
+		printf "%-13s %-9s %9s %9s %9s %9s %12s %12s\n", j, (j in unit) ? unit[j] : "iops",
 			val("raw", j), val("drbd", j), val("mars", j),
-			ratio(val("mars", j), val("raw", j)), ratio(val("mars", j), val("drbd", j))
+			ratio(val("mars", j), val("raw", j)), ratio(val("mars", j), val("drbd", j)),
+			val("mars-paused", j)
 	}
 }' <<<"$out"
-echo "mars.ko status per job (after - before): records log_syncs sync_requests data_bytes"
-awk '$1 == "#" && $2 == "counters" { d[$3, $4] = $6 - $5; if (!($3 in s)) { s[$3] = 1; o[n++] = $3 } }
+echo "mars.ko status moved by each job: records log_syncs sync_requests data_bytes"
+awk '$1 == "#" && $2 == "counters" {
+	k = $3 " " $4; d[k, $5] = $7 - $6; if (!(k in s)) { s[k] = 1; o[n++] = k }
+}
 END {
 	for (i = 0; i < n; i++)
-		printf "  %-13s %10d %10d %10d %14d\n", o[i], d[o[i], "records"], d[o[i], "log_syncs"],
+		printf "  %-26s %8d %8d %8d %12d\n", o[i], d[o[i], "records"], d[o[i], "log_syncs"],
 			d[o[i], "sync_requests"], d[o[i], "data_bytes"]
 }' <<<"$out"
 grep -E '^# status (pending_peak_bytes|pending_limit_bytes) ' <<<"$out" | sed 's/^# status /  /'

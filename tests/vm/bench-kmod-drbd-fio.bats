@@ -10,10 +10,12 @@
 #   drbd   /dev/drbd0, DRBD 8.4 protocol A, alpha primary, beta
 #          connected and UpToDate (the initial sync skipped); then down;
 #   mars   /dev/mars/RES, alpha primary (create-resource), beta joined,
-#          synced and replaying (its clusterd fetches alpha's logfiles).
+#          synced and replaying (its clusterd fetches alpha's logfiles);
+#   mars-paused  the same with beta's fetch paused (marsadm pause-fetch):
+#          what the replication traffic costs alpha.
 # Prints to the TAP stream, for the driver script:
 #   # bench KIND JOB UNIT VALUE
-#   # counters JOB KEY BEFORE AFTER      mars.ko status around each job
+#   # counters KIND JOB KEY BEFORE AFTER  mars.ko status around each job
 #   # status KEY VALUE                   mars.ko status at the end
 #   # catchup SECONDS                    beta's replay reaching alpha's log end
 # A kind that fails prints nothing and the next kind still runs.
@@ -113,8 +115,21 @@ replaying() {	# replaying: beta's module replays alpha's logfiles
 	[ "$(val beta "actual-beta/is-replaying")" = 1 ]
 }
 
+# mars_jobs KIND: every job on alpha's /dev/mars/RES, with the counters
+# the job moved.
+mars_jobs() {
+	local job v before after
+	for job in "${BENCH_JOBS[@]}"; do
+		before=$(counters)
+		v=$(bench_on alpha fio "$(dev alpha)" "$job") || fail "$1: fio $job failed: $v"
+		echo "# bench $1 $job $v" >&3
+		after=$(counters)
+		join <(echo "$before") <(echo "$after") | sed "s/^/# counters $1 $job /" >&3
+	done
+}
+
 @test "mars.ko primary on alpha, beta joined and replaying" {
-	local job v t0 before after
+	local t0
 	run marsadm_on alpha create-resource "$RES" /dev/vda
 	[ "$status" = 0 ] || fail "create-resource: $output"
 	wait_for 60 is_primary alpha
@@ -122,17 +137,18 @@ replaying() {	# replaying: beta's module replays alpha's logfiles
 	wait_for "$BOUND" synced beta
 	wait_for "$BOUND" caught_up beta alpha
 	wait_for 60 replaying
-	for job in "${BENCH_JOBS[@]}"; do
-		before=$(counters)
-		v=$(bench_on alpha fio "$(dev alpha)" "$job") || fail "mars: fio $job failed: $v"
-		echo "# bench mars $job $v" >&3
-		after=$(counters)
-		join <(echo "$before") <(echo "$after") | sed "s/^/# counters $job /" >&3
-	done
+	mars_jobs mars
 	t0=$SECONDS
 	wait_for "$BOUND" caught_up beta alpha
 	echo "# catchup $((SECONDS - t0))" >&3
 	on_vm alpha "$CTL_QUERY" status "$RES" | sed 's/^/# status /' >&3
+}
+
+@test "mars.ko primary on alpha, beta's fetch paused" {
+	# Returns once beta's fetch stopped (tests/bats/65-switches.bats).
+	run marsadm_on beta pause-fetch "$RES" --timeout="$BOUND"
+	[ "$status" = 0 ] || fail "pause-fetch: $output"
+	mars_jobs mars-paused
 }
 
 @test "the guests power off" {
