@@ -16,17 +16,21 @@
 # Prints to the TAP stream, for the driver script:
 #   # bench KIND JOB UNIT VALUE
 #   # counters KIND JOB KEY BEFORE AFTER  mars.ko status around each job
-#   # status KEY VALUE                   mars.ko status at the end
+#   # status KEY VALUE                   mars.ko status after the mars jobs
+#   # status-end KEY VALUE               and after the mars-paused jobs
 #   # catchup SECONDS                    beta's replay reaching alpha's log end
 # A kind that fails prints nothing and the next kind still runs.
-# MARS_BENCH_RUNTIME (seconds per job, default 10) bounds each job.
+# MARS_BENCH_RUNTIME (seconds per job, default 10) bounds each job;
+# MARS_BENCH_ROUNDS (default 1) runs each kind's jobs that many times in a
+# row, one "# bench" line each (the driver takes the median).
 
 VMNET_ID=mbd
 RES=r0
 DISK_MB=${MARS_BENCH_DISK_MB:-512}
 ROTATE_SIZE=256M		# clusterd's default
 VMNET_DISKS="meta:64M mars:${MARS_BENCH_LOG_MB:-3072}M"
-VMNET_TIMEOUT=$((1500 + 40 * ${MARS_BENCH_RUNTIME:-10}))
+ROUNDS=${MARS_BENCH_ROUNDS:-1}
+VMNET_TIMEOUT=$((1500 + 40 * ROUNDS * ${MARS_BENCH_RUNTIME:-10}))
 BOUND=300			# seconds for every setup step under TCG
 
 load ../bats/helpers
@@ -55,10 +59,12 @@ bench_on() {	# bench_on HOST SUBCOMMAND ARGS...
 
 # run_jobs KIND DEV: every job on alpha's DEV, one "# bench" line each.
 run_jobs() {
-	local kind=$1 dev=$2 job v
-	for job in "${BENCH_JOBS[@]}"; do
-		v=$(bench_on alpha fio "$dev" "$job") || fail "$kind: fio $job failed: $v"
-		echo "# bench $kind $job $v" >&3
+	local kind=$1 dev=$2 job v r
+	for r in $(seq 1 "$ROUNDS"); do
+		for job in "${BENCH_JOBS[@]}"; do
+			v=$(bench_on alpha fio "$dev" "$job") || fail "$kind: fio $job failed: $v"
+			echo "# bench $kind $job $v" >&3
+		done
 	done
 }
 
@@ -118,13 +124,15 @@ replaying() {	# replaying: beta's module replays alpha's logfiles
 # mars_jobs KIND: every job on alpha's /dev/mars/RES, with the counters
 # the job moved.
 mars_jobs() {
-	local job v before after
-	for job in "${BENCH_JOBS[@]}"; do
-		before=$(counters)
-		v=$(bench_on alpha fio "$(dev alpha)" "$job") || fail "$1: fio $job failed: $v"
-		echo "# bench $1 $job $v" >&3
-		after=$(counters)
-		join <(echo "$before") <(echo "$after") | sed "s/^/# counters $1 $job /" >&3
+	local job v before after r
+	for r in $(seq 1 "$ROUNDS"); do
+		for job in "${BENCH_JOBS[@]}"; do
+			before=$(counters)
+			v=$(bench_on alpha fio "$(dev alpha)" "$job") || fail "$1: fio $job failed: $v"
+			echo "# bench $1 $job $v" >&3
+			after=$(counters)
+			join <(echo "$before") <(echo "$after") | sed "s/^/# counters $1 $job /" >&3
+		done
 	done
 }
 
@@ -149,6 +157,7 @@ mars_jobs() {
 	run marsadm_on beta pause-fetch "$RES" --timeout="$BOUND"
 	[ "$status" = 0 ] || fail "pause-fetch: $output"
 	mars_jobs mars-paused
+	on_vm alpha "$CTL_QUERY" status "$RES" | sed 's/^/# status-end /' >&3
 }
 
 @test "the guests power off" {
