@@ -33,8 +33,10 @@
 #
 # Variables: VMNET_ID (namespace name prefix, the same in every test and
 # teardown_file of a suite; one cluster per suite), VMNET_DIR, VMNET_MEMORY (MiB, 768),
-# VMNET_CPUS (1), VMNET_TIMEOUT (seconds a guest may live, 1200), and
-# replica.bash's RES, DISK_MB, ROTATE_SIZE.
+# VMNET_CPUS (1), VMNET_TIMEOUT (seconds a guest may live, 1200),
+# VMNET_DISKS (more run-guest --disk NAME:SIZE specs after the data disk,
+# vdb, vdc, ... in the guest; "mars:SIZE" puts the state tree on a disk:
+# tests/vm/guest-node), and replica.bash's RES, DISK_MB, ROTATE_SIZE.
 
 # An ssh handshake between two TCG guests takes 2-4 s, more on a busy
 # machine: the network wait of tests/vm/guest/guest-cluster.bash, not the
@@ -50,6 +52,7 @@ VMNET_PREFIX=10.78.0
 VMNET_MEMORY=${VMNET_MEMORY:-768}
 VMNET_CPUS=${VMNET_CPUS:-1}
 VMNET_TIMEOUT=${VMNET_TIMEOUT:-1200}
+VMNET_DISKS=${VMNET_DISKS:-}
 
 vmnet_require() {
 	[ "$(id -u)" = 0 ] || fail "the vmnet suites need root (ip netns, tap devices)"
@@ -223,7 +226,11 @@ _vmnet_net() {
 # vmnet_boot HOST: start the guest in the background, its output in
 # $VMNET_DIR/HOST/run-guest.log.
 vmnet_boot() {
-	local h=$1 i mac
+	local h=$1 i mac spec
+	local -a disks=(--disk "data:${DISK_MB}M")
+	for spec in $VMNET_DISKS; do
+		disks+=(--disk "$spec")
+	done
 	i=$(netns_index "$h")
 	mac=$(printf '52:54:00:78:00:%02x' "$((10 + i))")
 	rm -f "$VMNET_DIR/$h/share/"{ready,stop,rc}
@@ -232,7 +239,7 @@ vmnet_boot() {
 	{
 		"$RUN_GUEST" --node "$h" --run-dir "$VMNET_DIR/$h" --ko "$VMNET_DIR/mars.ko" \
 			--net "$VMNET_NS,tap-$h,$mac,$(netns_addr "$h")/24" \
-			--disk "data:${DISK_MB}M" --memory "$VMNET_MEMORY" --cpus "$VMNET_CPUS" \
+			"${disks[@]}" --memory "$VMNET_MEMORY" --cpus "$VMNET_CPUS" \
 			--timeout "$VMNET_TIMEOUT"
 		echo $? >"$VMNET_DIR/$h/run-guest.status"
 	} </dev/null >"$VMNET_DIR/$h/run-guest.log" 2>&1 3>&- &
