@@ -25,9 +25,11 @@ load powerloss
 	cp "$MARS_KO" "$BATS_TEST_TMPDIR/mars.ko"
 	truncate -s 32M "$BATS_TEST_TMPDIR/data.img"
 	truncate -s 256M "$BATS_TEST_TMPDIR/mars.img"
+	truncate -s 32M "$BATS_TEST_TMPDIR/sec.img"
 	PL_GUEST=75-kmod-powerloss.bats
 	PL_RIG_ARGS=(--memory 384 --ko "$BATS_TEST_TMPDIR/mars.ko"
 		--disk-image "data:$BATS_TEST_TMPDIR/data.img"
-		--disk-image "mars:$BATS_TEST_TMPDIR/mars.img" --disk sec:32M)
+		--disk-image "mars:$BATS_TEST_TMPDIR/mars.img"
+		--disk-image "sec:$BATS_TEST_TMPDIR/sec.img")
 	pl_run
 }

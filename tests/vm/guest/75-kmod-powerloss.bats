@@ -4,7 +4,7 @@
 # in the middle of the write phase and keeps the disk images exactly as
 # the guest left them:
 #   tests/vm/run-guest --disk-image data:DATA.img --disk-image mars:MARS.img \
-#       --disk sec:32M --env MARS_PL_PHASE=N --env MARS_PL_SEED=S \
+#       --disk-image sec:SEC.img --env MARS_PL_PHASE=N --env MARS_PL_SEED=S \
 #       --env MARS_PL_DIR=HOSTDIR [--env MARS_PL_WRITE=0] \
 #       tests/vm/guest/75-kmod-powerloss.bats
 # Every boot after the first recovers as clusterd would, from the applied
@@ -13,8 +13,11 @@
 #     is on the device (HOSTDIR/acks: "PHASE SEQ" of each earlier phase);
 #   - the device equals what a secondary gets that fetched the surviving
 #     logfiles and replayed them, from logfile 1 at 0, onto a zeroed disk
-#     (the fresh disk "sec"): so the disk holds nothing the durable log
-#     does not, and recovery put back everything it does.
+#     (the disk "sec", kept across the boots like a secondary's: each boot
+#     fetches and replays only the logfiles the last crash finished,
+#     /mars/resource-sec/.replayed lists those done): so the disk holds
+#     nothing the durable log does not, and recovery put back everything
+#     it does.
 # Then, unless MARS_PL_WRITE=0 (the last boot), it writes with
 # tests/helpers/seq-writer until the host cuts the power, noting each
 # acknowledged sync in /marsvm/acked (the run's share, written through).
@@ -42,9 +45,7 @@ setup_file() {
 		mkfs.ext4 -q -F "$MARS_VM_DISK_mars" || fail "mkfs.ext4 /mars"
 	fi
 	mount -t ext4 "$MARS_VM_DISK_mars" /mars || fail "mount /mars"
-	mkdir -p "$RDIR"
-	rm -rf "$SEC_DIR"
-	mkdir -p "$SEC_DIR"
+	mkdir -p "$RDIR" "$SEC_DIR"
 	mars_load
 	ctl attach "$RES" "$MARS_VM_DISK_data" "$RDIR" || fail "attach $RES"
 	guest_wait 5 test -b "/dev/mars/$RES"
@@ -71,8 +72,9 @@ log_sizes() {
 	size=$(stat -c %s "$RDIR/$log" 2>/dev/null || echo missing)
 	echo "# phase $PHASE: published $log at $pos, that logfile's durable size $size" >&3
 	echo "# phase $PHASE: logfiles $(log_sizes)" >&3
-	# What a secondary would have fetched: the logfiles as they survived.
-	cp "$RDIR"/log-* "$SEC_DIR/" || fail "no logfiles survived"
+	# What a secondary fetches: the logfiles as they survived, each once
+	# (all are final: recovery starts a new one).
+	cp -n "$RDIR"/log-* "$SEC_DIR/" || fail "no logfiles survived"
 	run ctl primary "$RES" "$MARS_HOST" "$log" "$pos"
 	[ "$status" -eq 0 ] ||
 		fail "recovery from $log at $pos: $output (durable size of $log: $size)"
@@ -111,7 +113,9 @@ replayed() {
 	ctl attach sec "$MARS_VM_DISK_sec" "$SEC_DIR" || fail "attach sec"
 	guest_wait 5 test -b /dev/mars/sec
 	[ "$(st sec size_bytes)" = "$(st "$RES" size_bytes)" ] || fail "disk sizes differ"
+	touch "$SEC_DIR/.replayed"
 	for f in $(cd "$SEC_DIR" && ls log-* | sort); do
+		! grep -qx "$f" "$SEC_DIR/.replayed" || continue
 		ctl replay sec "$f" 0 >/dev/null || fail "replay $f"
 		guest_wait 60 replayed "$f"
 		n=$((n + 1))
@@ -119,9 +123,12 @@ replayed() {
 		[ "$(st sec stop_result)" = end ] ||
 			echo "# phase $PHASE: replay of $f ended at $(st sec stop_offset):" \
 				"$(st sec stop_result) ($(st sec stop_reason))" >&3
+		# applied_pos is flushed on the disk: done for good.
+		echo "$f" >>"$SEC_DIR/.replayed"
+		sync "$SEC_DIR/.replayed"
 	done
 	a=$(md5 "/dev/mars/$RES") b=$(md5 /dev/mars/sec)
-	echo "# phase $PHASE: replayed $n logfiles, $bytes bytes of records; md5 $a (disk) $b (replay)" >&3
+	echo "# phase $PHASE: replayed $n new logfiles, $bytes bytes of records; md5 $a (disk) $b (replay)" >&3
 	if [ "$a" != "$b" ]; then
 		"$SEQ_WRITER" diff "/dev/mars/$RES" /dev/mars/sec "$REGION_BYTES" |
 			sed 's/^/# /' >&3
