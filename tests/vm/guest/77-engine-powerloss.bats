@@ -73,6 +73,15 @@ log_list() {
 # Each check leaves a mark; the write phase runs only after all of them.
 passed() { : >"$BATS_FILE_TMPDIR/passed-$1"; }
 
+# dev_bytes: the size of the device, a block device (NBD) or a file (FUSE).
+dev_bytes() {
+	if [ -b "$DEV" ]; then
+		blockdev --getsize64 "$DEV"
+	else
+		stat -c %s "$DEV"
+	fi
+}
+
 # serving: 0 the engine serves the device (its default front end in a
 # guest is NBD: $DEV links to /dev/nbdN; else FUSE: the file $DEV in
 # the mount), 1 not yet, 2 it ended.
@@ -129,7 +138,7 @@ serving() {
 	local f size now img=/mars/pl-applied.img done=/mars/pl-applied.done n=0 rc a b
 	# Kept across the boots like a secondary's disk: each boot applies only
 	# the logfiles the last crash finished (all survivors are final).
-	[ -f "$img" ] || truncate -s "$(stat -c %s "$DEV")" "$img"
+	[ -f "$img" ] || truncate -s "$(dev_bytes)" "$img"
 	touch "$done"
 	while read -r f size; do
 		now=$(stat -c %s "$RDIR/$f")
