@@ -24,7 +24,8 @@
 # kind runs its jobs ROUNDS times in a row (default MARS_BENCH_ROUNDS, else
 # 1) and the table shows the medians; the counters are summed.  Needs
 # root (network namespace, tap devices), bats, qemu, drbd-utils, a build
-# (make && make kmod).  Under TCG (tests/vm/accel) the absolute numbers
+# (make && make kmod).  MARS_BENCH_TAP=FILE keeps the guests' raw lines
+# (every round's value, the counters before and after).  Under TCG (tests/vm/accel) the absolute numbers
 # mean little; the ratios are what to compare.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +39,7 @@ command -v drbdadm >/dev/null ||
 
 out=$(MARS_BENCH_RUNTIME=$runtime MARS_BENCH_ROUNDS=$rounds bats --tap "$srcdir/tests/vm/bench-kmod-drbd-fio.bats" 2>&1)
 rc=$?
+[ -z "${MARS_BENCH_TAP:-}" ] || printf '%s\n' "$out" >"$MARS_BENCH_TAP"
 if [ "$rc" != 0 ]; then
 	echo "$out" >&2
 	echo "kmod-drbd-fio: a step failed ($rc); the table has what ran" >&2
