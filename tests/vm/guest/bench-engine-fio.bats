@@ -5,9 +5,11 @@
 # ext4 on the rig disk "mars"), the same jobs in the same boot.  Prints
 # one line per job and front end to the TAP stream:
 #   # bench JOB METRIC RAW NBD FUSE
-# MARS_BENCH_RUNTIME (seconds per job, default 5) bounds each job.
+# MARS_BENCH_RUNTIME (seconds per job; bench/engine-fio-vm.sh passes 5) bounds
+# each job; the jobs are tests/vm/guest/bench-fio.bash's.
 
 load guest-helpers
+load bench-fio
 
 ENGINE=$MARS_BUILDDIR/engine/mars-engine
 JOBS="seq-1m rand-4k-qd1 rand-4k-qd32 fsync-4k"
@@ -26,30 +28,6 @@ teardown_file() {
 	return 0
 }
 
-# fio_metric TARGET JOB: run one job, print its metric.
-fio_metric() {
-	local dev=$1 job=$2 rt=${MARS_BENCH_RUNTIME:-5} out
-	local common=(--filename="$dev" --direct=1 --runtime="$rt" --time_based
-		--output-format=json --name="$job" --size=256M)
-	case $job in
-	seq-1m) out=$(fio "${common[@]}" --rw=write --bs=1M --ioengine=libaio --iodepth=4) ;;
-	rand-4k-qd1) out=$(fio "${common[@]}" --rw=randwrite --bs=4k --ioengine=psync) ;;
-	rand-4k-qd32) out=$(fio "${common[@]}" --rw=randwrite --bs=4k --ioengine=libaio --iodepth=32) ;;
-	fsync-4k) out=$(fio "${common[@]}" --rw=randwrite --bs=4k --ioengine=psync --fsync=1) ;;
-	esac
-	python3 -c '
-import json, sys
-j = json.load(sys.stdin)["jobs"][0]
-job = sys.argv[1]
-if job == "seq-1m":
-    print("%.1f" % (j["write"]["bw_bytes"] / 1048576.0))
-elif job == "fsync-4k":
-    print("%.1f" % (j["sync"]["lat_ns"]["mean"] / 1000.0))
-else:
-    print("%.0f" % j["write"]["iops"])
-' "$job" <<<"$out"
-}
-
 # engine_run FRONTEND: start a primary on the data disk, run the jobs,
 # stop it; the metrics go to $BATS_FILE_TMPDIR/FRONTEND.JOB.
 engine_run() {
@@ -61,7 +39,7 @@ engine_run() {
 	guest_wait 30 grep -q "^frontend=$fe" /mars/resource-b/.engine-status
 	dev=$(sed -n 's/^device=//p' /mars/resource-b/.engine-status)
 	for job in $JOBS; do
-		fio_metric "$dev" "$job" >"$BATS_FILE_TMPDIR/$fe.$job"
+		bench_fio_metric "$dev" "$job" >"$BATS_FILE_TMPDIR/$fe.$job"
 	done
 	sed 's/^/# status '"$fe"' /' /mars/resource-b/.engine-status |
 		grep -E ' (sync_requests|log_syncs|records)=' >&3
@@ -73,7 +51,7 @@ engine_run() {
 	local job metric
 	declare -A raws
 	for job in $JOBS; do
-		raws[$job]=$(fio_metric "$MARS_VM_DISK_data" "$job")
+		raws[$job]=$(bench_fio_metric "$MARS_VM_DISK_data" "$job")
 	done
 	engine_run nbd
 	engine_run fuse

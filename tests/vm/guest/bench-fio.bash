@@ -1,6 +1,7 @@
-# The fio jobs of the module benchmarks, shared by the guest halves of
+# The fio jobs of the benchmarks in guests, shared by the guest halves of
 # bench/kmod-fio.sh (bench-kmod-fio.bats) and bench/kmod-drbd-fio.sh
-# (bench-node), so that every device is measured by the same jobs:
+# (bench-node) and bench/engine-fio-vm.sh (bench-engine-fio.bats), so
+# that every device is measured by the same jobs:
 #   seq-1m        sequential 1 MiB writes, libaio QD 4, MiB/s
 #   rand-4k-qd1   random 4 KiB writes, psync,          IOPS
 #   rand-4k-qd32  random 4 KiB writes, libaio QD 32,   IOPS
