@@ -267,6 +267,9 @@ mars_logger_sync(struct mars_logger *lg)
 static bool
 mars_logger_sync_due(struct mars_logger *lg)
 {
+	/* After a failure nothing is synced again: no sync is ever due. */
+	if (lg->error)
+		return false;
 	if (lg->sync_wanted)
 		return true;
 	if (!lg->unsynced_bytes)
@@ -282,7 +285,7 @@ mars_logger_timeout(struct mars_logger *lg)
 {
 	unsigned long due;
 
-	if (!lg->unsynced_bytes)
+	if (!lg->unsynced_bytes || lg->error)
 		return MAX_SCHEDULE_TIMEOUT;
 	due = lg->unsynced_since + msecs_to_jiffies(mars_sync_ms);
 	return time_after(due, jiffies) ? due - jiffies : 0;
