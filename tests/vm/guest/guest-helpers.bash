@@ -165,3 +165,15 @@ md5() {
 guest_require_fio() {
 	command -v fio >/dev/null || fail "fio missing (apt-get install fio)"
 }
+
+# powerloss_check_acked DEV: the power-loss suites' check that every write
+# acknowledged by fsync or RWF_DSYNC in an earlier phase is on DEV
+# ($SEQ_WRITER, $SEED, $REGION_BYTES, $PHASE and $MARS_PL_DIR/acks from
+# the suite).
+powerloss_check_acked() {
+	echo "# phase $PHASE: acknowledged seqs of the earlier phases:" \
+		"$(tr '\n' ' ' <"$MARS_PL_DIR/acks")" >&3
+	run "$SEQ_WRITER" check "$1" "$SEED" "$REGION_BYTES" "$MARS_PL_DIR/acks"
+	sed 's/^/# /' <<<"$output" >&3
+	assert_success
+}
