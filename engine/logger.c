@@ -294,6 +294,10 @@ eng_logger_enter_emergency(struct eng_logger *l)
 	if (fd < 0 && fd != -ENOSPC && fd != -EEXIST)
 		return fd;
 	ret = eng_logger_link_empty(l, nr, name);
+	/* The old logfile is durable to its end (flushed above): the mark
+	 * moves past it, else the serving end would hold back its tail. */
+	if (!ret)
+		ret = mars_durable_mark_write(l->mark_fd, name, 0);
 	if (!ret)
 		ret = eng_emergency_mark(l->root, l->resource, l->host, 1);
 	if (ret) {
@@ -463,8 +467,15 @@ eng_logger_sync_to(struct eng_logger *l, uint64_t target, uint64_t *counter)
 		goto out;
 	}
 	eng_logger_synced_to(l, cur);
-	/* Only now may the serving end send these records (durable.c). */
-	mars_durable_mark_write(l->mark_fd, name, end);
+	/* Only now may the serving end send these records (durable.c).
+	 * Under wr_lock and only for the logfile still current: an
+	 * emergency entry since our look (it holds wr_lock, not sync_lock)
+	 * marked its new logfile, and an older mark written after it would
+	 * cap the finished logfile short of its end for good. */
+	pthread_mutex_lock(&l->wr_lock);
+	if (!l->emergency && !strcmp(l->logname, name))
+		mars_durable_mark_write(l->mark_fd, name, end);
+	pthread_mutex_unlock(&l->wr_lock);
 	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
 out:
 	pthread_mutex_unlock(&l->sync_lock);

@@ -3,8 +3,8 @@
  * Unit tests of the userspace engine's write path (engine/logger.c,
  * engine/pending.c) without FUSE: records, the size limit, writeback only
  * after the log sync, reads of queued data, backpressure of a tiny queue,
- * group commit under concurrent syncs, rotation, and the checkpoint's
- * replay link.  (Power loss: test_engine_powerloss.c.)
+ * group commit under concurrent syncs, rotation, the checkpoint's
+ * replay link, and the durable mark across an emergency entry.  (Power loss: test_engine_powerloss.c.)
  * Runs in a temporary directory; needs no privileges.
  */
 #include <errno.h>
@@ -265,6 +265,38 @@ test_checkpoint(struct eng_logger *l)
 	tap_ok(strcmp(p.logfile, want) == 0, "and its name");
 }
 
+/* Emergency mode skips to a new logfile: the serving end must then send
+ * the old one to its end, unsynced tail included (the entry flushed it). */
+static void
+test_emergency_mark(struct eng_logger *l)
+{
+	uint8_t buf[4096] = { 7 };
+	char name[64], path[4200];
+	struct stat st;
+	uint64_t end = 0;
+	int rootfd, ret;
+
+	eng_log_name(name, sizeof(name), l->lognr, "alpha");
+	snprintf(path, sizeof(path), "%s/%s", tl_e.dir, name);
+	tap_ok(eng_logger_write(l, buf, sizeof(buf), 0) == 0 && eng_logger_sync(l) == 0 &&
+	       eng_logger_write(l, buf, sizeof(buf), 4096) == 0,
+	       "a synced write and one not yet synced");
+	pthread_mutex_lock(&l->wr_lock);
+	l->emergency_free = UINT64_MAX / 4;	/* no file system has that much free */
+	l->space_checked = 0;
+	pthread_mutex_unlock(&l->wr_lock);
+	tap_ok(eng_logger_write(l, buf, sizeof(buf), 8192) == 0 && l->emergency,
+	       "a write with too little space enters emergency mode");
+	rootfd = open(tl_e.root, O_RDONLY | O_DIRECTORY);
+	ret = mars_engine_durable_end(rootfd, "r0", name, &end);
+	close(rootfd);
+	if (stat(path, &st) < 0)
+		st.st_size = -1;
+	tap_ok(st.st_size > 8192 && (ret == 0 || (ret == 1 && end == (uint64_t)st.st_size)),
+	       "the old logfile is durable to its end (%d, %llu of %lld bytes)", ret,
+	       (unsigned long long)end, (long long)st.st_size);
+}
+
 static int
 tl_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -287,6 +319,7 @@ main(void)
 	test_group_commit(&l);
 	test_rotate(&l);
 	test_checkpoint(&l);
+	test_emergency_mark(&l);
 	eng_logger_stop(&l);
 	close(tl_e.disk_fd);
 	if (nftw(tl_tmp, tl_rm, 16, FTW_DEPTH | FTW_PHYS) != 0)
