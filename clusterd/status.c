@@ -508,6 +508,8 @@ status_open(struct status **sp, const struct status_config *c)
 			log_warnx("history database '%s': %s", c->db_path, err);
 			goto out;
 		}
+		if (err[0])
+			log_warnx("history database: %s", err);
 		event(st, 0, "start", "", "", "clusterd started");
 	}
 	if (c->n_alert_urls) {
