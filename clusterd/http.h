@@ -106,7 +106,7 @@ struct http_stats {
 	uint64_t requests;
 	uint64_t unauthorized;
 	uint64_t not_found;
-	uint64_t refused;	/* bad method, body, or over the limits */
+	uint64_t refused;	/* foreign Host, bad method, body, or over the limits */
 };
 void http_get_stats(const struct http_server *h, struct http_stats *st);
 
