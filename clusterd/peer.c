@@ -47,11 +47,15 @@ static void
 peer_fail(struct gossip_ctx *x, struct peer *p, const char *why)
 {
 	const struct gossip_config *c = x->c;
+	char e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];
 
+	/* @why may quote the peer's own error text */
+	log_escape(e1, sizeof(e1), p->ep.addr);
+	log_escape(e2, sizeof(e2), why);
 	if (strcmp(why, p->last_err) != 0)
-		log_warnx("peer '%s' (%s): %s", p->ep.host, p->ep.addr, why);
+		log_warnx("peer '%s' (%s): %s", p->ep.host, e1, e2);
 	else
-		log_debug("peer '%s' (%s): %s", p->ep.host, p->ep.addr, why);
+		log_debug("peer '%s' (%s): %s", p->ep.host, e1, e2);
 	snprintf(p->last_err, sizeof(p->last_err), "%s", why);
 	link_reset(&p->link);
 	p->state = PEER_IDLE;
@@ -156,6 +160,7 @@ static void
 peer_entry(struct gossip_ctx *x, struct peer *p, const struct gossip_msg *m)
 {
 	int ret = gossip_entry_policy(x->uuid, m->path, m->value);
+	char e1[LOG_ESC_BYTES];
 
 	if (ret == 0)
 		ret = statefs_merge(x->sf, m->path, m->value, m->stamp_ns, p->ep.host);
@@ -166,7 +171,8 @@ peer_entry(struct gossip_ctx *x, struct peer *p, const struct gossip_msg *m)
 		return;
 	p->refused++;
 	if (++p->batch_refused <= REFUSALS_LOGGED)
-		log_warnx("peer '%s': refused entry '%s': %s", p->ep.host, m->path,
+		log_warnx("peer '%s': refused entry '%s': %s", p->ep.host,
+			  log_escape(e1, sizeof(e1), m->path),
 			  ret == -EPERM && strcmp(m->path, "uuid") == 0 ?
 			  "the cluster uuid never changes" : statefs_refusal_str(ret));
 }

@@ -69,9 +69,11 @@ static int
 serve_error(struct serve *s, int code, const char *text)
 {
 	struct gossip_msg m = { .type = GOSSIP_ERROR, .code = (uint16_t)code };
+	char e1[LOG_ESC_BYTES];
 
 	snprintf(m.text, sizeof(m.text), "%s", text);
-	log_warnx("client '%s': %s", s->client[0] ? s->client : "?", text);
+	log_warnx("client '%s': %s", s->client[0] ? s->client : "?",
+		  log_escape(e1, sizeof(e1), text));
 	link_send(&s->link, &m);
 	link_flush(&s->link);
 	return 1;
@@ -166,6 +168,7 @@ static int
 serve_push(struct serve *s, const struct gossip_msg *m)
 {
 	int ret = gossip_entry_policy(s->uuid, m->path, m->value);
+	char e1[LOG_ESC_BYTES];
 
 	if (ret == 0)
 		ret = statefs_merge(&s->sf, m->path, m->value, m->stamp_ns, s->client);
@@ -173,7 +176,8 @@ serve_push(struct serve *s, const struct gossip_msg *m)
 	if (ret > 0)
 		s->batch++;
 	else if (ret < 0)
-		log_warnx("client '%s': refused '%s': %s", s->client, m->path,
+		log_warnx("client '%s': refused '%s': %s", s->client,
+			  log_escape(e1, sizeof(e1), m->path),
 			  statefs_refusal_str(ret));
 	return 0;
 }
