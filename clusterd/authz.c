@@ -9,6 +9,8 @@
  *    tombstone for one is refused, whoever relays it; so data-US and
  *    device-US, the names that lead to local files, are never taken
  *    from a peer, nor are our todo switches or our address;
+ *  - another host's names, live or tombstone, only from that host itself
+ *    (statefs_merge() alone takes tombstones from anyone);
  *  - ips/ip-X is changed only by X itself; a relayed one is taken only
  *    while X is unknown here (that is how a member learns of another);
  *  - resource-RES/size only grows; resource-RES/primary names a host with
@@ -40,6 +42,7 @@ static const char *const verdict_str[AUTHZ_NR] = {
 	[AUTHZ_UUID]		= "the cluster uuid never changes",
 	[AUTHZ_IPS]		= "not an ips/ip-HOST name with an IP address",
 	[AUTHZ_OWN_NAME]	= "a name of this host: only this host writes it",
+	[AUTHZ_NOT_OWNER]	= "a name of another host: only that host writes or deletes it",
 	[AUTHZ_IPS_RELAY]	= "the address of a known member comes only from that member",
 	[AUTHZ_SIZE_SHRINK]	= "a resource size only grows",
 	[AUTHZ_PRIMARY]		= "primary names no member of the resource",
@@ -178,6 +181,8 @@ check_rules(struct authz *a, const char *peer, const char *path, const char *val
 		return AUTHZ_OK;	/* statefs_merge() refuses it with its reason */
 	if (!strcmp(ki.owner, a->sf->host))
 		return AUTHZ_OWN_NAME;
+	if (ki.owner[0] && strcmp(ki.owner, peer))
+		return AUTHZ_NOT_OWNER;
 	if (!ki.resource[0] || ki.owner[0])
 		return AUTHZ_OK;
 	base = strchr(path, '/') + 1;

@@ -24,6 +24,7 @@ enum authz_verdict {
 	AUTHZ_UUID,		/* rewrites the cluster uuid */
 	AUTHZ_IPS,		/* ips/ entry misnamed or not an address */
 	AUTHZ_OWN_NAME,		/* a name of this host (live or tombstone) */
+	AUTHZ_NOT_OWNER,	/* another host's name, not sent by that host */
 	AUTHZ_IPS_RELAY,	/* changes ips/ip-X of a known X, not sent by X */
 	AUTHZ_SIZE_SHRINK,	/* resource-RES/size smaller than ours */
 	AUTHZ_PRIMARY,		/* primary names no member of the resource */

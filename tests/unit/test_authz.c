@@ -77,8 +77,14 @@ test_own_names(void)
 	       (unsigned long long)sf.stats.refused_policy);
 	tap_ok(push("beta", "resource-r/data-beta", "/dev/vdc") == 1 &&
 	       push("gamma", "resource-r/data-beta", "/etc/shadow") < 0 &&
-	       az.refused[AUTHZ_MERGE] == 1,
-	       "data-beta from beta is taken, from gamma refused by the tree");
+	       push("gamma", "resource-r/data-beta", STATEFS_TOMBSTONE) < 0 &&
+	       !strcmp(sft_value(&sf, "resource-r/data-beta"), "/dev/vdc") &&
+	       az.refused[AUTHZ_NOT_OWNER] == 2,
+	       "data-beta from beta is taken; from gamma, live or tombstone, refused");
+	tap_ok(push("beta", "resource-r/data-beta", STATEFS_TOMBSTONE) == 1,
+	       "beta's own tombstone of data-beta is taken");
+	tap_ok(push("beta", "resource-r/no-such-key", "1") < 0 && az.refused[AUTHZ_MERGE] == 1,
+	       "a key the tree format does not define: refused by statefs_merge()");
 	teardown();
 }
 
