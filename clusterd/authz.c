@@ -14,12 +14,15 @@
  *  - ips/ip-X is changed only by X itself; a relayed one is taken only
  *    while X is unknown here (that is how a member learns of another);
  *  - resource-RES/size only grows; resource-RES/primary names a host with
- *    a data- link in RES (checked again at the end of the batch, since the
- *    data- link of a new resource may come after its primary);
+ *    a data- link in RES (checked again at the end of each batch for a
+ *    while, since the data- link of a new resource may come after its
+ *    primary, even in a later batch);
  *  - a stamp beyond real time plus the allowed skew is refused;
  *  - each origin host (the owner of a name; "" for cluster-wide keys)
  *    holds at most so many links and bytes in our tree.
  *
+ * An entry that only repeats what we hold is no attempt to change it and
+ * is ignored quietly (every member relays ips/ links and tombstones).
  * Entries are not signed: cluster-wide keys and tombstones relayed by a
  * member are trusted to that member.  Refusals are logged with the peer's
  * name, escaped and rate-limited, and counted.
@@ -34,6 +37,7 @@
 #include "clusterd/log.h"
 
 #define RECOUNT_MS	5000	/* an origin at its quota is recounted this often */
+#define DEFER_MS	30000	/* a primary waits this long for its member's data- link */
 #define LOG_WINDOW_MS	10000
 #define LOG_PER_WINDOW	10	/* refusal lines per window; the rest counted */
 
@@ -330,11 +334,16 @@ static int
 defer(struct authz *a, const char *peer, const char *path, const char *value,
       uint64_t stamp_ns)
 {
-	struct authz_deferred *d;
+	struct authz_deferred *d = NULL;
 
-	if (a->n_deferred == AUTHZ_DEFERRED_MAX)
+	for (size_t i = 0; i < a->n_deferred && !d; i++)
+		if (!strcmp(a->deferred[i].path, path))
+			d = &a->deferred[i];	/* the newer entry replaces it */
+	if (!d && a->n_deferred == AUTHZ_DEFERRED_MAX)
 		return refuse(a, peer, path, AUTHZ_PRIMARY, 0);
-	d = &a->deferred[a->n_deferred++];
+	if (!d)
+		d = &a->deferred[a->n_deferred++];
+	d->deadline_ms = gossip_now_ms() + DEFER_MS;
 	snprintf(d->peer, sizeof(d->peer), "%s", peer);
 	snprintf(d->path, sizeof(d->path), "%s", path);
 	snprintf(d->value, sizeof(d->value), "%s", value);
@@ -365,6 +374,16 @@ merge_checked(struct authz *a, const char *peer, const char *path, const char *v
 	return ret;
 }
 
+/* A peer sending back what we hold (every member relays the cluster-wide
+ * ips/ links, and tombstones, to everyone) is no attempt to change it. */
+static int
+is_echo(struct authz *a, const char *path, const char *value)
+{
+	struct statefs_entry e;
+
+	return statefs_read(a->sf, path, &e) == 0 && !strcmp(e.value, value);
+}
+
 int
 authz_merge(struct authz *a, const char *peer, const char *path, const char *value,
 	    uint64_t stamp_ns)
@@ -373,6 +392,9 @@ authz_merge(struct authz *a, const char *peer, const char *path, const char *val
 
 	if (v == AUTHZ_PRIMARY)
 		return defer(a, peer, path, value, stamp_ns);
+	if ((v == AUTHZ_OWN_NAME || v == AUTHZ_NOT_OWNER || v == AUTHZ_IPS_RELAY) &&
+	    is_echo(a, path, value))
+		return 0;
 	if (v != AUTHZ_OK)
 		return refuse(a, peer, path, v, 0);
 	return merge_checked(a, peer, path, value, stamp_ns);
@@ -381,19 +403,25 @@ authz_merge(struct authz *a, const char *peer, const char *path, const char *val
 unsigned
 authz_batch_end(struct authz *a, unsigned *refused)
 {
+	uint64_t now = gossip_now_ms();
 	unsigned merged = 0, bad = 0;
+	size_t kept = 0;
+	int ret;
 
 	for (size_t i = 0; i < a->n_deferred; i++) {
 		struct authz_deferred *d = &a->deferred[i];
 		enum authz_verdict v = authz_check(a, d->peer, d->path, d->value, d->stamp_ns);
-		int ret = v == AUTHZ_OK ? merge_checked(a, d->peer, d->path, d->value,
-							d->stamp_ns) :
-			  refuse(a, d->peer, d->path, v, 0);
 
+		if (v == AUTHZ_PRIMARY && now < d->deadline_ms) {
+			a->deferred[kept++] = *d;	/* its member may come next batch */
+			continue;
+		}
+		ret = v == AUTHZ_OK ? merge_checked(a, d->peer, d->path, d->value, d->stamp_ns) :
+		      refuse(a, d->peer, d->path, v, 0);
 		merged += ret > 0;
 		bad += ret < 0;
 	}
-	a->n_deferred = 0;
+	a->n_deferred = kept;
 	if (refused)
 		*refused = bad;
 	return merged;

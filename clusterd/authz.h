@@ -16,7 +16,7 @@
 #define AUTHZ_QUOTA_ENTRIES_DEFAULT	20000		/* links per origin host */
 #define AUTHZ_QUOTA_BYTES_DEFAULT	(4U << 20)	/* path + value bytes per origin */
 #define AUTHZ_ORIGINS_MAX		256		/* hosts counted; more are refused */
-#define AUTHZ_DEFERRED_MAX		32		/* primary entries waiting for their member */
+#define AUTHZ_DEFERRED_MAX		64		/* primary entries waiting for their member */
 
 /* Why an entry was refused; AUTHZ_OK is 0. */
 enum authz_verdict {
@@ -51,6 +51,7 @@ struct authz_deferred {
 	char path[STATEFS_PATH_MAX + 1];
 	char value[STATEFS_VALUE_MAX + 1];
 	uint64_t stamp_ns;
+	uint64_t deadline_ms;		/* refused if its member is still unknown then */
 };
 
 struct authz {
@@ -63,7 +64,7 @@ struct authz {
 	size_t n_origins;
 	uint64_t counted_ms;		/* 0: never counted */
 	/* primary entries naming a member whose data- link has not arrived
-	 * yet in this batch: re-checked by authz_batch_end() */
+	 * yet: re-checked by authz_batch_end() until their deadline */
 	struct authz_deferred *deferred;	/* AUTHZ_DEFERRED_MAX */
 	size_t n_deferred;
 	uint64_t refused[AUTHZ_NR];	/* by verdict, since authz_init() */
@@ -100,8 +101,9 @@ enum authz_verdict authz_check(struct authz *a, const char *peer, const char *pa
 int authz_merge(struct authz *a, const char *peer, const char *path, const char *value,
 		uint64_t stamp_ns);
 
-/* End of a batch: merge or refuse the deferred entries.  Returns the
- * number merged; *@refused (may be NULL) gets the number refused. */
+/* End of a batch: merge the deferred entries whose member arrived, refuse
+ * those that waited too long, keep the rest.  Returns the number merged;
+ * *@refused (may be NULL) gets the number refused. */
 unsigned authz_batch_end(struct authz *a, unsigned *refused);
 
 /* A short description of @v, for logs and messages. */

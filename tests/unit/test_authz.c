@@ -72,6 +72,9 @@ test_own_names(void)
 	       push("beta", "ips/ip-alpha", STATEFS_TOMBSTONE) < 0 &&
 	       !strcmp(sft_value(&sf, "ips/ip-alpha"), "10.0.0.1"),
 	       "ips/ip-alpha from a peer: refused");
+	tap_ok(push("beta", "ips/ip-alpha", "10.0.0.1") == 0 &&
+	       push("gamma", "resource-r/data-alpha", "/dev/vdb") == 0,
+	       "our own names echoed back unchanged: ignored quietly");
 	tap_ok(az.refused[AUTHZ_OWN_NAME] == 9 && sf.stats.refused_policy == 9,
 	       "counted by verdict and in the tree's refused_policy (%llu)",
 	       (unsigned long long)sf.stats.refused_policy);
@@ -97,10 +100,14 @@ test_cluster_keys(void)
 	       "size shrinking: refused");
 	tap_ok(push("beta", "resource-r/size", "2000") == 1, "size growing: taken");
 	tap_ok(push("beta", "resource-r/primary", "mallory") == 0 &&
-	       authz_batch_end(&az, NULL) == 0 &&
+	       authz_batch_end(&az, NULL) == 0 && az.n_deferred == 1 &&
+	       !strcmp(sft_value(&sf, "resource-r/primary"), "alpha"),
+	       "primary naming a non-member: held over the batch's end");
+	az.deferred[0].deadline_ms = 0;
+	tap_ok(authz_batch_end(&az, NULL) == 0 && az.n_deferred == 0 &&
 	       !strcmp(sft_value(&sf, "resource-r/primary"), "alpha") &&
 	       az.refused[AUTHZ_PRIMARY] == 1,
-	       "primary naming a non-member: refused at the batch's end");
+	       "... and refused when its member has not come in time");
 	tap_ok(push("beta", "resource-r/primary", "gamma") == 0 &&
 	       push("gamma", "resource-r/data-gamma", "/dev/vdd") == 1 &&
 	       authz_batch_end(&az, NULL) == 1 &&
@@ -112,6 +119,8 @@ test_cluster_keys(void)
 	       !strcmp(sft_value(&sf, "ips/ip-gamma"), "10.0.0.3") &&
 	       az.refused[AUTHZ_IPS_RELAY] == 1,
 	       "ips/ip-gamma changed by beta: refused");
+	tap_ok(push("beta", "ips/ip-gamma", "10.0.0.3") == 0 && az.refused[AUTHZ_IPS_RELAY] == 1,
+	       "ips/ip-gamma relayed unchanged by beta: ignored quietly");
 	tap_ok(push("gamma", "ips/ip-gamma", "10.0.0.33") == 1, "ips/ip-gamma from gamma: taken");
 	tap_ok(push("beta", "ips/ip-delta", "10.0.0.4") == 1,
 	       "ips/ip-delta of a host never seen, relayed: taken (news of a new member)");
