@@ -215,15 +215,15 @@ origin_find(struct authz *a, const char *host, int add)
 	return o;
 }
 
-/* Whose quota a link counts against: its owner, X for ips/ip-X, else "". */
+/* Whose quota a link counts against: its owner, else the cluster-wide
+ * pool "" (ips/ too: a relayed ips/ip-X may name a host that never
+ * connects, and must not take a slot of the origin table). */
 static void
 origin_of(const char *path, char *host, size_t size)
 {
 	struct statefs_keyinfo ki;
 
-	if (!strncmp(path, "ips/ip-", 7))
-		snprintf(host, size, "%s", path + 7);
-	else if (statefs_key_check(path, &ki) == 0)
+	if (statefs_key_check(path, &ki) == 0)
 		snprintf(host, size, "%s", ki.owner);
 	else
 		host[0] = '\0';
