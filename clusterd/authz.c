@@ -25,7 +25,7 @@
  * is ignored quietly (every member relays ips/ links and tombstones).
  * Entries are not signed: cluster-wide keys and tombstones relayed by a
  * member are trusted to that member.  Refusals are logged with the peer's
- * name, escaped and rate-limited, and counted.
+ * name, escaped (log_escape()) and rate-limited, and counted.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -61,28 +61,6 @@ authz_verdict_str(enum authz_verdict v)
 	return v < AUTHZ_NR ? verdict_str[v] : "?";
 }
 
-void
-authz_escape(const char *in, char *out, size_t size)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (; *in && o + 5 < size; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			out[o++] = (char)c;
-			continue;
-		}
-		out[o++] = '\\';
-		out[o++] = 'x';
-		out[o++] = hex[c >> 4];
-		out[o++] = hex[c & 15];
-	}
-	if (size)
-		out[o < size ? o : size - 1] = '\0';
-}
-
 int
 authz_init(struct authz *a, struct statefs *sf, const char *uuid,
 	   const struct authz_limits *lim)
@@ -90,6 +68,7 @@ authz_init(struct authz *a, struct statefs *sf, const char *uuid,
 	memset(a, 0, sizeof(*a));
 	a->sf = sf;
 	a->uuid = uuid;
+	a->role = "peer";
 	if (lim)
 		a->lim = *lim;
 	if (!a->lim.skew_s)
@@ -297,7 +276,7 @@ authz_check(struct authz *a, const char *peer, const char *path, const char *val
 static void
 log_refusal(struct authz *a, const char *peer, const char *path, const char *why)
 {
-	char epeer[4 * STATEFS_NAME_MAX + 8], epath[4 * STATEFS_PATH_MAX + 8];
+	char epeer[LOG_ESC_BYTES], epath[LOG_ESC_BYTES];
 	uint64_t now = gossip_now_ms();
 
 	if (now - a->log_window_ms >= LOG_WINDOW_MS) {
@@ -313,9 +292,9 @@ log_refusal(struct authz *a, const char *peer, const char *path, const char *why
 		return;
 	}
 	a->logged++;
-	authz_escape(peer, epeer, sizeof(epeer));
-	authz_escape(path, epath, sizeof(epath));
-	log_warnx("peer '%s': refused entry '%s': %s", epeer, epath, why);
+	log_warnx("%s '%s': refused entry '%s': %s", a->role,
+		  log_escape(epeer, sizeof(epeer), peer), log_escape(epath, sizeof(epath), path),
+		  why);
 }
 
 static int

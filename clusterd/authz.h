@@ -57,6 +57,8 @@ struct authz_deferred {
 struct authz {
 	struct statefs *sf;		/* the tree merged into; its host is "us" */
 	const char *uuid;		/* local cluster uuid, "" during a first join */
+	const char *role;		/* what log lines call the peer: "peer" (the
+					   default: daemon, join) or "client" (serve) */
 	struct authz_limits lim;
 	/* Per-origin usage, counted from the tree; recounted when an origin
 	 * reaches its quota and the count is older than a few seconds. */
@@ -108,8 +110,5 @@ unsigned authz_batch_end(struct authz *a, unsigned *refused);
 
 /* A short description of @v, for logs and messages. */
 const char *authz_verdict_str(enum authz_verdict v);
-
-/* @in with bytes outside printable ASCII as \xNN, truncated to fit @out. */
-void authz_escape(const char *in, char *out, size_t size);
 
 #endif /* MARS_CLUSTERD_AUTHZ_H */

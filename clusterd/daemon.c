@@ -71,6 +71,7 @@ static void
 add_peer(struct daemon *d, const struct gossip_endpoint *ep)
 {
 	struct peer *p;
+	char e1[LOG_ESC_BYTES];	/* the address is the member's own ips/ value */
 
 	if (d->n_peers >= PEERS_MAX) {
 		log_warnx("peer '%s' ignored: more than %d peers", ep->host, PEERS_MAX);
@@ -82,7 +83,8 @@ add_peer(struct daemon *d, const struct gossip_endpoint *ep)
 	peer_init(p, ep, d->c->transport);
 	p->mark = 1;
 	d->peers[d->n_peers++] = p;
-	log_info("peer '%s' added at %s port %u", ep->host, ep->addr, ep->port);
+	log_info("peer '%s' added at %s port %u", ep->host,
+		 log_escape(e1, sizeof(e1), ep->addr), ep->port);
 }
 
 /* Callback of peers_load(): keep, re-address or add one wanted peer. */
@@ -91,11 +93,13 @@ want_peer(const struct gossip_endpoint *ep, void *arg)
 {
 	struct daemon *d = arg;
 	struct peer *p = find_peer(d, ep->host);
+	char e1[LOG_ESC_BYTES];
 
 	if (strcmp(ep->host, d->c->host) == 0)
 		return 0;
 	if (p && (strcmp(p->ep.addr, ep->addr) != 0 || p->ep.port != ep->port)) {
-		log_info("peer '%s' moved to %s port %u", ep->host, ep->addr, ep->port);
+		log_info("peer '%s' moved to %s port %u", ep->host,
+			 log_escape(e1, sizeof(e1), ep->addr), ep->port);
 		peer_release(p);
 		peer_init(p, ep, d->c->transport);
 	}

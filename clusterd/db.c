@@ -5,11 +5,21 @@
  * a schema-version check at open, savepoints around multi-row work.
  * The daemon is single-threaded and the only writer; WAL mode lets
  * `sqlite3 status.db` read while it runs.
+ *
+ * The history names members, devices and events of the cluster: only the
+ * daemon's user may read it.  The file is created 0600 before sqlite
+ * opens it (sqlite gives its -wal and -shm files the database's mode),
+ * and an existing file with group or other bits is tightened, with a note
+ * for the log, rather than refused: a restart must not lose the history
+ * over a mode an older clusterd or a copy left behind.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -96,6 +106,58 @@ check_version(struct db *db)
 	return 0;
 }
 
+/* Make @path (created if @create) a regular file with no group or other bits. */
+static int
+restrict_one(struct db *db, const char *path, int create, char *note, size_t notelen)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | (create ? O_CREAT : 0), 0600);
+	if (fd < 0 && errno == ENOENT && !create)
+		return 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		snprintf(db->err, sizeof(db->err), "cannot open '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(db->err, sizeof(db->err), "'%s' is not a regular file", path);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!(st.st_mode & 077))
+		goto out;
+	if (fchmod(fd, st.st_mode & 0700) < 0) {
+		ret = -errno;
+		snprintf(db->err, sizeof(db->err), "cannot chmod 600 '%s': %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	snprintf(note, notelen, "mode of '%s' tightened from %04o to %04o", path,
+		 (unsigned)(st.st_mode & 07777), (unsigned)(st.st_mode & 07700));
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* The database and the side files sqlite may have left. */
+static int
+restrict_files(struct db *db, const char *path, char *note, size_t notelen)
+{
+	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+	char side[4096];
+	int ret = restrict_one(db, path, 1, note, notelen);
+
+	for (size_t i = 0; ret == 0 && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if (snprintf(side, sizeof(side), "%s%s", path, suffixes[i]) >= (int)sizeof(side))
+			break;
+		ret = restrict_one(db, side, 0, note, notelen);
+	}
+	return ret;
+}
+
 int
 db_open(struct db **dbp, const char *path, char *err, size_t errlen)
 {
@@ -107,6 +169,10 @@ db_open(struct db **dbp, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	err[0] = '\0';
+	ret = restrict_files(db, path, err, errlen);
+	if (ret < 0)
+		goto out;
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 			    NULL) != SQLITE_OK) {
 		ret = db_fail(db, "open");

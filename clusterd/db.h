@@ -40,8 +40,11 @@ struct db_event {
 
 /*
  * Open (creating if absent) the database at @path and check its schema
- * version.  Returns 0 or -errno: -EPROTO for another schema version, -EIO
- * for other sqlite failures; @err gets a message either way.
+ * version.  The file is created 0600; group or other bits on an existing
+ * one (or its -wal, -shm, -journal) are removed.  Returns 0 or -errno:
+ * -EPROTO for another schema version, -EIO for other sqlite failures; @err
+ * gets a message.  On success @err is empty, or a note for the log (a mode
+ * was tightened).
  */
 int db_open(struct db **dbp, const char *path, char *err, size_t errlen);
 void db_close(struct db *db);

@@ -141,7 +141,7 @@ set_error(struct fetcher *f, int err, const char *fmt, ...)
 static void
 set_error(struct fetcher *f, int err, const char *fmt, ...)
 {
-	char why[sizeof(f->st.why)];
+	char why[sizeof(f->st.why)], e1[LOG_ESC_BYTES];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -149,7 +149,7 @@ set_error(struct fetcher *f, int err, const char *fmt, ...)
 	va_end(ap);
 	pthread_mutex_lock(&f->lock);
 	if (err && strcmp(why, f->st.why) != 0)
-		log_warnx("fetch %s: %s", f->res, why);
+		log_warnx("fetch %s: %s", f->res, log_escape(e1, sizeof(e1), why));
 	f->st.error = err;
 	snprintf(f->st.why, sizeof(f->st.why), "%s", err ? why : "");
 	pthread_mutex_unlock(&f->lock);

@@ -96,9 +96,11 @@ fserve_end(struct fserve *s, int code, uint64_t offset, const char *text)
 {
 	struct gossip_msg m = { .type = GOSSIP_FEND, .code = (uint16_t)code,
 				.offset = offset };
+	char e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];	/* s->name: the client's, maybe refused */
 
 	if (code != GOSSIP_FETCH_OK)
-		log_warnx("client '%s': fetch of '%s': %s", s->client, s->name, text);
+		log_warnx("client '%s': fetch of '%s': %s", s->client,
+			  log_escape(e1, sizeof(e1), s->name), log_escape(e2, sizeof(e2), text));
 	snprintf(m.text, sizeof(m.text), "%s", text);
 	fserve_close_stream(s);
 	return fserve_send(s, &m);

@@ -10,7 +10,9 @@
  * Safety: GET/HEAD only, a request body is refused, connection count,
  * per-address count, per-connection memory (request line plus headers)
  * and idle time are bounded.  The token compare does not stop at the
- * first differing byte.
+ * first differing byte.  A request whose Host header does not name this
+ * server is answered 421 before anything else (DNS rebinding, see
+ * http_host.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,16 +22,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "clusterd/http.h"
 #include "clusterd/log.h"
 
+/* listen name, its address, localhost, 127.0.0.1, ::1, uname -n, configured */
+#define HOST_NAMES_MAX	(6 + HTTP_ALLOW_HOSTS_MAX + 1)
+
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_config c;
 	struct http_stats st;
+	/* the Host names answered (http_host_allowed()); fixed at open */
+	char name_buf[HOST_NAMES_MAX][HTTP_HOST_NAME_MAX + 1];
+	const char *names[HOST_NAMES_MAX];
+	size_t n_names;
+	int any_ip;			/* bound to the wildcard: any IP literal too */
 };
 
 struct http_request {
@@ -64,20 +75,19 @@ listen_resolve(const char *host, unsigned long port, void *ss, unsigned *len)
 	return ret;
 }
 
-int
-http_parse_listen(const char *s, void *ss, unsigned *len)
+/* "ADDR:PORT" / "[ADDR]:PORT" / "NAME:PORT" into @host (brackets off) and @port. */
+static int
+listen_split(const char *s, char host[HTTP_HOST_NAME_MAX + 1], unsigned long *port)
 {
-	char host[256];
 	const char *colon;
 	char *end;
-	unsigned long port;
 	size_t hl;
 
 	colon = strrchr(s, ':');
 	if (!colon || colon == s)
 		return -EINVAL;
-	port = strtoul(colon + 1, &end, 10);
-	if (!colon[1] || *end || port > 65535)
+	*port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || *port > 65535)
 		return -EINVAL;
 	hl = (size_t)(colon - s);
 	if (s[0] == '[') {
@@ -86,11 +96,31 @@ http_parse_listen(const char *s, void *ss, unsigned *len)
 		s++;
 		hl -= 2;
 	}
-	if (hl >= sizeof(host))
+	if (hl > HTTP_HOST_NAME_MAX)
 		return -EINVAL;
 	memcpy(host, s, hl);
 	host[hl] = '\0';
-	return listen_resolve(host, port, ss, len);
+	return 0;
+}
+
+int
+http_parse_listen(const char *s, void *ss, unsigned *len)
+{
+	char host[HTTP_HOST_NAME_MAX + 1];
+	unsigned long port;
+	int ret = listen_split(s, host, &port);
+
+	return ret < 0 ? ret : listen_resolve(host, port, ss, len);
+}
+
+int
+http_listen_is_loopback(const char *listen)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	int ret = http_parse_listen(listen, &ss, &len);
+
+	return ret < 0 ? ret : http_addr_is_loopback((struct sockaddr *)&ss);
 }
 
 const char *
@@ -166,9 +196,19 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	struct http_server *h = cls;
 	struct http_request req = { .conn = conn };
 	struct http_reply r = { 0 };
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_HOST);
+	char e1[LOG_ESC_BYTES];
 	int auth;
 
 	h->st.requests++;
+	if (!http_host_allowed(host, h->names, h->n_names, h->any_ip)) {
+		h->st.refused++;
+		log_debug("http: refused Host '%s'", log_escape(e1, sizeof(e1), host));
+		plain(&r, MHD_HTTP_MISDIRECTED_REQUEST, "misdirected request: this server "
+		      "does not answer to that Host name (clusterd --http-allow-host)\n");
+		return send_reply(conn, &r);
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		h->st.refused++;
 		plain(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "read-only: GET and HEAD only\n");
@@ -198,6 +238,41 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", buf);
 }
 
+static void
+add_name(struct http_server *h, const char *name)
+{
+	if (!name || !*name || h->n_names == HOST_NAMES_MAX ||
+	    strlen(name) > HTTP_HOST_NAME_MAX)
+		return;
+	strcpy(h->name_buf[h->n_names], name);
+	h->names[h->n_names] = h->name_buf[h->n_names];
+	h->n_names++;
+}
+
+/* The names a legitimate client may put in Host for this server. */
+static void
+collect_names(struct http_server *h, const struct sockaddr_storage *ss, unsigned sslen)
+{
+	char buf[HTTP_HOST_NAME_MAX + 1];
+	unsigned long port;
+
+	if (listen_split(h->c.listen, buf, &port) == 0)
+		add_name(h, buf);
+	if (getnameinfo((const struct sockaddr *)ss, sslen, buf, sizeof(buf), NULL, 0,
+			NI_NUMERICHOST) == 0)
+		add_name(h, buf);
+	add_name(h, "localhost");
+	add_name(h, "127.0.0.1");
+	add_name(h, "::1");
+	if (gethostname(buf, sizeof(buf)) == 0) {
+		buf[sizeof(buf) - 1] = '\0';
+		add_name(h, buf);
+	}
+	for (size_t i = 0; i < h->c.n_allow_hosts; i++)
+		add_name(h, h->c.allow_hosts[i]);
+	h->any_ip = http_addr_is_any((const struct sockaddr *)ss);
+}
+
 int
 http_open(struct http_server **hp, const struct http_config *c, char *err, size_t errlen)
 {
@@ -218,6 +293,7 @@ http_open(struct http_server **hp, const struct http_config *c, char *err, size_
 		return -ENOMEM;
 	}
 	h->c = *c;
+	collect_names(h, &ss, sslen);
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,

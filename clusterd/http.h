@@ -4,7 +4,8 @@
  * the daemon's one poll() loop drives it through a single descriptor (its
  * epoll set).  Read-only: GET and HEAD only, no request bodies, bounded
  * connections, connection memory and per-connection time, an optional
- * bearer token.  What each path returns is decided by the handler the
+ * bearer token, and only requests whose Host header names this server
+ * (http_host.c says why).  What each path returns is decided by the handler the
  * caller registers (status.c).
  */
 #ifndef MARS_CLUSTERD_HTTP_H
@@ -18,6 +19,9 @@
 #define HTTP_CONN_MEMORY_BYTES	16384	/* request line + headers per connection */
 #define HTTP_CONN_TIMEOUT_S	10	/* idle connection closed after this */
 #define HTTP_DEFAULT_PORT	7780
+#define HTTP_TOKEN_MAX		1024	/* bytes of a bearer token */
+#define HTTP_ALLOW_HOSTS_MAX	16	/* names added with --http-allow-host */
+#define HTTP_HOST_NAME_MAX	255	/* bytes of one name in a Host header */
 
 /* What a handler fills in; body is malloc'd (freed by http.c) or static. */
 struct http_reply {
@@ -45,6 +49,10 @@ typedef void (*http_handler_fn)(const char *path, const struct http_request *req
 struct http_config {
 	const char *listen;		/* "ADDR:PORT", "[V6]:PORT" or "NAME:PORT" */
 	const char *token;		/* bearer token or NULL */
+	/* Host header names answered besides the listen address, loopback
+	 * and uname -n: the node's MARS name, --http-allow-host names */
+	const char *const *allow_hosts;
+	size_t n_allow_hosts;		/* at most HTTP_ALLOW_HOSTS_MAX + 1 */
 	http_handler_fn handler;
 	void *arg;
 };
@@ -57,6 +65,30 @@ struct http_server;
  * -EHOSTUNREACH if the name does not resolve.
  */
 int http_parse_listen(const char *s, void *sockaddr_storage, unsigned *len);
+
+/* 1 if @listen (as http_parse_listen() reads it) is a loopback address,
+ * 0 if not, -errno if it does not parse. */
+int http_listen_is_loopback(const char *listen);
+
+/* http_host.c: the address checks, for a struct sockaddr_in or _in6. */
+struct sockaddr;
+int http_addr_is_loopback(const struct sockaddr *sa);	/* 127/8, ::1, ::ffff:127/104 */
+int http_addr_is_any(const struct sockaddr *sa);	/* 0.0.0.0 or :: */
+/*
+ * 1 if a request with Host header @header (NULL: none) may be answered:
+ * its name (port and one final dot stripped) is one of @names (compared
+ * without case), or @any_ip is set and it is an IP literal.
+ */
+int http_host_allowed(const char *header, const char *const *names, size_t n_names,
+		      int any_ip);
+
+/*
+ * http_token.c: read the bearer token from @path into @buf (@buflen bytes,
+ * at most HTTP_TOKEN_MAX + 1).  The file must be a regular file of this
+ * user or root with no group or other permission bits, holding one line
+ * of visible ASCII.  0, or -errno with @err saying why and how to fix it.
+ */
+int http_token_read(const char *path, char *buf, size_t buflen, char *err, size_t errlen);
 
 /* Start listening.  Returns 0 or -errno; @err says why. */
 int http_open(struct http_server **hp, const struct http_config *c, char *err, size_t errlen);
@@ -74,7 +106,7 @@ struct http_stats {
 	uint64_t requests;
 	uint64_t unauthorized;
 	uint64_t not_found;
-	uint64_t refused;	/* bad method, body, or over the limits */
+	uint64_t refused;	/* foreign Host, bad method, body, or over the limits */
 };
 void http_get_stats(const struct http_server *h, struct http_stats *st);
 

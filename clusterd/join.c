@@ -21,6 +21,7 @@
 #include "clusterd/addr.h"
 #include "clusterd/gossip.h"
 #include "clusterd/link.h"
+#include "clusterd/log.h"
 #include "clusterd/peers.h"
 
 struct join {
@@ -87,6 +88,7 @@ static int
 join_exchange(struct join *j, struct gossip_msg *m)
 {
 	uint64_t deadline = join_deadline(j);
+	char text[LOG_ESC_BYTES];
 	int ret;
 
 	for (;;) {
@@ -98,7 +100,9 @@ join_exchange(struct join *j, struct gossip_msg *m)
 		if (ret < 0)
 			break;
 		if (ret == 1 && m->type == GOSSIP_ERROR) {
-			snprintf(j->err, j->errlen, "refused by '%s': %s", j->ep.addr, m->text);
+			/* shown on the admin's terminal: the member's text escaped */
+			snprintf(j->err, j->errlen, "refused by '%s': %s", j->ep.addr,
+				 log_escape(text, sizeof(text), m->text));
 			return -ECONNREFUSED;
 		}
 		/* The serving end announces changes of its tree at any time;

@@ -2,7 +2,9 @@
 /*
  * Logging to stderr with levels.  One line per call, written with a single
  * write(2) so that lines of the daemon and its serving ends do not
- * interleave in the journal.
+ * interleave in the journal.  Peers choose many of the strings logged
+ * (paths, host names, error texts); log_escape() makes them visible and
+ * harmless, and no control byte reaches the journal in any case.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -34,6 +36,46 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+/* Shown as is: printable ASCII except the escape character itself. */
+static int
+plain_byte(unsigned char ch)
+{
+	return ch >= 0x20 && ch < 0x7f && ch != '\\';
+}
+
+const char *
+log_escape(char *buf, size_t buflen, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0, cut = 0;	/* cut: the last boundary with room for "..." */
+
+	if (buflen < 8) {	/* room for one escape, "..." and the NUL */
+		if (buflen)
+			buf[0] = '\0';
+		return buf;
+	}
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (n + (plain_byte(ch) ? 1 : 4) + 1 > buflen) {
+			memcpy(buf + cut, "...", 4);
+			return buf;
+		}
+		if (plain_byte(ch)) {
+			buf[n++] = (char)ch;
+		} else {
+			buf[n++] = '\\';
+			buf[n++] = 'x';
+			buf[n++] = hex[ch >> 4];
+			buf[n++] = hex[ch & 15];
+		}
+		if (n + 4 <= buflen)
+			cut = n;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static void
 log_vline(enum log_level lvl, const char *errstr, const char *fmt, va_list ap)
 {
@@ -50,6 +92,11 @@ log_vline(enum log_level lvl, const char *errstr, const char *fmt, va_list ap)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", errstr);
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
+	/* The net under log_escape(): a string that escaped it still cannot
+	 * end this line early or send a terminal control sequence. */
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;

@@ -86,6 +86,8 @@ static const struct option options[] = {
 	/* status page options, parsed by status_config_option() */
 	{ "http-listen",	required_argument, NULL, O_STATUS },
 	{ "http-token",		required_argument, NULL, O_STATUS },
+	{ "http-token-file",	required_argument, NULL, O_STATUS },
+	{ "http-allow-host",	required_argument, NULL, O_STATUS },
 	{ "db",			required_argument, NULL, O_STATUS },
 	{ "alert-url",		required_argument, NULL, O_STATUS },
 	{ "lag-alert-bytes",	required_argument, NULL, O_STATUS },
@@ -146,8 +148,12 @@ static const char usage_text[] =
 "  --emergency-free BYTES  stop logging below this free space in /mars (256M; 0 = off)\n"
 "status page (docs/http-api.md):\n"
 "  --http-listen ADDR:PORT  serve it there (ADDR may be a name), 'none' = off\n"
-"                           (127.0.0.1:7780)\n"
-"  --http-token TOKEN    require 'Authorization: Bearer TOKEN' for /api and /metrics\n"
+"                           (127.0.0.1:7780); off loopback only with a token\n"
+"  --http-token-file FILE   require 'Authorization: Bearer TOKEN' for /api and\n"
+"                           /metrics, TOKEN read from FILE (mode 600)\n"
+"  --http-token TOKEN    the same, but TOKEN shows in ps: prefer the file\n"
+"  --http-allow-host NAME   answer requests with Host NAME too (repeatable; the\n"
+"                           listen address, loopback and the node's names always)\n"
 "  --db FILE             keep history (samples, events) in this sqlite file\n"
 "  --alert-url URL       post alerts as JSON to URL (repeatable, up to 8)\n"
 "  --lag-alert-bytes N   alert when a replica lags more than N bytes (0 = never)\n"
@@ -326,8 +332,13 @@ static int
 run_daemon(const struct gossip_config *c, struct opts *o)
 {
 	struct driver *d = NULL;
+	char err[512];
 	int ret;
 
+	if (status_config_finish(&o->status, c->host, err, sizeof(err)) < 0) {
+		fprintf(stderr, "clusterd: %s\n", err);
+		return 2;
+	}
 	if (!o->backend_set && access("/dev/mars-control", F_OK) == 0)
 		o->driver.ops = &mars_engine_kmod_ops;
 	if (o->data_path && driver_start(c, &o->driver, &d) < 0) {

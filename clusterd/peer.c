@@ -47,11 +47,15 @@ static void
 peer_fail(struct gossip_ctx *x, struct peer *p, const char *why)
 {
 	const struct gossip_config *c = x->c;
+	char e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];
 
+	/* @why may quote the peer's own error text */
+	log_escape(e1, sizeof(e1), p->ep.addr);
+	log_escape(e2, sizeof(e2), why);
 	if (strcmp(why, p->last_err) != 0)
-		log_warnx("peer '%s' (%s): %s", p->ep.host, p->ep.addr, why);
+		log_warnx("peer '%s' (%s): %s", p->ep.host, e1, e2);
 	else
-		log_debug("peer '%s' (%s): %s", p->ep.host, p->ep.addr, why);
+		log_debug("peer '%s' (%s): %s", p->ep.host, e1, e2);
 	snprintf(p->last_err, sizeof(p->last_err), "%s", why);
 	link_reset(&p->link);
 	p->state = PEER_IDLE;

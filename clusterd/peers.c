@@ -48,11 +48,12 @@ from_tree(const struct statefs_entry *e, void *arg)
 {
 	struct plist *pl = arg;
 	const char *host = e->path + strlen("ips/ip-");
+	char e1[LOG_ESC_BYTES];
 
 	if (strncmp(e->path, "ips/ip-", 7) != 0 || e->tombstone)
 		return 0;
 	if (set_peer(pl, host, e->value, pl->c->port) < 0)
-		log_debug("ignoring member entry '%s'", e->path);
+		log_debug("ignoring member entry '%s'", log_escape(e1, sizeof(e1), e->path));
 	return 0;
 }
 

@@ -71,9 +71,11 @@ static int
 serve_error(struct serve *s, int code, const char *text)
 {
 	struct gossip_msg m = { .type = GOSSIP_ERROR, .code = (uint16_t)code };
+	char e1[LOG_ESC_BYTES];
 
 	snprintf(m.text, sizeof(m.text), "%s", text);
-	log_warnx("client '%s': %s", s->client[0] ? s->client : "?", text);
+	log_warnx("client '%s': %s", s->client[0] ? s->client : "?",
+		  log_escape(e1, sizeof(e1), text));
 	link_send(&s->link, &m);
 	link_flush(&s->link);
 	return 1;
@@ -284,6 +286,7 @@ serve_open(struct serve *s)
 	if (authz_init(&s->az, &s->sf, s->uuid, &s->c->authz) < 0)
 		return -ENOMEM;
 	s->az_init = 1;
+	s->az.role = "client";
 	ret = statefs_watch_open(&s->sf, &s->w);
 	if (ret < 0) {
 		log_warnx("cannot watch tree '%s': %s", s->c->root, strerror(-ret));

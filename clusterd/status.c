@@ -83,6 +83,14 @@ status_config_option(struct status_config *c, const char *name, const char *arg)
 		c->listen_given = 1;
 	} else if (strcmp(name, "http-token") == 0) {
 		c->token = *arg ? arg : NULL;
+	} else if (strcmp(name, "http-token-file") == 0) {
+		c->token_file = arg;
+	} else if (strcmp(name, "http-allow-host") == 0) {
+		if (c->n_allow_hosts == HTTP_ALLOW_HOSTS_MAX)
+			return -E2BIG;
+		if (!*arg || strlen(arg) > HTTP_HOST_NAME_MAX)
+			return -EINVAL;
+		c->allow_hosts[c->n_allow_hosts++] = arg;
 	} else if (strcmp(name, "db") == 0) {
 		c->db_path = arg;
 	} else if (strcmp(name, "alert-url") == 0) {
@@ -106,6 +114,42 @@ status_config_option(struct status_config *c, const char *name, const char *arg)
 		c->silent_ms = (unsigned)v;
 	} else {
 		return -ENOENT;
+	}
+	return 0;
+}
+
+int
+status_config_finish(struct status_config *c, const char *self_host, char *err,
+		     size_t errlen)
+{
+	int ret;
+
+	if (c->token && c->token_file) {
+		snprintf(err, errlen, "give --http-token-file or --http-token, not both "
+			 "(the file: an option's value shows in ps)");
+		return -EINVAL;
+	}
+	if (c->token_file) {
+		ret = http_token_read(c->token_file, c->token_buf, sizeof(c->token_buf),
+				      err, errlen);
+		if (ret < 0)
+			return ret;
+		c->token = c->token_buf;
+	}
+	if (strcmp(c->listen, "none") == 0)
+		return 0;
+	c->allow_hosts[c->n_allow_hosts++] = self_host;
+	ret = http_listen_is_loopback(c->listen);
+	if (ret < 0) {
+		snprintf(err, errlen, "status page: cannot resolve '%s' any more", c->listen);
+		return ret;
+	}
+	if (ret == 0 && !c->token) {
+		snprintf(err, errlen, "refusing to serve the status page on '%s' without a "
+			 "token: anyone who reaches it would read the cluster's state; give "
+			 "--http-token-file FILE (mode 600) or listen on 127.0.0.1 or [::1]",
+			 c->listen);
+		return -EPERM;
 	}
 	return 0;
 }
@@ -420,6 +464,8 @@ static int
 open_http(struct status *st)
 {
 	struct http_config hc = { .listen = st->c.listen, .token = st->c.token,
+				  .allow_hosts = st->c.allow_hosts,
+				  .n_allow_hosts = st->c.n_allow_hosts,
 				  .handler = on_request, .arg = st };
 	char err[256];
 	int ret;
@@ -451,6 +497,8 @@ status_open(struct status **sp, const struct status_config *c)
 	if (!st)
 		return -ENOMEM;
 	st->c = *c;
+	if (c->token == c->token_buf)	/* the copy's own buffer */
+		st->c.token = st->c.token_buf;
 	ret = open_http(st);
 	if (ret < 0)
 		goto out;
@@ -460,6 +508,8 @@ status_open(struct status **sp, const struct status_config *c)
 			log_warnx("history database '%s': %s", c->db_path, err);
 			goto out;
 		}
+		if (err[0])
+			log_warnx("history database: %s", err);
 		event(st, 0, "start", "", "", "clusterd started");
 	}
 	if (c->n_alert_urls) {

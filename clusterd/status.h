@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "clusterd/alerts.h"
+#include "clusterd/http.h"
 #include "statefs/statefs.h"
 
 #define STATUS_DEFAULT_LISTEN	"127.0.0.1:7780"
@@ -23,6 +24,12 @@ struct status_config {
 	const char *listen;		/* ADDR:PORT; "none" = no HTTP (STATUS_DEFAULT_LISTEN) */
 	int listen_given;		/* set by an option: a bind failure is then fatal */
 	const char *token;		/* bearer token for /api and /metrics, NULL = none */
+	const char *token_file;		/* read the token from here (status_config_finish) */
+	char token_buf[HTTP_TOKEN_MAX + 1];	/* what token points to when read from a file */
+	/* Host header names answered besides the defaults (http.h); the
+	 * node's name is appended by status_config_finish() */
+	const char *allow_hosts[HTTP_ALLOW_HOSTS_MAX + 1];
+	size_t n_allow_hosts;
 	const char *db_path;		/* history database, NULL = no history */
 	const char *alert_urls[ALERTS_URLS_MAX];
 	size_t n_alert_urls;
@@ -39,11 +46,21 @@ void status_config_init(struct status_config *c);
 
 /*
  * Apply one option of `clusterd` by long name without dashes
- * ("http-listen", "http-token", "db", "alert-url", "lag-alert-bytes",
- * "status-sample-ms", "silent-ms").  Returns 0, -EINVAL (bad value),
- * -E2BIG (too many alert URLs) or -ENOENT (not a status option).
+ * ("http-listen", "http-token", "http-token-file", "http-allow-host",
+ * "db", "alert-url", "lag-alert-bytes", "status-sample-ms", "silent-ms").
+ * Returns 0, -EINVAL (bad value), -E2BIG (too many alert URLs or allowed
+ * hosts) or -ENOENT (not a status option).
  */
 int status_config_option(struct status_config *c, const char *name, const char *arg);
+
+/*
+ * After all options, before the daemon starts anything: read the token
+ * file, add @self_host (this node's MARS name) to the allowed Host names,
+ * and refuse a listen address off loopback without a token.  0, or -errno
+ * with @err saying what to change.
+ */
+int status_config_finish(struct status_config *c, const char *self_host, char *err,
+			 size_t errlen);
 
 struct status;
 

@@ -140,6 +140,7 @@ set_error(struct syncer *s, int err, const char *fmt, ...)
 static int
 set_error(struct syncer *s, int err, const char *fmt, ...)
 {
+	char e1[LOG_ESC_BYTES];	/* the text may quote the peer's */
 	va_list ap;
 
 	pthread_mutex_lock(&s->lock);
@@ -148,7 +149,8 @@ set_error(struct syncer *s, int err, const char *fmt, ...)
 		vsnprintf(s->st.why, sizeof(s->st.why), fmt, ap);
 		va_end(ap);
 		s->st.error = err;
-		log_warnx("sync %s from %s: %s", s->res, s->st.peer, s->st.why);
+		log_warnx("sync %s from %s: %s", s->res, s->st.peer,
+			  log_escape(e1, sizeof(e1), s->st.why));
 	}
 	pthread_mutex_unlock(&s->lock);
 	return err;

@@ -80,10 +80,12 @@ static int
 sserve_end(struct sserve *s, int code, const char *text, const char *pos)
 {
 	struct gossip_msg m = { .type = GOSSIP_SEND, .code = (uint16_t)code };
+	char e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];	/* s->res: the client's, maybe refused */
 	int ret;
 
 	if (code != GOSSIP_SYNC_OK)
-		log_warnx("client '%s': sync of '%s' refused: %s", s->client, s->res, text);
+		log_warnx("client '%s': sync of '%s' refused: %s", s->client,
+			  log_escape(e1, sizeof(e1), s->res), log_escape(e2, sizeof(e2), text));
 	snprintf(m.text, sizeof(m.text), "%s", text);
 	snprintf(m.value, sizeof(m.value), "%s", pos ? pos : "");
 	ret = sserve_send(s, &m);

@@ -336,13 +336,22 @@ eng_logger_emergency_check(struct eng_logger *l)
 {
 	int fd = 0, ret;
 
-	if (!l->emergency || eng_log_free(l) < 2 * l->emergency_free)
+	if (!l->emergency)
 		return 0;
+	/* The logfile left behind is closed first: once deleted (every
+	 * member replayed it) an open descriptor would keep its blocks
+	 * allocated, and the space this waits for would never come back. */
 	pthread_mutex_lock(&l->sync_lock);
 	pthread_mutex_lock(&l->wr_lock);
 	if (l->retired_fd >= 0)
 		close(l->retired_fd);	/* no sync uses it: we hold sync_lock */
 	l->retired_fd = -1;
+	pthread_mutex_unlock(&l->wr_lock);
+	pthread_mutex_unlock(&l->sync_lock);
+	if (eng_log_free(l) < 2 * l->emergency_free)
+		return 0;
+	pthread_mutex_lock(&l->sync_lock);
+	pthread_mutex_lock(&l->wr_lock);
 	if (l->log_fd < 0) {
 		fd = eng_logger_create(l, l->lognr, l->logname, sizeof(l->logname));
 		if (fd >= 0)

@@ -82,3 +82,25 @@ join() {	# join HOST MEMBER IP
 		-artifact_prefix="$BATS_TEST_TMPDIR/" "$BATS_TEST_TMPDIR/corpus"
 	assert_success
 }
+
+@test "a refused path from a client is logged escaped, on one line" {
+	run tree a create 10.0.0.1
+	assert_success
+	command -v python3 >/dev/null || fail "python3 missing"
+	# HELLO as beta, then one ENTRY whose path carries a newline, a forged
+	# log line and a terminal escape, then END (docs/protocol.md frames).
+	python3 -c '
+import struct, sys
+def s(x): b = x.encode("latin-1"); return struct.pack("<H", len(b)) + b
+def frame(t, p): return struct.pack("<I", len(p) + 1) + bytes([t]) + p
+out = frame(1, struct.pack("<HH", 1, 0) + s("(any)") + s("beta"))
+out += frame(3, struct.pack("<Q", 4 * 10**18) +
+	     s("actual-beta/x\nclusterd: warn: forged \x1b[31m\\") + s("1"))
+out += frame(4, struct.pack("<I", 1))
+sys.stdout.buffer.write(out)' >"$BATS_TEST_TMPDIR/frames"
+	run sh -c "timeout 10 '$CLUSTERD' --serve --root '$ROOTS/a' --host a \
+		<'$BATS_TEST_TMPDIR/frames' 2>&1 >/dev/null"
+	echo "$output"
+	assert_equal "${#lines[@]}" 1
+	assert_output "clusterd-serve: warn: client 'beta': refused entry 'actual-beta/x\\x0aclusterd: warn: forged \\x1b[31m\\x5c': malformed key path"
+}

@@ -378,3 +378,87 @@ PY
 	refute_output --partial "not ok"
 	[ -s "$MARS_SRCDIR/test-out/status-page.png" ] || fail "no screenshot"
 }
+
+# ---- least privilege (issue 15): token file, Host check, bind, file modes ----
+
+# run_clusterd_fail OPTION...: clusterd must refuse to start; output in $output.
+run_clusterd_fail() {
+	run timeout 10 "$CLUSTERD" --root "$MARS_ROOT" --host alpha --transport local \
+		--local-roots "$BATS_TEST_TMPDIR/no-peers" --data-path off "$@"
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ] ||
+		fail "clusterd did not refuse to start (status $status): $output"
+}
+
+@test "status: the token is read from a 0600 file; a readable file is refused" {
+	local tok=$BATS_TEST_TMPDIR/token
+	echo s3cret >"$tok"
+	chmod 644 "$tok"
+	run_clusterd_fail --http-listen "127.0.0.1:$(free_port)" --http-token-file "$tok"
+	assert_output --partial "chmod 600 '$tok'"
+	chmod 600 "$tok"
+	run_clusterd_fail --http-token-file "$tok" --http-token s3cret
+	assert_output --partial "not both"
+	TOKEN=s3cret start_clusterd --http-token-file "$tok"
+	assert_equal "$(code /api/v1/cluster)" 401
+	assert_equal "$(code -H 'Authorization: Bearer wrong' /metrics)" 401
+	assert_equal "$(code -H 'Authorization: Bearer s3cret' /api/v1/cluster)" 200
+	assert_equal "$(code -H 'Authorization: Bearer s3cret' /metrics)" 200
+}
+
+@test "status: a foreign Host header is refused, the server's own names answer" {
+	start_clusterd --http-allow-host status.example
+	# A page of evil.example rebinding its name to 127.0.0.1 sends this.
+	assert_equal "$(code -H "Host: evil.example:$PORT" /api/v1/cluster)" 421
+	assert_equal "$(code -H "Host: evil.example" /)" 421
+	assert_equal "$(code -H "Host: localhost.evil.example:$PORT" /)" 421
+	run curl -s --max-time 5 -H "Host: evil.example" "$URL/api/v1/cluster"
+	refute_output --partial '"uuid"'
+	assert_equal "$(code /api/v1/cluster)" 200
+	assert_equal "$(code -H "Host: localhost:$PORT" /api/v1/cluster)" 200
+	assert_equal "$(code -H "Host: [::1]:$PORT" /api/v1/cluster)" 200
+	assert_equal "$(code -H "Host: alpha:$PORT" /api/v1/cluster)" 200
+	assert_equal "$(code -H "Host: $(uname -n):$PORT" /api/v1/cluster)" 200
+	assert_equal "$(code -H "Host: STATUS.example:$PORT" /api/v1/cluster)" 200
+	# An IP literal other than the bound address is no name of this server.
+	assert_equal "$(code -H "Host: 10.9.8.7:$PORT" /)" 421
+}
+
+@test "status: off loopback clusterd refuses to serve without a token" {
+	local port tok=$BATS_TEST_TMPDIR/token
+	port=$(free_port)
+	run_clusterd_fail --http-listen "0.0.0.0:$port"
+	assert_output --partial "without a token"
+	assert_output --partial "--http-token-file"
+	# Nothing listens after the refusal.
+	run curl -s --max-time 2 "http://127.0.0.1:$port/"
+	assert_failure
+	# With a token it serves there; a wildcard bind answers IP literals.
+	echo s3cret >"$tok"
+	chmod 600 "$tok"
+	PORT=$port
+	URL="http://127.0.0.1:$PORT"
+	"$CLUSTERD" --root "$MARS_ROOT" --host alpha --transport local \
+		--local-roots "$BATS_TEST_TMPDIR/no-peers" --data-path off \
+		--http-listen "0.0.0.0:$PORT" --http-token-file "$tok" \
+		>>"$BATS_TEST_TMPDIR/clusterd.log" 2>&1 &
+	PIDS+=($!)
+	wait_for 10 curl -sf -H "Authorization: Bearer s3cret" "$URL/api/v1/cluster"
+	assert_equal "$(code /api/v1/cluster)" 401
+	assert_equal "$(code -H "Host: 10.9.8.7:$PORT" -H 'Authorization: Bearer s3cret' /api/v1/cluster)" 200
+	assert_equal "$(code -H "Host: evil.example" /)" 421
+}
+
+@test "status: the history database is created 0600 and a readable one tightened" {
+	local db=$BATS_TEST_TMPDIR/status.db
+	start_clusterd --db "$db" --status-sample-ms 200
+	assert_equal "$(stat -c %a "$db")" 600
+	stop_clusterd
+	chmod 644 "$db"
+	start_clusterd --db "$db" --status-sample-ms 200
+	assert_equal "$(stat -c %a "$db")" 600
+	run grep "history database: mode of '$db' tightened from 0644 to 0600" \
+		"$BATS_TEST_TMPDIR/clusterd.log"
+	assert_success
+	run get /api/v1/events
+	assert_equal "$(jq -r '[.events[] | select(.kind=="start")] | length' <<<"$output")" 2
+}

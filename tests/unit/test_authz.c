@@ -2,6 +2,7 @@
 /*
  * The trust rules of clusterd/authz.c (docs/state-tree.md section 8) on a
  * real tree of host "alpha": what peers may and may not make it store.
+ * (Escaping of the refusal log lines is log_escape()'s, tests/unit/test_log.c.)
  */
 #include "statefs_test.h"
 
@@ -192,17 +193,6 @@ test_quota(void)
 	teardown();
 }
 
-static void
-test_escape(void)
-{
-	char out[64];
-
-	authz_escape("a\x1b[31m\nb\\", out, sizeof(out));
-	tap_ok(!strcmp(out, "a\\x1b[31m\\x0ab\\x5c"), "escaped: %s", out);
-	authz_escape("\xff\xfe\xfd", out, 9);
-	tap_ok(!strcmp(out, "\\xff"), "truncated on a whole escape: %s", out);
-}
-
 int
 main(void)
 {
@@ -211,6 +201,5 @@ main(void)
 	test_cluster_keys();
 	test_future();
 	test_quota();
-	test_escape();
 	return tap_done();
 }

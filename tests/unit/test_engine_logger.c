@@ -266,7 +266,8 @@ test_checkpoint(struct eng_logger *l)
 }
 
 /* Emergency mode skips to a new logfile: the serving end must then send
- * the old one to its end, unsynced tail included (the entry flushed it). */
+ * the old one to its end, unsynced tail included (the entry flushed it),
+ * and the engine must not hold it open while it waits for space. */
 static void
 test_emergency_mark(struct eng_logger *l)
 {
@@ -295,6 +296,8 @@ test_emergency_mark(struct eng_logger *l)
 	tap_ok(st.st_size > 8192 && (ret == 0 || (ret == 1 && end == (uint64_t)st.st_size)),
 	       "the old logfile is durable to its end (%d, %llu of %lld bytes)", ret,
 	       (unsigned long long)end, (long long)st.st_size);
+	tap_ok(eng_logger_emergency_check(l) == 0 && l->emergency && l->retired_fd < 0,
+	       "still short of space, the old logfile is closed (deleted, it frees its space)");
 }
 
 static int

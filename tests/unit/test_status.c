@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "clusterd/api.h"
 #include "clusterd/db.h"
@@ -337,6 +338,78 @@ test_escape_and_listen(void)
 	       http_parse_listen("127.0.0.1", &ss, &len) < 0, "bad listen addresses refused");
 }
 
+static void
+test_host_check(void)
+{
+	const char *names[] = { "127.0.0.1", "localhost", "::1", "alpha" };
+	struct sockaddr_storage ss;
+	unsigned len;
+
+	tap_ok(http_host_allowed("127.0.0.1:7780", names, 4, 0) &&
+	       http_host_allowed("LocalHost.", names, 4, 0) &&
+	       http_host_allowed("[::1]:7780", names, 4, 0) &&
+	       http_host_allowed("alpha", names, 4, 0) && http_host_allowed(NULL, names, 4, 0),
+	       "Host: the server's names, with port, case or final dot, and none at all");
+	tap_ok(!http_host_allowed("evil.example:7780", names, 4, 0) &&
+	       !http_host_allowed("localhost.evil.example", names, 4, 0) &&
+	       !http_host_allowed("alpha:80x", names, 4, 0) &&
+	       !http_host_allowed("::1", names, 4, 0) && !http_host_allowed("", names, 4, 0) &&
+	       !http_host_allowed("10.0.0.1", names, 4, 0),
+	       "Host: other names, malformed ports, bare IPv6, empty refused");
+	tap_ok(http_host_allowed("10.0.0.1:7780", names, 4, 1) &&
+	       http_host_allowed("[fe80::1]", names, 4, 1) &&
+	       !http_host_allowed("evil.example", names, 4, 1),
+	       "Host: a wildcard bind answers IP literals, not other names");
+	tap_ok(http_listen_is_loopback("127.0.0.1:1") == 1 &&
+	       http_listen_is_loopback("127.3.2.1:1") == 1 &&
+	       http_listen_is_loopback("[::1]:1") == 1 &&
+	       http_listen_is_loopback("[::ffff:127.0.0.1]:1") == 1,
+	       "loopback listen addresses");
+	tap_ok(http_listen_is_loopback("0.0.0.0:1") == 0 &&
+	       http_listen_is_loopback("[::]:1") == 0 &&
+	       http_listen_is_loopback("10.1.2.3:1") == 0 &&
+	       http_listen_is_loopback("x") < 0, "other listen addresses are not loopback");
+	tap_ok(http_parse_listen("0.0.0.0:1", &ss, &len) == 0 &&
+	       http_addr_is_any((struct sockaddr *)&ss), "0.0.0.0 is the wildcard");
+}
+
+/* Write @text to @path with @mode, then read the token back. */
+static int
+token_file(const char *path, const char *text, mode_t mode, char *tok, size_t toklen,
+	   char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	err[0] = '\0';
+	return http_token_read(path, tok, toklen, err, errlen);
+}
+
+static void
+test_token_file(void)
+{
+	char path[4200], tok[HTTP_TOKEN_MAX + 1], err[512];
+
+	sft_mkroot();
+	snprintf(path, sizeof(path), "%s/token", sft_root);
+	tap_ok(token_file(path, "s3cret\n", 0600, tok, sizeof(tok), err, sizeof(err)) == 0 &&
+	       strcmp(tok, "s3cret") == 0, "token read from a 0600 file: %s", err);
+	tap_ok(token_file(path, "s3cret\n", 0644, tok, sizeof(tok), err, sizeof(err)) == -EPERM &&
+	       strstr(err, "chmod 600"), "a world-readable token file refused: %s", err);
+	tap_ok(token_file(path, "s3cret\n", 0640, tok, sizeof(tok), err, sizeof(err)) == -EPERM,
+	       "a group-readable token file refused");
+	tap_ok(token_file(path, "\n", 0600, tok, sizeof(tok), err, sizeof(err)) == -EINVAL &&
+	       token_file(path, "a b\n", 0600, tok, sizeof(tok), err, sizeof(err)) == -EINVAL &&
+	       token_file(path, "a\nb\n", 0600, tok, sizeof(tok), err, sizeof(err)) == -EINVAL,
+	       "empty, spaced or two-line tokens refused: %s", err);
+	tap_ok(token_file(path, "0123456789", 0600, tok, 8, err, sizeof(err)) == -EFBIG,
+	       "an overlong token refused: %s", err);
+	tap_ok(http_token_read(sft_root, tok, sizeof(tok), err, sizeof(err)) < 0,
+	       "a directory refused: %s", err);
+}
+
 static int
 count_cb(const struct db_event *ev, void *arg)
 {
@@ -348,6 +421,7 @@ static void
 test_db(void)
 {
 	char path[4200], err[256] = "";
+	struct stat st;
 	struct db *db;
 	struct db_sample smp = { .resource = "r0", .host = "beta", .lag_bytes = 7 };
 	struct db_event ev = { .t_ms = 1000, .kind = "role", .resource = "r0", .host = "a",
@@ -363,6 +437,8 @@ test_db(void)
 		ev.t_ms = 1000 + i;
 		db_event_add(db, &ev);
 	}
+	tap_ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+	       "database created 0600 (mode %04o)", (unsigned)(st.st_mode & 0777));
 	tap_ok(db_count_samples(db) == 10 && ev.id == 10, "ten samples and events");
 	tap_ok(db_prune(db, 2000, 995, 100) == 0, "prune by age");
 	tap_ok(db_count_samples(db) == 5, "pruned by age: %lld left",
@@ -370,8 +446,11 @@ test_db(void)
 	tap_ok(db_prune(db, 2000, 100000, 3) == 0 && db_count_samples(db) == 3 &&
 	       db_count_events(db) == 3, "pruned by rows");
 	db_close(db);
+	chmod(path, 0644);
 	tap_ok(db_open(&db, path, err, sizeof(err)) == 0 && db_count_events(db) == 3,
 	       "history survives reopening");
+	tap_ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && strstr(err, "tightened"),
+	       "a readable database is tightened to 0600, with a note: %s", err);
 	db_events_foreach(db, 8, 10, count_cb, &n);
 	tap_ok(n == 2, "events after id 8: %d", n);
 	db_close(db);
@@ -397,6 +476,8 @@ main(void)
 	test_sync_rates();
 	test_api_and_metrics();
 	test_escape_and_listen();
+	test_host_check();
+	test_token_file();
 	test_db();
 	return tap_done();
 }
