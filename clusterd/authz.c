@@ -156,12 +156,12 @@ check_rules(struct authz *a, const char *peer, const char *path, const char *val
 	struct statefs_keyinfo ki;
 	const char *base;
 
+	if (statefs_key_check(path, &ki) < 0)
+		return AUTHZ_OK;	/* statefs_merge() refuses it with its reason */
 	if (stamp_ns > statefs_realtime_ns() + (uint64_t)a->lim.skew_s * STATEFS_NS_PER_S)
 		return AUTHZ_FUTURE;
 	if (!strncmp(path, "ips/ip-", 7))
 		return check_ips(a, peer, path, value);
-	if (statefs_key_check(path, &ki) < 0)
-		return AUTHZ_OK;	/* statefs_merge() refuses it with its reason */
 	if (!strcmp(ki.owner, a->sf->host))
 		return AUTHZ_OWN_NAME;
 	if (ki.owner[0] && strcmp(ki.owner, peer))
