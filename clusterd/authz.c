@@ -98,7 +98,7 @@ authz_release(struct authz *a)
 
 /* ---- the rules ---------------------------------------------------------------- */
 
-/* Is @host a member of the resource of @key, i.e. has it a live data- link? */
+/* Is @host a member of resource @res, i.e. has it a live data- link there? */
 static int
 is_member(struct authz *a, const char *res, const char *host)
 {
