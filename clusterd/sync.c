@@ -211,8 +211,8 @@ sync_disk_size(int fd, uint64_t *size)
 int
 sync_disk_open(const char *path, int flags)
 {
-	struct stat st;
-	int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st, named;
+	int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
@@ -220,6 +220,12 @@ sync_disk_open(const char *path, int flags)
 	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
 		close(fd);
 		return -EINVAL;
+	}
+	/* A regular file: the path must be the file itself, the one opened. */
+	if (S_ISREG(st.st_mode) &&
+	    (lstat(path, &named) < 0 || named.st_dev != st.st_dev || named.st_ino != st.st_ino)) {
+		close(fd);
+		return -ELOOP;
 	}
 	return fd;
 }

@@ -59,12 +59,17 @@ state_dev_bytes(const char *dev, uint64_t *bytes)
 	if (lstat(dev, &st) < 0)
 		return fail(errno == ENOENT ? MX_NOENT : MX_IO, "cannot use device '%s': %s", dev,
 			    strerror(errno));
-	if (S_ISLNK(st.st_mode)) {
-		ret = fail(MX_USAGE, "device '%s' is a symbolic link", dev);
+	/* Links to block devices are how LVM and udev name them stably;
+	 * a regular image file must be named itself (clusterd opens it so). */
+	if (S_ISLNK(st.st_mode) && stat(dev, &st) == 0 && S_ISREG(st.st_mode)) {
+		ret = fail(MX_USAGE, "image file '%s' is named through a symbolic link", dev);
 		if (realpath(dev, real))
-			hint("name the device itself: '%s'", real);
+			hint("name the file itself: '%s'", real);
 		return ret;
 	}
+	if (S_ISLNK(st.st_mode))
+		return fail(errno == ENOENT ? MX_NOENT : MX_IO, "cannot use device '%s': %s", dev,
+			    strerror(errno));
 	if (S_ISREG(st.st_mode)) {
 		*bytes = (uint64_t)st.st_size;
 		return MX_OK;

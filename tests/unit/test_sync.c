@@ -205,6 +205,19 @@ test_disk_open(void)
 	tap_ok(sync_disk_open(lnk, O_RDONLY) == -ELOOP, "a symbolic link to it is refused");
 	tap_ok(sync_disk_open(fifo, O_RDONLY) == -EINVAL, "a FIFO is refused without blocking");
 	tap_ok(sync_disk_open(dir, O_RDONLY) == -EINVAL, "a directory is refused");
+	unlink(lnk);
+	tap_ok(symlink("/dev/null", lnk) == 0 && sync_disk_open(lnk, O_RDONLY) == -EINVAL,
+	       "a link to a character device is refused");
+	unlink(lnk);
+	/* LVM and udev name block devices through links: those are fine. */
+	if (access("/dev/loop0", R_OK) == 0 && symlink("/dev/loop0", lnk) == 0) {
+		fd = sync_disk_open(lnk, O_RDONLY);
+		tap_ok(fd >= 0, "a link to a block device opens (/dev/VG/LV, /dev/mapper/NAME)");
+		if (fd >= 0)
+			close(fd);
+	} else {
+		tap_diag("no /dev/loop0 here: a link to a block device not tried");
+	}
 	unlink(img);
 	unlink(lnk);
 	unlink(fifo);
