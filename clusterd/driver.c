@@ -369,6 +369,7 @@ tick(struct driver *d)
 		struct drv_res *r = d->res[i];
 
 		if (r->seen) {
+			driver_follow_deletion(d, r->name);
 			tick_resource(d, r);
 		} else if (r->e || r->f || r->sy) {	/* deleted resource */
 			struct mars_engine_status st;
