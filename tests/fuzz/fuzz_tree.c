@@ -17,6 +17,8 @@
 #include "fuzz_tree.h"
 
 #define EVIL_NAME	"resource-evil"	/* planted link to the decoy */
+#define LOG_DIR		"resource-r"	/* holds a planted logfile */
+#define LOG_NAME	"log-000000001-alpha"
 
 static char *rm_root;	/* the sandbox, for the atexit handler */
 static const struct fuzz_tree *check_ft;	/* nftw has no argument */
@@ -71,6 +73,23 @@ fuzz_tree_init(struct fuzz_tree *ft)
 	fuzz_tree_reset(ft);
 }
 
+/* A logfile is a regular file in the tree: only a tombstone replaces it. */
+static void
+plant_logfile(struct fuzz_tree *ft)
+{
+	static const char bytes[] = "not a real logfile\n";
+	int dfd, fd;
+
+	if (mkdirat(ft->sf.root_fd, LOG_DIR, 0700) < 0)
+		die("cannot create", LOG_DIR, errno);
+	dfd = openat(ft->sf.root_fd, LOG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = dfd < 0 ? -1 : openat(dfd, LOG_NAME, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, bytes, sizeof(bytes) - 1) != sizeof(bytes) - 1)
+		die("cannot create", LOG_NAME, errno);
+	close(fd);
+	close(dfd);
+}
+
 void
 fuzz_tree_reset(struct fuzz_tree *ft)
 {
@@ -97,6 +116,7 @@ fuzz_tree_reset(struct fuzz_tree *ft)
 		die("cannot write the uuid in", ft->root, -ret);
 	if (symlinkat(ft->outside, ft->sf.root_fd, EVIL_NAME) < 0)
 		die("cannot plant a link in", ft->root, errno);
+	plant_logfile(ft);
 }
 
 /* Is @rel (relative to the tree root) allowed to exist as @flag? */
@@ -112,7 +132,7 @@ entry_ok(const char *rel, int flag)
 		return strcmp(rel, EVIL_NAME) == 0 || strcmp(rel, ".format") == 0 ||
 		       statefs_key_check(rel, NULL) == 0;
 	case FTW_F:
-		return strcmp(rel, ".clock") == 0;
+		return strcmp(rel, ".clock") == 0 || strcmp(rel, LOG_DIR "/" LOG_NAME) == 0;
 	default:
 		return 0;
 	}

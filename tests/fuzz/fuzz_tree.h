@@ -25,14 +25,15 @@ struct fuzz_tree {
 void fuzz_tree_init(struct fuzz_tree *ft);
 
 /* Remove every public name of the tree (private ones stay), then write
- * the uuid again and plant "resource-evil" as a link to the decoy. */
+ * the uuid again, plant "resource-evil" as a link to the decoy and the
+ * regular file "resource-r/log-000000001-alpha" as a logfile. */
 void fuzz_tree_reset(struct fuzz_tree *ft);
 
 /*
  * Abort unless the sandbox holds exactly "tree" and an empty "outside",
  * and every entry of the tree is a directory, the private names the
- * library keeps (.clock, .format) or a link whose path is a key of tree
- * format 1, the planted one excepted.  No ".tmp." link may be left over.
+ * library keeps (.clock, .format), the planted logfile, or a link whose
+ * path is a key of tree format 1 (the planted link excepted).  No ".tmp." link may be left over.
  */
 void fuzz_tree_check(struct fuzz_tree *ft);
 
