@@ -49,14 +49,30 @@ die(const char *what, const char *path, int err)
 	abort();
 }
 
+/*
+ * $MARS_FUZZ_TMPDIR, else /dev/shm, else $TMPDIR or /tmp.  Every input
+ * creates and removes a few inodes, which tmpfs does many times faster
+ * than a disk file system (ext4: 17 ms an input against 1).
+ */
+static const char *
+scratch_dir(void)
+{
+	const char *dir = getenv("MARS_FUZZ_TMPDIR");
+
+	if (dir && dir[0])
+		return dir;
+	if (access("/dev/shm", W_OK | X_OK) == 0)
+		return "/dev/shm";
+	dir = getenv("TMPDIR");
+	return dir && dir[0] ? dir : "/tmp";
+}
+
 void
 fuzz_tree_init(struct fuzz_tree *ft)
 {
-	const char *tmp = getenv("TMPDIR");
 	int ret;
 
-	snprintf(ft->sandbox, sizeof(ft->sandbox), "%s/mars-fuzz-XXXXXX",
-		 tmp && tmp[0] ? tmp : "/tmp");
+	snprintf(ft->sandbox, sizeof(ft->sandbox), "%s/mars-fuzz-XXXXXX", scratch_dir());
 	if (!mkdtemp(ft->sandbox))
 		die("cannot create", ft->sandbox, errno);
 	rm_root = ft->sandbox;
