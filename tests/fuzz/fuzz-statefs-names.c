@@ -165,17 +165,20 @@ check_escape(const char *s)
 static void
 check_merge(const char *path, const char *value, const char *origin, int expect)
 {
-	struct statefs_entry e;
+	struct statefs_entry before, after;
 	char got[STATEFS_VALUE_MAX + 1];
 	uint64_t stamp;
-	int ret;
+	int ret, had = path_shape_ok(path) ? statefs_read(&tree.sf, path, &before) : -EINVAL;
 
 	CHECK(statefs_clock_tick(&tree.sf, &stamp) == 0);
 	ret = statefs_merge(&tree.sf, path, value, stamp, origin);
 	if (expect < 0) {
 		CHECK(ret == expect);
-		CHECK(path_shape_ok(path) == 0 || statefs_read(&tree.sf, path, &e) < 0 ||
-		      strcmp(path, "uuid") == 0);
+		if (had != -EINVAL)
+			CHECK(statefs_read(&tree.sf, path, &after) == had);
+		if (had == 0)
+			CHECK(strcmp(after.value, before.value) == 0 &&
+			      after.stamp_ns == before.stamp_ns);
 	} else if (strcmp(value, STATEFS_TOMBSTONE) == 0) {
 		CHECK(ret == 0 || ret == 1 || ret == -EEXIST);
 	} else if (ret != -EEXIST) {	/* EEXIST: the planted link is in the way */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #include "fuzz_tree.h"
 
 #define EVIL_NAME	"resource-evil"	/* planted link to the decoy */
-#define LOG_DIR		"resource-r"	/* holds a planted logfile */
+#define LOG_DIR		"resource-r"	/* holds a planted logfile and disk */
 #define LOG_NAME	"log-000000001-alpha"
 
 static char *rm_root;	/* the sandbox, for the atexit handler */
@@ -67,6 +68,23 @@ scratch_dir(void)
 	return dir && dir[0] ? dir : "/tmp";
 }
 
+/* The resource's disk: FUZZ_TREE_DISK_BYTES of a pattern, for full sync. */
+static void
+make_disk(struct fuzz_tree *ft)
+{
+	uint8_t buf[4096];
+	int fd = open(ft->disk, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7);
+	for (size_t off = 0; fd >= 0 && off < FUZZ_TREE_DISK_BYTES; off += sizeof(buf))
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+			die("cannot write", ft->disk, errno);
+	if (fd < 0)
+		die("cannot create", ft->disk, errno);
+	close(fd);
+}
+
 void
 fuzz_tree_init(struct fuzz_tree *ft)
 {
@@ -79,8 +97,10 @@ fuzz_tree_init(struct fuzz_tree *ft)
 	atexit(rm_sandbox);
 	snprintf(ft->root, sizeof(ft->root), "%s/tree", ft->sandbox);
 	snprintf(ft->outside, sizeof(ft->outside), "%s/outside", ft->sandbox);
+	snprintf(ft->disk, sizeof(ft->disk), "%s/disk", ft->sandbox);
 	if (mkdir(ft->root, 0700) < 0 || mkdir(ft->outside, 0700) < 0)
 		die("cannot create", ft->root, errno);
+	make_disk(ft);
 	ret = statefs_open(&ft->sf, ft->root, FUZZ_TREE_HOST, STATEFS_OPEN_ANY);
 	if (ret == 0)
 		ret = statefs_mark(&ft->sf);
@@ -96,7 +116,7 @@ plant_logfile(struct fuzz_tree *ft)
 	static const char bytes[] = "not a real logfile\n";
 	int dfd, fd;
 
-	if (mkdirat(ft->sf.root_fd, LOG_DIR, 0700) < 0)
+	if (mkdirat(ft->sf.root_fd, LOG_DIR, 0700) < 0 && errno != EEXIST)
 		die("cannot create", LOG_DIR, errno);
 	dfd = openat(ft->sf.root_fd, LOG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	fd = dfd < 0 ? -1 : openat(dfd, LOG_NAME, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -126,6 +146,8 @@ fuzz_tree_reset(struct fuzz_tree *ft)
 	closedir(d);
 	statefs_txn_init(&t, &ft->sf, 0);
 	statefs_txn_set(&t, "uuid", FUZZ_TREE_UUID);
+	statefs_txn_set(&t, LOG_DIR "/size", FUZZ_TREE_DISK_SIZE);
+	statefs_txn_set(&t, FUZZ_TREE_DATA_KEY, ft->disk);
 	ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);
 	if (ret < 0)
@@ -161,7 +183,7 @@ check_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	size_t rlen = strlen(ft->root);
 
 	if (strcmp(path, ft->sandbox) == 0 || strcmp(path, ft->root) == 0 ||
-	    strcmp(path, ft->outside) == 0)
+	    strcmp(path, ft->outside) == 0 || strcmp(path, ft->disk) == 0)
 		return 0;
 	if (strncmp(path, ft->root, rlen) != 0 || path[rlen] != '/') {
 		fprintf(stderr, "fuzz_tree: '%s' appeared outside the tree\n", path);
