@@ -56,10 +56,6 @@ static struct fuzz_tree tree;
 static struct gossip_config config;
 static int tree_ready;
 
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-	abort(); } } while (0)
-
 struct input {
 	const uint8_t *p, *end;
 };
@@ -243,12 +239,12 @@ run_session(const struct stream *st, int out)
 	int in = memfd_create("fuzz-serve-in", MFD_CLOEXEC);
 	int save0 = dup(0), save1 = dup(1);
 
-	CHECK(in >= 0 && save0 >= 0 && save1 >= 0);
-	CHECK(write(in, st->buf, st->len) == (ssize_t)st->len);
-	CHECK(lseek(in, 0, SEEK_SET) == 0);
-	CHECK(dup2(in, 0) == 0 && dup2(out, 1) == 1);
+	FUZZ_CHECK(in >= 0 && save0 >= 0 && save1 >= 0);
+	FUZZ_CHECK(write(in, st->buf, st->len) == (ssize_t)st->len);
+	FUZZ_CHECK(lseek(in, 0, SEEK_SET) == 0);
+	FUZZ_CHECK(dup2(in, 0) == 0 && dup2(out, 1) == 1);
 	gossip_serve(&config);
-	CHECK(dup2(save0, 0) == 0 && dup2(save1, 1) == 1);
+	FUZZ_CHECK(dup2(save0, 0) == 0 && dup2(save1, 1) == 1);
 	close(save0);
 	close(save1);
 	close(in);
@@ -257,10 +253,10 @@ run_session(const struct stream *st, int out)
 static void
 check_hello_reply(const struct gossip_msg *m)
 {
-	CHECK(strcmp(m->host, FUZZ_TREE_HOST) == 0);
-	CHECK(strcmp(m->uuid, FUZZ_TREE_UUID) == 0);
-	CHECK(m->version == GOSSIP_PROTO_VERSION);
-	CHECK((m->flags & ~(GOSSIP_HELLO_FETCH | GOSSIP_HELLO_SYNC)) == 0);
+	FUZZ_CHECK(strcmp(m->host, FUZZ_TREE_HOST) == 0);
+	FUZZ_CHECK(strcmp(m->uuid, FUZZ_TREE_UUID) == 0);
+	FUZZ_CHECK(m->version == GOSSIP_PROTO_VERSION);
+	FUZZ_CHECK((m->flags & ~(GOSSIP_HELLO_FETCH | GOSSIP_HELLO_SYNC)) == 0);
 }
 
 /* The reply: whole frames, one ERROR at most and last. */
@@ -273,14 +269,14 @@ check_reply(int out)
 	int errors = 0;
 	uint8_t *buf;
 
-	CHECK(size >= 0);
+	FUZZ_CHECK(size >= 0);
 	if (size == 0)
 		return;
 	buf = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, out, 0);
-	CHECK(buf != MAP_FAILED);
+	FUZZ_CHECK(buf != MAP_FAILED);
 	while (off < (size_t)size) {
-		CHECK(gossip_decode(buf + off, (size_t)size - off, &used, &m) == 1);
-		CHECK(errors == 0);
+		FUZZ_CHECK(gossip_decode(buf + off, (size_t)size - off, &used, &m) == 1);
+		FUZZ_CHECK(errors == 0);
 		if (m.type == GOSSIP_ERROR)
 			errors++;
 		if (m.type == GOSSIP_HELLO)
@@ -296,12 +292,12 @@ check_entry(const struct statefs_entry *e, void *arg)
 	const struct names *hn = arg;
 	struct statefs_keyinfo ki;
 
-	CHECK(statefs_key_check(e->path, &ki) == 0);
+	FUZZ_CHECK(statefs_key_check(e->path, &ki) == 0);
 	if (ki.owner[0] && !e->tombstone &&
 	    !(strcmp(e->path, FUZZ_TREE_DATA_KEY) == 0 && strcmp(e->value, tree.disk) == 0))
-		CHECK(named(hn, ki.owner));
+		FUZZ_CHECK(named(hn, ki.owner));
 	if (strcmp(e->path, "uuid") == 0)
-		CHECK(strcmp(e->value, FUZZ_TREE_UUID) == 0);
+		FUZZ_CHECK(strcmp(e->value, FUZZ_TREE_UUID) == 0);
 	return 0;
 }
 
@@ -329,18 +325,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (!st.buf)
 		st.buf = malloc(STREAM_MAX);
-	CHECK(st.buf);
+	FUZZ_CHECK(st.buf);
 	st.len = 0;
 	while (in.p < in.end)
 		build_op(&in, &st);
 	collect_hellos(&st, &hn);
 	out = memfd_create("fuzz-serve-out", MFD_CLOEXEC);
-	CHECK(out >= 0);
+	FUZZ_CHECK(out >= 0);
 	run_session(&st, out);
 	check_reply(out);
 	close(out);
 	fuzz_tree_check(&tree);
-	CHECK(statefs_list(&tree.sf, "", STATEFS_LIST_TOMBSTONES, check_entry, &hn) == 0);
+	FUZZ_CHECK(statefs_list(&tree.sf, "", STATEFS_LIST_TOMBSTONES, check_entry, &hn) == 0);
 	fuzz_tree_reset(&tree);
 	return 0;
 }

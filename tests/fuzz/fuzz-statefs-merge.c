@@ -43,10 +43,6 @@ static const char *const origins[] = { "alpha", "beta", FUZZ_TREE_HOST, "alpha-1
 static struct fuzz_tree tree;
 static int tree_ready;
 
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-	abort(); } } while (0)
-
 struct op {
 	unsigned flags;
 	char path[256 + 1];
@@ -143,15 +139,15 @@ check_result(const struct op *op, int ret, uint64_t clock_before, uint64_t bound
 	int restamped = tree.sf.stats.future_bounded != bounded_before;
 	struct statefs_entry e;
 
-	CHECK(clock >= clock_before);
-	CHECK(clock <= statefs_realtime_ns() + tree.sf.future_bound_ns);
+	FUZZ_CHECK(clock >= clock_before);
+	FUZZ_CHECK(clock <= statefs_realtime_ns() + tree.sf.future_bound_ns);
 	if (ret == 1) {
-		CHECK(statefs_read(&tree.sf, op->path, &e) == 0);
-		CHECK(strcmp(e.value, op->value) == 0);
-		CHECK(restamped ? e.stamp_ns <= clock : e.stamp_ns == op->stamp_ns);
-		CHECK(clock >= e.stamp_ns);
+		FUZZ_CHECK(statefs_read(&tree.sf, op->path, &e) == 0);
+		FUZZ_CHECK(strcmp(e.value, op->value) == 0);
+		FUZZ_CHECK(restamped ? e.stamp_ns <= clock : e.stamp_ns == op->stamp_ns);
+		FUZZ_CHECK(clock >= e.stamp_ns);
 	} else if (ret == 0 && !restamped && statefs_read(&tree.sf, op->path, &e) == 0) {
-		CHECK(e.stamp_ns >= op->stamp_ns ||
+		FUZZ_CHECK(e.stamp_ns >= op->stamp_ns ||
 		      statefs_stamp_is_future(&tree.sf, op->stamp_ns, statefs_realtime_ns()));
 	}
 }
@@ -164,9 +160,9 @@ merge_one(const struct op *op)
 	uint64_t applied = tree.sf.stats.applied, bounded = tree.sf.stats.future_bounded;
 	int ret = statefs_merge(&tree.sf, op->path, op->value, op->stamp_ns, origin);
 
-	CHECK(ret >= -4095 && ret <= 1);
-	CHECK(outcomes(&tree.sf.stats) == before + 1);
-	CHECK((ret == 1) == (tree.sf.stats.applied == applied + 1));
+	FUZZ_CHECK(ret >= -4095 && ret <= 1);
+	FUZZ_CHECK(outcomes(&tree.sf.stats) == before + 1);
+	FUZZ_CHECK((ret == 1) == (tree.sf.stats.applied == applied + 1));
 	check_result(op, ret, clock_before, bounded);
 	fuzz_tree_check(&tree);
 }
@@ -186,8 +182,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < OPS_MAX && take_op(&p, end, base_ns, &op); i++)
 		merge_one(&op);
 	last = clock_stored();
-	CHECK(statefs_clock_tick(&tree.sf, &tick) == 0);
-	CHECK(tick > last);
+	FUZZ_CHECK(statefs_clock_tick(&tree.sf, &tick) == 0);
+	FUZZ_CHECK(tick > last);
 	fuzz_tree_reset(&tree);
 	return 0;
 }

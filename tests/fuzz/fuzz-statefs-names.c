@@ -34,10 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct fuzz_tree tree;
 static int tree_ready;
 
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-	abort(); } } while (0)
-
 /* Take the next NUL-terminated field of the input into @out. */
 static void
 next_field(const uint8_t **p, const uint8_t *end, char *out)
@@ -114,21 +110,21 @@ check_names(const char *path, const char *origin, struct statefs_keyinfo *ki, in
 	const char *why = NULL;
 	int hret = statefs_name_check(STATEFS_NAME_HOST, origin, &why);
 
-	CHECK(hret == 0 || hret == -EINVAL);
-	CHECK((hret == 0) == (why == NULL));
-	CHECK(hret == statefs_name_check(STATEFS_NAME_RESOURCE, origin, NULL));
+	FUZZ_CHECK(hret == 0 || hret == -EINVAL);
+	FUZZ_CHECK((hret == 0) == (why == NULL));
+	FUZZ_CHECK(hret == statefs_name_check(STATEFS_NAME_RESOURCE, origin, NULL));
 	if (hret == 0)
-		CHECK(name_shape_ok(origin));
-	CHECK(kret == 0 || kret == -EINVAL || kret == -EACCES || kret == -EDOM);
+		FUZZ_CHECK(name_shape_ok(origin));
+	FUZZ_CHECK(kret == 0 || kret == -EINVAL || kret == -EACCES || kret == -EDOM);
 	if (kret != 0)
 		return;
-	CHECK(path_shape_ok(path));
-	CHECK(ki->owner[0] == '\0' || (name_shape_ok(ki->owner) && strstr(path, ki->owner)));
-	CHECK(ki->resource[0] == '\0' || name_shape_ok(ki->resource));
+	FUZZ_CHECK(path_shape_ok(path));
+	FUZZ_CHECK(ki->owner[0] == '\0' || (name_shape_ok(ki->owner) && strstr(path, ki->owner)));
+	FUZZ_CHECK(ki->resource[0] == '\0' || name_shape_ok(ki->resource));
 	if (ki->resource[0]) {
-		CHECK(strncmp(path, "resource-", 9) == 0);
-		CHECK(strncmp(path + 9, ki->resource, strlen(ki->resource)) == 0);
-		CHECK(path[9 + strlen(ki->resource)] == '/');
+		FUZZ_CHECK(strncmp(path, "resource-", 9) == 0);
+		FUZZ_CHECK(strncmp(path + 9, ki->resource, strlen(ki->resource)) == 0);
+		FUZZ_CHECK(path[9 + strlen(ki->resource)] == '/');
 	}
 }
 
@@ -138,11 +134,11 @@ check_policy(const char *path, const char *value, int pret)
 {
 	unsigned char addr[sizeof(struct in6_addr)];
 
-	CHECK(pret == 0 || pret == -EPERM || pret == -EDOM || pret == -EXDEV);
+	FUZZ_CHECK(pret == 0 || pret == -EPERM || pret == -EDOM || pret == -EXDEV);
 	if (pret == 0 && strncmp(path, "ips/", 4) == 0 && strcmp(value, STATEFS_TOMBSTONE) != 0)
-		CHECK(inet_pton(AF_INET, value, addr) == 1 || inet_pton(AF_INET6, value, addr) == 1);
+		FUZZ_CHECK(inet_pton(AF_INET, value, addr) == 1 || inet_pton(AF_INET6, value, addr) == 1);
 	if (pret == 0 && strcmp(path, "uuid") == 0)
-		CHECK(strcmp(value, FUZZ_TREE_UUID) == 0);
+		FUZZ_CHECK(strcmp(value, FUZZ_TREE_UUID) == 0);
 }
 
 static void
@@ -155,9 +151,9 @@ check_escape(const char *s)
 		const char *out = log_escape(buf, lens[i], s);
 		size_t len = strlen(out);
 
-		CHECK(out == buf && len < lens[i]);
+		FUZZ_CHECK(out == buf && len < lens[i]);
 		for (size_t j = 0; j < len; j++)
-			CHECK(out[j] >= 0x20 && out[j] < 0x7f);
+			FUZZ_CHECK(out[j] >= 0x20 && out[j] < 0x7f);
 	}
 }
 
@@ -170,21 +166,21 @@ check_merge(const char *path, const char *value, const char *origin, int expect)
 	uint64_t stamp;
 	int ret, had = path_shape_ok(path) ? statefs_read(&tree.sf, path, &before) : -EINVAL;
 
-	CHECK(statefs_clock_tick(&tree.sf, &stamp) == 0);
+	FUZZ_CHECK(statefs_clock_tick(&tree.sf, &stamp) == 0);
 	ret = statefs_merge(&tree.sf, path, value, stamp, origin);
 	if (expect < 0) {
-		CHECK(ret == expect);
+		FUZZ_CHECK(ret == expect);
 		if (had != -EINVAL)
-			CHECK(statefs_read(&tree.sf, path, &after) == had);
+			FUZZ_CHECK(statefs_read(&tree.sf, path, &after) == had);
 		if (had == 0)
-			CHECK(strcmp(after.value, before.value) == 0 &&
+			FUZZ_CHECK(strcmp(after.value, before.value) == 0 &&
 			      after.stamp_ns == before.stamp_ns);
 	} else if (strcmp(value, STATEFS_TOMBSTONE) == 0) {
-		CHECK(ret == 0 || ret == 1 || ret == -EEXIST);
+		FUZZ_CHECK(ret == 0 || ret == 1 || ret == -EEXIST);
 	} else if (ret != -EEXIST) {	/* EEXIST: the planted link is in the way */
-		CHECK(ret == 1);
-		CHECK(statefs_get(&tree.sf, path, got, sizeof(got), NULL) == (int)strlen(value));
-		CHECK(strcmp(got, value) == 0);
+		FUZZ_CHECK(ret == 1);
+		FUZZ_CHECK(statefs_get(&tree.sf, path, got, sizeof(got), NULL) == (int)strlen(value));
+		FUZZ_CHECK(strcmp(got, value) == 0);
 	}
 	fuzz_tree_check(&tree);
 }
@@ -207,17 +203,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	next_field(&p, end, origin);
 
 	kret = statefs_key_check(path, &ki);
-	CHECK(kret == statefs_key_check(path, NULL));
+	FUZZ_CHECK(kret == statefs_key_check(path, NULL));
 	check_names(path, origin, &ki, kret);
 	vret = kret == 0 ? statefs_value_check(&ki, value) : 0;
-	CHECK(vret == 0 || vret == -E2BIG || vret == -EILSEQ || vret == -EXDEV);
+	FUZZ_CHECK(vret == 0 || vret == -E2BIG || vret == -EILSEQ || vret == -EXDEV);
 	if (kret == 0)
-		CHECK((vret == 0) == value_shape_ok(&ki, value));
+		FUZZ_CHECK((vret == 0) == value_shape_ok(&ki, value));
 	pret = gossip_entry_policy(FUZZ_TREE_UUID, path, value);
 	check_policy(path, value, pret);
 	check_escape(path);
 	check_escape(value);
-	CHECK(statefs_refusal_str(kret) && statefs_refusal_str(vret));
+	FUZZ_CHECK(statefs_refusal_str(kret) && statefs_refusal_str(vret));
 
 	/* The order statefs_merge() checks in: origin, path, value, owner. */
 	if (statefs_name_check(STATEFS_NAME_HOST, origin, NULL) < 0)

@@ -10,7 +10,15 @@
 #ifndef MARS_FUZZ_TREE_H
 #define MARS_FUZZ_TREE_H
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "statefs/statefs.h"
+
+/* A broken invariant: say which, and abort so that libFuzzer keeps the input. */
+#define FUZZ_CHECK(cond) do { if (!(cond)) { \
+	fprintf(stderr, "invariant broken at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+	abort(); } } while (0)
 
 struct fuzz_tree {
 	char sandbox[4096];	/* /tmp/mars-fuzz-XXXXXX */
