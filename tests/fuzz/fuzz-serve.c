@@ -24,7 +24,8 @@
  * Invariants after each session:
  *  - what the server wrote is a whole number of frames that decode; at
  *    most one ERROR, and nothing after it; its HELLO names it and its
- *    cluster, and echoes only flags it speaks;
+ *    cluster, and echoes only flags it speaks; an ACK counts no more
+ *    entries than the client pushed since its previous END;
  *  - the tree has nothing outside the root or the key grammar, its uuid
  *    did not change, and every live entry owned by a host was written by
  *    a client that said HELLO with that name (or planted by fuzz_tree.c).
@@ -48,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define STREAM_MAX	(1U << 20)	/* bytes of frames built from one input */
 #define HELLO_HOSTS_MAX	64
+#define ENDS_MAX	1024
 
 static const char *const hosts[] = { "alpha", "beta", FUZZ_TREE_HOST };
 static const char *const uuids[] = { FUZZ_TREE_UUID, GOSSIP_UUID_ANY, "other-cluster" };
@@ -203,28 +205,41 @@ build_op(struct input *in, struct stream *st)
 	append_msg(st, &m);
 }
 
-/* Host names the client said HELLO with: what the session may write as. */
-struct names {
+/*
+ * What the client said, as far as the stream decodes: the host names of
+ * its HELLOs (what the session may write as) and, for each END, how many
+ * ENTRY frames came since the previous one (what its ACK may count).
+ */
+struct said {
 	char host[HELLO_HOSTS_MAX][GOSSIP_HOST_MAX + 1];
 	size_t n;
+	uint32_t pushed[ENDS_MAX];
+	size_t n_ends;
 };
 
 static void
-collect_hellos(const struct stream *st, struct names *hn)
+collect_said(const struct stream *st, struct said *hn)
 {
 	static struct gossip_msg m;
 	size_t off = 0, used;
+	uint32_t entries = 0;
 
-	hn->n = 0;
+	hn->n = hn->n_ends = 0;
 	while (off < st->len && gossip_decode(st->buf + off, st->len - off, &used, &m) == 1) {
 		if (m.type == GOSSIP_HELLO && hn->n < HELLO_HOSTS_MAX)
 			snprintf(hn->host[hn->n++], GOSSIP_HOST_MAX + 1, "%s", m.host);
+		if (m.type == GOSSIP_ENTRY)
+			entries++;
+		if (m.type == GOSSIP_END && hn->n_ends < ENDS_MAX) {
+			hn->pushed[hn->n_ends++] = entries;
+			entries = 0;
+		}
 		off += used;
 	}
 }
 
 static int
-named(const struct names *hn, const char *host)
+named(const struct said *hn, const char *host)
 {
 	for (size_t i = 0; i < hn->n; i++)
 		if (strcmp(hn->host[i], host) == 0)
@@ -259,13 +274,14 @@ check_hello_reply(const struct gossip_msg *m)
 	FUZZ_CHECK((m->flags & ~(GOSSIP_HELLO_FETCH | GOSSIP_HELLO_SYNC)) == 0);
 }
 
-/* The reply: whole frames, one ERROR at most and last. */
+/* The reply: whole frames, one ERROR at most and last; ACKs count no
+ * more entries than the client pushed in the batch. */
 static void
-check_reply(int out)
+check_reply(int out, const struct said *hn)
 {
 	static struct gossip_msg m;
 	off_t size = lseek(out, 0, SEEK_END);
-	size_t off = 0, used;
+	size_t off = 0, used, acks = 0;
 	int errors = 0;
 	uint8_t *buf;
 
@@ -281,6 +297,8 @@ check_reply(int out)
 			errors++;
 		if (m.type == GOSSIP_HELLO)
 			check_hello_reply(&m);
+		if (m.type == GOSSIP_ACK && acks < hn->n_ends)
+			FUZZ_CHECK(m.count <= hn->pushed[acks++]);
 		off += used;
 	}
 	munmap(buf, (size_t)size);
@@ -289,7 +307,7 @@ check_reply(int out)
 static int
 check_entry(const struct statefs_entry *e, void *arg)
 {
-	const struct names *hn = arg;
+	const struct said *hn = arg;
 	struct statefs_keyinfo ki;
 
 	FUZZ_CHECK(statefs_key_check(e->path, &ki) == 0);
@@ -317,7 +335,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct stream st;
-	static struct names hn;
+	static struct said hn;
 	struct input in = { data, data + size };
 	int out;
 
@@ -329,11 +347,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st.len = 0;
 	while (in.p < in.end)
 		build_op(&in, &st);
-	collect_hellos(&st, &hn);
+	collect_said(&st, &hn);
 	out = memfd_create("fuzz-serve-out", MFD_CLOEXEC);
 	FUZZ_CHECK(out >= 0);
 	run_session(&st, out);
-	check_reply(out);
+	check_reply(out, &hn);
 	close(out);
 	fuzz_tree_check(&tree);
 	FUZZ_CHECK(statefs_list(&tree.sf, "", STATEFS_LIST_TOMBSTONES, check_entry, &hn) == 0);
