@@ -24,7 +24,8 @@
  * Invariants after each session:
  *  - what the server wrote is a whole number of frames that decode; at
  *    most one ERROR, and nothing after it; its HELLO names it and its
- *    cluster, and echoes only flags it speaks; an ACK counts no more
+ *    cluster, and echoes only flags it speaks; it sends only entries it
+ *    may send (its own, cluster-wide, tombstones); an ACK counts no more
  *    entries than the client pushed since its previous END;
  *  - the tree has nothing outside the root or the key grammar, its uuid
  *    did not change, and every live entry owned by a host was written by
@@ -265,6 +266,18 @@ run_session(const struct stream *st, int out)
 	close(in);
 }
 
+/* Only what this node may send: its own names, cluster-wide keys, tombstones. */
+static void
+check_sent_entry(const struct gossip_msg *m)
+{
+	struct statefs_keyinfo ki;
+
+	FUZZ_CHECK(statefs_key_check(m->path, &ki) == 0);
+	FUZZ_CHECK(statefs_value_check(&ki, m->value) == 0);
+	FUZZ_CHECK(ki.owner[0] == '\0' || strcmp(ki.owner, FUZZ_TREE_HOST) == 0 ||
+		   strcmp(m->value, STATEFS_TOMBSTONE) == 0);
+}
+
 static void
 check_hello_reply(const struct gossip_msg *m)
 {
@@ -297,6 +310,8 @@ check_reply(int out, const struct said *hn)
 			errors++;
 		if (m.type == GOSSIP_HELLO)
 			check_hello_reply(&m);
+		if (m.type == GOSSIP_ENTRY)
+			check_sent_entry(&m);
 		if (m.type == GOSSIP_ACK && acks < hn->n_ends)
 			FUZZ_CHECK(m.count <= hn->pushed[acks++]);
 		off += used;
