@@ -18,7 +18,9 @@
  *  - the clock never goes back and never goes beyond the future bound;
  *  - an applied entry reads back with its value and its stamp (or a
  *    fresh local stamp if its own lay beyond the bound); a kept one is
- *    not newer than what the tree holds.
+ *    not newer than what the tree holds;
+ * and at the end a fresh local stamp is newer than every entry, so that a
+ * local write always wins over what peers sent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -167,6 +169,14 @@ merge_one(const struct op *op)
 	fuzz_tree_check(&tree);
 }
 
+/* A fresh local stamp beats every stamp the tree holds. */
+static int
+check_older(const struct statefs_entry *e, void *arg)
+{
+	FUZZ_CHECK(e->stamp_ns < *(const uint64_t *)arg);
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -184,6 +194,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	last = clock_stored();
 	FUZZ_CHECK(statefs_clock_tick(&tree.sf, &tick) == 0);
 	FUZZ_CHECK(tick > last);
+	FUZZ_CHECK(statefs_list(&tree.sf, "", STATEFS_LIST_TOMBSTONES, check_older, &tick) == 0);
 	fuzz_tree_reset(&tree);
 	return 0;
 }
