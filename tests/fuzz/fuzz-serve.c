@@ -29,9 +29,11 @@
  *    entries than the client pushed since its previous END;
  *  - the tree has nothing outside the root or the key grammar, its uuid
  *    did not change, and every live entry owned by a host was written by
- *    a client that said HELLO with that name (or planted by fuzz_tree.c).
+ *    a client that said HELLO with that name (or planted by fuzz_tree.c);
+ *  - the session closed every descriptor it opened.
  */
 #define _GNU_SOURCE 1
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -248,11 +250,25 @@ named(const struct said *hn, const char *host)
 	return 0;
 }
 
-/* Run one session with @st on stdin; the reply is left in @out (a memfd). */
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	FUZZ_CHECK(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Run one session with @st on stdin; the reply is left in @out (a memfd).
+ * The session gives back every descriptor it opened. */
 static void
 run_session(const struct stream *st, int out)
 {
-	int in = memfd_create("fuzz-serve-in", MFD_CLOEXEC);
+	int fds = open_fds(), in = memfd_create("fuzz-serve-in", MFD_CLOEXEC);
 	int save0 = dup(0), save1 = dup(1);
 
 	FUZZ_CHECK(in >= 0 && save0 >= 0 && save1 >= 0);
@@ -264,6 +280,7 @@ run_session(const struct stream *st, int out)
 	close(save0);
 	close(save1);
 	close(in);
+	FUZZ_CHECK(open_fds() == fds);
 }
 
 /* Only what this node may send: its own names, cluster-wide keys, tombstones. */
