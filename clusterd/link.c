@@ -70,6 +70,8 @@ link_flush(struct gossip_link *l)
 	size_t done = 0;
 	ssize_t n = 0;
 
+	if (l->out_len == 0)
+		return 0;	/* l->out may still be NULL: no pointer arithmetic on it */
 	while (done < l->out_len) {
 		n = l->ops->write(l->t, l->out + done, l->out_len - done);
 		if (n <= 0)

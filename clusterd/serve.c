@@ -42,7 +42,8 @@ struct serve {
 	int dirty_all;				/* next change pull is a full one */
 	int notified;				/* NOTIFY sent since the last pull */
 	int pulled;				/* a gossip client: it pulled once */
-	uint32_t batch;				/* entries sent/applied in the batch */
+	uint32_t sent;				/* entries sent in the pull answered now */
+	uint32_t batch;				/* entries applied since the client's last END */
 	int fetch;				/* 1.1: client announced fetch in HELLO */
 	int sync;				/* full sync (docs/sync.md) announced */
 	struct authz az;			/* what the client may write (authz.h) */
@@ -89,7 +90,7 @@ send_entry(const struct statefs_entry *e, void *arg)
 
 	snprintf(m.path, sizeof(m.path), "%s", e->path);
 	snprintf(m.value, sizeof(m.value), "%s", e->value);
-	s->batch++;
+	s->sent++;
 	return serve_send(s, &m);
 }
 
@@ -116,7 +117,7 @@ serve_pull(struct serve *s, int mode)
 	struct gossip_msg end = { .type = GOSSIP_END };
 	int ret = 0;
 
-	s->batch = 0;
+	s->sent = 0;
 	if (mode == GOSSIP_PULL_FULL || s->dirty_all) {
 		ret = statefs_list(&s->sf, "", STATEFS_LIST_SENDABLE |
 				   STATEFS_LIST_TOMBSTONES, send_entry, s);
@@ -130,7 +131,7 @@ serve_pull(struct serve *s, int mode)
 	s->dirty_all = 0;
 	s->notified = 0;
 	s->pulled = 1;
-	end.count = s->batch;
+	end.count = s->sent;
 	return serve_send(s, &end);
 }
 
@@ -268,7 +269,10 @@ serve_loop(struct serve *s)
 		if (ret == 0)
 			ret = link_flush(&s->link);
 	}
-	return ret == -ECONNRESET ? 0 : ret;
+	if (ret != -ECONNRESET)
+		return ret;
+	link_flush(&s->link);	/* a client that closed its end still gets our answers */
+	return 0;
 }
 
 static int

@@ -76,7 +76,8 @@ sf_read_names(int dfd, char ***names, size_t *n)
 		*n = 0;
 		return ret;
 	}
-	qsort(*names, *n, sizeof(**names), cmp_names);
+	if (*n > 1)	/* an empty directory leaves *names NULL: no qsort(NULL) */
+		qsort(*names, *n, sizeof(**names), cmp_names);
 	return 0;
 }
 

@@ -275,6 +275,11 @@ test_list(void)
 	statefs_list_dirs(&sf, "", "resource-", collect_dir, &c);
 	tap_ok(c.n == 2 && strcmp(c.paths[0], "a") == 0 && strcmp(c.paths[1], "b") == 0,
 	       "resource directories listed");
+	/* An empty directory once sorted a NULL array (UBSan: qsort(NULL)). */
+	mkdirat(sf.root_fd, "resource-empty", 0700);
+	c.n = 0;
+	tap_ok(statefs_list(&sf, "resource-empty", 0, collect_visit, &c) == 0 && c.n == 0,
+	       "empty subtree: listed, nothing in it");
 	sft_done_tree(&sf);
 }
 
