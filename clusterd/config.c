@@ -61,6 +61,7 @@ gossip_config_finish(struct gossip_config *c)
 {
 	snprintf(c->pub_buf, sizeof(c->pub_buf), "%s.pub", c->tconf.key_path);
 	c->tconf.pub_path = c->pub_buf;
+	c->tconf.self = c->host;
 	if (c->backoff_min_ms > c->backoff_max_ms)
 		c->backoff_min_ms = c->backoff_max_ms;
 }

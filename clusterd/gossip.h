@@ -47,8 +47,11 @@ int gossip_config_init(struct gossip_config *c);
 /* Derive dependent fields (the public key path).  Call after changes. */
 void gossip_config_finish(struct gossip_config *c);
 
-/* `clusterd --serve`: answer one client on stdin/stdout.  Exit status. */
-int gossip_serve(const struct gossip_config *c);
+/* `clusterd --serve --peer NAME`: answer one client on stdin/stdout.
+ * @peer is the host the client's SSH key is bound to (authorized_keys);
+ * the client's HELLO must name it.  NULL (a line without --peer) is
+ * refused.  Exit status. */
+int gossip_serve(const struct gossip_config *c, const char *peer);
 /* The daemon's poll loop until SIGTERM/SIGINT.  Exit status. */
 int gossip_daemon(const struct gossip_config *c);
 

@@ -95,7 +95,8 @@ static const struct option options[] = {
 
 static const char usage_text[] =
 "usage: clusterd [OPTION]...            run the gossip daemon (foreground)\n"
-"       clusterd --serve [OPTION]...    serving end on stdin/stdout (ssh forced command)\n"
+"       clusterd --serve --peer NAME [OPTION]...  serving end on stdin/stdout for the\n"
+"                 peer NAME (ssh forced command of NAME's key)\n"
 "       clusterd --join ADDR [--ip IP]  join the cluster of the member at ADDR\n"
 "                 (ADDR and IP: addresses or host names)\n"
 "       clusterd --fetch RES NAME [--final LEN] [--bwlimit BYTES_PER_S] [--timeout S]\n"
@@ -519,7 +520,7 @@ main(int argc, char **argv)
 	}
 	if (o.serve) {
 		log_init("clusterd-serve", LOG_LVL_WARN);
-		return gossip_serve(&c);
+		return gossip_serve(&c, o.sync_peer);
 	}
 	if (o.sync_res)
 		return run_sync(&c, &o);
