@@ -20,6 +20,7 @@ struct gossip_config {
 	const char *root;		/* state tree (statefs_default_root()) */
 	char host[STATEFS_NAME_MAX + 1];/* this node (statefs_default_host()) */
 	const char *peers_file;		/* overrides "HOST ADDR[:PORT]" (/etc/mars/peers) */
+	const char *authorized_keys;	/* departed members' lines removed; NULL: off */
 	unsigned port;			/* default ssh port of peers (22) */
 	const struct gossip_transport_ops *transport;	/* ssh */
 	struct gossip_tconf tconf;	/* keys, known hosts, user, command */
@@ -41,7 +42,8 @@ struct gossip_config {
 #define GOSSIP_DEFAULT_CMD		"clusterd --serve"
 
 /* Fill @c with defaults, then the environment (MARS_ROOT, MARS_HOST,
- * MARS_SSH_KEY, MARS_KNOWN_HOSTS, MARS_PEERS, MARS_SSH_USER, MARS_SSH_PORT).
+ * MARS_SSH_KEY, MARS_KNOWN_HOSTS, MARS_PEERS, MARS_SSH_USER, MARS_SSH_PORT,
+ * MARS_AUTHORIZED_KEYS).
  * Returns 0 or -errno (host name too long). */
 int gossip_config_init(struct gossip_config *c);
 /* Derive dependent fields (the public key path).  Call after changes. */
