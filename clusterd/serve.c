@@ -81,7 +81,7 @@ serve_error(struct serve *s, int code, const char *text)
 	char e1[LOG_ESC_BYTES];
 
 	snprintf(m.text, sizeof(m.text), "%s", text);
-	log_warnx("client '%s': %s", s->client[0] ? s->client : "?",
+	log_warnx("client '%s': %s", s->client[0] ? s->client : s->bound ? s->bound : "?",
 		  log_escape(e1, sizeof(e1), text));
 	link_send(&s->link, &m);
 	link_flush(&s->link);
