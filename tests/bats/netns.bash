@@ -144,9 +144,13 @@ _netns_sshd() {
 	_netns_record $!
 }
 
-# Replace a host's forced command (for the malicious serving end).
+# Replace a host's forced command (for the malicious serving end), and
+# put the serving end back.
 netns_set_forced_command() {
 	_netns_authorized_keys "$1" "$2"
+}
+netns_restore_forced_command() {
+	_netns_authorized_keys "$1"
 }
 
 netns_wait_sshd() {
