@@ -5,8 +5,8 @@
  * "(any)", fetches the member's tree through statefs_merge() like any
  * pull, registers this host under ips/ with the address the member sees
  * us from (or --ip, resolved here: the tree holds numeric addresses
- * only), and pushes that registration, and nothing else, back so the member, and through it
- * everyone, starts gossiping with us.  A node already in another cluster
+ * only), and pushes that registration, and nothing else, back so the
+ * member, and through it everyone, starts gossiping with us.  A node already in another cluster
  * is refused before anything is written.
  */
 #include <errno.h>
@@ -245,8 +245,8 @@ join_register(struct join *j)
 		ret = link_send(&j->link, &m);
 	if (ret == 0)
 		ret = join_exchange(j, &m);
-	/* ACK counts what was merged (servers before 1.2's identity binding
-	 * added their last pull's count: never 0 either) */
+	/* ACK counts what was merged (servers of earlier releases add their
+	 * last pull's count: never 0 either) */
 	if (ret == 0 && (m.type != GOSSIP_ACK || m.count == 0)) {
 		snprintf(j->err, j->errlen, "'%s' did not accept the registration "
 			 "(its log says why)", j->ep.addr);

@@ -375,7 +375,6 @@ serve_open(struct serve *s)
 	if (ret != 0)
 		return ret;
 	ret = statefs_open(&s->sf, s->c->root, s->c->host, 0);
-
 	if (ret < 0) {
 		log_warnx("cannot open tree '%s': %s", s->c->root, statefs_open_str(ret));
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end cannot open its tree");
