@@ -6,7 +6,7 @@
 # name from the key's authorized_keys binding (--peer NAME), never from
 # HELLO; uuid "(any)" opens only a join of a host that is not a member,
 # which may push only its own address; a member that left can no longer
-# log in anywhere.
+# log in anywhere; mars-setup-ssh writes and removes the bound lines.
 
 load helpers
 load netns
@@ -137,4 +137,44 @@ members() {
 	wait_for 20 has_value alpha userspace/after-leave v1
 	tree alpha set userspace/after-leave-a v2
 	wait_for 20 has_value beta userspace/after-leave-a v2
+}
+
+@test "mars-setup-ssh: a line it authorizes logs in as that host only, from its address; revoked, none" {
+	local setup=$MARS_BUILDDIR/clusterd/mars-setup-ssh ak
+	[ -x "$setup" ] || fail "mars-setup-ssh not built at $setup"
+	netns_setup 3
+	members alpha beta gamma
+	ak=$NETNS_DIR/alpha/authorized_keys
+	export MARS_AUTHORIZED_KEYS=$ak
+	export MARS_SERVE_CMD="$CLUSTERD --serve --root $(netns_root alpha) --host alpha"
+	: >"$ak"
+	run "$setup" --authorize beta "$(netns_addr beta)" "$(netns_key beta).pub"
+	assert_success
+	run "$setup" --authorize gamma "$(netns_addr beta)" "$(netns_key gamma).pub"
+	assert_success
+	speak gamma alpha gamma "$(tree alpha get uuid)"	# from the wrong address
+	refute_output --partial "HELLO"
+	grep -q "Permission denied" "$BATS_TEST_TMPDIR/speak.err"
+	run "$setup" --authorize gamma "$(netns_addr gamma)" "$(netns_key gamma).pub"
+	assert_success
+	[ "$(grep -c -- '--peer gamma"' "$ak")" = 1 ] || fail "gamma's line not replaced"
+	grep -q "^restrict,from=\"$(netns_addr beta)\",command=\"$MARS_SERVE_CMD --peer beta\" ecdsa-sha2-nistp256 [^ ]* mars-authorized=[0-9]*$" "$ak"
+	[ "$(stat -c %a "$ak")" = 600 ]
+	speak beta alpha beta "$(tree alpha get uuid)"
+	assert_output --partial "HELLO alpha"
+	speak beta alpha gamma "$(tree alpha get uuid)"
+	assert_output --partial "ERROR 5 HELLO names 'gamma', but this key is bound to 'beta'"
+	run "$setup" --revoke beta
+	assert_success
+	grep -q -- '--peer gamma"' "$ak"
+	speak beta alpha beta "$(tree alpha get uuid)"
+	refute_output --partial "HELLO"
+	grep -q "Permission denied" "$BATS_TEST_TMPDIR/speak.err"
+	run "$setup" --authorize 'bad name' 10.0.0.1 "$(netns_key beta).pub"
+	assert_failure
+	run "$setup" --authorize beta '10.0.0.1" evil' "$(netns_key beta).pub"
+	assert_failure
+	run "$setup" --install
+	assert_failure
+	assert_output --partial "--authorize NAME ADDR PUBKEY-FILE"
 }
