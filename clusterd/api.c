@@ -92,6 +92,7 @@ gossip_json(const struct statefs_stats *st)
 	put_u64(o, "kept", st->kept);
 	put_u64(o, "refused_path", st->refused_path);
 	put_u64(o, "refused_owner", st->refused_owner);
+	put_u64(o, "refused_policy", st->refused_policy);
 	put_u64(o, "refused_value", st->refused_value);
 	put_u64(o, "refused_stamp", st->refused_stamp);
 	put_u64(o, "refused_type", st->refused_type);

@@ -205,6 +205,10 @@ tree_ready(struct daemon *d)
 					  statefs_open_str(ret));
 			return 0;
 		}
+		if (authz_init(&d->x.az, &d->sf, d->x.uuid, &d->c->authz) < 0) {
+			statefs_close(&d->sf);
+			return 0;
+		}
 		d->sf_open = 1;
 	}
 	ret = statefs_get(&d->sf, "uuid", d->x.uuid, sizeof(d->x.uuid), NULL);
@@ -310,7 +314,9 @@ gossip_daemon(const struct gossip_config *c)
 		free(d.peers[i]);
 	}
 	status_close(d.status);
-	if (d.sf_open)
+	if (d.sf_open) {
+		authz_release(&d.x.az);
 		statefs_close(&d.sf);
+	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "clusterd/driver_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,16 @@ engine_ensure(struct driver *d, struct drv_res *r, const struct role_view *v)
 
 	if (r->e)
 		return 0;
+	/* Only what the local admin named (peers cannot write data-HOST,
+	 * authz.c), and only a block device or an image file itself. */
+	ret = sync_disk_open(v->disk, O_RDONLY);
+	if (ret < 0) {
+		snprintf(r->why, sizeof(r->why), "cannot attach disk '%.200s': %s", v->disk,
+			 ret == -ELOOP || ret == -EINVAL ? "not a block device or regular file "
+			 "(links are not followed)" : strerror(-ret));
+		return ret;
+	}
+	close(ret);
 	ret = d->dc.ops->attach(&cfg, &r->e);
 	if (ret) {
 		snprintf(r->why, sizeof(r->why), "cannot attach disk '%.200s': %s", v->disk,
@@ -358,6 +369,7 @@ tick(struct driver *d)
 		struct drv_res *r = d->res[i];
 
 		if (r->seen) {
+			driver_follow_deletion(d, r->name);
 			tick_resource(d, r);
 		} else if (r->e || r->f || r->sy) {	/* deleted resource */
 			struct mars_engine_status st;

@@ -89,6 +89,10 @@ void sync_end(struct driver *d, struct drv_res *r);
 
 void cron(struct driver *d);
 
+/* driver_deleted.c: RES's size is a tombstone (deleted on another node):
+ * tombstone this host's older names in it, as delete-resource here would. */
+void driver_follow_deletion(struct driver *d, const char *res);
+
 /* ---- driver_status.c ------------------------------------------------------------ */
 
 void status_write(struct driver *d, struct drv_res *r, const struct role_action *a,

@@ -12,7 +12,8 @@
  * statefs's grammar (a resource name, a "log-NNN-HOST" key of tree format
  * 1), so no name can hold a '/' or "..".  The directory and the file are
  * opened relative to each other with O_NOFOLLOW and the file must be a
- * regular file: a symlink planted in the tree is not followed.
+ * regular file: a symlink planted in the tree is not followed.  Only a
+ * member of the resource (a host with a data- link in it) is served.
  *
  * Durability: a logfile the local data path is writing is sent only up to
  * its durable end (c->durable_end, engine/durable.c): a record a power
@@ -198,6 +199,23 @@ fserve_check_names(const struct gossip_msg *m)
 	return fetch_name_parse(m->name, NULL, NULL, 0);
 }
 
+/* Logfiles go only to members of their resource: hosts with a live
+ * data- link in it in our tree. */
+static int
+fserve_client_is_member(const struct fserve *s, const char *res)
+{
+	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1];
+	struct statefs sf;
+	int ret;
+
+	if (statefs_open(&sf, s->c->root, s->c->host, 0) < 0)
+		return 0;
+	snprintf(key, sizeof(key), "resource-%s/data-%s", res, s->client);
+	ret = statefs_get(&sf, key, val, sizeof(val), NULL) >= 0;
+	statefs_close(&sf);
+	return ret;
+}
+
 /* A FETCH: check it, answer FINFO, and make it the current stream. */
 static int
 fserve_start(struct fserve *s, const struct gossip_msg *m)
@@ -213,6 +231,11 @@ fserve_start(struct fserve *s, const struct gossip_msg *m)
 		return fserve_end(s, GOSSIP_FETCH_REFUSED, 0, "not a logfile name");
 	if (m->digest_len > m->offset)
 		return fserve_end(s, GOSSIP_FETCH_REFUSED, 0, "digest reaches before offset 0");
+	if (!fserve_client_is_member(s, m->res)) {
+		snprintf(text, sizeof(text), "client '%s' is not a member of '%s'", s->client,
+			 m->res);
+		return fserve_end(s, GOSSIP_FETCH_REFUSED, 0, text);
+	}
 	s->fd = fserve_open(s, m->res, m->name);
 	if (s->fd == -ENOENT)
 		return fserve_end(s, GOSSIP_FETCH_NOENT, 0, "no such logfile here");

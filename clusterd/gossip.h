@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "clusterd/authz.h"
 #include "clusterd/transport.h"
 #include "statefs/statefs.h"
 
@@ -31,6 +32,7 @@ struct gossip_config {
 	unsigned backoff_min_ms;	/* first reconnect delay (500) */
 	unsigned backoff_max_ms;	/* largest reconnect delay (30000) */
 	const struct status_config *status;	/* status page; NULL = none */
+	struct authz_limits authz;	/* clock skew and per-origin quotas (authz.h) */
 	/* The serving end sends a logfile the local data path writes only up
 	 * to its durable end (mars_engine_durable_end()); NULL: no cap. */
 	int (*durable_end)(int rootfd, const char *res, const char *logfile, uint64_t *end);

@@ -36,6 +36,7 @@ struct join {
 	char *err;
 	size_t errlen;
 	unsigned merged, refused;
+	struct authz az;		/* what the member may write (authz.h) */
 };
 
 /* The configured bound on one wait, cut to the caller's overall deadline. */
@@ -151,15 +152,13 @@ join_hello(struct join *j)
 	return 0;
 }
 
-/* As the daemon applies a pulled entry (peer.c): gossip's policy, then
- * statefs_merge() as written by the host the peer proved to be. */
+/* As the daemon applies a pulled entry (peer.c): authorized as written
+ * by the host the peer proved to be. */
 static void
 join_merge(struct join *j, const struct gossip_msg *m)
 {
-	int ret = gossip_entry_policy(j->local_uuid, m->path, m->value);
+	int ret = authz_merge(&j->az, j->ep.host, m->path, m->value, m->stamp_ns);
 
-	if (ret == 0)
-		ret = statefs_merge(j->sf, m->path, m->value, m->stamp_ns, j->ep.host);
 	if (ret > 0)
 		j->merged++;
 	else if (ret < 0)
@@ -175,6 +174,12 @@ join_fetch(struct join *j)
 
 	while (ret == 0 && (ret = join_exchange(j, &m)) == 0 && m.type == GOSSIP_ENTRY)
 		join_merge(j, &m);
+	if (ret == 0 && m.type == GOSSIP_END) {
+		unsigned refused;
+
+		j->merged += authz_batch_end(&j->az, &refused);
+		j->refused += refused;
+	}
 	if (ret == 0 && m.type != GOSSIP_END) {
 		snprintf(j->err, j->errlen, "unexpected %s from '%s'",
 			 gossip_type_str(m.type), j->ep.addr);
@@ -297,6 +302,11 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	ret = join_open_tree(&j, &fresh);
 	if (ret < 0)
 		return ret;
+	ret = authz_init(&j.az, j.sf, j.local_uuid, &c->authz);
+	if (ret < 0) {
+		statefs_close(j.sf);
+		return ret;
+	}
 	link_init(&j.link, c->transport);
 	ret = join_connect(&j);
 	if (ret == 0)
@@ -308,6 +318,7 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	link_release(&j.link);
 	if (ret < 0 && fresh)
 		statefs_unmark(j.sf);	/* the fetched keys stay; the marker goes */
+	authz_release(&j.az);
 	statefs_close(j.sf);
 	return ret;
 }
@@ -379,6 +390,11 @@ gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
 		statefs_close(&sf);
 		return -ENOENT;
 	}
+	ret = authz_init(&j.az, &sf, j.local_uuid, &c->authz);
+	if (ret < 0) {
+		statefs_close(&sf);
+		return ret;
+	}
 	memset(&u, 0, sizeof(u));
 	u.c = c;
 	u.want = want;
@@ -389,6 +405,7 @@ gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
 		failed += r.ret < 0;
 		report(&r, arg);
 	}
+	authz_release(&j.az);
 	statefs_close(&sf);
 	return ret < 0 ? ret : failed;
 }

@@ -26,7 +26,8 @@
 #include "clusterd/status.h"
 #include "clusterd/sync.h"
 
-enum { O_ROOT = 256, O_HOST, O_KEY, O_KNOWN, O_PEERS, O_AUTH_KEYS, O_PORT, O_USER, O_CMD,
+enum { O_ROOT = 256, O_SKEW, O_QUOTA_ENTRIES, O_QUOTA_BYTES, O_HOST, O_KEY, O_KNOWN, O_PEERS,
+       O_AUTH_KEYS, O_PORT, O_USER, O_CMD,
        O_TRANSPORT, O_LROOTS, O_PERIOD, O_HEARTBEAT, O_TIMEOUT, O_BACKOFF, O_LOG,
        O_SERVE, O_JOIN, O_IP, O_VERSION, O_HELP, O_STATUS,
        O_DATA_PATH, O_ENGINE, O_DEVDIR, O_RUNDIR, O_ROTATE, O_BWLIMIT, O_CRON,
@@ -52,6 +53,9 @@ static const struct option options[] = {
 	{ "timeout-ms",		required_argument, NULL, O_TIMEOUT },
 	{ "backoff-max-ms",	required_argument, NULL, O_BACKOFF },
 	{ "log-level",		required_argument, NULL, O_LOG },
+	{ "max-skew-s",		required_argument, NULL, O_SKEW },
+	{ "quota-entries",	required_argument, NULL, O_QUOTA_ENTRIES },
+	{ "quota-bytes",	required_argument, NULL, O_QUOTA_BYTES },
 	{ "serve",		no_argument,       NULL, O_SERVE },
 	{ "join",		required_argument, NULL, O_JOIN },
 	{ "ip",			required_argument, NULL, O_IP },
@@ -125,6 +129,10 @@ static const char usage_text[] =
 "  --timeout-ms N        bound on connecting and on every reply (10000)\n"
 "  --backoff-max-ms N    longest delay between reconnects (30000)\n"
 "  --log-level LEVEL     err, warn, info (default) or debug\n"
+"trust (docs/state-tree.md section 8):\n"
+"  --max-skew-s N        refuse peer stamps more than N s ahead (300)\n"
+"  --quota-entries N     links one origin host may hold in the tree (20000)\n"
+"  --quota-bytes BYTES   bytes of those links (4M)\n"
 "replication (docs/replication.md):\n"
 "  --data-path on|off    run the data path of this node's resources (on)\n"
 "  --backend auto|kmod|user  mars.ko or the userspace engine (auto: mars.ko when\n"
@@ -212,6 +220,13 @@ parse_one(struct gossip_config *c, struct opts *o, int opt, const char *arg)
 	case O_HEARTBEAT: return parse_ms(arg, &c->heartbeat_ms);
 	case O_TIMEOUT:	return parse_ms(arg, &c->timeout_ms);
 	case O_BACKOFF:	return parse_ms(arg, &c->backoff_max_ms);
+	case O_SKEW:	return parse_ms(arg, &c->authz.skew_s) == 0 && c->authz.skew_s ? 0 : -EINVAL;
+	case O_QUOTA_ENTRIES:
+		return parse_u64(arg, &c->authz.quota_entries) || !c->authz.quota_entries ?
+		       -EINVAL : 0;
+	case O_QUOTA_BYTES:
+		return parse_size(arg, &c->authz.quota_bytes) || !c->authz.quota_bytes ?
+		       -EINVAL : 0;
 	case O_SERVE:	o->serve = 1; return 0;
 	case O_JOIN:	o->join = arg; return 0;
 	case O_IP:	o->ip = arg; return 0;

@@ -144,10 +144,11 @@ counters(FILE *f, const struct snapshot *s, const struct metrics_extra *x)
 		"mars_gossip_refusals_total{reason=\"owner\"} %llu\n"
 		"mars_gossip_refusals_total{reason=\"value\"} %llu\n"
 		"mars_gossip_refusals_total{reason=\"stamp\"} %llu\n"
-		"mars_gossip_refusals_total{reason=\"type\"} %llu\n",
+		"mars_gossip_refusals_total{reason=\"type\"} %llu\n"
+		"mars_gossip_refusals_total{reason=\"policy\"} %llu\n",
 		(unsigned long long)m->refused_path, (unsigned long long)m->refused_owner,
 		(unsigned long long)m->refused_value, (unsigned long long)m->refused_stamp,
-		(unsigned long long)m->refused_type);
+		(unsigned long long)m->refused_type, (unsigned long long)m->refused_policy);
 	family(f, "mars_status_snapshot_errors_total", "counter",
 	       "State tree reads of the status page that failed.");
 	fprintf(f, "mars_status_snapshot_errors_total %llu\n",

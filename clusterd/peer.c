@@ -159,29 +159,25 @@ peer_hello(struct gossip_ctx *x, struct peer *p, const struct gossip_msg *m)
 static void
 peer_entry(struct gossip_ctx *x, struct peer *p, const struct gossip_msg *m)
 {
-	int ret = gossip_entry_policy(x->uuid, m->path, m->value);
-	char e1[LOG_ESC_BYTES];
-
-	if (ret == 0)
-		ret = statefs_merge(x->sf, m->path, m->value, m->stamp_ns, p->ep.host);
+	int ret = authz_merge(&x->az, p->ep.host, m->path, m->value, m->stamp_ns);
 
 	if (ret > 0)
 		p->applied++;
-	if (ret >= 0)
-		return;
-	p->refused++;
-	if (++p->batch_refused <= REFUSALS_LOGGED)
-		log_warnx("peer '%s': refused entry '%s': %s", p->ep.host,
-			  log_escape(e1, sizeof(e1), m->path),
-			  ret == -EPERM && strcmp(m->path, "uuid") == 0 ?
-			  "the cluster uuid never changes" : statefs_refusal_str(ret));
+	if (ret < 0) {
+		p->refused++;
+		p->batch_refused++;
+	}
 }
 
 static void
 peer_end(struct gossip_ctx *x, struct peer *p, const struct gossip_msg *m)
 {
 	uint64_t now = gossip_now_ms();
+	unsigned refused;
 
+	p->applied += authz_batch_end(&x->az, &refused);
+	p->refused += refused;
+	p->batch_refused += refused;
 	if (p->batch_refused > REFUSALS_LOGGED)
 		log_warnx("peer '%s': %llu entries refused in one batch", p->ep.host,
 			  (unsigned long long)p->batch_refused);

@@ -20,6 +20,7 @@ struct gossip_ctx {
 	const struct gossip_config *c;
 	struct statefs *sf;
 	char uuid[GOSSIP_UUID_MAX + 1];		/* local cluster uuid */
+	struct authz az;			/* what peers may write (authz.h) */
 };
 
 enum peer_state { PEER_IDLE, PEER_CONNECTING, PEER_HELLO, PEER_PULLING, PEER_READY };

@@ -54,6 +54,8 @@ struct serve {
 	uint32_t batch;				/* entries sent/applied in the batch */
 	int fetch;				/* 1.1: client announced fetch in HELLO */
 	int sync;				/* full sync (docs/sync.md) announced */
+	struct authz az;			/* what the client may write (authz.h) */
+	int az_init;
 };
 
 static volatile sig_atomic_t serve_quit;
@@ -224,11 +226,11 @@ join_may_push(const struct serve *s, const char *path)
 	return strncmp(path, "ips/ip-", 7) == 0 && strcmp(path + 7, s->client) == 0;
 }
 
-/* A pushed entry from a joining node, merged as written by that node. */
+/* A pushed entry from a joining node, authorized and merged as written
+ * by that node. */
 static int
 serve_push(struct serve *s, const struct gossip_msg *m)
 {
-	int ret = gossip_entry_policy(s->uuid, m->path, m->value);
 	char e1[LOG_ESC_BYTES];
 
 	if (s->join && !join_may_push(s, m->path)) {
@@ -236,15 +238,8 @@ serve_push(struct serve *s, const struct gossip_msg *m)
 			  "address", s->client, log_escape(e1, sizeof(e1), m->path));
 		return 0;
 	}
-	if (ret == 0)
-		ret = statefs_merge(&s->sf, m->path, m->value, m->stamp_ns, s->client);
-
-	if (ret > 0)
+	if (authz_merge(&s->az, s->client, m->path, m->value, m->stamp_ns) > 0)
 		s->batch++;
-	else if (ret < 0)
-		log_warnx("client '%s': refused '%s': %s", s->client,
-			  log_escape(e1, sizeof(e1), m->path),
-			  statefs_refusal_str(ret));
 	return 0;
 }
 
@@ -264,6 +259,7 @@ serve_msg(struct serve *s, const struct gossip_msg *m)
 	case GOSSIP_ENTRY:
 		return serve_push(s, m);
 	case GOSSIP_END:
+		s->batch += authz_batch_end(&s->az, NULL);
 		ack.count = s->batch;
 		s->batch = 0;
 		return serve_send(s, &ack);
@@ -382,6 +378,10 @@ serve_open(struct serve *s)
 	s->sf_open = 1;
 	if (statefs_get(&s->sf, "uuid", s->uuid, sizeof(s->uuid), NULL) < 0)
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end has no cluster uuid");
+	if (authz_init(&s->az, &s->sf, s->uuid, &s->c->authz) < 0)
+		return -ENOMEM;
+	s->az_init = 1;
+	s->az.role = "client";
 	ret = statefs_watch_open(&s->sf, &s->w);
 	if (ret < 0) {
 		log_warnx("cannot watch tree '%s': %s", s->c->root, strerror(-ret));
@@ -414,6 +414,8 @@ gossip_serve(const struct gossip_config *c, const char *peer)
 		log_warnx("client '%s': %s", s.client[0] ? s.client : "?", strerror(-ret));
 	if (s.w)
 		statefs_watch_close(s.w);
+	if (s.az_init)
+		authz_release(&s.az);
 	if (s.sf_open)
 		statefs_close(&s.sf);
 	link_release(&s.link);

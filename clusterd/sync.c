@@ -208,6 +208,28 @@ sync_disk_size(int fd, uint64_t *size)
 	return -EINVAL;
 }
 
+int
+sync_disk_open(const char *path, int flags)
+{
+	struct stat st, named;
+	int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* A regular file: the path must be the file itself, the one opened. */
+	if (S_ISREG(st.st_mode) &&
+	    (lstat(path, &named) < 0 || named.st_dev != st.st_dev || named.st_ino != st.st_ino)) {
+		close(fd);
+		return -ELOOP;
+	}
+	return fd;
+}
+
 /* Open the disk and check its size: nothing is written before this passed. */
 static int
 disk_open(struct syncer *s)
@@ -215,10 +237,13 @@ disk_open(struct syncer *s)
 	uint64_t have;
 	int ret;
 
-	s->fd = open(s->disk, O_RDWR | O_CLOEXEC);
+	s->fd = sync_disk_open(s->disk, O_RDWR);
+	if (s->fd == -EINVAL || s->fd == -ELOOP)
+		return set_error(s, -EINVAL, "local disk '%s' is not a regular file or block "
+				 "device", s->disk);
 	if (s->fd < 0)
-		return set_error(s, -errno, "cannot open local disk '%s': %s", s->disk,
-				 strerror(errno));
+		return set_error(s, s->fd, "cannot open local disk '%s': %s", s->disk,
+				 strerror(-s->fd));
 	ret = sync_disk_size(s->fd, &have);
 	if (ret == -EINVAL)
 		return set_error(s, ret, "local disk '%s' is not a regular file or block device",

@@ -108,6 +108,18 @@ uint64_t sync_round_from(uint64_t from, uint32_t chunk, uint64_t size);
 int sync_disk_size(int fd, uint64_t *size);
 
 /*
+ * Open the disk at @path with open(2) @flags (O_RDONLY or O_RDWR): a
+ * block device, reached directly or through links (LVM's /dev/VG/LV,
+ * /dev/mapper/NAME and /dev/disk/by-id/ are links to /dev/dm-N or sdX,
+ * whose numbers change across boots), or a regular file named directly,
+ * never through a link (a planted link could lead a sync onto any local
+ * file).  A FIFO or socket never blocks the open.  Returns the
+ * descriptor, -ELOOP for a regular file reached through a link, -EINVAL
+ * for another kind of file, or -errno.
+ */
+int sync_disk_open(const char *path, int flags);
+
+/*
  * The serving end of one sync session (sync_serve.c): answer @first (a
  * SYNC) and the batches that follow on @l until the client ends, reading
  * this host's own disk of the resource.  Returns 1 when the session

@@ -11,8 +11,10 @@
  *
  * What is served: only this host's own disk of the resource, the path
  * its tree names in resource-RES/data-HOST, never a path the client
- * names.  Refused: an unknown resource, a host that is not a member, a
- * size beyond the resource's or the disk's, batches out of order.
+ * names, opened without following a link, and only if it is a block
+ * device or a regular file.  Refused: an unknown resource, a server that
+ * is not a member or not the designated primary, a client that is not a
+ * member, a size beyond the resource's or the disk's, batches out of order.
  *
  * Writes to stdout block, which only slows this client's own sshd; the
  * client's pace of asking (its rate limit) is what paces our reading.
@@ -108,6 +110,28 @@ sserve_drop_cache(int fd)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 }
 
+/* Role rule (docs/sync.md section 3): the designated primary serves its
+ * disk, and only to a member of the resource.  0, or 1 after a refusal. */
+static int
+sserve_may_serve(struct sserve *s)
+{
+	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1], text[GOSSIP_TEXT_MAX + 1];
+
+	snprintf(key, sizeof(key), "resource-%s/data-%s", s->res, s->client);
+	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) < 0) {
+		snprintf(text, sizeof(text), "client '%s' is not a member of '%s'", s->client,
+			 s->res);
+		return sserve_end(s, GOSSIP_SYNC_REFUSED, text, NULL);
+	}
+	snprintf(key, sizeof(key), "resource-%s/primary", s->res);
+	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) < 0 || strcmp(val, s->c->host)) {
+		snprintf(text, sizeof(text), "'%s' is not the designated primary of '%s'",
+			 s->c->host, s->res);
+		return sserve_end(s, GOSSIP_SYNC_REFUSED, text, NULL);
+	}
+	return 0;
+}
+
 /* Resource, membership, our disk and its size.  0, or 1 after a refusal. */
 static int
 sserve_open_disk(struct sserve *s, uint64_t want)
@@ -115,6 +139,7 @@ sserve_open_disk(struct sserve *s, uint64_t want)
 	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1], text[GOSSIP_TEXT_MAX + 1];
 	uint64_t res_size, have;
 	char *end;
+	int ret;
 
 	snprintf(key, sizeof(key), "resource-%s/size", s->res);
 	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) < 0)
@@ -127,10 +152,15 @@ sserve_open_disk(struct sserve *s, uint64_t want)
 		snprintf(text, sizeof(text), "'%s' is not a member of '%s'", s->c->host, s->res);
 		return sserve_end(s, GOSSIP_SYNC_NOTMEMBER, text, NULL);
 	}
-	s->fd = open(val, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0 || sync_disk_size(s->fd, &have) < 0) {
+	ret = sserve_may_serve(s);
+	if (ret != 0)
+		return ret;
+	s->fd = sync_disk_open(val, O_RDONLY);
+	ret = s->fd < 0 ? s->fd : sync_disk_size(s->fd, &have);
+	if (ret < 0) {
 		snprintf(text, sizeof(text), "cannot open its disk '%.300s': %s", val,
-			 strerror(errno));
+			 ret == -ELOOP || ret == -EINVAL ?
+			 "not a block device or regular file" : strerror(-ret));
 		return sserve_end(s, GOSSIP_SYNC_IO, text, NULL);
 	}
 	sserve_drop_cache(s->fd);

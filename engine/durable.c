@@ -17,10 +17,9 @@
  * A later logfile of the same origin than the one marked is not durable
  * at all yet (the engine marks a new logfile only once the rotation
  * synced the old one).  Any other logfile is durable as it is: finished
- * logfiles were synced when the next one began (the module syncs the old
- * one in the background within its next log sync, a window of
- * milliseconds), and after a crash a logfile holds what recovery
- * applied.
+ * logfiles were synced before the next one began (by the engine and by
+ * the module alike), and after a crash a logfile holds what recovery
+ * applied.  Entering emergency mode moves the mark on as well.
  *
  * The mark (docs/engine-interface.md, "The durable mark", version 1) is
  * one line padded with spaces to MARS_DURABLE_MARK_BYTES:

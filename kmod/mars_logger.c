@@ -76,13 +76,6 @@ struct mars_logger {
 	struct completion rotated;	/* the thread took next_file */
 	int rotate_ret;
 
-	/* Rotation: the old logfile is synced and closed by old_work, so
-	 * writes go on in the new one meanwhile; a log sync waits for it.
-	 */
-	struct work_struct old_work;
-	struct file *old_file;		/* handed to old_work */
-	int old_ret;			/* its sync's result */
-
 	/* The thread's own; the ioctl side reads lognr only between
 	 * rotations, which mars_res_mutex serializes.
 	 */
@@ -246,8 +239,7 @@ mars_logger_sync(struct mars_logger *lg)
 
 	if (lg->error)
 		return lg->error;
-	flush_work(&lg->old_work);
-	ret = lg->old_ret ? lg->old_ret : vfs_fsync(lg->file, 1);
+	ret = vfs_fsync(lg->file, 1);
 	if (ret) {
 		mars_logger_fail(lg, ret);
 		return lg->error;
@@ -410,20 +402,11 @@ mars_logger_batch(struct mars_logger *lg, struct bio_list *batch)
 	}
 }
 
-static void
-mars_logger_old_sync(struct work_struct *work)
-{
-	struct mars_logger *lg = container_of(work, struct mars_logger,
-					      old_work);
-
-	lg->old_ret = vfs_fsync(lg->old_file, 1);
-	fput(lg->old_file);
-	lg->old_file = NULL;
-}
-
 /*
- * Switch to the logfile the ROTATE ioctl opened.  The old one is synced
- * in the background; the next log sync waits for that.
+ * Switch to the logfile the ROTATE ioctl opened, once the old one is
+ * durable to its end: from the switch on STATUS names the new one, and
+ * the serving end (engine/durable.c) sends any other logfile whole.
+ * Writes wait for this one fsync per rotation.
  */
 static void
 mars_logger_take_rotation(struct mars_logger *lg)
@@ -438,13 +421,19 @@ mars_logger_take_rotation(struct mars_logger *lg)
 	if (!next)
 		return;
 
-	/* At most one old logfile in the background. */
-	flush_work(&lg->old_work);
-	if (lg->old_ret)
-		mars_logger_fail(lg, lg->old_ret);
-	lg->old_file = lg->file;
-	schedule_work(&lg->old_work);
+	if (!lg->error) {
+		int ret = vfs_fsync(lg->file, 1);
 
+		if (ret)
+			mars_logger_fail(lg, ret);
+	}
+	if (lg->error) {
+		fput(next);
+		lg->rotate_ret = lg->error;
+		complete(&lg->rotated);
+		return;
+	}
+	fput(lg->file);
 	lg->file = next;
 	lg->lognr++;
 	lg->end = 0;
@@ -538,7 +527,6 @@ mars_logger_start(struct mars_res *res, struct file *file, u32 lognr)
 	bio_list_init(&lg->queue);
 	init_waitqueue_head(&lg->wait);
 	init_completion(&lg->rotated);
-	INIT_WORK(&lg->old_work, mars_logger_old_sync);
 	lg->file = file;
 	lg->lognr = lognr;
 	lg->seq = 1;
@@ -595,7 +583,6 @@ mars_logger_stop(struct mars_res *res)
 	kthread_stop(lg->thread);
 	WARN_ON(!bio_list_empty(&lg->queue));
 	mars_logger_sync(lg);
-	flush_work(&lg->old_work);
 	mars_writeback_stop(lg->wb);
 	mars_pendset_release(&lg->pending);
 	fput(lg->file);

@@ -450,31 +450,6 @@ cmd_log_purge_all(struct marsadm_ctx *ctx, int argc, char **argv)
 /* ---- join-resource -------------------------------------------------------- */
 
 static int
-dev_bytes(const char *dev, uint64_t *bytes)
-{
-	struct stat st;
-	int fd, ret = 0;
-
-	if (dev[0] != '/')
-		return fail(MX_USAGE, "device '%s' is not an absolute path", dev);
-	if (stat(dev, &st) < 0)
-		return fail(errno == ENOENT ? MX_NOENT : MX_IO, "cannot use device '%s': %s", dev,
-			    strerror(errno));
-	if (S_ISREG(st.st_mode)) {
-		*bytes = (uint64_t)st.st_size;
-		return MX_OK;
-	}
-	if (!S_ISBLK(st.st_mode))
-		return fail(MX_USAGE, "device '%s' is neither a block device nor a regular file", dev);
-	fd = open(dev, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || ioctl(fd, BLKGETSIZE64, bytes) < 0)
-		ret = fail(MX_IO, "cannot read the size of '%s': %s", dev, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return ret;
-}
-
-static int
 join_check(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const char *dev,
 	   const struct repl_history *h)
 {
@@ -494,7 +469,7 @@ join_check(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const c
 		hint("resolve it first ('marsadm view %s'); a new member would follow either side", res);
 		return MX_REFUSED;
 	}
-	ret = dev_bytes(dev, &have);
+	ret = state_dev_bytes(dev, &have);
 	if (ret == MX_OK && res_get(sf, res, "size", size, sizeof(size)) >= 0)
 		want = strtoull(size, NULL, 10);
 	if (ret == MX_OK && have < want) {

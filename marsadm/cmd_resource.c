@@ -31,45 +31,15 @@
 
 /* ---- create-resource ---------------------------------------------------- */
 
-static int
-dev_size(const char *dev, const struct stat *st, uint64_t *bytes)
-{
-	int fd, ret = 0;
-
-	if (S_ISREG(st->st_mode)) {
-		*bytes = (uint64_t)st->st_size;
-		return 0;
-	}
-	fd = open(dev, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, BLKGETSIZE64, bytes) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* DEV must be an absolute path to a block device or a regular file. */
 static int
 dev_probe(const char *dev, uint64_t *bytes)
 {
-	struct stat st;
-	int ret;
+	int ret = state_dev_bytes(dev, bytes);
 
-	if (dev[0] != '/')
-		return fail(MX_USAGE, "device '%s' is not an absolute path", dev);
-	if (stat(dev, &st) < 0) {
-		fail(errno == ENOENT ? MX_NOENT : MX_IO, "cannot use device '%s': %s", dev,
-		     strerror(errno));
-		return errno == ENOENT ? MX_NOENT : MX_IO;
-	}
-	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
-		return fail(MX_USAGE, "device '%s' is neither a block device nor a regular file", dev);
-	ret = dev_size(dev, &st, bytes);
-	if (ret < 0)
-		return fail(MX_IO, "cannot read the size of '%s': %s", dev, strerror(-ret));
-	*bytes -= *bytes % SIZE_ALIGN;
-	return MX_OK;
+	if (ret == MX_OK)
+		*bytes -= *bytes % SIZE_ALIGN;
+	return ret;
 }
 
 static int

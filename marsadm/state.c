@@ -8,11 +8,17 @@
 #include "marsadm/state.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -39,6 +45,43 @@ open_failed(const struct marsadm_ctx *ctx, int err)
 		return fail(MX_IO, "cannot open state tree '%s': %s", ctx->root,
 			    statefs_open_str(err));
 	}
+}
+
+int
+state_dev_bytes(const char *dev, uint64_t *bytes)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	int fd, ret = MX_OK;
+
+	if (dev[0] != '/')
+		return fail(MX_USAGE, "device '%s' is not an absolute path", dev);
+	if (lstat(dev, &st) < 0)
+		return fail(errno == ENOENT ? MX_NOENT : MX_IO, "cannot use device '%s': %s", dev,
+			    strerror(errno));
+	/* Links to block devices are how LVM and udev name them stably;
+	 * a regular image file must be named itself (clusterd opens it so). */
+	if (S_ISLNK(st.st_mode) && stat(dev, &st) == 0 && S_ISREG(st.st_mode)) {
+		ret = fail(MX_USAGE, "image file '%s' is named through a symbolic link", dev);
+		if (realpath(dev, real))
+			hint("name the file itself: '%s'", real);
+		return ret;
+	}
+	if (S_ISLNK(st.st_mode))
+		return fail(errno == ENOENT ? MX_NOENT : MX_IO, "cannot use device '%s': %s", dev,
+			    strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		*bytes = (uint64_t)st.st_size;
+		return MX_OK;
+	}
+	if (!S_ISBLK(st.st_mode))
+		return fail(MX_USAGE, "device '%s' is neither a block device nor a regular file", dev);
+	fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, BLKGETSIZE64, bytes) < 0)
+		ret = fail(MX_IO, "cannot read the size of '%s': %s", dev, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 int

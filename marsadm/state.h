@@ -26,6 +26,14 @@ extern const struct cmd cmds_view[];
 /* Key paths are built into buffers of this size; names are bounded. */
 #define STATE_KEY_BYTES (STATEFS_PATH_MAX + 1)
 
+/*
+ * The size in bytes of the disk @dev an admin names for data-HOST: an
+ * absolute path to a block device or a regular file itself, not a
+ * symbolic link (clusterd opens disks with O_NOFOLLOW, docs/state-tree.md
+ * section 8; the hint names the link's target).
+ */
+int state_dev_bytes(const char *dev, uint64_t *bytes);
+
 /* Open ctx->root as a state tree for ctx->host (statefs_open, mapped). */
 int state_open(const struct marsadm_ctx *ctx, struct statefs *sf, unsigned flags);
 

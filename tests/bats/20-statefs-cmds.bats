@@ -226,6 +226,12 @@ setup() {
 	assert_line --partial "cannot use device"
 	run mars create-resource r0 relative/disk; [ "$status" -eq 2 ]
 	run mars create-resource r0 "$BATS_TEST_TMPDIR/adir"; [ "$status" -eq 2 ]
+	# clusterd opens an image file only by its own name, never through a
+	# link (links to block devices are fine: LVM names them so)
+	ln -s "$dev" "$BATS_TEST_TMPDIR/alink"
+	run mars create-resource r0 "$BATS_TEST_TMPDIR/alink"; [ "$status" -eq 2 ]
+	assert_line --partial "is named through a symbolic link"
+	assert_line --partial "name the file itself: '$dev'"
 	run mars create-resource r0 "$dev" 2M; [ "$status" -eq 5 ]
 	assert_line --partial "exceeds the 1048576 bytes"
 	run mars create-resource r0 "$dev" 1000; [ "$status" -eq 2 ]

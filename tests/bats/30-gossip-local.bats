@@ -102,5 +102,5 @@ sys.stdout.buffer.write(out)' "$(tree a get uuid)" >"$BATS_TEST_TMPDIR/frames"
 		<'$BATS_TEST_TMPDIR/frames' 2>&1 >/dev/null"
 	echo "$output"
 	assert_equal "${#lines[@]}" 1
-	assert_output "clusterd-serve: warn: client 'beta': refused 'actual-beta/x\\x0aclusterd: warn: forged \\x1b[31m\\x5c': malformed key path"
+	assert_output "clusterd-serve: warn: client 'beta': refused entry 'actual-beta/x\\x0aclusterd: warn: forged \\x1b[31m\\x5c': malformed key path"
 }

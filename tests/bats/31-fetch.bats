@@ -14,7 +14,8 @@ teardown() {
 	netns_test_teardown
 }
 
-# A cluster of N hosts that all know each other (no daemon needed).
+# A cluster of N hosts that all know each other and are members of RES
+# (no daemon needed).
 fetch_cluster() {
 	local n=$1 h g
 	netns_setup "$n"
@@ -28,6 +29,8 @@ fetch_cluster() {
 	for h in "${NETNS_HOSTS[@]}"; do
 		for g in "${NETNS_HOSTS[@]}"; do
 			tree "$h" set "ips/ip-$g" "$(netns_addr "$g")" >/dev/null
+			# every host a member of RES: logfiles go only to members
+			tree "$h" merge "resource-$RES/data-$g" "$NETNS_DIR/disk-$g.img" "$g"
 		done
 		mkdir -p "$(netns_root "$h")/resource-$RES"
 	done

@@ -313,6 +313,25 @@ tail_round() {
 	wait_same alpha beta 30
 }
 
+key_gone() {	# key_gone HOST KEY: HOST's tree has no live KEY under resource-RES
+	! tree "$1" get "resource-$RES/$2" >/dev/null 2>&1
+}
+
+@test "delete-resource on the primary: every member deletes its own names and lets go" {
+	replica_up alpha beta
+	[ "$(val beta data-beta)" = "$(disk beta)" ]
+	run marsadm_on alpha delete-resource "$RES" --force
+	assert_success
+	# No host takes the deletion of its names from a peer: beta's
+	# clusterd sees the resource deleted and deletes its own.
+	wait_for 30 key_gone beta data-beta
+	wait_for 30 key_gone beta todo-beta/attach
+	wait_for 30 test ! -e "$(dev beta)"
+	grep -q "deleted on another node: deleted this node's" "$NETNS_DIR/beta/clusterd.log"
+	# And alpha sees beta's own tombstones, not only its own.
+	wait_for 30 key_gone alpha data-beta
+}
+
 @test "handover under load: the command itself waits for the catch-up" {
 	replica_up alpha beta
 	fs_mount alpha mkfs

@@ -14,6 +14,7 @@
 # Needs root (ip netns), /usr/sbin/sshd, ssh-keygen.  Variables:
 #   CLUSTERD     the clusterd binary under test
 #   GOSSIP_TREE  tests/helpers/gossip-tree
+#   GOSSIP_PUSH  tests/helpers/gossip-push (a hostile client)
 #   NETNS_DIR    per-test directory: keys, known_hosts, logs, trees
 #   NETNS_HOSTS  host names in use, in order
 #   NETNS_NAMES  "on": every host knows the others by name only, from its
@@ -25,6 +26,7 @@
 CLUSTERD=${CLUSTERD:-$MARS_BUILDDIR/clusterd/clusterd}
 GOSSIP_TREE=${GOSSIP_TREE:-$MARS_BUILDDIR/tests/helpers/gossip-tree}
 GOSSIP_EVIL=${GOSSIP_EVIL:-$MARS_BUILDDIR/tests/helpers/gossip-evil}
+GOSSIP_PUSH=${GOSSIP_PUSH:-$MARS_BUILDDIR/tests/helpers/gossip-push}
 NETNS_ALL_HOSTS=(alpha beta gamma delta epsilon zeta eta theta)
 # Fast timers so that the suite stays short; every wait is still bounded.
 CLUSTERD_TEST_OPTS=${CLUSTERD_TEST_OPTS:---period-ms 1000 --heartbeat-ms 1000 --timeout-ms 3000 --backoff-max-ms 1000 --log-level debug}

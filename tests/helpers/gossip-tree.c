@@ -4,6 +4,8 @@
  *   gossip-tree ROOT HOST create IP     a fresh cluster: uuid, ips/ip-HOST
  *   gossip-tree ROOT HOST set PATH VALUE
  *   gossip-tree ROOT HOST get PATH      value on stdout; exit 1 if absent
+ *   gossip-tree ROOT HOST merge PATH VALUE ORIGIN  as gossip from ORIGIN
+ *                                       would (statefs_merge, stamped now)
  *   gossip-tree ROOT HOST dump [PREFIX] "path value" of live keys, sorted
  *   gossip-tree ROOT HOST fill N [shared]  N resources: own replay-HOST
  *                                       keys (and their size if shared)
@@ -85,6 +87,20 @@ fill(struct statefs *sf, const char *count, int shared)
 static const char *dump_prefix;
 
 static int
+merge(struct statefs *sf, const char *path, const char *value, const char *origin)
+{
+	uint64_t stamp;
+	int ret = statefs_clock_tick(sf, &stamp);
+
+	if (ret == 0)
+		ret = statefs_merge(sf, path, value, stamp, origin);
+	if (ret < 0)
+		fprintf(stderr, "gossip-tree: cannot merge '%s': %s\n", path,
+			statefs_refusal_str(ret));
+	return ret < 0;
+}
+
+static int
 dump_one(const struct statefs_entry *e, void *arg)
 {
 	if (strncmp(e->path, dump_prefix, strlen(dump_prefix)) == 0)
@@ -100,7 +116,8 @@ main(int argc, char **argv)
 	int ret;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: gossip-tree ROOT HOST create IP|set P V|get P|dump [PREFIX]\n");
+		fprintf(stderr, "usage: gossip-tree ROOT HOST create IP|set P V|get P|merge P V ORIGIN|"
+			"dump [PREFIX]\n");
 		return 2;
 	}
 	if (strcmp(argv[3], "create") == 0)
@@ -116,6 +133,8 @@ main(int argc, char **argv)
 		ret = create(&sf, argv[4]);
 	else if (strcmp(argv[3], "set") == 0 && argc == 6)
 		ret = set_keys(&sf, argv[4], argv[5], NULL, NULL);
+	else if (strcmp(argv[3], "merge") == 0 && argc == 7)
+		ret = merge(&sf, argv[4], argv[5], argv[6]);
 	else if (strcmp(argv[3], "get") == 0 && argc == 5) {
 		ret = statefs_get(&sf, argv[4], value, sizeof(value), NULL) < 0;
 		if (!ret)

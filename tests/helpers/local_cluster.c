@@ -69,6 +69,26 @@ local_cluster_set(struct local_cluster *lc, const char *host, const char *k1,
 	return ret;
 }
 
+int
+local_cluster_merge(struct local_cluster *lc, const char *host, const char *key,
+		    const char *value, const char *origin)
+{
+	char root[512];
+	struct statefs sf;
+	uint64_t stamp;
+	int ret;
+
+	snprintf(root, sizeof(root), "%s/%s", lc->roots, host);
+	ret = statefs_open(&sf, root, host, 0);
+	if (ret < 0)
+		return ret;
+	ret = statefs_clock_tick(&sf, &stamp);
+	if (ret == 0)
+		ret = statefs_merge(&sf, key, value, stamp, origin);
+	statefs_close(&sf);
+	return ret < 0 ? ret : 0;
+}
+
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {

@@ -32,6 +32,11 @@ int local_cluster_init(struct local_cluster *lc, const char *name,
  * (created if new) in one transaction.  0 or -errno. */
 int local_cluster_set(struct local_cluster *lc, const char *host, const char *k1,
 		      const char *v1, const char *k2, const char *v2);
+/* Merge @key = @value into @host's tree as @origin wrote it now (what
+ * gossip from @origin would do), e.g. another member's data- link.
+ * 0 or -errno. */
+int local_cluster_merge(struct local_cluster *lc, const char *host, const char *key,
+			const char *value, const char *origin);
 /* Remove the trees, or with @keep say (TAP comment) where they are kept. */
 void local_cluster_release(struct local_cluster *lc, int keep);
 

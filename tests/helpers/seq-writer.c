@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * seq-writer: the workload, the oracle and the checkpoint recorder of
- * the power-loss tests (tests/vm/guest/75-kmod-powerloss.bats for the
- * module, 77-engine-powerloss.bats for the userspace engine, which
+ * the power-loss test (tests/vm/guest/powerloss-kmod.bash for the
+ * module, powerloss-engine.bash for the userspace engine, which
  * publishes its applied position itself and needs no recorder).
  *
  * Each boot of that test is one phase.  Its writes are a deterministic

@@ -34,7 +34,9 @@ make_trees(void)
 	if (local_cluster_set(&lc, "alpha", "uuid", uuid, "ips/ip-alpha", "127.0.0.1") < 0 ||
 	    local_cluster_set(&lc, "alpha", "ips/ip-beta", "127.0.0.2", NULL, NULL) < 0 ||
 	    local_cluster_set(&lc, "beta", "uuid", uuid, "ips/ip-alpha", "127.0.0.1") < 0 ||
-	    local_cluster_set(&lc, "beta", "ips/ip-beta", "127.0.0.2", NULL, NULL) < 0)
+	    local_cluster_set(&lc, "beta", "ips/ip-beta", "127.0.0.2", NULL, NULL) < 0 ||
+	    local_cluster_merge(&lc, "alpha", "resource-" RES "/data-beta", "/beta-disk",
+				"beta") < 0)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s/alpha/resource-%s", lc.roots, RES);
 	mkdir(dir, 0700);

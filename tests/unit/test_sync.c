@@ -5,8 +5,12 @@
  * the decoder must refuse).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "clusterd/sync.h"
 #include "tests/unit/tap.h"
@@ -173,9 +177,57 @@ test_malformed(void)
 	       "SDONE cut short is malformed");
 }
 
+/* What a disk path may be (docs/state-tree.md section 8): a regular file
+ * or block device itself; a link is not followed, a FIFO does not block. */
+static void
+test_disk_open(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[512], img[600], lnk[600], fifo[600];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/test-sync-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		tap_ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(img, sizeof(img), "%s/img", dir);
+	snprintf(lnk, sizeof(lnk), "%s/link", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	fd = open(img, O_WRONLY | O_CREAT, 0600);
+	if (fd >= 0)
+		close(fd);
+	tap_ok(symlink(img, lnk) == 0 && mkfifo(fifo, 0600) == 0, "fixtures");
+	fd = sync_disk_open(img, O_RDWR);
+	tap_ok(fd >= 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK), "a regular file opens, blocking");
+	if (fd >= 0)
+		close(fd);
+	tap_ok(sync_disk_open(lnk, O_RDONLY) == -ELOOP, "a symbolic link to it is refused");
+	tap_ok(sync_disk_open(fifo, O_RDONLY) == -EINVAL, "a FIFO is refused without blocking");
+	tap_ok(sync_disk_open(dir, O_RDONLY) == -EINVAL, "a directory is refused");
+	unlink(lnk);
+	tap_ok(symlink("/dev/null", lnk) == 0 && sync_disk_open(lnk, O_RDONLY) == -EINVAL,
+	       "a link to a character device is refused");
+	unlink(lnk);
+	/* LVM and udev name block devices through links: those are fine. */
+	if (access("/dev/loop0", R_OK) == 0 && symlink("/dev/loop0", lnk) == 0) {
+		fd = sync_disk_open(lnk, O_RDONLY);
+		tap_ok(fd >= 0, "a link to a block device opens (/dev/VG/LV, /dev/mapper/NAME)");
+		if (fd >= 0)
+			close(fd);
+	} else {
+		tap_diag("no /dev/loop0 here: a link to a block device not tried");
+	}
+	unlink(img);
+	unlink(lnk);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
+	test_disk_open();
 	test_chunks();
 	test_batches();
 	test_digests();

@@ -233,6 +233,8 @@ make_trees(void)
 			      "resource-r0/data-alpha", p) < 0 ||
 	    local_cluster_set(&lc, "alpha", "resource-r0/replay-alpha",
 			      "log-000000003-alpha,123,0", "resource-r1/size", v) < 0 ||
+	    local_cluster_set(&lc, "alpha", "resource-r0/primary", "alpha", NULL, NULL) < 0 ||
+	    local_cluster_merge(&lc, "alpha", "resource-r0/data-beta", "/beta-disk", "beta") < 0 ||
 	    local_cluster_set(&lc, "beta", "uuid", uuid, "ips/ip-alpha", "127.0.0.1") < 0)
 		return -1;
 	/* the logfile being written is newer than the replay link says */

@@ -166,14 +166,48 @@ guest_require_fio() {
 	command -v fio >/dev/null || fail "fio missing (apt-get install fio)"
 }
 
-# powerloss_check_acked DEV: the power-loss suites' check that every write
-# acknowledged by fsync or RWF_DSYNC in an earlier phase is on DEV
-# ($SEQ_WRITER, $SEED, $REGION_BYTES, $PHASE and $MARS_PL_DIR/acks from
-# the suite).
+# powerloss_check_acked TAG DEV ACKS: the power-loss test's check that
+# every write acknowledged by fsync or RWF_DSYNC in an earlier phase is on
+# DEV (ACKS: "PHASE SEQ" lines from the host; $SEQ_WRITER, $SEED and
+# $REGION_BYTES from the test).
 powerloss_check_acked() {
-	echo "# phase $PHASE: acknowledged seqs of the earlier phases:" \
-		"$(tr '\n' ' ' <"$MARS_PL_DIR/acks")" >&3
-	run "$SEQ_WRITER" check "$1" "$SEED" "$REGION_BYTES" "$MARS_PL_DIR/acks"
+	echo "# $1: acknowledged seqs of the earlier phases:" \
+		"$(tr '\n' ' ' <"$3")" >&3
+	run "$SEQ_WRITER" check "$2" "$SEED" "$REGION_BYTES" "$3"
 	sed 's/^/# /' <<<"$output" >&3
 	assert_success
+}
+
+# The processes that must run until the power is cut, one "PID LABEL"
+# line each; the last test of 75-powerloss.bats watches them.
+POWERLOSS_WATCH=/run/powerloss-watch
+
+# Created by the last test of 75-powerloss.bats once both halves have
+# started: the engine's writer begins then.  mars.ko's, thirty times as fast, waits
+# for the host's go (/marsvm/go-kmod) once the engine's writer is well
+# under way, so that it does not fill its log for long alone: both are
+# mid-write when the power goes, and the next boot has little to check.
+POWERLOSS_GO=/run/powerloss-go
+
+# powerloss_watch LABEL PID: add PID to the processes watched.
+powerloss_watch() {
+	[[ "$2" =~ ^[0-9]+$ ]] || fail "powerloss_watch: no pid for '$1'"
+	echo "$2 $1" >>"$POWERLOSS_WATCH"
+}
+
+# powerloss_writer LABEL GO OUT CMD...: CMD in the background, started
+# once the file GO exists (bounded: the guest's own timeout is shorter),
+# its output in OUT; watched as LABEL.
+powerloss_writer() {
+	local label=$1 go=$2 out=$3
+	shift 3
+	(
+		for _ in $(seq 1 3000); do
+			[ -e "$go" ] && exec "$@"
+			sleep 0.1
+		done
+		echo "no go within 300 s" >&2
+		exit 1
+	) >"$out" 2>&1 3>&- &
+	powerloss_watch "$label" $!
 }

@@ -1,0 +1,205 @@
+#!/usr/bin/env bats
+# A hostile member in the push direction (issue 15, docs/state-tree.md
+# section 8): three hosts with real sshd in network namespaces, a resource
+# r0 of all three, and tests/helpers/gossip-push run on beta with beta's
+# own key, speaking docs/protocol.md to alpha's forced
+# `clusterd --serve`.  Whatever it pushes or asks, alpha's tree and a
+# sentinel file stay as they were, and alpha keeps serving its real peers.
+# (30-gossip.bats has the pull direction: a malicious serving end.)
+
+load helpers
+load netns
+
+SIZE=$((1 << 20))
+
+setup() {
+	[ -x "$GOSSIP_PUSH" ] || fail "gossip-push not built at $GOSSIP_PUSH"
+	netns_setup 3
+	netns_cluster_marsadm
+	netns_clusterd_all
+	local h
+	for h in alpha beta gamma; do
+		truncate -s "$SIZE" "$NETNS_DIR/disk-$h.img"
+	done
+	run marsadm_on alpha create-resource r0 "$NETNS_DIR/disk-alpha.img"
+	assert_success
+	for h in beta gamma; do
+		wait_for 15 has_value "$h" resource-r0/primary alpha
+		run marsadm_on "$h" join-resource r0 "$NETNS_DIR/disk-$h.img"
+		assert_success
+		wait_for 15 has_value alpha "resource-r0/data-$h" "$NETNS_DIR/disk-$h.img"
+	done
+	UUID=$(tree alpha get uuid)
+	SENTINEL=$NETNS_DIR/sentinel
+	head -c 65536 /dev/urandom >"$SENTINEL"
+	SENTINEL_SUM=$(sha256sum <"$SENTINEL")
+	snapshot "$NETNS_DIR/before"
+}
+
+teardown() {
+	netns_test_teardown
+}
+
+# alpha's live keys, without the heartbeats that move on their own.
+snapshot() {
+	tree alpha dump | grep -v -e '^actual-[a-z]*/time ' >"$1"
+}
+
+# push_to HOST LINE...: one gossip-push session from beta to HOST, a
+# script line per argument; output and status in $output / $status.
+push_to() {
+	local host=$1
+	shift
+	run bash -c 'printf "%s\n" "${@:6}" | ip netns exec "$1" "$2" "$3" "$4" "$5"' \
+		_ "$(netns_name beta)" "$GOSSIP_PUSH" "$(netns_key beta)" "$NETNS_DIR/known_hosts" \
+		"$(netns_addr "$host")" "$@"
+}
+
+push() {	# push LINE...: to alpha
+	push_to alpha "$@"
+}
+
+# Nothing changed on alpha, the sentinel is intact, and alpha still
+# exchanges with its real peers in both directions.
+unchanged_and_serving() {
+	snapshot "$NETNS_DIR/after"
+	diff -u "$NETNS_DIR/before" "$NETNS_DIR/after"
+	assert_equal "$(sha256sum <"$SENTINEL")" "$SENTINEL_SUM"
+	tree gamma set userspace/from-gamma "v$RANDOM"
+	wait_for 15 has_value alpha userspace/from-gamma "$(tree gamma get userspace/from-gamma)"
+	tree alpha set userspace/from-alpha "v$RANDOM"
+	wait_for 15 has_value beta userspace/from-alpha "$(tree alpha get userspace/from-alpha)"
+}
+
+@test "the victim's own names, live or tombstone, pushed by a member: all refused" {
+	push "hello beta $UUID" \
+		"entry resource-r0/data-alpha $SENTINEL" \
+		"entry resource-r0/device-alpha evil" \
+		"entry resource-r0/todo-alpha/allow-replay 0" \
+		"entry resource-r0/todo-alpha/attach .deleted" \
+		"entry resource-r0/replay-alpha .deleted" \
+		"entry resource-r0/data-alpha .deleted" \
+		"entry ips/ip-alpha 10.77.0.99" \
+		"entry actual-alpha/tree .deleted" \
+		"end"
+	assert_success
+	assert_line "hello alpha"
+	assert_line "ack 0"
+	# the same under the victim's own name (identity is the transport's
+	# business: refused there, or here entry by entry)
+	push "hello alpha $UUID" \
+		"entry resource-r0/data-alpha $SENTINEL" \
+		"entry resource-r0/todo-alpha/allow-replay 0" \
+		"entry resource-r0/data-alpha .deleted" \
+		"end"
+	[ "$status" -ne 0 ] || assert_line "ack 0"
+	unchanged_and_serving
+}
+
+@test "a third member's names and address, pushed by another member: refused" {
+	push "hello beta $UUID" \
+		"entry resource-r0/data-gamma $SENTINEL" \
+		"entry resource-r0/data-gamma .deleted" \
+		"entry resource-r0/todo-gamma/attach .deleted" \
+		"entry resource-r0/todo-gamma/sync 0" \
+		"entry ips/ip-gamma 10.77.0.66" \
+		"end"
+	assert_success
+	assert_line "ack 0"
+	[ "$(tree alpha get resource-r0/data-gamma)" = "$NETNS_DIR/disk-gamma.img" ]
+	[ "$(tree alpha get resource-r0/todo-gamma/attach)" = 1 ]
+	unchanged_and_serving
+}
+
+@test "cluster-wide keys against their rules: refused; a legitimate one in the same session: taken" {
+	push "hello beta $UUID" \
+		"entry resource-r0/size 4096" \
+		"entry resource-r0/primary mallory" \
+		"entry resource-r0/primary delta" \
+		"entry uuid evil_1.1" \
+		"entry userspace/pushed ok" \
+		"end"
+	assert_success
+	assert_line "ack 1"
+	[ "$(tree alpha get userspace/pushed)" = ok ]
+	sed -i '/^userspace\/pushed /d' "$NETNS_DIR/before"
+	tree alpha dump | grep -q '^resource-r0/size 1048576$'
+	[ "$(tree alpha get resource-r0/primary)" = alpha ]
+	snapshot "$NETNS_DIR/after"
+	grep -v '^userspace/pushed ' "$NETNS_DIR/after" | diff -u "$NETNS_DIR/before" -
+}
+
+@test "a far-future stamp is refused and does not move the victim's clock" {
+	push "hello beta $UUID" \
+		"entry resource-r0/local-beta/future x +2160000" \
+		"entry userspace/future x +2160000" \
+		"end"
+	assert_success
+	assert_line "ack 0"
+	run tree alpha get resource-r0/local-beta/future
+	assert_failure
+	local clock now
+	clock=$(head -c 20 "$(netns_root alpha)/.clock")
+	now=$(date +%s%N)
+	[ "$((10#$clock))" -lt $((now + 600 * 1000000000)) ] ||
+		fail "alpha's clock $clock is more than 10 min ahead of $now"
+	unchanged_and_serving
+}
+
+@test "an entry flood is cut at the per-origin quota" {
+	push "hello beta $UUID" "flood 6000 resource-r0/local-beta/f 1000" "end"
+	assert_success
+	local acked n
+	acked=$(sed -n 's/^ack //p' <<<"$output")
+	n=$(tree alpha dump resource-r0/local-beta/ | wc -l)
+	echo "# $acked of 6000 1 KB entries taken, $n in alpha's tree" >&3
+	[ "$acked" -lt 4200 ] && [ "$n" -lt 4200 ] && [ "$n" -ge 1000 ] ||
+		fail "flood not cut at the 4 MiB quota: acked $acked, stored $n"
+	tree alpha dump | grep -v -e '^actual-[a-z]*/time ' -e '^resource-r0/local-beta/f' \
+		>"$NETNS_DIR/after"
+	diff -u "$NETNS_DIR/before" "$NETNS_DIR/after"
+}
+
+@test "SYNC and FETCH of a resource the client is not a member of: refused" {
+	run marsadm_on alpha create-resource r1 "$SENTINEL"
+	assert_success
+	push "hello beta $UUID" "sync r1 65536"
+	assert_success
+	assert_output --partial "send 5 client 'beta' is not a member of 'r1'"
+	push "hello beta $UUID" "fetch r1 log-000000001-alpha"
+	assert_success
+	assert_output --partial "fend 4 client 'beta' is not a member of 'r1'"
+	# a member syncs from the primary, but not from another member
+	push "hello beta $UUID" "sync r0 65536"
+	assert_success
+	assert_line "sinfo"
+	push_to gamma "hello beta $UUID" "sync r0 65536"
+	assert_success
+	assert_output --partial "'gamma' is not the designated primary of 'r0'"
+	assert_equal "$(sha256sum <"$SENTINEL")" "$SENTINEL_SUM"
+}
+
+@test "a pushed resource naming a local file as the victim's disk reaches no file" {
+	# as the victim itself: refused at HELLO by the transport, or entry
+	# by entry by the trust rules
+	push "hello alpha $UUID" \
+		"entry resource-evil/size 65536" \
+		"entry resource-evil/primary beta" \
+		"entry resource-evil/data-beta /dev/zero" \
+		"entry resource-evil/data-alpha $SENTINEL" \
+		"entry resource-evil/todo-alpha/attach 1" \
+		"entry resource-evil/todo-alpha/sync 1" \
+		"entry resource-evil/syncstatus-alpha 0" \
+		"end"
+	run tree alpha get resource-evil/data-alpha
+	assert_failure
+	run tree alpha get resource-evil/todo-alpha/attach
+	assert_failure
+	# and the sync server does not read it either
+	push "hello beta $UUID" "sync evil 65536"
+	assert_success
+	assert_output --regexp "send (1 no such resource|2 'alpha' is not a member of 'evil')"
+	assert_equal "$(sha256sum <"$SENTINEL")" "$SENTINEL_SUM"
+	tree alpha set userspace/from-alpha "v$RANDOM"
+	wait_for 15 has_value gamma userspace/from-alpha "$(tree alpha get userspace/from-alpha)"
+}
