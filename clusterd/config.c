@@ -41,6 +41,7 @@ gossip_config_init(struct gossip_config *c)
 	if (ret < 0)
 		return ret;
 	c->peers_file = env_or("MARS_PEERS", GOSSIP_DEFAULT_PEERS);
+	c->authorized_keys = getenv("MARS_AUTHORIZED_KEYS");
 	c->port = port && *port ? (unsigned)strtoul(port, NULL, 10) : 22;
 	c->transport = &gossip_transport_ssh;
 	c->tconf.user = env_or("MARS_SSH_USER", "root");
@@ -61,6 +62,7 @@ gossip_config_finish(struct gossip_config *c)
 {
 	snprintf(c->pub_buf, sizeof(c->pub_buf), "%s.pub", c->tconf.key_path);
 	c->tconf.pub_path = c->pub_buf;
+	c->tconf.self = c->host;
 	if (c->backoff_min_ms > c->backoff_max_ms)
 		c->backoff_min_ms = c->backoff_max_ms;
 }

@@ -8,7 +8,9 @@
  * (ips/ip-HOST, value = address) and the overrides file, peers that left
  * are closed, new ones are started; the node's heartbeat
  * actual-HOST/time is written every heartbeat period, and tombstones are
- * collected once a minute.  Writes go through
+ * collected once a minute.  With --authorized-keys, the lines binding a
+ * departed member's key are removed from it at each heartbeat
+ * (revoke.c).  Writes go through
  * statefs transactions, so SIGTERM between two ticks leaves no
  * half-written entry.
  */
@@ -23,6 +25,7 @@
 #include "clusterd/log.h"
 #include "clusterd/peer.h"
 #include "clusterd/peers.h"
+#include "clusterd/revoke.h"
 #include "clusterd/status.h"
 
 #define TICK_MS		500
@@ -154,6 +157,28 @@ heartbeat(struct daemon *d)
 		log_warnx("cannot write heartbeat '%s': %s", path, statefs_refusal_str(ret));
 }
 
+static void
+note_revoked(const char *host, void *arg)
+{
+	log_info("'%s' left the cluster: its key no longer logs in here (%s)", host,
+		 (const char *)arg);
+}
+
+/* A departed member's key goes from our authorized_keys. */
+static void
+revoke_keys(struct daemon *d)
+{
+	const char *path = d->c->authorized_keys;
+	int ret;
+
+	if (!path || !*path || strcmp(path, "none") == 0)
+		return;
+	ret = revoke_departed(&d->sf, path, note_revoked, (void *)path);
+	if (ret < 0)
+		log_warnx("cannot revoke departed members' keys in '%s': %s", path,
+			  strerror(-ret));
+}
+
 /* Tombstones every member has moved past (statefs_gc's rule) go. */
 static void
 collect_tombstones(struct daemon *d)
@@ -212,6 +237,7 @@ tick(struct daemon *d, uint64_t now)
 		reload_peers(d);
 		if (now >= d->next_heartbeat_ms) {
 			heartbeat(d);
+			revoke_keys(d);
 			d->next_heartbeat_ms = now + d->c->heartbeat_ms;
 		}
 		if (now >= d->next_gc_ms) {

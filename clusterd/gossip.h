@@ -21,6 +21,7 @@ struct gossip_config {
 	const char *root;		/* state tree (statefs_default_root()) */
 	char host[STATEFS_NAME_MAX + 1];/* this node (statefs_default_host()) */
 	const char *peers_file;		/* overrides "HOST ADDR[:PORT]" (/etc/mars/peers) */
+	const char *authorized_keys;	/* departed members' lines removed; NULL: off */
 	unsigned port;			/* default ssh port of peers (22) */
 	const struct gossip_transport_ops *transport;	/* ssh */
 	struct gossip_tconf tconf;	/* keys, known hosts, user, command */
@@ -43,14 +44,18 @@ struct gossip_config {
 #define GOSSIP_DEFAULT_CMD		"clusterd --serve"
 
 /* Fill @c with defaults, then the environment (MARS_ROOT, MARS_HOST,
- * MARS_SSH_KEY, MARS_KNOWN_HOSTS, MARS_PEERS, MARS_SSH_USER, MARS_SSH_PORT).
+ * MARS_SSH_KEY, MARS_KNOWN_HOSTS, MARS_PEERS, MARS_SSH_USER, MARS_SSH_PORT,
+ * MARS_AUTHORIZED_KEYS).
  * Returns 0 or -errno (host name too long). */
 int gossip_config_init(struct gossip_config *c);
 /* Derive dependent fields (the public key path).  Call after changes. */
 void gossip_config_finish(struct gossip_config *c);
 
-/* `clusterd --serve`: answer one client on stdin/stdout.  Exit status. */
-int gossip_serve(const struct gossip_config *c);
+/* `clusterd --serve --peer NAME`: answer one client on stdin/stdout.
+ * @peer is the host the client's SSH key is bound to (authorized_keys);
+ * the client's HELLO must name it.  NULL (a line without --peer) is
+ * refused.  Exit status. */
+int gossip_serve(const struct gossip_config *c, const char *peer);
 /* The daemon's poll loop until SIGTERM/SIGINT.  Exit status. */
 int gossip_daemon(const struct gossip_config *c);
 

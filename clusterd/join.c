@@ -5,8 +5,8 @@
  * "(any)", fetches the member's tree through statefs_merge() like any
  * pull, registers this host under ips/ with the address the member sees
  * us from (or --ip, resolved here: the tree holds numeric addresses
- * only), and pushes that registration back so the member, and through it
- * everyone, starts gossiping with us.  A node already in another cluster
+ * only), and pushes that registration, and nothing else, back so the
+ * member, and through it everyone, starts gossiping with us.  A node already in another cluster
  * is refused before anything is written.
  */
 #include <errno.h>
@@ -35,7 +35,6 @@ struct join {
 	char my_ip[GOSSIP_ADDR_MAX];	/* join: --ip resolved, or "" */
 	char *err;
 	size_t errlen;
-	uint32_t count;
 	unsigned merged, refused;
 	struct authz az;		/* what the member may write (authz.h) */
 };
@@ -216,24 +215,14 @@ my_address(struct join *j, char *buf, size_t size)
 	return 0;
 }
 
-static int
-push_entry(const struct statefs_entry *e, void *arg)
-{
-	struct join *j = arg;
-	struct gossip_msg m = { .type = GOSSIP_ENTRY, .stamp_ns = e->stamp_ns };
-
-	snprintf(m.path, sizeof(m.path), "%s", e->path);
-	snprintf(m.value, sizeof(m.value), "%s", e->value);
-	j->count++;
-	return link_send(&j->link, &m);
-}
-
-/* Register ips/ip-HOST locally, then push our own entries to the member. */
+/* Register ips/ip-HOST locally, then push it, and only it, to the member:
+ * a joining host may write nothing else there (docs/protocol.md, 7). */
 static int
 join_register(struct join *j)
 {
-	struct gossip_msg m = { .type = GOSSIP_END };
+	struct gossip_msg m = { .type = GOSSIP_ENTRY };
 	struct statefs_txn t;
+	struct statefs_entry e;
 	char path[STATEFS_PATH_MAX + 1], ip[64];
 	int ret = my_address(j, ip, sizeof(ip));
 
@@ -245,21 +234,27 @@ join_register(struct join *j)
 	if (ret == 0)
 		ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);
+	if (ret >= 0)		/* the stamp the commit gave it */
+		ret = statefs_read(j->sf, path, &e);
 	if (ret < 0) {
 		snprintf(j->err, j->errlen, "cannot write '%s': %s", path,
 			 statefs_refusal_str(ret));
 		return ret;
 	}
-	ret = statefs_list(j->sf, "", STATEFS_LIST_SENDABLE | STATEFS_LIST_TOMBSTONES,
-			   push_entry, j);
-	m.count = j->count;
+	m.stamp_ns = e.stamp_ns;
+	snprintf(m.path, sizeof(m.path), "%s", path);
+	snprintf(m.value, sizeof(m.value), "%s", e.value);
+	ret = link_send(&j->link, &m);
+	m = (struct gossip_msg){ .type = GOSSIP_END, .count = 1 };
 	if (ret == 0)
 		ret = link_send(&j->link, &m);
 	if (ret == 0)
 		ret = join_exchange(j, &m);
-	if (ret == 0 && m.type != GOSSIP_ACK) {
-		snprintf(j->err, j->errlen, "'%s' did not acknowledge the registration",
-			 j->ep.addr);
+	/* ACK counts what was merged (servers of earlier releases add their
+	 * last pull's count: never 0 either) */
+	if (ret == 0 && (m.type != GOSSIP_ACK || m.count == 0)) {
+		snprintf(j->err, j->errlen, "'%s' did not accept the registration "
+			 "(its log says why)", j->ep.addr);
 		ret = -EPROTO;
 	}
 	return ret;

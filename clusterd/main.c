@@ -26,7 +26,8 @@
 #include "clusterd/status.h"
 #include "clusterd/sync.h"
 
-enum { O_ROOT = 256, O_SKEW, O_QUOTA_ENTRIES, O_QUOTA_BYTES, O_HOST, O_KEY, O_KNOWN, O_PEERS, O_PORT, O_USER, O_CMD,
+enum { O_ROOT = 256, O_SKEW, O_QUOTA_ENTRIES, O_QUOTA_BYTES, O_HOST, O_KEY, O_KNOWN, O_PEERS,
+       O_AUTH_KEYS, O_PORT, O_USER, O_CMD,
        O_TRANSPORT, O_LROOTS, O_PERIOD, O_HEARTBEAT, O_TIMEOUT, O_BACKOFF, O_LOG,
        O_SERVE, O_JOIN, O_IP, O_VERSION, O_HELP, O_STATUS,
        O_DATA_PATH, O_ENGINE, O_DEVDIR, O_RUNDIR, O_ROTATE, O_BWLIMIT, O_CRON,
@@ -41,6 +42,7 @@ static const struct option options[] = {
 	{ "key",		required_argument, NULL, O_KEY },
 	{ "known-hosts",	required_argument, NULL, O_KNOWN },
 	{ "peers",		required_argument, NULL, O_PEERS },
+	{ "authorized-keys",	required_argument, NULL, O_AUTH_KEYS },
 	{ "port",		required_argument, NULL, O_PORT },
 	{ "ssh-user",		required_argument, NULL, O_USER },
 	{ "remote-cmd",		required_argument, NULL, O_CMD },
@@ -98,7 +100,8 @@ static const struct option options[] = {
 
 static const char usage_text[] =
 "usage: clusterd [OPTION]...            run the gossip daemon (foreground)\n"
-"       clusterd --serve [OPTION]...    serving end on stdin/stdout (ssh forced command)\n"
+"       clusterd --serve --peer NAME [OPTION]...  serving end on stdin/stdout for the\n"
+"                 peer NAME (ssh forced command of NAME's key)\n"
 "       clusterd --join ADDR [--ip IP]  join the cluster of the member at ADDR\n"
 "                 (ADDR and IP: addresses or host names)\n"
 "       clusterd --fetch RES NAME [--final LEN] [--bwlimit BYTES_PER_S] [--timeout S]\n"
@@ -115,6 +118,8 @@ static const char usage_text[] =
 "  --key FILE            cluster ssh private key [MARS_SSH_KEY] (/etc/mars/cluster_key)\n"
 "  --known-hosts FILE    peers' host keys [MARS_KNOWN_HOSTS] (/etc/mars/known_hosts)\n"
 "  --peers FILE          peer overrides 'HOST ADDR[:PORT]' [MARS_PEERS] (/etc/mars/peers)\n"
+"  --authorized-keys FILE  remove departed members' keys from it [MARS_AUTHORIZED_KEYS]\n"
+"                        (none)\n"
 "  --port N              peers' ssh port [MARS_SSH_PORT] (22)\n"
 "  --ssh-user NAME       login name on peers [MARS_SSH_USER] (root)\n"
 "  --remote-cmd CMD      command requested on peers (clusterd --serve)\n"
@@ -206,6 +211,7 @@ parse_one(struct gossip_config *c, struct opts *o, int opt, const char *arg)
 	case O_KEY:	c->tconf.key_path = arg; return 0;
 	case O_KNOWN:	c->tconf.known_hosts = arg; return 0;
 	case O_PEERS:	c->peers_file = arg; return 0;
+	case O_AUTH_KEYS:	c->authorized_keys = arg; return 0;
 	case O_PORT:	return parse_ms(arg, &c->port) == 0 && c->port < 65536 ? 0 : -EINVAL;
 	case O_USER:	c->tconf.user = arg; return 0;
 	case O_CMD:	c->tconf.remote_cmd = arg; return 0;
@@ -533,7 +539,7 @@ main(int argc, char **argv)
 	}
 	if (o.serve) {
 		log_init("clusterd-serve", LOG_LVL_WARN);
-		return gossip_serve(&c);
+		return gossip_serve(&c, o.sync_peer);
 	}
 	if (o.sync_res)
 		return run_sync(&c, &o);

@@ -102,6 +102,7 @@ enum gossip_error_code {
 	GOSSIP_ERR_UUID		= 2,	/* cluster uuid mismatch */
 	GOSSIP_ERR_PROTO	= 3,	/* malformed or unexpected frame */
 	GOSSIP_ERR_TREE		= 4,	/* serving end cannot open its tree */
+	GOSSIP_ERR_IDENTITY	= 5,	/* key bound to no host, or HELLO not its host */
 };
 
 /* One decoded message; only the fields of its type are meaningful. */

@@ -6,6 +6,13 @@
  * pulls with the entries this node may send, merges entries a joining
  * node pushes, and tells the client at once when the local tree changes.
  *
+ * Who the client is comes from the SSH key it logged in with, never from
+ * its HELLO: the authorized_keys line of that key forces
+ * `clusterd --serve --peer NAME`, and a HELLO naming anyone else, or this
+ * host itself, is refused.  A session whose HELLO says uuid "(any)" is a
+ * join: only a host that is not a member yet may open one, and it may only
+ * pull and push its own address (docs/protocol.md, "Trust model").
+ *
  * The inotify feed doubles as the change log: paths changed since the
  * client's last pull are remembered (bounded; past the bound, or when the
  * kernel queue overflowed, the next pull is a full one), so after the
@@ -36,7 +43,9 @@ struct serve {
 	struct statefs_watch *w;
 	struct gossip_link link;
 	char uuid[GOSSIP_UUID_MAX + 1];
-	char client[GOSSIP_HOST_MAX + 1];	/* "" until HELLO */
+	const char *bound;			/* --peer: the key's host; NULL: unbound */
+	char client[GOSSIP_HOST_MAX + 1];	/* "" until HELLO, then == bound */
+	int join;				/* HELLO uuid "(any)": a join session */
 	char (*dirty)[STATEFS_PATH_MAX + 1];	/* changed paths since last pull */
 	size_t n_dirty;
 	int dirty_all;				/* next change pull is a full one */
@@ -75,7 +84,7 @@ serve_error(struct serve *s, int code, const char *text)
 	char e1[LOG_ESC_BYTES];
 
 	snprintf(m.text, sizeof(m.text), "%s", text);
-	log_warnx("client '%s': %s", s->client[0] ? s->client : "?",
+	log_warnx("client '%s': %s", s->client[0] ? s->client : s->bound ? s->bound : "?",
 		  log_escape(e1, sizeof(e1), text));
 	link_send(&s->link, &m);
 	link_flush(&s->link);
@@ -135,11 +144,54 @@ serve_pull(struct serve *s, int mode)
 	return serve_send(s, &end);
 }
 
+/* A HELLO naming someone else than the key's host is refused. */
+static int
+check_identity(struct serve *s, const char *host)
+{
+	char text[GOSSIP_TEXT_MAX + 1];
+
+	if (strcmp(host, s->sf.host) == 0) {
+		snprintf(text, sizeof(text), "HELLO names '%s', the serving host itself; "
+			 "this key is bound to '%s'", host, s->bound);
+		return serve_error(s, GOSSIP_ERR_IDENTITY, text);
+	}
+	if (strcmp(host, s->bound) != 0) {
+		snprintf(text, sizeof(text), "HELLO names '%s', but this key is bound to '%s'",
+			 host, s->bound);
+		return serve_error(s, GOSSIP_ERR_IDENTITY, text);
+	}
+	return 0;
+}
+
+/* uuid "(any)" opens a join, which only a host not yet a member may do. */
+static int
+check_uuid(struct serve *s, const struct gossip_msg *m)
+{
+	char text[GOSSIP_TEXT_MAX + 1], path[STATEFS_PATH_MAX + 1], ip[STATEFS_VALUE_MAX + 1];
+
+	if (strcmp(m->uuid, s->uuid) == 0)
+		return 0;
+	if (strcmp(m->uuid, GOSSIP_UUID_ANY) != 0) {
+		snprintf(text, sizeof(text), "cluster uuid mismatch: '%s' is in cluster '%s', "
+			 "'%s' in '%s'", m->host, m->uuid, s->sf.host, s->uuid);
+		return serve_error(s, GOSSIP_ERR_UUID, text);
+	}
+	snprintf(path, sizeof(path), "ips/ip-%s", s->client);
+	if (statefs_get(&s->sf, path, ip, sizeof(ip), NULL) >= 0) {
+		snprintf(text, sizeof(text), "'%s' is a member: uuid '%s' is only for joining",
+			 s->client, GOSSIP_UUID_ANY);
+		return serve_error(s, GOSSIP_ERR_UUID, text);
+	}
+	s->join = 1;
+	return 0;
+}
+
 static int
 serve_hello(struct serve *s, const struct gossip_msg *m)
 {
 	struct gossip_msg r = { .type = GOSSIP_HELLO, .version = GOSSIP_PROTO_VERSION };
 	char text[GOSSIP_TEXT_MAX + 1];
+	int ret;
 
 	if (m->version != GOSSIP_PROTO_VERSION) {
 		snprintf(text, sizeof(text), "protocol version %u not spoken, only %u",
@@ -148,12 +200,13 @@ serve_hello(struct serve *s, const struct gossip_msg *m)
 	}
 	if (statefs_name_check(STATEFS_NAME_HOST, m->host, NULL) < 0)
 		return serve_error(s, GOSSIP_ERR_PROTO, "invalid host name in HELLO");
-	snprintf(s->client, sizeof(s->client), "%s", m->host);
-	if (strcmp(m->uuid, s->uuid) != 0 && strcmp(m->uuid, GOSSIP_UUID_ANY) != 0) {
-		snprintf(text, sizeof(text), "cluster uuid mismatch: '%s' is in cluster '%s', "
-			 "'%s' in '%s'", m->host, m->uuid, s->sf.host, s->uuid);
-		return serve_error(s, GOSSIP_ERR_UUID, text);
-	}
+	ret = check_identity(s, m->host);
+	if (ret != 0)
+		return ret;
+	snprintf(s->client, sizeof(s->client), "%s", s->bound);
+	ret = check_uuid(s, m);
+	if (ret != 0)
+		return ret;
 	snprintf(r.uuid, sizeof(r.uuid), "%s", s->uuid);
 	snprintf(r.host, sizeof(r.host), "%s", s->sf.host);
 	/* protocol 1.1: echo the flags both ends speak */
@@ -162,8 +215,15 @@ serve_hello(struct serve *s, const struct gossip_msg *m)
 	/* full sync (docs/sync.md) */
 	s->sync = !!(m->flags & GOSSIP_HELLO_SYNC);
 	r.flags |= m->flags & GOSSIP_HELLO_SYNC;
-	log_debug("client '%s' connected", s->client);
+	log_debug("client '%s' connected%s", s->client, s->join ? " to join" : "");
 	return serve_send(s, &r);
+}
+
+/* A join registers the joiner's own address, nothing else. */
+static int
+join_may_push(const struct serve *s, const char *path)
+{
+	return strncmp(path, "ips/ip-", 7) == 0 && strcmp(path + 7, s->client) == 0;
 }
 
 /* A pushed entry from a joining node, authorized and merged as written
@@ -171,6 +231,13 @@ serve_hello(struct serve *s, const struct gossip_msg *m)
 static int
 serve_push(struct serve *s, const struct gossip_msg *m)
 {
+	char e1[LOG_ESC_BYTES];
+
+	if (s->join && !join_may_push(s, m->path)) {
+		log_warnx("client '%s': refused '%s': a joining host pushes only its own "
+			  "address", s->client, log_escape(e1, sizeof(e1), m->path));
+		return 0;
+	}
 	if (authz_merge(&s->az, s->client, m->path, m->value, m->stamp_ns) > 0)
 		s->batch++;
 	return 0;
@@ -197,12 +264,16 @@ serve_msg(struct serve *s, const struct gossip_msg *m)
 		s->batch = 0;
 		return serve_send(s, &ack);
 	case GOSSIP_FETCH:	/* protocol 1.1: the session becomes a fetch session */
+		if (s->join)
+			return serve_error(s, GOSSIP_ERR_IDENTITY, "a joining host may not fetch");
 		if (!s->fetch)
 			return serve_error(s, GOSSIP_ERR_PROTO, "FETCH without fetch in HELLO");
 		statefs_watch_close(s->w);	/* no tree feed needed: free the instance */
 		s->w = NULL;
 		return fetch_serve(&s->link, s->c, s->client, m);
 	case GOSSIP_SYNC:	/* full sync (docs/sync.md): the session becomes a sync session */
+		if (s->join)
+			return serve_error(s, GOSSIP_ERR_IDENTITY, "a joining host may not sync");
 		if (!s->sync)
 			return serve_error(s, GOSSIP_ERR_PROTO, "SYNC without sync in HELLO");
 		statefs_watch_close(s->w);	/* no tree feed needed: free the instance */
@@ -275,11 +346,34 @@ serve_loop(struct serve *s)
 	return 0;
 }
 
+/* The binding of the key this session logged in with (authorized_keys). */
+static int
+check_binding(struct serve *s)
+{
+	char text[GOSSIP_TEXT_MAX + 1];
+
+	if (!s->bound)
+		return serve_error(s, GOSSIP_ERR_IDENTITY, "this key is bound to no host: its "
+				   "authorized_keys line must force 'clusterd --serve --peer NAME' "
+				   "(mars-setup-ssh --authorize NAME ADDR KEYFILE)");
+	if (statefs_name_check(STATEFS_NAME_HOST, s->bound, NULL) < 0)
+		return serve_error(s, GOSSIP_ERR_IDENTITY, "--peer is no valid host name");
+	if (strcmp(s->bound, s->c->host) == 0) {
+		snprintf(text, sizeof(text), "this key is bound to '%s', the serving host itself",
+			 s->bound);
+		return serve_error(s, GOSSIP_ERR_IDENTITY, text);
+	}
+	return 0;
+}
+
 static int
 serve_open(struct serve *s)
 {
-	int ret = statefs_open(&s->sf, s->c->root, s->c->host, 0);
+	int ret = check_binding(s);
 
+	if (ret != 0)
+		return ret;
+	ret = statefs_open(&s->sf, s->c->root, s->c->host, 0);
 	if (ret < 0) {
 		log_warnx("cannot open tree '%s': %s", s->c->root, statefs_open_str(ret));
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end cannot open its tree");
@@ -300,11 +394,11 @@ serve_open(struct serve *s)
 }
 
 int
-gossip_serve(const struct gossip_config *c)
+gossip_serve(const struct gossip_config *c, const char *peer)
 {
 	static const struct gossip_tconf stdio_conf;	/* no local_exe: stdin/stdout */
 	struct gossip_endpoint ep = { .host = "client" };
-	struct serve s = { .c = c };
+	struct serve s = { .c = c, .bound = peer };
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);

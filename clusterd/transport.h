@@ -31,6 +31,7 @@ struct gossip_tconf {
 	const char *remote_cmd;		/* command requested; the forced one wins */
 	const char *local_exe;		/* local: serving program; NULL = stdio */
 	const char *local_roots;	/* local: peer HOST's tree is ROOTS/HOST */
+	const char *self;		/* local: this host, the serving end's --peer */
 };
 
 struct transport;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The local transport: the peer's serving end is a child process on this
- * machine (`<local_exe> --serve --root <local_roots>/<host> --host <host>`)
+ * machine (`<local_exe> --serve --root <local_roots>/<host> --host <host>
+ * --peer <self>`: the binding an SSH forced command would give)
  * reached over a socketpair.  It lets unit tests and benchmarks run many
  * nodes without sshd.  With no local_exe the stream is our own stdin and
  * stdout, which is how the serving end talks to sshd.
@@ -43,7 +44,8 @@ spawn_serve(const struct gossip_tconf *cf, const struct gossip_endpoint *ep,
 	}
 	if (t->pid == 0) {
 		char *argv[] = { (char *)cf->local_exe, (char *)"--serve", (char *)"--root",
-				 root, (char *)"--host", (char *)ep->host, NULL };
+				 root, (char *)"--host", (char *)ep->host,
+				 (char *)"--peer", (char *)(cf->self ? cf->self : ""), NULL };
 
 		dup2(sv[1], 0);
 		dup2(sv[1], 1);

@@ -58,7 +58,7 @@ demo_up() {
 		clusterd_start "$h"
 	done
 	marsadm_on beta join-cluster \
-		alpha --key="$NETNS_DIR/cluster_key" --known-hosts="$NETNS_DIR/known_hosts"
+		alpha --key="$(netns_key beta)" --known-hosts="$NETNS_DIR/known_hosts"
 
 	say "a resource on alpha: clusterd starts the userspace engine, alpha logs"
 	truncate -s 256M "$NETNS_DIR/disk-alpha.img" "$NETNS_DIR/disk-beta.img"

@@ -80,7 +80,9 @@ cmd_join_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 	}
 	if (ret < 0) {
 		fail(MX_FAIL, "cannot join '%s': %s", peer, err);
-		hint("check that sshd on '%s' forces 'clusterd --serve' for the cluster key", peer);
+		hint("'%s' must accept this host's key, bound to its name: run there "
+		     "'mars-setup-ssh --authorize %s %s %s'", peer, c.host, ip ? ip : "ADDRESS",
+		     c.tconf.pub_path);
 		return MX_FAIL;
 	}
 	printf("joined the cluster through '%s'; start clusterd to keep in step\n", peer);

@@ -93,12 +93,12 @@ join() {	# join HOST MEMBER IP
 import struct, sys
 def s(x): b = x.encode("latin-1"); return struct.pack("<H", len(b)) + b
 def frame(t, p): return struct.pack("<I", len(p) + 1) + bytes([t]) + p
-out = frame(1, struct.pack("<HH", 1, 0) + s("(any)") + s("beta"))
+out = frame(1, struct.pack("<HH", 1, 0) + s(sys.argv[1]) + s("beta"))
 out += frame(3, struct.pack("<Q", 4 * 10**18) +
 	     s("actual-beta/x\nclusterd: warn: forged \x1b[31m\\") + s("1"))
 out += frame(4, struct.pack("<I", 1))
-sys.stdout.buffer.write(out)' >"$BATS_TEST_TMPDIR/frames"
-	run sh -c "timeout 10 '$CLUSTERD' --serve --root '$ROOTS/a' --host a \
+sys.stdout.buffer.write(out)' "$(tree a get uuid)" >"$BATS_TEST_TMPDIR/frames"
+	run sh -c "timeout 10 '$CLUSTERD' --serve --root '$ROOTS/a' --host a --peer beta \
 		<'$BATS_TEST_TMPDIR/frames' 2>&1 >/dev/null"
 	echo "$output"
 	assert_equal "${#lines[@]}" 1

@@ -219,7 +219,7 @@ raw_fetch() {
 	hello=$(frame 1 "$(le 2 1)$(le 2 1)$(str "$uuid")$(str "$1")")
 	fetch=$(frame 8 "$(str "$3")$(str "$4")$(le 8 0)$(le 8 0)$(le 1 0)$(le 4 0)$(le 8 0)")
 	printf '%b%b' "$hello" "$fetch" |
-		netns_exec "$1" timeout 20 ssh -i "$NETNS_DIR/cluster_key" \
+		netns_exec "$1" timeout 20 ssh -i "$(netns_key "$1")" \
 			-o UserKnownHostsFile="$NETNS_DIR/known_hosts" -o BatchMode=yes \
 			"root@$(netns_addr "$2")" 2>/dev/null | od -An -tx1 | tr -d ' \n'
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # A hostile member in the push direction (issue 15, docs/state-tree.md
 # section 8): three hosts with real sshd in network namespaces, a resource
-# r0 of all three, and tests/helpers/gossip-push run on beta with the
-# cluster key, speaking docs/protocol.md to alpha's forced
+# r0 of all three, and tests/helpers/gossip-push run on beta with beta's
+# own key, speaking docs/protocol.md to alpha's forced
 # `clusterd --serve`.  Whatever it pushes or asks, alpha's tree and a
 # sentinel file stay as they were, and alpha keeps serving its real peers.
 # (30-gossip.bats has the pull direction: a malicious serving end.)
@@ -50,9 +50,9 @@ snapshot() {
 push_to() {
 	local host=$1
 	shift
-	run bash -c 'printf "%s\n" "${@:5}" | ip netns exec "$1" "$2" \
-		"$3/cluster_key" "$3/known_hosts" "$4"' \
-		_ "$(netns_name beta)" "$GOSSIP_PUSH" "$NETNS_DIR" "$(netns_addr "$host")" "$@"
+	run bash -c 'printf "%s\n" "${@:6}" | ip netns exec "$1" "$2" "$3" "$4" "$5"' \
+		_ "$(netns_name beta)" "$GOSSIP_PUSH" "$(netns_key beta)" "$NETNS_DIR/known_hosts" \
+		"$(netns_addr "$host")" "$@"
 }
 
 push() {	# push LINE...: to alpha

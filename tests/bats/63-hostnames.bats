@@ -74,13 +74,13 @@ ips_numeric() {
 	assert_output --partial "cannot resolve host 'ghost'"
 	assert_output --partial "--ip=ADDR"
 	[ -z "$(ls -A "$(netns_root alpha)")" ]
-	run marsadm_on beta join-cluster nosuch --key="$NETNS_DIR/cluster_key" \
+	run marsadm_on beta join-cluster nosuch --key="$(netns_key beta)" \
 		--known-hosts="$NETNS_DIR/known_hosts"
 	[ "$status" -eq 1 ]
 	assert_output --partial "cannot resolve host 'nosuch': "
 	run marsadm_on alpha create-cluster
 	assert_success
-	run marsadm_on beta join-cluster alpha --ip=nosuch --key="$NETNS_DIR/cluster_key" \
+	run marsadm_on beta join-cluster alpha --ip=nosuch --key="$(netns_key beta)" \
 		--known-hosts="$NETNS_DIR/known_hosts"
 	[ "$status" -eq 1 ]
 	assert_output --partial "cannot resolve host 'nosuch': "
@@ -120,12 +120,12 @@ ips_numeric() {
 	{ grep "^$(netns_addr alpha) " "$NETNS_DIR/known_hosts"
 	  echo "alpha $(cut -d' ' -f1,2 "$NETNS_DIR/beta/ssh_host_ecdsa_key.pub")"; } \
 		>"$NETNS_DIR/kh_changed"
-	run marsadm_on beta join-cluster alpha --key="$NETNS_DIR/cluster_key" \
+	run marsadm_on beta join-cluster alpha --key="$(netns_key beta)" \
 		--known-hosts="$NETNS_DIR/kh_changed"
 	[ "$status" -eq 1 ]
 	assert_output --partial "CHANGED"
 	assert_output --partial "ssh-keygen -R alpha"
-	run marsadm_on beta join-cluster alpha --key="$NETNS_DIR/cluster_key" \
+	run marsadm_on beta join-cluster alpha --key="$(netns_key beta)" \
 		--known-hosts="$NETNS_DIR/kh_name"
 	assert_success
 	ips_numeric alpha
@@ -188,7 +188,7 @@ heartbeat_moved() {	# heartbeat_moved HOST OLD: HOST's own heartbeat is no longe
 		"/etc/netns/$(netns_name beta)/hosts"
 	run netns_exec beta getent ahostsv4 alpha
 	assert_line --index 0 --partial 10.77.0.13
-	run marsadm_on beta join-cluster alpha --key="$NETNS_DIR/cluster_key" \
+	run marsadm_on beta join-cluster alpha --key="$(netns_key beta)" \
 		--known-hosts="$NETNS_DIR/known_hosts"
 	assert_success
 	ips_numeric alpha

@@ -5,9 +5,10 @@
 # a bridge that lives in a namespace of its own, so nothing in the root
 # namespace is touched and only these addresses and loopback are ever
 # contacted.  Every host runs its own sshd (own host key, PidFile, log,
-# authorized_keys under $NETNS_DIR/HOST) whose only accepted key is the
-# cluster key, restricted to a forced `clusterd --serve` on that host's
-# tree.  netns_teardown kills everything this file started and deletes the
+# authorized_keys under $NETNS_DIR/HOST) that accepts the other hosts' own
+# keys ($NETNS_DIR/HOST/key), each bound to its host the way
+# `mars-setup-ssh --authorize` binds them: from its address only, forced
+# to `clusterd --serve --peer NAME` on that host's tree.  netns_teardown kills everything this file started and deletes the
 # namespaces; call it from teardown() so it runs even after a failure.
 #
 # Needs root (ip netns), /usr/sbin/sshd, ssh-keygen.  Variables:
@@ -97,15 +98,27 @@ _netns_add_host() {
 	ip -n "$ns" link set eth0 up
 }
 
+netns_key() { echo "$NETNS_DIR/$1/key"; }	# HOST's own ssh key
+
+# authorized_keys of HOST: one line per other host, bound to its name and
+# address, forcing CMD (default: the serving end on HOST's tree).
+_netns_authorized_keys() {
+	local host=$1 cmd=${2:-} h
+	for h in "${NETNS_HOSTS[@]}"; do
+		[ "$h" = "$host" ] && continue
+		printf 'restrict,from="%s",command="%s" %s\n' "$(netns_addr "$h")" \
+			"${cmd:-${SERVE_CMD_PREFIX:-}$CLUSTERD --serve --root $(netns_root "$host") --host $host --peer $h}" \
+			"$(cut -d' ' -f1,2 "$(netns_key "$h").pub")"
+	done >"$NETNS_DIR/$host/authorized_keys"
+}
+
 # sshd of one host; its forced command serves the host's own tree.
 _netns_sshd() {
 	local host=$1 dir=$NETNS_DIR/$1 addr
 	addr=$(netns_addr "$host")
 	mkdir -p "$dir" /run/sshd
 	ssh-keygen -q -t ecdsa -b 256 -N '' -f "$dir/ssh_host_ecdsa_key"
-	printf 'restrict,command="%s --serve --root %s --host %s" %s\n' \
-		"${SERVE_CMD_PREFIX:-}$CLUSTERD" "$(netns_root "$host")" "$host" \
-		"$(cut -d' ' -f1,2 "$NETNS_DIR/cluster_key.pub")" >"$dir/authorized_keys"
+	_netns_authorized_keys "$host"
 	cat >"$dir/sshd_config" <<-CFG
 	ListenAddress $addr
 	Port 22
@@ -133,11 +146,13 @@ _netns_sshd() {
 	_netns_record $!
 }
 
-# Replace a host's forced command (for the malicious serving end).
+# Replace a host's forced command (for the malicious serving end), and
+# put the serving end back.
 netns_set_forced_command() {
-	local host=$1 cmd=$2 dir=$NETNS_DIR/$1
-	printf 'restrict,command="%s" %s\n' "$cmd" \
-		"$(cut -d' ' -f1,2 "$NETNS_DIR/cluster_key.pub")" >"$dir/authorized_keys"
+	_netns_authorized_keys "$1" "$2"
+}
+netns_restore_forced_command() {
+	_netns_authorized_keys "$1"
 }
 
 netns_wait_sshd() {
@@ -149,7 +164,7 @@ netns_wait_sshd() {
 	done
 }
 
-# netns_setup N: N hosts with sshd, a cluster key and known_hosts.
+# netns_setup N: N hosts with sshd, a key each and known_hosts.
 netns_setup() {
 	local n=$1 i
 	netns_require
@@ -159,7 +174,10 @@ netns_setup() {
 	: >"$NETNS_DIR/known_hosts"
 	: >"$NETNS_DIR/peers"
 	NETNS_HOSTS=("${NETNS_ALL_HOSTS[@]:0:$n}")
-	ssh-keygen -q -t ecdsa -b 256 -m PEM -N '' -f "$NETNS_DIR/cluster_key"
+	for i in "${NETNS_HOSTS[@]}"; do
+		mkdir -p "$NETNS_DIR/$i"
+		ssh-keygen -q -t ecdsa -b 256 -m PEM -N '' -C "mars-$i" -f "$(netns_key "$i")"
+	done
 	ip netns add "$(netns_bridge)"
 	ip -n "$(netns_bridge)" link add br0 type bridge
 	ip -n "$(netns_bridge)" link set br0 up
@@ -186,7 +204,7 @@ netns_link() {
 clusterd_opts() {
 	local host=$1
 	echo --root "$(netns_root "$host")" --host "$host" \
-		--key "$NETNS_DIR/cluster_key" --known-hosts "${NETNS_KNOWN_HOSTS:-$NETNS_DIR/known_hosts}" \
+		--key "$(netns_key "$host")" --known-hosts "${NETNS_KNOWN_HOSTS:-$NETNS_DIR/known_hosts}" \
 		--peers "$NETNS_DIR/$host/peers" $CLUSTERD_TEST_OPTS \
 		--data-path "${NETNS_DATA_PATH:-off}" --engine "$MARS_BUILDDIR/engine/mars-engine" \
 		--dev-dir "$NETNS_DIR/$host/dev" --run-dir "$NETNS_DIR/$host/run"
@@ -302,13 +320,13 @@ all_have() {	# all_have PATH VALUE
 	done
 }
 
-# marsadm_on HOST ARGS...: marsadm as HOST in its namespace, with the
-# cluster key, known hosts and peers file clusterd uses there (the pull of
+# marsadm_on HOST ARGS...: marsadm as HOST in its namespace, with its
+# own key, known hosts and peers file clusterd uses there (the pull of
 # update-cluster and of the commands that need the newest state).
 marsadm_on() {
 	local host=$1
 	shift
-	MARS_SSH_KEY=${MARS_SSH_KEY:-$NETNS_DIR/cluster_key} \
+	MARS_SSH_KEY=${MARS_SSH_KEY:-$(netns_key "$host")} \
 	MARS_KNOWN_HOSTS=${MARS_KNOWN_HOSTS:-${NETNS_KNOWN_HOSTS:-$NETNS_DIR/known_hosts}} \
 	MARS_PEERS=${MARS_PEERS:-$NETNS_DIR/$host/peers} \
 		ip netns exec "$(netns_name "$host")" "$MARSADM" --root="$(netns_root "$host")" \
@@ -321,11 +339,12 @@ netns_mkroot() {	# netns_mkroot HOST: HOST's empty state tree directory
 
 # netns_cluster_marsadm: the hosts of netns_setup form a cluster the way an
 # admin does it (create-cluster on the first, join-cluster on the others
-# with the key and known_hosts in NETNS_KEY_DIR, default NETNS_DIR).  In
+# with their own keys and the known_hosts in NETNS_KEY_DIR, default
+# NETNS_DIR).  In
 # names mode no address is typed: create-cluster finds its own and the
 # others join through the first host's name.
 netns_cluster_marsadm() {
-	local h first=${NETNS_HOSTS[0]} keys=${NETNS_KEY_DIR:-$NETNS_DIR} via
+	local h first=${NETNS_HOSTS[0]} keys=${NETNS_KEY_DIR:-$NETNS_DIR} via key
 	local -a addr=()
 	[ -x "$MARSADM" ] || fail "marsadm not built at $MARSADM"
 	via=$first
@@ -337,8 +356,10 @@ netns_cluster_marsadm() {
 	run marsadm_on "$first" create-cluster "${addr[@]}"
 	assert_success
 	for h in "${NETNS_HOSTS[@]:1}"; do
+		key=$(netns_key "$h")
+		[ -n "${NETNS_KEY_DIR:-}" ] && key=$NETNS_KEY_DIR/cluster_key	# a guest's own
 		run marsadm_on "$h" join-cluster "$via" \
-			--key="$keys/cluster_key" --known-hosts="$keys/known_hosts"
+			--key="$key" --known-hosts="$keys/known_hosts"
 		assert_success
 	done
 }

@@ -82,7 +82,7 @@ tree() {	# tree HOST gossip-tree-args...
 	on_vm "$host" "$GOSSIP_TREE" "$(netns_root "$host")" "$host" "$@"
 }
 
-# marsadm_on HOST ARGS...: marsadm in guest HOST, with the cluster key,
+# marsadm_on HOST ARGS...: marsadm in guest HOST, with its own key,
 # known hosts and peers file its clusterd uses (the pull of update-cluster
 # and of the commands that need the newest state), as netns.bash's does.
 marsadm_on() {
@@ -173,25 +173,31 @@ vmnet_master() {
 # ---- up and down ------------------------------------------------------------
 
 _vmnet_keys() {
-	local h node
+	local h p node
 	ssh-keygen -q -t ecdsa -b 256 -N '' -f "$VMNET_DIR/admin_key"
-	ssh-keygen -q -t ecdsa -b 256 -m PEM -N '' -f "$VMNET_DIR/cluster_key"
 	: >"$VMNET_DIR/known_hosts"
 	for h in "${NETNS_HOSTS[@]}"; do
 		node=$VMNET_DIR/$h/share/node
 		mkdir -p "$node"
+		# each guest's own key, as $VMNET_GUEST/cluster_key in the guest
+		ssh-keygen -q -t ecdsa -b 256 -m PEM -N '' -C "mars-$h" -f "$node/cluster_key"
 		ssh-keygen -q -t ecdsa -b 256 -N '' -f "$node/ssh_host_ecdsa_key"
 		echo "$(netns_addr "$h") $(cut -d' ' -f1,2 "$node/ssh_host_ecdsa_key.pub")" \
 			>>"$VMNET_DIR/known_hosts"
-		# The cluster key may only serve the node's tree; the test's key
-		# may do anything.
+	done
+	for h in "${NETNS_HOSTS[@]}"; do
+		node=$VMNET_DIR/$h/share/node
+		# The other guests' keys may only serve the node's tree, each
+		# bound to its host; the test's key may do anything.
 		{
-			printf 'restrict,command="%s --serve --root %s --host %s" %s\n' \
-				"$CLUSTERD" "$(netns_root "$h")" "$h" \
-				"$(cut -d' ' -f1,2 "$VMNET_DIR/cluster_key.pub")"
+			for p in "${NETNS_HOSTS[@]}"; do
+				[ "$p" = "$h" ] && continue
+				printf 'restrict,from="%s",command="%s --serve --root %s --host %s --peer %s" %s\n' \
+					"$(netns_addr "$p")" "$CLUSTERD" "$(netns_root "$h")" "$h" "$p" \
+					"$(cut -d' ' -f1,2 "$VMNET_DIR/$p/share/node/cluster_key.pub")"
+			done
 			cut -d' ' -f1,2 "$VMNET_DIR/admin_key.pub"
 		} >"$node/authorized_keys"
-		cp "$VMNET_DIR/cluster_key" "$VMNET_DIR/cluster_key.pub" "$node/"
 	done
 	for h in "${NETNS_HOSTS[@]}"; do
 		cp "$VMNET_DIR/known_hosts" "$VMNET_DIR/$h/share/node/known_hosts"

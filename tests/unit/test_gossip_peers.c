@@ -2,7 +2,7 @@
 /*
  * Gossip's own entry policy and the peer list: members from the tree,
  * overrides from the peers file (added, re-addressed, malformed lines
- * skipped), tombstoned members gone.
+ * skipped), tombstoned members gone, and their authorized_keys lines too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "clusterd/gossip.h"
 #include "clusterd/log.h"
 #include "clusterd/peers.h"
+#include "clusterd/revoke.h"
 #include "tests/unit/tap.h"
 
 static void
@@ -67,6 +68,61 @@ set_keys(struct statefs *sf, const char *const *kv)
 }
 
 static void
+test_line_peer(void)
+{
+	static const char bound[] = "restrict,from=\"10.0.0.2\",command=\"/usr/sbin/clusterd "
+		"--serve --peer beta\" ecdsa-sha2-nistp256 AAAA mars-authorized=1700000000";
+	char host[64];
+	uint64_t t = 1;
+
+	tap_ok(revoke_line_peer(bound, strlen(bound), host, sizeof(host), &t) == 0 &&
+	       !strcmp(host, "beta") && t == 1700000000, "bound line: host and stamp");
+	tap_ok(revoke_line_peer(bound, 60, host, sizeof(host), &t) == -ENOENT,
+	       "never reads past the line");
+	tap_ok(revoke_line_peer("restrict,command=\"clusterd --serve\" ecdsa AAAA", 44, host,
+				sizeof(host), &t) == -ENOENT, "unbound line: no host");
+	tap_ok(revoke_line_peer("ssh-ed25519 AAAA --peer beta\"", 30, host, sizeof(host),
+				&t) == -ENOENT, "--peer outside a command: no host");
+	tap_ok(revoke_line_peer("command=\"x --peer Bad\" k", 24, host, sizeof(host),
+				&t) == -ENOENT, "invalid host name: no host");
+}
+
+/* gamma is a tombstone in @sf: its line goes unless authorized later. */
+static void
+test_revoke(const char *dir, struct statefs *sf)
+{
+	static const char keep[] =
+		"# admin's comment\n"
+		"restrict,command=\"clusterd --serve\" ecdsa-sha2-nistp256 OLD\n"
+		"restrict,from=\"10.0.0.2\",command=\"clusterd --serve --peer beta\" k B\n"
+		"restrict,from=\"10.0.0.3\",command=\"clusterd --serve --peer gamma\" k G2 "
+		"mars-authorized=4000000000\n";
+	static const char gone[] =
+		"restrict,from=\"10.0.0.3\",command=\"clusterd --serve --peer gamma\" k G1\n";
+	char path[512], buf[1024] = "";
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/authorized_keys", dir);
+	f = fopen(path, "w");
+	fputs(gone, f);
+	fputs(keep, f);
+	fclose(f);
+	chmod(path, 0640);
+	tap_ok(revoke_departed(sf, path, NULL, NULL) == 1, "the departed member's line removed");
+	f = fopen(path, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	tap_ok(!strcmp(buf, keep), "the other lines kept as they were");
+	tap_ok(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640, "mode kept");
+	tap_ok(revoke_departed(sf, path, NULL, NULL) == 0, "nothing more to remove");
+	snprintf(path, sizeof(path), "%s/none", dir);
+	tap_ok(revoke_departed(sf, path, NULL, NULL) == 0, "no file: nothing to do");
+}
+
+static void
 test_peers(const char *dir)
 {
 	static const char *const members[] = {
@@ -109,6 +165,7 @@ test_peers(const char *dir)
 	s.text[0] = '\0';
 	peers_load(&c, &sf, collect, &s);
 	tap_ok(strstr(s.text, "gamma") == NULL, "tombstoned member gone: %s", s.text);
+	test_revoke(dir, &sf);
 	statefs_close(&sf);
 }
 
@@ -120,6 +177,7 @@ main(void)
 
 	log_init("test_gossip_peers", LOG_LVL_ERR);
 	test_policy();
+	test_line_peer();
 	if (tap_ok(mkdtemp(dir) != NULL, "temporary directory"))
 		test_peers(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
