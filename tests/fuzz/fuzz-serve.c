@@ -28,8 +28,9 @@
  *    may send (its own, cluster-wide, tombstones); an ACK counts no more
  *    entries than the client pushed since its previous END;
  *  - the tree has nothing outside the root or the key grammar, its uuid
- *    did not change, and every live entry owned by a host was written by
- *    a client that said HELLO with that name (or planted by fuzz_tree.c);
+ *    did not change, and every live entry owned by a host is owned by the
+ *    host the session's key is bound to (FUZZ_PEER, clusterd --serve
+ *    --peer; or planted by fuzz_tree.c), whatever the HELLOs said;
  *  - the session closed every descriptor it opened.
  */
 #define _GNU_SOURCE 1
@@ -54,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define HELLO_HOSTS_MAX	64
 #define ENDS_MAX	1024
 
-static const char *const hosts[] = { "alpha", "beta", FUZZ_TREE_HOST };
+#define FUZZ_PEER	"alpha"	/* the client's identity: its key's binding */
+static const char *const hosts[] = { FUZZ_PEER, "beta", FUZZ_TREE_HOST };
 static const char *const uuids[] = { FUZZ_TREE_UUID, GOSSIP_UUID_ANY, "other-cluster" };
 
 static struct fuzz_tree tree;
@@ -275,7 +277,7 @@ run_session(const struct stream *st, int out)
 	FUZZ_CHECK(write(in, st->buf, st->len) == (ssize_t)st->len);
 	FUZZ_CHECK(lseek(in, 0, SEEK_SET) == 0);
 	FUZZ_CHECK(dup2(in, 0) == 0 && dup2(out, 1) == 1);
-	gossip_serve(&config);
+	gossip_serve(&config, FUZZ_PEER);
 	FUZZ_CHECK(dup2(save0, 0) == 0 && dup2(save1, 1) == 1);
 	close(save0);
 	close(save1);
@@ -345,7 +347,7 @@ check_entry(const struct statefs_entry *e, void *arg)
 	FUZZ_CHECK(statefs_key_check(e->path, &ki) == 0);
 	if (ki.owner[0] && !e->tombstone &&
 	    !(strcmp(e->path, FUZZ_TREE_DATA_KEY) == 0 && strcmp(e->value, tree.disk) == 0))
-		FUZZ_CHECK(named(hn, ki.owner));
+		FUZZ_CHECK(named(hn, ki.owner) && strcmp(ki.owner, FUZZ_PEER) == 0);
 	if (strcmp(e->path, "uuid") == 0)
 		FUZZ_CHECK(strcmp(e->value, FUZZ_TREE_UUID) == 0);
 	return 0;
