@@ -356,8 +356,8 @@ netns_cluster_marsadm() {
 	run marsadm_on "$first" create-cluster "${addr[@]}"
 	assert_success
 	for h in "${NETNS_HOSTS[@]:1}"; do
-		key=$(netns_key "$h")
-		[ -n "${NETNS_KEY_DIR:-}" ] && key=$NETNS_KEY_DIR/cluster_key	# a guest's own
+		# a guest's own key lies in its NETNS_KEY_DIR (vmnet.bash)
+		key=$(NETNS_DIR=${NETNS_KEY_DIR:-${NETNS_DIR:-}} netns_key "$h")
 		run marsadm_on "$h" join-cluster "$via" \
 			--key="$key" --known-hosts="$keys/known_hosts"
 		assert_success

@@ -88,7 +88,7 @@ tree() {	# tree HOST gossip-tree-args...
 marsadm_on() {
 	local host=$1
 	shift
-	on_vm "$host" env MARS_SSH_KEY="$VMNET_GUEST/cluster_key" \
+	on_vm "$host" env MARS_SSH_KEY="$(NETNS_DIR=$VMNET_GUEST netns_key "$host")" \
 		MARS_KNOWN_HOSTS="$VMNET_GUEST/known_hosts" MARS_PEERS="$VMNET_GUEST/$host/peers" \
 		"$MARSADM" --root="$(netns_root "$host")" --host="$host" "$@"
 }
@@ -179,8 +179,10 @@ _vmnet_keys() {
 	for h in "${NETNS_HOSTS[@]}"; do
 		node=$VMNET_DIR/$h/share/node
 		mkdir -p "$node"
-		# each guest's own key, as $VMNET_GUEST/cluster_key in the guest
-		ssh-keygen -q -t ecdsa -b 256 -m PEM -N '' -C "mars-$h" -f "$node/cluster_key"
+		# each guest's own key, where clusterd_opts names it in the guest
+		# ($VMNET_GUEST/HOST/key: guest-node copies share/node to $VMNET_GUEST)
+		mkdir -p "$node/$h"
+		ssh-keygen -q -t ecdsa -b 256 -m PEM -N '' -C "mars-$h" -f "$node/$h/key"
 		ssh-keygen -q -t ecdsa -b 256 -N '' -f "$node/ssh_host_ecdsa_key"
 		echo "$(netns_addr "$h") $(cut -d' ' -f1,2 "$node/ssh_host_ecdsa_key.pub")" \
 			>>"$VMNET_DIR/known_hosts"
@@ -194,7 +196,7 @@ _vmnet_keys() {
 				[ "$p" = "$h" ] && continue
 				printf 'restrict,from="%s",command="%s --serve --root %s --host %s --peer %s" %s\n' \
 					"$(netns_addr "$p")" "$CLUSTERD" "$(netns_root "$h")" "$h" "$p" \
-					"$(cut -d' ' -f1,2 "$VMNET_DIR/$p/share/node/cluster_key.pub")"
+					"$(cut -d' ' -f1,2 "$VMNET_DIR/$p/share/node/$p/key.pub")"
 			done
 			cut -d' ' -f1,2 "$VMNET_DIR/admin_key.pub"
 		} >"$node/authorized_keys"
