@@ -11,8 +11,8 @@
  *    from a peer, nor are our todo switches or our address;
  *  - another host's names, live or tombstone, only from that host itself
  *    (statefs_merge() alone takes tombstones from anyone);
- *  - ips/ip-X is changed only by X itself; a relayed one is taken only
- *    while X is unknown here (that is how a member learns of another);
+ *  - ips/ip-X is changed or deleted only by X itself; a relayed one is
+ *    taken only while X is unknown here (how a member learns of another);
  *  - resource-RES/size only grows; resource-RES/primary names a host with
  *    a data- link in RES (checked again at the end of each batch for a
  *    while, since the data- link of a new resource may come after its
@@ -135,7 +135,10 @@ check_size(struct authz *a, const char *path, const char *value)
 	return *end || end == value || want < have ? AUTHZ_SIZE_SHRINK : AUTHZ_OK;
 }
 
-/* ips/ip-X: X's own word, or news of a member we never heard of. */
+/* ips/ip-X: X's own word, or news of a member we never heard of.  A
+ * tombstone only from X (leave-cluster there): deleting ips/ip-X revokes
+ * X's key on every node (revoke.c), so a member relaying one could lock
+ * any other member out. */
 static enum authz_verdict
 check_ips(struct authz *a, const char *peer, const char *path, const char *value)
 {
@@ -144,8 +147,10 @@ check_ips(struct authz *a, const char *peer, const char *path, const char *value
 
 	if (!strcmp(host, a->sf->host))
 		return AUTHZ_OWN_NAME;
-	if (!strcmp(host, peer) || !strcmp(value, STATEFS_TOMBSTONE))
+	if (!strcmp(host, peer))
 		return AUTHZ_OK;
+	if (!strcmp(value, STATEFS_TOMBSTONE))
+		return AUTHZ_IPS_RELAY;
 	return statefs_read(a->sf, path, &e) == -ENOENT ? AUTHZ_OK : AUTHZ_IPS_RELAY;
 }
 

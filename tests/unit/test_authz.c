@@ -122,6 +122,9 @@ test_cluster_keys(void)
 	       "ips/ip-gamma changed by beta: refused");
 	tap_ok(push("beta", "ips/ip-gamma", "10.0.0.3") == 0 && az.refused[AUTHZ_IPS_RELAY] == 1,
 	       "ips/ip-gamma relayed unchanged by beta: ignored quietly");
+	tap_ok(push("beta", "ips/ip-gamma", STATEFS_TOMBSTONE) < 0 &&
+	       !strcmp(sft_value(&sf, "ips/ip-gamma"), "10.0.0.3"),
+	       "ips/ip-gamma deleted by beta: refused (it would revoke gamma's key everywhere)");
 	tap_ok(push("gamma", "ips/ip-gamma", "10.0.0.33") == 1, "ips/ip-gamma from gamma: taken");
 	tap_ok(push("beta", "ips/ip-delta", "10.0.0.4") == 1,
 	       "ips/ip-delta of a host never seen, relayed: taken (news of a new member)");
