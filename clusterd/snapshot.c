@@ -424,10 +424,20 @@ static const struct kv_field local_log_fields[] = {
  * This node's replica of @r while it logs: how much of its log is durable
  * and what waits for writeback.  Only a fresh status file counts.
  */
+/* This host's replica of @r, to fill in; NULL if it is none. */
+static struct snap_replica *
+own_replica(const struct snapshot *s, struct snap_resource *r)
+{
+	for (size_t i = 0; i < r->n_replicas; i++)
+		if (strcmp(r->replicas[i].host, s->self) == 0)
+			return &r->replicas[i];
+	return NULL;
+}
+
 static void
 take_local_log(struct snapshot *s, struct statefs *sf, struct snap_resource *r)
 {
-	struct snap_replica *p = (struct snap_replica *)snap_resource_replica(r, s->self);
+	struct snap_replica *p = own_replica(s, r);
 	char path[STATEFS_PATH_MAX + 1];
 	struct local_log l = { 0 };
 
