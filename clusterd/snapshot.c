@@ -428,10 +428,9 @@ static const struct kv_field local_log_fields[] = {
 static struct snap_replica *
 own_replica(const struct snapshot *s, struct snap_resource *r)
 {
-	for (size_t i = 0; i < r->n_replicas; i++)
-		if (strcmp(r->replicas[i].host, s->self) == 0)
-			return &r->replicas[i];
-	return NULL;
+	const struct snap_replica *p = snap_resource_replica(r, s->self);
+
+	return p ? &r->replicas[p - r->replicas] : NULL;
 }
 
 static void
