@@ -139,8 +139,9 @@ engine_ensure(struct driver *d, struct drv_res *r, const struct role_view *v)
 	ret = sync_disk_open(v->disk, O_RDONLY);
 	if (ret < 0) {
 		snprintf(r->why, sizeof(r->why), "cannot attach disk '%.200s': %s", v->disk,
-			 ret == -ELOOP || ret == -EINVAL ? "not a block device or regular file "
-			 "(links are not followed)" : strerror(-ret));
+			 ret == -ELOOP ? "an image file named through a symbolic link (name "
+			 "the file itself)" : ret == -EINVAL ? "not a block device or regular "
+			 "file" : strerror(-ret));
 		return ret;
 	}
 	close(ret);
