@@ -65,6 +65,9 @@ cluster_up() {
 	run marsadm_on gamma leave-cluster
 	assert_success
 	wait_for 10 grep -q "peer 'gamma' removed" "$NETNS_DIR/alpha/clusterd.log"
+	# beta takes the departure from gamma itself, not relayed by alpha
+	# (only X deletes ips/ip-X, docs/state-tree.md section 8)
+	wait_for 10 lacks_key beta ips/ip-gamma
 	run tree beta get ips/ip-gamma
 	assert_failure
 	# SIGTERM: a clean, logged shutdown

@@ -313,10 +313,6 @@ tail_round() {
 	wait_same alpha beta 30
 }
 
-key_gone() {	# key_gone HOST KEY: HOST's tree has no live KEY under resource-RES
-	! tree "$1" get "resource-$RES/$2" >/dev/null 2>&1
-}
-
 @test "delete-resource on the primary: every member deletes its own names and lets go" {
 	replica_up alpha beta
 	[ "$(val beta data-beta)" = "$(disk beta)" ]
@@ -324,12 +320,12 @@ key_gone() {	# key_gone HOST KEY: HOST's tree has no live KEY under resource-RES
 	assert_success
 	# No host takes the deletion of its names from a peer: beta's
 	# clusterd sees the resource deleted and deletes its own.
-	wait_for 30 key_gone beta data-beta
-	wait_for 30 key_gone beta todo-beta/attach
+	wait_for 30 lacks_key beta resource-$RES/data-beta
+	wait_for 30 lacks_key beta resource-$RES/todo-beta/attach
 	wait_for 30 test ! -e "$(dev beta)"
 	grep -q "deleted on another node: deleted this node's" "$NETNS_DIR/beta/clusterd.log"
 	# And alpha sees beta's own tombstones, not only its own.
-	wait_for 30 key_gone alpha data-beta
+	wait_for 30 lacks_key alpha resource-$RES/data-beta
 }
 
 @test "handover under load: the command itself waits for the catch-up" {

@@ -309,6 +309,10 @@ tree() {	# tree HOST gossip-tree-args...
 	"$GOSSIP_TREE" "$(netns_root "$host")" "$host" "$@"
 }
 
+lacks_key() {	# lacks_key HOST PATH: HOST's tree has no live PATH
+	! tree "$1" get "$2" >/dev/null 2>&1
+}
+
 has_value() {	# has_value HOST PATH VALUE
 	[ "$(tree "$1" get "$2" 2>/dev/null)" = "$3" ]
 }
