@@ -72,13 +72,25 @@ answer(struct gossip_msg *m)
 	}
 }
 
+/*
+ * Queue @m; past SEND_HIGH bytes queued, wait until the server has taken
+ * enough of them.  A flush alone sends only what the socket takes now, so a
+ * server slower than us (a loaded machine) would let the queue reach
+ * GOSSIP_OUTQ_MAX and fail with ENOBUFS.
+ */
+#define SEND_HIGH	(256 * 1024)
+
 static void
 send_msg(const struct gossip_msg *m)
 {
+	uint64_t deadline = gossip_now_ms() + WAIT_MS;
 	int ret = link_send(&link, m);
 
-	if (ret == 0 && link.out_len >= 256 * 1024)
+	while (ret == 0 && link.out_len >= SEND_HIGH) {
 		ret = link_flush(&link);
+		if (ret == 0 && link.out_len >= SEND_HIGH)
+			wait_io(deadline);
+	}
 	if (ret < 0)
 		die("send", ret);
 }
