@@ -98,24 +98,12 @@ authz_release(struct authz *a)
 
 /* ---- the rules ---------------------------------------------------------------- */
 
-/* Is @host a member of resource @res, i.e. has it a live data- link there? */
-static int
-is_member(struct authz *a, const char *res, const char *host)
-{
-	char key[STATEFS_PATH_MAX + 1];
-	struct statefs_entry e;
-
-	if (snprintf(key, sizeof(key), "resource-%s/data-%s", res, host) >= (int)sizeof(key))
-		return 0;
-	return statefs_read(a->sf, key, &e) == 0 && !e.tombstone;
-}
-
 static enum authz_verdict
 check_primary(struct authz *a, const struct statefs_keyinfo *ki, const char *value)
 {
 	if (!strcmp(value, STATEFS_TOMBSTONE) || !strcmp(value, STATEFS_NONE))
 		return AUTHZ_OK;
-	return is_member(a, ki->resource, value) ? AUTHZ_OK : AUTHZ_PRIMARY;
+	return statefs_is_member(a->sf, ki->resource, value) > 0 ? AUTHZ_OK : AUTHZ_PRIMARY;
 }
 
 static enum authz_verdict

@@ -90,10 +90,11 @@ int fetch_name_parse(const char *name, uint64_t *nr, char *origin, size_t origin
 /*
  * The serving end of one fetch session (fetch_serve.c): answer @first
  * (a FETCH) and every later request on @l until the client closes, from
- * the logfiles under c->root.  Returns 1 when the session ended normally
- * or -errno.
+ * the logfiles under c->root.  @sf is the session's open tree, in which
+ * the client's membership is looked up for each request.  Returns 1 when
+ * the session ended normally or -errno.
  */
-int fetch_serve(struct gossip_link *l, const struct gossip_config *c, const char *client,
-		const struct gossip_msg *first);
+int fetch_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs *sf,
+		const char *client, const struct gossip_msg *first);
 
 #endif /* MARS_CLUSTERD_FETCH_H */

@@ -13,7 +13,8 @@
  * 1), so no name can hold a '/' or "..".  The directory and the file are
  * opened relative to each other with O_NOFOLLOW and the file must be a
  * regular file: a symlink planted in the tree is not followed.  Only a
- * member of the resource (a host with a data- link in it) is served.
+ * member of the resource (statefs_is_member()) is served, checked in the
+ * session's own tree handle.
  *
  * Durability: a logfile the local data path is writing is sent only up to
  * its durable end (c->durable_end, engine/durable.c): a record a power
@@ -46,6 +47,7 @@
 struct fserve {
 	struct gossip_link *l;
 	const struct gossip_config *c;
+	struct statefs *sf;		/* the session's tree (serve.c) */
 	const char *client;
 	int fd;				/* logfile of the current stream, -1 if none */
 	int rootfd;			/* the state tree, for durable_end; -1 if none */
@@ -199,23 +201,6 @@ fserve_check_names(const struct gossip_msg *m)
 	return fetch_name_parse(m->name, NULL, NULL, 0);
 }
 
-/* Logfiles go only to members of their resource: hosts with a live
- * data- link in it in our tree. */
-static int
-fserve_client_is_member(const struct fserve *s, const char *res)
-{
-	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1];
-	struct statefs sf;
-	int ret;
-
-	if (statefs_open(&sf, s->c->root, s->c->host, 0) < 0)
-		return 0;
-	snprintf(key, sizeof(key), "resource-%s/data-%s", res, s->client);
-	ret = statefs_get(&sf, key, val, sizeof(val), NULL) >= 0;
-	statefs_close(&sf);
-	return ret;
-}
-
 /* A FETCH: check it, answer FINFO, and make it the current stream. */
 static int
 fserve_start(struct fserve *s, const struct gossip_msg *m)
@@ -231,7 +216,7 @@ fserve_start(struct fserve *s, const struct gossip_msg *m)
 		return fserve_end(s, GOSSIP_FETCH_REFUSED, 0, "not a logfile name");
 	if (m->digest_len > m->offset)
 		return fserve_end(s, GOSSIP_FETCH_REFUSED, 0, "digest reaches before offset 0");
-	if (!fserve_client_is_member(s, m->res)) {
+	if (statefs_is_member(s->sf, m->res, s->client) <= 0) {
 		snprintf(text, sizeof(text), "client '%s' is not a member of '%s'", s->client,
 			 m->res);
 		return fserve_end(s, GOSSIP_FETCH_REFUSED, 0, text);
@@ -358,10 +343,10 @@ fserve_loop(struct fserve *s)
 }
 
 int
-fetch_serve(struct gossip_link *l, const struct gossip_config *c, const char *client,
-	    const struct gossip_msg *first)
+fetch_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs *sf,
+	    const char *client, const struct gossip_msg *first)
 {
-	struct fserve s = { .l = l, .c = c, .client = client, .fd = -1, .wd = -1 };
+	struct fserve s = { .l = l, .c = c, .sf = sf, .client = client, .fd = -1, .wd = -1 };
 	int ret;
 
 	s.rootfd = c->durable_end ? open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;

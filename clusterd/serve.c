@@ -270,7 +270,7 @@ serve_msg(struct serve *s, const struct gossip_msg *m)
 			return serve_error(s, GOSSIP_ERR_PROTO, "FETCH without fetch in HELLO");
 		statefs_watch_close(s->w);	/* no tree feed needed: free the instance */
 		s->w = NULL;
-		return fetch_serve(&s->link, s->c, s->client, m);
+		return fetch_serve(&s->link, s->c, &s->sf, s->client, m);
 	case GOSSIP_SYNC:	/* full sync (docs/sync.md): the session becomes a sync session */
 		if (s->join)
 			return serve_error(s, GOSSIP_ERR_IDENTITY, "a joining host may not sync");
@@ -278,7 +278,7 @@ serve_msg(struct serve *s, const struct gossip_msg *m)
 			return serve_error(s, GOSSIP_ERR_PROTO, "SYNC without sync in HELLO");
 		statefs_watch_close(s->w);	/* no tree feed needed: free the instance */
 		s->w = NULL;
-		return sync_serve(&s->link, s->c, s->client, m);
+		return sync_serve(&s->link, s->c, &s->sf, s->client, m);
 	default:
 		return serve_error(s, GOSSIP_ERR_PROTO, "unexpected message");
 	}

@@ -122,10 +122,10 @@ int sync_disk_open(const char *path, int flags);
 /*
  * The serving end of one sync session (sync_serve.c): answer @first (a
  * SYNC) and the batches that follow on @l until the client ends, reading
- * this host's own disk of the resource.  Returns 1 when the session
- * ended normally, or -errno.
+ * this host's own disk of the resource, as the session's open tree @sf
+ * names it.  Returns 1 when the session ended normally, or -errno.
  */
-int sync_serve(struct gossip_link *l, const struct gossip_config *c, const char *client,
-	       const struct gossip_msg *first);
+int sync_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs *sf,
+	       const char *client, const struct gossip_msg *first);
 
 #endif /* MARS_CLUSTERD_SYNC_H */

@@ -43,8 +43,7 @@ struct sserve {
 	const struct gossip_config *c;
 	const char *client;
 	size_t consumed;		/* link_recv_inplace() state */
-	struct statefs sf;
-	int sf_open;
+	struct statefs *sf;		/* the session's tree (serve.c) */
 	char res[STATEFS_NAME_MAX + 1];
 	int fd;				/* our disk, -1 until opened */
 	uint64_t size;			/* bytes the client syncs */
@@ -117,14 +116,13 @@ sserve_may_serve(struct sserve *s)
 {
 	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1], text[GOSSIP_TEXT_MAX + 1];
 
-	snprintf(key, sizeof(key), "resource-%s/data-%s", s->res, s->client);
-	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) < 0) {
+	if (statefs_is_member(s->sf, s->res, s->client) <= 0) {
 		snprintf(text, sizeof(text), "client '%s' is not a member of '%s'", s->client,
 			 s->res);
 		return sserve_end(s, GOSSIP_SYNC_REFUSED, text, NULL);
 	}
 	snprintf(key, sizeof(key), "resource-%s/primary", s->res);
-	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) < 0 || strcmp(val, s->c->host)) {
+	if (statefs_get(s->sf, key, val, sizeof(val), NULL) < 0 || strcmp(val, s->c->host)) {
 		snprintf(text, sizeof(text), "'%s' is not the designated primary of '%s'",
 			 s->c->host, s->res);
 		return sserve_end(s, GOSSIP_SYNC_REFUSED, text, NULL);
@@ -142,13 +140,13 @@ sserve_open_disk(struct sserve *s, uint64_t want)
 	int ret;
 
 	snprintf(key, sizeof(key), "resource-%s/size", s->res);
-	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) < 0)
+	if (statefs_get(s->sf, key, val, sizeof(val), NULL) < 0)
 		return sserve_end(s, GOSSIP_SYNC_NOENT, "no such resource here", NULL);
 	res_size = strtoull(val, &end, 10);
 	if (*end || end == val)
 		return sserve_end(s, GOSSIP_SYNC_NOENT, "resource size unreadable here", NULL);
 	snprintf(key, sizeof(key), "resource-%s/data-%s", s->res, s->c->host);
-	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) < 0) {
+	if (statefs_get(s->sf, key, val, sizeof(val), NULL) < 0) {
 		snprintf(text, sizeof(text), "'%s' is not a member of '%s'", s->c->host, s->res);
 		return sserve_end(s, GOSSIP_SYNC_NOTMEMBER, text, NULL);
 	}
@@ -189,10 +187,6 @@ sserve_start(struct sserve *s, const struct gossip_msg *m)
 	    (m->chunk_bytes & (m->chunk_bytes - 1)) || m->offset % m->chunk_bytes ||
 	    m->offset > m->size)
 		return sserve_end(s, GOSSIP_SYNC_REFUSED, "bad chunk size or start", NULL);
-	ret = statefs_open(&s->sf, s->c->root, s->c->host, 0);
-	if (ret < 0)
-		return sserve_end(s, GOSSIP_SYNC_IO, "serving end cannot open its tree", NULL);
-	s->sf_open = 1;
 	ret = sserve_open_disk(s, m->size);
 	if (ret != 0)
 		return ret;
@@ -302,14 +296,14 @@ sserve_syncpos(struct sserve *s, char *out, size_t size)
 
 	out[0] = name[0] = '\0';
 	snprintf(key, sizeof(key), "resource-%s/replay-%s", s->res, s->c->host);
-	if (statefs_get(&s->sf, key, val, sizeof(val), NULL) >= 0 &&
+	if (statefs_get(s->sf, key, val, sizeof(val), NULL) >= 0 &&
 	    sscanf(val, "%255[^,],%llu", name, &pos) == 2 &&
 	    fetch_name_parse(name, &nr, NULL, 0) == 0)
 		snprintf(out, size, "%s,%llu,0", name, pos);
 	else
 		name[0] = '\0';
 	snprintf(key, sizeof(key), "resource-%s", s->res);
-	statefs_list_files(&s->sf, key, newest_log, &n);
+	statefs_list_files(s->sf, key, newest_log, &n);
 	if (!n.name[0] || (name[0] && (n.nr < nr || (n.nr == nr && strcmp(n.name, name)))))
 		return;
 	if (strcmp(n.name, name) == 0 && n.size <= pos)
@@ -357,10 +351,10 @@ sserve_loop(struct sserve *s)
 }
 
 int
-sync_serve(struct gossip_link *l, const struct gossip_config *c, const char *client,
-	   const struct gossip_msg *first)
+sync_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs *sf,
+	   const char *client, const struct gossip_msg *first)
 {
-	struct sserve s = { .l = l, .c = c, .client = client, .fd = -1 };
+	struct sserve s = { .l = l, .c = c, .sf = sf, .client = client, .fd = -1 };
 	int ret;
 
 	signal(SIGTERM, sserve_on_signal);
@@ -371,8 +365,6 @@ sync_serve(struct gossip_link *l, const struct gossip_config *c, const char *cli
 	link_flush(l);
 	if (s.fd >= 0)
 		close(s.fd);
-	if (s.sf_open)
-		statefs_close(&s.sf);
 	free(s.buf);
 	return ret == -ECONNRESET || ret == 0 || ret == 1 ? 1 : ret;
 }

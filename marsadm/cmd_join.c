@@ -95,7 +95,7 @@ storage_member(const char *res, void *arg)
 {
 	struct statefs *sf = arg;
 
-	return res_is_member(sf, res, sf->host) ? 1 : 0;
+	return statefs_is_member(sf, res, sf->host) > 0;
 }
 
 static int
@@ -137,7 +137,7 @@ struct scope {
 static int
 scope_has(struct scope *s, const char *host)
 {
-	return !s->res || res_is_member(&s->sf, s->res, host);
+	return !s->res || statefs_is_member(&s->sf, s->res, host) > 0;
 }
 
 static int

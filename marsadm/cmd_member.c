@@ -458,7 +458,7 @@ join_check(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, const c
 	struct repl_split s;
 	int ret;
 
-	if (res_is_member(sf, res, ctx->host)) {
+	if (statefs_is_member(sf, res, ctx->host) > 0) {
 		fail(MX_REFUSED, "'%s' is already a member of '%s'", ctx->host, res);
 		hint("'marsadm invalidate %s' restarts its sync", res);
 		return MX_REFUSED;

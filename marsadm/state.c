@@ -112,15 +112,6 @@ res_exists(struct statefs *sf, const char *res)
 }
 
 int
-res_is_member(struct statefs *sf, const char *res, const char *host)
-{
-	char key[STATE_KEY_BYTES], v[STATEFS_VALUE_MAX + 1];
-
-	state_key(key, "resource-%s/data-%s", res, host);
-	return statefs_get(sf, key, v, sizeof(v), NULL) >= 0;
-}
-
-int
 res_get(struct statefs *sf, const char *res, const char *key, char *buf, size_t size)
 {
 	char path[STATE_KEY_BYTES];
@@ -182,7 +173,7 @@ all_visit(const char *name, void *arg)
 
 	if (statefs_name_check(STATEFS_NAME_RESOURCE, name, NULL) < 0 || !res_exists(a->sf, name))
 		return 0;
-	if ((a->flags & RES_MEMBER) && !res_is_member(a->sf, name, a->ctx->host))
+	if ((a->flags & RES_MEMBER) && statefs_is_member(a->sf, name, a->ctx->host) <= 0)
 		return 0;
 	return res_list_add(a->rl, name) ? -ENOMEM : 0;
 }
@@ -203,7 +194,7 @@ res_one(const struct marsadm_ctx *ctx, struct statefs *sf, const char *name, uns
 		hint("'marsadm view all' lists the resources");
 		return MX_NOENT;
 	}
-	if ((flags & RES_MEMBER) && !res_is_member(sf, name, ctx->host)) {
+	if ((flags & RES_MEMBER) && statefs_is_member(sf, name, ctx->host) <= 0) {
 		fail(MX_REFUSED, "host '%s' is not a member of resource '%s'", ctx->host, name);
 		hint("run the command on a member, or name it with --host");
 		return MX_REFUSED;

@@ -94,9 +94,6 @@ int res_list_add(struct res_list *rl, const char *name);
 /* 1 if resource @res exists (live size link), 0 if not. */
 int res_exists(struct statefs *sf, const char *res);
 
-/* 1 if @host is a storage member of @res (live data-HOST link). */
-int res_is_member(struct statefs *sf, const char *res, const char *host);
-
 /* resource-RES/KEY into @buf: its length, or -ENOENT if absent. */
 int res_get(struct statefs *sf, const char *res, const char *key, char *buf, size_t size);
 

@@ -214,3 +214,20 @@ statefs_is_dir(struct statefs *sf, const char *path)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 	return S_ISDIR(st.st_mode) ? 1 : 0;
 }
+
+int
+statefs_is_member(struct statefs *sf, const char *res, const char *host)
+{
+	char key[STATEFS_PATH_MAX + 1];
+	struct statefs_entry e;
+	int ret;
+
+	if (statefs_name_check(STATEFS_NAME_RESOURCE, res, NULL) < 0 ||
+	    statefs_name_check(STATEFS_NAME_HOST, host, NULL) < 0)
+		return 0;
+	snprintf(key, sizeof(key), "resource-%s/data-%s", res, host);
+	ret = statefs_read(sf, key, &e);
+	if (ret == -ENOENT)
+		return 0;
+	return ret < 0 ? ret : !e.tombstone;
+}

@@ -234,6 +234,15 @@ int statefs_get(struct statefs *sf, const char *path, char *buf, size_t size,
 /* 1 if @path (relative) is an existing directory, 0 if not, -errno. */
 int statefs_is_dir(struct statefs *sf, const char *path);
 
+/*
+ * The membership rule, written here once for every reader: @host is a
+ * member of resource @res if resource-RES/data-HOST is a live link.
+ * Returns 1 if it is, 0 if not (also for names that are no valid host or
+ * resource name, so a peer's word cannot reach outside the tree), or
+ * -errno if the link could not be read.
+ */
+int statefs_is_member(struct statefs *sf, const char *res, const char *host);
+
 /* ---- listing (list.c) ------------------------------------------------- */
 
 #define STATEFS_LIST_TOMBSTONES	(1U << 0)	/* report tombstones too */

@@ -366,6 +366,26 @@ test_concurrent(void)
 	sft_done_tree(&sf);
 }
 
+/* The one membership rule (statefs_is_member()). */
+static void
+test_is_member(void)
+{
+	struct statefs sf;
+
+	sft_new_tree(&sf, "alpha");
+	sft_set(&sf, "resource-r/data-beta", "/dev/vdb");
+	sft_set(&sf, "resource-r/data-gamma", "/dev/vdb");
+	sft_delete(&sf, "resource-r/data-gamma");
+	tap_ok(statefs_is_member(&sf, "r", "beta") == 1, "a live data- link makes a member");
+	tap_ok(statefs_is_member(&sf, "r", "gamma") == 0, "a tombstoned one does not");
+	tap_ok(statefs_is_member(&sf, "r", "delta") == 0, "nor an absent one");
+	tap_ok(statefs_is_member(&sf, "s", "beta") == 0, "nor one in another resource");
+	tap_ok(statefs_is_member(&sf, "r/../r", "beta") == 0 &&
+	       statefs_is_member(&sf, "r", "../data-beta") == 0,
+	       "names that are no names are never members");
+	sft_done_tree(&sf);
+}
+
 int
 main(void)
 {
@@ -377,5 +397,6 @@ main(void)
 	test_list();
 	test_list_files_and_error_path();
 	test_concurrent();
+	test_is_member();
 	return tap_done();
 }
