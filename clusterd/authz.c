@@ -25,7 +25,10 @@
  * is ignored quietly (every member relays ips/ links and tombstones).
  * Entries are not signed: cluster-wide keys and tombstones relayed by a
  * member are trusted to that member.  Refusals are logged with the peer's
- * name, escaped (log_escape()) and rate-limited, and counted.
+ * name, escaped (log_escape()) and rate-limited, and counted: the
+ * daemon's in its tree handle's stats, the serving ends' also in the
+ * node's counters file (authz_count_entries()), which the daemon's
+ * metrics add to its own.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -397,4 +400,36 @@ authz_batch_end(struct authz *a, unsigned *refused)
 	if (refused)
 		*refused = bad;
 	return merged;
+}
+
+/* ---- counting for the serving ends ------------------------------------------- */
+
+void
+authz_count(struct statefs *sf, const char *reason)
+{
+	int ret = statefs_counter_add(sf, reason, 1);
+
+	if (ret < 0)
+		log_debug("cannot count refusal '%s': %s", reason, strerror(-ret));
+}
+
+void
+authz_count_entries(struct statefs *sf, struct statefs_stats *since)
+{
+	struct statefs_counters now, before;
+	uint64_t any = 0;
+	int ret;
+
+	statefs_stats_refusals(&sf->stats, &now);
+	statefs_stats_refusals(since, &before);
+	for (size_t i = 0; i < now.n; i++) {
+		now.c[i].value -= before.c[i].value;
+		any |= now.c[i].value;
+	}
+	*since = sf->stats;
+	if (!any)
+		return;
+	ret = statefs_counters_add(sf, &now);
+	if (ret < 0)
+		log_debug("cannot count refused entries: %s", strerror(-ret));
 }

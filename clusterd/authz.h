@@ -108,6 +108,25 @@ int authz_merge(struct authz *a, const char *peer, const char *path, const char 
  * *@refused (may be NULL) gets the number refused. */
 unsigned authz_batch_end(struct authz *a, unsigned *refused);
 
+/*
+ * Refusals by the serving ends (`clusterd --serve`, one process per SSH
+ * session) are counted in the node's counters file (statefs_counters_add())
+ * for the daemon's metrics, under the reason labels of
+ * mars_gossip_refusals_total: the entry reasons of statefs_stats_refusals()
+ * and these three for whole requests.
+ */
+#define AUTHZ_COUNT_IDENTITY	"identity"	/* key binding, HELLO name, join by a member */
+#define AUTHZ_COUNT_FETCH	"fetch"		/* a FETCH refused (not a member, bad name) */
+#define AUTHZ_COUNT_SYNC	"sync"		/* a SYNC refused (not a member, not primary) */
+
+/* Count one refused request of kind @reason (AUTHZ_COUNT_*); a failure
+ * to count is logged at debug level only. */
+void authz_count(struct statefs *sf, const char *reason);
+
+/* Count the entries @sf refused since *@since (its stats then), and make
+ * *@since its stats now. */
+void authz_count_entries(struct statefs *sf, struct statefs_stats *since);
+
 /* A short description of @v, for logs and messages. */
 const char *authz_verdict_str(enum authz_verdict v);
 

@@ -209,6 +209,10 @@ tree_ready(struct daemon *d)
 			statefs_close(&d->sf);
 			return 0;
 		}
+		/* the serving ends' refusals count from now, like ours */
+		ret = statefs_counters_reset(&d->sf);
+		if (ret < 0)
+			log_warnx("cannot reset the refusal counters: %s", strerror(-ret));
 		d->sf_open = 1;
 	}
 	ret = statefs_get(&d->sf, "uuid", d->x.uuid, sizeof(d->x.uuid), NULL);

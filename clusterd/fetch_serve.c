@@ -103,6 +103,8 @@ fserve_end(struct fserve *s, int code, uint64_t offset, const char *text)
 	if (code != GOSSIP_FETCH_OK)
 		log_warnx("client '%s': fetch of '%s': %s", s->client,
 			  log_escape(e1, sizeof(e1), s->name), log_escape(e2, sizeof(e2), text));
+	if (code == GOSSIP_FETCH_REFUSED)
+		authz_count(s->sf, AUTHZ_COUNT_FETCH);
 	snprintf(m.text, sizeof(m.text), "%s", text);
 	fserve_close_stream(s);
 	return fserve_send(s, &m);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clusterd/authz.h"
 #include "clusterd/metrics.h"
 
 void
@@ -129,6 +130,28 @@ replicas(FILE *f, const struct snapshot *s)
 		}
 }
 
+/* Refusals by reason: the daemon's pulls (its tree handle's stats) plus
+ * the serving ends' (the node's counters file), whole requests last. */
+static void
+refusals(FILE *f, const struct snapshot *s)
+{
+	static const char *const requests[] = {
+		AUTHZ_COUNT_IDENTITY, AUTHZ_COUNT_FETCH, AUTHZ_COUNT_SYNC,
+	};
+	struct statefs_counters r;
+
+	statefs_stats_refusals(&s->merge, &r);
+	family(f, "mars_gossip_refusals_total", "counter",
+	       "Remote entries and requests refused, by reason.");
+	for (size_t i = 0; i < r.n; i++)
+		fprintf(f, "mars_gossip_refusals_total{reason=\"%s\"} %llu\n", r.c[i].name,
+			(unsigned long long)(r.c[i].value +
+					     statefs_counters_get(&s->serve, r.c[i].name)));
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		fprintf(f, "mars_gossip_refusals_total{reason=\"%s\"} %llu\n", requests[i],
+			(unsigned long long)statefs_counters_get(&s->serve, requests[i]));
+}
+
 static void
 counters(FILE *f, const struct snapshot *s, const struct metrics_extra *x)
 {
@@ -139,16 +162,7 @@ counters(FILE *f, const struct snapshot *s, const struct metrics_extra *x)
 		(unsigned long long)m->applied);
 	fprintf(f, "mars_gossip_merged_total{outcome=\"kept\"} %llu\n",
 		(unsigned long long)m->kept);
-	family(f, "mars_gossip_refusals_total", "counter", "Remote entries refused, by reason.");
-	fprintf(f, "mars_gossip_refusals_total{reason=\"path\"} %llu\n"
-		"mars_gossip_refusals_total{reason=\"owner\"} %llu\n"
-		"mars_gossip_refusals_total{reason=\"value\"} %llu\n"
-		"mars_gossip_refusals_total{reason=\"stamp\"} %llu\n"
-		"mars_gossip_refusals_total{reason=\"type\"} %llu\n"
-		"mars_gossip_refusals_total{reason=\"policy\"} %llu\n",
-		(unsigned long long)m->refused_path, (unsigned long long)m->refused_owner,
-		(unsigned long long)m->refused_value, (unsigned long long)m->refused_stamp,
-		(unsigned long long)m->refused_type, (unsigned long long)m->refused_policy);
+	refusals(f, s);
 	family(f, "mars_status_snapshot_errors_total", "counter",
 	       "State tree reads of the status page that failed.");
 	fprintf(f, "mars_status_snapshot_errors_total %llu\n",

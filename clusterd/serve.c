@@ -12,6 +12,9 @@
  * host itself, is refused.  A session whose HELLO says uuid "(any)" is a
  * join: only a host that is not a member yet may open one, and it may only
  * pull and push its own address (docs/protocol.md, "Trust model").
+ * Refusals are logged and counted in the node's counters file for the
+ * daemon's metrics (authz_count()): this process lives only as long as its
+ * session, the daemon is the one with a metrics page.
  *
  * The inotify feed doubles as the change log: paths changed since the
  * client's last pull are remembered (bounded; past the bound, or when the
@@ -57,6 +60,7 @@ struct serve {
 	int sync;				/* full sync (docs/sync.md) announced */
 	struct authz az;			/* what the client may write (authz.h) */
 	int az_init;
+	struct statefs_stats counted;		/* sf.stats when last counted (authz_count_entries) */
 };
 
 static volatile sig_atomic_t serve_quit;
@@ -86,6 +90,8 @@ serve_error(struct serve *s, int code, const char *text)
 	snprintf(m.text, sizeof(m.text), "%s", text);
 	log_warnx("client '%s': %s", s->client[0] ? s->client : s->bound ? s->bound : "?",
 		  log_escape(e1, sizeof(e1), text));
+	if (code == GOSSIP_ERR_IDENTITY && s->sf_open)
+		authz_count(&s->sf, AUTHZ_COUNT_IDENTITY);
 	link_send(&s->link, &m);
 	link_flush(&s->link);
 	return 1;
@@ -180,6 +186,7 @@ check_uuid(struct serve *s, const struct gossip_msg *m)
 	if (statefs_get(&s->sf, path, ip, sizeof(ip), NULL) >= 0) {
 		snprintf(text, sizeof(text), "'%s' is a member: uuid '%s' is only for joining",
 			 s->client, GOSSIP_UUID_ANY);
+		authz_count(&s->sf, AUTHZ_COUNT_IDENTITY);
 		return serve_error(s, GOSSIP_ERR_UUID, text);
 	}
 	s->join = 1;
@@ -236,6 +243,7 @@ serve_push(struct serve *s, const struct gossip_msg *m)
 	if (s->join && !join_may_push(s, m->path)) {
 		log_warnx("client '%s': refused '%s': a joining host pushes only its own "
 			  "address", s->client, log_escape(e1, sizeof(e1), m->path));
+		s->sf.stats.refused_policy++;	/* counted as authz_merge() counts */
 		return 0;
 	}
 	if (authz_merge(&s->az, s->client, m->path, m->value, m->stamp_ns) > 0)
@@ -260,6 +268,7 @@ serve_msg(struct serve *s, const struct gossip_msg *m)
 		return serve_push(s, m);
 	case GOSSIP_END:
 		s->batch += authz_batch_end(&s->az, NULL);
+		authz_count_entries(&s->sf, &s->counted);
 		ack.count = s->batch;
 		s->batch = 0;
 		return serve_send(s, &ack);
@@ -366,19 +375,20 @@ check_binding(struct serve *s)
 	return 0;
 }
 
+/* The tree first, so that a refused binding is counted in it. */
 static int
 serve_open(struct serve *s)
 {
-	int ret = check_binding(s);
+	int ret = statefs_open(&s->sf, s->c->root, s->c->host, 0);
 
-	if (ret != 0)
-		return ret;
-	ret = statefs_open(&s->sf, s->c->root, s->c->host, 0);
 	if (ret < 0) {
 		log_warnx("cannot open tree '%s': %s", s->c->root, statefs_open_str(ret));
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end cannot open its tree");
 	}
 	s->sf_open = 1;
+	ret = check_binding(s);
+	if (ret != 0)
+		return ret;
 	if (statefs_get(&s->sf, "uuid", s->uuid, sizeof(s->uuid), NULL) < 0)
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end has no cluster uuid");
 	if (authz_init(&s->az, &s->sf, s->uuid, &s->c->authz) < 0)
@@ -419,8 +429,10 @@ gossip_serve(const struct gossip_config *c, const char *peer)
 		statefs_watch_close(s.w);
 	if (s.az_init)
 		authz_release(&s.az);
-	if (s.sf_open)
+	if (s.sf_open) {
+		authz_count_entries(&s.sf, &s.counted);	/* a session cut before its END */
 		statefs_close(&s.sf);
+	}
 	link_release(&s.link);
 	free(s.dirty);
 	return ret < 0;

@@ -545,6 +545,8 @@ snapshot_take(struct snapshot *s, struct statefs *sf, uint64_t alive_window_ns)
 	s->now_ns = statefs_realtime_ns();
 	s->alive_window_ns = alive_window_ns;
 	s->merge = sf->stats;
+	if (statefs_counters_read(sf, &s->serve) < 0)
+		s->serve.n = 0;		/* counted again once readable */
 	SET(s->self, sf->host);
 	s->members = calloc(SNAP_MEMBERS_MAX, sizeof(*s->members));
 	if (!s->members) {

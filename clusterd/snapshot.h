@@ -79,6 +79,8 @@ struct snapshot {
 	size_t n_resources;
 	size_t cap_resources;
 	struct statefs_stats merge;		/* gossip merge counters of this node */
+	struct statefs_counters serve;		/* the serving ends' refusals, counted in
+						   the node's counters file (authz.h) */
 };
 
 /*

@@ -85,6 +85,8 @@ sserve_end(struct sserve *s, int code, const char *text, const char *pos)
 	if (code != GOSSIP_SYNC_OK)
 		log_warnx("client '%s': sync of '%s' refused: %s", s->client,
 			  log_escape(e1, sizeof(e1), s->res), log_escape(e2, sizeof(e2), text));
+	if (code == GOSSIP_SYNC_REFUSED)
+		authz_count(s->sf, AUTHZ_COUNT_SYNC);
 	snprintf(m.text, sizeof(m.text), "%s", text);
 	snprintf(m.value, sizeof(m.value), "%s", pos ? pos : "");
 	ret = sserve_send(s, &m);

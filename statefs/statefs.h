@@ -359,6 +359,49 @@ int statefs_txn_commit(struct statefs_txn *t, const char **failed_path);
 int statefs_merge(struct statefs *sf, const char *path, const char *value,
 		  uint64_t stamp_ns, const char *origin_host);
 
+/* ---- node-local counters (counters.c) ------------------------------- */
+
+/*
+ * Named counters that this node's processes add to and one reads: the
+ * serving ends count refusals for the daemon's metrics.  Kept in the
+ * node-private file <root>/.counters, updated under its own flock; never
+ * gossiped.  Names are [a-z_]+, at most STATEFS_COUNTER_NAME_MAX bytes.
+ */
+#define STATEFS_COUNTERS_MAX		32
+#define STATEFS_COUNTER_NAME_MAX	31
+
+struct statefs_counter {
+	char name[STATEFS_COUNTER_NAME_MAX + 1];
+	uint64_t value;
+};
+
+struct statefs_counters {
+	size_t n;				/* c[0..n) are used */
+	struct statefs_counter c[STATEFS_COUNTERS_MAX];
+};
+
+/* Add every counter of @delta (names checked first) in one locked update.
+ * Returns 0, -EINVAL (a bad name), -ENOSPC (no room for a new name), or
+ * -errno. */
+int statefs_counters_add(struct statefs *sf, const struct statefs_counters *delta);
+
+/* Add @n to counter @name; as statefs_counters_add(). */
+int statefs_counter_add(struct statefs *sf, const char *name, uint64_t n);
+
+/* Read all counters into @c (empty if there is no file, or it does not
+ * parse).  Returns 0 or -errno. */
+int statefs_counters_read(struct statefs *sf, struct statefs_counters *c);
+
+/* The value of @name in @c, 0 if absent. */
+uint64_t statefs_counters_get(const struct statefs_counters *c, const char *name);
+
+/* Set every counter back to zero (the daemon, when it starts).  0 or -errno. */
+int statefs_counters_reset(struct statefs *sf);
+
+/* The refused_* fields of @st as counters named path, owner, value,
+ * stamp, type, policy (the reason labels of the gossip metrics). */
+void statefs_stats_refusals(const struct statefs_stats *st, struct statefs_counters *c);
+
 /* ---- tombstone collection (gc.c) -------------------------------------- */
 
 struct statefs_gc_params {

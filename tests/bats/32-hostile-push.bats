@@ -160,6 +160,49 @@ unchanged_and_serving() {
 	diff -u "$NETNS_DIR/before" "$NETNS_DIR/after"
 }
 
+# HOST's mars_gossip_refusals_total{reason=REASON} on its own /metrics
+# (the default listen address, on the host's loopback).
+refusals() {	# refusals HOST REASON
+	netns_exec "$1" curl -sf --max-time 5 http://127.0.0.1:7780/metrics |
+		sed -n "s/^mars_gossip_refusals_total{reason=\"$2\"} \\([0-9]*\\)$/\\1/p" | grep .
+}
+
+refusals_at_least() {	# refusals_at_least HOST REASON N
+	local n
+	n=$(refusals "$1" "$2") && [ "$n" -ge "$3" ]
+}
+
+@test "the serving end's refusals are counted on the victim's /metrics" {
+	command -v curl >/dev/null || fail "curl missing"
+	local r gamma_sync
+	declare -A was
+	wait_for 15 refusals alpha policy	# the pages are up
+	wait_for 15 refusals gamma sync
+	for r in policy identity fetch sync; do
+		was[$r]=$(refusals alpha "$r")
+	done
+	gamma_sync=$(refusals gamma sync)
+	push "hello beta $UUID" \
+		"entry resource-r0/data-alpha $SENTINEL" \
+		"entry ips/ip-gamma 10.77.0.66" \
+		"end"
+	assert_success
+	assert_line "ack 0"
+	wait_for 10 refusals_at_least alpha policy $((was[policy] + 2))
+	push "hello gamma $UUID"
+	assert_output --partial "this key is bound to 'beta'"
+	wait_for 10 refusals_at_least alpha identity $((was[identity] + 1))
+	push "hello beta $UUID" "fetch r0 log-1-alpha"
+	assert_output --partial "fend 4"
+	wait_for 10 refusals_at_least alpha fetch $((was[fetch] + 1))
+	push_to gamma "hello beta $UUID" "sync r0 65536"
+	assert_output --partial "is not the designated primary of 'r0'"
+	wait_for 10 refusals_at_least gamma sync $((gamma_sync + 1))
+	# each node counts its own serving ends' refusals only
+	assert_equal "$(refusals alpha sync)" "${was[sync]}"
+	unchanged_and_serving
+}
+
 @test "SYNC and FETCH of a resource the client is not a member of: refused" {
 	run marsadm_on alpha create-resource r1 "$SENTINEL"
 	assert_success
