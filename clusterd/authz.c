@@ -13,6 +13,9 @@
  *    (statefs_merge() alone takes tombstones from anyone);
  *  - ips/ip-X is changed or deleted only by X itself; a relayed one is
  *    taken only while X is unknown here (how a member learns of another);
+ *  - evicted/X (X removed by another member, docs/state-tree.md section
+ *    8) from any member: nothing is taken from X any more, nor a live
+ *    ips/ip-X from anyone, while a relayed tombstone of ips/ip-X is;
  *  - resource-RES/size only grows; resource-RES/primary names a host with
  *    a data- link in RES (checked again at the end of each batch for a
  *    while, since the data- link of a new resource may come after its
@@ -56,6 +59,8 @@ static const char *const verdict_str[AUTHZ_NR] = {
 	[AUTHZ_FUTURE]		= "stamp beyond the allowed clock skew",
 	[AUTHZ_QUOTA]		= "origin host over its quota of entries or bytes",
 	[AUTHZ_MERGE]		= "refused by the tree",
+	[AUTHZ_EVICTED]		= "an evicted host is no member until readmitted",
+	[AUTHZ_EVICT_NAME]	= "not an evicted/HOST name naming the evicting host",
 };
 
 const char *
@@ -138,11 +143,25 @@ check_ips(struct authz *a, const char *peer, const char *path, const char *value
 
 	if (!strcmp(host, a->sf->host))
 		return AUTHZ_OWN_NAME;
+	if (statefs_is_evicted(a->sf, host, NULL, 0) > 0)
+		return strcmp(value, STATEFS_TOMBSTONE) ? AUTHZ_EVICTED : AUTHZ_OK;
 	if (!strcmp(host, peer))
 		return AUTHZ_OK;
 	if (!strcmp(value, STATEFS_TOMBSTONE))
 		return AUTHZ_IPS_RELAY;
 	return statefs_read(a->sf, path, &e) == -ENOENT ? AUTHZ_OK : AUTHZ_IPS_RELAY;
+}
+
+/* evicted/X: X a host name, the value the evicting member's name. */
+static enum authz_verdict
+check_evicted(const char *path, const char *value)
+{
+	if (statefs_name_check(STATEFS_NAME_HOST, path + strlen("evicted/"), NULL) < 0)
+		return AUTHZ_EVICT_NAME;
+	if (strcmp(value, STATEFS_TOMBSTONE) &&
+	    statefs_name_check(STATEFS_NAME_HOST, value, NULL) < 0)
+		return AUTHZ_EVICT_NAME;
+	return AUTHZ_OK;
 }
 
 static enum authz_verdict
@@ -156,8 +175,12 @@ check_rules(struct authz *a, const char *peer, const char *path, const char *val
 		return AUTHZ_OK;	/* statefs_merge() refuses it with its reason */
 	if (stamp_ns > statefs_realtime_ns() + (uint64_t)a->lim.skew_s * STATEFS_NS_PER_S)
 		return AUTHZ_FUTURE;
+	if (statefs_is_evicted(a->sf, peer, NULL, 0) > 0)
+		return AUTHZ_EVICTED;
 	if (!strncmp(path, "ips/ip-", 7))
 		return check_ips(a, peer, path, value);
+	if (!strncmp(path, "evicted/", 8))
+		return check_evicted(path, value);
 	if (!strcmp(ki.owner, a->sf->host))
 		return AUTHZ_OWN_NAME;
 	if (ki.owner[0] && strcmp(ki.owner, peer))

@@ -31,6 +31,8 @@ enum authz_verdict {
 	AUTHZ_FUTURE,		/* stamp beyond the allowed clock skew */
 	AUTHZ_QUOTA,		/* origin host over its entry or byte quota */
 	AUTHZ_MERGE,		/* statefs_merge() refused it (grammar, owner, ...) */
+	AUTHZ_EVICTED,		/* from an evicted peer, or a live ips/ip-X of an evicted X */
+	AUTHZ_EVICT_NAME,	/* evicted/ entry misnamed or not naming a host */
 	AUTHZ_NR
 };
 

@@ -10,7 +10,8 @@
  * actual-HOST/time is written every heartbeat period, and tombstones are
  * collected once a minute.  With --authorized-keys, the lines binding a
  * departed member's key are removed from it at each heartbeat
- * (revoke.c).  Writes go through
+ * (revoke.c).  A member another member evicted (evicted/X) departs here
+ * too: its ips/ip-X is tombstoned by us, and so its key goes the same way.  Writes go through
  * statefs transactions, so SIGTERM between two ticks leaves no
  * half-written entry.
  */
@@ -41,6 +42,7 @@ struct daemon {
 	size_t n_peers;
 	uint64_t next_tick_ms;
 	uint64_t next_heartbeat_ms;
+	unsigned warned_evicted;	/* our own eviction was logged */
 	uint64_t next_gc_ms;
 	int warned_no_tree;
 	struct status *status;		/* status page (issue 9), NULL if off */
@@ -179,6 +181,53 @@ revoke_keys(struct daemon *d)
 			  strerror(-ret));
 }
 
+/* evicted/X: X's membership ends here too (its ips/ip-X tombstoned by us,
+ * which revoke_keys() then acts on); our own eviction is only reported. */
+static int
+follow_eviction(const struct statefs_entry *e, void *arg)
+{
+	struct daemon *d = arg;
+	const char *host = e->path + strlen("evicted/");
+	char key[STATEFS_PATH_MAX + 1], e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];
+	struct statefs_txn t;
+	struct statefs_entry ip;
+	int ret;
+
+	if (statefs_name_check(STATEFS_NAME_HOST, host, NULL) < 0)
+		return 0;
+	log_escape(e2, sizeof(e2), e->value);
+	if (!strcmp(host, d->c->host)) {
+		if (!d->warned_evicted++)
+			log_warnx("this host was evicted from the cluster by '%s': the members "
+				  "no longer accept its key", e2);
+		return 0;
+	}
+	snprintf(key, sizeof(key), "ips/ip-%s", host);
+	if (statefs_read(&d->sf, key, &ip) < 0 || ip.tombstone)
+		return 0;
+	statefs_txn_init(&t, &d->sf, 0);
+	ret = statefs_txn_delete(&t, key);
+	if (ret == 0)
+		ret = statefs_txn_commit(&t, NULL);
+	statefs_txn_release(&t);
+	log_escape(e1, sizeof(e1), host);
+	if (ret < 0)
+		log_warnx("cannot end the membership of evicted '%s': %s", e1,
+			  statefs_refusal_str(ret));
+	else
+		log_info("'%s' was evicted by '%s': no longer a member here", e1, e2);
+	return 0;
+}
+
+static void
+follow_evictions(struct daemon *d)
+{
+	int ret = statefs_list(&d->sf, "evicted", 0, follow_eviction, d);
+
+	if (ret < 0 && ret != -ENOENT)
+		log_warnx("cannot read evictions: %s", strerror(-ret));
+}
+
 /* Tombstones every member has moved past (statefs_gc's rule) go. */
 static void
 collect_tombstones(struct daemon *d)
@@ -238,6 +287,7 @@ tick(struct daemon *d, uint64_t now)
 		d->next_tick_ms = now + TICK_MS;
 		if (!tree_ready(d))
 			return d->next_tick_ms;
+		follow_evictions(d);
 		reload_peers(d);
 		if (now >= d->next_heartbeat_ms) {
 			heartbeat(d);

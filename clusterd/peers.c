@@ -122,7 +122,8 @@ peers_load(const struct gossip_config *c, struct statefs *sf,
 	if (ret == 0 && c->peers_file)
 		from_file(pl, c->peers_file);
 	for (size_t i = 0; ret == 0 && i < pl->n; i++)
-		ret = fn(&pl->ep[i], arg);
+		if (statefs_is_evicted(sf, pl->ep[i].host, NULL, 0) <= 0)
+			ret = fn(&pl->ep[i], arg);	/* an evicted host, even in the file: no peer */
 	free(pl);
 	return ret;
 }

@@ -355,11 +355,13 @@ serve_loop(struct serve *s)
 	return 0;
 }
 
-/* The binding of the key this session logged in with (authorized_keys). */
+/* The binding of the key this session logged in with (authorized_keys),
+ * to a host that was not evicted: the key of an evicted host may still be
+ * in a file no daemon here revokes from (no --authorized-keys). */
 static int
 check_binding(struct serve *s)
 {
-	char text[GOSSIP_TEXT_MAX + 1];
+	char text[GOSSIP_TEXT_MAX + 1], by[STATEFS_VALUE_MAX + 1];
 
 	if (!s->bound)
 		return serve_error(s, GOSSIP_ERR_IDENTITY, "this key is bound to no host: its "
@@ -370,6 +372,11 @@ check_binding(struct serve *s)
 	if (strcmp(s->bound, s->c->host) == 0) {
 		snprintf(text, sizeof(text), "this key is bound to '%s', the serving host itself",
 			 s->bound);
+		return serve_error(s, GOSSIP_ERR_IDENTITY, text);
+	}
+	if (statefs_is_evicted(&s->sf, s->bound, by, sizeof(by)) > 0) {
+		snprintf(text, sizeof(text), "'%s' was evicted from the cluster by '%.63s'; to let "
+			 "it back in, run 'marsadm readmit %s' on a member", s->bound, by, s->bound);
 		return serve_error(s, GOSSIP_ERR_IDENTITY, text);
 	}
 	return 0;

@@ -3,7 +3,9 @@
  * Cluster membership over the gossip trust: join-cluster runs clusterd's
  * one-shot join in-process (the same HELLO, pull and merge as the daemon,
  * docs/protocol.md section 7), leave-cluster tombstones this host's
- * membership for the daemon to spread, update-cluster pulls every member's
+ * membership for the daemon to spread, or evicts another (dead) member
+ * that every daemon then drops and revokes the key of, readmit undoes
+ * such an eviction, update-cluster pulls every member's
  * tree now (marsadm/pull.c), wait-cluster waits until every member (of a
  * resource) answered such a pull and its heartbeat is fresh.  Keys, known
  * hosts and ports come from the same defaults and environment as clusterd
@@ -98,32 +100,157 @@ storage_member(const char *res, void *arg)
 	return statefs_is_member(sf, res, sf->host) > 0;
 }
 
+/* The resources a host to be evicted still stores, for the refusal. */
+struct stores {
+	struct statefs *sf;
+	const char *host;
+	char list[256];
+	int n;
+};
+
 static int
-cmd_leave_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
+stores_one(const char *res, void *arg)
 {
-	struct statefs sf;
+	struct stores *s = arg;
+	size_t len = strlen(s->list);
+
+	if (statefs_is_member(s->sf, res, s->host) <= 0)
+		return 0;
+	if (len + strlen(res) + 5 < sizeof(s->list)) {
+		if (s->n)
+			strcat(s->list, ", ");
+		strcat(s->list, "'");
+		strcat(s->list, res);
+		strcat(s->list, "'");
+	}
+	s->n++;
+	return 0;
+}
+
+/* Refused unless @host is a known member that stores no resource here
+ * (or --force).  MX_OK to go on, 1 + MX_OK if it is already evicted. */
+static int
+evict_check(struct marsadm_ctx *ctx, struct statefs *sf, const char *host)
+{
+	struct stores s = { .sf = sf, .host = host };
+	char key[STATE_KEY_BYTES], by[STATEFS_VALUE_MAX + 1];
+	struct statefs_entry e;
+
+	state_key(key, "ips/ip-%s", host);
+	if (statefs_is_evicted(sf, host, by, sizeof(by)) > 0) {
+		printf("'%s' is already evicted (by '%s')\n", host, by);
+		return MX_OK + 1;
+	}
+	if (statefs_read(sf, key, &e) == -ENOENT) {
+		fail(MX_NOENT, "'%s' is no member of this cluster", host);
+		hint("the members are the hosts of the tree's ips/ip-HOST links ('marsadm wait-cluster' names the silent ones)");
+		return MX_NOENT;
+	}
+	statefs_list_dirs(sf, "", "resource-", stores_one, &s);
+	if (s.n && !ctx->force) {
+		fail(MX_REFUSED, "'%s' still stores %d resource%s: %s", host, s.n,
+		     s.n > 1 ? "s" : "", s.list);
+		hint("take it out of each first ('marsadm leave-resource RES --host=%s --force' "
+		     "on every member), or evict it anyway with --force", host);
+		return MX_REFUSED;
+	}
+	return MX_OK;
+}
+
+/* leave-cluster HOST on another member: evicted/HOST = us, and its
+ * ips/ip-HOST tombstoned here; every daemon follows (state-tree.md 8). */
+static int
+evict(struct marsadm_ctx *ctx, struct statefs *sf, const char *host)
+{
 	struct statefs_txn t;
 	char key[STATE_KEY_BYTES];
-	int ret = state_open(ctx, &sf, 0);
+	int ret = evict_check(ctx, sf, host);
 
 	if (ret != MX_OK)
-		return ret;
-	if (!ctx->force && statefs_list_dirs(&sf, "", "resource-", storage_member, &sf) > 0) {
-		statefs_close(&sf);
+		return ret == MX_OK + 1 ? MX_OK : ret;
+	statefs_txn_init(&t, sf, 0);
+	state_key(key, "evicted/%s", host);
+	statefs_txn_set(&t, key, ctx->host);
+	state_key(key, "ips/ip-%s", host);
+	statefs_txn_delete(&t, key);
+	ret = state_apply(ctx, &t, NULL);
+	statefs_txn_release(&t);
+	if (ret == MX_OK && !ctx->dry_run)
+		printf("'%s' evicted from the cluster by '%s': every member's clusterd drops it "
+		       "and revokes its key; 'marsadm readmit %s' undoes this\n", host, ctx->host,
+		       host);
+	return ret;
+}
+
+static int
+leave_self(struct marsadm_ctx *ctx, struct statefs *sf)
+{
+	struct statefs_txn t;
+	char key[STATE_KEY_BYTES];
+	int ret;
+
+	if (!ctx->force && statefs_list_dirs(sf, "", "resource-", storage_member, sf) > 0) {
 		fail(MX_REFUSED, "'%s' still stores resources", ctx->host);
 		hint("leave-resource (or delete-resource) them first, or use --force");
 		return MX_REFUSED;
 	}
 	state_key(key, "ips/ip-%s", ctx->host);
+	statefs_txn_init(&t, sf, 0);
+	statefs_txn_delete(&t, key);
+	ret = state_apply(ctx, &t, NULL);
+	statefs_txn_release(&t);
+	if (ret == MX_OK && !ctx->dry_run)
+		printf("'%s' left the cluster; clusterd tells the other members\n", ctx->host);
+	return ret;
+}
+
+/* leave-cluster: this node leaves; leave-cluster HOST: HOST is evicted. */
+static int
+cmd_leave_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	const char *host = argc > 1 ? argv[1] : ctx->host;
+	const char *why;
+	struct statefs sf;
+	int ret;
+
+	if (statefs_name_check(STATEFS_NAME_HOST, host, &why) < 0)
+		return usage_error(ctx->cmd, "host name '%s' %s", host, why);
+	ret = state_open(ctx, &sf, 0);
+	if (ret != MX_OK)
+		return ret;
+	ret = strcmp(host, ctx->host) ? evict(ctx, &sf, host) : leave_self(ctx, &sf);
+	statefs_close(&sf);
+	return ret;
+}
+
+/* readmit HOST: the eviction goes (a tombstone every member takes). */
+static int
+cmd_readmit(struct marsadm_ctx *ctx, int argc, char **argv)
+{
+	struct statefs_txn t;
+	struct statefs sf;
+	char key[STATE_KEY_BYTES];
+	int ret = state_open(ctx, &sf, 0);
+
+	if (ret != MX_OK)
+		return ret;
+	if (statefs_is_evicted(&sf, argv[1], NULL, 0) <= 0) {
+		statefs_close(&sf);
+		fail(MX_NOENT, "'%s' is not evicted", argv[1]);
+		hint("only a host removed with 'marsadm leave-cluster HOST' is readmitted");
+		return MX_NOENT;
+	}
+	state_key(key, "evicted/%s", argv[1]);
 	statefs_txn_init(&t, &sf, 0);
 	statefs_txn_delete(&t, key);
-	ret = statefs_txn_commit(&t, NULL);
+	ret = state_apply(ctx, &t, NULL);
 	statefs_txn_release(&t);
 	statefs_close(&sf);
-	if (ret < 0)
-		return fail(MX_IO, "cannot remove '%s': %s", key, statefs_refusal_str(ret));
-	printf("'%s' left the cluster; clusterd tells the other members\n", ctx->host);
-	return MX_OK;
+	if (ret == MX_OK && !ctx->dry_run)
+		printf("'%s' may join again: authorize its key on every member "
+		       "(mars-setup-ssh --authorize %s ADDR KEYFILE), empty its tree, then run "
+		       "'marsadm join-cluster MEMBER' there\n", argv[1], argv[1]);
+	return ret;
 }
 
 /* The members a wait or an update is about: all, or those of one resource. */
@@ -330,9 +457,13 @@ const struct cmd cmds_join[] = {
 	  .usage = "PEER",
 	  .help = "join the cluster of the member PEER (address or host name) over ssh" },
 	{ .name = "leave-cluster", .fn = cmd_leave_cluster,
-	  .flags = CMD_NEED_TREE | CMD_OPT_FORCE,
-	  .usage = "",
-	  .help = "remove this node from the cluster membership" },
+	  .flags = CMD_NEED_TREE | CMD_OPT_FORCE | CMD_OPT_DRY_RUN,
+	  .usage = "[HOST]",
+	  .help = "remove this node, or evict another member HOST, from the cluster" },
+	{ .name = "readmit", .fn = cmd_readmit,
+	  .flags = CMD_NEED_TREE | CMD_OPT_DRY_RUN,
+	  .usage = "HOST",
+	  .help = "undo the eviction of HOST, so that it may join again" },
 	{ .name = "update-cluster", .fn = cmd_update_cluster,
 	  .flags = CMD_NEED_TREE | CMD_OPT_TIMEOUT | CMD_OPT_JSON,
 	  .usage = "[RES]",

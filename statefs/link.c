@@ -231,3 +231,23 @@ statefs_is_member(struct statefs *sf, const char *res, const char *host)
 		return 0;
 	return ret < 0 ? ret : !e.tombstone;
 }
+
+int
+statefs_is_evicted(struct statefs *sf, const char *host, char *by, size_t size)
+{
+	char key[STATEFS_PATH_MAX + 1];
+	struct statefs_entry e;
+	int ret;
+
+	if (statefs_name_check(STATEFS_NAME_HOST, host, NULL) < 0)
+		return 0;
+	snprintf(key, sizeof(key), "evicted/%s", host);
+	ret = statefs_read(sf, key, &e);
+	if (ret == -ENOENT || (ret == 0 && e.tombstone))
+		return 0;
+	if (ret < 0)
+		return ret;
+	if (by && size)
+		snprintf(by, size, "%s", e.value);
+	return 1;
+}

@@ -42,6 +42,7 @@ struct rule {
 static const struct rule root_rules[] = {
 	{ "uuid",	F_EXACT,	N_LEAF,		0 },
 	{ "ips",	F_EXACT,	N_KEYS,		0 },
+	{ "evicted",	F_EXACT,	N_KEYS,		0 },
 	{ "defaults",	F_EXACT,	N_KEYS,		0 },
 	{ "userspace",	F_EXACT,	N_KEYS,		0 },
 	{ "defaults-",	F_HOST,		N_KEYS,		0 },

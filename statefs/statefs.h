@@ -243,6 +243,15 @@ int statefs_is_dir(struct statefs *sf, const char *path);
  */
 int statefs_is_member(struct statefs *sf, const char *res, const char *host);
 
+/*
+ * The eviction rule: @host was removed from the cluster by another member
+ * if evicted/HOST is a live link (docs/state-tree.md section 3.1).
+ * Returns 1 if it was (the evicting member's name, as written, copied
+ * into @by of @size bytes if @by is not NULL), 0 if not (also for a name
+ * that is no valid host name), or -errno.
+ */
+int statefs_is_evicted(struct statefs *sf, const char *host, char *by, size_t size);
+
 /* ---- listing (list.c) ------------------------------------------------- */
 
 #define STATEFS_LIST_TOMBSTONES	(1U << 0)	/* report tombstones too */

@@ -196,6 +196,40 @@ test_quota(void)
 	teardown();
 }
 
+/* evicted/X (state-tree.md section 8): taken from any member; then X's
+ * entries and a live ips/ip-X are refused, a relayed ips/ip-X tombstone
+ * taken; a readmission lets X in again. */
+static void
+test_evicted(void)
+{
+	setup(NULL);
+	sft_set(&sf, "ips/ip-beta", "10.0.0.2");
+	tap_ok(push("gamma", "evicted/Bad_Name", "gamma") < 0 &&
+	       push("gamma", "evicted/beta", "not a host") < 0 &&
+	       az.refused[AUTHZ_EVICT_NAME] == 2, "misnamed evictions: refused");
+	tap_ok(push("gamma", "userspace/before", "1") == 1 &&
+	       push("gamma", "evicted/beta", "gamma") == 1,
+	       "beta evicted by gamma, relayed by gamma: taken");
+	tap_ok(push("beta", "userspace/x", "1") < 0 && push("beta", "ips/ip-beta", "10.0.0.9") < 0 &&
+	       push("beta", "evicted/beta", STATEFS_TOMBSTONE) < 0 &&
+	       sft_value(&sf, "evicted/beta")[0],
+	       "nothing from beta any more, not even its readmission");
+	tap_ok(push("gamma", "ips/ip-beta", STATEFS_TOMBSTONE) == 1 &&
+	       !sft_value(&sf, "ips/ip-beta")[0],
+	       "beta's ips tombstone relayed by gamma: taken while beta is evicted");
+	tap_ok(push("gamma", "ips/ip-beta", "10.0.0.2") < 0 &&
+	       az.refused[AUTHZ_EVICTED] == 4, "a live ips/ip-beta from anyone: refused");
+	tap_ok(push("gamma", "ips/ip-gamma", STATEFS_TOMBSTONE) == 1 &&
+	       push("beta", "ips/ip-delta", STATEFS_TOMBSTONE) < 0,
+	       "(gamma's own departure is still gamma's; an evicted peer relays nothing)");
+	tap_ok(push("gamma", "evicted/alpha", "gamma") == 1,
+	       "our own eviction is taken: this node learns of it");
+	tap_ok(push("gamma", "evicted/beta", STATEFS_TOMBSTONE) == 1 &&
+	       push("beta", "userspace/back", "1") == 1,
+	       "readmitted by a member: beta's entries are taken again");
+	teardown();
+}
+
 int
 main(void)
 {
@@ -204,5 +238,6 @@ main(void)
 	test_cluster_keys();
 	test_future();
 	test_quota();
+	test_evicted();
 	return tap_done();
 }
