@@ -48,11 +48,7 @@ snapshot() {
 # push_to HOST LINE...: one gossip-push session from beta to HOST, a
 # script line per argument; output and status in $output / $status.
 push_to() {
-	local host=$1
-	shift
-	run bash -c 'printf "%s\n" "${@:6}" | ip netns exec "$1" "$2" "$3" "$4" "$5"' \
-		_ "$(netns_name beta)" "$GOSSIP_PUSH" "$(netns_key beta)" "$NETNS_DIR/known_hosts" \
-		"$(netns_addr "$host")" "$@"
+	netns_push beta "$@"
 }
 
 push() {	# push LINE...: to alpha

@@ -113,12 +113,7 @@ members() {
 	members alpha beta gamma
 	local h uuid
 	uuid=$(tree alpha get uuid)
-	for h in alpha beta gamma; do
-		clusterd_start "$h" --authorized-keys "$NETNS_DIR/$h/authorized_keys"
-	done
-	for h in alpha beta gamma; do
-		wait_for 20 all_have "ips/ip-$h" "$(netns_addr "$h")"
-	done
+	netns_clusterd_all --authorized-keys
 	speak gamma alpha gamma "$uuid"
 	assert_output "HELLO alpha $uuid"
 	run marsadm_on gamma leave-cluster

@@ -13,16 +13,9 @@ load netns
 SIZE=$((1 << 20))
 
 setup() {
-	[ -x "$GOSSIP_PUSH" ] || fail "gossip-push not built at $GOSSIP_PUSH"
 	netns_setup 3
 	netns_cluster_marsadm
-	local h
-	for h in alpha beta gamma; do
-		clusterd_start "$h" --authorized-keys "$NETNS_DIR/$h/authorized_keys"
-	done
-	for h in alpha beta gamma; do
-		wait_for 20 all_have "ips/ip-$h" "$(netns_addr "$h")"
-	done
+	netns_clusterd_all --authorized-keys
 	UUID=$(tree alpha get uuid)
 }
 
@@ -30,12 +23,10 @@ teardown() {
 	netns_test_teardown
 }
 
-# hello_from FROM TO: one gossip-push session with FROM's own key to TO's
-# sshd, saying HELLO as FROM; output and status in $output / $status.
+# hello_from FROM TO: FROM says HELLO to TO's sshd with its own key;
+# output and status in $output / $status.
 hello_from() {
-	run bash -c 'printf "hello %s %s\n" "$6" "$7" | ip netns exec "$1" "$2" "$3" "$4" "$5"' \
-		_ "$(netns_name "$1")" "$GOSSIP_PUSH" "$(netns_key "$1")" "$NETNS_DIR/known_hosts" \
-		"$(netns_addr "$2")" "$1" "$UUID"
+	netns_push "$1" "$2" "hello $1 $UUID"
 }
 
 # The key line of HOST in ON's authorized_keys is gone.

@@ -303,6 +303,18 @@ netns_test_teardown() {
 	netns_teardown
 }
 
+# netns_push FROM TO LINE...: one tests/helpers/gossip-push session with
+# FROM's own key to TO's sshd, a script line per argument; output and
+# status in $output / $status.
+netns_push() {
+	local from=$1 to=$2
+	shift 2
+	[ -x "$GOSSIP_PUSH" ] || fail "gossip-push not built at $GOSSIP_PUSH"
+	run bash -c 'printf "%s\n" "${@:6}" | ip netns exec "$1" "$2" "$3" "$4" "$5"' \
+		_ "$(netns_name "$from")" "$GOSSIP_PUSH" "$(netns_key "$from")" \
+		"$NETNS_DIR/known_hosts" "$(netns_addr "$to")" "$@"
+}
+
 tree() {	# tree HOST gossip-tree-args...
 	local host=$1
 	shift
@@ -368,11 +380,17 @@ netns_cluster_marsadm() {
 	done
 }
 
-# netns_clusterd_all: clusterd on every host, until all know all members.
+# netns_clusterd_all [--authorized-keys]: clusterd on every host, until
+# all know all members; with the option each daemon manages its host's
+# authorized_keys (revokes departed members' lines), as installed.
 netns_clusterd_all() {
 	local h
 	for h in "${NETNS_HOSTS[@]}"; do
-		clusterd_start "$h"
+		if [ "${1:-}" = --authorized-keys ]; then
+			clusterd_start "$h" --authorized-keys "$NETNS_DIR/$h/authorized_keys"
+		else
+			clusterd_start "$h"
+		fi
 	done
 	for h in "${NETNS_HOSTS[@]}"; do
 		wait_for 20 all_have "ips/ip-$h" "$(netns_addr "$h")"
