@@ -11,9 +11,9 @@
  * collected once a minute.  With --authorized-keys, the lines binding a
  * departed member's key are removed from it at each heartbeat
  * (revoke.c).  A member another member evicted (evicted/X) departs here
- * too: its ips/ip-X is tombstoned by us, and so its key goes the same way.  Writes go through
- * statefs transactions, so SIGTERM between two ticks leaves no
- * half-written entry.
+ * too: each tick its ips/ip-X is tombstoned by us if still live, and so
+ * its key goes the same way.  Writes go through statefs transactions, so
+ * SIGTERM between two ticks leaves no half-written entry.
  */
 #include <errno.h>
 #include <poll.h>
@@ -42,9 +42,9 @@ struct daemon {
 	size_t n_peers;
 	uint64_t next_tick_ms;
 	uint64_t next_heartbeat_ms;
-	unsigned warned_evicted;	/* our own eviction was logged */
 	uint64_t next_gc_ms;
 	int warned_no_tree;
+	unsigned warned_evicted;	/* our own eviction was logged */
 	struct status *status;		/* status page (issue 9), NULL if off */
 };
 

@@ -143,7 +143,7 @@ evict_check(struct marsadm_ctx *ctx, struct statefs *sf, const char *host)
 	}
 	if (statefs_read(sf, key, &e) == -ENOENT) {
 		fail(MX_NOENT, "'%s' is no member of this cluster", host);
-		hint("the members are the hosts of the tree's ips/ip-HOST links ('marsadm wait-cluster' names the silent ones)");
+		hint("the members are the hosts of the tree's ips/ip-HOST links");
 		return MX_NOENT;
 	}
 	statefs_list_dirs(sf, "", "resource-", stores_one, &s);
