@@ -28,7 +28,6 @@
 
 #include "statefs/internal.h"
 
-#define SF_COUNTERS_FILE	".counters"
 #define COUNTERS_FILE_MAX	4096	/* bytes; STATEFS_COUNTERS_MAX lines fit */
 
 static int

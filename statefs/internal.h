@@ -13,6 +13,7 @@
 
 #define SF_CLOCK_FILE	".clock"	/* Lamport clock + node lock */
 #define SF_FORMAT_FILE	".format"	/* link to the tree format number */
+#define SF_COUNTERS_FILE ".counters"	/* node-local counters (counters.c) */
 #define SF_TMP_PREFIX	".tmp."		/* in-flight links: .tmp.<pid>.<name> */
 #define SF_MAX_DEPTH	4		/* components in the longest key */
 

@@ -60,7 +60,8 @@ statefs_open_str(int err)
 	}
 }
 
-/* 1 if the directory holds nothing but lost+found (and a stale clock). */
+/* 1 if the directory holds nothing but lost+found (and a stale clock or
+ * counters file). */
 static int
 dir_is_empty(int dfd)
 {
@@ -71,7 +72,8 @@ dir_is_empty(int dfd)
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < n; i++)
-		if (strcmp(names[i], "lost+found") != 0 && strcmp(names[i], SF_CLOCK_FILE) != 0)
+		if (strcmp(names[i], "lost+found") && strcmp(names[i], SF_CLOCK_FILE) &&
+		    strcmp(names[i], SF_COUNTERS_FILE))
 			empty = 0;
 	sf_names_free(names, n);
 	return empty;
