@@ -170,7 +170,8 @@ entry_ok(const char *rel, int flag)
 		return strcmp(rel, EVIL_NAME) == 0 || strcmp(rel, ".format") == 0 ||
 		       statefs_key_check(rel, NULL) == 0;
 	case FTW_F:
-		return strcmp(rel, ".clock") == 0 || strcmp(rel, LOG_DIR "/" LOG_NAME) == 0;
+		return strcmp(rel, ".clock") == 0 || strcmp(rel, ".counters") == 0 ||
+		       strcmp(rel, LOG_DIR "/" LOG_NAME) == 0;
 	default:
 		return 0;
 	}
