@@ -319,6 +319,34 @@ test_api_and_metrics(void)
 	sft_done_tree(&sf);
 }
 
+/* The serving ends' refusals (the node's counters file) are added to the
+ * daemon's own in mars_gossip_refusals_total. */
+static void
+test_metrics_serve_refusals(void)
+{
+	struct statefs sf;
+	struct snapshot s;
+	struct metrics_extra x = { .history_samples = -1 };
+	char *text;
+	size_t len;
+
+	sft_new_tree(&sf, "alpha");
+	plant_cluster(&sf);
+	sf.stats.refused_policy = 3;
+	statefs_counter_add(&sf, "policy", 4);
+	statefs_counter_add(&sf, "identity", 2);
+	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
+	text = metrics_render(&s, &x, &len);
+	tap_ok(text && strstr(text, "\nmars_gossip_refusals_total{reason=\"policy\"} 7\n") &&
+	       strstr(text, "\nmars_gossip_refusals_total{reason=\"identity\"} 2\n") &&
+	       strstr(text, "\nmars_gossip_refusals_total{reason=\"fetch\"} 0\n") &&
+	       strstr(text, "\nmars_gossip_refusals_total{reason=\"owner\"} 0\n"),
+	       "metrics: refusals are the daemon's plus the serving ends' counters file");
+	free(text);
+	snapshot_release(&s);
+	sft_done_tree(&sf);
+}
+
 static void
 test_escape_and_listen(void)
 {
@@ -475,6 +503,7 @@ main(void)
 	test_snapshot_paused();
 	test_sync_rates();
 	test_api_and_metrics();
+	test_metrics_serve_refusals();
 	test_escape_and_listen();
 	test_host_check();
 	test_token_file();
