@@ -17,18 +17,7 @@ setup() {
 	netns_setup 3
 	netns_cluster_marsadm
 	netns_clusterd_all
-	local h
-	for h in alpha beta gamma; do
-		truncate -s "$SIZE" "$NETNS_DIR/disk-$h.img"
-	done
-	run marsadm_on alpha create-resource r0 "$NETNS_DIR/disk-alpha.img"
-	assert_success
-	for h in beta gamma; do
-		wait_for 15 has_value "$h" resource-r0/primary alpha
-		run marsadm_on "$h" join-resource r0 "$NETNS_DIR/disk-$h.img"
-		assert_success
-		wait_for 15 has_value alpha "resource-r0/data-$h" "$NETNS_DIR/disk-$h.img"
-	done
+	netns_resource r0 "$SIZE" alpha beta gamma
 	UUID=$(tree alpha get uuid)
 	SENTINEL=$NETNS_DIR/sentinel
 	head -c 65536 /dev/urandom >"$SENTINEL"

@@ -102,15 +102,7 @@ sshd_stop() {	# sshd_stop HOST: bounded, until nothing listens
 }
 
 @test "a member that stores a resource is evicted only with --force" {
-	local h
-	for h in alpha beta gamma; do
-		truncate -s "$SIZE" "$NETNS_DIR/disk-$h.img"
-	done
-	run marsadm_on alpha create-resource r0 "$NETNS_DIR/disk-alpha.img"
-	assert_success
-	wait_for 15 has_value gamma resource-r0/primary alpha
-	run marsadm_on gamma join-resource r0 "$NETNS_DIR/disk-gamma.img"
-	assert_success
+	netns_resource r0 "$SIZE" alpha gamma
 	wait_for 15 has_value beta resource-r0/data-gamma "$NETNS_DIR/disk-gamma.img"
 	clusterd_stop gamma
 	run marsadm_on beta leave-cluster gamma

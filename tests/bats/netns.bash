@@ -303,6 +303,25 @@ netns_test_teardown() {
 	netns_teardown
 }
 
+# netns_resource RES BYTES FIRST [HOST...]: RES created on FIRST and
+# joined by the others, each with a disk image of BYTES in NETNS_DIR
+# (disk-HOST.img), waiting (bounded) until FIRST holds each data- link.
+netns_resource() {
+	local res=$1 size=$2 first=$3 h
+	shift 3
+	for h in "$first" "$@"; do
+		truncate -s "$size" "$NETNS_DIR/disk-$h.img"
+	done
+	run marsadm_on "$first" create-resource "$res" "$NETNS_DIR/disk-$first.img"
+	assert_success
+	for h in "$@"; do
+		wait_for 15 has_value "$h" "resource-$res/primary" "$first"
+		run marsadm_on "$h" join-resource "$res" "$NETNS_DIR/disk-$h.img"
+		assert_success
+		wait_for 15 has_value "$first" "resource-$res/data-$h" "$NETNS_DIR/disk-$h.img"
+	done
+}
+
 # netns_push FROM TO LINE...: one tests/helpers/gossip-push session with
 # FROM's own key to TO's sshd, a script line per argument; output and
 # status in $output / $status.
