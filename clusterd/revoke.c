@@ -7,7 +7,8 @@
  *   restrict,from="ADDR",command="clusterd --serve --peer NAME" KEY mars-authorized=SECONDS
  *
  * When NAME leaves the cluster (ips/ip-NAME becomes a tombstone, written
- * by NAME's leave-cluster and gossiped everywhere), every node's daemon
+ * by NAME's leave-cluster and gossiped everywhere, or by each daemon
+ * itself once another member evicted NAME, daemon.c), every node's daemon
  * removes that line, so the key no longer logs in anywhere.  A line
  * authorized after the departure (its stamp newer than the tombstone) is
  * kept: that is how a departed host is let back in.  Lines bound to no
