@@ -112,7 +112,7 @@ done
 fs=$(findmnt -no FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work")
 echo "# log-append: $fs at $dir, group $size (fdatasync every 8 MiB), each $each_size, $rounds rounds, medians"
 printf '%-14s %12s %8s %14s %8s\n' method group-MiB/s ratio each-us/rec ratio
-base_g= base_e=
+base_g='' base_e=''
 for m in "${methods[@]}"; do
 	g=$(tr ' ' '\n' <<<"${samples[$m.group]}" | grep . | median)
 	e=$(tr ' ' '\n' <<<"${samples[$m.each]}" | grep . | median)
