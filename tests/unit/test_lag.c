@@ -23,24 +23,29 @@ pos(const char *host, uint64_t nr, const char *origin, uint64_t bytes)
 	return r;
 }
 
-/* Logfiles 1 (alpha, 1000 bytes), 2 (alpha, 0 bytes: rotated at once),
- * 3 (beta after a handover, 500 bytes, written now). */
+/* A history of the local logfiles @f[0..n) only. */
 static void
-files(struct repl_history *h)
+files(struct repl_history *h, const struct repl_logfile *f, size_t n)
 {
-	repl_history_add_file(h, 1, "alpha", 1000);
-	repl_history_add_file(h, 2, "alpha", 0);
-	repl_history_add_file(h, 3, "beta", 500);
+	memset(h, 0, sizeof(*h));
+	for (size_t i = 0; i < n; i++)
+		repl_history_add_file(h, f[i].nr, f[i].origin, f[i].size_bytes);
 	repl_history_sort(h);
 }
+
+/* Logfile 1 of alpha, 2 of alpha empty (rotated at once), 3 of beta after
+ * a handover, written now. */
+static const struct repl_logfile handover[] = {
+	{ 1, "alpha", 1000 }, { 2, "alpha", 0 }, { 3, "beta", 500 },
+};
 
 static void
 test_first_unapplied(void)
 {
-	struct repl_history h = { 0 };
+	struct repl_history h;
 	struct repl_replay end = pos("beta", 3, "beta", 400), at, m;
 
-	files(&h);
+	files(&h, handover, 3);
 	m = pos("gamma", 1, "alpha", 200);
 	tap_ok(repl_lag_first_unapplied(&h, &m, &end, &at) == 1 && at.nr == 1 &&
 	       at.pos_bytes == 200 && !strcmp(at.origin, "alpha") && !strcmp(at.host, "gamma"),
@@ -67,12 +72,11 @@ test_first_unapplied(void)
 static void
 test_missing_and_invalid(void)
 {
-	struct repl_history h = { 0 };
+	static const struct repl_logfile hole[] = { { 1, "alpha", 1000 }, { 3, "beta", 500 } };
+	struct repl_history h;
 	struct repl_replay end = pos("beta", 3, "beta", 400), at, m;
 
-	repl_history_add_file(&h, 1, "alpha", 1000);
-	repl_history_add_file(&h, 3, "beta", 500);
-	repl_history_sort(&h);
+	files(&h, hole, 2);
 	m = pos("gamma", 1, "alpha", 1000);
 	tap_ok(repl_lag_first_unapplied(&h, &m, &end, &at) == -ENOENT,
 	       "a logfile in between missing (emergency hole, deleted): unknown");
@@ -85,13 +89,13 @@ test_missing_and_invalid(void)
 static void
 test_two_origins(void)
 {
-	struct repl_history h = { 0 };
+	static const struct repl_logfile split[] = {
+		{ 1, "alpha", 1000 }, { 1, "beta", 300 }, { 2, "alpha", 100 },
+	};
+	struct repl_history h;
 	struct repl_replay end = pos("alpha", 2, "alpha", 100), at, m;
 
-	repl_history_add_file(&h, 1, "alpha", 1000);
-	repl_history_add_file(&h, 1, "beta", 300);
-	repl_history_add_file(&h, 2, "alpha", 100);
-	repl_history_sort(&h);
+	files(&h, split, 3);
 	m = pos("gamma", 1, "beta", 200);
 	tap_ok(repl_lag_first_unapplied(&h, &m, &end, &at) == 1 && !strcmp(at.origin, "beta") &&
 	       at.pos_bytes == 200, "two logfiles of one number: the member's own origin");
