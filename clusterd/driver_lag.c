@@ -28,7 +28,8 @@
 /*
  * The stamp of the record at @at in this node's logfile.  A header alone
  * scans as "incomplete" once it passed every header check, with the
- * header fields decoded; anything else is no record start.
+ * header decoded (mars_rec_scan(), include/mars/logrec.h); anything else
+ * is no record start.
  */
 static int
 stamp_at(struct driver *d, const char *res, const struct repl_replay *at, uint64_t *stamp_ns)
@@ -98,8 +99,8 @@ lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
 			continue;
 		ret = entry_of(d, r->name, &v->hist, &ms.m[i], &end, vals[n], sizeof(vals[n]));
 		if (ret < 0) {
-			log_debug("%s: first record %s has not applied unknown: %s", r->name,
-				  ms.m[i].host, strerror(-ret));
+			log_debug("%s: no stamp of the oldest write '%s' has not applied: %s",
+				  r->name, ms.m[i].host, strerror(-ret));
 			continue;
 		}
 		snprintf(keys[n], sizeof(keys[n]), "actual-%s/" REPL_LAG_KEY "%s", d->gc->host,
