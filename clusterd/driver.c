@@ -268,6 +268,8 @@ tick_resource(struct driver *d, struct drv_res *r)
 	if (v.member && v.sw_attach && !r->e && gossip_now_ms() >= r->retry_at_ms)
 		engine_ensure(d, r, &v);
 	feed_fetcher(d, r, &v, running && st.mode == MARS_ENGINE_PRIMARY);
+	if (running && st.mode == MARS_ENGINE_PRIMARY && a.act != ROLE_STOP_PRIMARY)
+		lag_publish(d, r, &v, &st);
 	acted_write(d, r, &v);
 	status_write(d, r, &a, &st, changed);
 	role_view_release(&v);

@@ -39,6 +39,7 @@ struct drv_res {
 	uint64_t retry_at_ms;		/* no engine or sync start before this */
 	char why[512];			/* last decision's reason, logged on change */
 	uint64_t status_ms;		/* .driver-status last written */
+	uint64_t lag_ms;		/* unapplied- entries last published */
 	char blocker[REPL_NAME_MAX + 1];	/* deletion blocker last logged */
 	char mount[4096], log_path[4096];
 };
@@ -92,6 +93,14 @@ void cron(struct driver *d);
 /* driver_deleted.c: RES's size is a tombstone (deleted on another node):
  * tombstone this host's older names in it, as delete-resource here would. */
 void driver_follow_deletion(struct driver *d, const char *res);
+
+/* ---- driver_lag.c ----------------------------------------------------------------- */
+
+/* While this node logs @r: publish, at most once a second, the stamp of
+ * the first record each other member has not applied (actual-HOST/
+ * unapplied-MEMBER, docs/state-tree.md 3.6). */
+void lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
+		 const struct mars_engine_status *st);
 
 /* ---- driver_status.c ------------------------------------------------------------ */
 

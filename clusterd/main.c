@@ -93,6 +93,7 @@ static const struct option options[] = {
 	{ "db",			required_argument, NULL, O_STATUS },
 	{ "alert-url",		required_argument, NULL, O_STATUS },
 	{ "lag-alert-bytes",	required_argument, NULL, O_STATUS },
+	{ "lag-alert-s",	required_argument, NULL, O_STATUS },
 	{ "status-sample-ms",	required_argument, NULL, O_STATUS },
 	{ "silent-ms",		required_argument, NULL, O_STATUS },
 	{ NULL, 0, NULL, 0 },
@@ -162,6 +163,8 @@ static const char usage_text[] =
 "  --db FILE             keep history (samples, events) in this sqlite file\n"
 "  --alert-url URL       post alerts as JSON to URL (repeatable, up to 8)\n"
 "  --lag-alert-bytes N   alert when a replica lags more than N bytes (0 = never)\n"
+"  --lag-alert-s N       alert when a replica's oldest unapplied write is older than\n"
+"                        N seconds (300; 0 = never)\n"
 "  --status-sample-ms N  history sample period (10000)\n"
 "  --silent-ms N         heartbeat age after which a member is silent (60000)\n";
 

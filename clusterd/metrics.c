@@ -106,7 +106,7 @@ replicas(FILE *f, const struct snapshot *s)
 
 	replica_family(f, s, "mars_replica_lag_bytes", "Logfile bytes not yet replayed.",
 		       pick_lag_bytes);
-	replica_family(f, s, "mars_replica_lag_seconds", "Approximate age of the replay lag.",
+	replica_family(f, s, "mars_replica_lag_seconds", "Age of the oldest write not yet applied.",
 		       pick_lag_s);
 	replica_family(f, s, "mars_replica_sync_bytes", "Bytes of the device already synced.",
 		       pick_sync);

@@ -453,6 +453,24 @@ take_local_log(struct snapshot *s, struct statefs *sf, struct snap_resource *r)
 	p->pending_bytes = l.pending;
 }
 
+/*
+ * Lag in time as the designated primary publishes it: replaces the
+ * replay links' stamp difference derive_states() left in lag_s, which
+ * stays only where the primary publishes nothing (it does not log, or
+ * runs a clusterd from before unapplied- entries).
+ */
+static void
+take_lag_time(const struct snapshot *s, struct statefs *sf, struct snap_resource *r)
+{
+	uint64_t stamp;
+
+	if (statefs_name_check(STATEFS_NAME_HOST, r->primary, NULL) < 0)
+		return;
+	for (size_t i = 0; i < r->n_replicas; i++)
+		if (repl_lag_load(sf, r->name, r->primary, r->replicas[i].host, &stamp) == 1)
+			r->replicas[i].lag_s = (double)repl_lag_age_ns(stamp, s->now_ns) / 1e9;
+}
+
 static int
 take_resource(struct snapshot *s, struct statefs *sf, struct snap_resource *r)
 {
@@ -471,6 +489,7 @@ take_resource(struct snapshot *s, struct statefs *sf, struct snap_resource *r)
 		ret = detect_split_brain(sf, r);
 	if (ret == 0) {
 		derive_resource(&raw);
+		take_lag_time(s, sf, r);
 		take_local_log(s, sf, r);
 	}
 	res_raw_release(&raw);

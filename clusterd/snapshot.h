@@ -44,7 +44,10 @@ struct snap_replica {
 	uint64_t sync_seen_ns;			/* snapshot time sync_seen_bytes was first seen */
 	uint64_t sync_seen_bytes;		/* sync_bytes when it last moved */
 	uint64_t lag_bytes;			/* logfile bytes not yet applied */
-	double lag_s;				/* age of the oldest unapplied write, approx. */
+	/* Age of the oldest write not applied here, from the stamp the
+	 * primary publishes (docs/state-tree.md 3.6); where it publishes
+	 * none, the difference of the two replay links' stamps. */
+	double lag_s;
 	uint64_t logfile_bytes;			/* size of HOST's logfiles in the tree */
 	int actual_primary;			/* actual-HOST/is-primary = 1 */
 	/* This node's own log while it is primary, from its driver status

@@ -49,6 +49,7 @@ status_config_init(struct status_config *c)
 	c->snapshot_ms = 1000;
 	c->sample_ms = 10000;
 	c->silent_ms = 60000;	/* marsadm view's heartbeat window (VIEW_WINDOW_NS) */
+	c->lag_alert_s = 300;
 	c->history_max_age_s = 7 * 86400;
 	c->history_max_rows = 200000;
 }
@@ -101,6 +102,9 @@ status_config_option(struct status_config *c, const char *name, const char *arg)
 		c->alert_urls[c->n_alert_urls++] = arg;
 	} else if (strcmp(name, "lag-alert-bytes") == 0) {
 		if (parse_u64_arg(arg, UINT64_MAX, &c->lag_alert_bytes) < 0)
+			return -EINVAL;
+	} else if (strcmp(name, "lag-alert-s") == 0) {
+		if (parse_u64_arg(arg, 366ULL * 86400, &c->lag_alert_s) < 0)
 			return -EINVAL;
 	} else if (strcmp(name, "status-sample-ms") == 0) {
 		if (parse_u64_arg(arg, 3600000, &v) < 0 || v < 100)
@@ -359,6 +363,25 @@ member_events(struct status *st, const struct snapshot *o, const struct snapshot
 			      "member '%s' left the cluster", o->members[i].host);
 }
 
+/* Lag in time over --lag-alert-s: raised once, cleared once it drops back. */
+static void
+lag_time_events(struct status *st, const struct snap_resource *r, const struct snap_replica *p,
+		const struct snap_replica *pq)
+{
+	double thr = (double)st->c.lag_alert_s;
+
+	if (!st->c.lag_alert_s)
+		return;
+	if (p->lag_s > thr && (!pq || pq->lag_s <= thr))
+		event(st, 1, "lag-time", r->name, p->host,
+		      "%s on '%s': its oldest write not applied is %.0f s old (threshold %.0f s)",
+		      r->name, p->host, p->lag_s, thr);
+	else if (pq && p->lag_s <= thr && pq->lag_s > thr)
+		event(st, 0, "lag-time-ok", r->name, p->host,
+		      "%s on '%s' is within %.0f s again (%.0f s)", r->name, p->host, thr,
+		      p->lag_s);
+}
+
 static void
 replica_events(struct status *st, const struct snap_resource *r, const struct snap_resource *q)
 {
@@ -377,6 +400,7 @@ replica_events(struct status *st, const struct snap_resource *r, const struct sn
 		else if (thr && pq && p->lag_bytes <= thr && pq->lag_bytes > thr)
 			event(st, 0, "lag-ok", r->name, p->host, "%s on '%s' caught up",
 			      r->name, p->host);
+		lag_time_events(st, r, p, pq);
 	}
 }
 

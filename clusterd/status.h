@@ -34,6 +34,8 @@ struct status_config {
 	const char *alert_urls[ALERTS_URLS_MAX];
 	size_t n_alert_urls;
 	uint64_t lag_alert_bytes;	/* alert when a replica lags more; 0 = never */
+	uint64_t lag_alert_s;		/* alert when a replica's lag in time exceeds
+					   this many seconds (300); 0 = never */
 	unsigned snapshot_ms;		/* tree re-read period (1000) */
 	unsigned sample_ms;		/* history sample period (10000) */
 	unsigned silent_ms;		/* heartbeat age of a silent member (60000) */
@@ -47,7 +49,8 @@ void status_config_init(struct status_config *c);
 /*
  * Apply one option of `clusterd` by long name without dashes
  * ("http-listen", "http-token", "http-token-file", "http-allow-host",
- * "db", "alert-url", "lag-alert-bytes", "status-sample-ms", "silent-ms").
+ * "db", "alert-url", "lag-alert-bytes", "lag-alert-s", "status-sample-ms",
+ * "silent-ms").
  * Returns 0, -EINVAL (bad value), -E2BIG (too many alert URLs or allowed
  * hosts) or -ENOENT (not a status option).
  */

@@ -115,7 +115,10 @@ void mars_pendset_release(struct mars_pendset *ps);
 struct mars_pend *mars_pend_alloc(struct mars_pendset *ps, sector_t sector,
 				  u32 bytes);
 void mars_pend_free(struct mars_pend *pd);
-void mars_pend_fill(struct mars_pend *pd, u32 off, const u8 *data, u32 len);
+void mars_pend_fill_bio(struct mars_pend *pd, struct bio *bio);
+u64 mars_pend_hash(const struct mars_pend *pd, u32 off, u32 len);
+unsigned int mars_pend_bvec(const struct mars_pend *pd, u32 off, u32 len,
+			    struct bio_vec *bv);
 void mars_pend_insert(struct mars_pendset *ps, struct mars_pend *pd,
 		      const struct mars_logpos *start);
 void mars_pend_set_durable(struct mars_pendset *ps,

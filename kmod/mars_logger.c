@@ -48,7 +48,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
-#include <linux/vmalloc.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -62,6 +62,9 @@ MODULE_PARM_DESC(sync_ms, "sync the log at the latest this many ms after an unsy
 static unsigned int mars_sync_kib = 8192;
 module_param_named(sync_kib, mars_sync_kib, uint, 0644);
 MODULE_PARM_DESC(sync_kib, "sync the log once this many KiB of records wait for a sync (default 8192)");
+
+/* A record's pieces: its header, a page per 4 KiB of payload, its tail. */
+#define MARS_LOGGER_BVECS	(MARS_REC_MAX_PAYLOAD / PAGE_SIZE + 2)
 
 struct mars_logger {
 	struct mars_res *res;
@@ -84,7 +87,8 @@ struct mars_logger {
 	loff_t end;			/* bytes in file */
 	u64 seq;			/* of the next record */
 	u64 last_stamp;
-	u8 *buf;			/* one record, MARS_REC_MAX_BYTES */
+	struct page *frame;		/* a record's header, then its tail */
+	struct bio_vec *bvec;		/* one record, MARS_LOGGER_BVECS */
 	int error;			/* sticky, see the failure policy */
 	u64 unsynced_bytes;		/* appended since the last sync */
 	unsigned long unsynced_since;	/* jiffies of the first of them */
@@ -103,28 +107,44 @@ mars_logger_stamp(struct mars_logger *lg)
 	return lg->last_stamp;
 }
 
+/*
+ * Append one record, described by @nr pieces of pages, at the log's end.
+ * The payload goes from the pend's pages straight into the logfile's page
+ * cache: the only copies of a write's data are bio to pend and pend to
+ * log (the loop driver writes its backing file the same way).
+ */
 static int
-mars_logger_write(struct mars_logger *lg, const u8 *buf, size_t len)
+mars_logger_write(struct mars_logger *lg, struct bio_vec *bv, unsigned int nr,
+		  size_t len)
 {
+	struct iov_iter iter;
 	loff_t pos = lg->end;
+	int ret = 0;
 
-	while (len) {
-		ssize_t n = kernel_write(lg->file, buf, len, &pos);
+	iov_iter_bvec(&iter, WRITE, bv, nr, len);
+	file_start_write(lg->file);
+	while (iov_iter_count(&iter)) {
+		ssize_t n = vfs_iter_write(lg->file, &iter, &pos, 0);
 
-		if (n < 0)
-			return n;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= n;
+		if (n <= 0) {
+			ret = n < 0 ? n : -EIO;
+			break;
+		}
 	}
+	file_end_write(lg->file);
+	if (ret)
+		return ret;
 	lg->end = pos;
 	return 0;
 }
 
-/* Encode the @len payload bytes already at buf + header, and append. */
+/*
+ * Encode and append the record of @len bytes at byte @pd_off of @pd,
+ * which go to @dev_off on the device.
+ */
 static int
-mars_logger_emit(struct mars_logger *lg, u64 dev_off, u32 len)
+mars_logger_emit(struct mars_logger *lg, const struct mars_pend *pd,
+		 u32 pd_off, u64 dev_off, u32 len)
 {
 	struct mars_res *res = lg->res;
 	struct mars_rec_hdr hdr = {
@@ -135,17 +155,25 @@ mars_logger_emit(struct mars_logger *lg, u64 dev_off, u32 len)
 		.stamp_ns = mars_logger_stamp(lg),
 	};
 	size_t total = mars_rec_size(len);
-	size_t padded = total - MARS_REC_OVERHEAD;
-	u8 *payload = lg->buf + MARS_REC_HDR_BYTES;
+	u32 pad = total - MARS_REC_OVERHEAD - len;
+	u8 *hdr_buf = page_address(lg->frame);
+	u8 *tail = hdr_buf + MARS_REC_HDR_BYTES;
+	unsigned int nr;
 	int ret;
 
-	ret = mars_rec_put_header(lg->buf, &hdr);
+	ret = mars_rec_put_header(hdr_buf, &hdr);
 	if (ret)
 		return ret;
-	memset(payload + len, 0, padded - len);
-	mars_rec_put_trailer(payload + padded, lg->buf,
-			     mars_rec_payload_hash(payload, len), 1);
-	ret = mars_logger_write(lg, lg->buf, total);
+	memset(tail, 0, pad);
+	mars_rec_put_trailer(tail + pad, hdr_buf,
+			     mars_pend_hash(pd, pd_off, len), 1);
+	lg->bvec[0] = (struct bio_vec){ .bv_page = lg->frame,
+					.bv_len = MARS_REC_HDR_BYTES };
+	nr = 1 + mars_pend_bvec(pd, pd_off, len, lg->bvec + 1);
+	lg->bvec[nr++] = (struct bio_vec){ .bv_page = lg->frame,
+					   .bv_offset = MARS_REC_HDR_BYTES,
+					   .bv_len = pad + MARS_REC_TRL_BYTES };
+	ret = mars_logger_write(lg, lg->bvec, nr, total);
 	if (ret)
 		return ret;
 	lg->seq++;
@@ -161,46 +189,26 @@ mars_logger_emit(struct mars_logger *lg, u64 dev_off, u32 len)
 }
 
 /*
- * Encode and append one bio's data, keeping a copy in @pd; lg->end and
- * lg->seq move per record.
+ * Keep a copy of one bio's data in @pd and append it, a record per MiB;
+ * lg->end and lg->seq move per record.
  */
 static int
 mars_logger_append_bio(struct mars_logger *lg, struct bio *bio,
 		       struct mars_pend *pd)
 {
 	u64 dev_off = (u64)bio->bi_iter.bi_sector << SECTOR_SHIFT;
-	u8 *payload = lg->buf + MARS_REC_HDR_BYTES;
-	struct bvec_iter iter;
-	struct bio_vec bv;
-	u32 fill = 0, copied = 0;
+	u32 size = bio->bi_iter.bi_size, off;
 	int ret;
 
-	bio_for_each_segment(bv, bio, iter) {
-		u32 done = 0;
+	mars_pend_fill_bio(pd, bio);
+	for (off = 0; off < size; off += MARS_REC_MAX_PAYLOAD) {
+		u32 len = min_t(u32, size - off, MARS_REC_MAX_PAYLOAD);
 
-		while (done < bv.bv_len) {
-			u32 n = min(bv.bv_len - done,
-				    MARS_REC_MAX_PAYLOAD - fill);
-
-			memcpy_from_page(payload + fill, bv.bv_page,
-					 bv.bv_offset + done, n);
-			fill += n;
-			done += n;
-			if (fill < MARS_REC_MAX_PAYLOAD)
-				continue;
-			mars_pend_fill(pd, copied, payload, fill);
-			copied += fill;
-			ret = mars_logger_emit(lg, dev_off, fill);
-			if (ret)
-				return ret;
-			dev_off += fill;
-			fill = 0;
-		}
+		ret = mars_logger_emit(lg, pd, off, dev_off + off, len);
+		if (ret)
+			return ret;
 	}
-	if (!fill)
-		return 0;
-	mars_pend_fill(pd, copied, payload, fill);
-	return mars_logger_emit(lg, dev_off, fill);
+	return 0;
 }
 
 /*
@@ -517,10 +525,12 @@ mars_logger_start(struct mars_res *res, struct file *file, u32 lognr)
 	lg = kzalloc(sizeof(*lg), GFP_KERNEL);
 	if (!lg)
 		return -ENOMEM;
-	lg->buf = vmalloc(MARS_REC_MAX_BYTES);
-	if (!lg->buf) {
+	lg->frame = alloc_page(GFP_KERNEL);
+	lg->bvec = kmalloc_array(MARS_LOGGER_BVECS, sizeof(*lg->bvec),
+				 GFP_KERNEL);
+	if (!lg->frame || !lg->bvec) {
 		ret = -ENOMEM;
-		goto out_free_lg;
+		goto out_free_buf;
 	}
 	lg->res = res;
 	spin_lock_init(&lg->lock);
@@ -559,8 +569,9 @@ mars_logger_start(struct mars_res *res, struct file *file, u32 lognr)
 out_stop_wb:
 	mars_writeback_stop(lg->wb);
 out_free_buf:
-	vfree(lg->buf);
-out_free_lg:
+	kfree(lg->bvec);
+	if (lg->frame)
+		__free_page(lg->frame);
 	kfree(lg);
 	return ret;
 }
@@ -586,7 +597,8 @@ mars_logger_stop(struct mars_res *res)
 	mars_writeback_stop(lg->wb);
 	mars_pendset_release(&lg->pending);
 	fput(lg->file);
-	vfree(lg->buf);
+	kfree(lg->bvec);
+	__free_page(lg->frame);
 	kfree(lg);
 }
 

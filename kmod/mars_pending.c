@@ -31,6 +31,7 @@
 #include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/xxhash.h>
 
 #include "mars.h"
 
@@ -164,19 +165,69 @@ mars_pend_free(struct mars_pend *pd)
 	kfree(pd);
 }
 
-/* Copy @len bytes of @data to byte @off of the pend's data. */
+/* Copy the data of @bio, the write @pd was allocated for, into @pd. */
 void
-mars_pend_fill(struct mars_pend *pd, u32 off, const u8 *data, u32 len)
+mars_pend_fill_bio(struct mars_pend *pd, struct bio *bio)
 {
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	u32 off = 0;
+
+	bio_for_each_segment(bv, bio, iter) {
+		u32 done = 0;
+
+		while (done < bv.bv_len) {
+			u32 in_page = off & ~PAGE_MASK;
+			u32 n = min_t(u32, bv.bv_len - done, PAGE_SIZE - in_page);
+
+			memcpy_page(pd->pages[off >> PAGE_SHIFT], in_page,
+				    bv.bv_page, bv.bv_offset + done, n);
+			done += n;
+			off += n;
+		}
+	}
+}
+
+/*
+ * The payload hash of @len bytes from byte @off of the pend: the same
+ * value as mars_rec_payload_hash() over those bytes laid end to end
+ * (xxh64 with seed 0, streamed page by page).
+ */
+u64
+mars_pend_hash(const struct mars_pend *pd, u32 off, u32 len)
+{
+	struct xxh64_state st;
+
+	xxh64_reset(&st, 0);
+	while (len) {
+		u32 in_page = off & ~PAGE_MASK;
+		u32 n = min_t(u32, len, PAGE_SIZE - in_page);
+		u8 *src = kmap_local_page(pd->pages[off >> PAGE_SHIFT]);
+
+		xxh64_update(&st, src + in_page, n);
+		kunmap_local(src);
+		off += n;
+		len -= n;
+	}
+	return xxh64_digest(&st);
+}
+
+/* Describe @len bytes from byte @off of the pend in @bv; the entries used. */
+unsigned int
+mars_pend_bvec(const struct mars_pend *pd, u32 off, u32 len, struct bio_vec *bv)
+{
+	unsigned int nr = 0;
+
 	while (len) {
 		u32 in_page = off & ~PAGE_MASK;
 		u32 n = min_t(u32, len, PAGE_SIZE - in_page);
 
-		memcpy_to_page(pd->pages[off >> PAGE_SHIFT], in_page, data, n);
-		data += n;
+		bv[nr++] = (struct bio_vec){ .bv_page = pd->pages[off >> PAGE_SHIFT],
+					     .bv_offset = in_page, .bv_len = n };
 		off += n;
 		len -= n;
 	}
+	return nr;
 }
 
 /* Copy @len bytes from byte @off of the pend to @page at @page_off. */

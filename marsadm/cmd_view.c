@@ -380,6 +380,7 @@ const struct cmd cmds_view[] = {
 	VIEW_MACRO("replay-error", "why the replay stopped or failed, or empty"),
 	VIEW_MACRO("fetch-logfile", "the logfile fetched now, or (none)"),
 	VIEW_MACRO("replay-lag", "seconds this node's replay is behind the primary, -1 unknown"),
+	VIEW_MACRO("replay-age", "age in seconds of the oldest write not applied here, -1 unknown"),
 	VIEW_MACRO("fetch-peer", "the host fetched from now, or (none)"),
 	VIEW_MACRO("fetch-why", "what keeps the fetch back, or empty"),
 	VIEW_MACRO("sync-pos", "bytes of the full sync done"),

@@ -125,6 +125,7 @@ struct view_res {
 	uint64_t newest_nr;			/* newest logfile number counted */
 	int orphan;				/* replay logfile gone or too short */
 	int64_t replay_lag_s;			/* -1 unknown */
+	int64_t replay_age_s;			/* oldest write not applied here, -1 unknown */
 	uint64_t sync_pos_bytes;		/* max(syncstatus, the syncer's position) */
 	struct view_driver drv;
 	struct view_engine eng;

@@ -380,6 +380,12 @@ m_replay_lag(const struct view_res *v, struct view_val *out)
 }
 
 static void
+m_replay_age(const struct view_res *v, struct view_val *out)
+{
+	val_sint(out, v->replay_age_s);
+}
+
+static void
 m_sync_equal(const struct view_res *v, struct view_val *out)
 {
 	val_int(out, fresh(v) && v->drv.syncing ? v->drv.sync_equal_bytes : 0);
@@ -599,6 +605,7 @@ const struct view_macro view_macros[] = {
 	{ "fetch-remain", m_fetch_remain },
 	{ "work-remain", m_work_remain },
 	{ "replay-lag", m_replay_lag },
+	{ "replay-age", m_replay_age },
 	{ "replay-state", m_replay_state },
 	{ "replay-error", m_replay_error },
 	{ "fetch-logfile", m_fetch_logfile },

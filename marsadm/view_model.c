@@ -362,6 +362,22 @@ derive_lag(struct statefs *sf, struct view_res *v)
 				  (int64_t)((pe.stamp_ns - me.stamp_ns) / STATEFS_NS_PER_S) : 0;
 }
 
+/*
+ * replay-age: the age of the oldest write this node has not applied, from
+ * the stamp the designated primary publishes for it (docs/state-tree.md
+ * 3.6); 0 on the primary and when nothing is unapplied, -1 unknown.
+ */
+static void
+derive_age(struct statefs *sf, struct view_res *v)
+{
+	uint64_t stamp;
+
+	v->replay_age_s = -1;
+	if (v->member && v->primary[0] &&
+	    repl_lag_load(sf, v->name, v->primary, v->host, &stamp) == 1)
+		v->replay_age_s = (int64_t)(repl_lag_age_ns(stamp, v->now_ns) / STATEFS_NS_PER_S);
+}
+
 /* The designated primary's data path reports emergency mode. */
 static void
 derive_emergency(struct statefs *sf, struct view_res *v)
@@ -385,6 +401,7 @@ derive(struct statefs *sf, struct view_res *v)
 	derive_amounts(v);
 	derive_orphan(sf, v);
 	derive_lag(sf, v);
+	derive_age(sf, v);
 	derive_emergency(sf, v);
 	v->sync_pos_bytes = v->syncstatus_bytes;
 	if (v->drv.state == DRV_FRESH && v->drv.syncing && v->drv.sync_pos_bytes > v->sync_pos_bytes)

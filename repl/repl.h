@@ -209,6 +209,42 @@ const struct repl_replay *repl_members_find(const struct repl_members *ms, const
 void repl_delete_limit(const struct repl_members *ms, uint64_t *limit_nr,
 		       const struct repl_replay **blocker);
 
+/* ---- lag in time (lag.c) --------------------------------------------- */
+
+/*
+ * The primary publishes, for each other member X, the first record X has
+ * not applied: resource-RES/actual-PRIMARY/unapplied-X =
+ * "log-NNNNNNNNN-ORIGIN,POS,STAMP" (the grammar of a replay link, the
+ * record's Lamport stamp in ns in the third field; STAMP 0: X has applied
+ * the primary's whole durable log).  docs/state-tree.md section 3.6.
+ */
+#define REPL_LAG_KEY		"unapplied-"
+
+/*
+ * Where the first record member @m has not applied starts, on a node that
+ * holds the logfiles @h->files and whose durable log ends at @end (the
+ * logfile it writes, its origin, and its durable bytes in pos_bytes).
+ * Replay positions are record boundaries, so the record starts exactly
+ * there.  Returns 1 with @at (nr, origin, pos_bytes) set; 0 when @m has
+ * applied everything up to @end; -ENOENT when a logfile in between is not
+ * here; -EINVAL when @m or @end is not valid.  Pure.
+ */
+int repl_lag_first_unapplied(const struct repl_history *h, const struct repl_replay *m,
+			     const struct repl_replay *end, struct repl_replay *at);
+
+/* Nanoseconds from @stamp_ns to @now_ns; 0 for stamp 0 or a stamp ahead. */
+uint64_t repl_lag_age_ns(uint64_t stamp_ns, uint64_t now_ns);
+
+/*
+ * The stamp of the oldest write @member has not applied, as designated
+ * primary @primary published it while its engine logs (actual-PRIMARY/
+ * is-primary 1).  Returns 1 with *@stamp_ns (0: nothing unapplied; always
+ * so for the primary itself), or 0 when unknown (no such entry, or the
+ * primary does not log).
+ */
+int repl_lag_load(struct statefs *sf, const char *res, const char *primary, const char *member,
+		  uint64_t *stamp_ns);
+
 /* ---- logfile deletion (delete.c) -------------------------------------- */
 
 #define REPL_DELETE_MAX	256	/* logfiles per run; the next run takes the rest */

@@ -171,7 +171,10 @@ void mars_rec_set_marker(uint8_t *trl_buf);
  * MARS_SCAN_RECORD and MARS_SCAN_SEQ_GAP @rec holds the record; on every
  * other result @rec->offset and @rec->reason say where and why the scan
  * stopped.  @expect_seq is the sequence number the record must carry, or
- * 0 to accept any.  Never reads outside @buf[0..@len).
+ * 0 to accept any.  On MARS_SCAN_INCOMPLETE with at least
+ * MARS_REC_HDR_BYTES at @off, the header passed every check and @rec->hdr
+ * holds it (how a reader takes a record's stamp from its header alone).
+ * Never reads outside @buf[0..@len).
  */
 enum mars_scan_result mars_rec_scan(const uint8_t *buf, size_t len, size_t off,
 				    uint64_t expect_seq, struct mars_rec *rec);

@@ -110,6 +110,34 @@ macro_is() {
 	assert_output "connection to alpha timed out"
 }
 
+@test "replay-age: the age of the oldest write not applied here, as the logging primary publishes it" {
+	lagging
+	macro_is replay-age -1
+	macro_is replay-age 0 alpha
+	local now
+	now=$(date +%s%N)
+	as alpha set-link "log-000000001-alpha,2048,$((now - 40 * 1000000000))" \
+		resource-r0/actual-alpha/unapplied-beta >/dev/null
+	run as beta view-replay-age r0
+	assert_success
+	# 40 s, or 41 if the second turned between the two date calls
+	[[ "$output" =~ ^4[01]$ ]] || fail "view-replay-age: '$output', expected 40"
+	run as beta view r0 --json
+	[[ "$output" =~ \"replay-age\":4[01], ]] || fail "$output"
+	# not fetched yet makes no difference: the stamp is the primary's
+	rm "$MARS_ROOT/resource-r0/log-000000001-alpha"
+	run as beta view-replay-age r0
+	[[ "$output" =~ ^4[01]$ ]] || fail "view-replay-age without the logfile: '$output'"
+	# beta applied everything: stamp 0
+	as alpha set-link log-000000002-alpha,6144,0 resource-r0/actual-alpha/unapplied-beta >/dev/null
+	macro_is replay-age 0
+	# an entry of a primary that does not log counts for nothing
+	as alpha set-link "log-000000001-alpha,2048,$now" resource-r0/actual-alpha/unapplied-beta \
+		>/dev/null
+	as alpha set-link 0 resource-r0/actual-alpha/is-primary >/dev/null
+	macro_is replay-age -1
+}
+
 @test "caught up: no progress lines, lag 0, remain 0" {
 	lagging
 	truncate -s 6144 "$MARS_ROOT/resource-r0/log-000000002-alpha"

@@ -338,6 +338,47 @@ PY
 	assert_line 'mars_resource_split_brain{resource="r0"} 1'
 }
 
+# metric NAME: the value of the sample NAME (with labels) of /metrics.
+metric() {
+	get /metrics | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+@test "status: a lag in time over --lag-alert-s posts an alert, and clears" {
+	local got=$BATS_TEST_TMPDIR/alerts.jsonl now v
+	start_receiver "$got"
+	# alpha logs; the oldest write beta has not applied is 60 s old.
+	tree alpha set resource-r0/actual-alpha/is-primary 1
+	now=$(date +%s%N)
+	tree alpha set resource-r0/actual-alpha/unapplied-beta \
+		"log-000000002-alpha,1000,$((now - 60 * 1000000000))"
+	start_clusterd --db "$BATS_TEST_TMPDIR/status.db" --lag-alert-s 30 \
+		--alert-url "http://127.0.0.1:$(cat "$got.port")/hook"
+	wait_for 10 grep -q '"kind":"lag-time"' "$got"
+	run grep '"kind":"lag-time"' "$got"
+	assert_equal "$(jq -r '.resource + " " + .host' <<<"$output")" "r0 beta"
+	assert_equal "$(jq -r '.detail | contains("threshold 30 s")' <<<"$output")" true
+	run get /api/v1/resources
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="beta") | .lag_s >= 60' \
+		<<<"$output")" true
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="alpha") | .lag_s' \
+		<<<"$output")" 0
+	v=$(metric 'mars_replica_lag_seconds{resource="r0",host="beta"}')
+	awk -v v="$v" 'BEGIN { exit !(v >= 60) }' || fail "mars_replica_lag_seconds of beta: '$v'"
+
+	# beta has applied everything alpha logged: stamp 0, the alert clears.
+	tree alpha set resource-r0/actual-alpha/unapplied-beta log-000000002-alpha,9000,0
+	wait_for 10 sh -c "curl -sf '$URL/api/v1/events' | jq -e '[.events[] | select(.kind==\"lag-time-ok\" and .host==\"beta\")] | length == 1'"
+	run get /api/v1/events
+	assert_equal "$(jq -r '[.events[] | select(.kind=="lag-time")] | length' <<<"$output")" 1
+	run get /api/v1/resources
+	assert_equal "$(jq -r '.resources[0].replicas[] | select(.host=="beta") | .lag_s' \
+		<<<"$output")" 0
+	assert_equal "$(metric 'mars_replica_lag_seconds{resource="r0",host="beta"}')" 0
+	# Only the raise is posted; it went out once (bounded by curl's own limits).
+	wait_for 10 sh -c "curl -sf '$URL/metrics' | grep -qE '^mars_alerts_total\\{outcome=\"sent\"\\} 1\$'"
+	assert_equal "$(grep -c '"kind":"lag-time' "$got")" 1
+}
+
 @test "status: a dead webhook receiver does not slow the daemon" {
 	local dead=$BATS_TEST_TMPDIR/dead.port t max=0 n=0 t0 hb0 hb1
 	start_dead_receiver "$dead"

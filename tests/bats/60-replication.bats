@@ -367,6 +367,82 @@ tail_round() {
 	wait_same beta alpha 60
 }
 
+# page HOST PATH: HOST's status page (its namespace's loopback), bounded.
+page() {
+	netns_exec "$1" curl -sf --max-time 5 "http://127.0.0.1:7780$2"
+}
+
+# page_has HOST PATH JQ-FILTER: the filter holds on HOST's answer.
+page_has() {
+	page "$1" "$2" | jq -e "$3" >/dev/null
+}
+
+# lag_s_is HOST MEMBER JQ-CONDITION: MEMBER's lag_s on HOST's page, e.g. '> 2'.
+lag_s_is() {
+	page_has "$1" /api/v1/resources \
+		".resources[] | select(.name==\"$RES\") | .replicas[] | select(.host==\"$2\") | .lag_s $3"
+}
+
+# events_are HOST KIND MEMBER COUNT: HOST's history holds COUNT such events.
+events_are() {
+	page_has "$1" /api/v1/events \
+		"[.events[] | select(.kind==\"$2\" and .host==\"$3\")] | length == $4"
+}
+
+@test "lag in time: a paused replay or fetch ages past --lag-alert-s, the alert fires, and clears on resume" {
+	command -v jq >/dev/null || fail "jq missing (tests/install-deps installs it)"
+	command -v curl >/dev/null || fail "curl missing"
+	replica_up alpha beta
+	# beta's page keeps events and raises the lag alert at 2 s.
+	clusterd_stop beta
+	clusterd_start beta --db "$NETNS_DIR/beta/status.db" --lag-alert-s 2
+	wait_for 30 lag_s_is beta beta '== 0'
+	run marsadm_on beta pause-replay "$RES"
+	assert_success
+	wait_for 30 replay_paused beta
+	local t_write
+	t_write=$(date +%s)	# before the write: its records are stamped later
+	dd if=/dev/urandom of="$(dev alpha)" bs=64k count=4 conv=notrunc,fsync status=none
+	# Only time has to pass: beta applies nothing while its replay waits.
+	wait_for 30 lag_s_is beta beta '> 2'
+	wait_for 10 events_are beta lag-time beta 1
+	# The primary's page and every view agree: the figure is in the tree.
+	wait_for 10 lag_s_is alpha beta '> 2'
+	lag_s_is alpha alpha '== 0'
+	run marsadm_on beta view-replay-age "$RES"
+	assert_success
+	[ "$output" -ge 2 ] && [ "$output" -le $(($(date +%s) - t_write + 1)) ] ||
+		fail "view-replay-age on beta: '$output', $(($(date +%s) - t_write)) s after the write"
+	[ "$(marsadm_on alpha view-replay-age "$RES")" = 0 ]
+	page beta /metrics | awk '$1 == "mars_replica_lag_seconds{resource=\"'"$RES"'\",host=\"beta\"}" { ok = $2 > 2 } END { exit !ok }' ||
+		fail "mars_replica_lag_seconds of beta not over 2: $(page beta /metrics | grep lag_seconds)"
+
+	run marsadm_on beta resume-replay "$RES"
+	assert_success
+	wait_same alpha beta 60
+	wait_for 30 lag_s_is beta beta '== 0'
+	wait_for 10 events_are beta lag-time-ok beta 1
+	events_are beta lag-time beta 1
+	[ "$(marsadm_on beta view-replay-age "$RES")" = 0 ]
+
+	# With the fetch paused the records never reach beta: the stamp is
+	# alpha's, carried by gossip, so the lag grows all the same.
+	run marsadm_on beta pause-fetch "$RES"
+	assert_success
+	dd if=/dev/urandom of="$(dev alpha)" bs=64k count=4 conv=notrunc,fsync status=none
+	wait_for 30 lag_s_is beta beta '> 2'
+	wait_for 10 events_are beta lag-time beta 2
+	local name size
+	read -r name size < <(log_last_data alpha)
+	[ "$(stat -c %s "$(netns_root beta)/resource-$RES/$name" 2>/dev/null || echo 0)" -lt "$size" ] ||
+		fail "beta holds all of $name ($size bytes) with its fetch paused"
+	run marsadm_on beta resume-fetch "$RES"
+	assert_success
+	wait_same alpha beta 60
+	wait_for 30 lag_s_is beta beta '== 0'
+	wait_for 10 events_are beta lag-time-ok beta 2
+}
+
 @test "handover with the fetch paused is refused: it would be a failover" {
 	# The driver takes a designated primary with its fetch off for a
 	# failover; a planned handover must not lose what beta did not fetch.

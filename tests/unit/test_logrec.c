@@ -136,6 +136,9 @@ test_truncation_everywhere(void)
 		      rec.reason == MARS_REASON_SHORT;
 	}
 	tap_ok(ok, "truncation at every byte of a record is incomplete");
+	mars_rec_scan(buf, MARS_REC_HDR_BYTES, 0, 0, &rec);
+	tap_ok(rec.hdr.seq == 1 && rec.hdr.stamp_ns == 1001 && rec.hdr.stored_len == 300,
+	       "a header alone: incomplete, with the checked header decoded");
 }
 
 static void

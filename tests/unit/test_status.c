@@ -217,6 +217,47 @@ out:
 	sft_done_tree(&sf);
 }
 
+/*
+ * lag_s from the logging primary's unapplied- entry (docs/state-tree.md
+ * 3.6): the age of beta's oldest unapplied write, 0 when it has none; the
+ * replay links' stamp difference only while the primary publishes none.
+ */
+static void
+test_snapshot_lag_time(void)
+{
+	const struct snap_replica *b;
+	char v[128];
+	struct statefs sf;
+	struct snapshot s;
+	uint64_t now = statefs_realtime_ns();
+
+	sft_new_tree(&sf, "alpha");
+	plant_cluster(&sf);
+	sft_set(&sf, "resource-r0/actual-alpha/is-primary", "1");
+	snprintf(v, sizeof(v), "log-000000002-alpha,1000,%llu",
+		 (unsigned long long)(now - 42 * STATEFS_NS_PER_S));
+	sft_set(&sf, "resource-r0/actual-alpha/unapplied-beta", v);
+	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
+	b = snapshot_resource(&s, "r0") ? snap_resource_replica(snapshot_resource(&s, "r0"), "beta") :
+					  NULL;
+	tap_ok(b && b->lag_s >= 42 && b->lag_s < 52, "lag_s is the age of the published stamp: %.1f",
+	       b ? b->lag_s : -1);
+	snapshot_release(&s);
+	sft_set(&sf, "resource-r0/actual-alpha/unapplied-beta", "log-000000002-alpha,5000,0");
+	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
+	b = snap_resource_replica(snapshot_resource(&s, "r0"), "beta");
+	tap_ok(b && b->lag_s == 0 && b->lag_bytes == 4000,
+	       "stamp 0: nothing unapplied, 0 s (whatever the bytes behind the replay link)");
+	snapshot_release(&s);
+	sft_set(&sf, "resource-r0/actual-alpha/is-primary", "0");
+	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
+	b = snap_resource_replica(snapshot_resource(&s, "r0"), "beta");
+	tap_ok(b && b->lag_s >= 0 && b->lag_s < 5,
+	       "a primary that does not log: its entry is not used (%.1f)", b ? b->lag_s : -1);
+	snapshot_release(&s);
+	sft_done_tree(&sf);
+}
+
 /* beta's disk and repl words after planting @key = @value. */
 static void
 beta_words(struct statefs *sf, const char *key, const char *value, char *disk, char *repl)
@@ -500,6 +541,7 @@ main(void)
 {
 	test_snapshot();
 	test_snapshot_split();
+	test_snapshot_lag_time();
 	test_snapshot_paused();
 	test_sync_rates();
 	test_api_and_metrics();
