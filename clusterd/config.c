@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "clusterd/gossip.h"
+#include "clusterd/piece.h"
 
 uint64_t
 gossip_now_ms(void)
@@ -53,9 +54,11 @@ gossip_config_init(struct gossip_config *c)
 	c->timeout_ms = 10000;
 	c->backoff_min_ms = 500;
 	c->backoff_max_ms = 30000;
+	c->compress = PIECE_AUTO;	/* clusterd's --compress, MARS_COMPRESS */
 	gossip_config_finish(c);
 	return 0;
 }
+
 
 void
 gossip_config_finish(struct gossip_config *c)

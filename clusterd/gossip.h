@@ -36,6 +36,8 @@ struct gossip_config {
 	/* The serving end sends a logfile the local data path writes only up
 	 * to its durable end (mars_engine_durable_end()); NULL: no cap. */
 	int (*durable_end)(int rootfd, const char *res, const char *logfile, uint64_t *end);
+	int compress;			/* enum piece_mode (auto); clusterd: --compress,
+					   MARS_COMPRESS */
 };
 
 #define GOSSIP_DEFAULT_KEY		"/etc/mars/cluster_key"

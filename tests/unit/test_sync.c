@@ -153,7 +153,9 @@ test_frames(void)
 	tap_ok(round_trip(&m, &r) == 0 && !strcmp(r.value, m.value), "SEND carries the syncpos");
 	tap_ok(!strcmp(gossip_type_str(GOSSIP_SDATA), "SDATA") &&
 	       !strcmp(gossip_type_str(GOSSIP_SEND), "SEND") &&
-	       !strcmp(gossip_type_str(GOSSIP_SEND + 1), "?"), "type names");
+	       !strcmp(gossip_type_str(GOSSIP_ZCOST), "ZCOST") &&
+	       !strcmp(gossip_type_str(GOSSIP_FZDATA), "FZDATA") &&
+	       !strcmp(gossip_type_str(GOSSIP_FZDATA + 1), "?"), "type names");
 }
 
 /* A truncated or trailing-byte frame never decodes. */
