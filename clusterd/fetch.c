@@ -597,7 +597,7 @@ stream_request(struct fetcher *f, struct fconn *fc, struct stream *s)
 	m.offset = s->len;
 	m.end = s->w->final_len;
 	s->zstd = (fc->ch.flags & GOSSIP_HELLO_ZSTD) &&
-		  piece_mode_for(f->c, &f->sf, f->res) != PIECE_NONE;
+		  gossip_compress_mode(f->c, &f->sf, f->res) != PIECE_NONE;
 	if (s->zstd)
 		m.fflags |= GOSSIP_FETCH_ZSTD;
 	ret = local_digest(f, s->fd, s->len, &m);

@@ -282,7 +282,7 @@ fserve_start(struct fserve *s, const struct gossip_msg *m)
 	s->follow = !!(m->fflags & GOSSIP_FETCH_FOLLOW);
 	s->zstd = 0;
 	if (m->fflags & GOSSIP_FETCH_ZSTD) {
-		piece_packer_set_mode(&s->pk, piece_mode_for(s->c, NULL, m->res));
+		piece_packer_set_mode(&s->pk, gossip_compress_mode(s->c, NULL, m->res));
 		s->zstd = s->pk.mode != PIECE_NONE;
 	}
 	size = fserve_size(s);

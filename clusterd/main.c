@@ -269,7 +269,7 @@ parse_one(struct gossip_config *c, struct opts *o, int opt, const char *arg)
 	case O_NODE_SYNC_BWLIMIT:
 		return parse_size(arg, &o->driver.node_sync_bwlimit) ? -EINVAL : 0;
 	case O_COMPRESS:
-		c->compress = piece_mode_parse(arg);
+		c->compress = gossip_compress_parse(arg);
 		return c->compress < 0 ? -EINVAL : 0;
 	case O_CRON:	return parse_ms(arg, &o->driver.cron_ms);
 	case O_EMERGENCY: return parse_size(arg, &o->driver.emergency_free) ? -EINVAL : 0;
@@ -548,7 +548,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (getenv("MARS_COMPRESS") && *getenv("MARS_COMPRESS")) {
-		c.compress = piece_mode_parse(getenv("MARS_COMPRESS"));
+		c.compress = gossip_compress_parse(getenv("MARS_COMPRESS"));
 		if (c.compress < 0) {
 			fprintf(stderr, "clusterd: MARS_COMPRESS must be auto, zstd or none\n");
 			return 2;

@@ -31,7 +31,6 @@
  * The fading lets a link that got faster be noticed.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,24 +41,6 @@
 #include "clusterd/piece.h"
 
 #define PIECE_WINDOW_LOG_MAX	17	/* zstd frames may declare at most a 128 KiB window */
-
-int
-piece_mode_parse(const char *s)
-{
-	if (strcmp(s, "none") == 0)
-		return PIECE_NONE;
-	if (strcmp(s, "auto") == 0)
-		return PIECE_AUTO;
-	if (strcmp(s, "zstd") == 0)
-		return PIECE_ZSTD;
-	return -EINVAL;
-}
-
-const char *
-piece_mode_name(int mode)
-{
-	return mode == PIECE_AUTO ? "auto" : mode == PIECE_ZSTD ? "zstd" : "none";
-}
 
 static uint64_t
 clock_ns(clockid_t id)
@@ -89,42 +70,6 @@ piece_stats_add(struct piece_stats *a, const struct piece_stats *b)
 	a->bytes_wire += b->bytes_wire;
 	a->cpu_ns += b->cpu_ns;
 	a->peer_cpu_ns += b->peer_cpu_ns;
-}
-
-/* ---- settings: --compress, overridden per resource in the tree ---------- */
-
-/* The mode a tree key @key names, or -ENOENT / -EINVAL. */
-static int
-compress_key(struct statefs *sf, const char *key)
-{
-	char val[STATEFS_VALUE_MAX + 1];
-
-	if (statefs_get(sf, key, val, sizeof(val), NULL) < 0)
-		return -ENOENT;
-	return piece_mode_parse(val);
-}
-
-int
-piece_mode_for(const struct gossip_config *c, struct statefs *sf, const char *res)
-{
-	char key[STATEFS_PATH_MAX + 1];
-	struct statefs own;
-	int mode;
-
-	if (!sf) {
-		if (statefs_open(&own, c->root, c->host, 0) < 0)
-			return c->compress;
-		sf = &own;
-	}
-	snprintf(key, sizeof(key), "resource-%s/defaults-%s/compress", res, c->host);
-	mode = compress_key(sf, key);
-	if (mode < 0) {
-		snprintf(key, sizeof(key), "resource-%s/defaults/compress", res);
-		mode = compress_key(sf, key);
-	}
-	if (sf == &own)
-		statefs_close(&own);
-	return mode < 0 ? c->compress : mode;
 }
 
 /* ---- sending ------------------------------------------------------------- */

@@ -23,10 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clusterd/gossip.h"
 #include "clusterd/proto.h"
 
-/* --compress and resource-RES/defaults-HOST/compress. */
+/* --compress and resource-RES/defaults-HOST/compress (gossip_compress_mode()). */
 enum piece_mode {
 	PIECE_NONE	= 0,	/* never compress, never accept compressed pieces */
 	PIECE_AUTO	= 1,	/* adaptive: levels 1..3, raw while the CPU is the bottleneck */
@@ -38,18 +37,6 @@ enum piece_mode {
 #define PIECE_WINDOW_BYTES	(1U << 20)	/* raw bytes between level decisions */
 #define PIECE_SKIP		16	/* pieces sent raw after one that did not shrink */
 #define PIECE_PROBE_WINDOWS	16	/* auto, raw: windows before trying level 1 again */
-
-/* Parse "auto", "zstd" or "none".  Returns the mode or -EINVAL. */
-int piece_mode_parse(const char *s);
-const char *piece_mode_name(int mode);
-
-/*
- * The compression mode (enum piece_mode) of this host for resource @res:
- * resource-RES/defaults-HOST/compress, else resource-RES/defaults/compress,
- * else c->compress (docs/protocol.md section 11.4).  A value that is not a
- * mode is ignored.  @sf: the tree, or NULL to open it for the call.
- */
-int piece_mode_for(const struct gossip_config *c, struct statefs *sf, const char *res);
 
 /* Running totals of one direction of transfer, for status and metrics. */
 struct piece_stats {

@@ -367,7 +367,7 @@ session_start(struct syncer *s)
 	int ret;
 
 	snprintf(m.res, sizeof(m.res), "%s", s->res);
-	if (piece_mode_for(s->c, NULL, s->res) != PIECE_NONE)
+	if (gossip_compress_mode(s->c, NULL, s->res) != PIECE_NONE)
 		m.sflags = s->ch.flags & GOSSIP_HELLO_ZSTD ? GOSSIP_SYNC_ZSTD : GOSSIP_SYNC_ZLIB;
 	ret = channel_call(&s->ch, &m, &r);
 	if (ret < 0)

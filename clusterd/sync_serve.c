@@ -210,7 +210,7 @@ sserve_start(struct sserve *s, const struct gossip_msg *m)
 	s->next = m->offset;
 	s->seed = m->seed;
 	if (m->sflags & GOSSIP_SYNC_ZSTD)
-		piece_packer_set_mode(&s->pk, piece_mode_for(s->c, s->sf, s->res));
+		piece_packer_set_mode(&s->pk, gossip_compress_mode(s->c, s->sf, s->res));
 	s->zstd = s->pk.mode != PIECE_NONE;
 	r.sflags = s->zstd ? GOSSIP_SYNC_ZSTD : 0;
 	log_debug("client '%s': sync of '%s' from %llu", s->client, s->res,
