@@ -22,8 +22,9 @@
  *   - cpu above what the link would have taken for the raw bytes (the
  *     wait times the window's ratio; the longest such estimate of recent
  *     windows, raw ones included, fading by 1/8 per window), and above a
- *     quarter of wall: the CPU is the bottleneck; one level down, and
- *     below level 1 (auto) raw;
+ *     quarter of wall, and compressing slower than PIECE_FAST_BPS (faster,
+ *     and it outruns the SSH channel's own encryption): the CPU is the
+ *     bottleneck; one level down, and below level 1 (auto) raw;
  *   - cpu * 4 < wait: the link is; one level up, at most PIECE_LEVEL_MAX;
  *   - raw (auto): after a window that waited longer for the link than the
  *     last compressed window spent compressing, or after
@@ -115,7 +116,8 @@ piece_packer_decide(struct piece_packer *p, uint64_t wall_ns)
 			p->probe--;
 		if (p->probe == 0 || wait > p->probe_cpu_ns)
 			p->level = PIECE_LEVEL_MIN;
-	} else if (cpu > raw_wait && cpu * 4 > wall_ns) {
+	} else if (cpu > raw_wait && cpu * 4 > wall_ns &&
+		   p->win_raw * 1000000000ULL / cpu < PIECE_FAST_BPS) {
 		if (p->level > PIECE_LEVEL_MIN) {
 			p->level--;
 		} else if (p->mode == PIECE_AUTO) {

@@ -37,6 +37,8 @@ enum piece_mode {
 #define PIECE_WINDOW_BYTES	(1U << 20)	/* raw bytes between level decisions */
 #define PIECE_SKIP		16	/* pieces sent raw after one that did not shrink */
 #define PIECE_PROBE_WINDOWS	16	/* auto, raw: windows before trying level 1 again */
+#define PIECE_FAST_BPS		(1ULL << 30)	/* compressing faster (raw bytes per CPU
+						   second) is never the bottleneck */
 
 /* Running totals of one direction of transfer, for status and metrics. */
 struct piece_stats {

@@ -237,6 +237,9 @@ test_adapt(void)
 	piece_packer_init(&p, PIECE_AUTO);
 	window(&p, 1 << 20, 300000, MS, 0, 100 * MS);
 	tap_ok(p.level == PIECE_LEVEL_MIN, "a mostly idle window: compressing is free, kept");
+	piece_packer_init(&p, PIECE_AUTO);
+	window(&p, 1 << 20, 600, MS / 5, 0, MS / 4);
+	tap_ok(p.level == PIECE_LEVEL_MIN, "compressing at 5 GB/s, the link never waited: kept");
 
 	piece_packer_init(&p, PIECE_ZSTD);
 	for (i = 0; i < 10; i++)
