@@ -105,7 +105,6 @@ gossip_compress_mode(const struct gossip_config *c, struct statefs *sf, const ch
 	return mode < 0 ? c->compress : mode;
 }
 
-
 void
 gossip_config_finish(struct gossip_config *c)
 {

@@ -416,10 +416,7 @@ static void
 publish_z(struct fetcher *f)
 {
 	pthread_mutex_lock(&f->lock);
-	f->st.z.bytes_raw = f->unz.st.bytes_raw;
-	f->st.z.bytes_wire = f->unz.st.bytes_wire;
-	f->st.z.cpu_ns = f->unz.st.cpu_ns;
-	f->st.z.peer_cpu_ns = f->unz.st.peer_cpu_ns;
+	f->st.z = f->unz.st;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -597,7 +594,7 @@ stream_request(struct fetcher *f, struct fconn *fc, struct stream *s)
 	m.offset = s->len;
 	m.end = s->w->final_len;
 	s->zstd = (fc->ch.flags & GOSSIP_HELLO_ZSTD) &&
-		  gossip_compress_mode(f->c, &f->sf, f->res) != PIECE_NONE;
+		  gossip_compress_mode(f->c, f->sf_open ? &f->sf : NULL, f->res) != PIECE_NONE;
 	if (s->zstd)
 		m.fflags |= GOSSIP_FETCH_ZSTD;
 	ret = local_digest(f, s->fd, s->len, &m);

@@ -68,7 +68,6 @@ struct fserve {
 	int follow;
 	int zstd;			/* the current stream may send FZDATA */
 	struct piece_packer pk;		/* of the session */
-	uint64_t zcost_sent;		/* pk.st.cpu_ns last sent in ZCOST */
 	char name[GOSSIP_PATH_MAX + 1];
 	uint8_t buf[GOSSIP_FDATA_MAX];
 	uint8_t zbuf[GOSSIP_FDATA_MAX];	/* a compressed piece */
@@ -82,17 +81,6 @@ fserve_on_signal(int sig)
 	fserve_quit = 1;
 }
 
-/* Write what is queued; stdout blocks, and the wait is the link's time. */
-static int
-fserve_flush(struct fserve *s)
-{
-	uint64_t t0 = piece_mono_ns();
-	int ret = link_flush(s->l);
-
-	piece_packer_waited(&s->pk, piece_mono_ns() - t0);
-	return ret;
-}
-
 static int
 fserve_send(struct fserve *s, const struct gossip_msg *m)
 {
@@ -100,7 +88,7 @@ fserve_send(struct fserve *s, const struct gossip_msg *m)
 
 	s->last_send_ms = gossip_now_ms();
 	if (ret == 0 && s->l->out_len >= 256 * 1024)
-		ret = fserve_flush(s);	/* flushes it all */
+		ret = piece_flush(&s->pk, s->l);	/* flushes it all */
 	return ret;
 }
 
@@ -108,12 +96,9 @@ fserve_send(struct fserve *s, const struct gossip_msg *m)
 static int
 fserve_zcost(struct fserve *s)
 {
-	struct gossip_msg m = { .type = GOSSIP_ZCOST, .cpu_ns = s->pk.st.cpu_ns };
+	struct gossip_msg m = { .type = GOSSIP_ZCOST };
 
-	if (!s->zstd || m.cpu_ns == s->zcost_sent)
-		return 0;
-	s->zcost_sent = m.cpu_ns;
-	return fserve_send(s, &m);
+	return s->zstd && piece_packer_cost(&s->pk, &m.cpu_ns) ? fserve_send(s, &m) : 0;
 }
 
 static void
@@ -390,7 +375,7 @@ fserve_loop(struct fserve *s)
 		if (ret == 0 && s->fd >= 0)
 			ret = fserve_pump(s, &more);
 		if (ret == 0)
-			ret = fserve_flush(s);
+			ret = piece_flush(&s->pk, s->l);
 		if (ret < 0)
 			break;
 		timeout = more ? 0 : s->fd >= 0 && s->capped ? CAP_POLL_MS :

@@ -182,6 +182,15 @@ piece_pack(struct piece_packer *p, const void *raw, uint32_t len, void *out, siz
 	return n ? GOSSIP_SDATA_ZSTD : GOSSIP_SDATA_RAW;
 }
 
+int
+piece_packer_cost(struct piece_packer *p, uint64_t *cpu_ns)
+{
+	if (p->st.cpu_ns == p->cost_told_ns)
+		return 0;
+	*cpu_ns = p->cost_told_ns = p->st.cpu_ns;
+	return 1;
+}
+
 void
 piece_packer_waited(struct piece_packer *p, uint64_t ns)
 {

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clusterd/link.h"
 #include "clusterd/proto.h"
 
 /* --compress and resource-RES/defaults-HOST/compress (gossip_compress_mode()). */
@@ -64,6 +65,7 @@ struct piece_packer {
 	uint64_t win_wait_ns;	/* waiting for the link in the current window */
 	uint64_t raw_wait_ns;	/* the link's time for a raw window, estimated, fading */
 	uint64_t probe_cpu_ns;	/* compressing in the window that turned it raw */
+	uint64_t cost_told_ns;	/* st.cpu_ns last returned by piece_packer_cost() */
 	struct piece_stats st;	/* session totals */
 };
 
@@ -80,6 +82,9 @@ void piece_packer_set_mode(struct piece_packer *p, int mode);
  */
 int piece_pack(struct piece_packer *p, const void *raw, uint32_t len, void *out, size_t cap,
 	       uint32_t *out_len);
+/* 1 with the session's CPU time compressing in *@cpu_ns if it grew since
+ * the last call (the ZCOST to send), else 0. */
+int piece_packer_cost(struct piece_packer *p, uint64_t *cpu_ns);
 /* The sender waited @ns for the link (a blocking write of queued frames). */
 void piece_packer_waited(struct piece_packer *p, uint64_t ns);
 /*
@@ -120,5 +125,17 @@ int piece_unpack(struct piece_unpacker *u, uint8_t enc, const void *in, uint32_t
 uint64_t piece_cpu_ns(void);
 /* CLOCK_MONOTONIC, ns. */
 uint64_t piece_mono_ns(void);
+
+/* link_flush(@l) of a serving end, whose stdout blocks: the time it took
+ * is the link's, told to @p. */
+static inline int
+piece_flush(struct piece_packer *p, struct gossip_link *l)
+{
+	uint64_t t0 = piece_mono_ns();
+	int ret = link_flush(l);
+
+	piece_packer_waited(p, piece_mono_ns() - t0);
+	return ret;
+}
 
 #endif /* MARS_CLUSTERD_PIECE_H */

@@ -431,7 +431,9 @@ publish_z(struct syncer *s)
 static int
 on_zcost(struct syncer *s, const struct gossip_msg *m)
 {
-	if (!(s->sflags & GOSSIP_SYNC_ZSTD) || m->cpu_ns < s->zcost_ns)
+	if (!(s->sflags & GOSSIP_SYNC_ZSTD))
+		return set_error(s, -EPROTO, "ZCOST in a session without compression");
+	if (m->cpu_ns < s->zcost_ns)
 		return set_error(s, -EPROTO, "peer's compression cost went backwards");
 	s->unz.st.peer_cpu_ns += m->cpu_ns - s->zcost_ns;
 	s->zcost_ns = m->cpu_ns;

@@ -50,7 +50,6 @@ struct sserve {
 	uint32_t chunk;
 	int zstd;			/* client accepts zstd SDATA, we compress */
 	struct piece_packer pk;
-	uint64_t zcost_sent;		/* pk.st.cpu_ns last sent in ZCOST */
 	uint8_t *buf;			/* one chunk */
 	uint8_t zbuf[GOSSIP_SPIECE_MAX];	/* a compressed piece */
 };
@@ -63,24 +62,13 @@ sserve_on_signal(int sig)
 	sserve_quit = 1;
 }
 
-/* Write what is queued; stdout blocks, and the wait is the link's time. */
-static int
-sserve_flush(struct sserve *s)
-{
-	uint64_t t0 = piece_mono_ns();
-	int ret = link_flush(s->l);
-
-	piece_packer_waited(&s->pk, piece_mono_ns() - t0);
-	return ret;
-}
-
 static int
 sserve_send(struct sserve *s, const struct gossip_msg *m)
 {
 	int ret = link_send(s->l, m);
 
 	if (ret == 0 && s->l->out_len >= 256 * 1024)
-		ret = sserve_flush(s);	/* flushes it all */
+		ret = piece_flush(&s->pk, s->l);	/* flushes it all */
 	return ret;
 }
 
@@ -239,12 +227,9 @@ send_piece(struct sserve *s, uint64_t off, const uint8_t *p, uint32_t len)
 static int
 send_zcost(struct sserve *s)
 {
-	struct gossip_msg m = { .type = GOSSIP_ZCOST, .cpu_ns = s->pk.st.cpu_ns };
+	struct gossip_msg m = { .type = GOSSIP_ZCOST };
 
-	if (!s->zstd || m.cpu_ns == s->zcost_sent)
-		return 0;
-	s->zcost_sent = m.cpu_ns;
-	return sserve_send(s, &m);
+	return s->zstd && piece_packer_cost(&s->pk, &m.cpu_ns) ? sserve_send(s, &m) : 0;
 }
 
 /* SSUMS: compare the batch with our chunks, send what differs, SDONE. */
@@ -366,7 +351,7 @@ sserve_loop(struct sserve *s)
 		while (ret == 0 && (ret = link_recv_inplace(s->l, &s->consumed, &m)) == 1)
 			ret = sserve_msg(s, &m);
 		if (ret == 0)
-			ret = sserve_flush(s);
+			ret = piece_flush(&s->pk, s->l);
 		if (ret == 0 && poll(&p, 1, -1) < 0 && errno != EINTR)
 			ret = -errno;
 	}

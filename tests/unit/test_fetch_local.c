@@ -267,34 +267,40 @@ fetch_counted(struct fetcher *f, const struct fetch_want *w, struct piece_stats 
 	return ok;
 }
 
+/* Beta's setting for the resource := @mode, then fetch @bytes of zeros as
+ * @name; the transfer counters it cost in *@z. */
+static int
+fetch_zeros(struct fetcher *f, const char *mode, const char *name, uint64_t bytes,
+	    struct piece_stats *z)
+{
+	struct fetch_want w = { .final_len = bytes };
+
+	snprintf(w.name, sizeof(w.name), "%s", name);
+	if (mode)
+		local_cluster_set(&lc, "beta", "resource-" RES "/defaults-beta/compress", mode,
+				  NULL, NULL);
+	append_zeros(name, bytes);
+	return fetch_counted(f, &w, z) && z->bytes_raw == bytes;
+}
+
 /* Protocol 1.3: zeros travel compressed and arrive byte for byte; a
  * resource set to none on this node asks for raw bytes. */
 static void
 test_compressed(struct fetcher *f)
 {
-	struct fetch_want w = { "log-000000005-alpha", 512 * KIB };
 	struct piece_stats z;
 	int ok;
 
-	append_zeros(w.name, w.final_len);
-	tap_ok(fetch_counted(f, &w, &z), "zeros fetched: the same bytes");
-	tap_ok(z.bytes_raw == w.final_len && z.bytes_wire < z.bytes_raw / 20 &&
-	       z.peer_cpu_ns > 0, "zeros travel compressed: %llu bytes for %llu, %llu ns "
+	ok = fetch_zeros(f, NULL, "log-000000005-alpha", 512 * KIB, &z);
+	tap_ok(ok && z.bytes_wire < z.bytes_raw / 20 && z.peer_cpu_ns > 0,
+	       "zeros travel compressed, arrive the same: %llu bytes for %llu, %llu ns "
 	       "compressing at the peer", (unsigned long long)z.bytes_wire,
 	       (unsigned long long)z.bytes_raw, (unsigned long long)z.peer_cpu_ns);
-	local_cluster_set(&lc, "beta", "resource-" RES "/defaults-beta/compress", "none", NULL,
-			  NULL);
-	w = (struct fetch_want){ "log-000000006-alpha", 256 * KIB };
-	append_zeros(w.name, w.final_len);
-	ok = fetch_counted(f, &w, &z);
-	tap_ok(ok && z.bytes_raw == w.final_len && z.bytes_wire == z.bytes_raw,
-	       "compress none for the resource here: the same bytes, raw (%llu for %llu)",
-	       (unsigned long long)z.bytes_wire, (unsigned long long)z.bytes_raw);
-	local_cluster_set(&lc, "beta", "resource-" RES "/defaults-beta/compress", "zstd", NULL,
-			  NULL);
-	w = (struct fetch_want){ "log-000000007-alpha", 256 * KIB };
-	append_zeros(w.name, w.final_len);
-	ok = fetch_counted(f, &w, &z);
+	ok = fetch_zeros(f, "none", "log-000000006-alpha", 256 * KIB, &z);
+	tap_ok(ok && z.bytes_wire == z.bytes_raw, "compress none for the resource here: the "
+	       "same bytes, raw (%llu for %llu)", (unsigned long long)z.bytes_wire,
+	       (unsigned long long)z.bytes_raw);
+	ok = fetch_zeros(f, "zstd", "log-000000007-alpha", 256 * KIB, &z);
 	tap_ok(ok && z.bytes_wire < z.bytes_raw / 20, "set back to zstd: compressed again (%llu "
 	       "for %llu)", (unsigned long long)z.bytes_wire, (unsigned long long)z.bytes_raw);
 }

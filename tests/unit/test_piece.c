@@ -3,8 +3,8 @@
  * Compressed pieces (protocol 1.3, docs/protocol.md section 11): the
  * codec's edge cases a hostile sender could aim at (corrupt, lying about
  * its length, bigger than announced, unknown encodings), what goes raw,
- * the adaptive level's decisions over made-up times, and the new frames'
- * bounds in the decoder.
+ * and the adaptive level's decisions over made-up times.  The new frames'
+ * bounds in the decoder are in test_sync.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -258,72 +258,6 @@ test_modes(void)
 	       gossip_compress_parse("Auto") == -EINVAL, "anything else is refused");
 }
 
-static int
-round_trip(const struct gossip_msg *m, struct gossip_msg *r)
-{
-	static uint8_t buf[GOSSIP_HDR_BYTES + GOSSIP_FRAME_MAX];
-	size_t used;
-	int n = gossip_encode(m, buf, sizeof(buf));
-
-	if (n < 0)
-		return n;
-	return gossip_decode(buf, (size_t)n, &used, r) == 1 && used == (size_t)n ? 0 : -EPROTO;
-}
-
-static void
-test_frames(void)
-{
-	static uint8_t data[GOSSIP_FRAME_MAX];
-	struct gossip_msg m = { .type = GOSSIP_FZDATA, .offset = 1234, .enc = GOSSIP_SDATA_ZSTD,
-				.raw_len = GOSSIP_FDATA_MAX, .data = data, .data_len = 100 }, r;
-
-	tap_ok(round_trip(&m, &r) == 0 && r.offset == 1234 && r.enc == GOSSIP_SDATA_ZSTD &&
-	       r.raw_len == GOSSIP_FDATA_MAX && r.data_len == 100, "FZDATA round trip");
-	m.raw_len = GOSSIP_FDATA_MAX + 1;
-	tap_ok(round_trip(&m, &r) == -EINVAL, "FZDATA raw_len over an FDATA's: refused");
-	m.raw_len = 0;
-	tap_ok(round_trip(&m, &r) == -EINVAL, "FZDATA raw_len 0: refused");
-	m.raw_len = 100;
-	m.enc = GOSSIP_SDATA_RAW;
-	tap_ok(round_trip(&m, &r) == -EINVAL, "FZDATA of encoding raw: refused");
-	m.enc = GOSSIP_SDATA_ZLIB;
-	tap_ok(round_trip(&m, &r) == -EINVAL, "FZDATA of encoding zlib: refused");
-	m.enc = GOSSIP_SDATA_ZSTD;
-	m.data_len = GOSSIP_FRAME_MAX - 1 - 8 - 1 - 4 + 1;
-	tap_ok(round_trip(&m, &r) < 0, "FZDATA over the frame bound: refused");
-	m.data_len = 0;
-	tap_ok(round_trip(&m, &r) == -EINVAL, "FZDATA without bytes: refused");
-
-	memset(&m, 0, sizeof(m));
-	m.type = GOSSIP_ZCOST;
-	m.cpu_ns = 0x0102030405060708ULL;
-	tap_ok(round_trip(&m, &r) == 0 && r.cpu_ns == m.cpu_ns, "ZCOST round trip");
-
-	memset(&m, 0, sizeof(m));
-	m.type = GOSSIP_SDATA;
-	m.raw_len = 100;
-	m.data = data;
-	m.data_len = 10;
-	m.enc = GOSSIP_SDATA_ZSTD;
-	tap_ok(round_trip(&m, &r) == 0 && r.enc == GOSSIP_SDATA_ZSTD, "SDATA of encoding zstd");
-	m.enc = GOSSIP_SDATA_ZSTD + 1;
-	tap_ok(round_trip(&m, &r) == -EINVAL, "SDATA of an unknown encoding: refused");
-
-	memset(&m, 0, sizeof(m));
-	m.type = GOSSIP_SINFO;
-	m.sflags = GOSSIP_SYNC_ZSTD | GOSSIP_SYNC_ZLIB;
-	tap_ok(round_trip(&m, &r) == 0 && r.sflags == m.sflags, "SINFO flags ZLIB and ZSTD");
-	m.sflags = 0x04;
-	tap_ok(round_trip(&m, &r) == -EINVAL, "an unknown SINFO flag: refused");
-
-	memset(&m, 0, sizeof(m));
-	m.type = GOSSIP_FETCH;
-	strcpy(m.res, "r0");
-	strcpy(m.name, "log-000000001-alpha");
-	m.fflags = GOSSIP_FETCH_FOLLOW | GOSSIP_FETCH_ZSTD;
-	tap_ok(round_trip(&m, &r) == 0 && r.fflags == m.fflags, "FETCH flag ZSTD");
-}
-
 int
 main(void)
 {
@@ -332,6 +266,5 @@ main(void)
 	test_zlib();
 	test_adapt();
 	test_modes();
-	test_frames();
 	return tap_done();
 }
