@@ -14,22 +14,28 @@
  * used here.
  *
  * The adaptive level, one decision per window of PIECE_WINDOW_BYTES raw
- * bytes (piece_packer_decide()), compares three times the sender
- * measures: the CPU it spent compressing (cpu), the time its writes
- * waited for the link (wait) and the window's wall time (wall, which
- * also holds reading, digesting and idle time: a followed logfile that
- * grows slowly makes compression free, as it should).
- *   - cpu above what the link would have taken for the raw bytes (the
- *     wait times the window's ratio; the longest such estimate of recent
- *     windows, raw ones included, fading by 1/8 per window), and above a
- *     quarter of wall, and compressing slower than PIECE_FAST_BPS (faster,
- *     and it outruns the SSH channel's own encryption): the CPU is the
- *     bottleneck; one level down, and below level 1 (auto) raw;
- *   - cpu * 4 < wait: the link is; one level up, at most PIECE_LEVEL_MAX;
- *   - raw (auto): after a window that waited longer for the link than the
- *     last compressed window spent compressing, or after
- *     PIECE_PROBE_WINDOWS windows, level 1 again.
- * The fading lets a link that got faster be noticed.
+ * bytes (piece_packer_decide()), weighs the CPU the sender spent
+ * compressing (cpu) against the link time that saved (saved): the time
+ * its writes waited for the link (wait) times raw/wire - 1, that is what
+ * the same window raw would have waited more.  The longest such estimate
+ * of recent windows counts, fading by 1/8 per window, so that one window
+ * in which the link happened not to wait does not flip it.  busy is the
+ * window's wall time without the wait: reading, digesting, compressing
+ * and idle (a followed logfile that grows slowly makes compression free,
+ * as it should).
+ *   - cpu above half of saved, above a quarter of busy, and compressing
+ *     slower than PIECE_FAST_BPS (faster, it outruns the SSH channel's own
+ *     encryption): the CPU is the bottleneck; one level down, and below
+ *     level 1 (auto) raw;
+ *   - cpu under a quarter of saved: the link is; one level up, at most
+ *     PIECE_LEVEL_MAX;
+ *   - raw (auto): level 1 again after a window whose wait, at the ratio of
+ *     the window that turned compression off, would have saved more than
+ *     twice what that window spent compressing, or after
+ *     PIECE_PROBE_WINDOWS windows.
+ * The factor 2 is the margin by which compressing must pay: on a host
+ * whose sshd shares the CPU with us, CPU spent compressing also slows the
+ * link.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,7 +47,7 @@
 
 #include "clusterd/piece.h"
 
-#define PIECE_WINDOW_LOG_MAX	17	/* zstd frames may declare at most a 128 KiB window */
+#define PIECE_WINDOW_LOG_MAX	17	/* a belt: one-pass decoding into the piece needs no window */
 
 static uint64_t
 clock_ns(clockid_t id)
@@ -100,35 +106,48 @@ piece_packer_release(struct piece_packer *p)
 	p->cctx = NULL;
 }
 
+/* The CPU is the bottleneck: one level down; below the first, raw (auto). */
+static void
+piece_packer_down(struct piece_packer *p)
+{
+	if (p->level > PIECE_LEVEL_MIN) {
+		p->level--;
+	} else if (p->mode == PIECE_AUTO) {
+		p->level = 0;
+		p->probe = PIECE_PROBE_WINDOWS;
+		p->probe_cpu_ns = p->win_cpu_ns;
+		p->probe_saved_pm = p->win_raw > p->win_wire ?
+				    (p->win_raw - p->win_wire) * 1024 / p->win_raw : 0;
+	}
+}
+
 void
 piece_packer_decide(struct piece_packer *p, uint64_t wall_ns)
 {
-	uint64_t cpu = p->win_cpu_ns, wait = p->win_wait_ns, raw_wait;
+	uint64_t cpu = p->win_cpu_ns, wait = p->win_wait_ns, saved = 0;
+	uint64_t busy = wall_ns > wait ? wall_ns - wait : 0;
 
-	/* what the link would have taken for the raw bytes: the longest
-	 * estimate lately (it fades below), so one lucky window cannot flip */
-	raw_wait = p->win_wire ? wait * p->win_raw / p->win_wire : 0;
-	if (raw_wait > p->raw_wait_ns)
-		p->raw_wait_ns = raw_wait;
-	raw_wait = p->raw_wait_ns;
 	if (p->level == 0) {
+		/* raw: what compressing would have saved, at the ratio last seen */
+		saved = wait * p->probe_saved_pm / 1024;
 		if (p->probe)
 			p->probe--;
-		if (p->probe == 0 || wait > p->probe_cpu_ns)
+		if (p->probe == 0 || saved > 2 * p->probe_cpu_ns)
 			p->level = PIECE_LEVEL_MIN;
-	} else if (cpu > raw_wait && cpu * 4 > wall_ns &&
-		   p->win_raw * 1000000000ULL / cpu < PIECE_FAST_BPS) {
-		if (p->level > PIECE_LEVEL_MIN) {
-			p->level--;
-		} else if (p->mode == PIECE_AUTO) {
-			p->level = 0;
-			p->probe = PIECE_PROBE_WINDOWS;
-			p->probe_cpu_ns = cpu;
-		}
-	} else if (cpu * 4 < wait && p->level < PIECE_LEVEL_MAX) {
-		p->level++;
+	} else {
+		/* the link's time the compression saved: the wait, times raw/wire - 1 */
+		if (p->win_wire)
+			saved = wait * (p->win_raw - p->win_wire) / p->win_wire;
+		if (saved > p->saved_ns)
+			p->saved_ns = saved;
+		saved = p->saved_ns;
+		if (cpu * 2 > saved && cpu * 4 > busy &&
+		    p->win_raw * 1000000000ULL / cpu < PIECE_FAST_BPS)
+			piece_packer_down(p);
+		else if (cpu * 4 < saved && p->level < PIECE_LEVEL_MAX)
+			p->level++;
 	}
-	p->raw_wait_ns -= p->raw_wait_ns / 8;
+	p->saved_ns -= p->saved_ns / 8;
 	p->win_raw = p->win_wire = p->win_cpu_ns = p->win_wait_ns = 0;
 }
 

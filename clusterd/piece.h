@@ -63,8 +63,9 @@ struct piece_packer {
 	uint64_t win_start_ns;	/* CLOCK_MONOTONIC at its first piece */
 	uint64_t win_cpu_ns;	/* compressing in the current window */
 	uint64_t win_wait_ns;	/* waiting for the link in the current window */
-	uint64_t raw_wait_ns;	/* the link's time for a raw window, estimated, fading */
+	uint64_t saved_ns;	/* link time compression saved a window, estimated, fading */
 	uint64_t probe_cpu_ns;	/* compressing in the window that turned it raw */
+	uint64_t probe_saved_pm;	/* its bytes saved, in 1/1024 of raw */
 	uint64_t cost_told_ns;	/* st.cpu_ns last returned by piece_packer_cost() */
 	struct piece_stats st;	/* session totals */
 };
