@@ -9,9 +9,10 @@
  * The sending end keeps a piece_packer per session.  It never makes a
  * fast link slower: a piece that does not shrink by 1/GOSSIP_PIECE_MARGIN
  * goes raw (and the next PIECE_SKIP pieces too, without trying), and the
- * level adapts per window of PIECE_WINDOW_BYTES raw bytes, comparing the
- * CPU time spent compressing with the time spent waiting for the link
- * (piece_packer_waited()): see piece_packer_decide().
+ * level adapts per window of PIECE_WINDOW_BYTES raw bytes, weighing the
+ * CPU time spent compressing against the link time it saved, measured
+ * from the time spent waiting for the link (piece_packer_waited()): see
+ * piece_packer_decide() and the top of piece.c.
  *
  * The receiving end decodes with piece_unpack(), which refuses anything
  * but exactly the announced number of bytes; the output never exceeds
