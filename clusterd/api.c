@@ -120,6 +120,18 @@ api_cluster(const struct snapshot *s, size_t *len)
 }
 
 static struct json_object *
+transfer_json(const struct snap_transfer *t)
+{
+	struct json_object *o = json_object_new_object();
+
+	put_u64(o, "bytes_raw", t->bytes_raw);
+	put_u64(o, "bytes_wire", t->bytes_wire);
+	put_dbl(o, "decompress_cpu_s", (double)t->cpu_ns / 1e9);
+	put_dbl(o, "compress_cpu_s", (double)t->peer_cpu_ns / 1e9);
+	return o;
+}
+
+static struct json_object *
 replica_json(const struct snap_replica *p)
 {
 	struct json_object *o = json_object_new_object();
@@ -150,6 +162,15 @@ replica_json(const struct snap_replica *p)
 		json_object_object_add(o, "log_end_bytes", NULL);
 		json_object_object_add(o, "log_durable_bytes", NULL);
 		json_object_object_add(o, "pending_writeback_bytes", NULL);
+	}
+	if (p->transfer_known) {
+		struct json_object *t = json_object_new_object();
+
+		json_object_object_add(t, "fetch", transfer_json(&p->fetch));
+		json_object_object_add(t, "sync", transfer_json(&p->sync));
+		json_object_object_add(o, "transfer", t);
+	} else {
+		json_object_object_add(o, "transfer", NULL);
 	}
 	return o;
 }

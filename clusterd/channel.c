@@ -118,6 +118,7 @@ channel_close(struct channel *ch)
 {
 	link_reset(&ch->link);
 	ch->consumed = 0;
+	ch->flags = 0;
 }
 
 void
@@ -231,7 +232,7 @@ channel_hello(struct channel *ch, const char *uuid, uint16_t feature,
 	      const char *feature_name, char *err, size_t errlen)
 {
 	struct gossip_msg m = { .type = GOSSIP_HELLO, .version = GOSSIP_PROTO_VERSION,
-				.flags = feature }, r;
+				.flags = feature | GOSSIP_HELLO_ZSTD }, r;
 	int ret;
 
 	snprintf(m.uuid, sizeof(m.uuid), "%s", uuid);
@@ -243,6 +244,8 @@ channel_hello(struct channel *ch, const char *uuid, uint16_t feature,
 		ret = hello_check(ch, &r, uuid, feature, feature_name, err, errlen);
 	if (ret < 0)
 		channel_close(ch);
+	else
+		ch->flags = r.flags;
 	return ret;
 }
 

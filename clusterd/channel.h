@@ -67,6 +67,7 @@ struct channel {
 	struct gossip_endpoint ep;	/* the peer */
 	struct gossip_link link;	/* link.t == NULL: closed */
 	size_t consumed;		/* link_recv_inplace() state */
+	uint16_t flags;			/* HELLO flags the peer answered with */
 };
 
 /* A closed channel of worker @t; the caller sets ch->ep. */
@@ -84,9 +85,11 @@ void channel_release(struct channel *ch);
  */
 int channel_connect(struct channel *ch, char *err, size_t errlen);
 /*
- * HELLO as this host of cluster @uuid, announcing @feature; the peer must
- * answer as ch->ep.host of the same cluster with @feature set (else "peer
- * does not serve @feature_name").  Returns 0, or with the channel closed
+ * HELLO as this host of cluster @uuid, announcing @feature and
+ * GOSSIP_HELLO_ZSTD (compressed pieces: every channel can take them);
+ * the peer must answer as ch->ep.host of the same cluster with @feature
+ * set (else "peer does not serve @feature_name"); ch->flags keeps its
+ * answer.  Returns 0, or with the channel closed
  * and @err saying why (not for -EINTR): -EINTR, -ETIMEDOUT and transport
  * errors, -EPERM (refused, uuid or host mismatch), -EPROTO (another
  * protocol version), -EPROTONOSUPPORT (no @feature).

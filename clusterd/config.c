@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "clusterd/gossip.h"
+#include "clusterd/piece.h"
 
 uint64_t
 gossip_now_ms(void)
@@ -53,8 +54,55 @@ gossip_config_init(struct gossip_config *c)
 	c->timeout_ms = 10000;
 	c->backoff_min_ms = 500;
 	c->backoff_max_ms = 30000;
+	c->compress = PIECE_AUTO;	/* clusterd's --compress, MARS_COMPRESS */
 	gossip_config_finish(c);
 	return 0;
+}
+
+int
+gossip_compress_parse(const char *s)
+{
+	if (strcmp(s, "none") == 0)
+		return PIECE_NONE;
+	if (strcmp(s, "auto") == 0)
+		return PIECE_AUTO;
+	if (strcmp(s, "zstd") == 0)
+		return PIECE_ZSTD;
+	return -EINVAL;
+}
+
+/* The mode a tree key @key names, or -ENOENT / -EINVAL. */
+static int
+compress_key(struct statefs *sf, const char *key)
+{
+	char val[STATEFS_VALUE_MAX + 1];
+
+	if (statefs_get(sf, key, val, sizeof(val), NULL) < 0)
+		return -ENOENT;
+	return gossip_compress_parse(val);
+}
+
+int
+gossip_compress_mode(const struct gossip_config *c, struct statefs *sf, const char *res)
+{
+	char key[STATEFS_PATH_MAX + 1];
+	struct statefs own;
+	int mode;
+
+	if (!sf) {
+		if (statefs_open(&own, c->root, c->host, 0) < 0)
+			return c->compress;
+		sf = &own;
+	}
+	snprintf(key, sizeof(key), "resource-%s/defaults-%s/compress", res, c->host);
+	mode = compress_key(sf, key);
+	if (mode < 0) {
+		snprintf(key, sizeof(key), "resource-%s/defaults/compress", res);
+		mode = compress_key(sf, key);
+	}
+	if (sf == &own)
+		statefs_close(&own);
+	return mode < 0 ? c->compress : mode;
 }
 
 void

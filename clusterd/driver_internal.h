@@ -34,6 +34,7 @@ struct drv_res {
 	uint64_t resize_said;		/* size whose pending restart was logged */
 	struct fetcher *f;
 	struct syncer *sy;		/* a full sync in progress */
+	struct piece_stats sy_z;	/* transfer counters of the syncs that ended */
 	uint64_t sy_saved;		/* syncstatus last written */
 	uint64_t sy_saved_ms;
 	uint64_t retry_at_ms;		/* no engine or sync start before this */

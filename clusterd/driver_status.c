@@ -26,6 +26,15 @@ static const char *const act_names[] = {
 	[ROLE_SYNC] = "sync",
 };
 
+/* The transfer counters of fetch or sync (@what), docs/http-api.md. */
+static void
+status_transfer(FILE *f, const char *what, const struct piece_stats *z)
+{
+	fprintf(f, "%s_bytes_raw=%" PRIu64 "\n%s_bytes_wire=%" PRIu64 "\n%s_cpu_ns=%" PRIu64
+		"\n%s_peer_cpu_ns=%" PRIu64 "\n", what, z->bytes_raw, what, z->bytes_wire, what,
+		z->cpu_ns, what, z->peer_cpu_ns);
+}
+
 /*
  * <root>/resource-RES/.driver-status: what the driver does and how fast,
  * for `marsadm view` on this node (docs/replication.md section 5).
@@ -38,6 +47,7 @@ status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
 	char path[8192], tmp[8300];
 	struct fetch_status fs;
 	struct sync_status ss;
+	struct piece_stats sz;
 	struct timespec now;
 	FILE *f;
 
@@ -70,14 +80,18 @@ status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
 			"\nfetch_peer=%s\nfetch_rate=%" PRIu64 "\nfetch_error=%d\nfetch_why=%s\n"
 			"fetch_refetches=%u\n", fs.name, fs.local_len, fs.remote_len, fs.peer,
 			fs.rate_bps, fs.error, fs.why, fs.refetches);
+		status_transfer(f, "fetch", &fs.z);
 	}
+	sz = r->sy_z;
 	if (r->sy) {
 		syncer_status(r->sy, &ss);
 		fprintf(f, "sync_peer=%s\nsync_pos=%" PRIu64 "\nsync_size=%" PRIu64
 			"\nsync_equal=%" PRIu64 "\nsync_copied=%" PRIu64 "\nsync_rate=%" PRIu64
 			"\nsync_error=%d\nsync_why=%s\n", ss.peer, ss.pos, ss.size_bytes,
 			ss.bytes_equal, ss.bytes_copied, ss.rate_bps, ss.error, ss.why);
+		piece_stats_add(&sz, &ss.z);
 	}
+	status_transfer(f, "sync", &sz);
 	if (fclose(f) == 0)
 		rename(tmp, path);
 	else

@@ -45,6 +45,7 @@ sync_end(struct driver *d, struct drv_res *r)
 	syncer_status(r->sy, &st);
 	syncer_stop(r->sy);
 	r->sy = NULL;
+	piece_stats_add(&r->sy_z, &st.z);
 	if (st.pos > r->sy_saved && st.pos < st.size_bytes)
 		sync_save(d, r, st.pos, NULL);
 }
@@ -77,6 +78,7 @@ do_sync(struct driver *d, struct drv_res *r, const struct role_view *v, const ch
 	if (st.done) {
 		syncer_stop(r->sy);
 		r->sy = NULL;
+		piece_stats_add(&r->sy_z, &st.z);
 		sync_save(d, r, st.size_bytes, st.syncpos);
 		log_info("%s: full sync from '%s' done: %" PRIu64 " bytes equal, %" PRIu64
 			 " copied; consistent once replay reaches %s", r->name, st.peer,

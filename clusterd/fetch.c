@@ -12,6 +12,11 @@
  * from its start).  Appended bytes are fdatasync'ed in batches, and only
  * synced bytes are reported: replay follows local_len.
  *
+ * Compression (protocol 1.3): a stream asks for FZDATA when the peer's
+ * HELLO speaks it and this host's mode for the resource is not "none";
+ * a compressed piece is decoded into exactly its announced length before
+ * it is written, so the local copy is byte for byte the peer's.
+ *
  * Peers: the logfile's origin first; when it is unreachable or has
  * nothing for us, every other member is probed (a FETCH without follow
  * whose end is our size: FINFO then FEND) and the one holding most is
@@ -35,6 +40,7 @@
 #include "clusterd/fetch.h"
 #include "clusterd/log.h"
 #include "clusterd/peers.h"
+#include "clusterd/piece.h"
 #include "clusterd/rate.h"
 
 #define FETCH_PEERS_MAX		64
@@ -51,6 +57,7 @@ struct fconn {
 	uint64_t retry_ms;		/* not used before this time */
 	unsigned backoff_ms;		/* after a connection failure */
 	int mark;			/* reconcile scratch */
+	uint64_t zcost_ns;		/* the peer's last ZCOST on this connection */
 };
 
 struct refetch_req {
@@ -87,6 +94,7 @@ struct fetcher {
 	unsigned mine_gen;
 	struct bucket bucket;
 	uint64_t bucket_rate;
+	struct piece_unpacker unz;	/* its st goes to st.z under the lock */
 	uint8_t dbuf[GOSSIP_DIGEST_MAX];
 };
 
@@ -98,6 +106,7 @@ struct stream {
 	uint64_t written;	/* appended after len, not yet synced */
 	uint64_t first_write_ms;
 	int stopping;		/* FSTOP sent: discard data until FEND */
+	int zstd;		/* FETCH asked for FZDATA */
 };
 
 /* ---- pure parts: names ------------------------------------------------- */
@@ -208,9 +217,10 @@ fconn_open(struct fetcher *f, struct fconn *fc)
 	if (ret == 0)
 		ret = channel_hello(&fc->ch, f->uuid, GOSSIP_HELLO_FETCH,
 				    "logfiles (protocol 1.0)", err, sizeof(err));
-	if (ret == 0)
+	if (ret == 0) {
 		fc->backoff_ms = 0;
-	else if (ret != -EINTR)
+		fc->zcost_ns = 0;
+	} else if (ret != -EINTR)
 		fconn_fail(f, fc, err);
 	return ret;
 }
@@ -309,7 +319,7 @@ probe_size(struct fetcher *f, struct fconn *fc, const char *name, uint64_t offse
 	while (ret == 0 && r.type != GOSSIP_FEND) {
 		if (r.type == GOSSIP_FINFO)
 			size = (int64_t)r.size;
-		else if (r.type != GOSSIP_FDATA)
+		else if (r.type != GOSSIP_FDATA && r.type != GOSSIP_ZCOST)
 			ret = -EPROTO;
 		if (ret == 0)
 			ret = channel_call(&fc->ch, NULL, &r);
@@ -401,6 +411,15 @@ local_digest(struct fetcher *f, int fd, uint64_t len, struct gossip_msg *m)
 	return 0;
 }
 
+/* The transfer counters into the status, under the lock. */
+static void
+publish_z(struct fetcher *f)
+{
+	pthread_mutex_lock(&f->lock);
+	f->st.z = f->unz.st;
+	pthread_mutex_unlock(&f->lock);
+}
+
 static void
 publish(struct fetcher *f, struct stream *s, uint64_t synced)
 {
@@ -411,6 +430,7 @@ publish(struct fetcher *f, struct stream *s, uint64_t synced)
 	f->st.bytes_total += synced;
 	rate_add(&f->rate, synced, now, &f->st.rate_bps);
 	pthread_mutex_unlock(&f->lock);
+	publish_z(f);
 }
 
 /* Make appended bytes durable, then report them. */
@@ -449,25 +469,47 @@ local_truncate(struct fetcher *f, struct stream *s, uint64_t len)
 
 /* ---- one stream --------------------------------------------------------- */
 
+/* ZCOST: the peer's CPU compressing in this session, which only grows. */
+static int
+on_zcost(struct fetcher *f, struct fconn *fc, const struct gossip_msg *m)
+{
+	if (m->cpu_ns < fc->zcost_ns)
+		return -EPROTO;
+	f->unz.st.peer_cpu_ns += m->cpu_ns - fc->zcost_ns;
+	fc->zcost_ns = m->cpu_ns;
+	publish_z(f);
+	return 0;
+}
+
+/* FDATA or FZDATA: decoded to exactly its length, then appended. */
 static int
 on_data(struct fetcher *f, struct stream *s, const struct gossip_msg *m)
 {
-	uint64_t pos = s->len + s->written, n = m->data_len;
+	uint64_t pos = s->len + s->written, n;
+	const uint8_t *data;
 
-	if (s->stopping)
+	if (s->stopping || m->data_len == 0)
 		return 0;
-	if (m->offset != pos)
+	if (m->offset != pos || (m->type == GOSSIP_FZDATA && !s->zstd))
 		return -EPROTO;
+	if (piece_unpack(&f->unz, m->type == GOSSIP_FZDATA ? m->enc : GOSSIP_SDATA_RAW,
+			 m->data, m->data_len, m->type == GOSSIP_FZDATA ? m->raw_len :
+			 m->data_len, &data) < 0) {
+		set_error(f, -EPROTO, "bad compressed data of '%s' at %llu", s->w->name,
+			  (unsigned long long)pos);
+		return -EPROTO;
+	}
+	n = m->type == GOSSIP_FZDATA ? m->raw_len : m->data_len;
+	bucket_take(&f->bucket, m->data_len);	/* the limit is the link's */
 	if (s->w->final_len != FETCH_FOLLOW && pos + n > s->w->final_len)
 		n = s->w->final_len > pos ? s->w->final_len - pos : 0;
-	if (n && pwrite(s->fd, m->data, n, (off_t)pos) != (ssize_t)n) {
+	if (n && pwrite(s->fd, data, n, (off_t)pos) != (ssize_t)n) {
 		set_error(f, -EIO, "cannot write '%s': %s", s->w->name, strerror(errno));
 		return -EIO;
 	}
 	if (s->written == 0)
 		s->first_write_ms = gossip_now_ms();
 	s->written += n;
-	bucket_take(&f->bucket, n);
 	if (s->written >= SYNC_BYTES || gossip_now_ms() - s->first_write_ms >= SYNC_MS)
 		return local_sync(f, s);
 	return 0;
@@ -530,7 +572,10 @@ stream_frame(struct fetcher *f, struct fconn *fc, struct stream *s,
 		pthread_mutex_unlock(&f->lock);
 		return 0;
 	case GOSSIP_FDATA:
+	case GOSSIP_FZDATA:
 		return on_data(f, s, m);
+	case GOSSIP_ZCOST:
+		return on_zcost(f, fc, m);
 	case GOSSIP_FEND:
 		return on_end(f, fc, s, m) < 0 ? -ENOENT : 1;
 	default:
@@ -548,6 +593,10 @@ stream_request(struct fetcher *f, struct fconn *fc, struct stream *s)
 	snprintf(m.name, sizeof(m.name), "%s", s->w->name);
 	m.offset = s->len;
 	m.end = s->w->final_len;
+	s->zstd = (fc->ch.flags & GOSSIP_HELLO_ZSTD) &&
+		  gossip_compress_mode(f->c, f->sf_open ? &f->sf : NULL, f->res) != PIECE_NONE;
+	if (s->zstd)
+		m.fflags |= GOSSIP_FETCH_ZSTD;
 	ret = local_digest(f, s->fd, s->len, &m);
 	if (ret < 0) {
 		set_error(f, ret, "cannot read '%s': %s", s->w->name, strerror(-ret));
@@ -803,6 +852,7 @@ fetch_thread(void *arg)
 	f->n_peers = 0;
 	if (f->sf_open)
 		statefs_close(&f->sf);
+	piece_unpacker_release(&f->unz);
 	return NULL;
 }
 
@@ -823,6 +873,7 @@ fetcher_start(const struct gossip_config *c, const char *res, struct fetcher **o
 	snprintf(f->res, sizeof(f->res), "%s", res);
 	rate_init(&f->rate, gossip_now_ms());
 	bucket_init(&f->bucket, 0, bucket_now_ns());
+	piece_unpacker_init(&f->unz, 0);
 	pthread_mutex_init(&f->lock, NULL);
 	ret = channel_thread_start(&f->t, c, fetch_thread, control_changed, f);
 	if (ret < 0) {

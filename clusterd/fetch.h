@@ -24,6 +24,7 @@
 
 #include "clusterd/gossip.h"
 #include "clusterd/link.h"
+#include "clusterd/piece.h"
 
 #define FETCH_NAME_MAX	255	/* logfile name, bytes */
 #define FETCH_FOLLOW	UINT64_MAX	/* fetch_want.final_len: still growing */
@@ -51,6 +52,8 @@ struct fetch_status {
 					   (a follow entry: caught up with the peer) */
 	int stopped;			/* the thread took an empty wanted list and
 					   runs no stream: nothing is written any more */
+	struct piece_stats z;		/* logfile bytes received: raw, as carried,
+					   CPU decoding here and encoding at peers */
 };
 
 struct fetcher;	/* one per resource; owns a thread and its connections */

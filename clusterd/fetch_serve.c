@@ -24,6 +24,12 @@
  *
  * Writes to stdout block, which only slows this client's own sshd; the
  * client's reading pace (its bandwidth limit) is what paces us.
+ *
+ * Compression (protocol 1.3): when the client's FETCH accepts zstd and
+ * this host's mode for the resource is not "none", each FDATA-sized piece
+ * goes through the session's piece_packer and leaves as FZDATA when it
+ * shrank; the time our writes wait for the link tells the packer when the
+ * link, not the CPU, is the bottleneck.  ZCOST reports the CPU spent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +45,7 @@
 
 #include "clusterd/fetch.h"
 #include "clusterd/log.h"
+#include "clusterd/piece.h"
 
 #define ROUND_BYTES	(1U << 20)	/* data sent between looks at the input */
 #define KEEPALIVE_MS	1000		/* FINFO at least this often while following */
@@ -59,8 +66,11 @@ struct fserve {
 	uint64_t info_size;		/* size last announced in FINFO */
 	uint64_t last_send_ms;
 	int follow;
+	int zstd;			/* the current stream may send FZDATA */
+	struct piece_packer pk;		/* of the session */
 	char name[GOSSIP_PATH_MAX + 1];
 	uint8_t buf[GOSSIP_FDATA_MAX];
+	uint8_t zbuf[GOSSIP_FDATA_MAX];	/* a compressed piece */
 };
 
 static volatile sig_atomic_t fserve_quit;
@@ -78,8 +88,17 @@ fserve_send(struct fserve *s, const struct gossip_msg *m)
 
 	s->last_send_ms = gossip_now_ms();
 	if (ret == 0 && s->l->out_len >= 256 * 1024)
-		ret = link_flush(s->l);	/* stdout blocks: flushes it all */
+		ret = piece_flush(&s->pk, s->l);	/* flushes it all */
 	return ret;
+}
+
+/* The CPU spent compressing, when it grew since the client last heard. */
+static int
+fserve_zcost(struct fserve *s)
+{
+	struct gossip_msg m = { .type = GOSSIP_ZCOST };
+
+	return s->zstd && piece_packer_cost(&s->pk, &m.cpu_ns) ? fserve_send(s, &m) : 0;
 }
 
 static void
@@ -246,6 +265,11 @@ fserve_start(struct fserve *s, const struct gossip_msg *m)
 	s->pos = m->offset;
 	s->end = m->end;
 	s->follow = !!(m->fflags & GOSSIP_FETCH_FOLLOW);
+	s->zstd = 0;
+	if (m->fflags & GOSSIP_FETCH_ZSTD) {
+		piece_packer_set_mode(&s->pk, gossip_compress_mode(s->c, NULL, m->res));
+		s->zstd = s->pk.mode != PIECE_NONE;
+	}
 	size = fserve_size(s);
 	if (s->follow && s->ino >= 0) {
 		snprintf(path, sizeof(path), "%s/resource-%s/%s", s->c->root, m->res, m->name);
@@ -255,11 +279,30 @@ fserve_start(struct fserve *s, const struct gossip_msg *m)
 	return fserve_send(s, &info);
 }
 
+/* One piece at s->pos: FZDATA if the stream compresses and it shrank,
+ * else FDATA. */
+static int
+fserve_piece(struct fserve *s, uint32_t n)
+{
+	struct gossip_msg d = { .type = GOSSIP_FDATA, .offset = s->pos, .data = s->buf,
+				.data_len = n };
+	uint32_t zn;
+
+	if (s->zstd && piece_pack(&s->pk, s->buf, n, s->zbuf, sizeof(s->zbuf), &zn) ==
+		       GOSSIP_SDATA_ZSTD) {
+		d.type = GOSSIP_FZDATA;
+		d.enc = GOSSIP_SDATA_ZSTD;
+		d.raw_len = n;
+		d.data = s->zbuf;
+		d.data_len = zn;
+	}
+	return fserve_send(s, &d);
+}
+
 /* Send what the file holds beyond pos, up to a round; end when done. */
 static int
 fserve_pump(struct fserve *s, int *more)
 {
-	struct gossip_msg d = { .type = GOSSIP_FDATA, .data = s->buf };
 	uint64_t size = fserve_size(s), stop = size < s->end ? size : s->end, sent = 0;
 	int ret = 0;
 
@@ -279,12 +322,12 @@ fserve_pump(struct fserve *s, int *more)
 		if (n <= 0)
 			return fserve_end(s, GOSSIP_FETCH_IO, s->pos, n < 0 ? strerror(errno) :
 					  "logfile shrank while being read");
-		d.offset = s->pos;
-		d.data_len = (uint32_t)n;
-		ret = fserve_send(s, &d);
+		ret = fserve_piece(s, (uint32_t)n);
 		s->pos += (uint64_t)n;
 		sent += (uint64_t)n;
 	}
+	if (ret == 0)
+		ret = fserve_zcost(s);
 	if (ret < 0)
 		return ret;
 	if (s->pos >= s->end || (!s->follow && s->pos >= size))
@@ -332,7 +375,7 @@ fserve_loop(struct fserve *s)
 		if (ret == 0 && s->fd >= 0)
 			ret = fserve_pump(s, &more);
 		if (ret == 0)
-			ret = link_flush(s->l);
+			ret = piece_flush(&s->pk, s->l);
 		if (ret < 0)
 			break;
 		timeout = more ? 0 : s->fd >= 0 && s->capped ? CAP_POLL_MS :
@@ -351,6 +394,7 @@ fetch_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs
 	struct fserve s = { .l = l, .c = c, .sf = sf, .client = client, .fd = -1, .wd = -1 };
 	int ret;
 
+	piece_packer_init(&s.pk, PIECE_NONE);
 	s.rootfd = c->durable_end ? open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	signal(SIGTERM, fserve_on_signal);
 	signal(SIGINT, fserve_on_signal);
@@ -361,6 +405,12 @@ fetch_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs
 		ret = fserve_loop(&s);
 	link_flush(l);	/* a client that closed its end still gets our answers */
 	fserve_close_stream(&s);
+	if (s.pk.st.bytes_raw)
+		log_debug("client '%s': fetch session sent %llu bytes as %llu, %llu us compressing",
+			  client, (unsigned long long)s.pk.st.bytes_raw,
+			  (unsigned long long)s.pk.st.bytes_wire,
+			  (unsigned long long)(s.pk.st.cpu_ns / 1000));
+	piece_packer_release(&s.pk);
 	if (s.ino >= 0)
 		close(s.ino);
 	if (s.rootfd >= 0)

@@ -36,6 +36,8 @@ struct gossip_config {
 	/* The serving end sends a logfile the local data path writes only up
 	 * to its durable end (mars_engine_durable_end()); NULL: no cap. */
 	int (*durable_end)(int rootfd, const char *res, const char *logfile, uint64_t *end);
+	int compress;			/* enum piece_mode (auto); clusterd: --compress,
+					   MARS_COMPRESS */
 };
 
 #define GOSSIP_DEFAULT_KEY		"/etc/mars/cluster_key"
@@ -48,6 +50,15 @@ struct gossip_config {
  * MARS_AUTHORIZED_KEYS).
  * Returns 0 or -errno (host name too long). */
 int gossip_config_init(struct gossip_config *c);
+/* "auto", "zstd" or "none": enum piece_mode (clusterd/piece.h), or -EINVAL. */
+int gossip_compress_parse(const char *s);
+/*
+ * The compression mode (enum piece_mode) of this host for resource @res:
+ * resource-RES/defaults-HOST/compress, else resource-RES/defaults/compress,
+ * else c->compress (docs/protocol.md section 11.4).  A value that is not a
+ * mode is ignored.  @sf: the tree, or NULL to open it for the call.
+ */
+int gossip_compress_mode(const struct gossip_config *c, struct statefs *sf, const char *res);
 /* Derive dependent fields (the public key path).  Call after changes. */
 void gossip_config_finish(struct gossip_config *c);
 

@@ -22,6 +22,7 @@
 #include "clusterd/fetch.h"
 #include "clusterd/gossip.h"
 #include "clusterd/log.h"
+#include "clusterd/piece.h"
 #include "clusterd/proto.h"
 #include "clusterd/status.h"
 #include "clusterd/sync.h"
@@ -30,7 +31,7 @@ enum { O_ROOT = 256, O_SKEW, O_QUOTA_ENTRIES, O_QUOTA_BYTES, O_HOST, O_KEY, O_KN
        O_AUTH_KEYS, O_PORT, O_USER, O_CMD,
        O_TRANSPORT, O_LROOTS, O_PERIOD, O_HEARTBEAT, O_TIMEOUT, O_BACKOFF, O_LOG,
        O_SERVE, O_JOIN, O_IP, O_VERSION, O_HELP, O_STATUS,
-       O_DATA_PATH, O_ENGINE, O_DEVDIR, O_RUNDIR, O_ROTATE, O_BWLIMIT, O_CRON,
+       O_DATA_PATH, O_ENGINE, O_DEVDIR, O_RUNDIR, O_ROTATE, O_BWLIMIT, O_CRON, O_COMPRESS,
        O_EMERGENCY, O_BACKEND, O_FRONTEND, O_NODE_BWLIMIT, O_NODE_SYNC_BWLIMIT,
        O_FETCH, O_FETCH_FINAL, O_FETCH_BW, O_FETCH_TIMEOUT,
        /* full sync (docs/sync.md) test entry */
@@ -81,6 +82,7 @@ static const struct option options[] = {
 	{ "fetch-bwlimit",	required_argument, NULL, O_BWLIMIT },
 	{ "node-fetch-bwlimit",	required_argument, NULL, O_NODE_BWLIMIT },
 	{ "node-sync-bwlimit",	required_argument, NULL, O_NODE_SYNC_BWLIMIT },
+	{ "compress",		required_argument, NULL, O_COMPRESS },
 	{ "cron-ms",		required_argument, NULL, O_CRON },
 	{ "emergency-free",	required_argument, NULL, O_EMERGENCY },
 	{ "backend",		required_argument, NULL, O_BACKEND },
@@ -130,6 +132,9 @@ static const char usage_text[] =
 "  --timeout-ms N        bound on connecting and on every reply (10000)\n"
 "  --backoff-max-ms N    longest delay between reconnects (30000)\n"
 "  --log-level LEVEL     err, warn, info (default) or debug\n"
+"  --compress auto|zstd|none  logfile and sync bytes sent and accepted zstd-\n"
+"                        compressed [MARS_COMPRESS] (auto: only while it pays;\n"
+"                        per resource: resource-RES/defaults-HOST/compress)\n"
 "trust (docs/state-tree.md section 8):\n"
 "  --max-skew-s N        refuse peer stamps more than N s ahead (300)\n"
 "  --quota-entries N     links one origin host may hold in the tree (20000)\n"
@@ -263,6 +268,9 @@ parse_one(struct gossip_config *c, struct opts *o, int opt, const char *arg)
 		return parse_size(arg, &o->driver.node_fetch_bwlimit) ? -EINVAL : 0;
 	case O_NODE_SYNC_BWLIMIT:
 		return parse_size(arg, &o->driver.node_sync_bwlimit) ? -EINVAL : 0;
+	case O_COMPRESS:
+		c->compress = gossip_compress_parse(arg);
+		return c->compress < 0 ? -EINVAL : 0;
 	case O_CRON:	return parse_ms(arg, &o->driver.cron_ms);
 	case O_EMERGENCY: return parse_size(arg, &o->driver.emergency_free) ? -EINVAL : 0;
 	case O_BACKEND:
@@ -367,6 +375,16 @@ fetch_on_signal(int sig)
 	fetch_quit = 1;
 }
 
+/* The transfer counters of fetch and sync (docs/protocol.md section 11.5). */
+static void
+json_add_piece_stats(struct json_object *j, const struct piece_stats *z)
+{
+	json_object_object_add(j, "bytes_raw", json_object_new_uint64(z->bytes_raw));
+	json_object_object_add(j, "bytes_wire", json_object_new_uint64(z->bytes_wire));
+	json_object_object_add(j, "decompress_cpu_ns", json_object_new_uint64(z->cpu_ns));
+	json_object_object_add(j, "compress_cpu_ns", json_object_new_uint64(z->peer_cpu_ns));
+}
+
 static void
 print_fetch_status(const struct fetch_status *st, uint64_t elapsed_ms)
 {
@@ -385,6 +403,7 @@ print_fetch_status(const struct fetch_status *st, uint64_t elapsed_ms)
 	json_object_object_add(j, "refetches", json_object_new_int((int)st->refetches));
 	json_object_object_add(j, "complete", json_object_new_boolean(st->complete));
 	json_object_object_add(j, "elapsed_ms", json_object_new_uint64(elapsed_ms));
+	json_add_piece_stats(j, &st->z);
 	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	json_object_put(j);
 }
@@ -444,6 +463,7 @@ print_sync_status(const struct sync_status *st, uint64_t elapsed_ms)
 	json_object_object_add(j, "syncpos", json_object_new_string(st->syncpos));
 	json_object_object_add(j, "error", json_object_new_int(st->error));
 	json_object_object_add(j, "why", json_object_new_string(st->why));
+	json_add_piece_stats(j, &st->z);
 	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	fflush(stdout);
 	json_object_put(j);
@@ -526,6 +546,13 @@ main(int argc, char **argv)
 	if (gossip_config_init(&c) < 0) {
 		fprintf(stderr, "clusterd: host name too long; set --host\n");
 		return 2;
+	}
+	if (getenv("MARS_COMPRESS") && *getenv("MARS_COMPRESS")) {
+		c.compress = gossip_compress_parse(getenv("MARS_COMPRESS"));
+		if (c.compress < 0) {
+			fprintf(stderr, "clusterd: MARS_COMPRESS must be auto, zstd or none\n");
+			return 2;
+		}
 	}
 	status_config_init(&o.status);
 	driver_config_init(&o.driver);

@@ -152,6 +152,44 @@ refusals(FILE *f, const struct snapshot *s)
 			(unsigned long long)statefs_counters_get(&s->serve, requests[i]));
 }
 
+/* One counter family over this node's transfers; @pick from one kind. */
+static void
+transfer_family(FILE *f, const struct snapshot *s, const char *name, const char *help,
+		double (*pick)(const struct snap_transfer *t))
+{
+	family(f, name, "counter", help);
+	for (size_t i = 0; i < s->n_resources; i++) {
+		const struct snap_replica *p = snap_resource_replica(&s->resources[i], s->self);
+
+		if (!p || !p->transfer_known)
+			continue;
+		fprintf(f, "%s{resource=\"%s\",transfer=\"fetch\"} %.17g\n", name,
+			s->resources[i].name, pick(&p->fetch));
+		fprintf(f, "%s{resource=\"%s\",transfer=\"sync\"} %.17g\n", name,
+			s->resources[i].name, pick(&p->sync));
+	}
+}
+
+static double pick_raw(const struct snap_transfer *t) { return (double)t->bytes_raw; }
+static double pick_wire(const struct snap_transfer *t) { return (double)t->bytes_wire; }
+static double pick_cpu(const struct snap_transfer *t) { return (double)t->cpu_ns / 1e9; }
+static double pick_peer_cpu(const struct snap_transfer *t) { return (double)t->peer_cpu_ns / 1e9; }
+
+/* Logfile and sync bytes this node received, before and after compression. */
+static void
+transfers(FILE *f, const struct snapshot *s)
+{
+	transfer_family(f, s, "mars_transfer_bytes_raw_total",
+			"Logfile (fetch) or disk (sync) bytes received, as written.", pick_raw);
+	transfer_family(f, s, "mars_transfer_bytes_wire_total",
+			"The same bytes as carried on the wire, compressed or not.", pick_wire);
+	transfer_family(f, s, "mars_transfer_decompress_cpu_seconds_total",
+			"CPU time this node spent decompressing them.", pick_cpu);
+	transfer_family(f, s, "mars_transfer_compress_cpu_seconds_total",
+			"CPU time the sending peers spent compressing them, as they reported.",
+			pick_peer_cpu);
+}
+
 static void
 counters(FILE *f, const struct snapshot *s, const struct metrics_extra *x)
 {
@@ -216,6 +254,7 @@ metrics_render(const struct snapshot *s, const struct metrics_extra *x, size_t *
 	members(f, s);
 	resources(f, s);
 	replicas(f, s);
+	transfers(f, s);
 	counters(f, s, x);
 	daemon_counters(f, x);
 	if (fclose(f) != 0) {

@@ -94,6 +94,9 @@ enc_refuse(struct cur *c)
 	c->bad = 1;
 }
 
+/* FETCH flags this decoder knows (1.1 FOLLOW, 1.3 ZSTD). */
+#define FETCH_FLAGS	(GOSSIP_FETCH_FOLLOW | GOSSIP_FETCH_ZSTD)
+
 /* Protocol 1.1: the fetch messages (docs/protocol.md section 9). */
 static void
 encode_fetch(struct cur *c, const struct gossip_msg *m)
@@ -107,7 +110,7 @@ encode_fetch(struct cur *c, const struct gossip_msg *m)
 		put_le(c, m->fflags, 1);
 		put_le(c, m->digest_len, 4);
 		put_le(c, m->digest, 8);
-		if (m->fflags & ~GOSSIP_FETCH_FOLLOW || m->digest_len > GOSSIP_DIGEST_MAX)
+		if (m->fflags & ~FETCH_FLAGS || m->digest_len > GOSSIP_DIGEST_MAX)
 			enc_refuse(c);
 		break;
 	case GOSSIP_FDATA:
@@ -145,11 +148,14 @@ sync_bounds_ok(const struct gossip_msg *m)
 		       m->data_len == m->count * GOSSIP_SDIGEST_BYTES;
 	case GOSSIP_SDATA:
 		return m->raw_len >= 1 && m->raw_len <= GOSSIP_SPIECE_MAX &&
-		       m->enc <= GOSSIP_SDATA_ZLIB && m->data_len >= 1 &&
+		       m->enc <= GOSSIP_SDATA_ZSTD && m->data_len >= 1 &&
 		       (m->enc != GOSSIP_SDATA_RAW || m->data_len == m->raw_len);
+	case GOSSIP_FZDATA:
+		return m->raw_len >= 1 && m->raw_len <= GOSSIP_FDATA_MAX &&
+		       m->enc == GOSSIP_SDATA_ZSTD && m->data_len >= 1;
 	case GOSSIP_SYNC:
 	case GOSSIP_SINFO:
-		return !(m->sflags & ~GOSSIP_SYNC_ZLIB);
+		return !(m->sflags & ~(GOSSIP_SYNC_ZLIB | GOSSIP_SYNC_ZSTD));
 	default:
 		return 1;
 	}
@@ -180,10 +186,14 @@ encode_sync(struct cur *c, const struct gossip_msg *m)
 		put_bytes(c, m->data, m->data_len);
 		break;
 	case GOSSIP_SDATA:
+	case GOSSIP_FZDATA:
 		put_le(c, m->offset, 8);
 		put_le(c, m->enc, 1);
 		put_le(c, m->raw_len, 4);
 		put_bytes(c, m->data, m->data_len);
+		break;
+	case GOSSIP_ZCOST:
+		put_le(c, m->cpu_ns, 8);
 		break;
 	case GOSSIP_SDONE:
 		put_le(c, m->offset, 8);
@@ -241,10 +251,14 @@ decode_sync(struct cur *c, struct gossip_msg *m)
 		get_rest(c, m);
 		break;
 	case GOSSIP_SDATA:
+	case GOSSIP_FZDATA:
 		m->offset = get_le(c, 8);
 		m->enc = (uint8_t)get_le(c, 1);
 		m->raw_len = (uint32_t)get_le(c, 4);
 		get_rest(c, m);
+		break;
+	case GOSSIP_ZCOST:
+		m->cpu_ns = get_le(c, 8);
 		break;
 	case GOSSIP_SDONE:
 		m->offset = get_le(c, 8);
@@ -333,7 +347,7 @@ decode_fetch(struct cur *c, struct gossip_msg *m)
 		m->fflags = (uint8_t)get_le(c, 1);
 		m->digest_len = (uint32_t)get_le(c, 4);
 		m->digest = get_le(c, 8);
-		if (m->fflags & ~GOSSIP_FETCH_FOLLOW || m->digest_len > GOSSIP_DIGEST_MAX)
+		if (m->fflags & ~FETCH_FLAGS || m->digest_len > GOSSIP_DIGEST_MAX)
 			c->ok = 0;
 		break;
 	case GOSSIP_FDATA:
@@ -429,12 +443,12 @@ gossip_type_str(int type)
 		"FETCH", "FDATA", "FINFO", "FEND", "FSTOP",
 	};
 
-	/* full sync (docs/sync.md) */
+	/* full sync (docs/sync.md), then protocol 1.3 */
 	static const char *const sync_names[] = {
-		"SYNC", "SINFO", "SSUMS", "SDATA", "SDONE", "SFIN", "SEND",
+		"SYNC", "SINFO", "SSUMS", "SDATA", "SDONE", "SFIN", "SEND", "ZCOST", "FZDATA",
 	};
 
-	if (type >= GOSSIP_SYNC && type <= GOSSIP_SEND)
+	if (type >= GOSSIP_SYNC && type <= GOSSIP_FZDATA)
 		return sync_names[type - GOSSIP_SYNC];
 	return type >= GOSSIP_HELLO && type <= GOSSIP_FSTOP ? names[type] : "?";
 }

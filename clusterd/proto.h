@@ -32,11 +32,13 @@
 #define GOSSIP_UUID_ANY		"(any)"	/* HELLO uuid of a joining node */
 
 /* ---- protocol 1.1: logfile transfer (fetch), docs/protocol.md section 9 ---- */
-#define GOSSIP_PROTO_MINOR	2	/* 1.1: HELLO flag FETCH and types 8..12;
-					   1.2: flag SYNC and types 13..19 */
+#define GOSSIP_PROTO_MINOR	3	/* 1.1: HELLO flag FETCH and types 8..12;
+					   1.2: flag SYNC and types 13..19;
+					   1.3: flag ZSTD and types 20..21 */
 #define GOSSIP_HELLO_FETCH	0x0001	/* HELLO flags: this end speaks fetch */
 #define GOSSIP_FDATA_MAX	(GOSSIP_FRAME_MAX - 1 - 8)	/* data bytes per FDATA */
 #define GOSSIP_FETCH_FOLLOW	0x01	/* FETCH flags: keep sending as it grows */
+#define GOSSIP_FETCH_ZSTD	0x02	/* FETCH flags: FZDATA welcome (protocol 1.3) */
 #define GOSSIP_DIGEST_MAX	65536	/* FETCH digest covers at most this tail */
 
 enum gossip_type {
@@ -61,16 +63,25 @@ enum gossip_type {
 	GOSSIP_SDONE	= 17,	/* server: offset, count, equal: the batch is done */
 	GOSSIP_SFIN	= 18,	/* client: every batch done, end the session */
 	GOSSIP_SEND	= 19,	/* server: code, text, syncpos: the session is over */
+	/* protocol 1.3, only after both HELLOs carried GOSSIP_HELLO_ZSTD */
+	GOSSIP_ZCOST	= 20,	/* server: CPU spent compressing in this session */
+	GOSSIP_FZDATA	= 21,	/* server: offset, enc, raw_len, a compressed FDATA */
 };
+
+/* ---- protocol 1.3: compressed pieces, docs/protocol.md section 11 ---- */
+#define GOSSIP_HELLO_ZSTD	0x0004	/* HELLO flags: this end speaks zstd pieces */
+#define GOSSIP_PIECE_MARGIN	16	/* a piece must shrink by 1/16 to go compressed */
 
 /* ---- full sync (docs/sync.md) ---- */
 #define GOSSIP_HELLO_SYNC	0x0002	/* HELLO flags: this end speaks full sync */
-#define GOSSIP_SYNC_ZLIB	0x01	/* SYNC/SINFO flags: SDATA may be zlib */
+#define GOSSIP_SYNC_ZLIB	0x01	/* SYNC/SINFO flags: SDATA may be zlib (1.2) */
+#define GOSSIP_SYNC_ZSTD	0x02	/* SYNC/SINFO flags: SDATA may be zstd (1.3) */
 #define GOSSIP_SSUMS_MAX	1024	/* digests per SSUMS */
 #define GOSSIP_SDIGEST_BYTES	16	/* bytes per digest in SSUMS */
 #define GOSSIP_SPIECE_MAX	32768	/* raw bytes per SDATA */
 #define GOSSIP_SDATA_RAW	0	/* SDATA enc: the bytes as they are */
 #define GOSSIP_SDATA_ZLIB	1	/* SDATA enc: zlib stream of raw_len bytes */
+#define GOSSIP_SDATA_ZSTD	2	/* SDATA, FZDATA enc: one zstd frame of raw_len bytes */
 
 /* SEND codes: why a sync session ended. */
 enum gossip_sync_code {
@@ -139,8 +150,9 @@ struct gossip_msg {
 	uint32_t chunk_bytes;			/* SYNC, SINFO */
 	uint8_t sflags;				/* SYNC, SINFO: GOSSIP_SYNC_* */
 	uint64_t seed;				/* SYNC: digest seed of the session */
-	uint8_t enc;				/* SDATA: GOSSIP_SDATA_* */
-	uint32_t raw_len;			/* SDATA: bytes once decoded */
+	uint8_t enc;				/* SDATA, FZDATA: GOSSIP_SDATA_* */
+	uint32_t raw_len;			/* SDATA, FZDATA: bytes once decoded */
+	uint64_t cpu_ns;			/* ZCOST: compressing, session total */
 	uint32_t equal;				/* SDONE: chunks found equal */
 };
 

@@ -222,6 +222,8 @@ serve_hello(struct serve *s, const struct gossip_msg *m)
 	/* full sync (docs/sync.md) */
 	s->sync = !!(m->flags & GOSSIP_HELLO_SYNC);
 	r.flags |= m->flags & GOSSIP_HELLO_SYNC;
+	/* protocol 1.3: compressed pieces; the FETCH and SYNC flags choose */
+	r.flags |= m->flags & GOSSIP_HELLO_ZSTD;
 	log_debug("client '%s' connected%s", s->client, s->join ? " to join" : "");
 	return serve_send(s, &r);
 }

@@ -407,9 +407,11 @@ res_raw_release(struct res_raw *raw)
 /* The log fields of this node's driver status file (docs/replication.md 5). */
 struct local_log {
 	uint64_t version, updated_ns, end, durable, pending;
+	struct snap_transfer fetch, sync;
 };
 
 #define LOCAL_LOG_SEEN		1
+#define LOCAL_TRANSFER_SEEN	2
 #define LOCAL_LOG_FRESH_NS	(10ULL * 1000000000ULL)
 
 static const struct kv_field local_log_fields[] = {
@@ -418,11 +420,20 @@ static const struct kv_field local_log_fields[] = {
 	KV_U(struct local_log, "log_end", end, LOCAL_LOG_SEEN),
 	KV_U(struct local_log, "log_durable", durable, LOCAL_LOG_SEEN),
 	KV_U(struct local_log, "pending_bytes", pending, LOCAL_LOG_SEEN),
+	KV_U(struct local_log, "fetch_bytes_raw", fetch.bytes_raw, LOCAL_TRANSFER_SEEN),
+	KV_U(struct local_log, "fetch_bytes_wire", fetch.bytes_wire, LOCAL_TRANSFER_SEEN),
+	KV_U(struct local_log, "fetch_cpu_ns", fetch.cpu_ns, LOCAL_TRANSFER_SEEN),
+	KV_U(struct local_log, "fetch_peer_cpu_ns", fetch.peer_cpu_ns, LOCAL_TRANSFER_SEEN),
+	KV_U(struct local_log, "sync_bytes_raw", sync.bytes_raw, LOCAL_TRANSFER_SEEN),
+	KV_U(struct local_log, "sync_bytes_wire", sync.bytes_wire, LOCAL_TRANSFER_SEEN),
+	KV_U(struct local_log, "sync_cpu_ns", sync.cpu_ns, LOCAL_TRANSFER_SEEN),
+	KV_U(struct local_log, "sync_peer_cpu_ns", sync.peer_cpu_ns, LOCAL_TRANSFER_SEEN),
 };
 
 /*
  * This node's replica of @r while it logs: how much of its log is durable
- * and what waits for writeback.  Only a fresh status file counts.
+ * and what waits for writeback; and the counters of the fetch and sync it
+ * received.  Only a fresh status file counts.
  */
 /* This host's replica of @r, to fill in; NULL if it is none. */
 static struct snap_replica *
@@ -439,13 +450,20 @@ take_local_log(struct snapshot *s, struct statefs *sf, struct snap_resource *r)
 	struct snap_replica *p = own_replica(s, r);
 	char path[STATEFS_PATH_MAX + 1];
 	struct local_log l = { 0 };
+	int seen;
 
 	if (!p)
 		return;
 	snprintf(path, sizeof(path), "resource-%s/.driver-status", r->name);
-	if (kvfile_load(sf->root_fd, path, local_log_fields, KV_COUNT(local_log_fields), &l) !=
-		    LOCAL_LOG_SEEN ||
-	    l.version != 1 || l.updated_ns + LOCAL_LOG_FRESH_NS < s->now_ns)
+	seen = kvfile_load(sf->root_fd, path, local_log_fields, KV_COUNT(local_log_fields), &l);
+	if (seen < 0 || l.version != 1 || l.updated_ns + LOCAL_LOG_FRESH_NS < s->now_ns)
+		return;
+	if (seen & LOCAL_TRANSFER_SEEN) {
+		p->transfer_known = 1;
+		p->fetch = l.fetch;
+		p->sync = l.sync;
+	}
+	if (!(seen & LOCAL_LOG_SEEN))
 		return;
 	p->log_known = 1;
 	p->log_end_bytes = l.end;

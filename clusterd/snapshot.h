@@ -29,6 +29,15 @@ struct snap_member {
 	int emergency;				/* actual-HOST/emergency > 0 */
 };
 
+/* Counters of one transfer kind (fetch, sync) received by this node,
+ * from its driver status file (docs/http-api.md, "Transfer"). */
+struct snap_transfer {
+	uint64_t bytes_raw;			/* payload bytes as written */
+	uint64_t bytes_wire;			/* as carried, compressed or not */
+	uint64_t cpu_ns;			/* decompressing here */
+	uint64_t peer_cpu_ns;			/* compressing, as the senders reported */
+};
+
 struct snap_replica {
 	char host[STATEFS_NAME_MAX + 1];
 	char device[STATEFS_VALUE_MAX + 1];	/* data-HOST: backing device path */
@@ -56,6 +65,9 @@ struct snap_replica {
 	uint64_t log_end_bytes;			/* appended to the logfile written */
 	uint64_t log_durable_bytes;		/* of those, known durable */
 	uint64_t pending_bytes;			/* completed writes not yet on the disk */
+	/* This node's own transfers, likewise: transfer_known is 0 elsewhere. */
+	int transfer_known;
+	struct snap_transfer fetch, sync;
 	int alive;				/* the member's heartbeat is recent */
 };
 

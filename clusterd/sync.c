@@ -14,6 +14,10 @@
  *
  * The rate limit applies to compared bytes (the peer reads its disk at
  * that pace too), through the token bucket (bucket.h) on sending batches.
+ *
+ * Compression (piece.h): we ask for zstd from a peer whose HELLO speaks
+ * it, and for zlib from a peer of protocol 1.2, whose zlib we still
+ * decode for this one version; "none" for the resource asks for neither.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,12 +33,12 @@
 #include <unistd.h>
 
 #include <xxhash.h>
-#include <zlib.h>
 
 #include "clusterd/bucket.h"
 #include "clusterd/channel.h"
 #include "clusterd/log.h"
 #include "clusterd/peers.h"
+#include "clusterd/piece.h"
 #include "clusterd/rate.h"
 #include "clusterd/sync.h"
 
@@ -76,7 +80,9 @@ struct syncer {
 	uint64_t t0_ms;			/* start of the run */
 	uint8_t *cbuf;			/* one chunk */
 	uint8_t sums[SYNC_BATCH_MAX * SYNC_DIGEST_BYTES];
-	uint8_t zbuf[SYNC_PIECE_MAX];
+	uint8_t sflags;			/* SINFO: the encodings the peer may send */
+	struct piece_unpacker unz;	/* its st goes to st.z under the lock */
+	uint64_t zcost_ns;		/* the peer's last ZCOST */
 };
 
 /* ---- pure parts: digests, chunks, batches ---------------------------- */
@@ -357,10 +363,12 @@ session_start(struct syncer *s)
 {
 	struct gossip_msg m = { .type = GOSSIP_SYNC, .version = SYNC_PROTO_VERSION,
 				.offset = s->next, .size = s->size, .chunk_bytes = s->chunk,
-				.sflags = GOSSIP_SYNC_ZLIB, .seed = s->seed }, r;
+				.seed = s->seed }, r;
 	int ret;
 
 	snprintf(m.res, sizeof(m.res), "%s", s->res);
+	if (gossip_compress_mode(s->c, NULL, s->res) != PIECE_NONE)
+		m.sflags = s->ch.flags & GOSSIP_HELLO_ZSTD ? GOSSIP_SYNC_ZSTD : GOSSIP_SYNC_ZLIB;
 	ret = channel_call(&s->ch, &m, &r);
 	if (ret < 0)
 		return ret == -EINTR ? ret : set_error(s, ret, "%s", channel_err_str(ret));
@@ -369,9 +377,11 @@ session_start(struct syncer *s)
 	if (r.type == GOSSIP_ERROR)
 		return set_error(s, -EPERM, "refused by peer: %s", r.text);
 	if (r.type != GOSSIP_SINFO || r.version != SYNC_PROTO_VERSION ||
-	    r.chunk_bytes != s->chunk || r.size != s->size)
+	    r.chunk_bytes != s->chunk || r.size != s->size || (r.sflags & ~m.sflags))
 		return set_error(s, -EPROTO, "peer answered the sync request with %s",
 				 gossip_type_str(r.type));
+	s->sflags = r.sflags;
+	s->unz.zlib = !!(r.sflags & GOSSIP_SYNC_ZLIB);
 	return 0;
 }
 
@@ -408,24 +418,43 @@ batch_send(struct syncer *s)
 	return 0;
 }
 
+/* The transfer counters into the status. */
+static void
+publish_z(struct syncer *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->st.z = s->unz.st;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ZCOST: the peer's CPU compressing in this session, which only grows. */
+static int
+on_zcost(struct syncer *s, const struct gossip_msg *m)
+{
+	if (!(s->sflags & GOSSIP_SYNC_ZSTD))
+		return set_error(s, -EPROTO, "ZCOST in a session without compression");
+	if (m->cpu_ns < s->zcost_ns)
+		return set_error(s, -EPROTO, "peer's compression cost went backwards");
+	s->unz.st.peer_cpu_ns += m->cpu_ns - s->zcost_ns;
+	s->zcost_ns = m->cpu_ns;
+	return 0;
+}
+
 /* SDATA: a piece of a differing chunk of the oldest batch. */
 static int
 on_data(struct syncer *s, const struct gossip_msg *m)
 {
 	const struct batch *b = &s->q[0];
-	const void *src = m->data;
-	uLongf n = sizeof(s->zbuf);
+	const uint8_t *src;
 
 	if (s->q_n == 0 || m->offset < s->wr_end || m->offset >= b->end ||
 	    m->raw_len > b->end - m->offset)
 		return set_error(s, -EPROTO, "data at %llu outside the batch asked for",
 				 (unsigned long long)m->offset);
-	if (m->enc == GOSSIP_SDATA_ZLIB) {
-		if (uncompress(s->zbuf, &n, m->data, m->data_len) != Z_OK || n != m->raw_len)
-			return set_error(s, -EPROTO, "bad compressed data at %llu",
-					 (unsigned long long)m->offset);
-		src = s->zbuf;
-	}
+	if ((m->enc == GOSSIP_SDATA_ZSTD && !(s->sflags & GOSSIP_SYNC_ZSTD)) ||
+	    piece_unpack(&s->unz, m->enc, m->data, m->data_len, m->raw_len, &src) < 0)
+		return set_error(s, -EPROTO, "bad compressed data at %llu",
+				 (unsigned long long)m->offset);
 	errno = 0;
 	if (pwrite(s->fd, src, m->raw_len, (off_t)m->offset) != (ssize_t)m->raw_len)
 		return set_error(s, -EIO, "cannot write local disk '%s' at %llu: %s", s->disk,
@@ -454,6 +483,7 @@ on_done(struct syncer *s, const struct gossip_msg *m)
 		return set_error(s, -EIO, "cannot sync local disk '%s': %s", s->disk,
 				 strerror(errno));
 	publish(s, &b, s->batch_copied);
+	publish_z(s);
 	s->pos = b.end;
 	memmove(&s->q[0], &s->q[1], (s->q_n - 1) * sizeof(s->q[0]));
 	s->q_n--;
@@ -471,6 +501,8 @@ on_frame(struct syncer *s, const struct gossip_msg *m)
 		return on_data(s, m);
 	case GOSSIP_SDONE:
 		return on_done(s, m);
+	case GOSSIP_ZCOST:
+		return on_zcost(s, m);
 	case GOSSIP_SEND:
 		return on_send(s, m);
 	case GOSSIP_ERROR:
@@ -574,6 +606,8 @@ sync_thread(void *arg)
 	channel_release(&s->ch);
 	if (s->fd >= 0)
 		close(s->fd);
+	publish_z(s);
+	piece_unpacker_release(&s->unz);
 	pthread_mutex_lock(&s->lock);
 	s->st.net_bytes = s->ch.link.bytes_in;
 	s->st.net_bytes_out = s->ch.link.bytes_out;
@@ -621,6 +655,7 @@ syncer_start(const struct gossip_config *c, const char *res, const char *peer,
 	s->chunk = s->st.chunk_bytes = SYNC_CHUNK_BYTES;
 	s->next = s->pos = s->st.pos = s->st.from = sync_round_from(from, s->chunk, size_bytes);
 	s->t0_ms = gossip_now_ms();
+	piece_unpacker_init(&s->unz, 0);
 	rate_init(&s->rate, s->t0_ms);
 	bucket_init(&s->bucket, 0, bucket_now_ns());
 	if (getrandom(&s->seed, sizeof(s->seed), 0) != sizeof(s->seed))

@@ -23,6 +23,7 @@
 
 #include "clusterd/gossip.h"
 #include "clusterd/link.h"
+#include "clusterd/piece.h"
 
 #define SYNC_PROTO_VERSION	1		/* docs/sync.md, carried in SYNC */
 #define SYNC_CHUNK_BYTES	(64U << 10)	/* compare granularity */
@@ -51,6 +52,8 @@ struct sync_status {
 				   peer has no replay link) */
 	int error;		/* -errno of the failure that ended the run; 0 */
 	char why[256];		/* its explanation ("" when healthy) */
+	struct piece_stats z;	/* chunk bytes received: raw, as carried, CPU
+				   decoding here and encoding at the peer */
 };
 
 struct syncer;

@@ -4,8 +4,10 @@
  * the session over to sync_serve() when a client that announced sync in
  * its HELLO sends SYNC.  From then on this process only answers batches:
  * for each SSUMS it reads and digests its own chunks, sends the bytes of
- * every chunk whose digest differs from the client's (zlib-compressed
- * when that pays), and closes the batch with SDONE.  SFIN ends the
+ * every chunk whose digest differs from the client's (zstd-compressed
+ * when the client accepts it and that pays, piece.h), and closes the
+ * batch with SDONE.  A client of protocol 1.2, which accepts only zlib,
+ * gets raw pieces: this end no longer writes zlib.  SFIN ends the
  * session with SEND carrying the log position this host had after the
  * last byte of its disk was read: the client's syncpos.
  *
@@ -29,14 +31,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "clusterd/fetch.h"
 #include "clusterd/log.h"
+#include "clusterd/piece.h"
 #include "clusterd/sync.h"
-
-#define ZLIB_LEVEL	1	/* fast: the link, not the ratio, is what we save */
-#define ZLIB_SKIP	16	/* pieces sent raw after one that did not shrink */
 
 struct sserve {
 	struct gossip_link *l;
@@ -50,10 +48,10 @@ struct sserve {
 	uint64_t next;			/* offset the next batch must start at */
 	uint64_t seed;
 	uint32_t chunk;
-	int zlib;			/* client accepts compressed SDATA */
-	unsigned zskip;			/* pieces left to send raw */
+	int zstd;			/* client accepts zstd SDATA, we compress */
+	struct piece_packer pk;
 	uint8_t *buf;			/* one chunk */
-	uint8_t zbuf[GOSSIP_SPIECE_MAX + GOSSIP_SPIECE_MAX / 8 + 64];
+	uint8_t zbuf[GOSSIP_SPIECE_MAX];	/* a compressed piece */
 };
 
 static volatile sig_atomic_t sserve_quit;
@@ -70,7 +68,7 @@ sserve_send(struct sserve *s, const struct gossip_msg *m)
 	int ret = link_send(s->l, m);
 
 	if (ret == 0 && s->l->out_len >= 256 * 1024)
-		ret = link_flush(s->l);	/* stdout blocks: flushes it all */
+		ret = piece_flush(&s->pk, s->l);	/* flushes it all */
 	return ret;
 }
 
@@ -199,33 +197,39 @@ sserve_start(struct sserve *s, const struct gossip_msg *m)
 	s->chunk = r.chunk_bytes = m->chunk_bytes;
 	s->next = m->offset;
 	s->seed = m->seed;
-	s->zlib = !!(m->sflags & GOSSIP_SYNC_ZLIB);
-	r.sflags = m->sflags & GOSSIP_SYNC_ZLIB;
+	if (m->sflags & GOSSIP_SYNC_ZSTD)
+		piece_packer_set_mode(&s->pk, gossip_compress_mode(s->c, s->sf, s->res));
+	s->zstd = s->pk.mode != PIECE_NONE;
+	r.sflags = s->zstd ? GOSSIP_SYNC_ZSTD : 0;
 	log_debug("client '%s': sync of '%s' from %llu", s->client, s->res,
 		  (unsigned long long)m->offset);
 	return sserve_send(s, &r);
 }
 
-/* One piece of a differing chunk, compressed when that shrinks it. */
+/* One piece of a differing chunk, compressed when that pays (piece.h). */
 static int
 send_piece(struct sserve *s, uint64_t off, const uint8_t *p, uint32_t len)
 {
 	struct gossip_msg d = { .type = GOSSIP_SDATA, .offset = off, .raw_len = len,
 				.enc = GOSSIP_SDATA_RAW, .data = p, .data_len = len };
-	uLongf zlen = sizeof(s->zbuf);
+	uint32_t zlen;
 
-	if (s->zlib && s->zskip == 0) {
-		if (compress2(s->zbuf, &zlen, p, len, ZLIB_LEVEL) == Z_OK && zlen < len - len / 16) {
-			d.enc = GOSSIP_SDATA_ZLIB;
-			d.data = s->zbuf;
-			d.data_len = (uint32_t)zlen;
-		} else {
-			s->zskip = ZLIB_SKIP;
-		}
-	} else if (s->zskip) {
-		s->zskip--;
+	if (s->zstd && piece_pack(&s->pk, p, len, s->zbuf, sizeof(s->zbuf), &zlen) ==
+		       GOSSIP_SDATA_ZSTD) {
+		d.enc = GOSSIP_SDATA_ZSTD;
+		d.data = s->zbuf;
+		d.data_len = zlen;
 	}
 	return sserve_send(s, &d);
+}
+
+/* ZCOST before SDONE, when the CPU spent compressing grew. */
+static int
+send_zcost(struct sserve *s)
+{
+	struct gossip_msg m = { .type = GOSSIP_ZCOST };
+
+	return s->zstd && piece_packer_cost(&s->pk, &m.cpu_ns) ? sserve_send(s, &m) : 0;
 }
 
 /* SSUMS: compare the batch with our chunks, send what differs, SDONE. */
@@ -255,6 +259,8 @@ sserve_batch(struct sserve *s, const struct gossip_msg *m)
 					 len - p : GOSSIP_SPIECE_MAX);
 	}
 	s->next = off + len;
+	if (ret == 0)
+		ret = send_zcost(s);
 	return ret < 0 ? ret : sserve_send(s, &done);
 }
 
@@ -345,7 +351,7 @@ sserve_loop(struct sserve *s)
 		while (ret == 0 && (ret = link_recv_inplace(s->l, &s->consumed, &m)) == 1)
 			ret = sserve_msg(s, &m);
 		if (ret == 0)
-			ret = link_flush(s->l);
+			ret = piece_flush(&s->pk, s->l);
 		if (ret == 0 && poll(&p, 1, -1) < 0 && errno != EINTR)
 			ret = -errno;
 	}
@@ -361,12 +367,14 @@ sync_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs 
 
 	signal(SIGTERM, sserve_on_signal);
 	signal(SIGINT, sserve_on_signal);
+	piece_packer_init(&s.pk, PIECE_NONE);
 	ret = sserve_start(&s, first);
 	if (ret == 0)
 		ret = sserve_loop(&s);
 	link_flush(l);
 	if (s.fd >= 0)
 		close(s.fd);
+	piece_packer_release(&s.pk);
 	free(s.buf);
 	return ret == -ECONNRESET || ret == 0 || ret == 1 ? 1 : ret;
 }

@@ -279,3 +279,64 @@ fend_hex() {
 	wait "$FETCH_PID" || fail "fetch failed: $(cat "$NETNS_DIR/fetch.out")"
 	cmp "$(logfile alpha "$name")" "$(logfile beta "$name")"
 }
+
+# serve_compress HOST MODE: HOST's serving end runs with --compress MODE
+# (the forced command of every key in its authorized_keys; sshd reads the
+# file at each login).
+serve_compress() {
+	sed -i "s/ --peer \([a-z]*\)\( --compress [a-z]*\)\{0,1\}\"/ --peer \1 --compress $2\"/" \
+		"$NETNS_DIR/$1/authorized_keys"
+}
+
+# fetch_counted HOST NAME SIZE ARGS...: fetch NAME anew, compare it with its
+# origin's copy (the part of the name after the number), counters in $output
+fetch_counted() {
+	local host=$1 name=$2 size=$3 origin
+	shift 3
+	origin=${name##*-}
+	rm -f "$(logfile "$host" "$name")"
+	fetch "$host" "$name" --final "$size" --timeout 60 "$@"
+	assert_success
+	assert_equal "$(json local_len)" "$size"
+	cmp "$(logfile "$origin" "$name")" "$(logfile "$host" "$name")"
+	assert_equal "$(json bytes_raw)" "$size"
+}
+
+@test "compression: zstd and none interoperate both ways, logfiles byte-identical" {
+	fetch_cluster 2
+	local a=log-000000020-alpha b=log-000000021-beta size
+	# zeros compress, the random tail does not: both kinds of piece
+	{ head -c $((2048 * 1024)) /dev/zero; head -c $((512 * 1024)) /dev/urandom; } \
+		>"$(logfile alpha "$a")"
+	cp "$(logfile alpha "$a")" "$(logfile beta "$b")"
+	size=$(size_of "$(logfile alpha "$a")")
+
+	# alpha serves with --compress none; beta asks with zstd: raw bytes
+	serve_compress alpha none
+	fetch_counted beta "$a" "$size" --compress zstd
+	assert_equal "$(json bytes_wire)" "$size"
+	assert_equal "$(json compress_cpu_ns)" 0
+	# alpha serves auto (the default); beta fetches with none: raw bytes
+	serve_compress alpha auto
+	fetch_counted beta "$a" "$size" --compress none
+	assert_equal "$(json bytes_wire)" "$size"
+	# both willing: the zeros travel compressed
+	fetch_counted beta "$a" "$size" --compress zstd
+	local wire
+	wire=$(json bytes_wire)
+	echo "# $size bytes ($((size / 1024)) KiB, 80 % zeros) as $wire bytes on the wire" >&3
+	[ "$wire" -lt $((size / 3)) ] || fail "compressed: $wire bytes for $size"
+	[ "$(json compress_cpu_ns)" -gt 0 ] || fail "no compression cost reported"
+	[ "$(json decompress_cpu_ns)" -gt 0 ] || fail "no decompression cost counted"
+
+	# the other way: beta serves, alpha fetches; beta's own resource
+	# setting turns compression off on its serving end
+	tree beta set "resource-$RES/defaults-beta/compress" none >/dev/null
+	fetch_counted alpha "$b" "$size" --compress zstd
+	assert_equal "$(json bytes_wire)" "$size"
+	tree beta set "resource-$RES/defaults-beta/compress" auto >/dev/null
+	fetch_counted alpha "$b" "$size" --compress none
+	assert_equal "$(json bytes_wire)" "$size"
+	fetch_counted alpha "$b" "$size" --compress zstd
+	[ "$(json bytes_wire)" -lt $((size / 3)) ] || fail "compressed: $(json bytes_wire) bytes"
+}

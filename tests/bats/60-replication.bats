@@ -88,6 +88,36 @@ tail_round() {
 	wait_same alpha beta 60
 }
 
+# metric HOST NAME TRANSFER: a mars_transfer_* counter of resource RES on
+# HOST's status page, as an integer ("" if absent)
+metric() {
+	netns_exec "$1" curl -sf --max-time 5 http://127.0.0.1:7780/metrics |
+		awk -v k="$2{resource=\"$RES\",transfer=\"$3\"}" '$1 == k { printf "%d", $2 }'
+}
+
+fetched_compressed() {	# fetched_compressed HOST BYTES: at least BYTES fetched, a quarter on the wire
+	local raw wire
+	raw=$(metric "$1" mars_transfer_bytes_raw_total fetch)
+	wire=$(metric "$1" mars_transfer_bytes_wire_total fetch)
+	[ -n "$raw" ] && [ -n "$wire" ] && [ "$raw" -ge "$2" ] && [ "$wire" -lt $((raw / 4)) ]
+}
+
+@test "compression: logfiles of compressible writes travel zstd; the metrics show it" {
+	replica_up alpha beta
+	yes "a compressible line of text, written to the primary" | head -c $((8 * 1048576)) |
+		dd of="$(dev alpha)" bs=1M conv=notrunc,fsync status=none iflag=fullblock
+	wait_same alpha beta 60
+	wait_for 20 fetched_compressed beta $((8 * 1048576))
+	echo "# beta fetched $(metric beta mars_transfer_bytes_raw_total fetch) bytes as" \
+		"$(metric beta mars_transfer_bytes_wire_total fetch) on the wire" >&3
+	[ "$(metric beta mars_transfer_compress_cpu_seconds_total fetch)" != "" ] ||
+		fail "no compression cost in the metrics"
+	netns_exec beta curl -sf --max-time 5 http://127.0.0.1:7780/api/v1/resources |
+		jq -e '.resources[0].replicas[] | select(.host == "beta") |
+			.transfer.fetch.bytes_wire < .transfer.fetch.bytes_raw' >/dev/null ||
+		fail "no transfer counters in the API"
+}
+
 @test "handover: the role moves both ways without losing a write" {
 	replica_up alpha beta
 	fs_mount alpha mkfs

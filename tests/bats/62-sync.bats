@@ -282,3 +282,57 @@ differing_chunks() {
 	assert_failure
 	assert_output --partial "no such resource here"
 }
+
+# sync_from HOST PEER ARGS...: clusterd --sync on HOST from PEER; JSON in sync.out
+sync_from() {
+	local host=$1 peer=$2
+	shift 2
+	# shellcheck disable=SC2046
+	netns_exec "$host" timeout 120 "$CLUSTERD" $(clusterd_opts "$host") --sync "$RES" \
+		--peer "$peer" --disk "$(disk "$host")" --timeout 100 "$@" \
+		>"$NETNS_DIR/sync.out" 2>"$NETNS_DIR/sync.err" && SYNC_RC=0 || SYNC_RC=$?
+	assert_equal "$SYNC_RC" 0
+	assert_equal "$(json done)" true
+	cmp "$(disk alpha)" "$(disk beta)"
+	assert_equal "$(json bytes_raw)" "$(json bytes_copied)"
+}
+
+@test "compression: zstd and none interoperate both ways, disks byte-identical" {
+	sync_cluster
+	# three quarters zeros, one quarter random: both kinds of piece
+	{ head -c $((SIZE / 4 * 3)) /dev/zero; head -c $((SIZE / 4)) /dev/urandom; } \
+		>"$(disk alpha)"
+
+	# alpha's own setting for the resource: none; beta asks for zstd: raw
+	tree alpha set "resource-$RES/defaults-alpha/compress" none >/dev/null
+	sync_from beta alpha --compress zstd
+	assert_equal "$(json bytes_raw)" "$SIZE"
+	assert_equal "$(json bytes_wire)" "$SIZE"
+	assert_equal "$(json compress_cpu_ns)" 0
+	# alpha auto (set as its setting for the resource); beta runs with
+	# --compress none: raw
+	tree alpha set "resource-$RES/defaults-alpha/compress" auto >/dev/null
+	random_disk "$(disk beta)"
+	sync_from beta alpha --compress none
+	assert_equal "$(json bytes_wire)" "$SIZE"
+	# both willing: the zeros travel compressed
+	random_disk "$(disk beta)"
+	sync_from beta alpha --compress zstd
+	echo "# $SIZE bytes (75 % zeros) as $(json bytes_wire) bytes on the wire," \
+		"$(json compress_cpu_ns) ns compressing" >&3
+	[ "$(json bytes_wire)" -lt $((SIZE / 3)) ] || fail "compressed: $(json bytes_wire) bytes"
+	[ "$(json compress_cpu_ns)" -gt 0 ] || fail "no compression cost reported"
+
+	# the other way: beta designated primary, alpha syncs from it; alpha's
+	# setting for the resource (none, then zstd) wins over its command line
+	tree beta set "resource-$RES/primary" beta >/dev/null
+	wait_for 15 has_value alpha "resource-$RES/primary" beta
+	tree alpha set "resource-$RES/defaults-alpha/compress" none >/dev/null
+	random_disk "$(disk alpha)"
+	sync_from alpha beta --compress zstd
+	assert_equal "$(json bytes_wire)" "$SIZE"
+	tree alpha set "resource-$RES/defaults-alpha/compress" zstd >/dev/null
+	random_disk "$(disk alpha)"
+	sync_from alpha beta --compress none
+	[ "$(json bytes_wire)" -lt $((SIZE / 3)) ] || fail "compressed: $(json bytes_wire) bytes"
+}

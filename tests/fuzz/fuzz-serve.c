@@ -27,6 +27,9 @@
  *    cluster, and echoes only flags it speaks; it sends only entries it
  *    may send (its own, cluster-wide, tombstones); an ACK counts no more
  *    entries than the client pushed since its previous END;
+ *  - compressed pieces (protocol 1.3; the server runs in mode auto) only
+ *    after a FETCH or SYNC that asked for zstd, each decoding to exactly
+ *    its raw_len; never zlib; ZCOST only then too, and never decreasing;
  *  - the tree has nothing outside the root or the key grammar, its uuid
  *    did not change, and every live entry owned by a host is owned by the
  *    host the session's key is bound to (FUZZ_PEER, clusterd --serve
@@ -46,6 +49,7 @@
 
 #include "clusterd/gossip.h"
 #include "clusterd/log.h"
+#include "clusterd/piece.h"
 #include "clusterd/proto.h"
 #include "fuzz_tree.h"
 
@@ -220,6 +224,7 @@ struct said {
 	size_t n;
 	uint32_t pushed[ENDS_MAX];
 	size_t n_ends;
+	int zstd;	/* a FETCH or SYNC asked for compressed pieces */
 };
 
 static void
@@ -230,7 +235,11 @@ collect_said(const struct stream *st, struct said *hn)
 	uint32_t entries = 0;
 
 	hn->n = hn->n_ends = 0;
+	hn->zstd = 0;
 	while (off < st->len && gossip_decode(st->buf + off, st->len - off, &used, &m) == 1) {
+		if ((m.type == GOSSIP_FETCH && (m.fflags & GOSSIP_FETCH_ZSTD)) ||
+		    (m.type == GOSSIP_SYNC && (m.sflags & GOSSIP_SYNC_ZSTD)))
+			hn->zstd = 1;
 		if (m.type == GOSSIP_HELLO && hn->n < HELLO_HOSTS_MAX)
 			snprintf(hn->host[hn->n++], GOSSIP_HOST_MAX + 1, "%s", m.host);
 		if (m.type == GOSSIP_ENTRY)
@@ -303,7 +312,27 @@ check_hello_reply(const struct gossip_msg *m)
 	FUZZ_CHECK(strcmp(m->host, FUZZ_TREE_HOST) == 0);
 	FUZZ_CHECK(strcmp(m->uuid, FUZZ_TREE_UUID) == 0);
 	FUZZ_CHECK(m->version == GOSSIP_PROTO_VERSION);
-	FUZZ_CHECK((m->flags & ~(GOSSIP_HELLO_FETCH | GOSSIP_HELLO_SYNC)) == 0);
+	FUZZ_CHECK((m->flags & ~(GOSSIP_HELLO_FETCH | GOSSIP_HELLO_SYNC | GOSSIP_HELLO_ZSTD)) == 0);
+}
+
+/* A piece the server sent: compressed only if asked, and decodable. */
+static void
+check_piece(const struct gossip_msg *m, const struct said *hn, uint64_t *zcost)
+{
+	static struct piece_unpacker u;
+	const uint8_t *raw;
+
+	if (m->type == GOSSIP_ZCOST) {
+		FUZZ_CHECK(hn->zstd && m->cpu_ns >= *zcost);
+		*zcost = m->cpu_ns;
+		return;
+	}
+	if (m->type == GOSSIP_SDATA)
+		FUZZ_CHECK(m->enc != GOSSIP_SDATA_ZLIB);
+	if (m->type != GOSSIP_FZDATA && (m->type != GOSSIP_SDATA || m->enc != GOSSIP_SDATA_ZSTD))
+		return;
+	FUZZ_CHECK(hn->zstd);
+	FUZZ_CHECK(piece_unpack(&u, m->enc, m->data, m->data_len, m->raw_len, &raw) == 0);
 }
 
 /* The reply: whole frames, one ERROR at most and last; ACKs count no
@@ -314,6 +343,7 @@ check_reply(int out, const struct said *hn)
 	static struct gossip_msg m;
 	off_t size = lseek(out, 0, SEEK_END);
 	size_t off = 0, used, acks = 0;
+	uint64_t zcost = 0;
 	int errors = 0;
 	uint8_t *buf;
 
@@ -333,6 +363,7 @@ check_reply(int out, const struct said *hn)
 			check_sent_entry(&m);
 		if (m.type == GOSSIP_ACK && acks < hn->n_ends)
 			FUZZ_CHECK(m.count <= hn->pushed[acks++]);
+		check_piece(&m, hn, &zcost);
 		off += used;
 	}
 	munmap(buf, (size_t)size);
@@ -362,6 +393,7 @@ setup(void)
 	snprintf(config.host, sizeof(config.host), "%s", FUZZ_TREE_HOST);
 	config.timeout_ms = 10000;
 	config.transport = &gossip_transport_local;
+	config.compress = PIECE_AUTO;	/* the serving end's default */
 	tree_ready = 1;
 }
 

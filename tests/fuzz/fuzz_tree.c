@@ -109,18 +109,22 @@ fuzz_tree_init(struct fuzz_tree *ft)
 	fuzz_tree_reset(ft);
 }
 
-/* A logfile is a regular file in the tree: only a tombstone replaces it. */
+/* A logfile is a regular file in the tree: only a tombstone replaces it.
+ * Its 4.75 KiB repeat one line, so that a fetch has something to compress. */
 static void
 plant_logfile(struct fuzz_tree *ft)
 {
-	static const char bytes[] = "not a real logfile\n";
-	int dfd, fd;
+	static const char line[] = "not a real logfile\n";
+	int dfd, fd, i;
 
 	if (mkdirat(ft->sf.root_fd, LOG_DIR, 0700) < 0 && errno != EEXIST)
 		die("cannot create", LOG_DIR, errno);
 	dfd = openat(ft->sf.root_fd, LOG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	fd = dfd < 0 ? -1 : openat(dfd, LOG_NAME, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, bytes, sizeof(bytes) - 1) != sizeof(bytes) - 1)
+	for (i = 0; fd >= 0 && i < 256; i++)
+		if (write(fd, line, sizeof(line) - 1) != sizeof(line) - 1)
+			break;
+	if (fd < 0 || i < 256)
 		die("cannot create", LOG_NAME, errno);
 	close(fd);
 	close(dfd);

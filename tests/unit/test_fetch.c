@@ -63,7 +63,7 @@ test_fetch_frame(void)
 	/* and on receipt: patch the flag byte of a valid frame */
 	a.fflags = 0;
 	n = gossip_encode(&a, buf, sizeof(buf));
-	buf[n - 13] = 0x02;
+	buf[n - 13] = 0x04;	/* 0x01 FOLLOW, 0x02 ZSTD (protocol 1.3) */
 	tap_ok(gossip_decode(buf, (size_t)n, &(size_t){ 0 }, &b) == -EPROTO,
 	       "unknown FETCH flag refused");
 	memcpy(a.name, "x", 2);

@@ -4,8 +4,8 @@
  * transport runs `clusterd --serve` on the tree ROOTS/alpha over a
  * socketpair, and the fetcher works as node beta on ROOTS/beta.  Checks
  * what the replication driver relies on: the wanted order, follow,
- * fetcher_refetch(), the digest check, errors in the status, and a prompt
- * fetcher_stop().  The cluster: tests/helpers/local_cluster.h.
+ * fetcher_refetch(), the digest check, compressed pieces and the
+ * per-resource setting, errors in the status, and a prompt fetcher_stop().  The cluster: tests/helpers/local_cluster.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +49,22 @@ static void
 path_of(char *buf, size_t n, const char *host, const char *name)
 {
 	snprintf(buf, n, "%s/%s/resource-%s/%s", lc.roots, host, RES, name);
+}
+
+/* Append @bytes of zeros to alpha's @name: they compress. */
+static void
+append_zeros(const char *name, uint64_t bytes)
+{
+	static const uint8_t z[4096];
+	char path[1024];
+	int fd;
+
+	path_of(path, sizeof(path), "alpha", name);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	for (; bytes >= sizeof(z); bytes -= sizeof(z))
+		if (write(fd, z, sizeof(z)) != (ssize_t)sizeof(z))
+			break;
+	close(fd);
 }
 
 /* Append @bytes of a pattern seeded by the offset to alpha's @name. */
@@ -234,6 +250,61 @@ test_follow(struct fetcher *f)
 	       "a follow entry turned final completes");
 }
 
+/* Fetch @w, which alpha holds in full; the transfer counters it cost. */
+static int
+fetch_counted(struct fetcher *f, const struct fetch_want *w, struct piece_stats *z)
+{
+	struct fetch_status st0, st;
+	int ok;
+
+	fetcher_status(f, &st0);
+	fetcher_want(f, w, 1);
+	ok = wait_local(f, w->name, w->final_len, 5000, &st) && same_files(w->name);
+	wait_complete(f, 2000, &st);
+	z->bytes_raw = st.z.bytes_raw - st0.z.bytes_raw;
+	z->bytes_wire = st.z.bytes_wire - st0.z.bytes_wire;
+	z->peer_cpu_ns = st.z.peer_cpu_ns - st0.z.peer_cpu_ns;
+	return ok;
+}
+
+/* Beta's setting for the resource := @mode, then fetch @bytes of zeros as
+ * @name; the transfer counters it cost in *@z. */
+static int
+fetch_zeros(struct fetcher *f, const char *mode, const char *name, uint64_t bytes,
+	    struct piece_stats *z)
+{
+	struct fetch_want w = { .final_len = bytes };
+
+	snprintf(w.name, sizeof(w.name), "%s", name);
+	if (mode)
+		local_cluster_set(&lc, "beta", "resource-" RES "/defaults-beta/compress", mode,
+				  NULL, NULL);
+	append_zeros(name, bytes);
+	return fetch_counted(f, &w, z) && z->bytes_raw == bytes;
+}
+
+/* Protocol 1.3: zeros travel compressed and arrive byte for byte; a
+ * resource set to none on this node asks for raw bytes. */
+static void
+test_compressed(struct fetcher *f)
+{
+	struct piece_stats z;
+	int ok;
+
+	ok = fetch_zeros(f, NULL, "log-000000005-alpha", 512 * KIB, &z);
+	tap_ok(ok && z.bytes_wire < z.bytes_raw / 20 && z.peer_cpu_ns > 0,
+	       "zeros travel compressed, arrive the same: %llu bytes for %llu, %llu ns "
+	       "compressing at the peer", (unsigned long long)z.bytes_wire,
+	       (unsigned long long)z.bytes_raw, (unsigned long long)z.peer_cpu_ns);
+	ok = fetch_zeros(f, "none", "log-000000006-alpha", 256 * KIB, &z);
+	tap_ok(ok && z.bytes_wire == z.bytes_raw, "compress none for the resource here: the "
+	       "same bytes, raw (%llu for %llu)", (unsigned long long)z.bytes_wire,
+	       (unsigned long long)z.bytes_raw);
+	ok = fetch_zeros(f, "zstd", "log-000000007-alpha", 256 * KIB, &z);
+	tap_ok(ok && z.bytes_wire < z.bytes_raw / 20, "set back to zstd: compressed again (%llu "
+	       "for %llu)", (unsigned long long)z.bytes_wire, (unsigned long long)z.bytes_raw);
+}
+
 static void
 test_errors(struct fetcher *f)
 {
@@ -270,6 +341,7 @@ main(void)
 		return tap_done();
 	test_order_and_refetch(f);
 	test_follow(f);
+	test_compressed(f);
 	test_errors(f);
 	t0 = gossip_now_ms();
 	fetcher_stop(f);

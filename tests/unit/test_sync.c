@@ -2,7 +2,7 @@
 /*
  * Full sync (docs/sync.md), the parts that need no peer: chunk and batch
  * arithmetic, digests, and the sync frames (round trips and every bound
- * the decoder must refuse).
+ * the decoder must refuse), with the compressed ones of protocol 1.3.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -153,7 +153,9 @@ test_frames(void)
 	tap_ok(round_trip(&m, &r) == 0 && !strcmp(r.value, m.value), "SEND carries the syncpos");
 	tap_ok(!strcmp(gossip_type_str(GOSSIP_SDATA), "SDATA") &&
 	       !strcmp(gossip_type_str(GOSSIP_SEND), "SEND") &&
-	       !strcmp(gossip_type_str(GOSSIP_SEND + 1), "?"), "type names");
+	       !strcmp(gossip_type_str(GOSSIP_ZCOST), "ZCOST") &&
+	       !strcmp(gossip_type_str(GOSSIP_FZDATA), "FZDATA") &&
+	       !strcmp(gossip_type_str(GOSSIP_FZDATA + 1), "?"), "type names");
 }
 
 /* A truncated or trailing-byte frame never decodes. */
@@ -224,6 +226,61 @@ test_disk_open(void)
 	rmdir(dir);
 }
 
+/* Protocol 1.3: FZDATA, ZCOST, zstd SDATA and the ZSTD flags. */
+static void
+test_frames_zstd(void)
+{
+	static uint8_t data[GOSSIP_FRAME_MAX];
+	struct gossip_msg m = { .type = GOSSIP_FZDATA, .offset = 1234, .enc = GOSSIP_SDATA_ZSTD,
+				.raw_len = GOSSIP_FDATA_MAX, .data = data, .data_len = 100 }, r;
+
+	tap_ok(round_trip(&m, &r) == 0 && r.offset == 1234 && r.enc == GOSSIP_SDATA_ZSTD &&
+	       r.raw_len == GOSSIP_FDATA_MAX && r.data_len == 100, "FZDATA round trip");
+	m.raw_len = GOSSIP_FDATA_MAX + 1;
+	tap_ok(round_trip(&m, &r) == -EINVAL, "FZDATA raw_len over an FDATA's: refused");
+	m.raw_len = 0;
+	tap_ok(round_trip(&m, &r) == -EINVAL, "FZDATA raw_len 0: refused");
+	m.raw_len = 100;
+	m.enc = GOSSIP_SDATA_RAW;
+	tap_ok(round_trip(&m, &r) == -EINVAL, "FZDATA of encoding raw: refused");
+	m.enc = GOSSIP_SDATA_ZLIB;
+	tap_ok(round_trip(&m, &r) == -EINVAL, "FZDATA of encoding zlib: refused");
+	m.enc = GOSSIP_SDATA_ZSTD;
+	m.data_len = GOSSIP_FRAME_MAX - 1 - 8 - 1 - 4 + 1;
+	tap_ok(round_trip(&m, &r) < 0, "FZDATA over the frame bound: refused");
+	m.data_len = 0;
+	tap_ok(round_trip(&m, &r) == -EINVAL, "FZDATA without bytes: refused");
+
+	memset(&m, 0, sizeof(m));
+	m.type = GOSSIP_ZCOST;
+	m.cpu_ns = 0x0102030405060708ULL;
+	tap_ok(round_trip(&m, &r) == 0 && r.cpu_ns == m.cpu_ns, "ZCOST round trip");
+
+	memset(&m, 0, sizeof(m));
+	m.type = GOSSIP_SDATA;
+	m.raw_len = 100;
+	m.data = data;
+	m.data_len = 10;
+	m.enc = GOSSIP_SDATA_ZSTD;
+	tap_ok(round_trip(&m, &r) == 0 && r.enc == GOSSIP_SDATA_ZSTD, "SDATA of encoding zstd");
+	m.enc = GOSSIP_SDATA_ZSTD + 1;
+	tap_ok(round_trip(&m, &r) == -EINVAL, "SDATA of an unknown encoding: refused");
+
+	memset(&m, 0, sizeof(m));
+	m.type = GOSSIP_SINFO;
+	m.sflags = GOSSIP_SYNC_ZSTD | GOSSIP_SYNC_ZLIB;
+	tap_ok(round_trip(&m, &r) == 0 && r.sflags == m.sflags, "SINFO flags ZLIB and ZSTD");
+	m.sflags = 0x04;
+	tap_ok(round_trip(&m, &r) == -EINVAL, "an unknown SINFO flag: refused");
+
+	memset(&m, 0, sizeof(m));
+	m.type = GOSSIP_FETCH;
+	strcpy(m.res, "r0");
+	strcpy(m.name, "log-000000001-alpha");
+	m.fflags = GOSSIP_FETCH_FOLLOW | GOSSIP_FETCH_ZSTD;
+	tap_ok(round_trip(&m, &r) == 0 && r.fflags == m.fflags, "FETCH flag ZSTD");
+}
+
 int
 main(void)
 {
@@ -232,6 +289,7 @@ main(void)
 	test_batches();
 	test_digests();
 	test_frames();
+	test_frames_zstd();
 	test_malformed();
 	return tap_done();
 }

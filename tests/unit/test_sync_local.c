@@ -150,6 +150,10 @@ test_transfers(void)
 	tap_ok(st.done && same_disks("alpha", "beta") && st.net_bytes < DISK_BYTES / 20,
 	       "zeros travel compressed: %llu bytes for %llu", (unsigned long long)st.net_bytes,
 	       (unsigned long long)st.bytes_copied);
+	tap_ok(st.z.bytes_raw == st.bytes_copied && st.z.bytes_wire < st.z.bytes_raw / 20 &&
+	       st.z.peer_cpu_ns > 0, "zstd (protocol 1.3): %llu bytes as written, %llu as carried, "
+	       "%llu ns compressing at the peer", (unsigned long long)st.z.bytes_raw,
+	       (unsigned long long)st.z.bytes_wire, (unsigned long long)st.z.peer_cpu_ns);
 
 	make_disk("beta", DISK_BYTES, 3);
 	run("r0", "alpha", "beta", DISK_BYTES, 4 * 1024 * KIB + 77, 0, &st);
