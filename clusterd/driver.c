@@ -239,11 +239,11 @@ tick_resource(struct driver *d, struct drv_res *r)
 			do_start_primary(d, r, &a);
 		break;
 	case ROLE_PUBLISH: {
-		char key[160];
+		char key[MARS_VERNAME_MAX + 1];
 		const char *kv[2] = { key, a.link };
 
-		snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", a.link_nr, d->gc->host);
-		put(d, r->name, kv, 2);
+		if (mars_vername_format(key, sizeof(key), a.link_nr, d->gc->host) >= 0)
+			put(d, r->name, kv, 2);
 		break;
 	}
 	case ROLE_START_REPLAY:

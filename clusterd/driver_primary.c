@@ -26,9 +26,11 @@
 static int
 own_link(struct driver *d, const char *res, uint64_t nr, uint64_t len, char *out, size_t size)
 {
-	char key[STATEFS_PATH_MAX + 1], cur[STATEFS_VALUE_MAX + 1];
+	char key[STATEFS_PATH_MAX + 1], cur[STATEFS_VALUE_MAX + 1], name[MARS_VERNAME_MAX + 1];
 
-	snprintf(key, sizeof(key), "resource-%s/version-%09" PRIu64 "-%s", res, nr, d->gc->host);
+	if (mars_vername_format(name, sizeof(name), nr, d->gc->host) < 0)
+		return -ERANGE;
+	snprintf(key, sizeof(key), "resource-%s/%s", res, name);
 	if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) < 0)
 		return -ENOENT;
 	return repl_version_relength(out, size, cur, len);
@@ -45,21 +47,23 @@ void
 ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 {
 	char key[STATEFS_PATH_MAX + 1], cur[STATEFS_VALUE_MAX + 1], link[STATEFS_VALUE_MAX + 1];
-	char pkey[160], closed[STATEFS_VALUE_MAX + 1], pname[REPL_NAME_MAX + 32], nrs[32];
-	char origin[REPL_NAME_MAX + 1];
+	char vname[MARS_VERNAME_MAX + 1], pkey[MARS_VERNAME_MAX + 1], pname[MARS_LOGNAME_MAX + 1];
+	char closed[STATEFS_VALUE_MAX + 1], nrs[32];
+	struct mars_logname ln;
 	const char *kv[8];
 	struct repl_version pv;
 	uint64_t nr, back;
 	size_t n = 0;
 
-	if (sscanf(logfile, "log-%" SCNu64 "-%63s", &nr, origin) != 2 || nr == 0)
+	if (mars_logname_parse(logfile, strlen(logfile), &ln) < 0 || ln.nr == 0 ||
+	    mars_vername_format(vname, sizeof(vname), ln.nr, d->gc->host) < 0)
 		return;
-	snprintf(key, sizeof(key), "resource-%s/version-%09" PRIu64 "-%s", r->name, nr,
-		 d->gc->host);
+	nr = ln.nr;
+	snprintf(key, sizeof(key), "resource-%s/%s", r->name, vname);
 	if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) >= 0)
 		return;
 	for (back = nr - 1; ; back--) {
-		snprintf(pkey, sizeof(pkey), "version-%09" PRIu64 "-%s", back, d->gc->host);
+		mars_vername_format(pkey, sizeof(pkey), back, d->gc->host);	/* < nr: fits */
 		snprintf(key, sizeof(key), "resource-%s/%s", r->name, pkey);
 		if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) >= 0 &&
 		    repl_version_parse(cur, &pv) == 0)
@@ -73,7 +77,7 @@ ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 	 * its link at the file's size.  A rotation whose links a killed
 	 * clusterd did not write gets them here, and a secondary never
 	 * switches on a stale length. */
-	snprintf(pname, sizeof(pname), "log-%09" PRIu64 "-%s", back, d->gc->host);
+	mars_logname_format(pname, sizeof(pname), back, d->gc->host);
 	if (!strcmp(pv.origin, d->gc->host)) {
 		if (repl_version_relength(closed, sizeof(closed), cur,
 					  file_size(d, r->name, pname)) < 0 ||
@@ -93,9 +97,8 @@ ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 			  " (emergency mode): secondaries need 'marsadm invalidate %s'", r->name,
 			  back, nr, r->name);
 	}
-	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", nr, d->gc->host);
 	snprintf(nrs, sizeof(nrs), "%" PRIu64, nr);
-	kv[n++] = key;
+	kv[n++] = vname;
 	kv[n++] = link;
 	kv[n++] = "maxnr";
 	kv[n++] = nrs;
@@ -125,27 +128,27 @@ device_link(struct driver *d, struct drv_res *r, int up)
 void
 do_stop_primary(struct driver *d, struct drv_res *r, const struct mars_engine_status *st)
 {
-	char link[STATEFS_VALUE_MAX + 1], key[160], rkey[STATEFS_NAME_MAX + 16];
-	char rp[STATEFS_VALUE_MAX + 1], origin[REPL_NAME_MAX + 1], ckey[STATEFS_NAME_MAX + 16];
+	char link[STATEFS_VALUE_MAX + 1], key[MARS_VERNAME_MAX + 1], rkey[STATEFS_NAME_MAX + 16];
+	char rp[MARS_REPLAY_MAX + 1], ckey[STATEFS_NAME_MAX + 16];
 	const char *kv[6] = { key, link, rkey, rp, ckey, rp };
-	uint64_t nr, size;
+	struct mars_replaylink closed = { .len_bytes = 0 };
 
 	engine_drop(d, r);
 	device_link(d, r, 0);
-	if (sscanf(st->logfile, "log-%" SCNu64 "-%63s", &nr, origin) != 2)
+	if (mars_logname_parse(st->logfile, strlen(st->logfile), &closed.log) < 0)
 		return;
 	/* The engine is gone: the file's size is final.  actual-HOST/closed
 	 * says so; a new primary waits for it to match the version link. */
-	size = file_size(d, r->name, st->logfile);
-	if (own_link(d, r->name, nr, size, link, sizeof(link)) < 0)
+	closed.pos_bytes = file_size(d, r->name, st->logfile);
+	if (own_link(d, r->name, closed.log.nr, closed.pos_bytes, link, sizeof(link)) < 0 ||
+	    mars_vername_format(key, sizeof(key), closed.log.nr, d->gc->host) < 0 ||
+	    mars_replaylink_format(rp, sizeof(rp), &closed) < 0)
 		return;
-	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", nr, d->gc->host);
 	snprintf(rkey, sizeof(rkey), "replay-%s", d->gc->host);
 	snprintf(ckey, sizeof(ckey), "actual-%s/closed", d->gc->host);
-	snprintf(rp, sizeof(rp), "%s,%" PRIu64 ",0", st->logfile, size);
 	put(d, r->name, kv, 6);
 	log_info("%s: left the primary role; %s closed at %" PRIu64 " bytes", r->name,
-		 st->logfile, size);
+		 st->logfile, closed.pos_bytes);
 }
 
 void
@@ -153,24 +156,27 @@ do_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
 	  const struct mars_engine_status *st)
 {
 	char closed[STATEFS_VALUE_MAX + 1], next[STATEFS_VALUE_MAX + 1];
-	char k1[160], k2[160], nrs[32], done[32], origin[160];
+	char k1[MARS_VERNAME_MAX + 1], k2[MARS_VERNAME_MAX + 1], nrs[32], done[32];
+	char rkey[STATEFS_NAME_MAX + 16];
 	struct mars_engine_status now;
+	struct mars_logname ln;
 	struct repl_version cv;
 	const char *kv[8];
 	unsigned waited;
 	uint64_t nr;
 	int ret;
 
-	if (sscanf(st->logfile, "log-%" SCNu64 "-%63s", &nr, origin) != 2)
+	if (mars_logname_parse(st->logfile, strlen(st->logfile), &ln) < 0)
 		return;
+	nr = ln.nr;
 	/* The file, not the status snapshot (up to a second old), says
 	 * whether the logfile is empty: an empty one is not rotated and a
 	 * request is done at once. */
 	if (file_size(d, r->name, st->logfile) == 0) {
 		if (v->rotate_req > v->rotate_done) {
 			snprintf(done, sizeof(done), "%" PRIu64, v->rotate_req);
-			snprintf(k1, sizeof(k1), "local-%s/rotated", d->gc->host);
-			kv[0] = k1;
+			snprintf(rkey, sizeof(rkey), "local-%s/rotated", d->gc->host);
+			kv[0] = rkey;
 			kv[1] = done;
 			put(d, r->name, kv, 2);
 		}
@@ -195,20 +201,20 @@ do_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
 	}
 	if (own_link(d, r->name, nr, file_size(d, r->name, st->logfile), closed,
 		     sizeof(closed)) < 0 || repl_version_parse(closed, &cv) < 0 ||
-	    repl_version_make(next, sizeof(next), nr + 1, d->gc->host, 0, cv.section) < 0) {
+	    repl_version_make(next, sizeof(next), nr + 1, d->gc->host, 0, cv.section) < 0 ||
+	    mars_vername_format(k1, sizeof(k1), nr, d->gc->host) < 0 ||
+	    mars_vername_format(k2, sizeof(k2), nr + 1, d->gc->host) < 0) {
 		log_warnx("%s: cannot build the version links of the rotation", r->name);
 		return;
 	}
-	snprintf(k1, sizeof(k1), "version-%09" PRIu64 "-%s", nr, d->gc->host);
-	snprintf(k2, sizeof(k2), "version-%09" PRIu64 "-%s", nr + 1, d->gc->host);
 	snprintf(nrs, sizeof(nrs), "%" PRIu64, nr + 1);
 	kv[0] = k1; kv[1] = closed;
 	kv[2] = k2; kv[3] = next;
 	kv[4] = "maxnr"; kv[5] = nrs;
 	if (v->rotate_req > v->rotate_done) {
 		snprintf(done, sizeof(done), "%" PRIu64, v->rotate_req);
-		snprintf(origin, sizeof(origin), "local-%s/rotated", d->gc->host);
-		kv[6] = origin; kv[7] = done;
+		snprintf(rkey, sizeof(rkey), "local-%s/rotated", d->gc->host);
+		kv[6] = rkey; kv[7] = done;
 		put(d, r->name, kv, 8);
 	} else {
 		put(d, r->name, kv, 6);
@@ -221,12 +227,13 @@ void
 do_start_primary(struct driver *d, struct drv_res *r, const struct role_action *a)
 {
 	struct mars_engine_status st;
-	char key[160];
+	char key[MARS_VERNAME_MAX + 1];
 	const char *kv[2];
 	int ret;
 
 	if (*a->link) {
-		snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", a->link_nr, d->gc->host);
+		if (mars_vername_format(key, sizeof(key), a->link_nr, d->gc->host) < 0)
+			return;
 		kv[0] = key;
 		kv[1] = a->link;
 		if (put(d, r->name, kv, 2) < 0)

@@ -19,18 +19,21 @@
 void
 do_switch(struct driver *d, struct drv_res *r, const struct role_action *a)
 {
-	char k1[160], k2[160], k3[STATEFS_NAME_MAX + 16], rp[STATEFS_VALUE_MAX + 1];
+	char k1[MARS_VERNAME_MAX + 1], k2[MARS_VERNAME_MAX + 1], k3[STATEFS_NAME_MAX + 16];
+	char rp[MARS_REPLAY_MAX + 1];
+	struct mars_replaylink start = { .pos_bytes = 0 };
 	const char *kv[6];
 	struct repl_version nv;
 
 	/* The replay child writes the replay link: it must be gone first. */
 	engine_drop(d, r);
-	if (repl_version_parse(a->next_link, &nv) < 0)
+	if (repl_version_parse(a->next_link, &nv) < 0 ||
+	    mars_vername_format(k1, sizeof(k1), a->link_nr, d->gc->host) < 0 ||
+	    mars_vername_format(k2, sizeof(k2), nv.nr, d->gc->host) < 0 ||
+	    mars_logname_parse(a->logfile, strlen(a->logfile), &start.log) < 0 ||
+	    mars_replaylink_format(rp, sizeof(rp), &start) < 0)
 		return;
-	snprintf(k1, sizeof(k1), "version-%09" PRIu64 "-%s", a->link_nr, d->gc->host);
-	snprintf(k2, sizeof(k2), "version-%09" PRIu64 "-%s", nv.nr, d->gc->host);
 	snprintf(k3, sizeof(k3), "replay-%s", d->gc->host);
-	snprintf(rp, sizeof(rp), "%s,0,0", a->logfile);
 	kv[0] = k1; kv[1] = a->link;
 	kv[2] = k2; kv[3] = a->next_link;
 	kv[4] = k3; kv[5] = rp;

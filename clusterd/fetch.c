@@ -42,6 +42,7 @@
 #include "clusterd/peers.h"
 #include "clusterd/piece.h"
 #include "clusterd/rate.h"
+#include "mars/names.h"
 
 #define FETCH_PEERS_MAX		64
 #define FETCH_REFETCH_MAX	16
@@ -109,35 +110,18 @@ struct stream {
 	int zstd;		/* FETCH asked for FZDATA */
 };
 
-/* ---- pure parts: names ------------------------------------------------- */
+/* ---- names ------------------------------------------------------------- */
 
-int
-fetch_name_parse(const char *name, uint64_t *nr, char *origin, size_t origin_size)
+/* The origin host in logfile name @name (the shared codec); -EINVAL if none. */
+static int
+logfile_origin(const char *name, char origin[MARS_NAME_MAX + 1])
 {
-	const char *p = name + 4, *dash;
-	uint64_t v = 0;
-	size_t digits;
+	struct mars_logname ln;
 
-	if (strncmp(name, "log-", 4) != 0)
+	origin[0] = '\0';
+	if (mars_logname_parse(name, strlen(name), &ln) < 0)
 		return -EINVAL;
-	dash = strchr(p, '-');
-	digits = dash ? (size_t)(dash - p) : 0;
-	if (digits < 9 || digits > 19)
-		return -EINVAL;
-	for (size_t i = 0; i < digits; i++) {
-		if (p[i] < '0' || p[i] > '9' || v > (UINT64_MAX - 9) / 10)
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(p[i] - '0');
-	}
-	if (statefs_name_check(STATEFS_NAME_HOST, dash + 1, NULL) < 0)
-		return -EINVAL;
-	if (nr)
-		*nr = v;
-	if (origin) {
-		if (strlen(dash + 1) >= origin_size)
-			return -EINVAL;
-		strcpy(origin, dash + 1);
-	}
+	memcpy(origin, ln.host, sizeof(ln.host));
 	return 0;
 }
 
@@ -341,14 +325,14 @@ probe_size(struct fetcher *f, struct fconn *fc, const char *name, uint64_t offse
 static struct fconn *
 pick_peer(struct fetcher *f, const struct fetch_want *w, uint64_t len)
 {
-	char origin[STATEFS_NAME_MAX + 1];
+	char origin[MARS_NAME_MAX + 1];
 	struct fconn *fc, *best = NULL;
 	uint64_t now = gossip_now_ms();
 	int64_t size, best_size = -1;
 
 	if (reload_peers(f) < 0)
 		return NULL;
-	fetch_name_parse(w->name, NULL, origin, sizeof(origin));
+	logfile_origin(w->name, origin);	/* "" when not a name: no such peer */
 	fc = find_peer(f, origin);
 	if (fc && now >= fc->retry_ms && fconn_open(f, fc) == 0)
 		return fc;
@@ -751,11 +735,11 @@ status_entry(struct fetcher *f, const struct fetch_want *w, uint64_t local_len,
 static int
 work_entry(struct fetcher *f, const struct fetch_want *w)
 {
-	char origin[STATEFS_NAME_MAX + 1];
+	char origin[MARS_NAME_MAX + 1];
 	struct stream s = { .w = w };
 	struct fconn *fc;
 
-	if (fetch_name_parse(w->name, NULL, origin, sizeof(origin)) < 0) {
+	if (logfile_origin(w->name, origin) < 0) {
 		set_error(f, -EINVAL, "not a logfile name: '%s'", w->name);
 		return 0;
 	}
@@ -795,9 +779,9 @@ local_size(struct fetcher *f, const char *name)
 static int
 own_logfile(struct fetcher *f, const char *name)
 {
-	char origin[STATEFS_NAME_MAX + 1];
+	char origin[MARS_NAME_MAX + 1];
 
-	return fetch_name_parse(name, NULL, origin, sizeof(origin)) == 0 &&
+	return logfile_origin(name, origin) == 0 &&
 	       strcmp(origin, f->c->host) == 0;
 }
 

@@ -85,12 +85,6 @@ void fetcher_stop(struct fetcher *f);
 /* ---- parts exported for the serving end and the unit tests ---------- */
 
 /*
- * Split "log-NNNNNNNNN-ORIGIN" (9 to 19 digits, ORIGIN a host name).
- * Returns 0 with the number and origin, or -EINVAL.
- */
-int fetch_name_parse(const char *name, uint64_t *nr, char *origin, size_t origin_size);
-
-/*
  * The serving end of one fetch session (fetch_serve.c): answer @first
  * (a FETCH) and every later request on @l until the client closes, from
  * the logfiles under c->root.  @sf is the session's open tree, in which

@@ -46,6 +46,7 @@
 #include "clusterd/fetch.h"
 #include "clusterd/log.h"
 #include "clusterd/piece.h"
+#include "mars/names.h"
 
 #define ROUND_BYTES	(1U << 20)	/* data sent between looks at the input */
 #define KEEPALIVE_MS	1000		/* FINFO at least this often while following */
@@ -212,14 +213,13 @@ fserve_check_names(const struct gossip_msg *m)
 {
 	struct statefs_keyinfo ki;
 	char key[GOSSIP_HOST_MAX + GOSSIP_PATH_MAX + 16];
+	struct mars_logname ln;
 
 	if (statefs_name_check(STATEFS_NAME_RESOURCE, m->res, NULL) < 0 ||
-	    strncmp(m->name, "log-", 4) != 0)
+	    mars_logname_parse(m->name, strnlen(m->name, sizeof(m->name)), &ln) < 0)
 		return -EINVAL;
 	snprintf(key, sizeof(key), "resource-%s/%s", m->res, m->name);
-	if (statefs_key_check(key, &ki) < 0 || strchr(m->name, '/'))
-		return -EINVAL;
-	return fetch_name_parse(m->name, NULL, NULL, 0);
+	return statefs_key_check(key, &ki) < 0 ? -EINVAL : 0;
 }
 
 /* A FETCH: check it, answer FINFO, and make it the current stream. */

@@ -7,7 +7,6 @@
 #include "clusterd/roles.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +46,8 @@ claim_visit(const char *host, void *arg)
 	struct view_load *l = arg;
 	struct role_view *v = l->v;
 	struct role_claim *c;
-	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1], origin[REPL_NAME_MAX + 1];
+	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1];
+	struct mars_replaylink closed;
 
 	if (v->n_claims >= ROLE_MAX_HOSTS || strlen(host) > REPL_NAME_MAX)
 		return 0;
@@ -59,10 +59,14 @@ claim_visit(const char *host, void *arg)
 	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->is_primary = !strcmp(val, "1");
 	snprintf(key, sizeof(key), "actual-%s/closed", host);
+	/* "log-N-HOST,LEN,0": the replay link's grammar, LEN in its place. */
 	if (get(l->sf, v->res, key, val, sizeof(val), NULL) >= 0 &&
-	    sscanf(val, "log-%" SCNu64 "-%63[^,],%" SCNu64, &c->closed_nr, origin,
-		   &c->closed_len) == 3 && !strcmp(origin, host))
+	    mars_replaylink_parse(val, strlen(val), &closed) == 0 &&
+	    !strcmp(closed.log.host, host)) {
+		c->closed_nr = closed.log.nr;
+		c->closed_len = closed.pos_bytes;
 		c->has_closed = 1;
+	}
 	return 0;
 }
 

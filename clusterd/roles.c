@@ -112,7 +112,7 @@ primary_duties(const struct role_view *v, const struct mars_engine_status *st,
 	       struct role_action *a)
 {
 	const struct repl_link *own;
-	char origin[REPL_NAME_MAX + 1];
+	struct mars_logname ln;
 	uint64_t nr, size;
 
 	if (strcmp(v->primary, v->host)) {
@@ -127,8 +127,9 @@ primary_duties(const struct role_view *v, const struct mars_engine_status *st,
 		return;
 	}
 	set_why(a, "primary, logging to %s", st->logfile);
-	if (sscanf(st->logfile, "log-%" SCNu64 "-%63s", &nr, origin) != 2)
+	if (mars_logname_parse(st->logfile, strlen(st->logfile), &ln) < 0)
 		return;
+	nr = ln.nr;
 	if (v->rotate_req > v->rotate_done ||
 	    (v->rotate_bytes && st->log_end >= v->rotate_bytes)) {
 		set_why(a, "rotating %s (%" PRIu64 " bytes)", st->logfile, st->log_end);
@@ -194,7 +195,7 @@ secondary(const struct role_view *v, const struct mars_engine_status *st, int ru
 {
 	const struct repl_replay *r = &v->replay;
 	const struct repl_link *ol, *own, *succ;
-	char name[REPL_NAME_MAX + 32], made[STATEFS_VALUE_MAX + 1], ov[STATEFS_VALUE_MAX + 1];
+	char name[MARS_LOGNAME_MAX + 1], made[STATEFS_VALUE_MAX + 1], ov[STATEFS_VALUE_MAX + 1];
 	char nv[STATEFS_VALUE_MAX + 1];
 	uint64_t applied, target;
 	int self, ret;
@@ -204,7 +205,7 @@ secondary(const struct role_view *v, const struct mars_engine_status *st, int ru
 			"(join-resource)");
 		return;
 	}
-	snprintf(name, sizeof(name), "log-%09" PRIu64 "-%s", r->nr, r->origin);
+	mars_logname_format(name, sizeof(name), r->nr, r->origin);	/* parsed: fits */
 	self = !strcmp(r->origin, v->host);
 	applied = applied_pos(v, st, running, name);
 	ol = link_of(v, r->origin, r->nr);
@@ -229,15 +230,15 @@ secondary(const struct role_view *v, const struct mars_engine_status *st, int ru
 
 			if (repl_version_parse(made, &mv) < 0 ||
 			    repl_version_make(a->next_link, sizeof(a->next_link), r->nr + 1,
-					      succ->v.origin, 0, mv.section) < 0) {
+					      succ->v.origin, 0, mv.section) < 0 ||
+			    mars_logname_format(a->logfile, sizeof(a->logfile), r->nr + 1,
+						succ->v.origin) < 0) {
 				set_why(a, "cannot build the version link for logfile %09" PRIu64,
 					r->nr + 1);
 				return;
 			}
 			snprintf(a->link, sizeof(a->link), "%s", made);
 			a->link_nr = r->nr;
-			snprintf(a->logfile, sizeof(a->logfile), "log-%09" PRIu64 "-%s",
-				 r->nr + 1, succ->v.origin);
 			set_why(a, "%s complete: switching to %s", name, a->logfile);
 			act(a, ROLE_SWITCH);
 			return;
@@ -330,7 +331,7 @@ become_primary(const struct role_view *v, const struct mars_engine_status *st, i
 {
 	const struct repl_replay *r = &v->replay;
 	const struct repl_link *ol;
-	char made[STATEFS_VALUE_MAX + 1], ov[STATEFS_VALUE_MAX + 1], name[REPL_NAME_MAX + 32];
+	char made[STATEFS_VALUE_MAX + 1], ov[STATEFS_VALUE_MAX + 1], name[MARS_LOGNAME_MAX + 1];
 	int forced = !v->sw_connect;
 	uint64_t len, have;
 
@@ -344,7 +345,7 @@ become_primary(const struct role_view *v, const struct mars_engine_status *st, i
 	}
 	ol = link_of(v, r->origin, r->nr);
 	len = r->pos_bytes;
-	snprintf(name, sizeof(name), "log-%09" PRIu64 "-%s", r->nr, r->origin);
+	mars_logname_format(name, sizeof(name), r->nr, r->origin);	/* parsed: fits */
 	if (!forced) {
 		if (!ol) {
 			set_why(a, "waiting for the version link of logfile %09" PRIu64 " from '%s'",
@@ -484,14 +485,11 @@ roles_wanted(const struct role_view *v, struct role_want *w)
 		return 0;
 	ol = link_of(v, r->origin, r->nr);
 	succ = successor(v, r->nr);
-	if (strcmp(r->origin, v->host)) {
-		snprintf(w[n].name, sizeof(w[n].name), "log-%09" PRIu64 "-%s", r->nr, r->origin);
+	if (strcmp(r->origin, v->host) &&
+	    mars_logname_format(w[n].name, sizeof(w[n].name), r->nr, r->origin) >= 0)
 		w[n++].final_len = succ && ol ? ol->v.len_bytes : UINT64_MAX;
-	}
-	if (succ && strcmp(succ->v.origin, v->host)) {
-		snprintf(w[n].name, sizeof(w[n].name), "log-%09" PRIu64 "-%s", r->nr + 1,
-			 succ->v.origin);
+	if (succ && strcmp(succ->v.origin, v->host) &&
+	    mars_logname_format(w[n].name, sizeof(w[n].name), r->nr + 1, succ->v.origin) >= 0)
 		w[n++].final_len = UINT64_MAX;
-	}
 	return n;
 }

@@ -24,7 +24,7 @@
 struct role_claim {
 	char host[REPL_NAME_MAX + 1];
 	int is_primary;
-	int has_closed;			/* actual-X/closed: "log-N-X,LEN", written by */
+	int has_closed;			/* actual-X/closed: "log-N-X,LEN,0", written by */
 	uint64_t closed_nr;		/* X's driver after its engine stopped logging */
 	uint64_t closed_len;
 };
@@ -65,7 +65,7 @@ enum role_act {
 struct role_action {
 	enum role_act act;
 	char why[512];				/* for the log and the status page */
-	char logfile[REPL_NAME_MAX + 32];	/* START_REPLAY, SWITCH: the logfile */
+	char logfile[MARS_LOGNAME_MAX + 1];	/* START_REPLAY, SWITCH: the logfile */
 	uint64_t pos;				/* START_REPLAY: from where */
 	uint64_t link_nr;			/* PUBLISH, SWITCH, START_PRIMARY: own link */
 	char link[STATEFS_VALUE_MAX + 1];	/* its value ("" none) */
@@ -76,7 +76,7 @@ struct role_action {
 
 /* The wanted logfiles of a secondary (for the fetcher), in order. */
 struct role_want {
-	char name[REPL_NAME_MAX + 32];
+	char name[MARS_LOGNAME_MAX + 1];
 	uint64_t final_len;			/* UINT64_MAX: still growing */
 };
 

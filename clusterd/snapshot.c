@@ -48,20 +48,17 @@ u64_of(const char *s, uint64_t *out)
 	return (errno || end == s) ? -EINVAL : 0;
 }
 
-/* Parse "log-NNNNNNNNN-HOST,POS,LEN" into the number and position. */
+/* The number and position of a replay link; 0, 0 if it is not one. */
 static void
 parse_replay(const char *v, uint64_t *nr, uint64_t *pos)
 {
-	const char *comma;
+	struct mars_replaylink r;
 
 	*nr = *pos = 0;
-	if (strncmp(v, "log-", 4) != 0)
+	if (mars_replaylink_parse(v, strlen(v), &r) < 0)
 		return;
-	if (u64_of(v + 4, nr) < 0)
-		return;
-	comma = strchr(v, ',');
-	if (comma)
-		u64_of(comma + 1, pos);
+	*nr = r.log.nr;
+	*pos = r.pos_bytes;
 }
 
 static struct snap_replica *
@@ -169,11 +166,9 @@ static int
 res_logfile(const char *name, uint64_t size_bytes, void *arg)
 {
 	struct res_raw *raw = arg;
-	const char *dash;
-	uint64_t nr;
+	struct mars_logname ln;
 
-	if (strncmp(name, "log-", 4) != 0 || u64_of(name + 4, &nr) < 0 ||
-	    !(dash = strchr(name + 4, '-')))
+	if (mars_logname_parse(name, strlen(name), &ln) < 0)
 		return 0;
 	if (raw->n_logs == raw->cap_logs) {
 		size_t cap = raw->cap_logs ? 2 * raw->cap_logs : 16;
@@ -184,9 +179,9 @@ res_logfile(const char *name, uint64_t size_bytes, void *arg)
 		raw->logs = q;
 		raw->cap_logs = cap;
 	}
-	raw->logs[raw->n_logs].nr = nr;
+	raw->logs[raw->n_logs].nr = ln.nr;
 	raw->logs[raw->n_logs].size = size_bytes;
-	snprintf(raw->logs[raw->n_logs].origin, STATEFS_NAME_MAX + 1, "%s", dash + 1);
+	memcpy(raw->logs[raw->n_logs].origin, ln.host, sizeof(ln.host));
 	raw->n_logs++;
 	return 0;
 }

@@ -35,6 +35,7 @@
 #include "clusterd/log.h"
 #include "clusterd/piece.h"
 #include "clusterd/sync.h"
+#include "mars/names.h"
 
 struct sserve {
 	struct gossip_link *l;
@@ -264,26 +265,25 @@ sserve_batch(struct sserve *s, const struct gossip_msg *m)
 	return ret < 0 ? ret : sserve_send(s, &done);
 }
 
-/* The newest logfile of ours (highest number) and its size. */
+/* The newest logfile of ours (highest number), its size as position. */
 struct newest {
 	const char *host;
-	uint64_t nr, size;
-	char name[GOSSIP_PATH_MAX + 1];
+	int found;
+	struct mars_replaylink at;
 };
 
 static int
 newest_log(const char *name, uint64_t size_bytes, void *arg)
 {
-	char origin[STATEFS_NAME_MAX + 1];
 	struct newest *n = arg;
-	uint64_t nr;
+	struct mars_logname ln;
 
-	if (fetch_name_parse(name, &nr, origin, sizeof(origin)) < 0 ||
-	    strcmp(origin, n->host) != 0 || (n->name[0] && nr < n->nr))
+	if (mars_logname_parse(name, strlen(name), &ln) < 0 || strcmp(ln.host, n->host) != 0 ||
+	    (n->found && ln.nr < n->at.log.nr))
 		return 0;
-	n->nr = nr;
-	n->size = size_bytes;
-	snprintf(n->name, sizeof(n->name), "%s", name);
+	n->found = 1;
+	n->at.log = ln;
+	n->at.pos_bytes = size_bytes;
 	return 0;
 }
 
@@ -298,25 +298,27 @@ static void
 sserve_syncpos(struct sserve *s, char *out, size_t size)
 {
 	struct newest n = { .host = s->c->host };
-	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1], name[GOSSIP_PATH_MAX + 1];
-	unsigned long long pos = 0;
-	uint64_t nr = 0;
+	char key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1];
+	struct mars_replaylink cur = { .pos_bytes = 0 };
+	int have;
 
-	out[0] = name[0] = '\0';
+	out[0] = '\0';
 	snprintf(key, sizeof(key), "resource-%s/replay-%s", s->res, s->c->host);
-	if (statefs_get(s->sf, key, val, sizeof(val), NULL) >= 0 &&
-	    sscanf(val, "%255[^,],%llu", name, &pos) == 2 &&
-	    fetch_name_parse(name, &nr, NULL, 0) == 0)
-		snprintf(out, size, "%s,%llu,0", name, pos);
-	else
-		name[0] = '\0';
+	have = statefs_get(s->sf, key, val, sizeof(val), NULL) >= 0 &&
+	       mars_replaylink_parse(val, strlen(val), &cur) == 0;
+	cur.len_bytes = 0;
+	if (have)
+		mars_replaylink_format(out, size, &cur);
 	snprintf(key, sizeof(key), "resource-%s", s->res);
 	statefs_list_files(s->sf, key, newest_log, &n);
-	if (!n.name[0] || (name[0] && (n.nr < nr || (n.nr == nr && strcmp(n.name, name)))))
+	if (!n.found)
 		return;
-	if (strcmp(n.name, name) == 0 && n.size <= pos)
+	if (have && (n.at.log.nr < cur.log.nr ||
+		     (n.at.log.nr == cur.log.nr && strcmp(n.at.log.host, cur.log.host))))
 		return;
-	snprintf(out, size, "%s,%llu,0", n.name, (unsigned long long)n.size);
+	if (have && n.at.log.nr == cur.log.nr && n.at.pos_bytes <= cur.pos_bytes)
+		return;
+	mars_replaylink_format(out, size, &n.at);
 }
 
 static int

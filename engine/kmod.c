@@ -120,11 +120,24 @@ kmod_link_ours(struct mars_engine *e, const struct mars_ctl_status *s)
 	       !strncmp(cur.logfile, s->applied_logfile, sizeof(s->applied_logfile));
 }
 
+/* The replay link of the module's applied position; -EINVAL if the
+ * module reported no logfile name. */
+static int
+kmod_replay_value(const struct mars_ctl_status *s, char *buf, size_t size)
+{
+	struct mars_replaylink r = { .pos_bytes = s->applied_pos };
+	size_t len = strnlen(s->applied_logfile, sizeof(s->applied_logfile));
+
+	if (mars_logname_parse(s->applied_logfile, len, &r.log) < 0)
+		return -EINVAL;
+	return mars_replaylink_format(buf, size, &r);
+}
+
 /* Publish what changed since the last snapshot. */
 static void
 kmod_publish(struct mars_engine *e, const struct mars_ctl_status *s)
 {
-	char k[4][96], v[4][16], rk[96], rv[MARS_CTL_LOGNAME_LEN + 48];
+	char k[4][96], v[4][16], rk[96], rv[MARS_REPLAY_MAX + 1];
 	const char *kv[10];
 	size_t n = 0;
 
@@ -145,10 +158,8 @@ kmod_publish(struct mars_engine *e, const struct mars_ctl_status *s)
 	if (s->applied_logfile[0] &&
 	    (!e->published || s->applied_pos != e->last.applied_pos ||
 	     strncmp(s->applied_logfile, e->last.applied_logfile, sizeof(s->applied_logfile))) &&
-	    kmod_link_ours(e, s)) {
+	    kmod_link_ours(e, s) && kmod_replay_value(s, rv, sizeof(rv)) >= 0) {
 		snprintf(rk, sizeof(rk), "replay-%s", e->host);
-		snprintf(rv, sizeof(rv), "%.*s,%" PRIu64 ",0", (int)sizeof(s->applied_logfile) - 1,
-			 s->applied_logfile, (uint64_t)s->applied_pos);
 		kv[n++] = rk;
 		kv[n++] = rv;
 	}

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Logfile names (docs/logfile-format.md section 1): the number and origin
+ * Logfile names (docs/state-tree.md section 2): the number and origin
  * host live in the name, so listing a resource directory is how the
- * engine finds its logfiles.  Parsing is strict so that a stray file can
- * never be mistaken for a logfile.
+ * engine finds its logfiles.  Parsing is the shared codec's, strict, so
+ * that a stray file can never be mistaken for a logfile.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,38 +16,36 @@
 #include <unistd.h>
 
 #include "engine/internal.h"
+#include "mars/names.h"
 
+/*
+ * The grammar is the shared codec's (libmars/names.c); the engine adds
+ * only that a file is never number 0, which names the anchor version link
+ * below a resource's first logfile and no file.
+ */
 int
 eng_log_name(char *buf, size_t size, uint64_t nr, const char *host)
 {
 	int n;
 
-	if (nr == 0 || nr > ENG_LOGNR_MAX || !*host)
+	if (nr == 0)
 		return -EINVAL;
-	n = snprintf(buf, size, "log-%09" PRIu64 "-%s", nr, host);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
+	n = mars_logname_format(buf, size, nr, host);
+	if (n == -ERANGE)
+		return -EINVAL;
+	return n < 0 ? n : 0;
 }
 
 int
 eng_log_parse(const char *name, uint64_t *nr, char *origin, size_t origin_size)
 {
-	uint64_t v = 0;
-	size_t i, olen;
+	struct mars_logname ln;
 
-	if (strncmp(name, "log-", 4) != 0 || strchr(name, '/'))
+	if (mars_logname_parse(name, strlen(name), &ln) < 0 || ln.nr == 0 ||
+	    strlen(ln.host) >= origin_size)
 		return -EINVAL;
-	for (i = 4; i < 13; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(name[i] - '0');
-	}
-	olen = strlen(name + 14);
-	if (name[13] != '-' || v == 0 || olen == 0 || olen >= origin_size)
-		return -EINVAL;
-	*nr = v;
-	memcpy(origin, name + 14, olen + 1);
+	*nr = ln.nr;
+	memcpy(origin, ln.host, strlen(ln.host) + 1);
 	return 0;
 }
 
@@ -66,7 +64,7 @@ eng_log_list(const char *dir, const char *host, uint64_t from,
 	struct dirent *de;
 	uint64_t *v = NULL, *nv, nr;
 	size_t cnt = 0, cap = 0;
-	char origin[64];
+	char origin[MARS_NAME_MAX + 1];
 	DIR *d;
 	int ret = 0;
 

@@ -12,15 +12,17 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "mars/names.h"
 
-#define ENG_LOGNR_MAX	999999999ULL	/* nine digits */
+#define ENG_LOGNR_MAX	((uint64_t)MARS_LOGNR_MAX)	/* nine digits */
 
 /* ---- names.c ------------------------------------------------------------ */
 
-/* "log-%09llu-HOST" into @buf; -ENAMETOOLONG or -EINVAL (nr out of range). */
+/* Logfile @nr of @host into @buf; -ENAMETOOLONG or -EINVAL (nr 0, past
+ * ENG_LOGNR_MAX, or a bad host). */
 int eng_log_name(char *buf, size_t size, uint64_t nr, const char *host);
 
-/* Parse "log-NNNNNNNNN-ORIGIN" (a basename); -EINVAL if it is not one. */
+/* Parse a logfile's base name (not number 0); -EINVAL if it is not one. */
 int eng_log_parse(const char *name, uint64_t *nr, char *origin, size_t origin_size);
 
 /*
@@ -43,7 +45,7 @@ int eng_fsync_dir(const char *dir);
 struct eng_pos {
 	char logfile[MARS_ENGINE_NAME_MAX + 1];
 	uint64_t nr;
-	char origin[64];
+	char origin[MARS_NAME_MAX + 1];
 	uint64_t pos;
 	uint64_t len;
 };

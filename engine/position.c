@@ -2,8 +2,9 @@
 /*
  * The applied position, kept in the state tree as the key
  * resource-<res>/replay-<host> with the value
- * "log-NNNNNNNNN-ORIGIN,<pos>,<len>": everything in that logfile before
- * <pos> is on the disk and synced.  Recovery and replay restart from it,
+ * "log-NNNNNNNNN-ORIGIN,<pos>,<len>" (the shared codec's replay link,
+ * libmars/names.c): everything in that logfile before <pos> is on the
+ * disk and synced.  Recovery and replay restart from it,
  * so it only moves after the disk was synced.
  *
  * All access goes through statefs (atomic link replacement, node-wide
@@ -13,33 +14,26 @@
  * The tree is opened per call: positions move about once a second.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "common/parse.h"
 #include "engine/internal.h"
 #include "engine/tree.h"
+#include "mars/names.h"
 #include "statefs/statefs.h"
 
 static int
 eng_pos_parse(const char *value, struct eng_pos *p)
 {
-	char buf[MARS_ENGINE_NAME_MAX + 64], *c1, *c2;
+	struct mars_replaylink r;
 
-	if (strlen(value) >= sizeof(buf))
+	if (mars_replaylink_parse(value, strlen(value), &r) < 0 || r.log.nr == 0 ||
+	    mars_logname_format(p->logfile, sizeof(p->logfile), r.log.nr, r.log.host) < 0)
 		return -EBADMSG;
-	strcpy(buf, value);
-	c1 = strchr(buf, ',');
-	c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-	if (!c2)
-		return -EBADMSG;
-	*c1 = *c2 = '\0';
-	if (strlen(buf) > MARS_ENGINE_NAME_MAX ||
-	    eng_log_parse(buf, &p->nr, p->origin, sizeof(p->origin)) ||
-	    parse_u64(c1 + 1, &p->pos) || parse_u64(c2 + 1, &p->len))
-		return -EBADMSG;
-	strcpy(p->logfile, buf);
+	p->nr = r.log.nr;
+	memcpy(p->origin, r.log.host, sizeof(p->origin));
+	p->pos = r.pos_bytes;
+	p->len = r.len_bytes;
 	return 0;
 }
 
@@ -75,11 +69,17 @@ int
 eng_pos_write(const char *root, const char *res, const char *host,
 	      const char *logfile, uint64_t pos, uint64_t len)
 {
-	char key[STATEFS_NAME_MAX + 16], value[MARS_ENGINE_NAME_MAX + 64];
+	char key[STATEFS_NAME_MAX + 16], value[MARS_REPLAY_MAX + 1];
 	const char *kv[2] = { key, value };
+	struct mars_replaylink r = { .pos_bytes = pos, .len_bytes = len };
+	int ret;
 
 	if ((size_t)snprintf(key, sizeof(key), "replay-%s", host) >= sizeof(key))
 		return -ENAMETOOLONG;
-	snprintf(value, sizeof(value), "%s,%" PRIu64 ",%" PRIu64, logfile, pos, len);
+	if (mars_logname_parse(logfile, strlen(logfile), &r.log) < 0)
+		return -EINVAL;
+	ret = mars_replaylink_format(value, sizeof(value), &r);
+	if (ret < 0)
+		return ret;
 	return eng_tree_set(root, res, host, kv, 1);
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "mars/names.h"
 
 #define PROC_PATH_MAX	4096
 #define PROC_STOP_MS	15000	/* SIGTERM, then SIGKILL */
@@ -352,10 +353,11 @@ static int
 proc_set_replay(struct mars_engine *e, const char *logfile, uint64_t pos)
 {
 	char path[PROC_PATH_MAX + 300];
+	struct mars_logname ln;
 
 	if (e->mode == MARS_ENGINE_PRIMARY && proc_alive(e))
 		return -EBUSY;
-	if (strchr(logfile, '/') || strncmp(logfile, "log-", 4))
+	if (mars_logname_parse(logfile, strlen(logfile), &ln) < 0 || ln.nr == 0)
 		return -EINVAL;
 	proc_stop(e);
 	snprintf(path, sizeof(path), "%s/%s", e->dir, logfile);

@@ -453,7 +453,7 @@ static int
 eng_set_replay(struct mars_engine *e, const char *logfile, uint64_t pos)
 {
 	const char *base = strrchr(logfile, '/');
-	char origin[64];
+	char origin[MARS_NAME_MAX + 1];
 	uint64_t nr;
 	int ret;
 

@@ -27,6 +27,7 @@
 
 #include "mars/ctl.h"
 #include "mars/logrec.h"
+#include "mars/names.h"
 
 /*
  * Outcome of one run of the record-core self-test (mars_selftest.c).
@@ -215,10 +216,10 @@ void mars_writeback_stop(struct mars_writeback *wb);
 
 /* ---- mars_logfile.c: names, directory, reader ----------------------- */
 
-#define MARS_LOGNR_MAX	999999999U
-
-int mars_logname_parse(const char *name, u32 *nr, const char **origin);
-int mars_logname_format(char *buf, size_t size, u32 nr, const char *host);
+/* A logfile's name: 0, or -EINVAL (not one, or number 0). */
+int mars_logfile_parse(const char *name, size_t len, struct mars_logname *ln);
+/* Logfile @nr (1..MARS_LOGNR_MAX) of @host: 0, -ERANGE or -EINVAL. */
+int mars_logfile_name(char buf[MARS_CTL_LOGNAME_LEN], u32 nr, const char *host);
 int mars_logdir_max(struct mars_res *res, u32 *max_nr, const char *host,
 		    u32 own_from, u32 *own_count);
 struct file *mars_logfile_open(struct mars_res *res, const char *name,

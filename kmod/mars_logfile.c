@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Logfiles as files: their names (log-NNNNNNNNN-ORIGIN, see
- * docs/logfile-format.md section 1), the scan of the resource directory
+ * Logfiles as files: their names (log-NNNNNNNNN-ORIGIN, parsed and
+ * built by the shared codec, docs/state-tree.md section 2), the scan of the resource directory
  * for the highest number, opening one by name, and a reader that hands
  * out records one by one.
  *
@@ -26,40 +26,32 @@
 
 #include "mars.h"
 
-#define MARS_LOGNAME_DIGITS	9
 #define MARS_LOGREAD_CAP	(2 * MARS_REC_MAX_BYTES)
 
-/* "log-NNNNNNNNN-ORIGIN": number 1..999999999, ORIGIN non-empty, no '/'. */
+/*
+ * The grammar is the shared codec's (libmars/names.c); the module adds
+ * only that a file is never number 0, which names the anchor version link
+ * below a resource's first logfile and no file.
+ */
 int
-mars_logname_parse(const char *name, u32 *nr, const char **origin)
+mars_logfile_parse(const char *name, size_t len, struct mars_logname *ln)
 {
-	const char *p = name + 4;
-	u32 n = 0;
-	int i;
+	int ret = mars_logname_parse(name, len, ln);
 
-	if (strncmp(name, "log-", 4))
-		return -EINVAL;
-	for (i = 0; i < MARS_LOGNAME_DIGITS; i++, p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		n = n * 10 + (*p - '0');
-	}
-	if (*p != '-' || !p[1] || strchr(p + 1, '/') || !n)
-		return -EINVAL;
-	*nr = n;
-	*origin = p + 1;
-	return 0;
+	if (ret)
+		return ret;
+	return ln->nr ? 0 : -EINVAL;
 }
 
 int
-mars_logname_format(char *buf, size_t size, u32 nr, const char *host)
+mars_logfile_name(char buf[MARS_CTL_LOGNAME_LEN], u32 nr, const char *host)
 {
 	int n;
 
-	if (!nr || nr > MARS_LOGNR_MAX)
+	if (!nr)
 		return -ERANGE;
-	n = snprintf(buf, size, "log-%09u-%s", nr, host);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	n = mars_logname_format(buf, MARS_CTL_LOGNAME_LEN, nr, host);
+	return n < 0 ? n : 0;
 }
 
 struct file *
@@ -109,18 +101,12 @@ mars_logdir_actor(struct dir_context *ctx, const char *name, int namlen,
 {
 	struct mars_logdir_ctx *lc = container_of(ctx, struct mars_logdir_ctx,
 						  ctx);
-	char buf[MARS_CTL_LOGNAME_LEN];
-	const char *origin;
-	u32 nr;
+	struct mars_logname ln;
 
-	if (namlen <= 0 || namlen >= (int)sizeof(buf))
+	if (namlen <= 0 || mars_logfile_parse(name, namlen, &ln))
 		return true;
-	memcpy(buf, name, namlen);
-	buf[namlen] = '\0';
-	if (mars_logname_parse(buf, &nr, &origin))
-		return true;
-	lc->max_nr = max(lc->max_nr, nr);
-	if (lc->host && !strcmp(origin, lc->host) && nr >= lc->own_from)
+	lc->max_nr = max(lc->max_nr, ln.nr);
+	if (lc->host && !strcmp(ln.host, lc->host) && ln.nr >= lc->own_from)
 		lc->own_count++;
 	return true;
 }

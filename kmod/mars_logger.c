@@ -447,7 +447,7 @@ mars_logger_take_rotation(struct mars_logger *lg)
 	lg->end = 0;
 	lg->seq = 1;
 	lg->sync_wanted = true;
-	mars_logname_format(name, sizeof(name), lg->lognr, lg->res->host);
+	mars_logfile_name(name, lg->lognr, lg->res->host);
 	MARS_STAT(lg->res, {
 		strscpy(s->logfile, name, sizeof(s->logfile));
 		s->log_end = 0;
@@ -519,7 +519,7 @@ mars_logger_start(struct mars_res *res, struct file *file, u32 lognr)
 	struct mars_logger *lg;
 	int ret;
 
-	ret = mars_logname_format(name, sizeof(name), lognr, res->host);
+	ret = mars_logfile_name(name, lognr, res->host);
 	if (ret)
 		return ret;
 	lg = kzalloc(sizeof(*lg), GFP_KERNEL);
@@ -621,8 +621,7 @@ mars_logger_rotate(struct mars_res *res)
 	spin_unlock(&res->stat_lock);
 	if (!end)
 		return 0;
-	ret = mars_logname_format(name, sizeof(name), lg->lognr + 1,
-				  res->host);
+	ret = mars_logfile_name(name, lg->lognr + 1, res->host);
 	if (ret)
 		return ret;
 	file = mars_logfile_create(res, name);

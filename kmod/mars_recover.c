@@ -100,7 +100,7 @@ mars_recover_open(struct mars_res *res, u32 nr, bool must_exist)
 	struct file *file;
 	int ret;
 
-	ret = mars_logname_format(name, sizeof(name), nr, res->host);
+	ret = mars_logfile_name(name, nr, res->host);
 	if (ret)
 		return ERR_PTR(ret);
 	file = mars_logfile_open(res, name, O_RDONLY);
@@ -153,8 +153,8 @@ int
 mars_recover(struct mars_res *res, const char *logfile, u64 pos, u32 own_from,
 	     u32 *max_nr)
 {
-	const char *origin;
-	u32 own, first;
+	struct mars_logname first;
+	u32 own;
 	int ret;
 
 	ret = mars_logdir_max(res, max_nr, res->host, own_from, &own);
@@ -162,15 +162,15 @@ mars_recover(struct mars_res *res, const char *logfile, u64 pos, u32 own_from,
 		return ret;
 	if (!logfile[0])
 		return own ? -EUCLEAN : 0;
-	if (mars_logname_parse(logfile, &first, &origin) ||
+	if (mars_logfile_parse(logfile, strnlen(logfile, MARS_CTL_LOGNAME_LEN), &first) ||
 	    pos % MARS_REC_ALIGN)
 		return -EINVAL;
 	/* Another host's logfile: finishing that replay is clusterd's job. */
-	if (strcmp(origin, res->host))
+	if (strcmp(first.host, res->host))
 		return 0;
-	if (first > *max_nr)
+	if (first.nr > *max_nr)
 		return -ENOENT;
-	ret = mars_recover_from(res, first, *max_nr, pos);
+	ret = mars_recover_from(res, first.nr, *max_nr, pos);
 	if (ret)
 		return ret;
 	return mars_disk_flush(res);

@@ -153,11 +153,10 @@ static int
 mars_replay_open(struct mars_res *res, const struct mars_ctl_replay *r,
 		 struct file **filep)
 {
-	const char *origin;
+	struct mars_logname ln;
 	struct file *file;
-	u32 nr;
 
-	if (mars_logname_parse(r->logfile, &nr, &origin) ||
+	if (mars_logfile_parse(r->logfile, strnlen(r->logfile, sizeof(r->logfile)), &ln) ||
 	    r->start_pos % MARS_REC_ALIGN)
 		return -EINVAL;
 	file = mars_logfile_open(res, r->logfile, O_RDONLY);

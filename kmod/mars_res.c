@@ -296,10 +296,11 @@ mars_res_detach_all(void)
 
 /* ---- mode switches ------------------------------------------------------ */
 
+/* The host goes into logfile names: the shared host-name grammar. */
 static bool
 mars_host_ok(const char *host, size_t size)
 {
-	return mars_str_ok(host, size) && !strchr(host, '/');
+	return mars_str_ok(host, size) && !mars_name_check(host, strlen(host));
 }
 
 static int
@@ -317,7 +318,7 @@ mars_res_start_primary(struct mars_res *res, const struct mars_ctl_primary *p)
 	/* Past every logfile here, and at least first_nr when asked: a
 	 * resource created again starts far above its earlier incarnation. */
 	nr = max(max_nr + 1, first);
-	ret = mars_logname_format(name, sizeof(name), nr, res->host);
+	ret = mars_logfile_name(name, nr, res->host);
 	if (ret)
 		return ret;
 	file = mars_logfile_create(res, name);

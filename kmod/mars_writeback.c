@@ -66,7 +66,7 @@ mars_writeback_checkpoint(struct mars_writeback *wb)
 	if (!mars_pend_applied(wb->ps, &pos) ||
 	    (pos.lognr == wb->published.lognr && pos.off == wb->published.off))
 		return;
-	if (mars_logname_format(name, sizeof(name), pos.lognr, res->host))
+	if (mars_logfile_name(name, pos.lognr, res->host))
 		return;
 	ret = mars_disk_flush(res);
 	if (ret) {

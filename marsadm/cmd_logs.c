@@ -39,7 +39,8 @@ local_size(struct statefs *sf, const char *res, uint64_t nr, const char *origin)
 	char path[STATE_KEY_BYTES];
 	struct stat st;
 
-	state_key(path, "resource-%s/log-%09" PRIu64 "-%s", res, nr, origin);
+	if (state_log_key(path, res, nr, origin) < 0)
+		return 0;
 	return fstatat(sf->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) ?
 	       (uint64_t)st.st_size : 0;
 }
@@ -82,11 +83,12 @@ rotate_ops(struct statefs_txn *t, struct statefs *sf, const char *res, const cha
 	}
 	*next_nr = last->nr + 1;
 	if ((ret = repl_version_parse(closed, &c)) < 0 ||
-	    (ret = repl_version_make(next, sizeof(next), *next_nr, host, 0, c.section)) < 0)
+	    (ret = repl_version_make(next, sizeof(next), *next_nr, host, 0, c.section)) < 0 ||
+	    (ret = state_version_key(key, res, last->nr, host)) < 0)
 		return ret;
-	state_key(key, "resource-%s/version-%09" PRIu64 "-%s", res, last->nr, host);
 	statefs_txn_set(t, key, closed);
-	state_key(key, "resource-%s/version-%09" PRIu64 "-%s", res, *next_nr, host);
+	if ((ret = state_version_key(key, res, *next_nr, host)) < 0)
+		return ret;
 	statefs_txn_set(t, key, next);
 	snprintf(closed, sizeof(closed), "%" PRIu64, *next_nr);
 	state_key(key, "resource-%s/maxnr", res);
@@ -99,7 +101,8 @@ create_logfile(const struct marsadm_ctx *ctx, struct statefs *sf, const char *re
 	char path[STATE_KEY_BYTES];
 	int fd;
 
-	state_key(path, "resource-%s/log-%09" PRIu64 "-%s", res, nr, ctx->host);
+	if (state_log_key(path, res, nr, ctx->host) < 0)
+		return fail(MX_REFUSED, "logfile number %" PRIu64 " is past 999999999", nr);
 	if (ctx->dry_run) {
 		printf("create %s\n", path);
 		return MX_OK;

@@ -90,17 +90,18 @@ restart_ops(struct statefs_txn *t, const struct repl_history *h, const char *res
 	    const char *host, const char *p, const struct repl_replay *r)
 {
 	char key[STATE_KEY_BYTES], v[STATEFS_VALUE_MAX + 1];
+	struct mars_replaylink start = { .log.nr = (uint32_t)r->nr };
 	const struct repl_link *l;
 	uint64_t nr;
 
 	snprintf(key, sizeof(key), "replay-%s", host);
-	snprintf(v, sizeof(v), "log-%09" PRIu64 "-%s,0,0", r->nr, r->origin);
-	res_set(t, res, key, v);
+	memcpy(start.log.host, r->origin, sizeof(start.log.host));	/* r parsed: fits */
+	if (mars_replaylink_format(v, sizeof(v), &start) >= 0)
+		res_set(t, res, key, v);
 	for (nr = r->nr ? r->nr - 1 : 0; nr <= r->nr; nr++) {
 		l = repl_history_link(h, p, nr);
-		if (!l)
+		if (!l || mars_vername_format(key, sizeof(key), nr, host) < 0)
 			continue;
-		snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", nr, host);
 		snprintf(v, sizeof(v), "%s:%s", l->v.section, l->v.prev);
 		res_set(t, res, key, v);
 	}
@@ -141,14 +142,15 @@ purge_ops(struct statefs_txn *t, struct file_ops *f, const struct repl_history *
 		if (strcmp(h->links[i].host, host) || h->links[i].nr < first ||
 		    (h->links[i].nr >= keep_lo && h->links[i].nr <= keep_hi))
 			continue;
-		state_key(key, "resource-%s/version-%09" PRIu64 "-%s", res, h->links[i].nr, host);
-		statefs_txn_delete(t, key);
+		if (state_version_key(key, res, h->links[i].nr, host) == 0)
+			statefs_txn_delete(t, key);
 	}
 	for (i = 0; i < h->n_files; i++) {
 		lf = &h->files[i];
 		if (lf->nr < first)
 			continue;
-		snprintf(name, sizeof(name), "log-%09" PRIu64 "-%s", lf->nr, lf->origin);
+		if (mars_logname_format(name, sizeof(name), lf->nr, lf->origin) < 0)
+			continue;	/* the loader parsed it: cannot happen */
 		pl = repl_history_link(h, p, lf->nr);
 		if (pl && !strcmp(pl->v.origin, lf->origin)) {
 			if (lf->size_bytes > pl->v.len_bytes)
@@ -567,8 +569,8 @@ leave_ops(struct statefs_txn *t, struct statefs *sf, const char *res, const char
 	for (i = 0; i < h->n_links; i++) {
 		if (strcmp(h->links[i].host, host))
 			continue;
-		state_key(key, "resource-%s/version-%09" PRIu64 "-%s", res, h->links[i].nr, host);
-		statefs_txn_delete(t, key);
+		if (state_version_key(key, res, h->links[i].nr, host) == 0)
+			statefs_txn_delete(t, key);
 	}
 }
 

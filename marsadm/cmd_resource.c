@@ -70,23 +70,17 @@ res_size(const char *dev, const char *arg, uint64_t *bytes)
 	return MX_OK;
 }
 
-/* Highest logfile number named in "version-N-..." or "log-N-...", else 0. */
+/* The logfile number a version link or logfile name carries, else 0. */
 static uint64_t
 name_number(const char *name)
 {
 	const char *p = strrchr(name, '/');
-	uint64_t nr = 0;
+	struct mars_logname ln;
 
 	p = p ? p + 1 : name;
-	if (!strncmp(p, "version-", 8))
-		p += 8;
-	else if (!strncmp(p, "log-", 4))
-		p += 4;
-	else
-		return 0;
-	while (*p >= '0' && *p <= '9')
-		nr = nr * 10 + (uint64_t)(*p++ - '0');
-	return nr;
+	if (mars_vername_parse(p, strlen(p), &ln) == 0 || mars_logname_parse(p, strlen(p), &ln) == 0)
+		return ln.nr;
+	return 0;
 }
 
 static int
@@ -146,19 +140,21 @@ set_fmt(struct statefs_txn *t, const char *res, const char *key, const char *fmt
 static void
 genesis_versions(struct statefs_txn *t, const char *res, const char *host, uint64_t s)
 {
-	char key[STATE_KEY_BYTES], anchor[STATEFS_VALUE_MAX + 1], first[STATEFS_VALUE_MAX + 1];
+	char anchor[STATEFS_VALUE_MAX + 1], first[STATEFS_VALUE_MAX + 1];
+	char key[STATE_KEY_BYTES], key2[STATE_KEY_BYTES];
 	struct repl_version a;
+	int ret;
 
-	if (repl_version_make(anchor, sizeof(anchor), s - 1, host, 0, NULL) < 0 ||
-	    repl_version_parse(anchor, &a) < 0 ||
-	    repl_version_make(first, sizeof(first), s, host, 0, a.section) < 0) {
-		t->error = t->error ? t->error : -EINVAL;	/* refuses the commit */
+	if ((ret = repl_version_make(anchor, sizeof(anchor), s - 1, host, 0, NULL)) < 0 ||
+	    (ret = repl_version_parse(anchor, &a)) < 0 ||
+	    (ret = repl_version_make(first, sizeof(first), s, host, 0, a.section)) < 0 ||
+	    (ret = mars_vername_format(key, sizeof(key), s - 1, host)) < 0 ||
+	    (ret = mars_vername_format(key2, sizeof(key2), s, host)) < 0) {
+		t->error = t->error ? t->error : ret;	/* refuses the commit */
 		return;
 	}
-	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", s - 1, host);
 	set_fmt(t, res, key, "%s", anchor);
-	snprintf(key, sizeof(key), "version-%09" PRIu64 "-%s", s, host);
-	set_fmt(t, res, key, "%s", first);
+	set_fmt(t, res, key2, "%s", first);
 }
 
 static void
@@ -166,7 +162,8 @@ genesis_ops(struct statefs_txn *t, const char *res, const char *host, const char
 	    uint64_t size, uint64_t s)
 {
 	static const char *const todo[] = { "attach", "connect", "sync", "allow-replay", NULL };
-	char key[STATE_KEY_BYTES];
+	char key[STATE_KEY_BYTES], value[MARS_REPLAY_MAX + 1];
+	struct mars_replaylink start = { .log.nr = (uint32_t)s };
 	int i;
 
 	set_fmt(t, res, "size", "%" PRIu64, size);
@@ -179,7 +176,12 @@ genesis_ops(struct statefs_txn *t, const char *res, const char *host, const char
 	snprintf(key, sizeof(key), "syncstatus-%s", host);
 	set_fmt(t, res, key, "%" PRIu64, size);
 	snprintf(key, sizeof(key), "replay-%s", host);
-	set_fmt(t, res, key, "log-%09" PRIu64 "-%s,0,0", s, host);
+	snprintf(start.log.host, sizeof(start.log.host), "%s", host);
+	if (s > MARS_LOGNR_MAX || mars_replaylink_format(value, sizeof(value), &start) < 0) {
+		t->error = t->error ? t->error : -ERANGE;	/* refuses the commit */
+		return;
+	}
+	set_fmt(t, res, key, "%s", value);
 	genesis_versions(t, res, host, s);
 	for (i = 0; todo[i]; i++) {
 		snprintf(key, sizeof(key), "todo-%s/%s", host, todo[i]);

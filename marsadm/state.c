@@ -22,6 +22,8 @@
 
 #include <json-c/json.h>
 
+#include "mars/names.h"
+
 static int
 open_failed(const struct marsadm_ctx *ctx, int err)
 {
@@ -100,6 +102,33 @@ state_key(char *buf, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, STATE_KEY_BYTES, fmt, ap);
 	va_end(ap);
+}
+
+static int
+state_named_key(char *buf, const char *res, const char *name, int made)
+{
+	if (made < 0) {
+		buf[0] = '\0';
+		return made;
+	}
+	state_key(buf, "resource-%s/%s", res, name);
+	return 0;
+}
+
+int
+state_log_key(char *buf, const char *res, uint64_t nr, const char *host)
+{
+	char name[MARS_LOGNAME_MAX + 1];
+
+	return state_named_key(buf, res, name, mars_logname_format(name, sizeof(name), nr, host));
+}
+
+int
+state_version_key(char *buf, const char *res, uint64_t nr, const char *host)
+{
+	char name[MARS_VERNAME_MAX + 1];
+
+	return state_named_key(buf, res, name, mars_vername_format(name, sizeof(name), nr, host));
 }
 
 int

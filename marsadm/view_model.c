@@ -35,47 +35,20 @@ own(const struct view_res *v, const char *s, const char *prefix)
 	return s + pl + hl;
 }
 
-/* "NNNNNNNNN-ORIGIN" followed by @stop: number and origin. */
-static int
-parse_nr_origin(const char *s, char stop, uint64_t *nr, char *origin, const char **end)
-{
-	char digits[24];
-	size_t n = strspn(s, "0123456789"), ol;
-
-	if (n == 0 || n >= sizeof(digits) || s[n] != '-')
-		return -EINVAL;
-	memcpy(digits, s, n);
-	digits[n] = '\0';
-	if (parse_u64(digits, nr) < 0)
-		return -EINVAL;
-	s += n + 1;
-	ol = stop ? strcspn(s, (char[]){ stop, '\0' }) : strlen(s);
-	if (ol == 0 || ol > STATEFS_NAME_MAX || (stop && s[ol] != stop))
-		return -EINVAL;
-	memcpy(origin, s, ol);
-	origin[ol] = '\0';
-	*end = s + ol;
-	return 0;
-}
-
-/* "log-NNNNNNNNN-ORIGIN,POS,LEN" */
+/* A replay link's value by the shared codec; r->valid 0 if it is not one. */
 static void
 parse_replay(const char *value, struct view_replay *r)
 {
-	char num[24];
-	const char *p;
-	size_t n;
+	struct mars_replaylink rl;
 
 	memset(r, 0, sizeof(*r));
-	if (strncmp(value, "log-", 4) ||
-	    parse_nr_origin(value + 4, ',', &r->lognr, r->origin, &p) < 0)
+	if (mars_replaylink_parse(value, strlen(value), &rl) < 0)
 		return;
-	n = strcspn(p + 1, ",");
-	if (n == 0 || n >= sizeof(num) || p[1 + n] != ',')
-		return;
-	memcpy(num, p + 1, n);
-	num[n] = '\0';
-	r->valid = parse_u64(num, &r->pos_bytes) == 0 && parse_u64(p + 2 + n, &r->len_bytes) == 0;
+	r->lognr = rl.log.nr;
+	memcpy(r->origin, rl.log.host, sizeof(rl.log.host));
+	r->pos_bytes = rl.pos_bytes;
+	r->len_bytes = rl.len_bytes;
+	r->valid = 1;
 }
 
 static struct view_log *
@@ -156,45 +129,26 @@ load_visit(const struct statefs_entry *e, void *arg)
 	return 0;
 }
 
-/* "DIGEST,log-N-ORIGIN,POS:..." -> POS */
-static uint64_t
-version_pos(const char *value)
-{
-	const char *c1 = strchr(value, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-	char num[24];
-	size_t n;
-	uint64_t pos = 0;
-
-	if (!c2)
-		return 0;
-	n = strcspn(c2 + 1, ":");
-	if (n == 0 || n >= sizeof(num))
-		return 0;
-	memcpy(num, c2 + 1, n);
-	num[n] = '\0';
-	parse_u64(num, &pos);
-	return pos;
-}
-
 static int
 version_visit(const struct statefs_entry *e, void *arg)
 {
 	struct view_res *v = arg;
-	const char *rel = strchr(e->path, '/') + 1, *end;
-	char origin[STATEFS_NAME_MAX + 1];
+	const char *rel = strchr(e->path, '/') + 1;
+	struct mars_logname vn;
+	struct mars_version mv;
 	struct view_log *l;
-	uint64_t nr;
 
-	if (strncmp(rel, "version-", 8) || parse_nr_origin(rel + 8, 0, &nr, origin, &end) < 0)
+	if (mars_vername_parse(rel, strlen(rel), &vn) < 0)
 		return 0;
-	l = log_get(v, nr);
+	l = log_get(v, vn.nr);
 	if (!l)
 		return -ENOMEM;
 	if (!l->version[0])
 		snprintf(l->version, sizeof(l->version), "%s", e->value);
-	if (v->primary[0] && !strcmp(origin, v->primary)) {
+	if (v->primary[0] && !strcmp(vn.host, v->primary)) {
 		l->in_primary = 1;
-		l->primary_bytes = version_pos(e->value);
+		l->primary_bytes = mars_version_parse(e->value, strlen(e->value), &mv) == 0 ?
+				   mv.self.len_bytes : 0;
 	}
 	return 0;
 }
@@ -202,20 +156,18 @@ version_visit(const struct statefs_entry *e, void *arg)
 static int
 file_visit(const char *name, uint64_t size, void *arg)
 {
-	char origin[STATEFS_NAME_MAX + 1];
 	struct view_res *v = arg;
+	struct mars_logname ln;
 	struct view_log *l;
-	const char *end;
-	uint64_t nr;
 
-	if (strncmp(name, "log-", 4) || parse_nr_origin(name + 4, 0, &nr, origin, &end) < 0)
+	if (mars_logname_parse(name, strlen(name), &ln) < 0)
 		return 0;
-	l = log_get(v, nr);
+	l = log_get(v, ln.nr);
 	if (!l)
 		return -ENOMEM;
 	l->local = 1;
 	l->local_bytes = size;
-	snprintf(l->origin, sizeof(l->origin), "%s", origin);
+	memcpy(l->origin, ln.host, sizeof(ln.host));
 	return 0;
 }
 
@@ -252,14 +204,12 @@ res_read(struct statefs *sf, const struct view_res *v, struct statefs_entry *e,
 static uint64_t
 fetch_remote(const struct view_res *v, const struct view_log *l)
 {
-	char origin[STATEFS_NAME_MAX + 1];
-	const char *end;
-	uint64_t nr;
+	struct mars_logname ln;
 
-	if (v->drv.state != DRV_FRESH || !v->drv.fetching || strncmp(v->drv.fetch_name, "log-", 4) ||
-	    parse_nr_origin(v->drv.fetch_name + 4, 0, &nr, origin, &end) < 0)
+	if (v->drv.state != DRV_FRESH || !v->drv.fetching ||
+	    mars_logname_parse(v->drv.fetch_name, strlen(v->drv.fetch_name), &ln) < 0)
 		return 0;
-	return nr == l->nr ? v->drv.fetch_remote_bytes : 0;
+	return ln.nr == l->nr ? v->drv.fetch_remote_bytes : 0;
 }
 
 static uint64_t
@@ -322,7 +272,7 @@ derive_orphan(struct statefs *sf, struct view_res *v)
 		v->orphan = l->local_bytes < v->replay.pos_bytes;
 		return;
 	}
-	snprintf(name, sizeof(name), "log-%09" PRIu64 "-%s", v->replay.lognr, v->replay.origin);
+	mars_logname_format(name, sizeof(name), v->replay.lognr, v->replay.origin);	/* parsed */
 	snprintf(key, sizeof(key), "resource-%s/%s", v->name, name);
 	v->log_tombstoned = statefs_read(sf, key, &e) == 0 && e.tombstone;
 	v->orphan = v->todo[TODO_CONNECT] == 1 && (v->replay.pos_bytes > 0 || v->log_tombstoned);

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,7 +18,7 @@ int
 repl_delete_plan(struct statefs *sf, const char *res, const char *host,
 		 struct repl_deletion *d, struct statefs_txn *t)
 {
-	char key[STATEFS_PATH_MAX + 1];
+	char key[STATEFS_PATH_MAX + 1], name[MARS_VERNAME_MAX + 1];
 	struct repl_history h;
 	size_t i;
 	int ret;
@@ -35,16 +34,17 @@ repl_delete_plan(struct statefs *sf, const char *res, const char *host,
 	for (i = 0; i < h.n_files && d->n_files < REPL_DELETE_MAX; i++) {
 		if (h.files[i].nr >= d->limit_nr)
 			continue;
-		snprintf(d->files[d->n_files], sizeof(d->files[0]), "log-%09" PRIu64 "-%s",
-			 h.files[i].nr, h.files[i].origin);
+		if (mars_logname_format(d->files[d->n_files], sizeof(d->files[0]),
+					h.files[i].nr, h.files[i].origin) < 0)
+			continue;	/* the loader parsed it: cannot happen */
 		snprintf(key, sizeof(key), "resource-%s/%s", res, d->files[d->n_files++]);
 		statefs_txn_set(t, key, STATEFS_TOMBSTONE);
 	}
 	for (i = 0; i < h.n_links; i++) {
-		if (strcmp(h.links[i].host, host) || h.links[i].nr + 1 >= d->limit_nr)
+		if (strcmp(h.links[i].host, host) || h.links[i].nr + 1 >= d->limit_nr ||
+		    mars_vername_format(name, sizeof(name), h.links[i].nr, host) < 0)
 			continue;
-		snprintf(key, sizeof(key), "resource-%s/version-%09" PRIu64 "-%s", res,
-			 h.links[i].nr, host);
+		snprintf(key, sizeof(key), "resource-%s/%s", res, name);
 		statefs_txn_delete(t, key);
 	}
 	repl_history_release(&h);

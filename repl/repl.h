@@ -22,12 +22,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mars/names.h"
 #include "statefs/statefs.h"
 
-#define REPL_DIGEST_HEX		64	/* SHA-256 in lowercase hex */
+#define REPL_DIGEST_HEX		MARS_DIGEST_HEX	/* SHA-256 in lowercase hex */
 #define REPL_NAME_MAX		STATEFS_NAME_MAX
-/* "<64 hex>,log-<19 digits>-<63>,<20 digits>" */
-#define REPL_SECTION_MAX	(REPL_DIGEST_HEX + 5 + 19 + 1 + REPL_NAME_MAX + 1 + 20)
+/* "<64 hex>,log-<9 digits>-<63>,<20 digits>" */
+#define REPL_SECTION_MAX	MARS_SECTION_MAX
 
 /* ---- version links (version.c) ---------------------------------------- */
 
@@ -46,8 +47,9 @@ struct repl_version {
 };
 
 /*
- * Parse @value (a version link's target).  Returns 0, or -EINVAL when the
- * text does not follow the grammar.  The digest is not verified here.
+ * Parse @value (a version link's target) with the shared codec
+ * (mars_version_parse).  Returns 0, or -EINVAL when the text does not
+ * follow the grammar.  The digest is not verified here.
  */
 int repl_version_parse(const char *value, struct repl_version *v);
 
@@ -55,8 +57,8 @@ int repl_version_parse(const char *value, struct repl_version *v);
  * Build the link for logfile @nr of @origin covering @len_bytes, following
  * the link section @prev ("D,log-M-O,LEN" of the previous logfile).  With
  * @prev NULL or "" an anchor is built: digest all zeros, no predecessor.
- * Returns the value's length, -EINVAL for a bad origin or @prev, or
- * -ENAMETOOLONG / -EIO (the hash failed).
+ * Returns the value's length, -EINVAL for a bad origin or @prev, -ERANGE
+ * for @nr past MARS_LOGNR_MAX, or -ENAMETOOLONG / -EIO (the hash failed).
  */
 int repl_version_make(char *buf, size_t size, uint64_t nr, const char *origin,
 		      uint64_t len_bytes, const char *prev);
@@ -175,7 +177,7 @@ struct repl_replay {
 	uint64_t stamp_ns;			/* when it last moved */
 };
 
-/* Parse a replay link's value.  Returns 0 or -EINVAL. */
+/* Parse a replay link's value (mars_replaylink_parse).  0 or -EINVAL. */
 int repl_replay_parse(const char *value, struct repl_replay *r);
 
 /*
@@ -254,7 +256,7 @@ struct repl_deletion {
 	uint64_t limit_nr;			/* logfiles below it go */
 	const struct repl_replay *blocker;	/* the member holding the limit, or NULL */
 	size_t n_files;
-	char files[REPL_DELETE_MAX][REPL_NAME_MAX + 32];	/* "log-N-ORIGIN" to delete */
+	char files[REPL_DELETE_MAX][MARS_LOGNAME_MAX + 1];	/* logfile names to delete */
 };
 
 /*

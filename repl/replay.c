@@ -7,7 +7,6 @@
  * so that the operator can decide between waiting and leave-resource.
  */
 #include "repl/repl.h"
-#include "repl/internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,25 +15,15 @@
 int
 repl_replay_parse(const char *value, struct repl_replay *r)
 {
-	const char *p = value + 4, *dash, *c1, *c2;
-	size_t digits;
+	struct mars_replaylink rl;
 
 	r->valid = 0;
-	if (strncmp(value, "log-", 4))
+	if (mars_replaylink_parse(value, strlen(value), &rl) < 0)
 		return -EINVAL;
-	digits = strspn(p, "0123456789");
-	dash = p + digits;
-	c1 = strchr(dash, ',');
-	c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-	if (digits < 9 || *dash != '-' || !c2 || (size_t)(c1 - dash - 1) > REPL_NAME_MAX ||
-	    repl_parse_digits(p, digits, &r->nr) < 0 ||
-	    repl_parse_digits(c1 + 1, (size_t)(c2 - c1 - 1), &r->pos_bytes) < 0 ||
-	    repl_parse_digits(c2 + 1, strlen(c2 + 1), &r->len_bytes) < 0)
-		return -EINVAL;
-	memcpy(r->origin, dash + 1, (size_t)(c1 - dash - 1));
-	r->origin[c1 - dash - 1] = '\0';
-	if (statefs_name_check(STATEFS_NAME_HOST, r->origin, NULL) < 0)
-		return -EINVAL;
+	r->nr = rl.log.nr;
+	memcpy(r->origin, rl.log.host, sizeof(rl.log.host));
+	r->pos_bytes = rl.pos_bytes;
+	r->len_bytes = rl.len_bytes;
 	r->valid = 1;
 	return 0;
 }

@@ -128,45 +128,24 @@ repl_history_last(const struct repl_history *h, const char *host)
 
 /* "PREFIX" NNN "-" HOST: number and host, or -EINVAL. */
 static int
-split_name(const char *name, const char *prefix, uint64_t *nr, char *host)
-{
-	size_t pl = strlen(prefix), digits;
-	const char *p = name + pl;
-	uint64_t v = 0;
-
-	if (strncmp(name, prefix, pl))
-		return -EINVAL;
-	digits = strspn(p, "0123456789");
-	if (digits < 9 || digits > 19 || p[digits] != '-' || strlen(p + digits + 1) > REPL_NAME_MAX)
-		return -EINVAL;
-	for (size_t i = 0; i < digits; i++)
-		v = v * 10 + (uint64_t)(p[i] - '0');
-	*nr = v;
-	strcpy(host, p + digits + 1);
-	return statefs_name_check(STATEFS_NAME_HOST, host, NULL) < 0 ? -EINVAL : 0;
-}
-
-static int
 link_visit(const struct statefs_entry *e, void *arg)
 {
 	const char *rel = strrchr(e->path, '/');
-	char host[REPL_NAME_MAX + 1];
-	uint64_t nr;
+	struct mars_logname ln;
 
-	if (!rel || split_name(rel + 1, "version-", &nr, host) < 0)
+	if (!rel || mars_vername_parse(rel + 1, strlen(rel + 1), &ln) < 0)
 		return 0;
-	return repl_history_add_link(arg, host, e->value);
+	return repl_history_add_link(arg, ln.host, e->value);
 }
 
 static int
 file_visit(const char *name, uint64_t size_bytes, void *arg)
 {
-	char origin[REPL_NAME_MAX + 1];
-	uint64_t nr;
+	struct mars_logname ln;
 
-	if (split_name(name, "log-", &nr, origin) < 0)
+	if (mars_logname_parse(name, strlen(name), &ln) < 0)
 		return 0;
-	return repl_history_add_file(arg, nr, origin, size_bytes);
+	return repl_history_add_file(arg, ln.nr, ln.host, size_bytes);
 }
 
 int

@@ -12,17 +12,14 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mars/names.h"
 #include "statefs/statefs.h"
-
-static const char *const reserved_names[] = {
-	"none", "all", "any", "full", "empty", "undefined",
-	"remote", "local", "localhost", "global", NULL,
-};
 
 enum form {
 	F_EXACT,	/* the component is exactly the name */
 	F_HOST,		/* prefix + host name; the host owns what is below */
-	F_NUM_HOST,	/* prefix + 9..19 digits + '-' + host name */
+	F_LOGNAME,	/* "log-NNNNNNNNN-HOST", by the shared codec */
+	F_VERNAME,	/* "version-NNNNNNNNN-HOST", by the shared codec */
 	F_RESOURCE,	/* prefix + resource name */
 };
 
@@ -69,42 +66,39 @@ static const struct rule resource_rules[] = {
 	{ "syncpos-",		F_HOST,		N_LEAF,	0 },
 	{ "verifystatus-",	F_HOST,		N_LEAF,	0 },
 	{ "skip-check-",	F_HOST,		N_LEAF,	0 },
-	{ "version-",		F_NUM_HOST,	N_LEAF,	0 },
-	{ "log-",		F_NUM_HOST,	N_LEAF,	0 },
+	{ "version-",		F_VERNAME,	N_LEAF,	0 },
+	{ "log-",		F_LOGNAME,	N_LEAF,	0 },
 	{ NULL, 0, 0, 0 },
 };
 
 #define MAX_DEPTH 4
 
-static int
-name_char_ok(char c, int first)
+_Static_assert(STATEFS_NAME_MAX == MARS_NAME_MAX, "one name length in both grammars");
+
+/* The grammar is the shared codec's (libmars/names.c); the words are ours. */
+static const char *
+name_fault_str(enum mars_name_fault fault)
 {
-	if (c >= 'a' && c <= 'z')
-		return 1;
-	return !first && ((c >= '0' && c <= '9') || c == '-');
+	switch (fault) {
+	case MARS_NAME_OK:		return NULL;
+	case MARS_NAME_EMPTY:		return "is empty";
+	case MARS_NAME_TOO_LONG:	return "is longer than 63 characters";
+	case MARS_NAME_BAD_FIRST:	return "must start with a lowercase letter";
+	case MARS_NAME_BAD_CHAR:	return "may contain only a-z, 0-9 and '-'";
+	case MARS_NAME_RESERVED:	return "is a reserved word";
+	}
+	return "is not a name";
 }
 
 int
 statefs_name_check(enum statefs_name_kind kind, const char *name, const char **why)
 {
 	const char *dummy;
-	size_t i, len = strlen(name);
 
 	(void)kind;	/* both kinds share one grammar in tree format 1 */
 	if (!why)
 		why = &dummy;
-	*why = NULL;
-	if (len == 0)
-		*why = "is empty";
-	else if (len > STATEFS_NAME_MAX)
-		*why = "is longer than 63 characters";
-	for (i = 0; !*why && i < len; i++)
-		if (!name_char_ok(name[i], i == 0))
-			*why = i == 0 ? "must start with a lowercase letter"
-				      : "may contain only a-z, 0-9 and '-'";
-	for (i = 0; !*why && reserved_names[i]; i++)
-		if (strcmp(name, reserved_names[i]) == 0)
-			*why = "is a reserved word";
+	*why = name_fault_str(mars_name_fault(name, strnlen(name, STATEFS_NAME_MAX + 1)));
 	return *why ? -EINVAL : 0;
 }
 
@@ -165,15 +159,21 @@ copy_name(char *dst, const char *src, enum statefs_name_kind kind)
 	return 0;
 }
 
-/* "NNNNNNNNN-host": 9 to 19 digits, a dash, a host name. */
+/* The whole component as a numbered name of the shared codec. */
 static int
-match_numbered(const char *s, struct statefs_keyinfo *info)
+match_numbered(enum form form, const char *comp, struct statefs_keyinfo *info)
 {
-	size_t digits = strspn(s, "0123456789");
+	struct mars_logname ln;
+	int ret;
 
-	if (digits < 9 || digits > 19 || s[digits] != '-')
+	if (form == F_LOGNAME)
+		ret = mars_logname_parse(comp, strlen(comp), &ln);
+	else
+		ret = mars_vername_parse(comp, strlen(comp), &ln);
+	if (ret < 0)
 		return -EDOM;
-	return copy_name(info->owner, s + digits + 1, STATEFS_NAME_HOST);
+	memcpy(info->owner, ln.host, sizeof(ln.host));
+	return 0;
 }
 
 static int
@@ -188,8 +188,9 @@ match_rule(const struct rule *r, const char *comp, struct statefs_keyinfo *info)
 	switch (r->form) {
 	case F_HOST:
 		return copy_name(info->owner, comp + plen, STATEFS_NAME_HOST);
-	case F_NUM_HOST:
-		return match_numbered(comp + plen, info);
+	case F_LOGNAME:
+	case F_VERNAME:
+		return match_numbered(r->form, comp, info);
 	default:
 		return copy_name(info->resource, comp + plen, STATEFS_NAME_RESOURCE);
 	}

@@ -20,24 +20,34 @@ static struct statefs sf;
 static const char *res;
 
 static int
-get(const char *fmt, const char *a, uint64_t nr, char *buf, size_t size)
+get(const char *rel, char *buf, size_t size)
 {
 	char key[STATEFS_PATH_MAX + 1];
 
-	if (nr == UINT64_MAX)
-		snprintf(key, sizeof(key), fmt, res, a);
-	else
-		snprintf(key, sizeof(key), fmt, res, nr, a);
+	snprintf(key, sizeof(key), "resource-%s/%s", res, rel);
 	return statefs_get(&sf, key, buf, size, NULL);
+}
+
+/* @host's version link of logfile @nr. */
+static int
+get_version(const char *host, uint64_t nr, char *buf, size_t size)
+{
+	char name[MARS_VERNAME_MAX + 1];
+
+	if (mars_vername_format(name, sizeof(name), nr, host) < 0)
+		return -ERANGE;
+	return get(name, buf, size);
 }
 
 static uint64_t
 file_size(uint64_t nr, const char *origin)
 {
-	char path[STATEFS_PATH_MAX + 1];
+	char path[STATEFS_PATH_MAX + 1], name[MARS_LOGNAME_MAX + 1];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "resource-%s/log-%09" PRIu64 "-%s", res, nr, origin);
+	if (mars_logname_format(name, sizeof(name), nr, origin) < 0)
+		return UINT64_MAX;
+	snprintf(path, sizeof(path), "resource-%s/%s", res, name);
 	return fstatat(sf.root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t)st.st_size :
 	       UINT64_MAX;
 }
@@ -45,15 +55,19 @@ file_size(uint64_t nr, const char *origin)
 static int
 publish(uint64_t nr, const char *origin, const char *version, uint64_t pos)
 {
-	char key[STATEFS_PATH_MAX + 1], v[128];
+	char key[STATEFS_PATH_MAX + 1], name[MARS_VERNAME_MAX + 1], v[MARS_REPLAY_MAX + 1];
+	struct mars_replaylink at = { .log.nr = (uint32_t)nr, .pos_bytes = pos };
 	struct statefs_txn t;
 	int ret;
 
+	snprintf(at.log.host, sizeof(at.log.host), "%s", origin);
+	if (nr > MARS_LOGNR_MAX || mars_vername_format(name, sizeof(name), nr, sf.host) < 0 ||
+	    mars_replaylink_format(v, sizeof(v), &at) < 0)
+		return -ERANGE;
 	statefs_txn_init(&t, &sf, 0);
-	snprintf(key, sizeof(key), "resource-%s/version-%09" PRIu64 "-%s", res, nr, sf.host);
+	snprintf(key, sizeof(key), "resource-%s/%s", res, name);
 	statefs_txn_set(&t, key, version);
 	snprintf(key, sizeof(key), "resource-%s/replay-%s", res, sf.host);
-	snprintf(v, sizeof(v), "log-%09" PRIu64 "-%s,%" PRIu64 ",0", nr, origin, pos);
 	statefs_txn_set(&t, key, v);
 	ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);
@@ -69,22 +83,22 @@ step(const char *p, struct repl_replay *r)
 	struct repl_version pv, ov, nv;
 	uint64_t size = file_size(r->nr, r->origin), pos;
 
-	if (get("resource-%s/version-%09" PRIu64 "-%s", p, r->nr, pn, sizeof(pn)) < 0 ||
+	if (get_version(p, r->nr, pn, sizeof(pn)) < 0 ||
 	    repl_version_parse(pn, &pv) < 0 || size == UINT64_MAX)
 		return 0;
 	pos = size < pv.len_bytes ? size : pv.len_bytes;
-	if (get("resource-%s/version-%09" PRIu64 "-%s", sf.host, r->nr, own, sizeof(own)) >= 0) {
+	if (get_version(sf.host, r->nr, own, sizeof(own)) >= 0) {
 		if (repl_version_relength(made, sizeof(made), own, pos) < 0)
 			return -EINVAL;
-	} else if (get("resource-%s/version-%09" PRIu64 "-%s", sf.host, r->nr - 1, prev,
-		       sizeof(prev)) < 0 || repl_version_parse(prev, &ov) < 0 ||
+	} else if (get_version(sf.host, r->nr - 1, prev, sizeof(prev)) < 0 ||
+		   repl_version_parse(prev, &ov) < 0 ||
 		   repl_version_make(made, sizeof(made), r->nr, r->origin, pos, ov.section) < 0) {
 		return -EINVAL;
 	}
 	if (publish(r->nr, r->origin, made, pos) < 0)
 		return -EIO;
 	r->pos_bytes = pos;
-	if (get("resource-%s/version-%09" PRIu64 "-%s", p, r->nr + 1, next, sizeof(next)) < 0)
+	if (get_version(p, r->nr + 1, next, sizeof(next)) < 0)
 		return 0;
 	switch (repl_switchover_check(made, pn, pos, next)) {
 	case 0:
@@ -109,7 +123,8 @@ step(const char *p, struct repl_replay *r)
 int
 main(int argc, char **argv)
 {
-	char p[STATEFS_NAME_MAX + 1], v[STATEFS_VALUE_MAX + 1];
+	char p[STATEFS_NAME_MAX + 1], v[STATEFS_VALUE_MAX + 1], key[STATEFS_NAME_MAX + 16];
+	char name[MARS_LOGNAME_MAX + 1];
 	struct repl_replay r;
 	int ret = 1, i;
 
@@ -118,16 +133,17 @@ main(int argc, char **argv)
 		return 2;
 	}
 	res = argv[3];
-	if (statefs_open(&sf, argv[1], argv[2], 0) < 0 ||
-	    get("resource-%s/%s", "primary", UINT64_MAX, p, sizeof(p)) < 0 ||
-	    get("resource-%s/replay-%s", argv[2], UINT64_MAX, v, sizeof(v)) < 0 ||
+	snprintf(key, sizeof(key), "replay-%s", argv[2]);
+	if (statefs_open(&sf, argv[1], argv[2], 0) < 0 || get("primary", p, sizeof(p)) < 0 ||
+	    get(key, v, sizeof(v)) < 0 ||
 	    repl_replay_parse(v, &r) < 0) {
 		fprintf(stderr, "repl-follow: no primary or replay link for '%s'\n", res);
 		return 1;
 	}
 	for (i = 0; i < 1000 && (ret = step(p, &r)) == 1; i++)
 		;
-	printf("log-%09" PRIu64 "-%s,%" PRIu64 "\n", r.nr, r.origin, r.pos_bytes);
+	mars_logname_format(name, sizeof(name), r.nr, r.origin);	/* parsed: fits */
+	printf("%s,%" PRIu64 "\n", name, r.pos_bytes);
 	statefs_close(&sf);
 	if (ret < 0)
 		fprintf(stderr, "repl-follow: stopped before a divergence: %s\n", strerror(-ret));

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mars/names.h"
 #include "statefs/statefs.h"
 
 struct copy {
@@ -70,9 +71,10 @@ log_one(const char *name, uint64_t size_bytes, void *arg)
 	struct logs *l = arg;
 	char src[8192], dst[8192], key[STATEFS_PATH_MAX + 1];
 	struct statefs_entry e;
+	struct mars_logname ln;
 	struct stat st;
 
-	if (strncmp(name, "log-", 4))
+	if (mars_logname_parse(name, strlen(name), &ln) < 0)
 		return 0;
 	snprintf(key, sizeof(key), "resource-%s/%s", l->res, name);
 	if (statefs_read(l->to, key, &e) == 0)

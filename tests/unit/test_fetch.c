@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Logfile transfer, the parts without a network: the fetch frames of
- * protocol 1.1 (round trips, wire layout, bounds) and logfile names.
+ * protocol 1.1 (round trips, wire layout, bounds); logfile names are
+ * the shared codec's (test_mars_names.c).
  * The token bucket has its own test (test_bucket.c).
  */
 #include <errno.h>
@@ -109,33 +110,10 @@ test_data_frames(void)
 	       strcmp(gossip_type_str(200), "?") == 0, "type names");
 }
 
-static void
-test_names(void)
-{
-	char origin[64];
-	uint64_t nr;
-
-	tap_ok(fetch_name_parse("log-000000042-beta", &nr, origin, sizeof(origin)) == 0 &&
-	       nr == 42 && strcmp(origin, "beta") == 0, "logfile name parsed");
-	tap_ok(fetch_name_parse("log-1234567890123456789-a-b", &nr, origin, sizeof(origin)) == 0 &&
-	       nr == 1234567890123456789ULL && strcmp(origin, "a-b") == 0,
-	       "19 digits and a dashed host");
-	tap_ok(fetch_name_parse("log-00000001-beta", &nr, NULL, 0) == -EINVAL, "8 digits refused");
-	tap_ok(fetch_name_parse("log-000000001-../x", NULL, NULL, 0) == -EINVAL,
-	       "path in the origin refused");
-	tap_ok(fetch_name_parse("version-000000001-beta", NULL, NULL, 0) == -EINVAL,
-	       "not a logfile refused");
-	tap_ok(fetch_name_parse("log-00000000a-beta", NULL, NULL, 0) == -EINVAL,
-	       "non-digit refused");
-	tap_ok(fetch_name_parse("log-000000001-Beta", NULL, NULL, 0) == -EINVAL,
-	       "invalid host refused");
-}
-
 int
 main(void)
 {
 	test_fetch_frame();
 	test_data_frames();
-	test_names();
 	return tap_done();
 }

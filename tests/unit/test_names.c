@@ -55,6 +55,12 @@ static const struct key_case key_cases[] = {
 	{ "resource-r/data-", -EDOM, NULL, 0 },
 	{ "resource-r/version-1-alpha", -EDOM, NULL, 0 },
 	{ "resource-r/version-000000001alpha", -EDOM, NULL, 0 },
+	/* the shared codec's grammar: exactly 9 digits (10 to 19 were taken before) */
+	{ "resource-r/version-0000000001-alpha", -EDOM, NULL, 0 },
+	{ "resource-r/log-1234567890123456789-alpha", -EDOM, NULL, 0 },
+	{ "resource-r/log-00000001-alpha", -EDOM, NULL, 0 },
+	{ "resource-r/log-000000001-Alpha", -EDOM, NULL, 0 },
+	{ "resource-r/log-000000001-localhost", -EDOM, NULL, 0 },
 	{ "resource-r/todo-alpha/attach/x", -EDOM, NULL, 0 },
 	{ "uuid/x", -EDOM, NULL, 0 },
 	{ "resource-r/foo-alpha", -EDOM, NULL, 0 },
