@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Logfiles as files: their names (log-NNNNNNNNN-ORIGIN, parsed and
- * built by the shared codec, docs/state-tree.md section 2), the scan of the resource directory
- * for the highest number, opening one by name, and a reader that hands
- * out records one by one.
+ * built by the shared codec, docs/state-tree.md section 2.1), the scan
+ * of the resource directory for the highest number, opening one by name,
+ * and a reader that hands out records one by one.
  *
  * Every lookup is relative to the resource directory opened at attach
  * (file_open_root), never an absolute path: kernel threads do not share

@@ -162,8 +162,8 @@ mars_recover(struct mars_res *res, const char *logfile, u64 pos, u32 own_from,
 		return ret;
 	if (!logfile[0])
 		return own ? -EUCLEAN : 0;
-	if (mars_logfile_parse(logfile, strnlen(logfile, MARS_CTL_LOGNAME_LEN), &first) ||
-	    pos % MARS_REC_ALIGN)
+	if (mars_logfile_parse(logfile, strnlen(logfile, MARS_CTL_LOGNAME_LEN),
+			       &first) || pos % MARS_REC_ALIGN)
 		return -EINVAL;
 	/* Another host's logfile: finishing that replay is clusterd's job. */
 	if (strcmp(first.host, res->host))

@@ -156,7 +156,8 @@ mars_replay_open(struct mars_res *res, const struct mars_ctl_replay *r,
 	struct mars_logname ln;
 	struct file *file;
 
-	if (mars_logfile_parse(r->logfile, strnlen(r->logfile, sizeof(r->logfile)), &ln) ||
+	if (mars_logfile_parse(r->logfile,
+			       strnlen(r->logfile, sizeof(r->logfile)), &ln) ||
 	    r->start_pos % MARS_REC_ALIGN)
 		return -EINVAL;
 	file = mars_logfile_open(res, r->logfile, O_RDONLY);

@@ -300,7 +300,8 @@ mars_res_detach_all(void)
 static bool
 mars_host_ok(const char *host, size_t size)
 {
-	return mars_str_ok(host, size) && !mars_name_check(host, strlen(host));
+	return mars_str_ok(host, size) &&
+	       !mars_name_check(host, strlen(host));
 }
 
 static int

@@ -7,7 +7,7 @@
  * could be refused, or read as another number, by the next.
  *
  * Compiled into mars.ko and libmars.a from this one source, so it is
- * freestanding: no allocation, no I/O, no libc beyond memcpy.  The input
+ * freestanding: no allocation, no I/O, no libc beyond memcpy/memset.  The input
  * comes from peers and from files anyone could drop into /mars: every
  * parser takes (buffer, length), never reads past it, and accepts only the
  * canonical form, the one the formatters write.
@@ -113,24 +113,23 @@ mars_u64_digits(uint64_t v, size_t width, char out[MARS_U64_DIGITS_MAX])
 }
 
 /*
- * An output buffer that remembers overflow, so that a formatter appends
- * its pieces and checks once at the end.
+ * An output buffer that counts like snprintf: bytes past the room (one
+ * byte is kept for the NUL) are counted but not stored, so a formatter
+ * appends its pieces and checks once, at the end.
  */
 struct mars_out {
 	char *buf;
 	size_t size, len;
-	int overflow;
 };
 
 static void
 mars_out_bytes(struct mars_out *o, const char *s, size_t n)
 {
-	if (o->overflow || o->size - o->len <= n) {
-		o->overflow = 1;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
+	size_t i;
+
+	for (i = 0; i < n; i++, o->len++)
+		if (o->len + 1 < o->size)
+			o->buf[o->len] = s[i];
 }
 
 static void
@@ -141,11 +140,11 @@ mars_out_u64(struct mars_out *o, uint64_t v, size_t width)
 	mars_out_bytes(o, d, mars_u64_digits(v, width, d));
 }
 
-/* NUL-terminate and return the length, or -ENAMETOOLONG. */
+/* NUL-terminate and return the length, or -ENAMETOOLONG (@buf then ""). */
 static int
 mars_out_end(struct mars_out *o)
 {
-	if (o->overflow || o->len >= o->size) {
+	if (o->len >= o->size) {
 		if (o->size)
 			o->buf[0] = '\0';
 		return -ENAMETOOLONG;
@@ -232,7 +231,7 @@ static int
 mars_numbered_format(const char *prefix, size_t plen, char *buf, size_t size, uint64_t nr,
 		     const char *host)
 {
-	struct mars_out o = { buf, size, 0, 0 };
+	struct mars_out o = { buf, size, 0 };
 	size_t host_len;
 	int ret;
 
@@ -302,7 +301,7 @@ mars_replaylink_parse(const char *s, size_t len, struct mars_replaylink *out)
 int
 mars_replaylink_format(char *buf, size_t size, const struct mars_replaylink *r)
 {
-	struct mars_out o = { buf, size, 0, 0 };
+	struct mars_out o = { buf, size, 0 };
 	size_t host_len;
 	int ret;
 
@@ -376,7 +375,7 @@ int
 mars_version_body_format(char *buf, size_t size, uint64_t nr, const char *origin,
 			 uint64_t len_bytes, const char *prev, size_t prev_len)
 {
-	struct mars_out o = { buf, size, 0, 0 };
+	struct mars_out o = { buf, size, 0 };
 	struct mars_section p;
 	size_t host_len;
 	int ret;

@@ -126,7 +126,6 @@ repl_history_last(const struct repl_history *h, const char *host)
 	return best;
 }
 
-/* "PREFIX" NNN "-" HOST: number and host, or -EINVAL. */
 static int
 link_visit(const struct statefs_entry *e, void *arg)
 {
