@@ -66,7 +66,9 @@ deb_of() {
 	assert_output --partial "$src/dkms.conf"
 	assert_output --partial "$src/Kbuild"
 	assert_output --partial "$src/libmars/logrec.c"
+	assert_output --partial "$src/libmars/names.c"
 	assert_output --partial "$src/include/mars/logrec.h"
+	assert_output --partial "$src/include/mars/names.h"
 }
 
 @test "mars-clusterd ships the daemon, its unit, configuration and key helper" {

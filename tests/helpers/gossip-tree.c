@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mars/names.h"
 #include "statefs/statefs.h"
 
 static int
@@ -62,14 +63,19 @@ static int
 fill(struct statefs *sf, const char *count, int shared)
 {
 	struct statefs_txn t;
-	char path[STATEFS_PATH_MAX + 1], value[128];
+	char path[STATEFS_PATH_MAX + 1], value[MARS_REPLAY_MAX + 1];
+	struct mars_replaylink start = { .log.nr = 1 };
 	long n = strtol(count, NULL, 10);
 	int ret = 0;
 
+	snprintf(start.log.host, sizeof(start.log.host), "%s", sf->host);
+	if (mars_replaylink_format(value, sizeof(value), &start) < 0) {
+		fprintf(stderr, "gossip-tree: '%s' cannot name a logfile\n", sf->host);
+		return 1;
+	}
 	statefs_txn_init(&t, sf, 0);
 	for (long k = 0; k < n && ret == 0; k++) {
 		snprintf(path, sizeof(path), "resource-r%ld/replay-%s", k, sf->host);
-		snprintf(value, sizeof(value), "log-000000001-%s,0,0", sf->host);
 		ret = statefs_txn_set(&t, path, value);
 		if (ret == 0 && shared) {
 			snprintf(path, sizeof(path), "resource-r%ld/size", k);
