@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "clusterd/log.h"
 #include "common/io.h"
 #include "mars/logrec.h"
+#include "mars/names.h"
 
 #define LAG_PERIOD_MS	1000
 
@@ -34,13 +34,15 @@
 static int
 stamp_at(struct driver *d, const char *res, const struct repl_replay *at, uint64_t *stamp_ns)
 {
-	char path[STATEFS_PATH_MAX + 1];
+	char path[STATEFS_PATH_MAX + 1], name[MARS_LOGNAME_MAX + 1];
 	uint8_t hdr[MARS_REC_HDR_BYTES];
 	struct mars_rec rec;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "resource-%s/log-%09" PRIu64 "-%s", res, at->nr, at->origin);
+	if (mars_logname_format(name, sizeof(name), at->nr, at->origin) < 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "resource-%s/%s", res, name);
 	fd = openat(d->sf.root_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -62,16 +64,18 @@ entry_of(struct driver *d, const char *res, const struct repl_history *h,
 	 const struct repl_replay *m, const struct repl_replay *end, char *value, size_t size)
 {
 	struct repl_replay at = *m;
-	uint64_t stamp = 0;
+	struct mars_replaylink out = { .len_bytes = 0 };
 	int ret = repl_lag_first_unapplied(h, m, end, &at);
 
 	if (ret == 1)
-		ret = stamp_at(d, res, &at, &stamp);
+		ret = stamp_at(d, res, &at, &out.len_bytes);	/* the stamp in LEN's place */
 	if (ret < 0)
 		return ret;
-	snprintf(value, size, "log-%09" PRIu64 "-%s,%" PRIu64 ",%" PRIu64, at.nr, at.origin,
-		 at.pos_bytes, stamp);
-	return 0;
+	out.log.nr = (uint32_t)at.nr;			/* parsed by the codec: fits */
+	memcpy(out.log.host, at.origin, sizeof(out.log.host));
+	out.pos_bytes = at.pos_bytes;
+	ret = mars_replaylink_format(value, size, &out);
+	return ret < 0 ? ret : 0;
 }
 
 void
@@ -82,15 +86,18 @@ lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
 	char vals[REPL_MAX_MEMBERS][STATEFS_VALUE_MAX + 1];
 	const char *kv[2 * REPL_MAX_MEMBERS];
 	struct repl_replay end = { .valid = 1 };
+	struct mars_logname writing;
 	struct repl_members ms;
 	uint64_t now = gossip_now_ms();
 	size_t i, n = 0;
 	int ret;
 
 	if (now < r->lag_ms + LAG_PERIOD_MS ||
-	    sscanf(st->logfile, "log-%" SCNu64 "-%63s", &end.nr, end.origin) != 2)
+	    mars_logname_parse(st->logfile, strlen(st->logfile), &writing) < 0)
 		return;
 	r->lag_ms = now;
+	end.nr = writing.nr;
+	memcpy(end.origin, writing.host, sizeof(writing.host));
 	end.pos_bytes = st->synced_pos;
 	if (repl_members_load(&d->sf, r->name, &ms) < 0)
 		return;
