@@ -39,10 +39,9 @@ driver_config_init(struct driver_config *dc)
 	memset(dc, 0, sizeof(*dc));
 	dc->ops = &mars_engine_proc_ops;
 	dc->engine_exe = env_or("MARS_ENGINE", SBINDIR "/mars-engine");
-	/* FUSE until the NBD front end survives a handover under clusterd
-	 * (tests/vm/guest/73: ext4 on /dev/nbd0 did not mount on the new
-	 * primary); mars-engine's own default is auto. */
-	dc->engine_frontend = env_or("MARS_ENGINE_FRONTEND", "fuse");
+	/* As mars-engine's own default: NBD where the kernel has it, FUSE
+	 * where not (tests/vm/guest/73 hands over to an NBD primary). */
+	dc->engine_frontend = env_or("MARS_ENGINE_FRONTEND", "auto");
 	dc->dev_dir = env_or("MARS_DEVDIR", "/dev/mars");
 	dc->run_dir = env_or("MARS_RUNDIR", "/run/mars");
 	dc->tick_ms = 100;

@@ -145,7 +145,7 @@ static const char usage_text[] =
 "                        /dev/mars-control exists)\n"
 "  --engine FILE         the userspace engine [MARS_ENGINE] (" SBINDIR "/mars-engine)\n"
 "  --engine-frontend auto|nbd|fuse  how it serves a primary's device\n"
-"                        [MARS_ENGINE_FRONTEND] (fuse; auto: /dev/nbdN if the\n"
+"                        [MARS_ENGINE_FRONTEND] (auto: /dev/nbdN if the\n"
 "                        kernel has nbd, else a FUSE file)\n"
 "  --dev-dir DIR         where device links appear [MARS_DEVDIR] (/dev/mars)\n"
 "  --run-dir DIR         engine mounts and logs [MARS_RUNDIR] (/run/mars)\n"

@@ -518,12 +518,18 @@ next:
 	return -EBUSY;
 }
 
-/* Size and flags; the device accepts I/O once NBD_DO_IT runs. */
+/*
+ * Size and flags; the device accepts I/O once NBD_DO_IT runs.  The block
+ * size is 512 whatever the size: NBD makes it the device's logical block
+ * size, and a replica must take every file system the other data paths
+ * took (mars.ko and the disks have 512-byte sectors).  With 4096 an ext4
+ * of 1 KiB blocks, made on the primary, did not mount after a handover.
+ */
 static int
 nbd_configure(struct eng_nbd *n)
 {
 	uint64_t size = n->s->size_bytes;
-	unsigned long blk = size % 4096 == 0 ? 4096 : 512;
+	unsigned long blk = 512;
 
 	if (size == 0 || size % blk)
 		return -EINVAL;

@@ -4,7 +4,7 @@
 #   tests/vm/run-guest --no-disks tests/vm/guest/73-clusterd-kmod.bats
 # Two hosts in network namespaces, built by the host suites' helpers
 # (tests/bats/netns.bash, replica.bash): alpha's clusterd runs the module,
-# beta's the userspace engine over FUSE.  One cluster lives through the
+# beta's the userspace engine over NBD.  One cluster lives through the
 # whole file, each test one step of the scenario: the resource is made
 # on alpha (the module's /dev/mars/r0 becomes primary), beta joins and
 # syncs, an ext4 written on alpha replays on beta to an equal disk, beta
@@ -104,6 +104,10 @@ teardown_file() {
 	assert_success
 	wait_for 60 is_primary beta
 	[ "$(val beta actual-alpha/is-primary)" = 0 ]
+	# auto picks NBD in the guest: an ext4 made on the module's 512-byte
+	# sectors must mount on /dev/nbdN too
+	run grep -x 'engine_frontend=nbd' "$(netns_root beta)/resource-$RES/.driver-status"
+	assert_success
 	fs_mount beta
 	run the_files beta
 	assert_output "$(cat "$STATE/files-1")"

@@ -3,7 +3,8 @@
 # in network namespaces, built by the host suites' helpers
 # (tests/bats/netns.bash, replica.bash), each with its own sshd and
 # clusterd; alpha's clusterd runs mars.ko on a loop device, beta's the
-# userspace engine over FUSE.
+# userspace engine, which serves a primary's device through the guest
+# kernel's NBD driver (clusterd's default front end, auto).
 #
 # Set before loading: STATE (a directory that becomes a tmpfs of the
 # guest's own), NETNS_ID (fixed namespace names: one cluster for the whole
