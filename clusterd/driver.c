@@ -267,7 +267,10 @@ tick_resource(struct driver *d, struct drv_res *r)
 	if (v.member && v.sw_attach && !r->e && gossip_now_ms() >= r->retry_at_ms)
 		engine_ensure(d, r, &v);
 	feed_fetcher(d, r, &v, running && st.mode == MARS_ENGINE_PRIMARY);
-	if (running && st.mode == MARS_ENGINE_PRIMARY && a.act != ROLE_STOP_PRIMARY)
+	/* Only the designated primary's figures count (state-tree.md 3.6); an
+	 * old primary still logging after a failover has none to give. */
+	if (running && st.mode == MARS_ENGINE_PRIMARY && a.act != ROLE_STOP_PRIMARY &&
+	    !strcmp(v.primary, v.host))
 		lag_publish(d, r, &v, &st);
 	acted_write(d, r, &v);
 	status_write(d, r, &a, &st, changed);

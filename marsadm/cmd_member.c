@@ -359,15 +359,18 @@ wait_left_primary(const struct marsadm_ctx *ctx, struct statefs *sf, const char 
 {
 	int limit = ctx->timeout_s < 0 ? INT_MAX : ctx->timeout_s;
 	int may_wait = !ctx->dry_run && limit > 0;
-	char what[STATE_KEY_BYTES + 64];
+	char what[STATE_KEY_BYTES + 64], why[512];
 
 	if (left_primary(sf, res, ctx->host))
 		return MX_OK;
 	snprintf(what, sizeof(what), "'%s' to leave the primary role of '%s'", ctx->host, res);
 	if (may_wait && state_wait(sf, res, ctx->host, limit, left_primary, what) == MX_OK)
 		return MX_OK;
-	fail(may_wait ? MX_TIMEOUT : MX_REFUSED, "'%s' still logs as primary of '%s'",
-	     ctx->host, res);
+	/* What the driver says it waits for is what the operator needs. */
+	if (!view_driver_fresh_why(sf, res, why, sizeof(why)) || !why[0])
+		snprintf(why, sizeof(why), "no word from clusterd");
+	fail(may_wait ? MX_TIMEOUT : MX_REFUSED, "'%s' still logs as primary of '%s' (%s)",
+	     ctx->host, res, why);
 	hint("close its device (umount); clusterd then leaves the role, or 'marsadm down %s' "
 	     "stops the engine", res);
 	return may_wait ? MX_TIMEOUT : MX_REFUSED;

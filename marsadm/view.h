@@ -152,6 +152,8 @@ void view_engine_load(struct statefs *sf, struct view_res *v);
  * .driver-status)?  If so, @engine_mode (if not NULL) gets its engine's
  * mode (none, attached, primary, replay), else "". */
 int view_driver_runs(struct statefs *sf, const char *res, char *engine_mode, size_t size);
+/* 1 when the driver of @res runs, with what it is doing and why in @why. */
+int view_driver_fresh_why(struct statefs *sf, const char *res, char *why, size_t size);
 void view_release(struct view_res *v);
 
 enum view_type { VIEW_STR, VIEW_INT, VIEW_SINT, VIEW_BOOL };

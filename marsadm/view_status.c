@@ -97,8 +97,10 @@ view_driver_load(struct statefs *sf, struct view_res *v)
 	d->state = d->updated_ns + VIEW_DRIVER_FRESH_NS >= v->now_ns ? DRV_FRESH : DRV_STALE;
 }
 
-int
-view_driver_runs(struct statefs *sf, const char *res, char *engine_mode, size_t size)
+/* 1 when @res's driver status is fresh, with its engine mode and why. */
+static int
+driver_fresh(struct statefs *sf, const char *res, char *engine_mode, size_t mode_size,
+	     char *why, size_t why_size)
 {
 	struct view_res *v = calloc(1, sizeof(*v));
 	int fresh;
@@ -110,9 +112,23 @@ view_driver_runs(struct statefs *sf, const char *res, char *engine_mode, size_t 
 	view_driver_load(sf, v);
 	fresh = v->drv.state == DRV_FRESH;
 	if (engine_mode)
-		snprintf(engine_mode, size, "%s", fresh ? v->drv.engine_mode : "");
+		snprintf(engine_mode, mode_size, "%s", fresh ? v->drv.engine_mode : "");
+	if (why)
+		snprintf(why, why_size, "%s", fresh ? v->drv.why : "");
 	free(v);
 	return fresh;
+}
+
+int
+view_driver_runs(struct statefs *sf, const char *res, char *engine_mode, size_t size)
+{
+	return driver_fresh(sf, res, engine_mode, size, NULL, 0);
+}
+
+int
+view_driver_fresh_why(struct statefs *sf, const char *res, char *why, size_t size)
+{
+	return driver_fresh(sf, res, NULL, 0, why, size);
 }
 
 /* .engine-status: read only when the fresh driver status says replay stopped. */
