@@ -106,8 +106,8 @@ teardown_file() {
 	[ "$(val beta actual-alpha/is-primary)" = 0 ]
 	# auto picks NBD in the guest: an ext4 made on the module's 512-byte
 	# sectors must mount on /dev/nbdN too
-	run grep -x 'engine_frontend=nbd' "$(netns_root beta)/resource-$RES/.driver-status"
-	assert_success
+	# (bounded: the status file follows the role by a tick)
+	wait_for 30 grep -qx 'engine_frontend=nbd' "$(netns_root beta)/resource-$RES/.driver-status"
 	fs_mount beta
 	run the_files beta
 	assert_output "$(cat "$STATE/files-1")"
