@@ -170,6 +170,7 @@ netns_setup() {
 	netns_require
 	NETNS_DIR=$BATS_TEST_TMPDIR/net
 	mkdir -p "$NETNS_DIR"
+	_netns_share_mounts
 	: >"$NETNS_DIR/pids"
 	: >"$NETNS_DIR/known_hosts"
 	: >"$NETNS_DIR/peers"
@@ -243,6 +244,20 @@ clusterd_stop() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# NETNS_DIR becomes a mount of its own with shared propagation.  Every
+# `ip netns exec` (sshd, marsadm_on) copies the whole mount table into a
+# new mount namespace as slaves of what is shared.  Without this, the
+# root mount being private here, a copy made while another test run had
+# a file system or an engine's FUSE file mounted kept it mounted in that
+# namespace: the unmount did not reach the copy, the loop device stayed
+# open, and the other run's primary never saw its device closed.  With
+# it, mounts and unmounts under NETNS_DIR reach every copy.
+_netns_share_mounts() {
+	mountpoint -q "$NETNS_DIR" && return 0
+	mount --rbind "$NETNS_DIR" "$NETNS_DIR" || fail "cannot bind-mount $NETNS_DIR onto itself"
+	mount --make-rshared "$NETNS_DIR" || fail "cannot make $NETNS_DIR a shared mount"
+}
+
 # Mounts and loop devices under NETNS_DIR (file systems on replicated
 # devices, the engines' FUSE mounts), innermost first.
 _netns_unmount() {
@@ -277,6 +292,10 @@ netns_teardown() {
 	done <"$NETNS_DIR/pids"
 	: >"$NETNS_DIR/pids"
 	_netns_unmount		# FUSE mounts of engines killed above
+	if mountpoint -q "$NETNS_DIR"; then
+		umount -R "$NETNS_DIR" 2>/dev/null || umount -l "$NETNS_DIR" 2>/dev/null || true
+		_netns_unmount	# what the bind covered (a small /mars mounted before it)
+	fi
 }
 
 # On failure, show what the daemons and sshds said.
