@@ -15,17 +15,19 @@
 #include <unistd.h>
 
 #include "common/parse.h"
-#include "clusterd/driver.h"
+#include "clusterd/driver/driver.h"
 #include "engine/engine.h"
 #include <json-c/json.h>
 
-#include "clusterd/fetch.h"
-#include "clusterd/gossip.h"
-#include "clusterd/log.h"
-#include "clusterd/piece.h"
-#include "clusterd/proto.h"
-#include "clusterd/status.h"
-#include "clusterd/sync.h"
+#include "clusterd/transfer/fetch.h"
+#include "clusterd/gossip/gossip.h"
+#include "clusterd/loop.h"
+#include "clusterd/serve.h"
+#include "common/log.h"
+#include "clusterd/transfer/piece.h"
+#include "clusterd/gossip/proto.h"
+#include "clusterd/status/status.h"
+#include "clusterd/transfer/sync.h"
 
 enum { O_ROOT = 256, O_SKEW, O_QUOTA_ENTRIES, O_QUOTA_BYTES, O_HOST, O_KEY, O_KNOWN, O_PEERS,
        O_AUTH_KEYS, O_PORT, O_USER, O_CMD,

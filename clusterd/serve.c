@@ -31,11 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clusterd/fetch.h"
-#include "clusterd/sync.h"
-#include "clusterd/gossip.h"
-#include "clusterd/link.h"
-#include "clusterd/log.h"
+#include "clusterd/transfer/fetch.h"
+#include "clusterd/transfer/sync.h"
+#include "clusterd/serve.h"
+#include "clusterd/gossip/link.h"
+#include "common/log.h"
 
 #define DIRTY_MAX	4096	/* remembered changed paths; beyond: full pull */
 

@@ -21,7 +21,7 @@
 
 #include <json-c/json.h>
 
-#include "clusterd/addr.h"
+#include "clusterd/gossip/addr.h"
 
 /* The root must be an existing, empty directory; say what it is instead. */
 static int

@@ -23,7 +23,7 @@
 
 #include <json-c/json.h>
 
-#include "clusterd/gossip.h"
+#include "clusterd/gossip/gossip.h"
 
 #define PEERS_MAX	256	/* members one wait keeps track of */
 

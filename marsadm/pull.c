@@ -2,7 +2,7 @@
 /*
  * The update step: pull the newest tree from the reachable members and
  * merge it, before a command looks at the tree (MARS's update-cluster).
- * It is clusterd's exchange (gossip_update() in clusterd/join.c, the one
+ * It is clusterd's exchange (gossip_update() in clusterd/gossip/join.c, the one
  * implementation of docs/protocol.md), run in-process like join-cluster,
  * so every merged entry passes the daemon's checks and is written as the
  * host the member proved to be; marsadm never writes in another's name.
@@ -22,7 +22,7 @@
 
 #include <json-c/json.h>
 
-#include "clusterd/gossip.h"
+#include "clusterd/gossip/gossip.h"
 
 /* MARS_NO_SSH=1 (MARS's --no-ssh): this node's tree is kept in step by
  * other means, marsadm opens no connection of its own. */

@@ -78,7 +78,7 @@ struct statefs_stats {
 	uint64_t refused_path;		/* EINVAL, EACCES, EDOM */
 	uint64_t refused_owner;		/* EPERM, ESRCH */
 	uint64_t refused_policy;	/* refused by the caller's authorization before
-					   statefs_merge() (clusterd/authz.c) */
+					   statefs_merge() (clusterd/gossip/authz.c) */
 	uint64_t refused_value;		/* E2BIG, EILSEQ, EXDEV */
 	uint64_t refused_stamp;		/* ERANGE */
 	uint64_t refused_type;		/* EISDIR, EEXIST */

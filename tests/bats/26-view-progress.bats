@@ -5,7 +5,7 @@
 # file (.driver-status, written by clusterd) fresh, stale and absent.
 # As in 21-view.bats, all nodes share one root and the daemons' reports
 # are planted with set-link; the driver status is a hand-written file in
-# the format of docs/replication.md (clusterd/driver.c writes it).
+# the format of docs/replication.md (clusterd/driver/driver.c writes it).
 
 load helpers
 load view

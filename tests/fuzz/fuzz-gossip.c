@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clusterd/piece.h"
-#include "clusterd/proto.h"
+#include "clusterd/transfer/piece.h"
+#include "clusterd/gossip/proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -47,10 +47,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "clusterd/gossip.h"
-#include "clusterd/log.h"
-#include "clusterd/piece.h"
-#include "clusterd/proto.h"
+#include "clusterd/serve.h"
+#include "common/log.h"
+#include "clusterd/transfer/piece.h"
+#include "clusterd/gossip/proto.h"
 #include "fuzz_tree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clusterd/log.h"
+#include "common/log.h"
 #include "fuzz_tree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

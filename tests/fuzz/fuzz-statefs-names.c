@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clusterd/gossip.h"
-#include "clusterd/log.h"
+#include "clusterd/gossip/gossip.h"
+#include "common/log.h"
 #include "fuzz_tree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clusterd/proto.h"
+#include "clusterd/gossip/proto.h"
 
 static uint8_t inbuf[GOSSIP_HDR_BYTES + GOSSIP_FRAME_MAX];
 static size_t in_len;

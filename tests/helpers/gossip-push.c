@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clusterd/gossip.h"
-#include "clusterd/link.h"
-#include "clusterd/sync.h"
+#include "clusterd/gossip/gossip.h"
+#include "clusterd/gossip/link.h"
+#include "clusterd/transfer/sync.h"
 
 #define WAIT_MS	10000
 

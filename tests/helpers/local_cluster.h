@@ -10,7 +10,7 @@
 #ifndef MARS_TEST_LOCAL_CLUSTER_H
 #define MARS_TEST_LOCAL_CLUSTER_H
 
-#include "clusterd/gossip.h"
+#include "clusterd/gossip/gossip.h"
 
 struct local_cluster {
 	char roots[256];		/* temporary directory of the trees */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The trust rules of clusterd/authz.c (docs/state-tree.md section 8) on a
+ * The trust rules of clusterd/gossip/authz.c (docs/state-tree.md section 8) on a
  * real tree of host "alpha": what peers may and may not make it store.
  * (Escaping of the refusal log lines is log_escape()'s, tests/unit/test_log.c.)
  */
 #include "statefs_test.h"
 
-#include "clusterd/authz.h"
-#include "clusterd/log.h"
+#include "clusterd/gossip/authz.h"
+#include "common/log.h"
 
 #define UUID	"alpha_1700000000.000000001"
 

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The token bucket of the bulk transfers (clusterd/bucket.c) over a
+ * The token bucket of the bulk transfers (clusterd/transfer/bucket.c) over a
  * simulated clock: rates, bursts after idling, debt, overflow.
  */
 #include <stdint.h>
 
-#include "clusterd/bucket.h"
-#include "clusterd/proto.h"
+#include "clusterd/transfer/bucket.h"
+#include "clusterd/gossip/proto.h"
 #include "tests/unit/tap.h"
 
 /* Take whole frames as fetch does; returns simulated ns for @total. */

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clusterd/fetch.h"
+#include "clusterd/transfer/fetch.h"
 #include "tests/helpers/local_cluster.h"
 #include "tests/unit/tap.h"
 

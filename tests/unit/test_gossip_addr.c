@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clusterd/addr.h"
-#include "clusterd/transport.h"
+#include "clusterd/gossip/addr.h"
+#include "clusterd/gossip/transport.h"
 #include "tests/unit/tap.h"
 
 static void

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clusterd/gossip.h"
-#include "clusterd/log.h"
-#include "clusterd/peers.h"
-#include "clusterd/revoke.h"
+#include "clusterd/gossip/gossip.h"
+#include "common/log.h"
+#include "clusterd/gossip/peers.h"
+#include "clusterd/gossip/revoke.h"
 #include "tests/unit/tap.h"
 
 static void

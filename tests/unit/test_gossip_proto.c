@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "clusterd/proto.h"
+#include "clusterd/gossip/proto.h"
 #include "tests/unit/tap.h"
 
 static uint8_t buf[GOSSIP_HDR_BYTES + GOSSIP_FRAME_MAX + 16];

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "clusterd/log.h"
+#include "common/log.h"
 #include "tap.h"
 
 static void

@@ -13,9 +13,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "clusterd/gossip.h"
-#include "clusterd/piece.h"
-#include "clusterd/proto.h"
+#include "clusterd/gossip/gossip.h"
+#include "clusterd/transfer/piece.h"
+#include "clusterd/gossip/proto.h"
 #include "tests/unit/tap.h"
 
 #define PIECE	32768U

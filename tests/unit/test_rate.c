@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The windowed transfer rate of the bulk transfers (clusterd/rate.c)
+ * The windowed transfer rate of the bulk transfers (clusterd/transfer/rate.c)
  * over a simulated clock.
  */
 #include <stdint.h>
 
-#include "clusterd/rate.h"
+#include "clusterd/transfer/rate.h"
 #include "tests/unit/tap.h"
 
 int

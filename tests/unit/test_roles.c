@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The role rules (clusterd/roles.c, docs/replication.md section 3), one
+ * The role rules (clusterd/driver/roles.c, docs/replication.md section 3), one
  * situation per test: views built in memory, decisions checked.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "clusterd/roles.h"
+#include "clusterd/driver/roles.h"
 #include "tap.h"
 
 /* Links of one history: anchor 0 and logfiles 1.. of @origin, as @host sees them. */

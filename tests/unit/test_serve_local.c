@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "clusterd/link.h"
+#include "clusterd/gossip/link.h"
 #include "tests/helpers/local_cluster.h"
 #include "tests/unit/tap.h"
 

@@ -13,11 +13,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "clusterd/api.h"
-#include "clusterd/db.h"
-#include "clusterd/http.h"
-#include "clusterd/metrics.h"
-#include "clusterd/snapshot.h"
+#include "clusterd/status/api.h"
+#include "clusterd/status/db.h"
+#include "clusterd/status/http.h"
+#include "clusterd/status/metrics.h"
+#include "clusterd/status/snapshot.h"
 #include "repl/repl.h"
 
 #define HOSTILE "/dev/<img src=x onerror=alert(1)>"

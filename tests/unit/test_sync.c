@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clusterd/sync.h"
+#include "clusterd/transfer/sync.h"
 #include "tests/unit/tap.h"
 
 #define KIB	1024ULL

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clusterd/sync.h"
+#include "clusterd/transfer/sync.h"
 #include "tests/helpers/local_cluster.h"
 #include "tests/unit/tap.h"
 

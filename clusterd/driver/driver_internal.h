@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals of the replication driver, shared by its files:
+ *   driver.c          the thread, the tick, the dispatch of decisions
+ *   driver_primary.c  starting, rotating and leaving the primary role,
+ *                     this node's version links of its own logfiles
+ *   driver_replay.c   replay, switchover, the fetcher's wanted list
+ *   driver_sync.c     the full sync and its recorded position
+ *   driver_cron.c     logfile deletion on a timer
+ *   driver_status.c   the status file for marsadm view, the switches obeyed
+ */
+#ifndef MARS_CLUSTERD_DRIVER_INTERNAL_H
+#define MARS_CLUSTERD_DRIVER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "clusterd/driver/driver.h"
+#include "clusterd/transfer/fetch.h"
+#include "clusterd/gossip/gossip.h"
+#include "clusterd/driver/roles.h"
+#include "clusterd/transfer/sync.h"
+#include "engine/engine.h"
+
+#define DRV_MAX_RES		256
+#define DRV_RETRY_MS		2000	/* after a failed engine start */
+#define DRV_ROTATE_WAIT_MS	5000	/* for the engine to swap logfiles */
+
+struct drv_res {
+	char name[REPL_NAME_MAX + 1];
+	int seen;			/* still in the tree this tick */
+	struct mars_engine *e;
+	uint64_t e_size;		/* the resource size the engine was given */
+	uint64_t resize_said;		/* size whose pending restart was logged */
+	struct fetcher *f;
+	struct syncer *sy;		/* a full sync in progress */
+	struct piece_stats sy_z;	/* transfer counters of the syncs that ended */
+	uint64_t sy_saved;		/* syncstatus last written */
+	uint64_t sy_saved_ms;
+	uint64_t retry_at_ms;		/* no engine or sync start before this */
+	char why[512];			/* last decision's reason, logged on change */
+	uint64_t status_ms;		/* .driver-status last written */
+	uint64_t lag_ms;		/* unapplied- entries last published */
+	char blocker[REPL_NAME_MAX + 1];	/* deletion blocker last logged */
+	char mount[4096], log_path[4096];
+};
+
+struct driver {
+	const struct gossip_config *gc;
+	struct driver_config dc;
+	pthread_t thread;
+	volatile int quit;
+	struct statefs sf;
+	int sf_open;
+	uint64_t next_cron_ms;		/* logfile deletion runs then */
+	struct drv_res *res[DRV_MAX_RES];
+	size_t n_res;
+};
+
+/* ---- driver.c ------------------------------------------------------------ */
+
+/* Write key/value pairs @kv[0..n) under resource-@res in one transaction. */
+int put(struct driver *d, const char *res, const char *const *kv, size_t n);
+/* Size of the local logfile @name of @res, 0 if absent. */
+uint64_t file_size(struct driver *d, const char *res, const char *name);
+/* Stop and forget the engine of @r (the child ends). */
+void engine_drop(struct driver *d, struct drv_res *r);
+void sleep_ms(unsigned ms);
+
+/* ---- driver_primary.c ------------------------------------------------------ */
+
+void ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile);
+void do_start_primary(struct driver *d, struct drv_res *r, const struct role_action *a);
+void do_stop_primary(struct driver *d, struct drv_res *r, const struct mars_engine_status *st);
+void do_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
+	       const struct mars_engine_status *st);
+
+/* ---- driver_replay.c ------------------------------------------------------- */
+
+void do_switch(struct driver *d, struct drv_res *r, const struct role_action *a);
+int replay_trouble(struct driver *d, struct drv_res *r, const struct mars_engine_status *st);
+void feed_fetcher(struct driver *d, struct drv_res *r, const struct role_view *v, int logging);
+
+/* ---- driver_sync.c ---------------------------------------------------------- */
+
+void do_sync(struct driver *d, struct drv_res *r, const struct role_view *v, const char *peer);
+/* End a sync run, recording the position reached. */
+void sync_end(struct driver *d, struct drv_res *r);
+
+/* ---- driver_cron.c ------------------------------------------------------------ */
+
+void cron(struct driver *d);
+
+/* driver_deleted.c: RES's size is a tombstone (deleted on another node):
+ * tombstone this host's older names in it, as delete-resource here would. */
+void driver_follow_deletion(struct driver *d, const char *res);
+
+/* ---- driver_lag.c ----------------------------------------------------------------- */
+
+/* While this node logs @r: publish, at most once a second, the stamp of
+ * the first record each other member has not applied (actual-HOST/
+ * unapplied-MEMBER, docs/state-tree.md 3.6). */
+void lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
+		 const struct mars_engine_status *st);
+
+/* ---- driver_status.c ------------------------------------------------------------ */
+
+void status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
+		  const struct mars_engine_status *st, int changed);
+/* Publish which todo switches of @v the data path obeys (actual-HOST/acted-*). */
+void acted_write(struct driver *d, struct drv_res *r, const struct role_view *v);
+
+#endif /* MARS_CLUSTERD_DRIVER_INTERNAL_H */

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * clusterd's gossip: its configuration (config.c), the pull of a peer's
+ * tree (peer.c, the peer list of peers.c), and the one-shot join and
+ * update (join.c) that marsadm join-cluster and pull-cluster run.  The
+ * daemon's loop that drives the pulls and the serving end that answers
+ * them are clusterd's top floor (clusterd/loop.c, clusterd/serve.c).
+ * docs/protocol.md describes the exchange.
+ */
+#ifndef MARS_CLUSTERD_GOSSIP_H
+#define MARS_CLUSTERD_GOSSIP_H
+
+#include <stdint.h>
+
+#include "clusterd/gossip/authz.h"
+#include "clusterd/gossip/transport.h"
+#include "statefs/statefs.h"
+
+struct status_config;	/* clusterd/status/status.h */
+
+/* Everything configurable, with the defaults of gossip_config_init(). */
+struct gossip_config {
+	const char *root;		/* state tree (statefs_default_root()) */
+	char host[STATEFS_NAME_MAX + 1];/* this node (statefs_default_host()) */
+	const char *peers_file;		/* overrides "HOST ADDR[:PORT]" (/etc/mars/peers) */
+	const char *authorized_keys;	/* departed members' lines removed; NULL: off */
+	unsigned port;			/* default ssh port of peers (22) */
+	const struct gossip_transport_ops *transport;	/* ssh */
+	struct gossip_tconf tconf;	/* keys, known hosts, user, command */
+	char pub_buf[4096];		/* storage for tconf.pub_path */
+	unsigned period_ms;		/* keepalive pull of idle peers (5000) */
+	unsigned heartbeat_ms;		/* actual-HOST/time update period (5000) */
+	unsigned timeout_ms;		/* bound on connect and on each reply (10000) */
+	unsigned backoff_min_ms;	/* first reconnect delay (500) */
+	unsigned backoff_max_ms;	/* largest reconnect delay (30000) */
+	const struct status_config *status;	/* status page; NULL = none */
+	struct authz_limits authz;	/* clock skew and per-origin quotas (authz.h) */
+	/* The serving end sends a logfile the local data path writes only up
+	 * to its durable end (mars_engine_durable_end()); NULL: no cap. */
+	int (*durable_end)(int rootfd, const char *res, const char *logfile, uint64_t *end);
+	int compress;			/* enum piece_mode (auto); clusterd: --compress,
+					   MARS_COMPRESS */
+};
+
+#define GOSSIP_DEFAULT_KEY		"/etc/mars/cluster_key"
+#define GOSSIP_DEFAULT_KNOWN_HOSTS	"/etc/mars/known_hosts"
+#define GOSSIP_DEFAULT_PEERS		"/etc/mars/peers"
+#define GOSSIP_DEFAULT_CMD		"clusterd --serve"
+
+/* Fill @c with defaults, then the environment (MARS_ROOT, MARS_HOST,
+ * MARS_SSH_KEY, MARS_KNOWN_HOSTS, MARS_PEERS, MARS_SSH_USER, MARS_SSH_PORT,
+ * MARS_AUTHORIZED_KEYS).
+ * Returns 0 or -errno (host name too long). */
+int gossip_config_init(struct gossip_config *c);
+/* "auto", "zstd" or "none": enum piece_mode (clusterd/transfer/piece.h), or -EINVAL. */
+int gossip_compress_parse(const char *s);
+/*
+ * The compression mode (enum piece_mode) of this host for resource @res:
+ * resource-RES/defaults-HOST/compress, else resource-RES/defaults/compress,
+ * else c->compress (docs/protocol.md section 11.4).  A value that is not a
+ * mode is ignored.  @sf: the tree, or NULL to open it for the call.
+ */
+int gossip_compress_mode(const struct gossip_config *c, struct statefs *sf, const char *res);
+/* Derive dependent fields (the public key path).  Call after changes. */
+void gossip_config_finish(struct gossip_config *c);
+
+/* The serving end and the daemon's loop are clusterd's top floor:
+ * clusterd/serve.h, clusterd/loop.h. */
+
+/*
+ * Join the cluster of the peer at @addr (a numeric address or a host
+ * name; port c->port): fetch its tree into the local root (created as a
+ * fresh tree if empty), register this host as ips/ip-HOST with @my_ip
+ * (an address or a name, resolved first: a name that does not resolve is
+ * refused with -EHOSTUNREACH before anything is written; NULL: the local
+ * address of the connection) and push that to the peer.  Refused (-EEXIST) if the local
+ * tree belongs to another cluster.  On failure @err holds a message.
+ * Returns 0 or -errno.
+ */
+int gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
+		char *err, size_t errlen);
+
+/* What gossip_update() says about one member. */
+struct gossip_pull_report {
+	const struct gossip_endpoint *ep;	/* the member: host, address, port */
+	int ret;				/* 0 or -errno (-ETIMEDOUT: no answer in time) */
+	const char *err;			/* the reason when ret < 0 */
+	unsigned merged;			/* entries that changed the local tree */
+	unsigned refused;			/* entries the merge checks refused */
+};
+
+/*
+ * Pull the full tree of every member (ips/ minus this host, overlaid with
+ * the peers file) for which @want (NULL: all) returns nonzero, and merge it
+ * exactly as the daemon merges a pull: gossip_entry_policy(), then
+ * statefs_merge() as written by the host the member proved to be in its
+ * HELLO.  Nothing is pushed and nothing is written in another name.  Each
+ * wait is bounded by c->timeout_ms and by @deadline_ms (gossip_now_ms()
+ * clock; 0: no overall bound).  @report is called once per member.
+ * Returns the number of members that did not answer, or -errno when the
+ * local tree cannot be opened (-ENOENT: it has no cluster uuid).
+ */
+int gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
+		  int (*want)(const char *host, void *arg),
+		  void (*report)(const struct gossip_pull_report *r, void *arg), void *arg);
+
+/*
+ * Gossip's own refusals on top of statefs_merge()'s: a "uuid" other than
+ * @uuid (unless @uuid is ""), an ips/ entry not named ip-HOST or whose
+ * value is not an IP address.  Returns 0 or -EPERM / -EDOM / -EXDEV.
+ */
+int gossip_entry_policy(const char *uuid, const char *path, const char *value);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+uint64_t gossip_now_ms(void);
+
+#endif /* MARS_CLUSTERD_GOSSIP_H */

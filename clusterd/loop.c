@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The daemon (the top floor, loop.h): one single-threaded poll() loop over the peers' connections.
+ * Timers come from the poll timeout; signal handlers only set flags that
+ * the bottom of the loop acts on.
+ *
+ * Every tick (at most TICK_MS apart) the peer list is rebuilt from the tree
+ * (ips/ip-HOST, value = address) and the overrides file, peers that left
+ * are closed, new ones are started; the node's heartbeat
+ * actual-HOST/time is written every heartbeat period, and tombstones are
+ * collected once a minute.  With --authorized-keys, the lines binding a
+ * departed member's key are removed from it at each heartbeat
+ * (revoke.c).  A member another member evicted (evicted/X) departs here
+ * too: each tick its ips/ip-X is tombstoned by us if still live, and so
+ * its key goes the same way.  Writes go through statefs transactions, so
+ * SIGTERM between two ticks leaves no half-written entry.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clusterd/loop.h"
+#include "common/log.h"
+#include "clusterd/gossip/peer.h"
+#include "clusterd/gossip/peers.h"
+#include "clusterd/gossip/revoke.h"
+#include "clusterd/status/status.h"
+
+#define TICK_MS		500
+#define PEERS_MAX	256
+#define GC_PERIOD_MS	60000
+
+struct daemon {
+	const struct gossip_config *c;
+	struct statefs sf;
+	int sf_open;
+	struct gossip_ctx x;
+	struct peer *peers[PEERS_MAX];
+	size_t n_peers;
+	uint64_t next_tick_ms;
+	uint64_t next_heartbeat_ms;
+	uint64_t next_gc_ms;
+	int warned_no_tree;
+	unsigned warned_evicted;	/* our own eviction was logged */
+	struct status *status;		/* status page (issue 9), NULL if off */
+};
+
+static volatile sig_atomic_t daemon_quit;
+static volatile sig_atomic_t daemon_reload;
+
+static void
+on_quit(int sig)
+{
+	daemon_quit = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	daemon_reload = 1;
+}
+
+static struct peer *
+find_peer(struct daemon *d, const char *host)
+{
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (strcmp(d->peers[i]->ep.host, host) == 0)
+			return d->peers[i];
+	return NULL;
+}
+
+static void
+add_peer(struct daemon *d, const struct gossip_endpoint *ep)
+{
+	struct peer *p;
+	char e1[LOG_ESC_BYTES];	/* the address is the member's own ips/ value */
+
+	if (d->n_peers >= PEERS_MAX) {
+		log_warnx("peer '%s' ignored: more than %d peers", ep->host, PEERS_MAX);
+		return;
+	}
+	p = malloc(sizeof(*p));
+	if (!p)
+		fatalx("out of memory");
+	peer_init(p, ep, d->c->transport);
+	p->mark = 1;
+	d->peers[d->n_peers++] = p;
+	log_info("peer '%s' added at %s port %u", ep->host,
+		 log_escape(e1, sizeof(e1), ep->addr), ep->port);
+}
+
+/* Callback of peers_load(): keep, re-address or add one wanted peer. */
+static int
+want_peer(const struct gossip_endpoint *ep, void *arg)
+{
+	struct daemon *d = arg;
+	struct peer *p = find_peer(d, ep->host);
+	char e1[LOG_ESC_BYTES];
+
+	if (strcmp(ep->host, d->c->host) == 0)
+		return 0;
+	if (p && (strcmp(p->ep.addr, ep->addr) != 0 || p->ep.port != ep->port)) {
+		log_info("peer '%s' moved to %s port %u", ep->host,
+			 log_escape(e1, sizeof(e1), ep->addr), ep->port);
+		peer_release(p);
+		peer_init(p, ep, d->c->transport);
+	}
+	if (p)
+		p->mark = 1;
+	else
+		add_peer(d, ep);
+	return 0;
+}
+
+static void
+reload_peers(struct daemon *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->n_peers; i++)
+		d->peers[i]->mark = 0;
+	if (peers_load(d->c, &d->sf, want_peer, d) < 0)
+		return;	/* keep the old list rather than drop everyone */
+	for (i = j = 0; i < d->n_peers; i++) {
+		struct peer *p = d->peers[i];
+
+		if (p->mark) {
+			d->peers[j++] = p;
+			continue;
+		}
+		log_info("peer '%s' removed", p->ep.host);
+		peer_release(p);
+		free(p);
+	}
+	d->n_peers = j;
+}
+
+static void
+heartbeat(struct daemon *d)
+{
+	struct statefs_txn t;
+	char path[STATEFS_PATH_MAX + 1], value[64];
+	uint64_t now = statefs_realtime_ns();
+	int ret;
+
+	snprintf(path, sizeof(path), "actual-%s/time", d->c->host);
+	snprintf(value, sizeof(value), "%llu.%09llu",
+		 (unsigned long long)(now / STATEFS_NS_PER_S),
+		 (unsigned long long)(now % STATEFS_NS_PER_S));
+	statefs_txn_init(&t, &d->sf, 0);
+	ret = statefs_txn_set(&t, path, value);
+	if (ret == 0)
+		ret = statefs_txn_commit(&t, NULL);
+	statefs_txn_release(&t);
+	if (ret < 0)
+		log_warnx("cannot write heartbeat '%s': %s", path, statefs_refusal_str(ret));
+}
+
+static void
+note_revoked(const char *host, void *arg)
+{
+	log_info("'%s' left the cluster: its key no longer logs in here (%s)", host,
+		 (const char *)arg);
+}
+
+/* A departed member's key goes from our authorized_keys. */
+static void
+revoke_keys(struct daemon *d)
+{
+	const char *path = d->c->authorized_keys;
+	int ret;
+
+	if (!path || !*path || strcmp(path, "none") == 0)
+		return;
+	ret = revoke_departed(&d->sf, path, note_revoked, (void *)path);
+	if (ret < 0)
+		log_warnx("cannot revoke departed members' keys in '%s': %s", path,
+			  strerror(-ret));
+}
+
+/* evicted/X: X's membership ends here too (its ips/ip-X tombstoned by us,
+ * which revoke_keys() then acts on); our own eviction is only reported. */
+static int
+follow_eviction(const struct statefs_entry *e, void *arg)
+{
+	struct daemon *d = arg;
+	const char *host = e->path + strlen("evicted/");
+	char key[STATEFS_PATH_MAX + 1], e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];
+	struct statefs_txn t;
+	struct statefs_entry ip;
+	int ret;
+
+	if (statefs_name_check(STATEFS_NAME_HOST, host, NULL) < 0)
+		return 0;
+	log_escape(e2, sizeof(e2), e->value);
+	if (!strcmp(host, d->c->host)) {
+		if (!d->warned_evicted++)
+			log_warnx("this host was evicted from the cluster by '%s': the members "
+				  "no longer accept its key", e2);
+		return 0;
+	}
+	snprintf(key, sizeof(key), "ips/ip-%s", host);
+	if (statefs_read(&d->sf, key, &ip) < 0 || ip.tombstone)
+		return 0;
+	statefs_txn_init(&t, &d->sf, 0);
+	ret = statefs_txn_delete(&t, key);
+	if (ret == 0)
+		ret = statefs_txn_commit(&t, NULL);
+	statefs_txn_release(&t);
+	log_escape(e1, sizeof(e1), host);
+	if (ret < 0)
+		log_warnx("cannot end the membership of evicted '%s': %s", e1,
+			  statefs_refusal_str(ret));
+	else
+		log_info("'%s' was evicted by '%s': no longer a member here", e1, e2);
+	return 0;
+}
+
+static void
+follow_evictions(struct daemon *d)
+{
+	int ret = statefs_list(&d->sf, "evicted", 0, follow_eviction, d);
+
+	if (ret < 0 && ret != -ENOENT)
+		log_warnx("cannot read evictions: %s", strerror(-ret));
+}
+
+/* Tombstones every member has moved past (statefs_gc's rule) go. */
+static void
+collect_tombstones(struct daemon *d)
+{
+	int ret = statefs_gc(&d->sf, NULL);
+
+	if (ret < 0)
+		log_warnx("tombstone collection failed: %s", strerror(-ret));
+	else if (ret > 0)
+		log_info("collected %d tombstones", ret);
+}
+
+/* Open the tree once it exists and has a uuid; until then, wait. */
+static int
+tree_ready(struct daemon *d)
+{
+	int ret;
+
+	if (!d->sf_open) {
+		ret = statefs_open(&d->sf, d->c->root, d->c->host, 0);
+		if (ret < 0) {
+			if (!d->warned_no_tree++)
+				log_warnx("waiting for tree '%s': %s", d->c->root,
+					  statefs_open_str(ret));
+			return 0;
+		}
+		if (authz_init(&d->x.az, &d->sf, d->x.uuid, &d->c->authz) < 0) {
+			statefs_close(&d->sf);
+			return 0;
+		}
+		/* the serving ends' refusals count from now, like ours */
+		ret = statefs_counters_reset(&d->sf);
+		if (ret < 0)
+			log_warnx("cannot reset the refusal counters: %s", strerror(-ret));
+		d->sf_open = 1;
+	}
+	ret = statefs_get(&d->sf, "uuid", d->x.uuid, sizeof(d->x.uuid), NULL);
+	if (ret < 0) {
+		if (!d->warned_no_tree++)
+			log_warnx("waiting for a cluster uuid in '%s'", d->c->root);
+		return 0;
+	}
+	if (d->warned_no_tree) {
+		log_info("tree '%s' of cluster '%s' is ready", d->c->root, d->x.uuid);
+		d->warned_no_tree = 0;
+	}
+	return 1;
+}
+
+static uint64_t
+tick(struct daemon *d, uint64_t now)
+{
+	uint64_t next = now + TICK_MS;
+
+	if (now >= d->next_tick_ms || daemon_reload) {
+		daemon_reload = 0;
+		d->next_tick_ms = now + TICK_MS;
+		if (!tree_ready(d))
+			return d->next_tick_ms;
+		follow_evictions(d);
+		reload_peers(d);
+		if (now >= d->next_heartbeat_ms) {
+			heartbeat(d);
+			revoke_keys(d);
+			d->next_heartbeat_ms = now + d->c->heartbeat_ms;
+		}
+		if (now >= d->next_gc_ms) {
+			collect_tombstones(d);
+			d->next_gc_ms = now + GC_PERIOD_MS;
+		}
+	}
+	if (!d->sf_open)
+		return d->next_tick_ms;
+	for (size_t i = 0; i < d->n_peers; i++) {
+		uint64_t t = peer_timer(&d->x, d->peers[i], now);
+
+		if (t < next)
+			next = t;
+	}
+	return next < d->next_tick_ms ? next : d->next_tick_ms;
+}
+
+static void
+loop_once(struct daemon *d)
+{
+	struct pollfd pfd[PEERS_MAX + STATUS_FDS_MAX];
+	uint64_t now = gossip_now_ms(), next;
+	size_t i, n_status = 0;
+	int timeout;
+
+	next = tick(d, now);
+	for (i = 0; i < d->n_peers; i++)
+		if (d->peers[i]->state != PEER_IDLE)
+			peer_dispatch(&d->x, d->peers[i]);
+	for (i = 0; i < d->n_peers; i++) {
+		pfd[i].fd = peer_poll_fd(d->peers[i], &pfd[i].events);
+		pfd[i].revents = 0;
+	}
+	now = gossip_now_ms();
+	timeout = next > now ? (int)(next - now) : 0;
+	if (d->status) {
+		int t = status_timeout_ms(d->status, now);
+
+		n_status = status_pollfds(d->status, pfd + d->n_peers, STATUS_FDS_MAX);
+		if (t < timeout)
+			timeout = t;
+	}
+	if (poll(pfd, d->n_peers + n_status, timeout) < 0 && errno != EINTR)
+		log_warn("poll");
+	if (d->status)
+		status_dispatch(d->status, d->sf_open ? &d->sf : NULL, pfd + d->n_peers,
+				n_status, gossip_now_ms());
+	for (i = 0; i < d->n_peers; i++)
+		if (pfd[i].revents && d->peers[i]->state != PEER_IDLE)
+			peer_dispatch(&d->x, d->peers[i]);
+}
+
+int
+gossip_daemon(const struct gossip_config *c)
+{
+	struct daemon d = { .c = c };
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_quit);
+	signal(SIGINT, on_quit);
+	signal(SIGHUP, on_hup);
+	d.x.c = c;
+	d.x.sf = &d.sf;
+	log_info("starting as '%s' on tree '%s' (transport %s)", c->host, c->root,
+		 c->transport->name);
+	if (c->status && status_open(&d.status, c->status) < 0)
+		return 1;
+	while (!daemon_quit)
+		loop_once(&d);
+	log_info("shutting down");
+	for (size_t i = 0; i < d.n_peers; i++) {
+		peer_release(d.peers[i]);
+		free(d.peers[i]);
+	}
+	status_close(d.status);
+	if (d.sf_open) {
+		authz_release(&d.x.az);
+		statefs_close(&d.sf);
+	}
+	return 0;
+}
