@@ -54,7 +54,7 @@ driver_config_init(struct driver_config *dc)
 }
 
 void
-sleep_ms(unsigned ms)
+drv_sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -64,7 +64,7 @@ sleep_ms(unsigned ms)
 /* ---- tree writes ---------------------------------------------------------- */
 
 int
-put(struct driver *d, const char *res, const char *const *kv, size_t n)
+drv_put(struct driver *d, const char *res, const char *const *kv, size_t n)
 {
 	char key[STATEFS_PATH_MAX + 1];
 	struct statefs_txn t;
@@ -84,7 +84,7 @@ put(struct driver *d, const char *res, const char *const *kv, size_t n)
 }
 
 uint64_t
-file_size(struct driver *d, const char *res, const char *name)
+drv_file_size(struct driver *d, const char *res, const char *name)
 {
 	char path[8192];
 	struct stat st;
@@ -96,7 +96,7 @@ file_size(struct driver *d, const char *res, const char *name)
 /* ---- actions ------------------------------------------------------------------ */
 
 void
-engine_drop(struct driver *d, struct drv_res *r)
+drv_engine_drop(struct driver *d, struct drv_res *r)
 {
 	static const char *const names[] = { "is-attached", "is-primary", "is-replaying",
 					     "open-count" };
@@ -116,7 +116,7 @@ engine_drop(struct driver *d, struct drv_res *r)
 		kv[2 * i] = keys[i];
 		kv[2 * i + 1] = "0";
 	}
-	put(d, r->name, kv, 8);
+	drv_put(d, r->name, kv, 8);
 }
 
 static int
@@ -170,7 +170,7 @@ resize_engine(struct driver *d, struct drv_res *r, const struct role_view *v)
 	if (v->open_count == 0) {
 		log_info("%s: resized from %" PRIu64 " to %" PRIu64 " bytes: attaching again",
 			 r->name, r->e_size, v->size_bytes);
-		engine_drop(d, r);
+		drv_engine_drop(d, r);
 		return 0;
 	}
 	if (r->resize_said != v->size_bytes)
@@ -201,12 +201,12 @@ tick_resource(struct driver *d, struct drv_res *r)
 		running = st.mode == MARS_ENGINE_PRIMARY || st.mode == MARS_ENGINE_REPLAY;
 		idle_attached = st.mode == MARS_ENGINE_ATTACHED;
 	}
-	if (running && replay_trouble(d, r, &st)) {
+	if (running && drv_replay_trouble(d, r, &st)) {
 		role_view_release(&v);
 		return;
 	}
 	if (running && st.mode == MARS_ENGINE_PRIMARY)
-		ensure_own_link(d, r, st.logfile);	/* e.g. the hole of emergency mode */
+		drv_ensure_own_link(d, r, st.logfile);	/* e.g. the hole of emergency mode */
 	roles_decide(&v, &st, running, &a);
 	if (resize_pending)
 		snprintf(a.why + strlen(a.why), sizeof(a.why) - strlen(a.why),
@@ -217,32 +217,32 @@ tick_resource(struct driver *d, struct drv_res *r)
 		snprintf(r->why, sizeof(r->why), "%s", a.why);
 	}
 	if (a.act != ROLE_SYNC)
-		sync_end(d, r);
+		drv_sync_end(d, r);
 	switch (a.act) {
 	case ROLE_IDLE:
 		/* Detached while idling attached (no child): let go of the disk. */
 		if (idle_attached && (!v.member || !v.sw_attach))
-			engine_drop(d, r);
+			drv_engine_drop(d, r);
 		break;
 	case ROLE_SYNC:
-		do_sync(d, r, &v, a.peer);
+		drv_sync(d, r, &v, a.peer);
 		break;
 	case ROLE_DETACH:
-		engine_drop(d, r);
+		drv_engine_drop(d, r);
 		break;
 	case ROLE_STOP_PRIMARY:
-		do_stop_primary(d, r, &st);
+		drv_stop_primary(d, r, &st);
 		break;
 	case ROLE_START_PRIMARY:
 		if (r->e)
-			do_start_primary(d, r, &a);
+			drv_start_primary(d, r, &a);
 		break;
 	case ROLE_PUBLISH: {
 		char key[MARS_VERNAME_MAX + 1];
 		const char *kv[2] = { key, a.link };
 
 		if (mars_vername_format(key, sizeof(key), a.link_nr, d->gc->host) >= 0)
-			put(d, r->name, kv, 2);
+			drv_put(d, r->name, kv, 2);
 		break;
 	}
 	case ROLE_START_REPLAY:
@@ -256,24 +256,24 @@ tick_resource(struct driver *d, struct drv_res *r)
 		}
 		break;
 	case ROLE_SWITCH:
-		do_switch(d, r, &a);
+		drv_switch(d, r, &a);
 		break;
 	case ROLE_ROTATE:
-		do_rotate(d, r, &v, &st);
+		drv_rotate(d, r, &v, &st);
 		break;
 	}
 	/* An engine stopped above (a paused replay, a switchover) keeps its
-	 * disk attached, so that what acted_write() reports holds. */
+	 * disk attached, so that what drv_acted_write() reports holds. */
 	if (v.member && v.sw_attach && !r->e && gossip_now_ms() >= r->retry_at_ms)
 		engine_ensure(d, r, &v);
-	feed_fetcher(d, r, &v, running && st.mode == MARS_ENGINE_PRIMARY);
+	drv_feed_fetcher(d, r, &v, running && st.mode == MARS_ENGINE_PRIMARY);
 	/* Only the designated primary's figures count (state-tree.md 3.6); an
 	 * old primary still logging after a failover has none to give. */
 	if (running && st.mode == MARS_ENGINE_PRIMARY && a.act != ROLE_STOP_PRIMARY &&
 	    !strcmp(v.primary, v.host))
-		lag_publish(d, r, &v, &st);
-	acted_write(d, r, &v);
-	status_write(d, r, &a, &st, changed);
+		drv_lag_publish(d, r, &v, &st);
+	drv_acted_write(d, r, &v);
+	drv_status_write(d, r, &a, &st, changed);
 	role_view_release(&v);
 }
 
@@ -382,11 +382,11 @@ tick(struct driver *d)
 			if (r->e && d->dc.ops->status(r->e, &st) == 0 &&
 			    st.mode == MARS_ENGINE_PRIMARY)
 				continue;	/* never pull a device from under a user */
-			engine_drop(d, r);
+			drv_engine_drop(d, r);
 			if (r->f)
 				fetcher_stop(r->f);
 			r->f = NULL;
-			sync_end(d, r);
+			drv_sync_end(d, r);
 		}
 	}
 	share_bwlimits(d);
@@ -400,8 +400,8 @@ driver_main(void *arg)
 	while (!d->quit) {
 		tick(d);
 		if (d->sf_open)
-			cron(d);
-		sleep_ms(d->dc.tick_ms);
+			drv_cron(d);
+		drv_sleep_ms(d->dc.tick_ms);
 	}
 	return NULL;
 }
@@ -440,7 +440,7 @@ driver_stop(struct driver *d)
 	for (i = 0; i < d->n_res; i++) {
 		if (d->res[i]->f)
 			fetcher_stop(d->res[i]->f);
-		sync_end(d, d->res[i]);
+		drv_sync_end(d, d->res[i]);
 		/* The engine handle is dropped without stopping the child:
 		 * the device stays up for the next clusterd to adopt. */
 		free(d->res[i]->e);

@@ -44,7 +44,7 @@ cron_resource(struct driver *d, struct drv_res *r)
 }
 
 void
-cron(struct driver *d)
+drv_cron(struct driver *d)
 {
 	size_t i;
 

@@ -60,36 +60,36 @@ struct driver {
 /* ---- driver.c ------------------------------------------------------------ */
 
 /* Write key/value pairs @kv[0..n) under resource-@res in one transaction. */
-int put(struct driver *d, const char *res, const char *const *kv, size_t n);
+int drv_put(struct driver *d, const char *res, const char *const *kv, size_t n);
 /* Size of the local logfile @name of @res, 0 if absent. */
-uint64_t file_size(struct driver *d, const char *res, const char *name);
+uint64_t drv_file_size(struct driver *d, const char *res, const char *name);
 /* Stop and forget the engine of @r (the child ends). */
-void engine_drop(struct driver *d, struct drv_res *r);
-void sleep_ms(unsigned ms);
+void drv_engine_drop(struct driver *d, struct drv_res *r);
+void drv_sleep_ms(unsigned ms);
 
 /* ---- driver_primary.c ------------------------------------------------------ */
 
-void ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile);
-void do_start_primary(struct driver *d, struct drv_res *r, const struct role_action *a);
-void do_stop_primary(struct driver *d, struct drv_res *r, const struct mars_engine_status *st);
-void do_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
-	       const struct mars_engine_status *st);
+void drv_ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile);
+void drv_start_primary(struct driver *d, struct drv_res *r, const struct role_action *a);
+void drv_stop_primary(struct driver *d, struct drv_res *r, const struct mars_engine_status *st);
+void drv_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
+		const struct mars_engine_status *st);
 
 /* ---- driver_replay.c ------------------------------------------------------- */
 
-void do_switch(struct driver *d, struct drv_res *r, const struct role_action *a);
-int replay_trouble(struct driver *d, struct drv_res *r, const struct mars_engine_status *st);
-void feed_fetcher(struct driver *d, struct drv_res *r, const struct role_view *v, int logging);
+void drv_switch(struct driver *d, struct drv_res *r, const struct role_action *a);
+int drv_replay_trouble(struct driver *d, struct drv_res *r, const struct mars_engine_status *st);
+void drv_feed_fetcher(struct driver *d, struct drv_res *r, const struct role_view *v, int logging);
 
 /* ---- driver_sync.c ---------------------------------------------------------- */
 
-void do_sync(struct driver *d, struct drv_res *r, const struct role_view *v, const char *peer);
+void drv_sync(struct driver *d, struct drv_res *r, const struct role_view *v, const char *peer);
 /* End a sync run, recording the position reached. */
-void sync_end(struct driver *d, struct drv_res *r);
+void drv_sync_end(struct driver *d, struct drv_res *r);
 
 /* ---- driver_cron.c ------------------------------------------------------------ */
 
-void cron(struct driver *d);
+void drv_cron(struct driver *d);
 
 /* driver_deleted.c: RES's size is a tombstone (deleted on another node):
  * tombstone this host's older names in it, as delete-resource here would. */
@@ -100,14 +100,14 @@ void driver_follow_deletion(struct driver *d, const char *res);
 /* While this node logs @r: publish, at most once a second, the stamp of
  * the first record each other member has not applied (actual-HOST/
  * unapplied-MEMBER, docs/state-tree.md 3.6). */
-void lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
-		 const struct mars_engine_status *st);
+void drv_lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
+		     const struct mars_engine_status *st);
 
 /* ---- driver_status.c ------------------------------------------------------------ */
 
-void status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
-		  const struct mars_engine_status *st, int changed);
+void drv_status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
+		      const struct mars_engine_status *st, int changed);
 /* Publish which todo switches of @v the data path obeys (actual-HOST/acted-*). */
-void acted_write(struct driver *d, struct drv_res *r, const struct role_view *v);
+void drv_acted_write(struct driver *d, struct drv_res *r, const struct role_view *v);
 
 #endif /* MARS_CLUSTERD_DRIVER_INTERNAL_H */

@@ -79,8 +79,8 @@ entry_of(struct driver *d, const char *res, const struct repl_history *h,
 }
 
 void
-lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
-	    const struct mars_engine_status *st)
+drv_lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
+		const struct mars_engine_status *st)
 {
 	char keys[REPL_MAX_MEMBERS][STATEFS_NAME_MAX * 2 + 32];
 	char vals[REPL_MAX_MEMBERS][STATEFS_VALUE_MAX + 1];
@@ -117,5 +117,5 @@ lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
 		n++;
 	}
 	if (n)
-		put(d, r->name, kv, 2 * n);
+		drv_put(d, r->name, kv, 2 * n);
 }

@@ -21,7 +21,7 @@
 
 /*
  * This node's version link of its logfile @nr, moved to @len.  The link
- * exists: ensure_own_link() made it when the engine began that logfile.
+ * exists: drv_ensure_own_link() made it when the engine began that logfile.
  */
 static int
 own_link(struct driver *d, const char *res, uint64_t nr, uint64_t len, char *out, size_t size)
@@ -44,7 +44,7 @@ own_link(struct driver *d, const char *res, uint64_t nr, uint64_t len, char *out
  * so that secondaries stop there and are told to resync.
  */
 void
-ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
+drv_ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 {
 	char key[STATEFS_PATH_MAX + 1], cur[STATEFS_VALUE_MAX + 1], link[STATEFS_VALUE_MAX + 1];
 	char vname[MARS_VERNAME_MAX + 1], pkey[MARS_VERNAME_MAX + 1], pname[MARS_LOGNAME_MAX + 1];
@@ -80,7 +80,7 @@ ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 	mars_logname_format(pname, sizeof(pname), back, d->gc->host);
 	if (!strcmp(pv.origin, d->gc->host)) {
 		if (repl_version_relength(closed, sizeof(closed), cur,
-					  file_size(d, r->name, pname)) < 0 ||
+					  drv_file_size(d, r->name, pname)) < 0 ||
 		    repl_version_parse(closed, &pv) < 0)
 			return;
 		kv[n++] = pkey;
@@ -102,7 +102,7 @@ ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 	kv[n++] = link;
 	kv[n++] = "maxnr";
 	kv[n++] = nrs;
-	put(d, r->name, kv, n);
+	drv_put(d, r->name, kv, n);
 }
 
 /* The userspace engine's device: a link in dev_dir to <mount>/<res>, its
@@ -126,34 +126,34 @@ device_link(struct driver *d, struct drv_res *r, int up)
 }
 
 void
-do_stop_primary(struct driver *d, struct drv_res *r, const struct mars_engine_status *st)
+drv_stop_primary(struct driver *d, struct drv_res *r, const struct mars_engine_status *st)
 {
 	char link[STATEFS_VALUE_MAX + 1], key[MARS_VERNAME_MAX + 1], rkey[STATEFS_NAME_MAX + 16];
 	char rp[MARS_REPLAY_MAX + 1], ckey[STATEFS_NAME_MAX + 16];
 	const char *kv[6] = { key, link, rkey, rp, ckey, rp };
 	struct mars_replaylink closed = { .len_bytes = 0 };
 
-	engine_drop(d, r);
+	drv_engine_drop(d, r);
 	device_link(d, r, 0);
 	if (mars_logname_parse(st->logfile, strlen(st->logfile), &closed.log) < 0)
 		return;
 	/* The engine is gone: the file's size is final.  actual-HOST/closed
 	 * says so; a new primary waits for it to match the version link. */
-	closed.pos_bytes = file_size(d, r->name, st->logfile);
+	closed.pos_bytes = drv_file_size(d, r->name, st->logfile);
 	if (own_link(d, r->name, closed.log.nr, closed.pos_bytes, link, sizeof(link)) < 0 ||
 	    mars_vername_format(key, sizeof(key), closed.log.nr, d->gc->host) < 0 ||
 	    mars_replaylink_format(rp, sizeof(rp), &closed) < 0)
 		return;
 	snprintf(rkey, sizeof(rkey), "replay-%s", d->gc->host);
 	snprintf(ckey, sizeof(ckey), "actual-%s/closed", d->gc->host);
-	put(d, r->name, kv, 6);
+	drv_put(d, r->name, kv, 6);
 	log_info("%s: left the primary role; %s closed at %" PRIu64 " bytes", r->name,
 		 st->logfile, closed.pos_bytes);
 }
 
 void
-do_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
-	  const struct mars_engine_status *st)
+drv_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
+	   const struct mars_engine_status *st)
 {
 	char closed[STATEFS_VALUE_MAX + 1], next[STATEFS_VALUE_MAX + 1];
 	char k1[MARS_VERNAME_MAX + 1], k2[MARS_VERNAME_MAX + 1], nrs[32], done[32];
@@ -172,13 +172,13 @@ do_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
 	/* The file, not the status snapshot (up to a second old), says
 	 * whether the logfile is empty: an empty one is not rotated and a
 	 * request is done at once. */
-	if (file_size(d, r->name, st->logfile) == 0) {
+	if (drv_file_size(d, r->name, st->logfile) == 0) {
 		if (v->rotate_req > v->rotate_done) {
 			snprintf(done, sizeof(done), "%" PRIu64, v->rotate_req);
 			snprintf(rkey, sizeof(rkey), "local-%s/rotated", d->gc->host);
 			kv[0] = rkey;
 			kv[1] = done;
-			put(d, r->name, kv, 2);
+			drv_put(d, r->name, kv, 2);
 		}
 		return;
 	}
@@ -192,14 +192,14 @@ do_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
 	for (waited = 0; waited < DRV_ROTATE_WAIT_MS; waited += 20) {
 		if (d->dc.ops->status(r->e, &now) == 0 && strcmp(now.logfile, st->logfile))
 			break;
-		sleep_ms(20);
+		drv_sleep_ms(20);
 	}
 	if (waited >= DRV_ROTATE_WAIT_MS) {
 		log_warnx("%s: the engine did not rotate %s within %u ms", r->name,
 			  st->logfile, DRV_ROTATE_WAIT_MS);
 		return;
 	}
-	if (own_link(d, r->name, nr, file_size(d, r->name, st->logfile), closed,
+	if (own_link(d, r->name, nr, drv_file_size(d, r->name, st->logfile), closed,
 		     sizeof(closed)) < 0 || repl_version_parse(closed, &cv) < 0 ||
 	    repl_version_make(next, sizeof(next), nr + 1, d->gc->host, 0, cv.section) < 0 ||
 	    mars_vername_format(k1, sizeof(k1), nr, d->gc->host) < 0 ||
@@ -215,16 +215,16 @@ do_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
 		snprintf(done, sizeof(done), "%" PRIu64, v->rotate_req);
 		snprintf(rkey, sizeof(rkey), "local-%s/rotated", d->gc->host);
 		kv[6] = rkey; kv[7] = done;
-		put(d, r->name, kv, 8);
+		drv_put(d, r->name, kv, 8);
 	} else {
-		put(d, r->name, kv, 6);
+		drv_put(d, r->name, kv, 6);
 	}
 	log_info("%s: rotated %s at %" PRIu64 " bytes to %s", r->name, st->logfile,
 		 cv.len_bytes, now.logfile);
 }
 
 void
-do_start_primary(struct driver *d, struct drv_res *r, const struct role_action *a)
+drv_start_primary(struct driver *d, struct drv_res *r, const struct role_action *a)
 {
 	struct mars_engine_status st;
 	char key[MARS_VERNAME_MAX + 1];
@@ -236,7 +236,7 @@ do_start_primary(struct driver *d, struct drv_res *r, const struct role_action *
 			return;
 		kv[0] = key;
 		kv[1] = a->link;
-		if (put(d, r->name, kv, 2) < 0)
+		if (drv_put(d, r->name, kv, 2) < 0)
 			return;
 	}
 	/* The link first: the engine announces is-primary once its device
@@ -248,10 +248,10 @@ do_start_primary(struct driver *d, struct drv_res *r, const struct role_action *
 			  r->log_path);
 		device_link(d, r, 0);
 		r->retry_at_ms = gossip_now_ms() + DRV_RETRY_MS;
-		engine_drop(d, r);
+		drv_engine_drop(d, r);
 		return;
 	}
 	d->dc.ops->status(r->e, &st);
-	ensure_own_link(d, r, st.logfile);
+	drv_ensure_own_link(d, r, st.logfile);
 	log_info("%s: primary, logging to %s (%s)", r->name, st.logfile, a->why);
 }

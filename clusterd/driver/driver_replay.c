@@ -17,7 +17,7 @@
 #include "common/log.h"
 
 void
-do_switch(struct driver *d, struct drv_res *r, const struct role_action *a)
+drv_switch(struct driver *d, struct drv_res *r, const struct role_action *a)
 {
 	char k1[MARS_VERNAME_MAX + 1], k2[MARS_VERNAME_MAX + 1], k3[STATEFS_NAME_MAX + 16];
 	char rp[MARS_REPLAY_MAX + 1];
@@ -26,7 +26,7 @@ do_switch(struct driver *d, struct drv_res *r, const struct role_action *a)
 	struct repl_version nv;
 
 	/* The replay child writes the replay link: it must be gone first. */
-	engine_drop(d, r);
+	drv_engine_drop(d, r);
 	if (repl_version_parse(a->next_link, &nv) < 0 ||
 	    mars_vername_format(k1, sizeof(k1), a->link_nr, d->gc->host) < 0 ||
 	    mars_vername_format(k2, sizeof(k2), nv.nr, d->gc->host) < 0 ||
@@ -37,13 +37,13 @@ do_switch(struct driver *d, struct drv_res *r, const struct role_action *a)
 	kv[0] = k1; kv[1] = a->link;
 	kv[2] = k2; kv[3] = a->next_link;
 	kv[4] = k3; kv[5] = rp;
-	if (put(d, r->name, kv, 6) == 0)
+	if (drv_put(d, r->name, kv, 6) == 0)
 		log_info("%s: %s", r->name, a->why);
 }
 
 /* A replay that stopped on damage gets the bytes again from the origin. */
 int
-replay_trouble(struct driver *d, struct drv_res *r, const struct mars_engine_status *st)
+drv_replay_trouble(struct driver *d, struct drv_res *r, const struct mars_engine_status *st)
 {
 	if (st->mode != MARS_ENGINE_REPLAY)
 		return 0;
@@ -60,13 +60,13 @@ replay_trouble(struct driver *d, struct drv_res *r, const struct mars_engine_sta
 	} else {
 		return 0;
 	}
-	engine_drop(d, r);
+	drv_engine_drop(d, r);
 	r->retry_at_ms = gossip_now_ms() + DRV_RETRY_MS;
 	return 1;
 }
 
 void
-feed_fetcher(struct driver *d, struct drv_res *r, const struct role_view *v, int logging)
+drv_feed_fetcher(struct driver *d, struct drv_res *r, const struct role_view *v, int logging)
 {
 	struct role_want w[2];
 	struct fetch_want fw[2];

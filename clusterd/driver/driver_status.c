@@ -41,8 +41,8 @@ status_transfer(FILE *f, const char *what, const struct piece_stats *z)
  * Replaced atomically, at most once a second and on every new decision.
  */
 void
-status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
-	     const struct mars_engine_status *st, int changed)
+drv_status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
+		 const struct mars_engine_status *st, int changed)
 {
 	char path[8192], tmp[8300];
 	struct fetch_status fs;
@@ -128,7 +128,7 @@ acted_add(struct acted *ac, const char *host, const char *name, const char *valu
  * Called after the tick's action; equal values are not rewritten.
  */
 void
-acted_write(struct driver *d, struct drv_res *r, const struct role_view *v)
+drv_acted_write(struct driver *d, struct drv_res *r, const struct role_view *v)
 {
 	struct mars_engine_status st = { .mode = MARS_ENGINE_ATTACHED };
 	struct fetch_status fs = { .stopped = 1 };
@@ -150,5 +150,5 @@ acted_write(struct driver *d, struct drv_res *r, const struct role_view *v)
 	acted_add(&ac, host, "acted-sync", v->sw_sync ? "1" : r->sy ? NULL : "0");
 	acted_add(&ac, host, "is-attached", r->e && st.mode == MARS_ENGINE_ATTACHED ? "1" : NULL);
 	if (ac.n)
-		put(d, r->name, ac.kv, 2 * ac.n);
+		drv_put(d, r->name, ac.kv, 2 * ac.n);
 }

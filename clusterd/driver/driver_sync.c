@@ -27,7 +27,7 @@ sync_save(struct driver *d, struct drv_res *r, uint64_t pos, const char *syncpos
 	snprintf(k1, sizeof(k1), "syncstatus-%s", d->gc->host);
 	snprintf(k2, sizeof(k2), "syncpos-%s", d->gc->host);
 	snprintf(v1, sizeof(v1), "%" PRIu64, pos);
-	if (put(d, r->name, kv, syncpos && *syncpos ? 4 : 2) == 0) {
+	if (drv_put(d, r->name, kv, syncpos && *syncpos ? 4 : 2) == 0) {
 		r->sy_saved = pos;
 		r->sy_saved_ms = gossip_now_ms();
 	}
@@ -35,7 +35,7 @@ sync_save(struct driver *d, struct drv_res *r, uint64_t pos, const char *syncpos
 
 /* End a sync run, keeping the position reached for the next one. */
 void
-sync_end(struct driver *d, struct drv_res *r)
+drv_sync_end(struct driver *d, struct drv_res *r)
 {
 	struct sync_status st;
 
@@ -51,7 +51,7 @@ sync_end(struct driver *d, struct drv_res *r)
 }
 
 void
-do_sync(struct driver *d, struct drv_res *r, const struct role_view *v, const char *peer)
+drv_sync(struct driver *d, struct drv_res *r, const struct role_view *v, const char *peer)
 {
 	struct sync_status st;
 	int ret;
@@ -88,7 +88,7 @@ do_sync(struct driver *d, struct drv_res *r, const struct role_view *v, const ch
 	if (syncer_finished(r->sy)) {
 		log_warnx("%s: full sync from '%s' stopped at byte %" PRIu64 ": %s; retrying",
 			  r->name, peer, st.pos, st.why);
-		sync_end(d, r);
+		drv_sync_end(d, r);
 		r->retry_at_ms = gossip_now_ms() + DRV_RETRY_MS;
 		return;
 	}
