@@ -23,6 +23,7 @@
  * (a link cannot replace a file), so a failed commit leaves them gone but
  * unannounced; running the command again completes it.
  */
+#include "common/xalloc.h"
 #include "marsadm/state.h"
 #include "marsadm/view.h"
 
@@ -40,13 +41,17 @@
 
 #include "repl/repl.h"
 
-#define MAX_FILE_OPS	256
+/* A local logfile operation done before the commit. */
+struct file_op {
+	char path[STATE_KEY_BYTES];	/* relative to the root */
+	uint64_t truncate_to;		/* UINT64_MAX: unlink */
+};
 
-/* Local logfile operations done before the commit. */
+/* All of them, as many as the history has logfiles (no cap: an operation
+ * left out would leave a logfile whose tombstone is committed). */
 struct file_ops {
-	char path[MAX_FILE_OPS][STATE_KEY_BYTES];	/* relative to the root */
-	uint64_t truncate_to[MAX_FILE_OPS];		/* UINT64_MAX: unlink */
-	size_t n;
+	struct file_op *op;
+	size_t n, cap;
 };
 
 static void
@@ -115,10 +120,12 @@ restart_ops(struct statefs_txn *t, const struct repl_history *h, const char *res
 static void
 file_op(struct file_ops *f, const char *res, const char *name, uint64_t truncate_to)
 {
-	if (f->n == MAX_FILE_OPS)
-		return;
-	state_key(f->path[f->n], "resource-%s/%s", res, name);
-	f->truncate_to[f->n++] = truncate_to;
+	if (f->n == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 16;
+		f->op = xrealloc(f->op, f->cap * sizeof(*f->op));
+	}
+	state_key(f->op[f->n].path, "resource-%s/%s", res, name);
+	f->op[f->n++].truncate_to = truncate_to;
 }
 
 /*
@@ -172,24 +179,26 @@ file_ops_run(const struct marsadm_ctx *ctx, const struct statefs *sf, const stru
 	int ret;
 
 	for (i = 0; i < f->n; i++) {
+		const struct file_op *o = &f->op[i];
+
 		if (ctx->dry_run) {
-			if (f->truncate_to[i] == UINT64_MAX)
-				printf("unlink %s\n", f->path[i]);
+			if (o->truncate_to == UINT64_MAX)
+				printf("unlink %s\n", o->path);
 			else
-				printf("truncate %s %" PRIu64 "\n", f->path[i], f->truncate_to[i]);
+				printf("truncate %s %" PRIu64 "\n", o->path, o->truncate_to);
 			continue;
 		}
-		if (f->truncate_to[i] == UINT64_MAX)
-			ret = unlinkat(sf->root_fd, f->path[i], 0);
+		if (o->truncate_to == UINT64_MAX)
+			ret = unlinkat(sf->root_fd, o->path, 0);
 		else {
-			int fd = openat(sf->root_fd, f->path[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+			int fd = openat(sf->root_fd, o->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 
-			ret = fd < 0 ? -1 : ftruncate(fd, (off_t)f->truncate_to[i]);
+			ret = fd < 0 ? -1 : ftruncate(fd, (off_t)o->truncate_to);
 			if (fd >= 0)
 				close(fd);
 		}
 		if (ret < 0 && errno != ENOENT)
-			return fail(MX_IO, "cannot remove '%s/%s': %s", ctx->root, f->path[i],
+			return fail(MX_IO, "cannot remove '%s/%s': %s", ctx->root, o->path,
 				    strerror(errno));
 	}
 	return MX_OK;
@@ -320,10 +329,10 @@ restart_point(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res
 	return limit <= 0 ? MX_REFUSED : MX_TIMEOUT;
 }
 
-/* Apply the file ops, then @t, then report; releases @t and @h. */
+/* Apply the file ops, then @t, then report; releases @t, @f and @h. */
 static int
 finish(struct marsadm_ctx *ctx, struct statefs *sf, struct statefs_txn *t,
-       const struct file_ops *f, struct repl_history *h, const struct res_list *rl)
+       struct file_ops *f, struct repl_history *h, const struct res_list *rl)
 {
 	int changed = 0, ret = file_ops_run(ctx, sf, f);
 
@@ -332,6 +341,7 @@ finish(struct marsadm_ctx *ctx, struct statefs *sf, struct statefs_txn *t,
 	if (ret == MX_OK)
 		ret = state_report(ctx, rl, changed + (int)f->n);
 	statefs_txn_release(t);
+	free(f->op);
 	repl_history_release(h);
 	return ret;
 }
@@ -385,7 +395,7 @@ invalidate_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_lis
 	struct repl_history h;
 	struct repl_replay r;
 	struct statefs_txn t;
-	static struct file_ops f;
+	struct file_ops f = { 0 };
 	uint64_t first;
 	int ret = designated(ctx, sf, res, p, sizeof(p));
 
@@ -403,7 +413,6 @@ invalidate_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_lis
 		return ret;
 	if (!diverged_from(&h, ctx->host, p, &first))
 		first = r.nr + 1;
-	f.n = 0;
 	statefs_txn_init(&t, sf, 0);
 	purge_ops(&t, &f, &h, res, ctx->host, p, first, r.nr ? r.nr - 1 : 0, r.nr);
 	restart_ops(&t, &h, res, ctx->host, p, &r);
@@ -423,7 +432,7 @@ purge_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl
 	char p[STATEFS_NAME_MAX + 1];
 	struct repl_history h;
 	struct statefs_txn t;
-	static struct file_ops f;
+	struct file_ops f = { 0 };
 	uint64_t first;
 	int ret = designated(ctx, sf, res, p, sizeof(p));
 
@@ -437,7 +446,6 @@ purge_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl
 		     "nothing to purge", res, ctx->host);
 		return state_report(ctx, rl, 0);
 	}
-	f.n = 0;
 	statefs_txn_init(&t, sf, 0);
 	purge_ops(&t, &f, &h, res, ctx->host, p, first, 1, 0);
 	ret = finish(ctx, sf, &t, &f, &h, rl);
@@ -492,7 +500,7 @@ join_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl,
 	static const char *const todo[] = { "attach", "connect", "sync", "allow-replay", NULL };
 	const char *res = rl->names[0], *dev = argv[2];
 	char p[STATEFS_NAME_MAX + 1], key[STATE_KEY_BYTES];
-	static struct file_ops f;
+	struct file_ops f = { 0 };
 	struct repl_history h;
 	struct repl_replay r;
 	struct statefs_txn t;
@@ -517,7 +525,6 @@ join_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl,
 		snprintf(key, sizeof(key), "todo-%s/%s", ctx->host, todo[i]);
 		res_set(&t, res, key, "1");
 	}
-	f.n = 0;
 	return finish(ctx, sf, &t, &f, &h, rl);
 }
 
@@ -581,7 +588,7 @@ static int
 leave_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl, char **argv)
 {
 	const char *res = rl->names[0];
-	static struct file_ops f;
+	struct file_ops f = { 0 };
 	struct repl_history h;
 	struct statefs_txn t;
 	int ret = leave_check(ctx, sf, res);
@@ -592,7 +599,6 @@ leave_one(struct marsadm_ctx *ctx, struct statefs *sf, const struct res_list *rl
 		return ret;
 	statefs_txn_init(&t, sf, 0);
 	leave_ops(&t, sf, res, ctx->host, &h);
-	f.n = 0;
 	return finish(ctx, sf, &t, &f, &h, rl);
 }
 

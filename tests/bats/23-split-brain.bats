@@ -123,3 +123,19 @@ split() {
 	[ ! -e "$T/alpha/resource-r0/log-000000003-alpha" ]
 	[ "$(val alpha resource-r0/version-000000003-alpha)" = .deleted ]
 }
+
+@test "log-purge-all removes every diverged logfile, however many (no silent cap)" {
+	split
+	local nr
+	# 300 more of alpha's own logfiles after the split point: more than any
+	# fixed table of operations would hold.
+	for nr in $(seq 10 309); do
+		: >"$T/alpha/resource-r0/$(printf 'log-%09d-alpha' "$nr")"
+	done
+	run on alpha log-purge-all r0
+	assert_success
+	# What is left of them are tombstones (symbolic links), no file.
+	run find "$T/alpha/resource-r0" -type f -name 'log-*-alpha' ! -name 'log-00000000[12]-alpha'
+	assert_output ""
+	[ "$(find "$T/alpha/resource-r0" -type l -name 'log-*-alpha' | wc -l)" = 301 ]
+}
