@@ -124,26 +124,37 @@ durable_mark_read(int dirfd, const char *path, char *logfile, size_t size, uint6
 	return durable_mark_parse(a, logfile, size, off) ? -EINVAL : 1;
 }
 
+/*
+ * The control device, opened once per process: a serving end asks for
+ * every piece it sends, and reopening it each time cost an open and a
+ * close per piece.  -1 while there is no module (looked for again on the
+ * next call: it may be loaded later).
+ */
+static int ctl_fd = -1;
+
+int
+mars_engine_durable_prepare(void)
+{
+	if (ctl_fd < 0)
+		ctl_fd = open("/dev/" MARS_CTL_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	return ctl_fd >= 0;
+}
+
 /* mars.ko as primary of @res writing @logfile: 1 and its durable end. */
 static int
 durable_kmod(const char *res, const char *logfile, uint64_t *end)
 {
 	struct mars_ctl_status st = { 0 };
-	int fd, ret = 0;
 
-	if (strlen(res) >= sizeof(st.resource))
-		return 0;
-	fd = open("/dev/" MARS_CTL_DEVICE_NAME, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	if (strlen(res) >= sizeof(st.resource) || !mars_engine_durable_prepare())
 		return 0;	/* no module here */
 	memcpy(st.resource, res, strlen(res));
-	if (ioctl(fd, MARS_CTL_IOC_STATUS, &st) == 0 && st.mode == MARS_CTL_MODE_PRIMARY &&
+	if (ioctl(ctl_fd, MARS_CTL_IOC_STATUS, &st) == 0 && st.mode == MARS_CTL_MODE_PRIMARY &&
 	    !strncmp(st.logfile, logfile, sizeof(st.logfile))) {
 		*end = st.synced_pos;
-		ret = 1;
+		return 1;
 	}
-	close(fd);
-	return ret;
+	return 0;
 }
 
 /* @logfile against the marked @name at @off: 1 and *@end, or 0. */

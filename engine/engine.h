@@ -124,6 +124,10 @@ extern const struct mars_engine_ops mars_engine_kmod_ops;
  * state tree root.
  */
 int mars_engine_durable_end(int rootfd, const char *res, const char *logfile, uint64_t *end);
+/* Open the control device mars_engine_durable_end() asks, and keep it for
+ * the process's life (a process that confines itself calls this first).
+ * 1 when mars.ko is loaded, else 0. */
+int mars_engine_durable_prepare(void);
 /* The userspace engine's side: open resource dir @resdir's mark (fd or
  * -errno) and rewrite it in place. */
 int mars_durable_mark_open(const char *resdir);
