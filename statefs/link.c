@@ -229,7 +229,12 @@ statefs_is_member(struct statefs *sf, const char *res, const char *host)
 	ret = statefs_read(sf, key, &e);
 	if (ret == -ENOENT)
 		return 0;
-	return ret < 0 ? ret : !e.tombstone;
+	if (ret < 0 || e.tombstone)
+		return ret < 0 ? ret : 0;
+	/* An evicted host's own links stay (only it may delete them), but it
+	 * is no member of anything any more. */
+	ret = statefs_is_evicted(sf, host, NULL, 0);
+	return ret < 0 ? ret : !ret;
 }
 
 int

@@ -236,7 +236,9 @@ int statefs_is_dir(struct statefs *sf, const char *path);
 
 /*
  * The membership rule, written here once for every reader: @host is a
- * member of resource @res if resource-RES/data-HOST is a live link.
+ * member of resource @res if resource-RES/data-HOST is a live link and
+ * @host was not evicted (statefs_is_evicted(): its own links stay in the
+ * tree, since only it may delete them, but they no longer count).
  * Returns 1 if it is, 0 if not (also for names that are no valid host or
  * resource name, so a peer's word cannot reach outside the tree), or
  * -errno if the link could not be read.

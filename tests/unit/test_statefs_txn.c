@@ -383,6 +383,10 @@ test_is_member(void)
 	tap_ok(statefs_is_member(&sf, "r/../r", "beta") == 0 &&
 	       statefs_is_member(&sf, "r", "../data-beta") == 0,
 	       "names that are no names are never members");
+	sft_set(&sf, "evicted/beta", "alpha");
+	tap_ok(statefs_is_member(&sf, "r", "beta") == 0, "an evicted host is no member");
+	sft_delete(&sf, "evicted/beta");
+	tap_ok(statefs_is_member(&sf, "r", "beta") == 1, "readmitted, it is one again");
 	sft_done_tree(&sf);
 }
 
