@@ -27,7 +27,7 @@ merge_refuse(struct statefs *sf, int err)
 	case EPERM: case ESRCH:
 		sf->stats.refused_owner++;
 		break;
-	case E2BIG: case EILSEQ: case EXDEV:
+	case E2BIG: case EILSEQ: case EXDEV: case EBADMSG:
 		sf->stats.refused_value++;
 		break;
 	case ERANGE:

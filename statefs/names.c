@@ -10,6 +10,7 @@
  * a known prefix ("skip-check-") can split "skip-check-alpha-1" correctly.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "mars/names.h"
@@ -33,41 +34,41 @@ struct rule {
 	const char *name;
 	enum form form;
 	enum node node;
-	int path_value;	/* the value is an absolute path, not a name */
+	enum statefs_value_form value;	/* of a leaf; keys below N_KEYS: V_NAME */
 };
 
 static const struct rule root_rules[] = {
-	{ "uuid",	F_EXACT,	N_LEAF,		0 },
-	{ "ips",	F_EXACT,	N_KEYS,		0 },
-	{ "evicted",	F_EXACT,	N_KEYS,		0 },
-	{ "defaults",	F_EXACT,	N_KEYS,		0 },
-	{ "userspace",	F_EXACT,	N_KEYS,		0 },
-	{ "defaults-",	F_HOST,		N_KEYS,		0 },
-	{ "actual-",	F_HOST,		N_KEYS,		0 },
-	{ "resource-",	F_RESOURCE,	N_RESOURCE,	0 },
+	{ "uuid",	F_EXACT,	N_LEAF,		STATEFS_V_NAME },
+	{ "ips",	F_EXACT,	N_KEYS,		STATEFS_V_NAME },
+	{ "evicted",	F_EXACT,	N_KEYS,		STATEFS_V_NAME },
+	{ "defaults",	F_EXACT,	N_KEYS,		STATEFS_V_NAME },
+	{ "userspace",	F_EXACT,	N_KEYS,		STATEFS_V_NAME },
+	{ "defaults-",	F_HOST,		N_KEYS,		STATEFS_V_NAME },
+	{ "actual-",	F_HOST,		N_KEYS,		STATEFS_V_NAME },
+	{ "resource-",	F_RESOURCE,	N_RESOURCE,	STATEFS_V_NAME },
 	{ NULL, 0, 0, 0 },
 };
 
 static const struct rule resource_rules[] = {
-	{ "size",		F_EXACT,	N_LEAF,	0 },
-	{ "primary",		F_EXACT,	N_LEAF,	0 },
-	{ "maxnr",		F_EXACT,	N_LEAF,	0 },
-	{ "userspace",		F_EXACT,	N_KEYS,	0 },
-	{ "defaults",		F_EXACT,	N_KEYS,	0 },
-	{ "todo-",		F_HOST,		N_KEYS,	0 },
-	{ "actual-",		F_HOST,		N_KEYS,	0 },
-	{ "defaults-",		F_HOST,		N_KEYS,	0 },
-	{ "local-",		F_HOST,		N_KEYS,	0 },
-	{ "data-",		F_HOST,		N_LEAF,	1 },
-	{ "device-",		F_HOST,		N_LEAF,	0 },
-	{ "actsize-",		F_HOST,		N_LEAF,	0 },
-	{ "replay-",		F_HOST,		N_LEAF,	0 },
-	{ "syncstatus-",	F_HOST,		N_LEAF,	0 },
-	{ "syncpos-",		F_HOST,		N_LEAF,	0 },
-	{ "verifystatus-",	F_HOST,		N_LEAF,	0 },
-	{ "skip-check-",	F_HOST,		N_LEAF,	0 },
-	{ "version-",		F_VERNAME,	N_LEAF,	0 },
-	{ "log-",		F_LOGNAME,	N_LEAF,	0 },
+	{ "size",		F_EXACT,	N_LEAF,	STATEFS_V_DECIMAL },
+	{ "primary",		F_EXACT,	N_LEAF,	STATEFS_V_PRIMARY },
+	{ "maxnr",		F_EXACT,	N_LEAF,	STATEFS_V_DECIMAL },
+	{ "userspace",		F_EXACT,	N_KEYS,	STATEFS_V_NAME },
+	{ "defaults",		F_EXACT,	N_KEYS,	STATEFS_V_NAME },
+	{ "todo-",		F_HOST,		N_KEYS,	STATEFS_V_NAME },
+	{ "actual-",		F_HOST,		N_KEYS,	STATEFS_V_NAME },
+	{ "defaults-",		F_HOST,		N_KEYS,	STATEFS_V_NAME },
+	{ "local-",		F_HOST,		N_KEYS,	STATEFS_V_NAME },
+	{ "data-",		F_HOST,		N_LEAF,	STATEFS_V_PATH },
+	{ "device-",		F_HOST,		N_LEAF,	STATEFS_V_RESOURCE },
+	{ "actsize-",		F_HOST,		N_LEAF,	STATEFS_V_DECIMAL },
+	{ "replay-",		F_HOST,		N_LEAF,	STATEFS_V_REPLAY },
+	{ "syncstatus-",	F_HOST,		N_LEAF,	STATEFS_V_DECIMAL },
+	{ "syncpos-",		F_HOST,		N_LEAF,	STATEFS_V_REPLAY },
+	{ "verifystatus-",	F_HOST,		N_LEAF,	STATEFS_V_COUNTS },
+	{ "skip-check-",	F_HOST,		N_LEAF,	STATEFS_V_DECIMAL },
+	{ "version-",		F_VERNAME,	N_LEAF,	STATEFS_V_VERSION },
+	{ "log-",		F_LOGNAME,	N_LEAF,	STATEFS_V_TOMBSTONE },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -216,7 +217,7 @@ match_path(char **comp, int n, struct statefs_keyinfo *info)
 		r = find_rule(rules, comp[i], info);
 		if (!r)
 			return -EDOM;
-		info->path_value = r->path_value;
+		info->value_form = r->node == N_LEAF ? r->value : STATEFS_V_NAME;
 		if (r->node == N_LEAF)
 			return i == n - 1 ? 0 : -EDOM;
 		if (r->node == N_KEYS)
@@ -254,6 +255,62 @@ has_dotdot(const char *path)
 	return 0;
 }
 
+/* A canonical decimal of @len bytes at @s: digits, no leading zero, fits. */
+static int
+decimal_ok(const char *s, size_t len)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > 20 || (s[0] == '0' && len > 1))
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return 0;
+		v = v * 10 + d;
+	}
+	return 1;
+}
+
+/* @value (not the tombstone) against @form: 0 or -EXDEV / -EBADMSG. */
+static int
+value_form_check(enum statefs_value_form form, const char *value, size_t len)
+{
+	struct mars_replaylink rl;
+	struct mars_version ver;
+	const char *comma;
+
+	if (form == STATEFS_V_PATH)
+		return value[0] == '/' && !has_dotdot(value) ? 0 : -EXDEV;
+	if (strchr(value, '/'))
+		return -EXDEV;
+	switch (form) {
+	case STATEFS_V_PATH:
+	case STATEFS_V_NAME:
+		break;
+	case STATEFS_V_DECIMAL:
+		return decimal_ok(value, len) ? 0 : -EBADMSG;
+	case STATEFS_V_PRIMARY:
+		return !strcmp(value, STATEFS_NONE) ||
+		       statefs_name_check(STATEFS_NAME_HOST, value, NULL) == 0 ? 0 : -EBADMSG;
+	case STATEFS_V_RESOURCE:
+		return statefs_name_check(STATEFS_NAME_RESOURCE, value, NULL) == 0 ? 0 : -EBADMSG;
+	case STATEFS_V_REPLAY:
+		return mars_replaylink_parse(value, len, &rl) == 0 ? 0 : -EBADMSG;
+	case STATEFS_V_VERSION:
+		return mars_version_parse(value, len, &ver) == 0 ? 0 : -EBADMSG;
+	case STATEFS_V_COUNTS:
+		comma = strchr(value, ',');
+		return comma && decimal_ok(value, (size_t)(comma - value)) &&
+		       decimal_ok(comma + 1, len - (size_t)(comma - value) - 1) ? 0 : -EBADMSG;
+	case STATEFS_V_TOMBSTONE:
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int
 statefs_value_check(const struct statefs_keyinfo *info, const char *value)
 {
@@ -268,9 +325,7 @@ statefs_value_check(const struct statefs_keyinfo *info, const char *value)
 			return -EILSEQ;
 	if (strcmp(value, STATEFS_TOMBSTONE) == 0)
 		return 0;
-	if (info->path_value)
-		return value[0] == '/' && !has_dotdot(value) ? 0 : -EXDEV;
-	return strchr(value, '/') ? -EXDEV : 0;
+	return value_form_check(info->value_form, value, len);
 }
 
 const char *
@@ -285,6 +340,7 @@ statefs_refusal_str(int err)
 	case E2BIG:	return "value longer than 1023 bytes";
 	case EILSEQ:	return "value empty or containing control characters";
 	case EXDEV:	return "a path where a name belongs, or a bad path";
+	case EBADMSG:	return "value not of the key's form";
 	case ERANGE:	return "invalid stamp";
 	case EISDIR:	return "a directory stands where the key goes";
 	case EEXIST:	return "a regular file stands where the key goes";

@@ -120,10 +120,23 @@ enum statefs_name_kind {
 int statefs_name_check(enum statefs_name_kind kind, const char *name, const char **why);
 
 /* Owner of a key: its writing host, or "" for a cluster-wide key. */
+/* The grammar a key's value follows (docs/state-tree.md section 2.2). */
+enum statefs_value_form {
+	STATEFS_V_NAME,		/* any text without '/' (the default) */
+	STATEFS_V_PATH,		/* an absolute path without ".." components */
+	STATEFS_V_DECIMAL,	/* a canonical decimal, 0 to 2^64-1 */
+	STATEFS_V_PRIMARY,	/* a host name or "(none)" */
+	STATEFS_V_RESOURCE,	/* a resource name */
+	STATEFS_V_REPLAY,	/* a replay link value (mars/names.h) */
+	STATEFS_V_VERSION,	/* a version link value (mars/names.h) */
+	STATEFS_V_COUNTS,	/* two canonical decimals "N,N" */
+	STATEFS_V_TOMBSTONE,	/* nothing but the tombstone */
+};
+
 struct statefs_keyinfo {
 	char owner[STATEFS_NAME_MAX + 1];	/* "" for cluster-wide keys */
 	char resource[STATEFS_NAME_MAX + 1];	/* "" outside resource-NAME/ */
-	int path_value;				/* value must be an absolute path */
+	enum statefs_value_form value_form;
 };
 
 /*
@@ -134,8 +147,10 @@ struct statefs_keyinfo {
 int statefs_key_check(const char *path, struct statefs_keyinfo *info);
 
 /*
- * Check @value for the key described by @info.  The tombstone is always
- * accepted.  Returns 0 or -E2BIG / -EILSEQ / -EXDEV.
+ * Check @value for the key described by @info: no control bytes, at most
+ * STATEFS_VALUE_MAX bytes, and the key's value form.  The tombstone is
+ * always accepted.  Returns 0 or -E2BIG / -EILSEQ / -EXDEV (a path where
+ * a name belongs, or the reverse) / -EBADMSG (not the key's value form).
  */
 int statefs_value_check(const struct statefs_keyinfo *info, const char *value);
 

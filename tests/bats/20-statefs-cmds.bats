@@ -454,6 +454,12 @@ set resource-r0/todo-alpha/attach 0"
 	run mars set-link "$(head -c 1024 /dev/zero | tr '\0' v)" userspace/k
 	[ "$status" -eq 2 ]
 	assert_line --partial "longer than 1023"
+	# a value of another form than the key's (docs/state-tree.md 2.2)
+	run mars set-link 1M resource-r0/size;			[ "$status" -eq 2 ]
+	assert_line --partial "value not of the key's form"
+	run mars set-link 007 resource-r0/maxnr;		[ "$status" -eq 2 ]
+	run mars set-link Alpha resource-r0/primary;		[ "$status" -eq 2 ]
+	run mars set-link log-1-alpha,0,0 resource-r0/replay-alpha;	[ "$status" -eq 2 ]
 	run mars set-link /dev/x resource-r0/data-beta;	[ "$status" -eq 5 ]
 	assert_line --partial "use --force"
 	untouched_since "$before"

@@ -112,7 +112,7 @@ test_keys(void)
 		ret = statefs_key_check(c->path, &ki);
 		if (c->ret == 0)
 			tap_ok(ret == 0 && strcmp(ki.owner, c->owner) == 0 &&
-			       ki.path_value == c->path_value,
+			       (ki.value_form == STATEFS_V_PATH) == c->path_value,
 			       "key '%s' accepted, owner '%s'", c->path, c->owner);
 		else
 			tap_ok(ret == c->ret, "key '%s' refused with %d (got %d)",
@@ -136,7 +136,8 @@ test_keys(void)
 static void
 test_values(void)
 {
-	struct statefs_keyinfo name = { .path_value = 0 }, path = { .path_value = 1 };
+	struct statefs_keyinfo name = { .value_form = STATEFS_V_NAME },
+			       path = { .value_form = STATEFS_V_PATH };
 	char big[1100];
 
 	tap_ok(statefs_value_check(&name, "alpha") == 0, "name value accepted");

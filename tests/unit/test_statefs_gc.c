@@ -13,11 +13,14 @@
 static uint64_t NOW;	/* reference time: real time when the test starts */
 #define MIN	(60ULL * STATEFS_NS_PER_S)
 
-/* A tombstone at @stamp for @path (owned by beta or cluster-wide). */
+/* A tombstone at @stamp for @path (owned by beta or cluster-wide), over a
+ * live value of the key's form (a decimal; a host name for primary). */
 static void
 plant_tombstone(struct statefs *sf, const char *path, uint64_t stamp)
 {
-	statefs_merge(sf, path, "1", stamp - 1, "beta");
+	const char *live = strstr(path, "/primary") ? "beta" : "1";
+
+	statefs_merge(sf, path, live, stamp - 1, "beta");
 	statefs_merge(sf, path, STATEFS_TOMBSTONE, stamp, "beta");
 }
 
@@ -55,7 +58,8 @@ test_heartbeats(void)
 	plant_tombstone(&sf, "resource-r/size", NOW - 12 * MIN);	/* both beat after it */
 	plant_tombstone(&sf, "resource-r/primary", NOW - 10 * MIN - 30 * STATEFS_NS_PER_S);
 	plant_tombstone(&sf, "resource-r/maxnr", NOW - 7 * MIN);	/* alpha beat before it */
-	statefs_merge(&sf, "resource-r/replay-beta", "x", NOW - 100 * SFT_HOUR_NS, "beta");
+	statefs_merge(&sf, "resource-r/replay-beta", "log-000000001-beta,0,0", NOW - 100 * SFT_HOUR_NS,
+		      "beta");
 	tap_ok(statefs_gc(&sf, &p) == 1, "one tombstone collected");
 	tap_ok(!present(&sf, "resource-r/size"), "tombstone older than every heartbeat - window: gone");
 	tap_ok(present(&sf, "resource-r/primary"), "tombstone within the window: kept");

@@ -39,6 +39,19 @@ static const struct refusal refusals[] = {
 	{ "resource-r/replay-beta", "/etc/shadow", T0, "beta", -EXDEV, CTR(refused_value) },
 	{ "resource-r/data-beta", "dev/x", T0, "beta", -EXDEV, CTR(refused_value) },
 	{ "resource-r/data-beta", "/dev/../etc", T0, "beta", -EXDEV, CTR(refused_value) },
+	/* values of the key's form only (docs/state-tree.md section 2.2) */
+	{ "resource-r/size", "1M", T0, "beta", -EBADMSG, CTR(refused_value) },
+	{ "resource-r/size", "01", T0, "beta", -EBADMSG, CTR(refused_value) },
+	{ "resource-r/size", "18446744073709551616", T0, "beta", -EBADMSG, CTR(refused_value) },
+	{ "resource-r/primary", "Beta", T0, "beta", -EBADMSG, CTR(refused_value) },
+	{ "resource-r/device-beta", "r 0", T0, "beta", -EBADMSG, CTR(refused_value) },
+	{ "resource-r/replay-beta", "log-1-beta,0,0", T0, "beta", -EBADMSG, CTR(refused_value) },
+	{ "resource-r/syncpos-beta", "log-000000001-beta,x,0", T0, "beta", -EBADMSG,
+	  CTR(refused_value) },
+	{ "resource-r/version-000000001-beta", "abc,log-000000001-beta,0:", T0, "beta", -EBADMSG,
+	  CTR(refused_value) },
+	{ "resource-r/verifystatus-beta", "1", T0, "beta", -EBADMSG, CTR(refused_value) },
+	{ "resource-r/log-000000001-beta", "x", T0, "beta", -EBADMSG, CTR(refused_value) },
 	{ "resource-r/size", "1", 0, "beta", -ERANGE, CTR(refused_stamp) },
 };
 
@@ -68,7 +81,7 @@ test_refusals(void)
 	memset(big, 'v', sizeof(big));
 	big[STATEFS_VALUE_MAX + 1] = '\0';
 	tap_ok(statefs_merge(&sf, "uuid", big, T0, "beta") == -E2BIG &&
-	       sf.stats.refused_value == 5, "over-long value refused, counted");
+	       sf.stats.refused_value == 15, "over-long value refused, counted");
 	tap_ok(sf.stats.applied == 0 && sft_stamp(&sf, "uuid") == 0 &&
 	       statefs_is_dir(&sf, "resource-r") == 0, "refusals wrote nothing");
 	sft_done_tree(&sf);
@@ -91,8 +104,11 @@ test_types(void)
 	snprintf(path, sizeof(path), "%s/resource-r/log-000000001-beta", sft_root);
 	f = fopen(path, "w");
 	fclose(f);
-	tap_ok(statefs_merge(&sf, "resource-r/log-000000001-beta", "x", T0, "beta") == -EEXIST &&
-	       sf.stats.refused_type == 2, "live value over a logfile: EEXIST, counted");
+	snprintf(path, sizeof(path), "%s/resource-r/maxnr", sft_root);
+	f = fopen(path, "w");
+	fclose(f);
+	tap_ok(statefs_merge(&sf, "resource-r/maxnr", "1", T0, "beta") == -EEXIST &&
+	       sf.stats.refused_type == 2, "live value over a regular file: EEXIST, counted");
 	tap_ok(statefs_merge(&sf, "resource-r/log-000000001-beta", STATEFS_TOMBSTONE, T0, "alpha") == 1 &&
 	       sft_stamp(&sf, "resource-r/log-000000001-beta") == T0,
 	       "tombstone replaces a logfile");
@@ -127,7 +143,7 @@ test_order(void)
 	tap_ok(statefs_merge(&sf, "resource-r/size", STATEFS_TOMBSTONE, T0, "beta") == 1 &&
 	       statefs_read(&sf, "resource-r/size", &e) == 0 && e.tombstone,
 	       "equal stamps: tombstone beats a live value");
-	tap_ok(statefs_merge(&sf, "resource-r/size", "zzz", T0, "beta") == 0 &&
+	tap_ok(statefs_merge(&sf, "resource-r/size", "99", T0, "beta") == 0 &&
 	       statefs_read(&sf, "resource-r/size", &e) == 0 && e.tombstone,
 	       "equal stamps: live value does not beat a tombstone");
 	tap_ok(statefs_merge(&sf, "resource-r/size", "30", T0 + 5, "beta") == 1 &&

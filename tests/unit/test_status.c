@@ -114,7 +114,7 @@ test_snapshot_split(void)
 	plant_link(&sf, "beta", 2, "beta", 1, "", b1, sizeof(b1));
 	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 1,
 	       "links of one number from two origins are split");
-	sft_set(&sf, "resource-r0/version-000000002-beta", "bbbb,log-000000002-beta,1:");
+	sft_set(&sf, "resource-r0/version-000000002-beta", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,log-000000002-beta,1:");
 	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 0,
 	       "a link with a wrong digest neither splits nor joins histories");
 	sft_done_tree(&sf);
