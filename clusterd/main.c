@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include <json-c/json.h>
 
+#include "clusterd/confine.h"
 #include "clusterd/fetch.h"
 #include "clusterd/gossip.h"
 #include "clusterd/log.h"
@@ -569,6 +570,7 @@ main(int argc, char **argv)
 	}
 	if (o.serve) {
 		log_init("clusterd-serve", LOG_LVL_WARN);
+		c.confine = serve_confine;
 		return gossip_serve(&c, o.sync_peer);
 	}
 	if (o.sync_res)
