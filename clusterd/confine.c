@@ -55,27 +55,6 @@ struct ll_ruleset_attr {
 	uint64_t scoped;
 };
 
-static int
-add_path(const char **paths, size_t *n, const char *path)
-{
-	if (*n >= CONFINE_FILES_MAX)
-		return -E2BIG;
-	paths[(*n)++] = path;
-	return 0;
-}
-
-int
-confine_add_ro(struct confine *c, const char *path)
-{
-	return add_path(c->ro_files, &c->n_ro, path);
-}
-
-int
-confine_add_rw(struct confine *c, const char *path)
-{
-	return add_path(c->rw_files, &c->n_rw, path);
-}
-
 int
 confine_landlock_abi(void)
 {
@@ -98,62 +77,79 @@ fs_rights(int abi)
 	return r;
 }
 
-/* One path_beneath rule; a path that does not exist is left out. */
-static int
-add_rule(int ruleset, const char *path, uint64_t access, uint64_t handled)
+int
+confine_begin(struct confine *c)
 {
-	struct landlock_path_beneath_attr pb = { .allowed_access = access & handled };
+	struct ll_ruleset_attr attr = { 0 };
+	size_t size = sizeof(attr.handled_access_fs);
+
+	c->ruleset = -1;
+	c->abi = confine_landlock_abi();
+	c->handled_fs = fs_rights(c->abi);
+	if (c->abi <= 0)
+		return 0;
+	attr.handled_access_fs = c->handled_fs;
+	if (c->abi >= 4) {
+		attr.handled_access_net = LL_NET_TCP;	/* and no rule: no TCP at all */
+		size += sizeof(attr.handled_access_net);
+	}
+	if (c->abi >= 6) {
+		attr.scoped = LL_SCOPE_ALL;
+		size += sizeof(attr.scoped);
+	}
+	c->ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	if (c->ruleset >= 0)
+		return 0;
+	if (errno != ENOSYS && errno != EOPNOTSUPP)
+		return -errno;
+	c->abi = 0;
+	return 0;
+}
+
+void
+confine_release(struct confine *c)
+{
+	if (c->ruleset >= 0)
+		close(c->ruleset);
+	c->ruleset = -1;
+}
+
+/* One path_beneath rule.  A path that cannot be resolved now (missing,
+ * a dangling link) is left out: it stays closed to this process. */
+static int
+allow(struct confine *c, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb = { .allowed_access = access & c->handled_fs };
 	int ret = 0;
 
+	if (c->ruleset < 0)
+		return 0;
 	pb.parent_fd = open(path, O_PATH | O_CLOEXEC);
 	if (pb.parent_fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+		return 0;
+	if (syscall(SYS_landlock_add_rule, c->ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
 		ret = -errno;
 	close(pb.parent_fd);
 	return ret;
 }
 
-static int
-add_rules(int ruleset, const struct confine *c, uint64_t handled)
+int
+confine_allow_tree(struct confine *c, const char *path)
 {
-	const uint64_t ro = LANDLOCK_ACCESS_FS_READ_FILE | LL_FS_IOCTL_DEV;
-	const uint64_t rw = ro | LANDLOCK_ACCESS_FS_WRITE_FILE;
-	int ret = add_rule(ruleset, c->tree_dir, LL_TREE_RIGHTS, handled);
-
-	for (size_t i = 0; ret == 0 && i < c->n_ro; i++)
-		ret = add_rule(ruleset, c->ro_files[i], ro, handled);
-	for (size_t i = 0; ret == 0 && i < c->n_rw; i++)
-		ret = add_rule(ruleset, c->rw_files[i], rw, handled);
-	return ret;
+	return allow(c, path, LL_TREE_RIGHTS);
 }
 
-/* Landlock for @c: 1, 0 when the kernel has none, or -errno. */
-static int
-restrict_files(const struct confine *c, int abi)
+int
+confine_allow_read(struct confine *c, const char *path)
 {
-	struct ll_ruleset_attr attr = { .handled_access_fs = fs_rights(abi) };
-	size_t size = sizeof(attr.handled_access_fs);
-	int ruleset, ret;
+	return allow(c, path, LANDLOCK_ACCESS_FS_READ_FILE | LL_FS_IOCTL_DEV);
+}
 
-	if (abi <= 0)
-		return 0;
-	if (abi >= 4) {
-		attr.handled_access_net = LL_NET_TCP;	/* and no rule: no TCP at all */
-		size += sizeof(attr.handled_access_net);
-	}
-	if (abi >= 6) {
-		attr.scoped = LL_SCOPE_ALL;
-		size += sizeof(attr.scoped);
-	}
-	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
-	if (ruleset < 0)
-		return errno == ENOSYS || errno == EOPNOTSUPP ? 0 : -errno;
-	ret = add_rules(ruleset, c, attr.handled_access_fs);
-	if (ret == 0)
-		ret = syscall(SYS_landlock_restrict_self, ruleset, 0) < 0 ? -errno : 1;
-	close(ruleset);
-	return ret;
+int
+confine_allow_device(struct confine *c, const char *path)
+{
+	return allow(c, path, LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+		     LL_FS_IOCTL_DEV);
 }
 
 /* Every capability, in every set; the bounding set only where we may
@@ -176,16 +172,12 @@ drop_capabilities(void)
 }
 
 int
-confine_self(const struct confine *c, int *landlock_abi)
+confine_apply(struct confine *c)
 {
-	int abi, ret;
-
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
-	abi = confine_landlock_abi();
-	ret = restrict_files(c, abi);
-	if (ret < 0)
-		return ret;
-	*landlock_abi = ret ? abi : 0;
+	if (c->ruleset >= 0 && syscall(SYS_landlock_restrict_self, c->ruleset, 0) < 0)
+		return -errno;
+	confine_release(c);
 	return drop_capabilities();
 }

@@ -6,40 +6,51 @@
  * few this process needs.  Applied once, before the first peer byte is
  * read, and never undone: a bug in a parser then reaches only what the
  * process was left with.
+ *
+ * Use: confine_begin(), one confine_allow_*() per path, confine_apply();
+ * confine_release() on every path out.  Without Landlock (ENOSYS,
+ * EOPNOTSUPP: an older kernel, or one booted without it) the allow calls
+ * do nothing and confine_apply() still sets no_new_privs and drops the
+ * capabilities.
  */
 #ifndef MARS_CLUSTERD_CONFINE_H
 #define MARS_CLUSTERD_CONFINE_H
 
-#include <stddef.h>
-
-#define CONFINE_FILES_MAX	256	/* files named in one confinement */
+#include <stdint.h>
 
 struct confine {
-	const char *tree_dir;		/* read-write beneath (files, dirs, symlinks) */
-	const char *ro_files[CONFINE_FILES_MAX];	/* read-only, and their size ioctls */
-	size_t n_ro;
-	const char *rw_files[CONFINE_FILES_MAX];	/* read-write devices (control device) */
-	size_t n_rw;
+	int ruleset;		/* Landlock ruleset fd; -1 without Landlock */
+	int abi;		/* the kernel's Landlock ABI; 0 without */
+	uint64_t handled_fs;	/* file rights the ruleset restricts (by ABI) */
 };
 
+/* 0, or -errno when Landlock is there but refuses a ruleset. */
+int confine_begin(struct confine *c);
+void confine_release(struct confine *c);
+
 /*
- * Add @path to @c's read-only files; 0, or -E2BIG past CONFINE_FILES_MAX.
- * @path is not copied: it must live until confine_self() returned.
+ * Allow, beneath directory @path, what a state tree needs: read and write
+ * files, list, create directories, regular files and symbolic links,
+ * remove (no rename across directories, no special files, no exec).
+ * A path that cannot be resolved now is left out (it stays closed);
+ * 0, or -errno from Landlock.
  */
-int confine_add_ro(struct confine *c, const char *path);
-int confine_add_rw(struct confine *c, const char *path);
+int confine_allow_tree(struct confine *c, const char *path);
+/* Allow reading file or device @path and its device ioctls (a disk's size). */
+int confine_allow_read(struct confine *c, const char *path);
+/* Allow reading, writing and ioctls on device @path (a control device). */
+int confine_allow_device(struct confine *c, const char *path);
 
 /*
  * Confine the calling process, which must still be single-threaded
  * (Landlock binds the calling thread and what it creates later): sets
- * no_new_privs, restricts file access to @c where the kernel has Landlock
- * (a file of @c that does not exist is left out: nothing can open it
- * later either), then drops every capability, bounding and ambient sets
- * included.  Without Landlock (ENOSYS, EOPNOTSUPP: an older kernel or
- * one booted without it) the rest still applies and *@landlock_abi is 0.
- * Returns 0, or -errno when a step that every kernel has failed.
+ * no_new_privs, applies the ruleset, then drops every capability,
+ * bounding and ambient sets included.  0, or -errno.
  */
-int confine_self(const struct confine *c, int *landlock_abi);
+int confine_apply(struct confine *c);
+
+/* The Landlock ABI version of the running kernel; 0 without Landlock. */
+int confine_landlock_abi(void);
 
 /*
  * Confine a serving end (serve_confine.c) to its tree @root, the data
@@ -48,8 +59,5 @@ int confine_self(const struct confine *c, int *landlock_abi);
  */
 struct statefs;
 int serve_confine(struct statefs *sf, const char *root);
-
-/* The Landlock ABI version of the running kernel; 0 without Landlock. */
-int confine_landlock_abi(void);
 
 #endif

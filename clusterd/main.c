@@ -359,6 +359,10 @@ run_daemon(const struct gossip_config *c, struct opts *o)
 	}
 	if (!o->backend_set && access("/dev/mars-control", F_OK) == 0)
 		o->driver.ops = &mars_engine_kmod_ops;
+	/* said once here: the serving ends log at warn and would say it per session */
+	if (confine_landlock_abi() == 0)
+		log_info("kernel without Landlock: serving ends are confined by no_new_privs "
+			 "and dropped capabilities only (docs/protocol.md section 1.2)");
 	if (o->data_path && driver_start(c, &o->driver, &d) < 0) {
 		fprintf(stderr, "clusterd: cannot start the replication driver\n");
 		return 1;

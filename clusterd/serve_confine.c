@@ -10,8 +10,6 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "clusterd/confine.h"
 #include "clusterd/gossip.h"
@@ -21,53 +19,48 @@
 struct disks {
 	struct statefs *sf;
 	struct confine *cf;
-	char (*paths)[STATEFS_VALUE_MAX + 1];	/* CONFINE_FILES_MAX of them */
-	size_t n;
 };
 
 static int
-add_disk(const char *res, void *arg)
+allow_disk(const char *res, void *arg)
 {
 	struct disks *d = arg;
-	char key[STATEFS_PATH_MAX + 1];
+	char key[STATEFS_PATH_MAX + 1], path[STATEFS_VALUE_MAX + 1];
 
-	if (d->n >= CONFINE_FILES_MAX)
-		return -E2BIG;
 	snprintf(key, sizeof(key), "resource-%s/data-%s", res, d->sf->host);
-	if (statefs_get(d->sf, key, d->paths[d->n], sizeof(d->paths[d->n]), NULL) < 0)
+	if (statefs_get(d->sf, key, path, sizeof(path), NULL) < 0)
 		return 0;	/* not a member here, or a tombstone */
-	return confine_add_ro(d->cf, d->paths[d->n++]);
+	return confine_allow_read(d->cf, path);
 }
 
-static void
-log_landlock(int abi)
+static int
+allow_all(struct confine *cf, struct statefs *sf, const char *root)
 {
-	if (abi == 0)
-		log_info("kernel without Landlock: this serving end is confined by "
-			 "no_new_privs and dropped capabilities only");
-	else
-		log_debug("confined with Landlock ABI %d", abi);
+	struct disks d = { .sf = sf, .cf = cf };
+	int ret = confine_allow_tree(cf, root);
+
+	if (ret == 0)
+		ret = statefs_list_dirs(sf, "", "resource-", allow_disk, &d);
+	if (ret == -ENOENT)
+		ret = 0;
+	if (ret == 0)
+		ret = confine_allow_device(cf, "/dev/" MARS_CTL_DEVICE_NAME);
+	return ret;
 }
 
 int
 serve_confine(struct statefs *sf, const char *root)
 {
-	struct confine cf = { .tree_dir = root };
-	struct disks d = { .sf = sf, .cf = &cf };
-	int ret, abi = 0;
+	struct confine cf;
+	int ret = confine_begin(&cf);
 
-	d.paths = calloc(CONFINE_FILES_MAX, sizeof(*d.paths));
-	if (!d.paths)
-		return -ENOMEM;
-	ret = statefs_list_dirs(sf, "", "resource-", add_disk, &d);
-	if (ret == -ENOENT)
-		ret = 0;
 	if (ret == 0)
-		ret = confine_add_rw(&cf, "/dev/" MARS_CTL_DEVICE_NAME);
+		ret = allow_all(&cf, sf, root);
 	if (ret == 0)
-		ret = confine_self(&cf, &abi);
-	free(d.paths);		/* Landlock holds the files, not the names */
+		ret = confine_apply(&cf);
+	/* the daemon says once at start when there is no Landlock */
 	if (ret == 0)
-		log_landlock(abi);
+		log_debug("confined, Landlock ABI %d", cf.abi);
+	confine_release(&cf);
 	return ret;
 }
