@@ -80,11 +80,17 @@ fs_rights(int abi)
 int
 confine_begin(struct confine *c)
 {
+	return confine_begin_abi(c, confine_landlock_abi());
+}
+
+int
+confine_begin_abi(struct confine *c, int abi)
+{
 	struct ll_ruleset_attr attr = { 0 };
 	size_t size = sizeof(attr.handled_access_fs);
 
 	c->ruleset = -1;
-	c->abi = confine_landlock_abi();
+	c->abi = abi;
 	c->handled_fs = fs_rights(c->abi);
 	if (c->abi <= 0)
 		return 0;

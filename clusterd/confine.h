@@ -26,6 +26,9 @@ struct confine {
 
 /* 0, or -errno when Landlock is there but refuses a ruleset. */
 int confine_begin(struct confine *c);
+/* The same as on a kernel of Landlock ABI @abi, at most the running one's
+ * (tests/unit/test_confine.c runs each older ABI on a newer kernel). */
+int confine_begin_abi(struct confine *c, int abi);
 void confine_release(struct confine *c);
 
 /*

@@ -3,7 +3,9 @@
  * clusterd/confine.c in a child process (confinement cannot be undone):
  * what statefs does in the tree still works, the allowed disk reads but
  * does not write, everything else is refused with EACCES, and the child
- * has no_new_privs and no capability.  The file checks need Landlock and
+ * has no_new_privs and no capability.  Once as the running kernel, then
+ * as each older Landlock ABI (Debian 12's 6.1 has ABI 2): statefs's
+ * moves must work under every one.  The file checks need Landlock and
  * are skipped, saying so, on a kernel without it.
  */
 #include <errno.h>
@@ -77,7 +79,7 @@ tree_steps(struct seen *s)
 }
 
 static void
-child(int out)
+child(int out, int abi)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
@@ -85,7 +87,7 @@ child(int out)
 	struct confine cf;
 	char p[128];
 
-	s.apply = -confine_begin(&cf);
+	s.apply = -confine_begin_abi(&cf, abi);
 	path_in(p, sizeof(p), "tree");
 	if (!s.apply)
 		s.apply = -confine_allow_tree(&cf, p);
@@ -158,6 +160,7 @@ report(const struct seen *s)
 {
 	const char *skip = s->abi ? "" : " # SKIP kernel without Landlock";
 
+	tap_diag("as Landlock ABI %d", s->abi);
 	tap_ok(s->apply == 0, "confinement applied (%s)", strerror(s->apply));
 	tap_ok(s->missing_allowed == 0, "a disk that does not exist is left out, no error");
 	tap_ok(s->nnp == 1, "no_new_privs set");
@@ -176,26 +179,38 @@ report(const struct seen *s)
 	       skip);
 }
 
-int
-main(void)
+/* Files made afresh, one confined child, its report, files removed. */
+static void
+run_child(int abi)
 {
 	struct seen s = { .apply = -1 };
 	int pfd[2], status = 0;
 	pid_t pid;
 
 	if (!tap_ok(make_files() == 0 && pipe(pfd) == 0, "scratch files in /tmp"))
-		return tap_done();
-	tap_diag("Landlock ABI %d", confine_landlock_abi());
+		return;
 	pid = fork();
 	if (pid == 0) {
 		close(pfd[0]);
-		child(pfd[1]);
+		child(pfd[1], abi);
 	}
 	close(pfd[1]);
 	tap_ok(pid > 0 && read(pfd[0], &s, sizeof(s)) == (ssize_t)sizeof(s) &&
 	       waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status),
 	       "the confined child reported");
+	close(pfd[0]);
 	report(&s);
 	remove_files();
+}
+
+int
+main(void)
+{
+	int abi = confine_landlock_abi();
+
+	tap_diag("the kernel's Landlock ABI: %d", abi);
+	run_child(abi);
+	for (int older = abi - 1; older >= 1; older--)
+		run_child(older);
 	return tap_done();
 }
