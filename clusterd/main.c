@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include <json-c/json.h>
 
+#include "common/confine.h"
 #include "clusterd/transfer/fetch.h"
 #include "clusterd/gossip/gossip.h"
 #include "clusterd/loop.h"
@@ -360,6 +361,10 @@ run_daemon(const struct gossip_config *c, struct opts *o)
 	}
 	if (!o->backend_set && access("/dev/mars-control", F_OK) == 0)
 		o->driver.ops = &mars_engine_kmod_ops;
+	/* said once here: the serving ends log at warn and would say it per session */
+	if (confine_landlock_abi() == 0)
+		log_info("kernel without Landlock: serving ends are confined by no_new_privs "
+			 "and dropped capabilities only (docs/protocol.md section 1.2)");
 	if (o->data_path && driver_start(c, &o->driver, &d) < 0) {
 		fprintf(stderr, "clusterd: cannot start the replication driver\n");
 		return 1;
@@ -571,6 +576,7 @@ main(int argc, char **argv)
 	}
 	if (o.serve) {
 		log_init("clusterd-serve", LOG_LVL_WARN);
+		c.confine = serve_confine;
 		return gossip_serve(&c, o.sync_peer);
 	}
 	if (o.sync_res)

@@ -21,6 +21,10 @@
  * kernel queue overflowed, the next pull is a full one), so after the
  * first exchange only what changed crosses the wire.
  *
+ * Before the first frame is read the process confines itself
+ * (c->confine, serve_confine.c): no capabilities, and with Landlock only its tree,
+ * its own data disks (read-only) and the module's control device.
+ *
  * One client per process: writes to stdout may block, which only slows
  * this client's own sshd, and the process ends with the connection.
  */
@@ -408,6 +412,11 @@ serve_open(struct serve *s)
 	if (ret < 0) {
 		log_warnx("cannot watch tree '%s': %s", s->c->root, strerror(-ret));
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end cannot watch its tree");
+	}
+	ret = s->c->confine ? s->c->confine(&s->sf, s->c->root) : 0;	/* before the first frame */
+	if (ret < 0) {
+		log_warnx("cannot confine the serving end: %s", strerror(-ret));
+		return serve_error(s, GOSSIP_ERR_TREE, "serving end cannot confine itself");
 	}
 	return 0;
 }

@@ -14,4 +14,11 @@
  * refused.  Exit status. */
 int gossip_serve(const struct gossip_config *c, const char *peer);
 
+/*
+ * Confine a serving end (serve_confine.c) to its tree @root, the data
+ * disks @sf names for its own host, and the module's control device.
+ * 0, or -errno: then the session must end unserved.
+ */
+int serve_confine(struct statefs *sf, const char *root);
+
 #endif

@@ -38,6 +38,11 @@ struct gossip_config {
 	/* The serving end sends a logfile the local data path writes only up
 	 * to its durable end (mars_engine_durable_end()); NULL: no cap. */
 	int (*durable_end)(int rootfd, const char *res, const char *logfile, uint64_t *end);
+	/* The serving end confines itself with this before the first frame
+	 * (serve_confine(), docs/protocol.md 1.2); clusterd --serve sets it.
+	 * NULL: not confined, for a process that runs many sessions in
+	 * itself (the fuzz target).  0, or -errno: the session ends. */
+	int (*confine)(struct statefs *sf, const char *root);
 	int compress;			/* enum piece_mode (auto); clusterd: --compress,
 					   MARS_COMPRESS */
 };

@@ -231,3 +231,80 @@ refusals_at_least() {	# refusals_at_least HOST REASON N
 	tree alpha set userspace/from-alpha "v$RANDOM"
 	wait_for 15 has_value gamma userspace/from-alpha "$(tree alpha get userspace/from-alpha)"
 }
+
+# --- least privilege (docs/protocol.md, "Least privilege") -----------------
+
+# held_session OUT LINE...: a gossip-push session from beta to alpha in
+# the background, script LINEs, output in OUT; a line
+# "waitfile $NETNS_DIR/go" holds it open until the test creates that file.
+# Sets HELD_PID; returns once alpha answered HELLO.
+held_session() {
+	local out=$1
+	shift
+	printf '%s\n' "$@" >"$out.script"
+	ip netns exec "$(netns_name beta)" "$GOSSIP_PUSH" "$(netns_key beta)" \
+		"$NETNS_DIR/known_hosts" "$(netns_addr alpha)" <"$out.script" >"$out" 2>&1 &
+	HELD_PID=$!
+	wait_for 15 grep -qx "hello alpha" "$out"
+}
+
+# The pid of alpha's serving end of the session gossip-push HELD_PID
+# opened: the one whose SSH_CONNECTION names that client's port.
+held_serving_end() {
+	local port pid
+	port=$(ip netns exec "$(netns_name beta)" ss -Htnp state established |
+		sed -n "s/.*:\([0-9]*\) .*:22 .*pid=$HELD_PID,.*/\1/p" | head -n 1)
+	[ -n "$port" ] || return 1
+	for pid in $(pgrep -x clusterd); do
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
+			grep -q "^SSH_CONNECTION=$(netns_addr beta) $port " && echo "$pid" && return 0
+	done
+	return 1
+}
+
+status_field() {	# status_field PID NAME: a field of /proc/PID/status
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"
+}
+
+# The daemon says so at start when the kernel has no Landlock (main.c);
+# it started before the test (setup waited for the cluster).
+without_landlock() {
+	grep -q "kernel without Landlock" "$NETNS_DIR/alpha/clusterd.log"
+}
+
+@test "a serving end runs with no_new_privs and without any capability" {
+	held_session "$NETNS_DIR/held" "hello beta $UUID" "waitfile $NETNS_DIR/go"
+	wait_for 10 held_serving_end
+	pid=$(held_serving_end)
+	assert_equal "$(status_field "$pid" NoNewPrivs)" 1
+	for set in CapInh CapPrm CapEff CapBnd CapAmb; do
+		assert_equal "$set $(status_field "$pid" "$set")" "$set 0000000000000000"
+	done
+	touch "$NETNS_DIR/go"
+	wait "$HELD_PID"
+	assert_equal "$(cat "$NETNS_DIR/held")" "$(printf 'hello alpha\ngo')"
+}
+
+@test "a serving end opens no disk but those configured when it started (Landlock)" {
+	! without_landlock || skip "this kernel has no Landlock (alpha's clusterd.log)"
+	outside=$NETNS_DIR/outside.img
+	head -c 65536 /dev/urandom >"$outside"
+	held_session "$NETNS_DIR/held" "hello beta $UUID" "waitfile $NETNS_DIR/go" \
+		"sync r9 65536"
+	# configured by alpha's admin after the session confined itself: a
+	# path its checks would let through, which it still cannot open
+	tree alpha set resource-r9/size 65536
+	tree alpha set resource-r9/data-alpha "$outside"
+	tree alpha set resource-r9/primary alpha
+	tree beta set resource-r9/data-beta "$NETNS_DIR/none-beta.img"
+	wait_for 15 has_value alpha resource-r9/data-beta "$NETNS_DIR/none-beta.img"
+	touch "$NETNS_DIR/go"
+	wait "$HELD_PID"
+	run cat "$NETNS_DIR/held"
+	assert_line "go"
+	assert_line "send 4 cannot open its disk '$outside': Permission denied"
+	# a new session sees the new disk: the confinement follows the tree
+	push "hello beta $UUID" "sync r9 65536"
+	assert_success
+	assert_line "sinfo"
+}

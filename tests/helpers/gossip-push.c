@@ -11,6 +11,8 @@
  *   end                      END, wait for its ACK             -> ack N
  *   sync RES SIZE            SYNC from 0                       -> sinfo | send CODE TEXT
  *   fetch RES NAME           FETCH from 0                      -> finfo SIZE | fend CODE TEXT
+ *   waitfile PATH            wait until PATH exists (10 s at most), the
+ *                            session held open meanwhile         -> go
  *
  * An ERROR frame prints "error CODE TEXT" and ends with status 2.
  * Usage: gossip-push KEY KNOWN_HOSTS ADDR < SCRIPT
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "clusterd/gossip/gossip.h"
 #include "clusterd/gossip/link.h"
@@ -201,6 +204,21 @@ cmd_fetch(const char *res, const char *name)
 		printf("fend %u %s\n", m.code, m.text);
 }
 
+/* The test's cue: it changed the victim in the middle of our session. */
+static void
+cmd_waitfile(const char *path)
+{
+	uint64_t deadline = gossip_now_ms() + WAIT_MS;
+	struct stat st;
+
+	while (stat(path, &st) < 0) {
+		if (gossip_now_ms() >= deadline)
+			die(path, -ETIMEDOUT);
+		poll(NULL, 0, 50);
+	}
+	printf("go\n");
+}
+
 static void
 run_line(char *line)
 {
@@ -223,6 +241,8 @@ run_line(char *line)
 		cmd_sync(w[1], w[2]);
 	else if (!strcmp(w[0], "fetch") && n == 3)
 		cmd_fetch(w[1], w[2]);
+	else if (!strcmp(w[0], "waitfile") && n == 2)
+		cmd_waitfile(w[1]);
 	else {
 		fprintf(stderr, "gossip-push: bad script line '%s'\n", w[0]);
 		exit(1);
