@@ -194,7 +194,6 @@ tick_resource(struct driver *d, struct drv_res *r)
 		return;
 	}
 	v.rotate_bytes = d->dc.rotate_bytes;
-	limits_read(d, r);
 	resize_pending = resize_engine(d, r, &v);
 	if (v.member && v.sw_attach && !r->e && gossip_now_ms() >= r->retry_at_ms)
 		engine_ensure(d, r, &v);
@@ -327,6 +326,12 @@ tick(struct driver *d)
 		d->res[i]->seen = 0;
 	if (statefs_list_dirs(&d->sf, "", "resource-", res_visit, d) < 0)
 		return;
+	/* Limits first, so that a new fetcher starts on its share and the
+	 * status files written below say what applies. */
+	for (i = 0; i < d->n_res; i++)
+		if (d->res[i]->seen)
+			drv_limits_read(d, d->res[i]);
+	drv_limits_share(d);
 	for (i = 0; i < d->n_res && !d->quit; i++) {
 		struct drv_res *r = d->res[i];
 
@@ -346,7 +351,6 @@ tick(struct driver *d)
 			sync_end(d, r);
 		}
 	}
-	limits_share(d);
 }
 
 static void *

@@ -40,7 +40,7 @@ struct drv_limits {
 	struct drv_limit fetch;		/* its own limit: the tighter of option and tree */
 	uint64_t weight;		/* fetch-priority */
 	int compress;			/* enum piece_mode */
-	uint64_t share_bps;		/* what its fetcher runs on now, 0 = none */
+	uint64_t share_bps;		/* what its fetcher runs on (or starts on), 0 = none */
 	uint64_t said[3][2];		/* bad values logged: bwlimit, priority, compress */
 };
 
@@ -127,11 +127,11 @@ void lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
 /* ---- driver_limits.c ------------------------------------------------------------ */
 
 /* Read @r's fetch limit, weight and compression mode from the tree. */
-void limits_read(struct driver *d, struct drv_res *r);
+void drv_limits_read(struct driver *d, struct drv_res *r);
 /* Share the node limits among the busy transfers and apply every limit. */
-void limits_share(struct driver *d);
+void drv_limits_share(struct driver *d);
 /* Write @r's limit_* lines into the status file @f. */
-void limits_status(FILE *f, const struct driver *d, const struct drv_res *r);
+void drv_limits_status(FILE *f, const struct driver *d, const struct drv_res *r);
 
 /* ---- driver_status.c ------------------------------------------------------------ */
 

@@ -66,9 +66,9 @@ effective(uint64_t option, const struct repl_setting *s, struct drv_limit *out)
 		    option ? "option" : "none";
 }
 
-/* Read resource @r's settings (at the start of its tick). */
+/* Read resource @r's settings (every tick, before the shares). */
 void
-limits_read(struct driver *d, struct drv_res *r)
+drv_limits_read(struct driver *d, struct drv_res *r)
 {
 	struct repl_setting s;
 	const char *host = d->gc->host;
@@ -127,7 +127,7 @@ share_fetch(struct driver *d)
 	}
 	repl_share_bwlimit(d->node_limit.bps, weight, cap, busy, d->n_res, out);
 	for (i = 0; i < d->n_res; i++) {
-		d->res[i]->lim.share_bps = d->res[i]->f ? out[i] : 0;
+		d->res[i]->lim.share_bps = out[i];
 		if (d->res[i]->f)
 			fetcher_set_bwlimit(d->res[i]->f, out[i]);
 	}
@@ -158,12 +158,12 @@ share_sync(struct driver *d)
 }
 
 /*
- * Every tick, after the resources: the node limits shared among the
+ * Every tick, before the resources act: the node limits shared among the
  * transfers that have work.  A transfer that turns busy runs on its last
  * share until the next tick, so the node may exceed a limit for one tick.
  */
 void
-limits_share(struct driver *d)
+drv_limits_share(struct driver *d)
 {
 	node_read(d);
 	share_fetch(d);
@@ -172,7 +172,7 @@ limits_share(struct driver *d)
 
 /* The status file's limit_* lines (docs/replication.md section 5). */
 void
-limits_status(FILE *f, const struct driver *d, const struct drv_res *r)
+drv_limits_status(FILE *f, const struct driver *d, const struct drv_res *r)
 {
 	fprintf(f, "limit_fetch=%" PRIu64 "\nlimit_fetch_from=%s\nlimit_node=%" PRIu64
 		"\nlimit_node_from=%s\nlimit_share=%" PRIu64 "\nfetch_priority=%" PRIu64

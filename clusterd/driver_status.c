@@ -92,7 +92,7 @@ status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
 		piece_stats_add(&sz, &ss.z);
 	}
 	status_transfer(f, "sync", &sz);
-	limits_status(f, d, r);
+	drv_limits_status(f, d, r);
 	if (fclose(f) == 0)
 		rename(tmp, path);
 	else
