@@ -21,17 +21,8 @@ teardown() {
 	replica_teardown
 }
 
-# Bytes of alpha's logfiles of resource $1 that HOST $2 holds.
-log_bytes() {
-	local f n=0
-	for f in "$(netns_root "$2")/resource-$1"/log-*-alpha; do
-		[ -f "$f" ] && n=$((n + $(stat -c %s "$f")))
-	done
-	echo "$n"
-}
-
 more_than() {	# more_than RES HOST BYTES: HOST holds more of RES's log than that
-	[ "$(log_bytes "$1" "$2")" -gt "$3" ]
+	[ "$(log_bytes "$2" "$1")" -gt "$3" ]
 }
 
 # drv RES HOST KEY: a line of HOST's driver status file for RES.
@@ -58,7 +49,7 @@ resume() {
 	local res
 	declare -A b0
 	for res in "$@"; do
-		b0[$res]=$(log_bytes "$res" beta)
+		b0[$res]=$(log_bytes beta "$res")
 		run marsadm_on beta resume-fetch "$res" --timeout=60
 		assert_success
 	done
@@ -90,12 +81,12 @@ measure() {
 	local secs=$1 res t0 t1
 	shift
 	declare -A b0
-	for res in "$@"; do b0[$res]=$(log_bytes "$res" beta); done
+	for res in "$@"; do b0[$res]=$(log_bytes beta "$res"); done
 	t0=$(date +%s.%N)
 	sleep "$secs"
 	t1=$(date +%s.%N)
 	for res in "$@"; do
-		echo "$res $(log_bytes "$res" beta) ${b0[$res]} $t0 $t1 $(log_bytes "$res" alpha)"
+		echo "$res $(log_bytes beta "$res") ${b0[$res]} $t0 $t1 $(log_bytes alpha "$res")"
 	done | awk '{ printf "%s %.0f %d\n", $1, ($2 - $3) / ($5 - $4), $2 < $6 }'
 }
 
