@@ -50,7 +50,7 @@ complain(struct driver *d, const struct repl_setting *s, uint64_t said[2])
 		log_warnx("ignoring %s = '%s': %s (docs/state-tree.md 3.7)",
 			  log_escape(key, sizeof(key), s->bad[i].key),
 			  log_escape(val, sizeof(val), s->bad[i].value),
-			  s->bad[i].err == -ERANGE ? "out of range" : "not a canonical decimal");
+			  s->bad[i].err == -ERANGE ? "out of range" : "not in the grammar");
 		statefs_counter_add(&d->sf, "settings_invalid", 1);
 	}
 }
