@@ -74,7 +74,7 @@ mars_equal(const char *s, size_t len, const char *word)
 }
 
 /* Canonical decimal u64: 1..20 digits, no leading zero but "0", no overflow. */
-static int
+int
 mars_u64_parse(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0, d;

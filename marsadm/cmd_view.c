@@ -195,6 +195,63 @@ show_syncing(const struct view_res *v)
 	printf("\n");
 }
 
+/* A limit for the limits line: "none" or a rate with where it comes from. */
+static void
+limit_str(uint64_t bps, const char *from, char *buf, size_t size)
+{
+	char rate[32];
+
+	if (!bps) {
+		snprintf(buf, size, "none");
+		return;
+	}
+	human(bps, rate, sizeof(rate));
+	snprintf(buf, size, "%s/s (%s)", rate, from);
+}
+
+/* The fetch limits, weight and compression clusterd applies here
+ * (docs/state-tree.md 3.7), when any differs from the defaults. */
+static void
+show_limits(const struct view_res *v)
+{
+	const struct view_driver *d = &v->drv;
+	char fetch[64], node[64], share[32];
+
+	if (!v->member || d->state != DRV_FRESH || !d->limits ||
+	    (!d->limit_fetch_bps && !d->limit_node_bps && d->fetch_priority == 100 &&
+	     !strcmp(d->compress, "auto")))
+		return;
+	limit_str(d->limit_fetch_bps, d->limit_fetch_from, fetch, sizeof(fetch));
+	limit_str(d->limit_node_bps, d->limit_node_from, node, sizeof(node));
+	human(d->limit_share_bps, share, sizeof(share));
+	printf("  limits: fetch %s node %s", fetch, node);
+	if (d->limit_share_bps)
+		printf(" now %s/s", share);
+	printf(" priority %" PRIu64 " compress %s\n", d->fetch_priority, d->compress);
+}
+
+/* The same for --json: an object, or null while clusterd does not say. */
+static struct json_object *
+limits_json(const struct view_res *v)
+{
+	const struct view_driver *d = &v->drv;
+	struct json_object *o;
+
+	if (d->state != DRV_FRESH || !d->limits)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "fetch_bwlimit", json_object_new_uint64(d->limit_fetch_bps));
+	json_object_object_add(o, "fetch_bwlimit_from",
+			       json_object_new_string(d->limit_fetch_from));
+	json_object_object_add(o, "node_fetch_bwlimit", json_object_new_uint64(d->limit_node_bps));
+	json_object_object_add(o, "node_fetch_bwlimit_from",
+			       json_object_new_string(d->limit_node_from));
+	json_object_object_add(o, "fetch_share", json_object_new_uint64(d->limit_share_bps));
+	json_object_object_add(o, "fetch_priority", json_object_new_uint64(d->fetch_priority));
+	json_object_object_add(o, "compress", json_object_new_string(d->compress));
+	return o;
+}
+
 /* The driver's explanation when it waits or cannot go on, or its absence. */
 static void
 show_driver(const struct view_res *v)
@@ -263,6 +320,7 @@ show_summary(const struct marsadm_ctx *ctx, const struct view_res *v, int named)
 		show_replay_error(v);
 		show_fetch(v);
 		show_syncing(v);
+		show_limits(v);
 		show_driver(v);
 		show_problems(v);
 		return MX_OK;
@@ -273,6 +331,7 @@ show_summary(const struct marsadm_ctx *ctx, const struct view_res *v, int named)
 		view_macros[i].fn(v, &val);
 		json_object_object_add(o, view_macros[i].name, json_val(&val));
 	}
+	json_object_object_add(o, "limits", limits_json(v));
 	return print_json(o);
 }
 

@@ -21,6 +21,7 @@ const struct cmd_family cmd_families[] = {
 	{ "Roles", cmds_repl },
 	{ "Resource membership", cmds_member },
 	{ "Status", cmds_view },
+	{ "Run-time settings", cmds_settings },
 	{ "Low level", cmds_link },
 	{ "Log files", cmds_log },
 	{ "Logfile rotation and deletion", cmds_logs },

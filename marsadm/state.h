@@ -22,6 +22,7 @@ extern const struct cmd cmds_member[];	/* cmd_member.c: join/leave-resource, inv
 extern const struct cmd cmds_logs[];	/* cmd_logs.c: log-rotate, log-delete, cron */
 extern const struct cmd cmds_link[];
 extern const struct cmd cmds_view[];
+extern const struct cmd cmds_settings[];	/* cmd_settings.c: fetch limits, compression */
 
 /* Key paths are built into buffers of this size; names are bounded. */
 #define STATE_KEY_BYTES (STATEFS_PATH_MAX + 1)

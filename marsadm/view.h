@@ -74,6 +74,11 @@ struct view_driver {
 	uint64_t sync_rate_bps;
 	int64_t sync_error;
 	char sync_why[256];
+	int limits;				/* limit_* lines present */
+	uint64_t limit_fetch_bps, limit_node_bps, limit_share_bps;	/* 0 = none */
+	char limit_fetch_from[24], limit_node_from[24];	/* none, option, defaults, ... */
+	uint64_t fetch_priority;		/* weight in the node limit */
+	char compress[8];			/* auto, zstd, none */
 };
 
 /*

@@ -23,6 +23,7 @@
 #define G_SYNC		2
 #define G_VERSION	4
 #define G_LOG		8
+#define G_LIMITS	16
 
 static const struct kv_field drv_fields[] = {
 	KV_U(struct view_driver, "version", version, G_VERSION),
@@ -54,6 +55,13 @@ static const struct kv_field drv_fields[] = {
 	KV_U(struct view_driver, "sync_rate", sync_rate_bps, G_SYNC),
 	KV_I(struct view_driver, "sync_error", sync_error, G_SYNC),
 	KV_S(struct view_driver, "sync_why", sync_why, G_SYNC),
+	KV_U(struct view_driver, "limit_fetch", limit_fetch_bps, G_LIMITS),
+	KV_S(struct view_driver, "limit_fetch_from", limit_fetch_from, G_LIMITS),
+	KV_U(struct view_driver, "limit_node", limit_node_bps, G_LIMITS),
+	KV_S(struct view_driver, "limit_node_from", limit_node_from, G_LIMITS),
+	KV_U(struct view_driver, "limit_share", limit_share_bps, G_LIMITS),
+	KV_U(struct view_driver, "fetch_priority", fetch_priority, G_LIMITS),
+	KV_S(struct view_driver, "compress", compress, G_LIMITS),
 };
 
 static const struct kv_field eng_fields[] = {
@@ -94,6 +102,7 @@ view_driver_load(struct statefs *sf, struct view_res *v)
 	d->logging = (g & G_LOG) != 0;
 	d->fetching = (g & G_FETCH) != 0;
 	d->syncing = (g & G_SYNC) != 0;
+	d->limits = (g & G_LIMITS) != 0;
 	d->state = d->updated_ns + VIEW_DRIVER_FRESH_NS >= v->now_ns ? DRV_FRESH : DRV_STALE;
 }
 

@@ -276,4 +276,72 @@ int repl_delete_plan(struct statefs *sf, const char *res, const char *host,
 int repl_delete_files(struct statefs *sf, const char *res, const struct repl_deletion *d,
 		      size_t *failed);
 
+/* ---- run-time settings: fetch limits and priority (limits.c) ------------- */
+
+/* The grammar of docs/state-tree.md 3.7. */
+#define REPL_LIMIT_MIN_BPS	1024ULL			/* a non-zero limit, bytes/s */
+#define REPL_LIMIT_MAX_BPS	(1ULL << 40)		/* 1 TiB/s */
+#define REPL_WEIGHT_MIN		1ULL
+#define REPL_WEIGHT_MAX		10000ULL
+#define REPL_WEIGHT_DEFAULT	100ULL
+
+/* A fetch-bwlimit value: "0" or a canonical decimal within the bounds.
+ * 0, -EINVAL (not canonical decimal) or -ERANGE (out of bounds). */
+int repl_limit_parse(const char *s, uint64_t *out_bps);
+/* A fetch-priority value: a canonical decimal weight within the bounds. */
+int repl_weight_parse(const char *s, uint64_t *out_weight);
+
+/* Where a setting's value came from. */
+enum repl_from {
+	REPL_FROM_NONE,		/* no valid key at either level */
+	REPL_FROM_DEFAULTS,	/* [resource-RES/]defaults/KEY */
+	REPL_FROM_HOST,		/* [resource-RES/]defaults-HOST/KEY */
+};
+
+/* Word for @from as the status file prints it: none, defaults, defaults-HOST. */
+const char *repl_from_name(enum repl_from from);
+
+/*
+ * One setting read at both levels.  An invalid value counts as absent;
+ * bad[0] (the -HOST key) and bad[1] (the general key) keep it so that the
+ * caller can log it: the library does not.
+ */
+struct repl_setting {
+	uint64_t value;			/* valid when from != REPL_FROM_NONE */
+	enum repl_from from;
+	struct {
+		int present;		/* the key held a value outside the grammar */
+		int err;		/* -EINVAL or -ERANGE */
+		char key[STATEFS_PATH_MAX + 1];
+		char value[STATEFS_VALUE_MAX + 1];
+	} bad[2];
+};
+
+/*
+ * Read KEY for @host from the root defaults (@res NULL) or from
+ * resource-@res: defaults-@host/@key over defaults/@key, each checked with
+ * @parse (0 or -errno, as repl_limit_parse).  Fills @out; returns 0, or
+ * -errno for a name too long.
+ */
+int repl_setting_read(struct statefs *sf, const char *res, const char *host, const char *key,
+		      int (*parse)(const char *s, uint64_t *out), struct repl_setting *out);
+
+/* The tighter of two limits, 0 meaning none. */
+uint64_t repl_limit_min(uint64_t a, uint64_t b);
+
+#define REPL_SHARE_MAX		256	/* transfers repl_share_bwlimit() shares among */
+
+/*
+ * Share the node limit @node_bps among @n (at most REPL_SHARE_MAX; the
+ * rest are left alone) transfers (docs/replication.md
+ * 4.5).  @weight[i] (>= 1) is transfer i's weight, @cap_bps[i] its own
+ * limit (0 none), @busy[i] whether it has work.  The busy ones share
+ * @node_bps in proportion to their weights; one whose cap is below its
+ * share keeps its cap, and what it leaves is shared among the rest again.
+ * An idle one gets what it would get if it joined the busy ones alone.
+ * Writes @out_bps[i] for every i (with @node_bps 0: the caps).  Pure.
+ */
+void repl_share_bwlimit(uint64_t node_bps, const uint64_t *weight, const uint64_t *cap_bps,
+			const int *busy, size_t n, uint64_t *out_bps);
+
 #endif /* MARS_REPL_H */

@@ -311,50 +311,6 @@ res_visit(const char *name, void *arg)
 	return 0;
 }
 
-/* The tighter of two limits, 0 meaning none. */
-static uint64_t
-limit_min(uint64_t a, uint64_t b)
-{
-	return !a ? b : !b ? a : a < b ? a : b;
-}
-
-/*
- * The node-wide limits (docs/replication.md 4.5), each shared equally
- * among the transfers that have work: fetchers with bytes to fetch (one
- * that follows a quiet primary takes no share), syncs not yet done.  A
- * transfer that becomes busy runs on its last share until the next tick,
- * so the node may exceed a limit for one tick at most.
- */
-static void
-share_bwlimits(struct driver *d)
-{
-	size_t i, fetching = 0, syncing = 0;
-	struct fetch_status fs;
-	struct sync_status ss;
-	uint64_t share;
-
-	for (i = 0; i < d->n_res; i++) {
-		if (d->dc.node_fetch_bwlimit && d->res[i]->f) {
-			fetcher_status(d->res[i]->f, &fs);
-			fetching += fs.name[0] && fs.local_len < fs.remote_len;
-		}
-		if (d->dc.node_sync_bwlimit && d->res[i]->sy) {
-			syncer_status(d->res[i]->sy, &ss);
-			syncing += !ss.done;
-		}
-	}
-	for (i = 0; d->dc.node_fetch_bwlimit && i < d->n_res; i++) {
-		share = d->dc.node_fetch_bwlimit / (fetching ? fetching : 1);
-		if (d->res[i]->f)
-			fetcher_set_bwlimit(d->res[i]->f, limit_min(d->dc.fetch_bwlimit, share));
-	}
-	for (i = 0; d->dc.node_sync_bwlimit && i < d->n_res; i++) {
-		share = d->dc.node_sync_bwlimit / (syncing ? syncing : 1);
-		if (d->res[i]->sy)
-			syncer_set_bwlimit(d->res[i]->sy, limit_min(d->dc.fetch_bwlimit, share));
-	}
-}
-
 static void
 tick(struct driver *d)
 {
@@ -370,6 +326,12 @@ tick(struct driver *d)
 		d->res[i]->seen = 0;
 	if (statefs_list_dirs(&d->sf, "", "resource-", res_visit, d) < 0)
 		return;
+	/* Limits first, so that a new fetcher starts on its share and the
+	 * status files written below say what applies. */
+	for (i = 0; i < d->n_res; i++)
+		if (d->res[i]->seen)
+			drv_limits_read(d, d->res[i]);
+	drv_limits_share(d);
 	for (i = 0; i < d->n_res && !d->quit; i++) {
 		struct drv_res *r = d->res[i];
 
@@ -389,7 +351,6 @@ tick(struct driver *d)
 			drv_sync_end(d, r);
 		}
 	}
-	share_bwlimits(d);
 }
 
 static void *

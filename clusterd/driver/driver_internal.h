@@ -8,12 +8,14 @@
  *   driver_sync.c     the full sync and its recorded position
  *   driver_cron.c     logfile deletion on a timer
  *   driver_status.c   the status file for marsadm view, the switches obeyed
+ *   driver_limits.c   fetch limits, weights and compression from the tree
  */
 #ifndef MARS_CLUSTERD_DRIVER_INTERNAL_H
 #define MARS_CLUSTERD_DRIVER_INTERNAL_H
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clusterd/driver/driver.h"
 #include "clusterd/transfer/fetch.h"
@@ -21,10 +23,26 @@
 #include "clusterd/driver/roles.h"
 #include "clusterd/transfer/sync.h"
 #include "engine/engine.h"
+#include "repl/repl.h"
 
 #define DRV_MAX_RES		256
 #define DRV_RETRY_MS		2000	/* after a failed engine start */
 #define DRV_ROTATE_WAIT_MS	5000	/* for the engine to swap logfiles */
+
+/* A limit in force and where it comes from (docs/replication.md 5). */
+struct drv_limit {
+	uint64_t bps;			/* bytes per second, 0 = none */
+	const char *from;		/* "none", "option", "defaults", "defaults-HOST" */
+};
+
+/* A resource's run-time settings (driver_limits.c), read every tick. */
+struct drv_limits {
+	struct drv_limit fetch;		/* its own limit: the tighter of option and tree */
+	uint64_t weight;		/* fetch-priority */
+	int compress;			/* enum piece_mode */
+	uint64_t share_bps;		/* what its fetcher runs on (or starts on), 0 = none */
+	uint64_t said[3][2];		/* bad values logged: bwlimit, priority, compress */
+};
 
 struct drv_res {
 	char name[REPL_NAME_MAX + 1];
@@ -43,6 +61,7 @@ struct drv_res {
 	uint64_t lag_ms;		/* unapplied- entries last published */
 	char blocker[REPL_NAME_MAX + 1];	/* deletion blocker last logged */
 	char mount[4096], log_path[4096];
+	struct drv_limits lim;
 };
 
 struct driver {
@@ -55,6 +74,8 @@ struct driver {
 	uint64_t next_cron_ms;		/* logfile deletion runs then */
 	struct drv_res *res[DRV_MAX_RES];
 	size_t n_res;
+	struct drv_limit node_limit;	/* all fetches together (driver_limits.c) */
+	uint64_t node_said[2];		/* its bad values logged */
 };
 
 /* ---- driver.c ------------------------------------------------------------ */
@@ -102,6 +123,15 @@ void driver_follow_deletion(struct driver *d, const char *res);
  * unapplied-MEMBER, docs/state-tree.md 3.6). */
 void drv_lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
 		     const struct mars_engine_status *st);
+
+/* ---- driver_limits.c ------------------------------------------------------------ */
+
+/* Read @r's fetch limit, weight and compression mode from the tree. */
+void drv_limits_read(struct driver *d, struct drv_res *r);
+/* Share the node limits among the busy transfers and apply every limit. */
+void drv_limits_share(struct driver *d);
+/* Write @r's limit_* lines into the status file @f. */
+void drv_limits_status(FILE *f, const struct driver *d, const struct drv_res *r);
 
 /* ---- driver_status.c ------------------------------------------------------------ */
 

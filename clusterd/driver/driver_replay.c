@@ -82,7 +82,7 @@ drv_feed_fetcher(struct driver *d, struct drv_res *r, const struct role_view *v,
 			r->f = NULL;
 			return;
 		}
-		fetcher_set_bwlimit(r->f, d->dc.fetch_bwlimit);
+		fetcher_set_bwlimit(r->f, r->lim.share_bps);
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(fw[i].name, sizeof(fw[i].name), "%s", w[i].name);

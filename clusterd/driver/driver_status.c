@@ -92,6 +92,7 @@ drv_status_write(struct driver *d, struct drv_res *r, const struct role_action *
 		piece_stats_add(&sz, &ss.z);
 	}
 	status_transfer(f, "sync", &sz);
+	drv_limits_status(f, d, r);
 	if (fclose(f) == 0)
 		rename(tmp, path);
 	else

@@ -71,6 +71,23 @@ gossip_compress_parse(const char *s)
 	return -EINVAL;
 }
 
+int
+gossip_compress_setting(const char *s, uint64_t *out_mode)
+{
+	int mode = gossip_compress_parse(s);
+
+	if (mode < 0)
+		return mode;
+	*out_mode = (uint64_t)mode;
+	return 0;
+}
+
+const char *
+gossip_compress_name(int mode)
+{
+	return mode == PIECE_NONE ? "none" : mode == PIECE_ZSTD ? "zstd" : "auto";
+}
+
 /* The mode a tree key @key names, or -ENOENT / -EINVAL. */
 static int
 compress_key(struct statefs *sf, const char *key)

@@ -59,6 +59,10 @@ struct gossip_config {
 int gossip_config_init(struct gossip_config *c);
 /* "auto", "zstd" or "none": enum piece_mode (clusterd/transfer/piece.h), or -EINVAL. */
 int gossip_compress_parse(const char *s);
+/* The same as a tree setting's parser (repl_setting_read): 0 or -EINVAL. */
+int gossip_compress_setting(const char *s, uint64_t *out_mode);
+/* The word of a mode gossip_compress_parse() takes: auto, zstd or none. */
+const char *gossip_compress_name(int mode);
 /*
  * The compression mode (enum piece_mode) of this host for resource @res:
  * resource-RES/defaults-HOST/compress, else resource-RES/defaults/compress,

@@ -201,6 +201,10 @@ counters(FILE *f, const struct snapshot *s, const struct metrics_extra *x)
 	fprintf(f, "mars_gossip_merged_total{outcome=\"kept\"} %llu\n",
 		(unsigned long long)m->kept);
 	refusals(f, s);
+	family(f, "mars_settings_invalid_total", "counter",
+	       "Run-time settings in the tree ignored as outside their grammar.");
+	fprintf(f, "mars_settings_invalid_total %llu\n",
+		(unsigned long long)statefs_counters_get(&s->serve, "settings_invalid"));
 	family(f, "mars_status_snapshot_errors_total", "counter",
 	       "State tree reads of the status page that failed.");
 	fprintf(f, "mars_status_snapshot_errors_total %llu\n",

@@ -55,6 +55,10 @@ enum mars_name_fault {
 };
 
 /* The fault of the @len bytes at @s as a host or resource name. */
+/* A canonical decimal u64 of exactly @len bytes (above); 0 or -EINVAL.
+ * Also the grammar of the numeric tree settings (docs/state-tree.md 3.7). */
+int mars_u64_parse(const char *s, size_t len, uint64_t *out);
+
 enum mars_name_fault mars_name_fault(const char *s, size_t len);
 
 /* 0 if the @len bytes at @s are a valid name, else -EINVAL. */

@@ -181,6 +181,16 @@ complete_words() {
 	assert_output "$BATS_TEST_TMPDIR/some.log"
 }
 
+@test "bash completion: a setting's words and its own option" {
+	run complete_words set-compress r0 ""
+	assert_success
+	assert_output "$(printf 'auto\nzstd\nnone\nclear')"
+	run complete_words set-fetch-bwlimit r0 c
+	assert_output "clear"
+	run complete_words set-fetch-priority r0 100 --this
+	assert_output "--this-node"
+}
+
 @test "bash completion offers every command marsadm lists" {
 	diff -u <("$MARSADM" help --commands | sort) <(complete_words "" | sort)
 }

@@ -227,8 +227,10 @@ r1 alpha"
 	[[ "$json" == *'"resource-size":1048576'* ]]
 	[[ "$json" == *'"todo-sync":true'* ]]
 	[[ "$json" == *'"primary":"alpha"'* ]]
+	# besides the macros: "resource", and "limits" (null: no clusterd here)
+	[[ "$json" == *'"limits":null'* ]]
 	[ "$(grep -o '"[a-z-]*":' <<<"$json" | wc -l)" -eq \
-	  $(( $("$MARSADM" help --commands | grep -c '^view-') + 1 )) ]
+	  $(( $("$MARSADM" help --commands | grep -c '^view-') + 2 )) ]
 }
 
 @test "every word view prints is documented in the man page" {

@@ -14,15 +14,6 @@ teardown() {
 	replica_teardown
 }
 
-# Bytes of the primary's logfiles (log-*-alpha) held by HOST, all numbers.
-log_bytes() {
-	local f n=0
-	for f in "$(netns_root "$1")/resource-$RES"/log-*-alpha; do
-		[ -f "$f" ] && n=$((n + $(stat -c %s "$f")))
-	done
-	echo "$n"
-}
-
 log_bytes_at_least() {	# log_bytes_at_least HOST BYTES
 	[ "$(log_bytes "$1")" -ge "$2" ]
 }

@@ -236,6 +236,16 @@ durable_mark() {
 		awk 'NR == 1 && $1 == "v1" { print $2, $3 }'
 }
 
+# log_bytes HOST [RES]: bytes of the first primary's logfiles (log-*-alpha)
+# of RES ($RES) that HOST holds, all numbers: what fetched so far.
+log_bytes() {
+	local f n=0
+	for f in "$(netns_root "$1")/resource-${2:-$RES}"/log-*-alpha; do
+		[ -f "$f" ] && n=$((n + $(stat -c %s "$f")))
+	done
+	echo "$n"
+}
+
 # size_of FILE: its size, 0 if missing.
 size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
