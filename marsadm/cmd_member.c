@@ -24,7 +24,7 @@
  * unannounced; running the command again completes it.
  */
 #include "marsadm/state.h"
-#include "marsadm/view.h"
+#include "view/view.h"
 
 #include <errno.h>
 #include <limits.h>
