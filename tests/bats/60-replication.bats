@@ -397,16 +397,6 @@ fetched_compressed() {	# fetched_compressed HOST BYTES: at least BYTES fetched, 
 	wait_same beta alpha 60
 }
 
-# page HOST PATH: HOST's status page (its namespace's loopback), bounded.
-page() {
-	netns_exec "$1" curl -sf --max-time 5 "http://127.0.0.1:7780$2"
-}
-
-# page_has HOST PATH JQ-FILTER: the filter holds on HOST's answer.
-page_has() {
-	page "$1" "$2" | jq -e "$3" >/dev/null
-}
-
 # lag_s_is HOST MEMBER JQ-CONDITION: MEMBER's lag_s on HOST's page, e.g. '> 2'.
 lag_s_is() {
 	page_has "$1" /api/v1/resources \

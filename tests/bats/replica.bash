@@ -263,6 +263,16 @@ blocker_is() {	# blocker_is HOST MEMBER: HOST's view names MEMBER as deletion bl
 }
 
 # teardown() of a replication suite: what each host shows, then cleanup.
+# page HOST PATH: HOST's status page (its namespace's loopback), bounded.
+page() {
+	netns_exec "$1" curl -sf --max-time 5 "http://127.0.0.1:7780$2"
+}
+
+# page_has HOST PATH JQ-FILTER: the filter holds on HOST's answer.
+page_has() {
+	page "$1" "$2" | jq -e "$3" >/dev/null
+}
+
 replica_teardown() {
 	local h
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NETNS_DIR:-}" ]; then
