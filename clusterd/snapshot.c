@@ -123,7 +123,7 @@ take_resource(struct snapshot *s, struct statefs *sf, struct snap_resource *r)
 		if (in.local)
 			w = v;
 		else
-			ret = view_load(sf, r->name, v->members[i], &in, w);
+			ret = view_load_member(sf, v, v->members[i], &in, w);
 		if (ret == 0)
 			replica_from_view(&r->replicas[r->n_replicas++], w);
 		if (w != v)

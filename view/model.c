@@ -454,9 +454,10 @@ view_inputs_local(struct view_inputs *in)
 	in->local = 1;
 }
 
-int
-view_load(struct statefs *sf, const char *res, const char *host,
-	  const struct view_inputs *in, struct view_res *v)
+/* Everything of @host's replica but the resource-wide judgements. */
+static int
+load_replica(struct statefs *sf, const char *res, const char *host,
+	     const struct view_inputs *in, struct view_res *v)
 {
 	char dir[STATEFS_PATH_MAX + 1];
 	int ret;
@@ -482,9 +483,33 @@ view_load(struct statefs *sf, const char *res, const char *host,
 	}
 	if (ret == 0)
 		derive(sf, v);
-	if (ret == 0)
-		ret = derive_repl(sf, v);
 	return ret;
+}
+
+int
+view_load(struct statefs *sf, const char *res, const char *host,
+	  const struct view_inputs *in, struct view_res *v)
+{
+	int ret = load_replica(sf, res, host, in, v);
+
+	return ret ? ret : derive_repl(sf, v);
+}
+
+int
+view_load_member(struct statefs *sf, const struct view_res *base, const char *host,
+		 const struct view_inputs *in, struct view_res *v)
+{
+	int ret = load_replica(sf, base->name, host, in, v);
+
+	if (ret)
+		return ret;
+	v->split_brain = base->split_brain;
+	v->split = base->split;
+	memcpy(v->blocker, base->blocker, sizeof(v->blocker));
+	v->blocker_nr = base->blocker_nr;
+	v->blocked_since_ns = base->blocked_since_ns;
+	v->deletable_nr = base->deletable_nr;
+	return 0;
 }
 
 void

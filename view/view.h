@@ -180,6 +180,13 @@ struct view_res {
  */
 int view_load(struct statefs *sf, const char *res, const char *host,
 	      const struct view_inputs *in, struct view_res *v);
+/*
+ * Another replica of the resource @base was loaded for: the same, with
+ * the resource-wide judgements (split brain, deletion blocker, which read
+ * and verify every version link) copied from @base instead of made again.
+ */
+int view_load_member(struct statefs *sf, const struct view_res *base, const char *host,
+		     const struct view_inputs *in, struct view_res *v);
 
 /* This node's .driver-status and .engine-status into @v (status_files.c). */
 void view_driver_load(struct statefs *sf, struct view_res *v);

@@ -90,6 +90,55 @@ inputs(struct view_inputs *in, int local, uint64_t later_ns, uint64_t silent_ns)
 	in->local = local;
 }
 
+/* alpha's and beta's version links of logfile 2 name different origins. */
+static void
+plant_link_split(struct statefs *sf)
+{
+	static const char *const hosts[] = { "alpha", "beta" };
+	char name[STATEFS_NAME_MAX + 32], key[STATEFS_PATH_MAX + 1], val[STATEFS_VALUE_MAX + 1];
+
+	for (int i = 0; i < 2; i++) {
+		if (repl_version_make(val, sizeof(val), 2, hosts[i], 1, "") < 0 ||
+		    mars_vername_format(name, sizeof(name), 2, hosts[i]) < 0) {
+			printf("Bail out! cannot make a version link\n");
+			exit(99);
+		}
+		snprintf(key, sizeof(key), "resource-r0/%s", name);
+		sft_set(sf, key, val);
+	}
+}
+
+/* view_load_member() from alpha's model gives beta's words as view_load(). */
+static void
+test_load_member(void)
+{
+	struct view_res *v = calloc(3, sizeof(*v));
+	struct view_inputs in;
+	struct statefs sf;
+	char ba[VIEW_WORD_BYTES], bb[VIEW_WORD_BYTES], fa[7], fb[7];
+
+	if (!v)
+		exit(99);
+	sft_new_tree(&sf, "alpha");
+	plant(&sf);
+	plant_link_split(&sf);
+	inputs(&in, 1, 0, VIEW_WINDOW_NS);
+	view_load(&sf, "r0", "alpha", &in, &v[0]);
+	in.local = 0;
+	tap_ok(view_load(&sf, "r0", "beta", &in, &v[1]) == 0 &&
+	       view_load_member(&sf, &v[0], "beta", &in, &v[2]) == 0, "beta both ways");
+	view_flags(&v[1], fa);
+	view_flags(&v[2], fb);
+	tap_ok(!strcmp(view_diskstate(&v[1], ba, sizeof(ba)), view_diskstate(&v[2], bb, sizeof(bb))) &&
+	       !strcmp(fa, fb) && v[1].lag_bytes == v[2].lag_bytes &&
+	       v[1].split_brain == v[2].split_brain && v[2].split_brain,
+	       "the same words, lag and split brain: %s %s %d", bb, fb, v[2].split_brain);
+	for (int i = 0; i < 3; i++)
+		view_release(&v[i]);
+	free(v);
+	sft_done_tree(&sf);
+}
+
 /* Another host's replica: lag from the tree, counted as fetch and replay. */
 static void
 test_remote_words(void)
@@ -240,5 +289,6 @@ main(void)
 	test_roles();
 	test_local_only();
 	test_emergency();
+	test_load_member();
 	return tap_done();
 }
