@@ -23,12 +23,14 @@ agree() {
 	v=$(marsadm_on "$1" view "$RES" --json) || return 1
 	a=$(page "$1" /api/v1/resources) || return 1
 	jq -n -e --argjson v "$v" --argjson a "$a" --arg h "$1" --arg r "$RES" '
-		[$a.resources[] | select(.name == $r) | .replicas[] | select(.host == $h)] as $p |
-		($p | length) == 1 and $p[0].role == $v.role and $p[0].disk == $v.diskstate and
+		[$a.resources[] | select(.name == $r)] as $res |
+		[$res[].replicas[] | select(.host == $h)] as $p |
+		($p | length) == 1 and $res[0].split_brain == $v["is-split-brain"] and $p[0].role == $v.role and $p[0].disk == $v.diskstate and
 		$p[0].repl == $v.replstate and $p[0].flags == $v.flags and
 		$p[0].lag_bytes == $v["lag-bytes"] and
 		($v["lag-s"] - ($p[0].lag_s | floor)) as $d | $d >= 0 and $d <= 2' >/dev/null && return 0
-	echo "view on $1: $(jq -c '{role, diskstate, replstate, flags, "lag-bytes", "lag-s"}' <<<"$v")"
+	echo "view on $1: $(jq -c '{role, diskstate, replstate, flags, "lag-bytes", "lag-s",
+		"is-split-brain"}' <<<"$v")"
 	echo "page on $1: $(jq -c --arg h "$1" '.resources[].replicas[] | select(.host == $h) |
 		{role, disk, repl, flags, lag_bytes, lag_s}' <<<"$a")"
 	return 1
@@ -95,4 +97,31 @@ require_tools() {
 	wait_for 20 words_are alpha Secondary UpToDate Replaying
 	wait_for 20 agree beta
 	wait_for 20 agree alpha
+}
+
+@test "failover: forced primary, then split brain on both sides; view and page agree on each" {
+	require_tools
+	replica_up alpha beta
+	fs_mount alpha mkfs
+	write_files alpha 2
+	sync
+	wait_for 60 caught_up beta alpha
+	wait_for 30 has_value beta "resource-$RES/actual-alpha/open-count" 1
+	netns_link alpha down
+	write_files alpha 2		# the old primary goes on, cut off
+	run marsadm_on beta pause-fetch "$RES"
+	assert_success
+	run marsadm_on beta primary --force "$RES" --timeout=60
+	assert_success
+	wait_for 30 is_primary beta
+	wait_for 20 agree beta
+	fs_mount beta
+	write_files beta 1
+	fs_umount beta
+	fs_umount alpha
+	netns_link alpha up
+	wait_for 60 split_seen alpha
+	wait_for 60 split_seen beta
+	wait_for 20 agree alpha
+	wait_for 20 agree beta
 }
