@@ -101,27 +101,10 @@ require_tools() {
 
 @test "failover: forced primary, then split brain on both sides; view and page agree on each" {
 	require_tools
-	replica_up alpha beta
-	fs_mount alpha mkfs
-	write_files alpha 2
-	sync
-	wait_for 60 caught_up beta alpha
-	wait_for 30 has_value beta "resource-$RES/actual-alpha/open-count" 1
-	netns_link alpha down
-	write_files alpha 2		# the old primary goes on, cut off
-	run marsadm_on beta pause-fetch "$RES"
-	assert_success
-	run marsadm_on beta primary --force "$RES" --timeout=60
-	assert_success
-	wait_for 30 is_primary beta
+	primary_cut_off_writing
+	beta_forced_primary
 	wait_for 20 agree beta
-	fs_mount beta
-	write_files beta 1
-	fs_umount beta
-	fs_umount alpha
-	netns_link alpha up
-	wait_for 60 split_seen alpha
-	wait_for 60 split_seen beta
+	histories_meet_split
 	wait_for 20 agree alpha
 	wait_for 20 agree beta
 }
