@@ -53,6 +53,22 @@ plant_file(const char *name, off_t size)
 	close(fd);
 }
 
+/* This node's driver status file, written at @updated_ns (format 1). */
+static void
+plant_driver_status(uint64_t updated_ns)
+{
+	char path[4096 + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/resource-r0/.driver-status", sft_root);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "version=1\nupdated_ns=%llu\naction=idle\n",
+			  (unsigned long long)updated_ns) < 0 || fclose(f) != 0) {
+		printf("Bail out! cannot write %s\n", path);
+		exit(99);
+	}
+}
+
 struct words {
 	char role[VIEW_WORD_BYTES], disk[VIEW_WORD_BYTES], repl[VIEW_WORD_BYTES], flags[7];
 	uint64_t lag_bytes, lag_ns;
@@ -209,6 +225,13 @@ test_paused_without_acted(void)
 	sft_set(&sf, "resource-r0/actual-alpha/acted-connect", "1");
 	words_of(&sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.repl, "PausedFetch"), "... whatever acted- says: %s", w.repl);
+	plant_driver_status(in.now_ns);
+	words_of(&sf, "alpha", &in, &w);
+	tap_ok(!strcmp(w.repl, "PausingFetch"),
+	       "a fresh driver status and acted- 1: not yet carried out: %s", w.repl);
+	sft_set(&sf, "resource-r0/actual-alpha/acted-connect", "0");
+	words_of(&sf, "alpha", &in, &w);
+	tap_ok(!strcmp(w.repl, "PausedFetch"), "acted- 0: carried out: %s", w.repl);
 	sft_done_tree(&sf);
 }
 
