@@ -25,7 +25,7 @@
  */
 #include "common/xalloc.h"
 #include "marsadm/state.h"
-#include "marsadm/view.h"
+#include "view/view.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -17,7 +17,7 @@
  * `wait-resource` waits for any view macro to take a value.
  */
 #include "marsadm/state.h"
-#include "marsadm/view.h"
+#include "view/view.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -408,9 +408,11 @@ static int
 cond_now(struct statefs *sf, const struct marsadm_ctx *ctx, const char *res,
 	 const struct view_macro *m, struct view_val *val)
 {
+	struct view_inputs in;
 	struct view_res v;
 
-	if (view_load(sf, res, ctx->host, &v) < 0)
+	view_inputs_local(&in);
+	if (view_load(sf, res, ctx->host, &in, &v) < 0)
 		return fail(MX_IO, "cannot read resource '%s' in '%s'", res, ctx->root);
 	m->fn(&v, val);
 	view_release(&v);

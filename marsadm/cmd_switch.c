@@ -16,7 +16,7 @@
  * once; it is said so and not waited for.
  */
 #include "marsadm/state.h"
-#include "marsadm/view.h"
+#include "view/view.h"
 
 #include <limits.h>
 #include <stdio.h>

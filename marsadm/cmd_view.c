@@ -2,13 +2,13 @@
 /*
  * `marsadm view [RES|all]` and `marsadm view-MACRO [RES|all]`: read-only
  * reports of resources as this node sees them.  Both load the same model
- * (view_model.c) and print macro values (view_macros.c); `view` prints
+ * (view/model.c) and print macro values (view/macros.c); `view` prints
  * the summary line and, when relevant, MARS-style progress lines under
  * it, `view-MACRO` one value.  With --json every resource is one object
  * whose fields are macro names: everything the lines say is in them.
  */
 #include "marsadm/state.h"
-#include "marsadm/view.h"
+#include "view/view.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -366,16 +366,18 @@ single(const char *arg)
 static int
 view_run(struct marsadm_ctx *ctx, const char *arg, const struct view_macro *m)
 {
+	struct view_inputs in;
 	struct view_res v;
 	struct state_res s;
 	int ret;
 	size_t i;
 
+	view_inputs_local(&in);
 	ret = state_res_open(ctx, &s, arg, 0);
 	if (ret != MX_OK)
 		return ret;
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++) {
-		if (view_load(&s.sf, s.rl.names[i], ctx->host, &v) < 0)
+		if (view_load(&s.sf, s.rl.names[i], ctx->host, &in, &v) < 0)
 			ret = fail(MX_IO, "cannot read resource '%s' in '%s'", s.rl.names[i],
 				   ctx->root);
 		else if (m)
@@ -440,6 +442,8 @@ const struct cmd cmds_view[] = {
 	VIEW_MACRO("fetch-logfile", "the logfile fetched now, or (none)"),
 	VIEW_MACRO("replay-lag", "seconds this node's replay is behind the primary, -1 unknown"),
 	VIEW_MACRO("replay-age", "age in seconds of the oldest write not applied here, -1 unknown"),
+	VIEW_MACRO("lag-bytes", "logfile bytes between this node's replay and the primary's"),
+	VIEW_MACRO("lag-s", "whole seconds of that lag (replay-age, else the links' stamps)"),
 	VIEW_MACRO("fetch-peer", "the host fetched from now, or (none)"),
 	VIEW_MACRO("fetch-why", "what keeps the fetch back, or empty"),
 	VIEW_MACRO("sync-pos", "bytes of the full sync done"),

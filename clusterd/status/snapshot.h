@@ -2,8 +2,8 @@
 /*
  * A snapshot of the cluster as this node's state tree shows it: members
  * with their heartbeats, resources with one replica per storage member and
- * the `view` vocabulary (role, disk state, replication state, flags) plus
- * lag figures.  The status page builds one per tick and renders it three
+ * the view model's words (role, disk state, replication state, flags) and
+ * lag figures (view/view.h).  The status page builds one per tick and renders it three
  * ways (api.c JSON, metrics.c Prometheus text, status.c events/alerts), so
  * the tree is read in one place only.
  */
@@ -17,8 +17,8 @@
 
 #define SNAP_MEMBERS_MAX	256	/* members kept; more are counted, not listed */
 #define SNAP_RESOURCES_MAX	1024	/* resources kept */
-#define SNAP_REPLICAS_MAX	32	/* storage members per resource kept */
-#define SNAP_STATE_BYTES	32	/* "PrimaryUnreachable" and friends */
+#define SNAP_REPLICAS_MAX	32	/* storage members per resource kept (VIEW_MAX_MEMBERS) */
+#define SNAP_STATE_BYTES	48	/* "PrimaryUnreachable", "WriteBack[n]" (VIEW_WORD_BYTES) */
 
 struct snap_member {
 	char host[STATEFS_NAME_MAX + 1];
@@ -55,7 +55,8 @@ struct snap_replica {
 	uint64_t lag_bytes;			/* logfile bytes not yet applied */
 	/* Age of the oldest write not applied here, from the stamp the
 	 * primary publishes (docs/state-tree.md 3.6); where it publishes
-	 * none, the difference of the two replay links' stamps. */
+	 * none, the difference of the two replay links' stamps while
+	 * lag_bytes > 0 (view.h lag_ns). */
 	double lag_s;
 	uint64_t logfile_bytes;			/* size of HOST's logfiles in the tree */
 	int actual_primary;			/* actual-HOST/is-primary = 1 */

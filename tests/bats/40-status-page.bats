@@ -57,6 +57,14 @@ make_cluster() {
 	tree beta set resource-r0/replay-beta log-000000002-alpha,1000,0
 	tree beta set resource-r0/todo-beta/connect 1
 	tree beta set resource-r0/todo-beta/allow-replay 1
+	# What each host's daemon reports (no data path runs here): the view
+	# model words a replica from these, not from the designation alone.
+	tree alpha set resource-r0/todo-alpha/attach 1
+	tree alpha set resource-r0/actual-alpha/is-attached 1
+	tree alpha set resource-r0/actual-alpha/is-primary 1
+	tree beta set resource-r0/todo-beta/attach 1
+	tree beta set resource-r0/actual-beta/is-attached 1
+	tree beta set resource-r0/actual-beta/is-primary 0
 }
 
 free_port() {

@@ -142,33 +142,15 @@ fetched_compressed() {	# fetched_compressed HOST BYTES: at least BYTES fetched, 
 }
 
 @test "failover: with the link cut and the old primary still writing, then split brain" {
-	replica_up alpha beta
-	fs_mount alpha mkfs
-	write_files alpha 2
-	sync
-	wait_for 60 caught_up beta alpha
-	wait_for 30 has_value beta "resource-$RES/actual-alpha/open-count" 1
-	netns_link alpha down
-	write_files alpha 2		# the old primary goes on, cut off
+	primary_cut_off_writing
 	# The handover is refused: alpha's device is open and it cannot be asked.
 	run marsadm_on beta primary "$RES" --timeout=0
 	[ "$status" -eq 5 ]
 	run marsadm_on beta primary --force "$RES"
 	[ "$status" -eq 5 ]
 	assert_output --partial "pause-fetch"
-	run marsadm_on beta pause-fetch "$RES"
-	assert_success
-	run marsadm_on beta primary --force "$RES" --timeout=60
-	assert_success
-	wait_for 30 is_primary beta
-	fs_mount beta
-	write_files beta 1
-	fs_umount beta
-	fs_umount alpha
-	netns_link alpha up
-	# Both sides see the split brain once the trees meet again.
-	wait_for 60 split_seen alpha
-	wait_for 60 split_seen beta
+	beta_forced_primary
+	histories_meet_split
 	run marsadm_on beta primary "$RES" --timeout=0
 	[ "$status" -eq 5 ]
 	assert_output --partial "split brain"
@@ -395,16 +377,6 @@ fetched_compressed() {	# fetched_compressed HOST BYTES: at least BYTES fetched, 
 	[ "$(wc -l <"$NETNS_DIR/sums")" -eq 12 ]
 	fs_umount beta
 	wait_same beta alpha 60
-}
-
-# page HOST PATH: HOST's status page (its namespace's loopback), bounded.
-page() {
-	netns_exec "$1" curl -sf --max-time 5 "http://127.0.0.1:7780$2"
-}
-
-# page_has HOST PATH JQ-FILTER: the filter holds on HOST's answer.
-page_has() {
-	page "$1" "$2" | jq -e "$3" >/dev/null
 }
 
 # lag_s_is HOST MEMBER JQ-CONDITION: MEMBER's lag_s on HOST's page, e.g. '> 2'.

@@ -273,6 +273,52 @@ blocker_is() {	# blocker_is HOST MEMBER: HOST's view names MEMBER as deletion bl
 }
 
 # teardown() of a replication suite: what each host shows, then cleanup.
+# primary_cut_off_writing: the start of a failover.  alpha primary with a
+# file system open, beta caught up with it; then alpha's link goes down
+# and it goes on writing, cut off.
+primary_cut_off_writing() {
+	replica_up alpha beta
+	fs_mount alpha mkfs
+	write_files alpha 2
+	sync
+	wait_for 60 caught_up beta alpha
+	wait_for 30 has_value beta "resource-$RES/actual-alpha/open-count" 1
+	netns_link alpha down
+	write_files alpha 2
+}
+
+# beta_forced_primary: after primary_cut_off_writing, beta stops fetching
+# and takes the role by force (bounded).
+beta_forced_primary() {
+	run marsadm_on beta pause-fetch "$RES"
+	assert_success
+	run marsadm_on beta primary --force "$RES" --timeout=60
+	assert_success
+	wait_for 30 is_primary beta
+}
+
+# histories_meet_split: beta writes as the new primary, alpha stops, the
+# link comes back, and both sides see the split brain once the trees meet.
+histories_meet_split() {
+	fs_mount beta
+	write_files beta 1
+	fs_umount beta
+	fs_umount alpha
+	netns_link alpha up
+	wait_for 60 split_seen alpha
+	wait_for 60 split_seen beta
+}
+
+# page HOST PATH: HOST's status page (its namespace's loopback), bounded.
+page() {
+	netns_exec "$1" curl -sf --max-time 5 "http://127.0.0.1:7780$2"
+}
+
+# page_has HOST PATH JQ-FILTER: the filter holds on HOST's answer.
+page_has() {
+	page "$1" "$2" | jq -e "$3" >/dev/null
+}
+
 replica_teardown() {
 	local h
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${NETNS_DIR:-}" ]; then

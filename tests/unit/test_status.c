@@ -40,6 +40,12 @@ plant_cluster(struct statefs *sf)
 	sft_set(sf, "resource-r0/replay-beta", "log-000000002-alpha,1000,0");
 	sft_set(sf, "resource-r0/todo-beta/connect", "1");
 	sft_set(sf, "resource-r0/todo-beta/allow-replay", "1");
+	sft_set(sf, "resource-r0/todo-alpha/attach", "1");
+	sft_set(sf, "resource-r0/todo-beta/attach", "1");
+	sft_set(sf, "resource-r0/actual-alpha/is-attached", "1");
+	sft_set(sf, "resource-r0/actual-alpha/is-primary", "1");
+	sft_set(sf, "resource-r0/actual-beta/is-attached", "1");
+	sft_set(sf, "resource-r0/actual-beta/is-primary", "0");
 }
 
 /* Plant @host's version link for logfile @nr of @origin (@len bytes after @prev). */
@@ -192,8 +198,10 @@ test_snapshot(void)
 		goto out;
 	a = snap_resource_replica(r, "alpha");
 	b = snap_resource_replica(r, "beta");
-	tap_ok(a && strcmp(a->role, "Primary") == 0 && strcmp(a->repl, "Replicating") == 0,
-	       "designated primary stands in for the actual one: %s %s", a->role, a->repl);
+	tap_ok(a && strcmp(a->role, "Primary") == 0 && strcmp(a->repl, "Replicating") == 0 &&
+	       strcmp(a->flags, "DCAS--") == 0,
+	       "the designated primary that reports is-primary: %s %s %s", a->role, a->repl,
+	       a ? a->flags : "");
 	tap_ok(b && strcmp(b->role, "Secondary") == 0, "beta is secondary");
 	tap_ok(b && b->lag_bytes == 4000, "lag within one logfile: %llu",
 	       (unsigned long long)b->lag_bytes);
@@ -281,22 +289,28 @@ beta_words(struct statefs *sf, const char *key, const char *value, char *disk, c
 }
 
 /*
- * A paused fetch or replay is OutDated[F] / OutDated[R], as in marsadm
- * view; Pausing* until the host's daemon echoed the switch (acted-KEY).
+ * A paused fetch or replay of a replica that has caught up is
+ * OutDated[F] / OutDated[R] (the view model's words); Pausing* until the
+ * host's running daemon echoed the switch (acted-KEY).  A lagging one
+ * is OutDated[FR] whatever its switches.
  */
 static void
 test_snapshot_paused(void)
 {
 	static const struct { const char *key, *value, *disk, *repl, *what; } steps[] = {
+		{ "replay-beta", "log-000000002-alpha,5000,0", "UpToDate", "Replaying",
+		  "caught up" },
 		{ "todo-beta/connect", "0", "OutDated[F]", "PausingFetch",
 		  "fetch off, not yet carried out" },
 		{ "actual-beta/acted-connect", "0", "OutDated[F]", "PausedFetch",
 		  "fetch off, carried out" },
-		{ "todo-beta/connect", "1", "OutDated[FR]", "Replaying", "fetch on again" },
+		{ "todo-beta/connect", "1", "UpToDate", "Replaying", "fetch on again" },
 		{ "todo-beta/allow-replay", "0", "OutDated[R]", "PausingReplay",
 		  "replay off, not yet carried out" },
 		{ "actual-beta/acted-allow-replay", "0", "OutDated[R]", "PausedReplay",
 		  "replay off, carried out" },
+		{ "replay-beta", "log-000000002-alpha,1000,0", "OutDated[FR]", "PausedReplay",
+		  "replay off, lagging" },
 		{ "todo-beta/allow-replay", "1", "OutDated[FR]", "Replaying",
 		  "both on, lagging" },
 	};

@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What `marsadm view` knows about one resource as seen from one node: the
- * model is read from the tree once (view_model.c), and every macro
- * (view_macros.c) is a small pure function of it, so `view` and each
- * `view-MACRO` can never disagree.  docs/marsadm.8 documents the
- * vocabulary; tests/bats/21-view.bats and 26-view-progress.bats check it.
+ * The one view model: what the operator is told about one replica (a
+ * resource on one host) as this node's state tree shows it.  The model is
+ * read from the tree once (model.c, status_files.c); every state word,
+ * flag and number is a small pure function of it (words.c, macros.c).
+ * `marsadm view` with its macros and --json, and clusterd's status page
+ * (snapshot, API, metrics, events) render these and derive nothing of
+ * their own, so they cannot disagree.  docs/marsadm.8 and
+ * docs/http-api.md document the vocabulary; tests/unit/test_view.c,
+ * tests/bats/21-view.bats and 62-view-api.bats check it.
  */
-#ifndef MARSADM_VIEW_H
-#define MARSADM_VIEW_H
+#ifndef MARS_VIEW_H
+#define MARS_VIEW_H
 
 #include <stdint.h>
+#include <stddef.h>
 
 #include "statefs/statefs.h"
 #include "repl/repl.h"
 
 #define VIEW_MAX_MEMBERS	32
-#define VIEW_WINDOW_NS		(60ULL * STATEFS_NS_PER_S)	/* heartbeat freshness */
+#define VIEW_WINDOW_NS		(60ULL * STATEFS_NS_PER_S)	/* default silent window */
 #define VIEW_DRIVER_FRESH_NS	(10ULL * STATEFS_NS_PER_S)	/* .driver-status freshness */
 
 enum view_todo { TODO_ATTACH, TODO_CONNECT, TODO_SYNC, TODO_REPLAY, TODO_COUNT };
@@ -41,6 +46,21 @@ struct view_log {
 };
 
 enum view_drv { DRV_ABSENT, DRV_STALE, DRV_FRESH };
+
+/* What differs per caller, passed in rather than guessed. */
+struct view_inputs {
+	uint64_t now_ns;		/* realtime the model is taken at */
+	uint64_t silent_ns;		/* heartbeat older than this: not alive */
+	/*
+	 * The viewed host is this node: its status files, its device and
+	 * the logfiles in this /mars are its own.  For another host they
+	 * are not, so its amounts come from the tree alone (lag_bytes).
+	 */
+	int local;
+};
+
+/* The usual inputs of this node's own replica: now, the default window. */
+void view_inputs_local(struct view_inputs *in);
 
 /*
  * This node's replication driver as its status file says
@@ -79,6 +99,9 @@ struct view_driver {
 	char limit_fetch_from[24], limit_node_from[24];	/* none, option, defaults, ... */
 	uint64_t fetch_priority;		/* weight in the node limit */
 	char compress[8];			/* auto, zstd, none */
+	int transfer;				/* the counters below present */
+	uint64_t fetch_bytes_raw, fetch_bytes_wire, fetch_cpu_ns, fetch_peer_cpu_ns;
+	uint64_t sync_bytes_raw, sync_bytes_wire, sync_cpu_ns, sync_peer_cpu_ns;
 };
 
 /*
@@ -98,7 +121,8 @@ struct view_engine {
 
 struct view_res {
 	char name[STATEFS_NAME_MAX + 1];
-	char host[STATEFS_NAME_MAX + 1];	/* the node we look from */
+	char host[STATEFS_NAME_MAX + 1];	/* the host whose replica is viewed */
+	struct view_inputs in;
 	uint64_t size_bytes;
 	char primary[STATEFS_NAME_MAX + 1];	/* designated primary, "" for none */
 	int member;				/* host has a data- link */
@@ -108,7 +132,8 @@ struct view_res {
 						   the daemon carried out; -1 absent */
 	int is_attached, is_primary;		/* actual-HOST/, -1 absent */
 	int n_actual_primaries;			/* members whose is-primary is 1 */
-	int primary_emergency;			/* designated primary's is-emergency 1 */
+	int primary_emergency;			/* designated primary's is-emergency 1,
+						   or its actual-HOST/emergency > 0 */
 	int log_tombstoned;			/* the replay link's logfile was deleted */
 	uint64_t syncstatus_bytes;
 	struct view_replay syncpos;		/* host's syncpos link: consistent from there */
@@ -131,6 +156,16 @@ struct view_res {
 	int orphan;				/* replay logfile gone or too short */
 	int64_t replay_lag_s;			/* -1 unknown */
 	int64_t replay_age_s;			/* oldest write not applied here, -1 unknown */
+	/*
+	 * Lag, the same for every viewer: bytes between this replica's
+	 * replay position and the designated primary's (summing the sizes of
+	 * the logfiles between them this node holds; 0 on the primary), and
+	 * its age: the primary's published stamp when there is one, else
+	 * the replay links' stamp difference while lag_bytes > 0, else 0.
+	 */
+	uint64_t lag_bytes;
+	uint64_t lag_ns;
+	uint64_t replay_stamp_ns;		/* of this host's replay link */
 	uint64_t sync_pos_bytes;		/* max(syncstatus, the syncer's position) */
 	struct view_driver drv;
 	struct view_engine eng;
@@ -144,13 +179,21 @@ struct view_res {
 };
 
 /*
- * Read resource @res as seen from @host, with this node's driver status
- * file (it is only meaningful when @host is this node).  Returns 0 or
- * -errno.
+ * Read the replica of @res on @host with inputs @in (in->local: @host is
+ * this node, so its status files are read).  Returns 0 or -errno; free
+ * with view_release().
  */
-int view_load(struct statefs *sf, const char *res, const char *host, struct view_res *v);
+int view_load(struct statefs *sf, const char *res, const char *host,
+	      const struct view_inputs *in, struct view_res *v);
+/*
+ * Another replica of the resource @base was loaded for: the same, with
+ * the resource-wide judgements (split brain, deletion blocker, which read
+ * and verify every version link) copied from @base instead of made again.
+ */
+int view_load_member(struct statefs *sf, const struct view_res *base, const char *host,
+		     const struct view_inputs *in, struct view_res *v);
 
-/* This node's .driver-status and .engine-status into @v (view_status.c). */
+/* This node's .driver-status and .engine-status into @v (status_files.c). */
 void view_driver_load(struct statefs *sf, struct view_res *v);
 void view_engine_load(struct statefs *sf, struct view_res *v);
 /* Does clusterd's replication driver run @res on this node (a fresh
@@ -172,6 +215,22 @@ struct view_val {
 
 /* 1 if there is no syncpos link, or replay has reached it. */
 int view_syncpos_reached(const struct view_res *v);
+
+/*
+ * The operator's words (words.c); docs/marsadm.8 lists them and the
+ * order in which they are tested.  @buf of VIEW_WORD_BYTES for the words
+ * that carry a number (OutDated[FR], WriteBack[n]); @flags of 7.
+ */
+#define VIEW_WORD_BYTES	48
+const char *view_role(const struct view_res *v);
+const char *view_diskstate(const struct view_res *v, char *buf, size_t size);
+const char *view_replstate(const struct view_res *v);
+void view_flags(const struct view_res *v, char flags[7]);
+int view_consistent(const struct view_res *v);
+int view_designated(const struct view_res *v);
+/* The daemon of the viewed host runs: a fresh driver status here, a
+ * live heartbeat for another host. */
+int view_daemon_runs(const struct view_res *v);
 
 /* Seconds for @rest_bytes at @rate_bps: 0 when nothing is left, -1 at rate 0. */
 int64_t view_remain_s(uint64_t rest_bytes, uint64_t rate_bps);
@@ -199,4 +258,4 @@ struct view_macro {
 extern const struct view_macro view_macros[];
 const struct view_macro *view_macro_find(const char *name);
 
-#endif /* MARSADM_VIEW_H */
+#endif /* MARS_VIEW_H */

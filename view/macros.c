@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The view macros: each a pure function from the model to one value.
- * The words follow MARS (diskstate, replstate, flags, role) so that its
- * operators read them without a glossary; docs/marsadm.8 lists every word
- * and the order in which the states are tested, which is the order of
- * the tests in each function below.
+ * The view macros: each a pure function from the model to one value, in
+ * the order `view --json` lists them.  The state words come from
+ * words.c, which the status page prints too.
  */
-#include "marsadm/view.h"
+#include "view/view.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void
 val_str(struct view_val *out, const char *s)
@@ -44,131 +41,18 @@ val_bool(struct view_val *out, int b)
 	snprintf(out->str, sizeof(out->str), "%d", b != 0);
 }
 
-static int
-designated(const struct view_res *v)
-{
-	return v->primary[0] && !strcmp(v->primary, v->host);
-}
-
-int
-view_syncpos_reached(const struct view_res *v)
-{
-	const struct view_replay *r = &v->replay, *m = &v->syncpos;
-
-	return !m->valid || (r->valid && (r->lognr > m->lognr ||
-					  (r->lognr == m->lognr && r->pos_bytes >= m->pos_bytes)));
-}
-
-/* Synced, and replay passed the primary's log position at the sync's end. */
-static int
-consistent(const struct view_res *v)
-{
-	return v->syncstatus_bytes >= v->size_bytes && view_syncpos_reached(v);
-}
-
-static int
-device_present(const struct view_res *v)
-{
-	struct stat st;
-
-	return stat(v->data, &st) == 0;
-}
-
-/*
- * Switch @k is off, but this node's running daemon has not carried that
- * out yet (a fetch or replay still in flight).  Without a daemon nothing
- * runs, so an off switch holds at once.
- */
-static int
-pausing(const struct view_res *v, enum view_todo k)
-{
-	return v->todo[k] == 0 && v->acted[k] != 0 && v->drv.state == DRV_FRESH;
-}
-
-static const char *
-diskstate(const struct view_res *v, char *buf, size_t size)
-{
-	int f, r;
-
-	if (!v->member)
-		return "NotJoined";
-	if (!device_present(v))
-		return "NotPresent";
-	if (v->todo[TODO_ATTACH] != 1)
-		return v->is_attached == 1 ? "Detaching" : "Detached";
-	if (v->orphan)
-		return "Orphan";
-	if (v->is_attached != 1)
-		return "NoAttach";
-	if (!consistent(v))
-		return "InConsistent";
-	if (designated(v) && v->replay_rest_bytes) {
-		snprintf(buf, size, "%s[%" PRIu64 "]",
-			 v->is_primary == 1 ? "WriteBack" : "Recovery", v->replay_rest_bytes);
-		return buf;
-	}
-	/* A paused fetch or replay cannot know it is up to date: outdated. */
-	f = v->fetch_rest_bytes || v->todo[TODO_CONNECT] == 0;
-	r = v->replay_rest_bytes || v->todo[TODO_REPLAY] == 0;
-	if (!designated(v) && (f || r)) {
-		snprintf(buf, size, "OutDated[%s%s]", f ? "F" : "", r ? "R" : "");
-		return buf;
-	}
-	if (v->primary_emergency)
-		return "EmergencyMode";
-	return "UpToDate";
-}
-
 static void
 m_diskstate(const struct view_res *v, struct view_val *out)
 {
-	char buf[64];
+	char buf[VIEW_WORD_BYTES];
 
-	val_str(out, diskstate(v, buf, sizeof(buf)));
-}
-
-static const char *
-replstate(const struct view_res *v)
-{
-	if (!v->member)
-		return "NotJoined";
-	if (v->beat != BEAT_FRESH)
-		return v->beat == BEAT_NONE ? "NotStarted" : "UnResponsive";
-	if (designated(v) && v->primary_emergency)
-		return "EmergencyMode";
-	if (v->is_primary == 1)
-		return "Replicating";
-	if (designated(v))
-		return "NotYetPrimary";
-	if (v->syncstatus_bytes < v->size_bytes)
-		return v->todo[TODO_SYNC] == 1 ? "Syncing" :
-		       pausing(v, TODO_SYNC) ? "PausingSync" : "PausedSync";
-	if (v->todo[TODO_CONNECT] != 1)
-		return pausing(v, TODO_CONNECT) ? "PausingFetch" : "PausedFetch";
-	if (v->todo[TODO_REPLAY] != 1)
-		return pausing(v, TODO_REPLAY) ? "PausingReplay" : "PausedReplay";
-	if (!v->primary[0])
-		return "NoPrimaryDesignated";
-	if (!v->primary_alive)
-		return "PrimaryUnreachable";
-	if (v->orphan)
-		return "Orphan";
-	return "Replaying";
+	val_str(out, view_diskstate(v, buf, sizeof(buf)));
 }
 
 static void
 m_replstate(const struct view_res *v, struct view_val *out)
 {
-	val_str(out, replstate(v));
-}
-
-/* Switch on and reached: upper case; on, not reached: lower; off: '-'. */
-static char
-flag(int on, int reached, char c)
-{
-	if (!on)
-		return '-';
-	return reached ? c : (char)(c + ('a' - 'A'));
+	val_str(out, view_replstate(v));
 }
 
 static void
@@ -176,32 +60,27 @@ m_flags(const struct view_res *v, struct view_val *out)
 {
 	char f[7];
 
-	f[0] = v->is_primary == 1 ? 'D' : v->is_attached == 1 ? 'd' : '-';
-	f[1] = v->member ? (consistent(v) ? 'C' : 'c') : '-';
-	f[2] = flag(v->todo[TODO_ATTACH] == 1, v->is_attached == 1, 'A');
-	f[3] = v->syncstatus_bytes >= v->size_bytes ? 'S' : flag(v->todo[TODO_SYNC] == 1, 0, 'S');
-	f[4] = flag(v->todo[TODO_CONNECT] == 1, v->fetch_rest_bytes == 0, 'F');
-	f[5] = flag(v->todo[TODO_REPLAY] == 1, v->replay_rest_bytes == 0, 'R');
-	f[6] = '\0';
-	val_str(out, v->member ? f : "------");
-}
-
-static const char *
-role(const struct view_res *v)
-{
-	if (!v->member)
-		return "None";
-	if (designated(v) && v->is_primary == 1 && v->n_actual_primaries > 1)
-		return "ForcedPrimary";
-	if (designated(v))
-		return v->is_primary == 1 ? "Primary" : "NotYetPrimary";
-	return v->is_primary == 1 ? "RemainsPrimary" : "Secondary";
+	view_flags(v, f);
+	val_str(out, f);
 }
 
 static void
 m_role(const struct view_res *v, struct view_val *out)
 {
-	val_str(out, role(v));
+	val_str(out, view_role(v));
+}
+
+/* Lag as every viewer sees it (view.h): bytes, and whole seconds. */
+static void
+m_lag_bytes(const struct view_res *v, struct view_val *out)
+{
+	val_int(out, v->lag_bytes);
+}
+
+static void
+m_lag_s(const struct view_res *v, struct view_val *out)
+{
+	val_int(out, v->lag_ns / STATEFS_NS_PER_S);
 }
 
 static void
@@ -370,7 +249,7 @@ m_fetch_logfile(const struct view_res *v, struct view_val *out)
 static void
 m_is_consistent(const struct view_res *v, struct view_val *out)
 {
-	val_bool(out, v->member && consistent(v));
+	val_bool(out, v->member && view_consistent(v));
 }
 
 static void
@@ -605,6 +484,8 @@ const struct view_macro view_macros[] = {
 	{ "fetch-remain", m_fetch_remain },
 	{ "work-remain", m_work_remain },
 	{ "replay-lag", m_replay_lag },
+	{ "lag-bytes", m_lag_bytes },
+	{ "lag-s", m_lag_s },
 	{ "replay-age", m_replay_age },
 	{ "replay-state", m_replay_state },
 	{ "replay-error", m_replay_error },

@@ -2,9 +2,10 @@
 /*
  * The local status files of the view model: clusterd's .driver-status
  * (docs/replication.md section 5) and the engine's .engine-status
- * (docs/engine.md), both read only on the node that writes them.
+ * (docs/engine.md), both read only on the node that writes them and
+ * only for its own replica.
  */
-#include "marsadm/view.h"
+#include "view/view.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,8 @@
 #define G_SYNC		2
 #define G_VERSION	4
 #define G_LOG		8
-#define G_LIMITS	16
+#define G_TRANSFER	16
+#define G_LIMITS	32
 
 static const struct kv_field drv_fields[] = {
 	KV_U(struct view_driver, "version", version, G_VERSION),
@@ -62,6 +64,14 @@ static const struct kv_field drv_fields[] = {
 	KV_U(struct view_driver, "limit_share", limit_share_bps, G_LIMITS),
 	KV_U(struct view_driver, "fetch_priority", fetch_priority, G_LIMITS),
 	KV_S(struct view_driver, "compress", compress, G_LIMITS),
+	KV_U(struct view_driver, "fetch_bytes_raw", fetch_bytes_raw, G_TRANSFER),
+	KV_U(struct view_driver, "fetch_bytes_wire", fetch_bytes_wire, G_TRANSFER),
+	KV_U(struct view_driver, "fetch_cpu_ns", fetch_cpu_ns, G_TRANSFER),
+	KV_U(struct view_driver, "fetch_peer_cpu_ns", fetch_peer_cpu_ns, G_TRANSFER),
+	KV_U(struct view_driver, "sync_bytes_raw", sync_bytes_raw, G_TRANSFER),
+	KV_U(struct view_driver, "sync_bytes_wire", sync_bytes_wire, G_TRANSFER),
+	KV_U(struct view_driver, "sync_cpu_ns", sync_cpu_ns, G_TRANSFER),
+	KV_U(struct view_driver, "sync_peer_cpu_ns", sync_peer_cpu_ns, G_TRANSFER),
 };
 
 static const struct kv_field eng_fields[] = {
@@ -103,6 +113,7 @@ view_driver_load(struct statefs *sf, struct view_res *v)
 	d->fetching = (g & G_FETCH) != 0;
 	d->syncing = (g & G_SYNC) != 0;
 	d->limits = (g & G_LIMITS) != 0;
+	d->transfer = (g & G_TRANSFER) != 0;
 	d->state = d->updated_ns + VIEW_DRIVER_FRESH_NS >= v->now_ns ? DRV_FRESH : DRV_STALE;
 }
 

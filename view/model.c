@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Loading the view model of one resource: one pass over its keys for the
- * plain facts, one over its version links (which need the designated
- * primary already known), one over its local logfiles, then this node's
- * driver and engine status files (view_status.c), then the derived
- * amounts.  Nothing here writes and nothing prints.
+ * Loading the view model of one replica: one pass over its resource's
+ * keys for the plain facts, one over its version links (which need the
+ * designated primary already known), one over the local logfiles, then,
+ * for this node's own replica, its driver and engine status files
+ * (status_files.c), then the derived amounts and lag.  What only this
+ * node can know (its files, its device, its daemon's status) is used
+ * only for its own replica: another host's amounts come from the tree,
+ * so every node says the same about it.  Nothing here writes and nothing
+ * prints.
  */
-#include "marsadm/view.h"
+#include "view/view.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,8 +125,10 @@ load_visit(const struct statefs_entry *e, void *arg)
 	}
 	if ((k = own(v, rel, "syncstatus-")) != NULL && !*k)
 		parse_u64(e->value, &v->syncstatus_bytes);
-	if ((k = own(v, rel, "replay-")) != NULL && !*k)
+	if ((k = own(v, rel, "replay-")) != NULL && !*k) {
 		parse_replay(e->value, &v->replay);
+		v->replay_stamp_ns = e->stamp_ns;
+	}
 	if ((k = own(v, rel, "syncpos-")) != NULL && !*k)
 		parse_replay(e->value, &v->syncpos);
 	load_todo_actual(v, rel, e->value);
@@ -174,7 +180,7 @@ file_visit(const char *name, uint64_t size, void *arg)
 /* ---- derived facts ---------------------------------------------------------- */
 
 static enum view_beat
-beat_of(struct statefs *sf, const char *host, uint64_t now_ns)
+beat_of(struct statefs *sf, const struct view_res *v, const char *host)
 {
 	char key[STATEFS_PATH_MAX + 1];
 	struct statefs_entry e;
@@ -182,7 +188,7 @@ beat_of(struct statefs *sf, const char *host, uint64_t now_ns)
 	snprintf(key, sizeof(key), "actual-%s/time", host);
 	if (statefs_read(sf, key, &e) < 0 || e.tombstone)
 		return BEAT_NONE;
-	return e.stamp_ns + VIEW_WINDOW_NS >= now_ns ? BEAT_FRESH : BEAT_STALE;
+	return e.stamp_ns + v->in.silent_ns >= v->in.now_ns ? BEAT_FRESH : BEAT_STALE;
 }
 
 /* resource-RES/KEY-HOST... as an entry; 0 if live. */
@@ -219,11 +225,16 @@ max3(uint64_t a, uint64_t b, uint64_t c)
 	return a > c ? a : c;
 }
 
-/* The amount cursors, from the replay link's logfile on. */
+/*
+ * The amount cursors, from the replay link's logfile on.  This node's
+ * files are another host's only in content, not in progress: for another
+ * host all that is known is its lag behind the primary, which counts as
+ * both to fetch and to replay.
+ */
 static void
 derive_amounts(struct view_res *v)
 {
-	int designated = v->primary[0] && !strcmp(v->primary, v->host);
+	int designated = view_designated(v);
 	const struct view_log *l;
 	uint64_t known;
 	size_t i;
@@ -231,6 +242,11 @@ derive_amounts(struct view_res *v)
 	if (!v->replay.valid)
 		return;
 	v->newest_nr = v->replay.lognr;
+	v->replay_pos_bytes = v->replay.pos_bytes;
+	if (!v->in.local) {
+		v->replay_rest_bytes = v->fetch_rest_bytes = v->work_rest_bytes = v->lag_bytes;
+		return;
+	}
 	for (i = 0; i < v->n_logs; i++) {
 		l = &v->logs[i];
 		known = max3(l->local_bytes, l->in_primary && !designated ? l->primary_bytes : 0,
@@ -241,7 +257,6 @@ derive_amounts(struct view_res *v)
 		v->fetch_size_bytes += known;
 		v->newest_nr = l->nr > v->newest_nr ? l->nr : v->newest_nr;
 	}
-	v->replay_pos_bytes = v->replay.pos_bytes;
 	v->fetch_rest_bytes = v->fetch_size_bytes - v->fetch_pos_bytes;
 	if (v->fetch_pos_bytes > v->replay_pos_bytes)
 		v->replay_rest_bytes = v->fetch_pos_bytes - v->replay_pos_bytes;
@@ -262,8 +277,8 @@ derive_orphan(struct statefs *sf, struct view_res *v)
 	char name[STATEFS_NAME_MAX + 32], key[STATEFS_PATH_MAX + 1];
 	size_t i;
 
-	if (!v->member || !v->replay.valid || v->is_primary == 1 ||
-	    (v->primary[0] && !strcmp(v->primary, v->host)))
+	if (!v->in.local || !v->member || !v->replay.valid || v->is_primary == 1 ||
+	    view_designated(v))
 		return;
 	for (i = 0; i < v->n_logs; i++)
 		if (v->logs[i].nr == v->replay.lognr && v->logs[i].local)
@@ -278,38 +293,69 @@ derive_orphan(struct statefs *sf, struct view_res *v)
 	v->orphan = v->todo[TODO_CONNECT] == 1 && (v->replay.pos_bytes > 0 || v->log_tombstoned);
 }
 
+/* Bytes of local logfile @nr, 0 if this node holds none. */
+static uint64_t
+local_size(const struct view_res *v, uint64_t nr)
+{
+	for (size_t i = 0; i < v->n_logs; i++)
+		if (v->logs[i].nr == nr && v->logs[i].local)
+			return v->logs[i].local_bytes;
+	return 0;
+}
+
 /*
- * replay-lag: 0 when this node's replay has reached the primary's replay
- * position (or this node is the designated primary); else how much later
- * the primary's replay link moved than this node's (stamps, seconds): an
- * estimate of how long ago the primary logged what this node replayed.
- * -1 without a designated primary or either replay link.
+ * lag_bytes: from this replica's replay position @r to the primary's @p,
+ * the rest of @r's logfile plus the logfiles in between as this node
+ * holds them (a lower bound where it holds none).
+ */
+static uint64_t
+lag_between(const struct view_res *v, const struct view_replay *r, const struct view_replay *p)
+{
+	uint64_t lag, sz;
+
+	if (r->lognr > p->lognr)
+		return 0;
+	if (r->lognr == p->lognr)
+		return p->pos_bytes > r->pos_bytes ? p->pos_bytes - r->pos_bytes : 0;
+	sz = local_size(v, r->lognr);
+	lag = p->pos_bytes + (sz > r->pos_bytes ? sz - r->pos_bytes : 0);
+	for (size_t i = 0; i < v->n_logs; i++)
+		if (v->logs[i].local && v->logs[i].nr > r->lognr && v->logs[i].nr < p->lognr)
+			lag += v->logs[i].local_bytes;
+	return lag;
+}
+
+/*
+ * replay-lag: 0 when this replica's replay has reached the primary's
+ * replay position (or it is the designated primary); else how much later
+ * the primary's replay link moved than this one's (stamps, seconds): an
+ * estimate of how long ago the primary logged what was replayed here.
+ * -1 without a designated primary or either replay link.  With it
+ * lag_bytes and, until derive_age() knows better, lag_ns.
  */
 static void
 derive_lag(struct statefs *sf, struct view_res *v)
 {
-	struct statefs_entry pe, me;
+	struct statefs_entry pe;
 	struct view_replay p;
+	uint64_t diff_ns;
 
 	v->replay_lag_s = -1;
 	if (!v->member || !v->primary[0] || !v->replay.valid)
 		return;
-	if (!strcmp(v->primary, v->host)) {
+	if (view_designated(v)) {
 		v->replay_lag_s = 0;
 		return;
 	}
-	if (res_read(sf, v, &pe, "replay-%s", v->primary) < 0 ||
-	    res_read(sf, v, &me, "replay-%s", v->host) < 0)
+	if (res_read(sf, v, &pe, "replay-%s", v->primary) < 0)
 		return;
 	parse_replay(pe.value, &p);
 	if (!p.valid)
 		return;
-	if (v->replay.lognr > p.lognr ||
-	    (v->replay.lognr == p.lognr && v->replay.pos_bytes >= p.pos_bytes))
-		v->replay_lag_s = 0;
-	else
-		v->replay_lag_s = pe.stamp_ns > me.stamp_ns ?
-				  (int64_t)((pe.stamp_ns - me.stamp_ns) / STATEFS_NS_PER_S) : 0;
+	diff_ns = pe.stamp_ns > v->replay_stamp_ns ? pe.stamp_ns - v->replay_stamp_ns : 0;
+	v->lag_bytes = lag_between(v, &v->replay, &p);
+	v->lag_ns = v->lag_bytes ? diff_ns : 0;
+	v->replay_lag_s = v->lag_bytes ? (int64_t)(diff_ns / STATEFS_NS_PER_S) : 0;
 }
 
 /*
@@ -323,20 +369,31 @@ derive_age(struct statefs *sf, struct view_res *v)
 	uint64_t stamp;
 
 	v->replay_age_s = -1;
-	if (v->member && v->primary[0] &&
-	    repl_lag_load(sf, v->name, v->primary, v->host, &stamp) == 1)
-		v->replay_age_s = (int64_t)(repl_lag_age_ns(stamp, v->now_ns) / STATEFS_NS_PER_S);
+	if (!v->member || !v->primary[0] ||
+	    repl_lag_load(sf, v->name, v->primary, v->host, &stamp) != 1)
+		return;
+	v->lag_ns = repl_lag_age_ns(stamp, v->now_ns);
+	v->replay_age_s = (int64_t)(v->lag_ns / STATEFS_NS_PER_S);
 }
 
-/* The designated primary's data path reports emergency mode. */
+/*
+ * The designated primary's data path reports emergency mode for this
+ * resource, or its host reports /mars running full (actual-HOST/emergency,
+ * for every resource it holds).
+ */
 static void
 derive_emergency(struct statefs *sf, struct view_res *v)
 {
+	char key[STATEFS_PATH_MAX + 1], val[32];
 	struct statefs_entry e;
 
-	v->primary_emergency = v->primary[0] &&
-			       res_read(sf, v, &e, "actual-%s/is-emergency", v->primary) == 0 &&
+	if (!v->primary[0])
+		return;
+	v->primary_emergency = res_read(sf, v, &e, "actual-%s/is-emergency", v->primary) == 0 &&
 			       !strcmp(e.value, "1");
+	snprintf(key, sizeof(key), "actual-%s/emergency", v->primary);
+	if (statefs_get(sf, key, val, sizeof(val), NULL) >= 0 && strtoll(val, NULL, 10) > 0)
+		v->primary_emergency = 1;
 }
 
 static void
@@ -345,13 +402,13 @@ derive(struct statefs *sf, struct view_res *v)
 	int k;
 
 	for (k = 0; k < v->n_members; k++)
-		v->n_alive += beat_of(sf, v->members[k], v->now_ns) == BEAT_FRESH;
-	v->beat = beat_of(sf, v->host, v->now_ns);
-	v->primary_alive = v->primary[0] && beat_of(sf, v->primary, v->now_ns) == BEAT_FRESH;
-	derive_amounts(v);
-	derive_orphan(sf, v);
+		v->n_alive += beat_of(sf, v, v->members[k]) == BEAT_FRESH;
+	v->beat = beat_of(sf, v, v->host);
+	v->primary_alive = v->primary[0] && beat_of(sf, v, v->primary) == BEAT_FRESH;
 	derive_lag(sf, v);
 	derive_age(sf, v);
+	derive_amounts(v);
+	derive_orphan(sf, v);
 	derive_emergency(sf, v);
 	v->sync_pos_bytes = v->syncstatus_bytes;
 	if (v->drv.state == DRV_FRESH && v->drv.syncing && v->drv.sync_pos_bytes > v->sync_pos_bytes)
@@ -389,8 +446,18 @@ derive_repl(struct statefs *sf, struct view_res *v)
 	return ret;
 }
 
-int
-view_load(struct statefs *sf, const char *res, const char *host, struct view_res *v)
+void
+view_inputs_local(struct view_inputs *in)
+{
+	in->now_ns = statefs_realtime_ns();
+	in->silent_ns = VIEW_WINDOW_NS;
+	in->local = 1;
+}
+
+/* Everything of @host's replica but the resource-wide judgements. */
+static int
+load_replica(struct statefs *sf, const char *res, const char *host,
+	     const struct view_inputs *in, struct view_res *v)
 {
 	char dir[STATEFS_PATH_MAX + 1];
 	int ret;
@@ -402,22 +469,47 @@ view_load(struct statefs *sf, const char *res, const char *host, struct view_res
 	v->todo[TODO_SYNC] = v->todo[TODO_REPLAY] = -1;
 	memcpy(v->acted, v->todo, sizeof(v->acted));
 	v->is_attached = v->is_primary = -1;
-	v->now_ns = statefs_realtime_ns();
+	v->in = *in;
+	v->now_ns = in->now_ns;
 	snprintf(dir, sizeof(dir), "resource-%s", res);
 	ret = statefs_list(sf, dir, 0, load_visit, v);
 	if (ret == 0)
 		ret = statefs_list(sf, dir, 0, version_visit, v);
 	if (ret == 0)
 		ret = statefs_list_files(sf, dir, file_visit, v);
-	if (ret == 0) {
+	if (ret == 0 && in->local) {
 		view_driver_load(sf, v);
 		view_engine_load(sf, v);
 	}
 	if (ret == 0)
 		derive(sf, v);
-	if (ret == 0)
-		ret = derive_repl(sf, v);
 	return ret;
+}
+
+int
+view_load(struct statefs *sf, const char *res, const char *host,
+	  const struct view_inputs *in, struct view_res *v)
+{
+	int ret = load_replica(sf, res, host, in, v);
+
+	return ret ? ret : derive_repl(sf, v);
+}
+
+int
+view_load_member(struct statefs *sf, const struct view_res *base, const char *host,
+		 const struct view_inputs *in, struct view_res *v)
+{
+	int ret = load_replica(sf, base->name, host, in, v);
+
+	if (ret)
+		return ret;
+	v->split_brain = base->split_brain;
+	v->split = base->split;
+	memcpy(v->blocker, base->blocker, sizeof(v->blocker));
+	v->blocker_nr = base->blocker_nr;
+	v->blocked_since_ns = base->blocked_since_ns;
+	v->deletable_nr = base->deletable_nr;
+	return 0;
 }
 
 void
