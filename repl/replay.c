@@ -55,6 +55,9 @@ member_visit(const struct statefs_entry *e, void *arg)
 	if (strncmp(rel, "data-", 5) || strchr(e->path, '/') != rel - 1 ||
 	    statefs_name_check(STATEFS_NAME_HOST, rel + 5, NULL) < 0)
 		return 0;
+	/* An evicted host's replay link stays but holds back no deletion. */
+	if (statefs_is_member(s->sf, s->res, rel + 5) <= 0)
+		return 0;
 	if (s->ms->n == REPL_MAX_MEMBERS)
 		return -E2BIG;
 	r = &s->ms->m[s->ms->n++];

@@ -454,6 +454,23 @@ view_inputs_local(struct view_inputs *in)
 	in->local = 1;
 }
 
+/* An evicted host keeps its links (only it may delete them) but is no
+ * member any more (statefs_is_member(), docs/state-tree.md 3.1). */
+static void
+drop_evicted(struct statefs *sf, struct view_res *v)
+{
+	int i, n = 0;
+
+	for (i = 0; i < v->n_members; i++) {
+		if (statefs_is_evicted(sf, v->members[i], NULL, 0) > 0)
+			continue;
+		if (n != i)
+			memcpy(v->members[n], v->members[i], sizeof(v->members[n]));
+		n++;
+	}
+	v->n_members = n;
+}
+
 /* Everything of @host's replica but the resource-wide judgements. */
 static int
 load_replica(struct statefs *sf, const char *res, const char *host,
@@ -473,6 +490,8 @@ load_replica(struct statefs *sf, const char *res, const char *host,
 	v->now_ns = in->now_ns;
 	snprintf(dir, sizeof(dir), "resource-%s", res);
 	ret = statefs_list(sf, dir, 0, load_visit, v);
+	if (ret == 0)
+		drop_evicted(sf, v);
 	if (ret == 0)
 		ret = statefs_list(sf, dir, 0, version_visit, v);
 	if (ret == 0)

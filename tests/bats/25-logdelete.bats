@@ -101,3 +101,18 @@ logs() {	# logs NODE: the logfile names in NODE's tree
 	assert_success
 	[ "$(logs alpha)" = log-000000004-alpha ]
 }
+
+@test "an evicted member holds back no deletion, though its links stay" {
+	follow gamma >/dev/null
+	mesh alpha beta gamma
+	# beta is dead and evicted with --force from alpha: its replay link
+	# stays in the tree (only beta may delete it) but counts no more
+	on alpha set-link alpha evicted/beta >/dev/null
+	run on alpha view-deletion-blocker r0
+	assert_output "(none)"
+	run on alpha log-delete r0 --json
+	assert_success
+	assert_output --partial '"blocked_by":null'
+	[ "$(logs alpha)" = log-000000004-alpha ]
+	[ -n "$(val alpha resource-r0/replay-beta)" ]
+}

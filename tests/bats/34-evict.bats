@@ -116,6 +116,12 @@ sshd_stop() {	# sshd_stop HOST: bounded, until nothing listens
 	wait_for 20 has_value alpha evicted/gamma beta
 	wait_for 20 no_line alpha gamma
 	wait_for 20 no_line beta gamma
+	# gamma's own links stay (only it may delete them), but it is no
+	# member of r0 any more: view lists alpha alone
+	has_value beta resource-r0/data-gamma "$NETNS_DIR/disk-gamma.img"
+	run marsadm_on beta view-members r0
+	assert_success
+	assert_output alpha
 }
 
 @test "an eviction alone (no ips tombstone with it): every daemon ends the membership itself" {
