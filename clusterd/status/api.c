@@ -100,6 +100,20 @@ gossip_json(const struct statefs_stats *st)
 	return o;
 }
 
+/* Every refusal by reason, the daemon's and the serving ends', as in the
+ * metrics (snapshot_refusals()). */
+static struct json_object *
+refusals_json(const struct snapshot *s)
+{
+	struct json_object *o = json_object_new_object();
+	struct statefs_counters r;
+
+	snapshot_refusals(s, &r);
+	for (size_t i = 0; i < r.n; i++)
+		put_u64(o, r.c[i].name, r.c[i].value);
+	return o;
+}
+
 char *
 api_cluster(const struct snapshot *s, size_t *len)
 {
@@ -116,6 +130,7 @@ api_cluster(const struct snapshot *s, size_t *len)
 		json_object_array_add(arr, member_json(&s->members[i]));
 	json_object_object_add(o, "members", arr);
 	json_object_object_add(o, "gossip", gossip_json(&s->merge));
+	json_object_object_add(o, "refusals", refusals_json(s));
 	return doc_finish(o, len);
 }
 

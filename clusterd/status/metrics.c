@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clusterd/gossip/authz.h"
 #include "clusterd/status/metrics.h"
 
 void
@@ -130,26 +129,18 @@ replicas(FILE *f, const struct snapshot *s)
 		}
 }
 
-/* Refusals by reason: the daemon's pulls (its tree handle's stats) plus
- * the serving ends' (the node's counters file), whole requests last. */
+/* Refusals by reason (snapshot_refusals(), the same as the API's). */
 static void
 refusals(FILE *f, const struct snapshot *s)
 {
-	static const char *const requests[] = {
-		AUTHZ_COUNT_IDENTITY, AUTHZ_COUNT_FETCH, AUTHZ_COUNT_SYNC,
-	};
 	struct statefs_counters r;
 
-	statefs_stats_refusals(&s->merge, &r);
+	snapshot_refusals(s, &r);
 	family(f, "mars_gossip_refusals_total", "counter",
 	       "Remote entries and requests refused, by reason.");
 	for (size_t i = 0; i < r.n; i++)
 		fprintf(f, "mars_gossip_refusals_total{reason=\"%s\"} %llu\n", r.c[i].name,
-			(unsigned long long)(r.c[i].value +
-					     statefs_counters_get(&s->serve, r.c[i].name)));
-	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
-		fprintf(f, "mars_gossip_refusals_total{reason=\"%s\"} %llu\n", requests[i],
-			(unsigned long long)statefs_counters_get(&s->serve, requests[i]));
+			(unsigned long long)r.c[i].value);
 }
 
 /* One counter family over this node's transfers; @pick from one kind. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clusterd/gossip/authz.h"
 #include "clusterd/status/snapshot.h"
 #include "view/view.h"
 
@@ -315,4 +316,21 @@ snap_resource_replica(const struct snap_resource *r, const char *host)
 		if (strcmp(r->replicas[i].host, host) == 0)
 			return &r->replicas[i];
 	return NULL;
+}
+
+void
+snapshot_refusals(const struct snapshot *s, struct statefs_counters *out)
+{
+	static const char *const requests[] = {
+		AUTHZ_COUNT_IDENTITY, AUTHZ_COUNT_FETCH, AUTHZ_COUNT_SYNC,
+	};
+
+	statefs_stats_refusals(&s->merge, out);
+	for (size_t i = 0; i < out->n; i++)
+		out->c[i].value += statefs_counters_get(&s->serve, out->c[i].name);
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]) &&
+	     out->n < STATEFS_COUNTERS_MAX; i++) {
+		snprintf(out->c[out->n].name, sizeof(out->c[out->n].name), "%s", requests[i]);
+		out->c[out->n++].value = statefs_counters_get(&s->serve, requests[i]);
+	}
 }

@@ -121,6 +121,14 @@ void snapshot_release(struct snapshot *s);
 #define SNAP_SYNC_STALL_NS	(60ULL * 1000000000ULL)
 void snapshot_sync_rates(struct snapshot *n, const struct snapshot *o);
 
+/*
+ * Refusals by reason into @out, as /metrics and /api/v1/cluster report
+ * them: the daemon's pulls (its merge stats) plus the serving ends' (the
+ * node's counters file), then the serving ends' whole requests refused
+ * (identity, fetch, sync).
+ */
+void snapshot_refusals(const struct snapshot *s, struct statefs_counters *out);
+
 /* Lookups; NULL if absent. */
 const struct snap_member *snapshot_member(const struct snapshot *s, const char *host);
 const struct snap_resource *snapshot_resource(const struct snapshot *s, const char *name);

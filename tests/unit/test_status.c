@@ -401,6 +401,11 @@ test_metrics_serve_refusals(void)
 	tap_ok(text && strstr(text, "\nmars_settings_invalid_total 5\n"),
 	       "metrics: tree settings the driver ignored, from the counters file");
 	free(text);
+	text = api_cluster(&s, &len);
+	tap_ok(text && strstr(text, "\"refusals\":{") && strstr(text, "\"policy\":7") &&
+	       strstr(text, "\"identity\":2") && strstr(text, "\"fetch\":0"),
+	       "api cluster: the same refusals as the metrics, the serving ends' included");
+	free(text);
 	snapshot_release(&s);
 	sft_done_tree(&sf);
 }
