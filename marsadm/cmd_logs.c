@@ -36,12 +36,12 @@
 static uint64_t
 local_size(struct statefs *sf, const char *res, uint64_t nr, const char *origin)
 {
-	char path[STATE_KEY_BYTES];
+	char name[MARS_LOGNAME_MAX + 1];
 	struct stat st;
 
-	if (state_log_key(path, res, nr, origin) < 0)
+	if (mars_logname_format(name, sizeof(name), nr, origin) < 0)
 		return 0;
-	return fstatat(sf->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) ?
+	return statefs_file_stat(sf, res, name, &st) == 0 && S_ISREG(st.st_mode) ?
 	       (uint64_t)st.st_size : 0;
 }
 
@@ -98,18 +98,19 @@ rotate_ops(struct statefs_txn *t, struct statefs *sf, const char *res, const cha
 static int
 create_logfile(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res, uint64_t nr)
 {
-	char path[STATE_KEY_BYTES];
+	char name[MARS_LOGNAME_MAX + 1];
 	int fd;
 
-	if (state_log_key(path, res, nr, ctx->host) < 0)
+	if (mars_logname_format(name, sizeof(name), nr, ctx->host) < 0)
 		return fail(MX_REFUSED, "logfile number %" PRIu64 " is past 999999999", nr);
 	if (ctx->dry_run) {
-		printf("create %s\n", path);
+		printf("create resource-%s/%s\n", res, name);
 		return MX_OK;
 	}
-	fd = openat(sf->root_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno != EEXIST)
-		return fail(MX_IO, "cannot create '%s/%s': %s", ctx->root, path, strerror(errno));
+	fd = statefs_file_open(sf, res, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 && fd != -EEXIST)
+		return fail(MX_IO, "cannot create '%s/resource-%s/%s': %s", ctx->root, res, name,
+			    strerror(-fd));
 	if (fd >= 0)
 		close(fd);
 	return MX_OK;

@@ -43,7 +43,8 @@
 
 /* A local logfile operation done before the commit. */
 struct file_op {
-	char path[STATE_KEY_BYTES];	/* relative to the root */
+	const char *res;
+	char name[MARS_LOGNAME_MAX + 1];
 	uint64_t truncate_to;		/* UINT64_MAX: unlink */
 };
 
@@ -124,7 +125,8 @@ file_op(struct file_ops *f, const char *res, const char *name, uint64_t truncate
 		f->cap = f->cap ? 2 * f->cap : 16;
 		f->op = xrealloc(f->op, f->cap * sizeof(*f->op));
 	}
-	state_key(f->op[f->n].path, "resource-%s/%s", res, name);
+	f->op[f->n].res = res;
+	snprintf(f->op[f->n].name, sizeof(f->op[f->n].name), "%s", name);
 	f->op[f->n++].truncate_to = truncate_to;
 }
 
@@ -183,23 +185,19 @@ file_ops_run(const struct marsadm_ctx *ctx, const struct statefs *sf, const stru
 
 		if (ctx->dry_run) {
 			if (o->truncate_to == UINT64_MAX)
-				printf("unlink %s\n", o->path);
+				printf("unlink resource-%s/%s\n", o->res, o->name);
 			else
-				printf("truncate %s %" PRIu64 "\n", o->path, o->truncate_to);
+				printf("truncate resource-%s/%s %" PRIu64 "\n", o->res, o->name,
+				       o->truncate_to);
 			continue;
 		}
 		if (o->truncate_to == UINT64_MAX)
-			ret = unlinkat(sf->root_fd, o->path, 0);
-		else {
-			int fd = openat(sf->root_fd, o->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-
-			ret = fd < 0 ? -1 : ftruncate(fd, (off_t)o->truncate_to);
-			if (fd >= 0)
-				close(fd);
-		}
-		if (ret < 0 && errno != ENOENT)
-			return fail(MX_IO, "cannot remove '%s/%s': %s", ctx->root, o->path,
-				    strerror(errno));
+			ret = statefs_file_unlink(sf, o->res, o->name);
+		else
+			ret = statefs_file_truncate(sf, o->res, o->name, o->truncate_to);
+		if (ret < 0 && ret != -ENOENT)
+			return fail(MX_IO, "cannot remove '%s/resource-%s/%s': %s", ctx->root,
+				    o->res, o->name, strerror(-ret));
 	}
 	return MX_OK;
 }

@@ -116,14 +116,6 @@ state_named_key(char *buf, const char *res, const char *name, int made)
 }
 
 int
-state_log_key(char *buf, const char *res, uint64_t nr, const char *host)
-{
-	char name[MARS_LOGNAME_MAX + 1];
-
-	return state_named_key(buf, res, name, mars_logname_format(name, sizeof(name), nr, host));
-}
-
-int
 state_version_key(char *buf, const char *res, uint64_t nr, const char *host)
 {
 	char name[MARS_VERNAME_MAX + 1];

@@ -105,12 +105,11 @@ uint64_t res_u64(struct statefs *sf, const char *res, const char *key, uint64_t 
 void state_key(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
- * resource-RES/ and the name of logfile @nr of @host (state_log_key) or
- * of @host's version link for it (state_version_key), the name made by
- * the shared codec, into @buf (STATE_KEY_BYTES).  Returns 0, or -ERANGE
- * (@nr past 999999999) / -EINVAL (a bad host), @buf then "".
+ * resource-RES/ and the name of @host's version link for logfile @nr, the
+ * name made by the shared codec, into @buf (STATE_KEY_BYTES).  Returns 0,
+ * or -ERANGE (@nr past 999999999) / -EINVAL (a bad host), @buf then "".
+ * (A logfile is a file, not a key: statefs_file_*() reach it.)
  */
-int state_log_key(char *buf, const char *res, uint64_t nr, const char *host);
 int state_version_key(char *buf, const char *res, uint64_t nr, const char *host);
 
 /*

@@ -55,14 +55,14 @@ int
 repl_delete_files(struct statefs *sf, const char *res, const struct repl_deletion *d,
 		  size_t *failed)
 {
-	char path[STATEFS_PATH_MAX + 1];
 	size_t i;
+	int ret;
 
 	for (i = 0; i < d->n_files; i++) {
-		snprintf(path, sizeof(path), "resource-%s/%s", res, d->files[i]);
-		if (unlinkat(sf->root_fd, path, 0) < 0 && errno != ENOENT) {
+		ret = statefs_file_unlink(sf, res, d->files[i]);
+		if (ret < 0 && ret != -ENOENT) {
 			*failed = i;
-			return -errno;
+			return ret;
 		}
 	}
 	return 0;

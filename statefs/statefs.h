@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define STATEFS_TREE_FORMAT	1		/* the layout docs/state-tree.md describes */
 #define STATEFS_DEFAULT_ROOT	"/mars"
@@ -384,6 +385,26 @@ int statefs_txn_commit(struct statefs_txn *t, const char **failed_path);
  */
 int statefs_merge(struct statefs *sf, const char *path, const char *value,
 		  uint64_t stamp_ns, const char *origin_host);
+
+/* ---- files of a resource (files.c) ------------------------------------ */
+
+/*
+ * The regular files in resource-RES/: logfiles and the node-private
+ * status files beside them.  No other code builds their paths: @res is a
+ * resource name, @name one component (not "." or ".."), never a link
+ * followed.  Each returns -errno (-EINVAL for a name that is none).
+ */
+#define STATEFS_FILE_PATH_MAX	(9 + STATEFS_NAME_MAX + 1 + 255)
+/* A descriptor (O_NOFOLLOW and O_CLOEXEC added to @flags), or -errno. */
+int statefs_file_open(const struct statefs *sf, const char *res, const char *name, int flags,
+		      mode_t mode);
+int statefs_file_stat(const struct statefs *sf, const char *res, const char *name, struct stat *st);
+int statefs_file_unlink(const struct statefs *sf, const char *res, const char *name);
+int statefs_file_truncate(const struct statefs *sf, const char *res, const char *name, uint64_t len);
+/* rename(2) within the resource directory: how a status file is replaced. */
+int statefs_file_rename(const struct statefs *sf, const char *res, const char *from, const char *to);
+/* The resource directory itself, opened (made first if @create). */
+int statefs_resource_dir(const struct statefs *sf, const char *res, int create);
 
 /* ---- node-local counters (counters.c) ------------------------------- */
 

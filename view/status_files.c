@@ -90,10 +90,13 @@ static int
 kv_load(struct statefs *sf, const struct view_res *v, const char *name,
 	const struct kv_field *t, size_t n, void *base)
 {
-	char path[STATEFS_PATH_MAX + 1];
+	int dirfd = statefs_resource_dir(sf, v->name, 0), ret;
 
-	snprintf(path, sizeof(path), "resource-%s/%s", v->name, name);
-	return kvfile_load(sf->root_fd, path, t, n, base);
+	if (dirfd < 0)
+		return dirfd;
+	ret = kvfile_load(dirfd, name, t, n, base);
+	close(dirfd);
+	return ret;
 }
 
 /* .driver-status: used only if version 1 and written within 10 s. */

@@ -86,11 +86,10 @@ drv_put(struct driver *d, const char *res, const char *const *kv, size_t n)
 uint64_t
 drv_file_size(struct driver *d, const char *res, const char *name)
 {
-	char path[8192];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/resource-%s/%s", d->gc->root, res, name);
-	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return statefs_file_stat(&d->sf, res, name, &st) == 0 && S_ISREG(st.st_mode) ?
+	       (uint64_t)st.st_size : 0;
 }
 
 /* ---- actions ------------------------------------------------------------------ */

@@ -34,7 +34,7 @@
 static int
 stamp_at(struct driver *d, const char *res, const struct repl_replay *at, uint64_t *stamp_ns)
 {
-	char path[STATEFS_PATH_MAX + 1], name[MARS_LOGNAME_MAX + 1];
+	char name[MARS_LOGNAME_MAX + 1];
 	uint8_t hdr[MARS_REC_HDR_BYTES];
 	struct mars_rec rec;
 	ssize_t n;
@@ -42,10 +42,9 @@ stamp_at(struct driver *d, const char *res, const struct repl_replay *at, uint64
 
 	if (mars_logname_format(name, sizeof(name), at->nr, at->origin) < 0)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "resource-%s/%s", res, name);
-	fd = openat(d->sf.root_fd, path, O_RDONLY | O_CLOEXEC);
+	fd = statefs_file_open(&d->sf, res, name, O_RDONLY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = io_pread_full(fd, hdr, sizeof(hdr), (off_t)at->pos_bytes);
 	close(fd);
 	if (n < 0)

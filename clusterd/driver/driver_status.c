@@ -6,6 +6,7 @@
  * commands wait for.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@
 
 #include "clusterd/driver/driver_internal.h"
 #include "common/log.h"
+
+/* The status file (docs/replication.md section 5) and its next version. */
+#define STATUS_FILE	".driver-status"
+#define STATUS_TMP	".driver-status.tmp"
 
 /* ---- the status file --------------------------------------------------------- */
 
@@ -44,21 +49,23 @@ void
 drv_status_write(struct driver *d, struct drv_res *r, const struct role_action *a,
 		 const struct mars_engine_status *st, int changed)
 {
-	char path[8192], tmp[8300];
 	struct fetch_status fs;
 	struct sync_status ss;
 	struct piece_stats sz;
 	struct timespec now;
 	FILE *f;
+	int fd;
 
 	if (!changed && gossip_now_ms() - r->status_ms < 1000)
 		return;
 	r->status_ms = gossip_now_ms();
-	snprintf(path, sizeof(path), "%s/resource-%s/.driver-status", d->gc->root, r->name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
+	fd = statefs_file_open(&d->sf, r->name, STATUS_TMP, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	fprintf(f, "version=1\nupdated_ns=%" PRIu64 "\naction=%s\nwhy=%s\nsplit=%d\n",
 		(uint64_t)(now.tv_sec * 1000000000LL + now.tv_nsec),
@@ -94,9 +101,9 @@ drv_status_write(struct driver *d, struct drv_res *r, const struct role_action *
 	status_transfer(f, "sync", &sz);
 	drv_limits_status(f, d, r);
 	if (fclose(f) == 0)
-		rename(tmp, path);
+		statefs_file_rename(&d->sf, r->name, STATUS_TMP, STATUS_FILE);
 	else
-		unlink(tmp);
+		statefs_file_unlink(&d->sf, r->name, STATUS_TMP);
 }
 
 /* ---- the switches carried out ------------------------------------------------ */

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The files of a resource directory (statefs/files.c): only a resource
+ * name and one component reach a path, links are never followed, and
+ * the operations do what they say.
+ */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "statefs_test.h"
+
+static void
+test_names(struct statefs *sf)
+{
+	struct stat st;
+
+	tap_ok(statefs_file_open(sf, "r", "../uuid", O_RDONLY, 0) == -EINVAL &&
+	       statefs_file_open(sf, "r", "a/b", O_RDONLY, 0) == -EINVAL &&
+	       statefs_file_open(sf, "r", "..", O_RDONLY, 0) == -EINVAL &&
+	       statefs_file_open(sf, "r", "", O_RDONLY, 0) == -EINVAL,
+	       "a file name is one component");
+	tap_ok(statefs_file_stat(sf, "../r", "x", &st) == -EINVAL &&
+	       statefs_file_unlink(sf, "r/..", "x") == -EINVAL &&
+	       statefs_resource_dir(sf, "..", 1) == -EINVAL,
+	       "a resource name is a resource name");
+}
+
+static void
+test_ops(struct statefs *sf)
+{
+	char path[4400];
+	struct stat st;
+	int fd, dfd;
+
+	dfd = statefs_resource_dir(sf, "r", 1);
+	tap_ok(dfd >= 0, "the resource directory is made and opened");
+	if (dfd >= 0)
+		close(dfd);
+	fd = statefs_file_open(sf, "r", "log-000000001-alpha", O_WRONLY | O_CREAT | O_EXCL, 0600);
+	tap_ok(fd >= 0 && write(fd, "abcdef", 6) == 6, "a logfile is created and written");
+	if (fd >= 0)
+		close(fd);
+	tap_ok(statefs_file_open(sf, "r", "log-000000001-alpha", O_WRONLY | O_CREAT | O_EXCL,
+				 0600) == -EEXIST, "O_EXCL holds");
+	tap_ok(statefs_file_truncate(sf, "r", "log-000000001-alpha", 2) == 0 &&
+	       statefs_file_stat(sf, "r", "log-000000001-alpha", &st) == 0 && st.st_size == 2,
+	       "truncated to 2 bytes");
+	tap_ok(statefs_file_rename(sf, "r", "log-000000001-alpha", ".x") == 0 &&
+	       statefs_file_stat(sf, "r", ".x", &st) == 0 &&
+	       statefs_file_stat(sf, "r", "log-000000001-alpha", &st) == -ENOENT,
+	       "renamed within the directory");
+	snprintf(path, sizeof(path), "%s/resource-r/link", sft_root);
+	tap_ok(symlink("/etc/passwd", path) == 0 &&
+	       statefs_file_open(sf, "r", "link", O_RDONLY, 0) == -ELOOP &&
+	       statefs_file_stat(sf, "r", "link", &st) == 0 && S_ISLNK(st.st_mode),
+	       "a link is never followed");
+	tap_ok(statefs_file_unlink(sf, "r", ".x") == 0 &&
+	       statefs_file_unlink(sf, "r", ".x") == -ENOENT, "unlinked, once");
+}
+
+int
+main(void)
+{
+	struct statefs sf;
+
+	sft_new_tree(&sf, "alpha");
+	test_names(&sf);
+	test_ops(&sf);
+	sft_done_tree(&sf);
+	return tap_done();
+}
