@@ -27,7 +27,6 @@
 #include "clusterd/gossip/peer.h"
 #include "clusterd/gossip/peers.h"
 #include "clusterd/gossip/revoke.h"
-#include "clusterd/status/status.h"
 
 #define TICK_MS		500
 #define PEERS_MAX	256
@@ -45,7 +44,7 @@ struct daemon {
 	uint64_t next_gc_ms;
 	int warned_no_tree;
 	unsigned warned_evicted;	/* our own eviction was logged */
-	struct status *status;		/* status page (issue 9), NULL if off */
+	struct statefs_stats published;	/* pull counters already in .counters */
 };
 
 static volatile sig_atomic_t daemon_quit;
@@ -277,6 +276,34 @@ tree_ready(struct daemon *d)
 	return 1;
 }
 
+/*
+ * This daemon's merge counters (its pulls) go to the node's counters file,
+ * where the serving ends count theirs, so that the status page, a process
+ * of its own, reads them all in one place (/metrics, /api/v1/cluster).
+ * Only what changed since the last tick is added.
+ */
+static void
+publish_pull_stats(struct daemon *d)
+{
+	struct statefs_counters now, before, delta = { .n = 0 };
+	int ret;
+
+	statefs_stats_counters(&d->sf.stats, &now);
+	statefs_stats_counters(&d->published, &before);
+	for (size_t i = 0; i < now.n; i++)
+		if (now.c[i].value != before.c[i].value) {
+			delta.c[delta.n] = now.c[i];
+			delta.c[delta.n++].value -= before.c[i].value;
+		}
+	if (!delta.n)
+		return;
+	ret = statefs_counters_add(&d->sf, &delta);
+	if (ret < 0)
+		log_warnx("cannot publish the pull counters: %s", strerror(-ret));
+	else
+		d->published = d->sf.stats;
+}
+
 static uint64_t
 tick(struct daemon *d, uint64_t now)
 {
@@ -288,6 +315,7 @@ tick(struct daemon *d, uint64_t now)
 		if (!tree_ready(d))
 			return d->next_tick_ms;
 		follow_evictions(d);
+		publish_pull_stats(d);
 		reload_peers(d);
 		if (now >= d->next_heartbeat_ms) {
 			heartbeat(d);
@@ -313,9 +341,9 @@ tick(struct daemon *d, uint64_t now)
 static void
 loop_once(struct daemon *d)
 {
-	struct pollfd pfd[PEERS_MAX + STATUS_FDS_MAX];
+	struct pollfd pfd[PEERS_MAX];
 	uint64_t now = gossip_now_ms(), next;
-	size_t i, n_status = 0;
+	size_t i;
 	int timeout;
 
 	next = tick(d, now);
@@ -328,18 +356,8 @@ loop_once(struct daemon *d)
 	}
 	now = gossip_now_ms();
 	timeout = next > now ? (int)(next - now) : 0;
-	if (d->status) {
-		int t = status_timeout_ms(d->status, now);
-
-		n_status = status_pollfds(d->status, pfd + d->n_peers, STATUS_FDS_MAX);
-		if (t < timeout)
-			timeout = t;
-	}
-	if (poll(pfd, d->n_peers + n_status, timeout) < 0 && errno != EINTR)
+	if (poll(pfd, d->n_peers, timeout) < 0 && errno != EINTR)
 		log_warn("poll");
-	if (d->status)
-		status_dispatch(d->status, d->sf_open ? &d->sf : NULL, pfd + d->n_peers,
-				n_status, gossip_now_ms());
 	for (i = 0; i < d->n_peers; i++)
 		if (pfd[i].revents && d->peers[i]->state != PEER_IDLE)
 			peer_dispatch(&d->x, d->peers[i]);
@@ -358,16 +376,15 @@ gossip_daemon(const struct gossip_config *c)
 	d.x.sf = &d.sf;
 	log_info("starting as '%s' on tree '%s' (transport %s)", c->host, c->root,
 		 c->transport->name);
-	if (c->status && status_open(&d.status, c->status) < 0)
-		return 1;
 	while (!daemon_quit)
 		loop_once(&d);
+	if (d.sf_open)
+		publish_pull_stats(&d);
 	log_info("shutting down");
 	for (size_t i = 0; i < d.n_peers; i++) {
 		peer_release(d.peers[i]);
 		free(d.peers[i]);
 	}
-	status_close(d.status);
 	if (d.sf_open) {
 		authz_release(&d.x.az);
 		statefs_close(&d.sf);

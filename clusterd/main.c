@@ -24,6 +24,7 @@
 #include "clusterd/gossip/gossip.h"
 #include "clusterd/loop.h"
 #include "clusterd/serve.h"
+#include "clusterd/status_process.h"
 #include "common/log.h"
 #include "clusterd/transfer/piece.h"
 #include "clusterd/gossip/proto.h"
@@ -353,6 +354,7 @@ static int
 run_daemon(const struct gossip_config *c, struct opts *o)
 {
 	struct driver *d = NULL;
+	pid_t status = -1;
 	char err[512];
 	int ret;
 
@@ -366,12 +368,19 @@ run_daemon(const struct gossip_config *c, struct opts *o)
 	if (confine_landlock_abi() == 0)
 		log_info("kernel without Landlock: serving ends are confined by no_new_privs "
 			 "and dropped capabilities only (docs/protocol.md section 1.2)");
+	/* forked before any thread: the status page's processes */
+	if (status_process_start(c, &o->status, &status) < 0) {
+		fprintf(stderr, "clusterd: the status page could not start (see above)\n");
+		return 1;
+	}
 	if (o->data_path && driver_start(c, &o->driver, &d) < 0) {
 		fprintf(stderr, "clusterd: cannot start the replication driver\n");
+		status_process_stop(status);
 		return 1;
 	}
 	ret = gossip_daemon(c);
 	driver_stop(d);
+	status_process_stop(status);
 	return ret;
 }
 
@@ -567,7 +576,6 @@ main(int argc, char **argv)
 	o.data_path = 1;
 	if (parse_args(argc, argv, &c, &o) < 0)
 		return 2;
-	c.status = &o.status;
 	c.durable_end = mars_engine_durable_end;
 	gossip_config_finish(&c);
 	n = readlink("/proc/self/exe", o.exe, sizeof(o.exe) - 1);

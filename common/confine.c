@@ -146,6 +146,29 @@ confine_allow_tree(struct confine *c, const char *path)
 }
 
 int
+confine_allow_read_tree(struct confine *c, const char *path)
+{
+	return allow(c, path, LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR);
+}
+
+/* struct landlock_net_port_attr (ABI 4); the header here may predate it. */
+struct ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+} __attribute__((packed));
+
+int
+confine_allow_connect(struct confine *c, uint16_t port)
+{
+	struct ll_net_port_attr np = { .allowed_access = 1ULL << 1, .port = port };
+
+	if (c->ruleset < 0 || c->abi < 4)
+		return 0;
+	/* 2: LANDLOCK_RULE_NET_PORT */
+	return syscall(SYS_landlock_add_rule, c->ruleset, 2, &np, 0) < 0 ? -errno : 0;
+}
+
+int
 confine_allow_read(struct confine *c, const char *path)
 {
 	return allow(c, path, LANDLOCK_ACCESS_FS_READ_FILE | LL_FS_IOCTL_DEV);

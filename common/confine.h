@@ -39,6 +39,10 @@ void confine_release(struct confine *c);
  * 0, or -errno from Landlock.
  */
 int confine_allow_tree(struct confine *c, const char *path);
+/* Allow reading and listing beneath directory @path, nothing else. */
+int confine_allow_read_tree(struct confine *c, const char *path);
+/* Allow TCP connections to @port (where the kernel restricts TCP, ABI 4). */
+int confine_allow_connect(struct confine *c, uint16_t port);
 /* Allow reading file or device @path and its device ioctls (a disk's size). */
 int confine_allow_read(struct confine *c, const char *path);
 /* Allow reading, writing and ioctls on device @path (a control device). */

@@ -215,25 +215,56 @@ statefs_counters_reset(struct statefs *sf)
 	return ret;
 }
 
+/* The fields of struct statefs_stats as counters: the refusals first, by
+ * the reason labels of the gossip metrics, then the rest. */
+static const struct {
+	const char *name;
+	size_t off;
+} stats_fields[] = {
+	{ "path", offsetof(struct statefs_stats, refused_path) },
+	{ "owner", offsetof(struct statefs_stats, refused_owner) },
+	{ "value", offsetof(struct statefs_stats, refused_value) },
+	{ "stamp", offsetof(struct statefs_stats, refused_stamp) },
+	{ "type", offsetof(struct statefs_stats, refused_type) },
+	{ "policy", offsetof(struct statefs_stats, refused_policy) },
+	{ "applied", offsetof(struct statefs_stats, applied) },
+	{ "kept", offsetof(struct statefs_stats, kept) },
+	{ "tombstones_ignored", offsetof(struct statefs_stats, tombstones_ignored) },
+	{ "future_bounded", offsetof(struct statefs_stats, future_bounded) },
+	{ "errors", offsetof(struct statefs_stats, errors) },
+};
+#define STATS_REFUSALS	6	/* the first six */
+
+static void
+stats_to_counters(const struct statefs_stats *st, struct statefs_counters *c, size_t n)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(c->c[i].name, sizeof(c->c[i].name), "%s", stats_fields[i].name);
+		memcpy(&c->c[i].value, (const char *)st + stats_fields[i].off, sizeof(uint64_t));
+	}
+	c->n = n;
+}
+
 void
 statefs_stats_refusals(const struct statefs_stats *st, struct statefs_counters *c)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} f[] = {
-		{ "path", offsetof(struct statefs_stats, refused_path) },
-		{ "owner", offsetof(struct statefs_stats, refused_owner) },
-		{ "value", offsetof(struct statefs_stats, refused_value) },
-		{ "stamp", offsetof(struct statefs_stats, refused_stamp) },
-		{ "type", offsetof(struct statefs_stats, refused_type) },
-		{ "policy", offsetof(struct statefs_stats, refused_policy) },
-	};
+	stats_to_counters(st, c, STATS_REFUSALS);
+}
 
-	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		snprintf(c->c[i].name, sizeof(c->c[i].name), "%s", f[i].name);
-		memcpy(&c->c[i].value, (const char *)st + f[i].off, sizeof(uint64_t));
+void
+statefs_stats_counters(const struct statefs_stats *st, struct statefs_counters *c)
+{
+	stats_to_counters(st, c, sizeof(stats_fields) / sizeof(stats_fields[0]));
+}
+
+void
+statefs_stats_from_counters(const struct statefs_counters *c, struct statefs_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < sizeof(stats_fields) / sizeof(stats_fields[0]); i++) {
+		uint64_t v = statefs_counters_get(c, stats_fields[i].name);
+
+		memcpy((char *)st + stats_fields[i].off, &v, sizeof(v));
 	}
-	c->n = sizeof(f) / sizeof(f[0]);
 }

@@ -448,6 +448,11 @@ int statefs_counters_reset(struct statefs *sf);
 /* The refused_* fields of @st as counters named path, owner, value,
  * stamp, type, policy (the reason labels of the gossip metrics). */
 void statefs_stats_refusals(const struct statefs_stats *st, struct statefs_counters *c);
+/* Every field of @st as counters (the refusals as above, then applied,
+ * kept, tombstones_ignored, future_bounded, errors), and back: how the
+ * daemon publishes its merge counters in the node's counters file. */
+void statefs_stats_counters(const struct statefs_stats *st, struct statefs_counters *c);
+void statefs_stats_from_counters(const struct statefs_counters *c, struct statefs_stats *st);
 
 /* ---- tombstone collection (gc.c) -------------------------------------- */
 

@@ -16,7 +16,6 @@
 #include "clusterd/gossip/transport.h"
 #include "statefs/statefs.h"
 
-struct status_config;	/* clusterd/status/status.h */
 
 /* Everything configurable, with the defaults of gossip_config_init(). */
 struct gossip_config {
@@ -33,7 +32,6 @@ struct gossip_config {
 	unsigned timeout_ms;		/* bound on connect and on each reply (10000) */
 	unsigned backoff_min_ms;	/* first reconnect delay (500) */
 	unsigned backoff_max_ms;	/* largest reconnect delay (30000) */
-	const struct status_config *status;	/* status page; NULL = none */
 	struct authz_limits authz;	/* clock skew and per-origin quotas (authz.h) */
 	/* The serving end sends a logfile the local data path writes only up
 	 * to its durable end (mars_engine_durable_end()); NULL: no cap. */

@@ -195,7 +195,7 @@ counters(FILE *f, const struct snapshot *s, const struct metrics_extra *x)
 	family(f, "mars_settings_invalid_total", "counter",
 	       "Run-time settings in the tree ignored as outside their grammar.");
 	fprintf(f, "mars_settings_invalid_total %llu\n",
-		(unsigned long long)statefs_counters_get(&s->serve, "settings_invalid"));
+		(unsigned long long)statefs_counters_get(&s->counters, "settings_invalid"));
 	family(f, "mars_status_snapshot_errors_total", "counter",
 	       "State tree reads of the status page that failed.");
 	fprintf(f, "mars_status_snapshot_errors_total %llu\n",

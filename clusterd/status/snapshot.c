@@ -202,9 +202,9 @@ snapshot_take(struct snapshot *s, struct statefs *sf, uint64_t alive_window_ns)
 	memset(s, 0, sizeof(*s));
 	s->now_ns = statefs_realtime_ns();
 	s->alive_window_ns = alive_window_ns;
-	s->merge = sf->stats;
-	if (statefs_counters_read(sf, &s->serve) < 0)
-		s->serve.n = 0;		/* counted again once readable */
+	if (statefs_counters_read(sf, &s->counters) < 0)
+		s->counters.n = 0;		/* counted again once readable */
+	statefs_stats_from_counters(&s->counters, &s->merge);
 	SET(s->self, sf->host);
 	s->members = calloc(SNAP_MEMBERS_MAX, sizeof(*s->members));
 	if (!s->members) {
@@ -326,11 +326,9 @@ snapshot_refusals(const struct snapshot *s, struct statefs_counters *out)
 	};
 
 	statefs_stats_refusals(&s->merge, out);
-	for (size_t i = 0; i < out->n; i++)
-		out->c[i].value += statefs_counters_get(&s->serve, out->c[i].name);
 	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]) &&
 	     out->n < STATEFS_COUNTERS_MAX; i++) {
 		snprintf(out->c[out->n].name, sizeof(out->c[out->n].name), "%s", requests[i]);
-		out->c[out->n++].value = statefs_counters_get(&s->serve, requests[i]);
+		out->c[out->n++].value = statefs_counters_get(&s->counters, requests[i]);
 	}
 }

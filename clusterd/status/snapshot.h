@@ -94,9 +94,10 @@ struct snapshot {
 	struct snap_resource *resources;	/* [0..n_resources) by name */
 	size_t n_resources;
 	size_t cap_resources;
-	struct statefs_stats merge;		/* gossip merge counters of this node */
-	struct statefs_counters serve;		/* the serving ends' refusals, counted in
-						   the node's counters file (authz.h) */
+	struct statefs_stats merge;		/* this node's gossip merge counters: the
+						   daemon's pulls and the serving ends */
+	struct statefs_counters counters;	/* the node's counters file they come from
+						   (statefs counters.c), refusals included */
 };
 
 /*
@@ -123,9 +124,9 @@ void snapshot_sync_rates(struct snapshot *n, const struct snapshot *o);
 
 /*
  * Refusals by reason into @out, as /metrics and /api/v1/cluster report
- * them: the daemon's pulls (its merge stats) plus the serving ends' (the
- * node's counters file), then the serving ends' whole requests refused
- * (identity, fetch, sync).
+ * them, from the node's counters file, where the daemon publishes its
+ * pulls' and the serving ends count theirs: entries by reason, then the
+ * requests the serving ends refused whole (identity, fetch, sync).
  */
 void snapshot_refusals(const struct snapshot *s, struct statefs_counters *out);
 

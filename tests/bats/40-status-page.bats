@@ -238,6 +238,9 @@ time.sleep(600)' "$1" &
 
 @test "status: /metrics parses with a strict Prometheus text parser" {
 	start_clusterd --db "$BATS_TEST_TMPDIR/status.db"
+	# the page serves a snapshot of the tree taken once a second, in a
+	# process of its own: the daemon's first heartbeat is in the next one
+	wait_for 10 eval 'get /metrics | grep -qx "mars_member_alive{host=\"alpha\"} 1"'
 	get /metrics >"$BATS_TEST_TMPDIR/metrics.txt"
 	cat >"$BATS_TEST_TMPDIR/promparse.py" <<'PY'
 # Strict parser of the Prometheus text format 0.0.4: every line is HELP,
@@ -510,4 +513,33 @@ run_clusterd_fail() {
 	assert_success
 	run get /api/v1/events
 	assert_equal "$(jq -r '[.events[] | select(.kind=="start")] | length' <<<"$output")" 2
+}
+
+# status_field PID NAME: a field of /proc/PID/status
+status_field() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+@test "status: the page runs in a confined process of its own, restarted when it dies" {
+	start_clusterd
+	local sup worker
+	sup=$(pgrep -P "$DAEMON" | head -1)
+	[ -n "$sup" ] || fail "no status page supervisor under the daemon"
+	wait_for 5 pgrep -P "$sup"
+	worker=$(pgrep -P "$sup" | head -1)
+	# the daemon keeps root's capabilities; the page has none and can gain none
+	[ "$(status_field "$DAEMON" NoNewPrivs)" = 0 ]
+	[ "$(status_field "$DAEMON" CapEff)" != 0000000000000000 ]
+	[ "$(status_field "$worker" NoNewPrivs)" = 1 ]
+	[ "$(status_field "$worker" CapEff)" = 0000000000000000 ]
+	[ "$(status_field "$worker" CapBnd)" = 0000000000000000 ]
+	# a page that dies is started again; the daemon is untouched
+	kill -KILL "$worker"
+	wait_for 15 eval '[ -n "$(pgrep -P "$sup")" ] && [ "$(pgrep -P "$sup")" != "$worker" ]'
+	wait_for 10 get /api/v1/cluster
+	kill -0 "$DAEMON"
+	grep -q "status page: its process ended (signal 9)" "$BATS_TEST_TMPDIR/clusterd.log"
+	# and it goes with the daemon
+	stop_clusterd
+	! kill -0 "$sup" 2>/dev/null
 }

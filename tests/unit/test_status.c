@@ -374,8 +374,9 @@ test_api_and_metrics(void)
 	sft_done_tree(&sf);
 }
 
-/* The serving ends' refusals (the node's counters file) are added to the
- * daemon's own in mars_gossip_refusals_total. */
+/* The daemon publishes its pulls' refusals in the node's counters file,
+ * where the serving ends count theirs: mars_gossip_refusals_total and the
+ * API report the sum by reason. */
 static void
 test_metrics_serve_refusals(void)
 {
@@ -387,8 +388,9 @@ test_metrics_serve_refusals(void)
 
 	sft_new_tree(&sf, "alpha");
 	plant_cluster(&sf);
-	sf.stats.refused_policy = 3;
-	statefs_counter_add(&sf, "policy", 4);
+	statefs_counter_add(&sf, "policy", 3);	/* the daemon's, published */
+	statefs_counter_add(&sf, "policy", 4);	/* a serving end's */
+	statefs_counter_add(&sf, "applied", 12);
 	statefs_counter_add(&sf, "identity", 2);
 	statefs_counter_add(&sf, "settings_invalid", 5);
 	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
@@ -402,6 +404,8 @@ test_metrics_serve_refusals(void)
 	       "metrics: tree settings the driver ignored, from the counters file");
 	free(text);
 	text = api_cluster(&s, &len);
+	tap_ok(text && strstr(text, "\"refused_policy\":7") && strstr(text, "\"applied\":12"),
+	       "api cluster: the gossip counters come from the counters file");
 	tap_ok(text && strstr(text, "\"refusals\":{") && strstr(text, "\"policy\":7") &&
 	       strstr(text, "\"identity\":2") && strstr(text, "\"fetch\":0"),
 	       "api cluster: the same refusals as the metrics, the serving ends' included");
