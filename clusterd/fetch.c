@@ -51,6 +51,21 @@
 #define SYNC_IDLE_MS		5		/* ...and when the stream pauses this long */
 #define IDLE_WAIT_MS		1000		/* nothing to do: look again after */
 #define PEER_RETRY_MS		1000		/* a peer that refused: not before */
+#define STAGES_LOG_BYTES	(256ULL << 20)	/* per-stage timing logged this often */
+
+/*
+ * Where a stream's time goes (issue 18: measure before pipelining):
+ * logged every STAGES_LOG_BYTES and at a stream's end.  ns each.
+ */
+struct fetch_stages {
+	uint64_t t0_ns;		/* since the last log */
+	uint64_t link_ns;	/* reading frames and waiting for them */
+	uint64_t decode_ns;	/* piece_unpack: zstd or a plain copy */
+	uint64_t write_ns;	/* pwrite */
+	uint64_t sync_ns;	/* fdatasync, in this thread */
+	uint64_t syncs;
+	uint64_t bytes;		/* appended */
+};
 
 /* One peer's fetch connection (never shared with gossip). */
 struct fconn {
@@ -96,6 +111,7 @@ struct fetcher {
 	struct bucket bucket;
 	uint64_t bucket_rate;
 	struct piece_unpacker unz;	/* its st goes to st.z under the lock */
+	struct fetch_stages stg;
 	uint8_t dbuf[GOSSIP_DIGEST_MAX];
 };
 
@@ -417,15 +433,47 @@ publish(struct fetcher *f, struct stream *s, uint64_t synced)
 	publish_z(f);
 }
 
+/* ---- per-stage timing ------------------------------------------------ */
+
+static void
+stages_reset(struct fetcher *f)
+{
+	f->stg = (struct fetch_stages){ .t0_ns = bucket_now_ns() };
+}
+
+/* Log the stages if @force (a stream's end) or enough bytes passed. */
+static void
+stages_log(struct fetcher *f, int force)
+{
+	const struct fetch_stages *g = &f->stg;
+	uint64_t ms = (bucket_now_ns() - g->t0_ns) / 1000000;
+
+	if (g->bytes < (force ? (1ULL << 20) : STAGES_LOG_BYTES))
+		return;
+	log_info("fetch %s: stages: %llu MiB in %llu ms (%.1f MiB/s): link %llu ms, "
+		 "decode %llu ms, write %llu ms, fdatasync %llu ms (%llu)", f->res,
+		 (unsigned long long)(g->bytes >> 20), (unsigned long long)ms,
+		 ms ? (double)g->bytes / 1048576.0 * 1000.0 / (double)ms : 0.0,
+		 (unsigned long long)(g->link_ns / 1000000),
+		 (unsigned long long)(g->decode_ns / 1000000),
+		 (unsigned long long)(g->write_ns / 1000000),
+		 (unsigned long long)(g->sync_ns / 1000000), (unsigned long long)g->syncs);
+	stages_reset(f);
+}
+
 /* Make appended bytes durable, then report them. */
 static int
 local_sync(struct fetcher *f, struct stream *s)
 {
-	uint64_t n = s->written;
+	uint64_t n = s->written, t0 = bucket_now_ns();
+	int ret;
 
 	if (n == 0)
 		return 0;
-	if (fdatasync(s->fd) < 0) {
+	ret = fdatasync(s->fd);
+	f->stg.sync_ns += bucket_now_ns() - t0;
+	f->stg.syncs++;
+	if (ret < 0) {
 		set_error(f, -errno, "cannot sync '%s': %s", s->w->name, strerror(errno));
 		return -EIO;
 	}
@@ -471,14 +519,19 @@ on_data(struct fetcher *f, struct stream *s, const struct gossip_msg *m)
 {
 	uint64_t pos = s->len + s->written, n;
 	const uint8_t *data;
+	uint64_t t0 = bucket_now_ns(), t1;
+	int ret;
 
 	if (s->stopping || m->data_len == 0)
 		return 0;
 	if (m->offset != pos || (m->type == GOSSIP_FZDATA && !s->zstd))
 		return -EPROTO;
-	if (piece_unpack(&f->unz, m->type == GOSSIP_FZDATA ? m->enc : GOSSIP_SDATA_RAW,
-			 m->data, m->data_len, m->type == GOSSIP_FZDATA ? m->raw_len :
-			 m->data_len, &data) < 0) {
+	ret = piece_unpack(&f->unz, m->type == GOSSIP_FZDATA ? m->enc : GOSSIP_SDATA_RAW,
+			   m->data, m->data_len, m->type == GOSSIP_FZDATA ? m->raw_len :
+			   m->data_len, &data);
+	t1 = bucket_now_ns();
+	f->stg.decode_ns += t1 - t0;
+	if (ret < 0) {
 		set_error(f, -EPROTO, "bad compressed data of '%s' at %llu", s->w->name,
 			  (unsigned long long)pos);
 		return -EPROTO;
@@ -491,6 +544,9 @@ on_data(struct fetcher *f, struct stream *s, const struct gossip_msg *m)
 		set_error(f, -EIO, "cannot write '%s': %s", s->w->name, strerror(errno));
 		return -EIO;
 	}
+	f->stg.write_ns += bucket_now_ns() - t1;
+	f->stg.bytes += n;
+	stages_log(f, 0);
 	if (s->written == 0)
 		s->first_write_ms = gossip_now_ms();
 	s->written += n;
@@ -617,9 +673,10 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 {
 	uint64_t deadline = gossip_now_ms() + f->c->timeout_ms, last_frame = 0, now;
 	struct gossip_msg m;
-	uint64_t wait_ns;
+	uint64_t wait_ns, t_link = bucket_now_ns();
 	int ret = stream_request(f, fc, s);
 
+	stages_reset(f);
 	while (ret == 0) {
 		ret = link_flush(&fc->ch.link);
 		bucket_follow(f);
@@ -627,7 +684,9 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 		if (ret == 0 && wait_ns == 0 && (ret = channel_recv(&fc->ch, &m)) == 1) {
 			last_frame = gossip_now_ms();
 			deadline = last_frame + f->c->timeout_ms;
+			f->stg.link_ns += bucket_now_ns() - t_link;
 			ret = stream_frame(f, fc, s, &m);
+			t_link = bucket_now_ns();
 			if (ret == 0 && !s->stopping && control_pending(f))
 				ret = stream_stop(fc, s);
 			continue;
@@ -649,6 +708,7 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 					  (int)(deadline - now));
 		}
 	}
+	stages_log(f, 1);
 	if (ret == 1)
 		return 0;
 	if (ret == -ENOENT)	/* refused by FEND: the connection is clean */
