@@ -12,13 +12,14 @@
  * from its start).  Appended bytes are fdatasync'ed in batches, and only
  * synced bytes are reported: replay follows local_len.
  *
- * Pipeline (issue 18): this thread receives, verifies, decodes and
- * appends; the fsyncer's thread (fsyncer.h) syncs behind it, each sync
- * covering all that was appended while the one before ran, and it alone
- * reports local_len, after the sync.  At most UNSYNCED_MAX bytes wait for
- * a sync: beyond that this thread stops reading and the peer's SSH window
- * closes.  Measured before (docs/performance.md): a third of a fetch's
- * time went into fdatasync with the link idle.
+ * Pipeline (issue 18): this thread receives, verifies and decodes, and
+ * queues each piece to the fwriter (fwriter.h), whose thread writes and
+ * syncs behind it, each sync covering all that was written while the one
+ * before ran; it alone reports local_len, after the sync.  At most
+ * QUEUE_BYTES wait in the queue and UNSYNCED_MAX for a sync: beyond that
+ * this thread stops reading and the peer's SSH window closes.  Measured
+ * before (docs/performance.md): inline, fdatasync took a third of a
+ * fetch's time and pwrite a tenth, the link idle meanwhile.
  *
  * Compression (protocol 1.3): a stream asks for FZDATA when the peer's
  * HELLO speaks it and this host's mode for the resource is not "none";
@@ -46,7 +47,7 @@
 #include "clusterd/bucket.h"
 #include "clusterd/channel.h"
 #include "clusterd/fetch.h"
-#include "clusterd/fsyncer.h"
+#include "clusterd/fwriter.h"
 #include "clusterd/log.h"
 #include "clusterd/peers.h"
 #include "clusterd/piece.h"
@@ -55,7 +56,8 @@
 
 #define FETCH_PEERS_MAX		64
 #define FETCH_REFETCH_MAX	16
-#define UNSYNCED_MAX		(32ULL << 20)	/* appended, not yet durable: at most */
+#define QUEUE_BYTES		(8U << 20)	/* received, not yet written: at most */
+#define UNSYNCED_MAX		(32ULL << 20)	/* received, not yet durable: at most */
 #define SYNC_IDLE_MS		5		/* the stream paused: wait for the sync */
 #define IDLE_WAIT_MS		1000		/* nothing to do: look again after */
 #define PEER_RETRY_MS		1000		/* a peer that refused: not before */
@@ -69,9 +71,10 @@ struct fetch_stages {
 	uint64_t t0_ns;		/* since the last log */
 	uint64_t link_ns;	/* reading frames and waiting for them */
 	uint64_t decode_ns;	/* piece_unpack: zstd or a plain copy */
-	uint64_t write_ns;	/* pwrite */
-	uint64_t sync_wait_ns;	/* waiting for the fsyncer: room or a drain */
-	uint64_t sync_ns;	/* fdatasync, in the fsyncer's thread */
+	uint64_t queue_ns;	/* copying into the fwriter's queue, waiting for room */
+	uint64_t drain_ns;	/* waiting for the fwriter to drain (stream pauses) */
+	uint64_t write_ns;	/* pwrite, in the fwriter's thread */
+	uint64_t sync_ns;	/* fdatasync, in the fwriter's thread */
 	uint64_t syncs;
 	uint64_t bytes;		/* appended */
 };
@@ -121,7 +124,7 @@ struct fetcher {
 	uint64_t bucket_rate;
 	struct piece_unpacker unz;	/* its st goes to st.z under the lock */
 	struct fetch_stages stg;
-	struct fsyncer fsync;		/* syncs the current stream's file */
+	struct fwriter fw;		/* writes and syncs the current stream's file */
 	uint8_t dbuf[GOSSIP_DIGEST_MAX];
 };
 
@@ -429,7 +432,7 @@ publish_z(struct fetcher *f)
 	pthread_mutex_unlock(&f->lock);
 }
 
-/* The fsyncer's callback, in its thread: @len is durable, @synced of it newly. */
+/* The fwriter's callback, in its thread: @len is durable, @synced of it newly. */
 static void
 publish(void *arg, uint64_t len, uint64_t synced)
 {
@@ -449,7 +452,7 @@ static void
 stages_reset(struct fetcher *f)
 {
 	f->stg = (struct fetch_stages){ .t0_ns = bucket_now_ns() };
-	fsyncer_stats(&f->fsync, &f->stg.sync_ns, &f->stg.syncs);	/* the base */
+	fwriter_stats(&f->fw, &f->stg.write_ns, &f->stg.sync_ns, &f->stg.syncs);	/* base */
 }
 
 /* Log the stages if @force (a stream's end) or enough bytes passed. */
@@ -458,26 +461,27 @@ stages_log(struct fetcher *f, int force)
 {
 	const struct fetch_stages *g = &f->stg;
 	uint64_t ms = (bucket_now_ns() - g->t0_ns) / 1000000;
-	uint64_t sync_ns, syncs;
+	uint64_t write_ns, sync_ns, syncs;
 
 	if (g->bytes < (force ? (1ULL << 20) : STAGES_LOG_BYTES))
 		return;
-	fsyncer_stats(&f->fsync, &sync_ns, &syncs);
+	fwriter_stats(&f->fw, &write_ns, &sync_ns, &syncs);
 	log_info("fetch %s: stages: %llu MiB in %llu ms (%.1f MiB/s): link %llu ms, "
-		 "decode %llu ms, write %llu ms, waiting for syncs %llu ms; behind them "
+		 "decode %llu ms, queue %llu ms, drain %llu ms; behind them pwrite %llu ms, "
 		 "fdatasync %llu ms (%llu)", f->res,
 		 (unsigned long long)(g->bytes >> 20), (unsigned long long)ms,
 		 ms ? (double)g->bytes / 1048576.0 * 1000.0 / (double)ms : 0.0,
 		 (unsigned long long)(g->link_ns / 1000000),
 		 (unsigned long long)(g->decode_ns / 1000000),
-		 (unsigned long long)(g->write_ns / 1000000),
-		 (unsigned long long)(g->sync_wait_ns / 1000000),
+		 (unsigned long long)(g->queue_ns / 1000000),
+		 (unsigned long long)(g->drain_ns / 1000000),
+		 (unsigned long long)((write_ns - g->write_ns) / 1000000),
 		 (unsigned long long)((sync_ns - g->sync_ns) / 1000000),
 		 (unsigned long long)(syncs - g->syncs));
 	stages_reset(f);
 }
 
-/* Wait until the appended bytes are durable (the fsyncer reported them). */
+/* Wait until the appended bytes are durable (the fwriter reported them). */
 static int
 local_sync(struct fetcher *f, struct stream *s)
 {
@@ -486,11 +490,11 @@ local_sync(struct fetcher *f, struct stream *s)
 
 	if (s->written == 0)
 		return 0;
-	ret = fsyncer_drain(&f->fsync);
-	f->stg.sync_wait_ns += bucket_now_ns() - t0;
+	ret = fwriter_drain(&f->fw);
+	f->stg.drain_ns += bucket_now_ns() - t0;
 	publish_z(f);
 	if (ret < 0) {
-		set_error(f, ret, "cannot sync '%s': %s", s->w->name, strerror(-ret));
+		set_error(f, ret, "cannot write or sync '%s': %s", s->w->name, strerror(-ret));
 		return -EIO;
 	}
 	s->len += s->written;
@@ -555,19 +559,13 @@ on_data(struct fetcher *f, struct stream *s, const struct gossip_msg *m)
 	bucket_take(&f->bucket, m->data_len);	/* the limit is the link's */
 	if (s->w->final_len != FETCH_FOLLOW && pos + n > s->w->final_len)
 		n = s->w->final_len > pos ? s->w->final_len - pos : 0;
-	if (n && pwrite(s->fd, data, n, (off_t)pos) != (ssize_t)n) {
-		set_error(f, -EIO, "cannot write '%s': %s", s->w->name, strerror(errno));
-		return -EIO;
-	}
-	t0 = bucket_now_ns();
-	f->stg.write_ns += t0 - t1;
+	ret = fwriter_append(&f->fw, data, n);	/* waits while the queue is full */
+	f->stg.queue_ns += bucket_now_ns() - t1;
 	f->stg.bytes += n;
 	s->written += n;
-	ret = fsyncer_appended(&f->fsync, n);	/* waits while UNSYNCED_MAX are */
-	f->stg.sync_wait_ns += bucket_now_ns() - t0;
 	stages_log(f, 0);
 	if (ret < 0) {
-		set_error(f, ret, "cannot sync '%s': %s", s->w->name, strerror(-ret));
+		set_error(f, ret, "cannot write or sync '%s': %s", s->w->name, strerror(-ret));
 		return -EIO;
 	}
 	return 0;
@@ -586,7 +584,7 @@ on_end(struct fetcher *f, struct fconn *fc, struct stream *s, const struct gossi
 			  "fetching it again from the start", f->res, s->w->name, fc->ch.ep.host,
 			  (unsigned long long)s->len);
 		ret = local_truncate(f, s, 0);
-		fsyncer_attach(&f->fsync, s->fd, s->len);
+		fwriter_attach(&f->fw, s->fd, s->len);
 		return ret;
 	}
 	set_error(f, -ENOENT, "peer '%s': %s: %s", fc->ch.ep.host, s->w->name, m->text);
@@ -668,7 +666,7 @@ stream_request(struct fetcher *f, struct fconn *fc, struct stream *s)
 /*
  * Run one FETCH on @fc until its FEND.  The bucket gates reading: while
  * it is empty nothing is read, so the SSH window closes and the serving
- * end waits.  The fsyncer syncs appended bytes while the stream flows;
+ * end waits.  The fwriter syncs appended bytes while the stream flows;
  * once it pauses for SYNC_IDLE_MS this thread waits for that sync too
  * (the durable length is then known here).  Returns 0 (go on), or -errno
  * after a failure.
@@ -697,7 +695,7 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 	uint64_t wait_ns, t_link = bucket_now_ns();
 	int ret;
 
-	fsyncer_attach(&f->fsync, s->fd, s->len);
+	fwriter_attach(&f->fw, s->fd, s->len);
 	stages_reset(f);
 	ret = stream_request(f, fc, s);
 	while (ret == 0) {
@@ -842,7 +840,7 @@ work_entry(struct fetcher *f, const struct fetch_want *w)
 				set_error(f, 0, "%s", "");
 			/* nothing of the stream may be synced once its fd is closed */
 			local_sync(f, &s);
-			fsyncer_detach(&f->fsync);
+			fwriter_detach(&f->fw);
 		}
 	}
 	close(s.fd);
@@ -945,16 +943,16 @@ fetcher_start(const struct gossip_config *c, const char *res, struct fetcher **o
 	bucket_init(&f->bucket, 0, bucket_now_ns());
 	piece_unpacker_init(&f->unz, 0);
 	pthread_mutex_init(&f->lock, NULL);
-	ret = fsyncer_start(&f->fsync, UNSYNCED_MAX, publish, f);
+	ret = fwriter_start(&f->fw, QUEUE_BYTES, UNSYNCED_MAX, publish, f);
 	if (ret < 0)
 		goto out_lock;
 	ret = channel_thread_start(&f->t, c, fetch_thread, control_changed, f);
 	if (ret < 0)
-		goto out_fsyncer;
+		goto out_fwriter;
 	*out = f;
 	return 0;
-out_fsyncer:
-	fsyncer_stop(&f->fsync);
+out_fwriter:
+	fwriter_stop(&f->fw);
 out_lock:
 	pthread_mutex_destroy(&f->lock);
 	piece_unpacker_release(&f->unz);
@@ -1046,7 +1044,7 @@ fetcher_stop(struct fetcher *f)
 	f->stop = 1;
 	pthread_mutex_unlock(&f->lock);
 	channel_thread_join(&f->t);
-	fsyncer_stop(&f->fsync);
+	fwriter_stop(&f->fw);
 	pthread_mutex_destroy(&f->lock);
 	channel_thread_release(&f->t);
 	free(f->want);
