@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,6 +70,7 @@
  */
 struct fetch_stages {
 	uint64_t t0_ns;		/* since the last log */
+	uint64_t cpu0_ns;	/* this thread's CPU time then: is "link" waiting or work? */
 	uint64_t link_ns;	/* reading frames and waiting for them */
 	uint64_t decode_ns;	/* piece_unpack: zstd or a plain copy */
 	uint64_t queue_ns;	/* copying into the fwriter's queue, waiting for room */
@@ -448,10 +450,22 @@ publish(void *arg, uint64_t len, uint64_t synced)
 
 /* ---- per-stage timing ------------------------------------------------ */
 
+/* CPU time of the calling thread, ns (0 if unknown). */
+static uint64_t
+thread_cpu_ns(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) < 0)
+		return 0;
+	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ULL +
+	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ULL;
+}
+
 static void
 stages_reset(struct fetcher *f)
 {
-	f->stg = (struct fetch_stages){ .t0_ns = bucket_now_ns() };
+	f->stg = (struct fetch_stages){ .t0_ns = bucket_now_ns(), .cpu0_ns = thread_cpu_ns() };
 	fwriter_stats(&f->fw, &f->stg.write_ns, &f->stg.sync_ns, &f->stg.syncs);	/* base */
 }
 
@@ -466,11 +480,12 @@ stages_log(struct fetcher *f, int force)
 	if (g->bytes < (force ? (1ULL << 20) : STAGES_LOG_BYTES))
 		return;
 	fwriter_stats(&f->fw, &write_ns, &sync_ns, &syncs);
-	log_info("fetch %s: stages: %llu MiB in %llu ms (%.1f MiB/s): link %llu ms, "
-		 "decode %llu ms, queue %llu ms, drain %llu ms; behind them pwrite %llu ms, "
-		 "fdatasync %llu ms (%llu)", f->res,
+	log_info("fetch %s: stages: %llu MiB in %llu ms (%.1f MiB/s, receiver CPU %llu ms): "
+		 "link %llu ms, decode %llu ms, queue %llu ms, drain %llu ms; behind them "
+		 "pwrite %llu ms, fdatasync %llu ms (%llu)", f->res,
 		 (unsigned long long)(g->bytes >> 20), (unsigned long long)ms,
 		 ms ? (double)g->bytes / 1048576.0 * 1000.0 / (double)ms : 0.0,
+		 (unsigned long long)((thread_cpu_ns() - g->cpu0_ns) / 1000000),
 		 (unsigned long long)(g->link_ns / 1000000),
 		 (unsigned long long)(g->decode_ns / 1000000),
 		 (unsigned long long)(g->queue_ns / 1000000),
