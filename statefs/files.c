@@ -5,7 +5,8 @@
  * .engine-status, .log-durable, ...).  They are no keys - no stamps, never
  * gossiped - but they live in the tree, so their paths are built here and
  * nowhere else: a resource name and one component of a file name, checked,
- * relative to the root the tree was opened at, never following a link.
+ * relative to the root the tree was opened at, never following a link
+ * (neither the directory's nor the file's).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,51 +17,73 @@
 
 #include "statefs/internal.h"
 
-/* "resource-RES/NAME" into @buf; -EINVAL for names that are no names. */
+/* @name is one component of a file name: not empty, no '/', not . or .. */
 static int
-file_path(char *buf, size_t size, const char *res, const char *name)
+name_ok(const char *name)
 {
-	if (statefs_name_check(STATEFS_NAME_RESOURCE, res, NULL) < 0 || !*name ||
-	    strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+	return *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
+
+/* The directory resource-RES, opened without following a link. */
+static int
+res_dir(const struct statefs *sf, const char *res)
+{
+	char path[STATEFS_PATH_MAX + 1];
+	int fd;
+
+	if (statefs_name_check(STATEFS_NAME_RESOURCE, res, NULL) < 0)
 		return -EINVAL;
-	if ((size_t)snprintf(buf, size, "resource-%s/%s", res, name) >= size)
-		return -ENAMETOOLONG;
-	return 0;
+	snprintf(path, sizeof(path), "resource-%s", res);
+	fd = openat(sf->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The directory of @res for @name, or -errno. */
+static int
+file_dir(const struct statefs *sf, const char *res, const char *name)
+{
+	return name_ok(name) ? res_dir(sf, res) : -EINVAL;
 }
 
 int
 statefs_file_open(const struct statefs *sf, const char *res, const char *name, int flags,
 		  mode_t mode)
 {
-	char path[STATEFS_FILE_PATH_MAX + 1];
-	int ret = file_path(path, sizeof(path), res, name), fd;
+	int dfd = file_dir(sf, res, name), fd;
 
-	if (ret < 0)
-		return ret;
-	fd = openat(sf->root_fd, path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-	return fd < 0 ? -errno : fd;
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		fd = -errno;
+	close(dfd);
+	return fd;
 }
 
 int
 statefs_file_stat(const struct statefs *sf, const char *res, const char *name, struct stat *st)
 {
-	char path[STATEFS_FILE_PATH_MAX + 1];
-	int ret = file_path(path, sizeof(path), res, name);
+	int dfd = file_dir(sf, res, name), ret = 0;
 
-	if (ret < 0)
-		return ret;
-	return fstatat(sf->root_fd, path, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	if (dfd < 0)
+		return dfd;
+	if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		ret = -errno;
+	close(dfd);
+	return ret;
 }
 
 int
 statefs_file_unlink(const struct statefs *sf, const char *res, const char *name)
 {
-	char path[STATEFS_FILE_PATH_MAX + 1];
-	int ret = file_path(path, sizeof(path), res, name);
+	int dfd = file_dir(sf, res, name), ret = 0;
 
-	if (ret < 0)
-		return ret;
-	return unlinkat(sf->root_fd, path, 0) < 0 ? -errno : 0;
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, 0) < 0)
+		ret = -errno;
+	close(dfd);
+	return ret;
 }
 
 int
@@ -79,27 +102,25 @@ statefs_file_truncate(const struct statefs *sf, const char *res, const char *nam
 int
 statefs_file_rename(const struct statefs *sf, const char *res, const char *from, const char *to)
 {
-	char a[STATEFS_FILE_PATH_MAX + 1], b[STATEFS_FILE_PATH_MAX + 1];
-	int ret = file_path(a, sizeof(a), res, from);
+	int dfd = name_ok(to) ? file_dir(sf, res, from) : -EINVAL, ret = 0;
 
-	if (ret == 0)
-		ret = file_path(b, sizeof(b), res, to);
-	if (ret < 0)
-		return ret;
-	return renameat(sf->root_fd, a, sf->root_fd, b) < 0 ? -errno : 0;
+	if (dfd < 0)
+		return dfd;
+	if (renameat(dfd, from, dfd, to) < 0)
+		ret = -errno;
+	close(dfd);
+	return ret;
 }
 
 int
 statefs_resource_dir(const struct statefs *sf, const char *res, int create)
 {
 	char path[STATEFS_PATH_MAX + 1];
-	int fd;
 
 	if (statefs_name_check(STATEFS_NAME_RESOURCE, res, NULL) < 0)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "resource-%s", res);
 	if (create && mkdirat(sf->root_fd, path, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	fd = openat(sf->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return res_dir(sf, res);
 }

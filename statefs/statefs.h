@@ -394,7 +394,6 @@ int statefs_merge(struct statefs *sf, const char *path, const char *value,
  * resource name, @name one component (not "." or ".."), never a link
  * followed.  Each returns -errno (-EINVAL for a name that is none).
  */
-#define STATEFS_FILE_PATH_MAX	(9 + STATEFS_NAME_MAX + 1 + 255)
 /* A descriptor (O_NOFOLLOW and O_CLOEXEC added to @flags), or -errno. */
 int statefs_file_open(const struct statefs *sf, const char *res, const char *name, int flags,
 		      mode_t mode);

@@ -68,7 +68,10 @@ drv_sync(struct driver *d, struct drv_res *r, const struct role_view *v, const c
 			r->retry_at_ms = gossip_now_ms() + DRV_RETRY_MS;
 			return;
 		}
-		syncer_set_bwlimit(r->sy, r->lim.fetch.bps);	/* shared from the next tick */
+		/* its part of the node limit at once: a small disk could be
+		 * compared whole before the next tick shares it */
+		syncer_set_bwlimit(r->sy, r->lim.fetch.bps);
+		drv_limits_share(d);
 		r->sy_saved = v->syncstatus;
 		log_info("%s: full sync from '%s' starts at byte %" PRIu64 " of %" PRIu64,
 			 r->name, peer, v->syncstatus, v->size_bytes);

@@ -12,6 +12,15 @@
  * from its start).  Appended bytes are fdatasync'ed in batches, and only
  * synced bytes are reported: replay follows local_len.
  *
+ * Pipeline (issue 18): this thread receives, verifies and decodes, and
+ * queues each piece to the fwriter (fwriter.h), whose thread writes and
+ * syncs behind it, each sync covering all that was written while the one
+ * before ran; it alone reports local_len, after the sync.  At most
+ * QUEUE_BYTES wait in the queue and UNSYNCED_MAX for a sync: beyond that
+ * this thread stops reading and the peer's SSH window closes.  Measured
+ * before (docs/performance.md): inline, fdatasync took a third of a
+ * fetch's time and pwrite a tenth, the link idle meanwhile.
+ *
  * Compression (protocol 1.3): a stream asks for FZDATA when the peer's
  * HELLO speaks it and this host's mode for the resource is not "none";
  * a compressed piece is decoded into exactly its announced length before
@@ -30,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,15 +52,34 @@
 #include "clusterd/gossip/peers.h"
 #include "clusterd/transfer/piece.h"
 #include "clusterd/transfer/rate.h"
+#include "clusterd/transfer/fwriter.h"
 #include "mars/names.h"
 
 #define FETCH_PEERS_MAX		64
 #define FETCH_REFETCH_MAX	16
-#define SYNC_BYTES		(1U << 20)	/* fdatasync at least every MiB... */
-#define SYNC_MS			100		/* ...and 100 ms after a first write, */
-#define SYNC_IDLE_MS		5		/* ...and when the stream pauses this long */
+#define QUEUE_BYTES		(8U << 20)	/* received, not yet written: at most */
+#define UNSYNCED_MAX		(32ULL << 20)	/* received, not yet durable: at most */
+#define SYNC_IDLE_MS		5		/* the stream paused: wait for the sync */
 #define IDLE_WAIT_MS		1000		/* nothing to do: look again after */
 #define PEER_RETRY_MS		1000		/* a peer that refused: not before */
+#define STAGES_LOG_BYTES	(256ULL << 20)	/* per-stage timing logged this often */
+
+/*
+ * Where a stream's time goes (issue 18: measure before pipelining):
+ * logged every STAGES_LOG_BYTES and at a stream's end.  ns each.
+ */
+struct fetch_stages {
+	uint64_t t0_ns;		/* since the last log */
+	uint64_t cpu0_ns;	/* this thread's CPU time then: is "link" waiting or work? */
+	uint64_t link_ns;	/* reading frames and waiting for them */
+	uint64_t decode_ns;	/* piece_unpack: zstd or a plain copy */
+	uint64_t queue_ns;	/* copying into the fwriter's queue, waiting for room */
+	uint64_t drain_ns;	/* waiting for the fwriter to drain (stream pauses) */
+	uint64_t write_ns;	/* pwrite, in the fwriter's thread */
+	uint64_t sync_ns;	/* fdatasync, in the fwriter's thread */
+	uint64_t syncs;
+	uint64_t bytes;		/* appended */
+};
 
 /* One peer's fetch connection (never shared with gossip). */
 struct fconn {
@@ -96,6 +125,8 @@ struct fetcher {
 	struct bucket bucket;
 	uint64_t bucket_rate;
 	struct piece_unpacker unz;	/* its st goes to st.z under the lock */
+	struct fetch_stages stg;
+	struct fwriter fw;		/* writes and syncs the current stream's file */
 	uint8_t dbuf[GOSSIP_DIGEST_MAX];
 };
 
@@ -103,9 +134,8 @@ struct fetcher {
 struct stream {
 	const struct fetch_want *w;
 	int fd;
-	uint64_t len;		/* durable local bytes */
-	uint64_t written;	/* appended after len, not yet synced */
-	uint64_t first_write_ms;
+	uint64_t len;		/* durable local bytes, as far as this thread knows */
+	uint64_t written;	/* appended after len, maybe synced by now */
 	int stopping;		/* FSTOP sent: discard data until FEND */
 	int zstd;		/* FETCH asked for FZDATA */
 };
@@ -253,22 +283,32 @@ want_peer(const struct gossip_endpoint *ep, void *arg)
 	return 0;
 }
 
+/* The tree, opened once it exists.  0 or -errno. */
+static int
+tree_open(struct fetcher *f)
+{
+	int ret;
+
+	if (f->sf_open)
+		return 0;
+	ret = statefs_open(&f->sf, f->c->root, f->c->host, 0);
+	if (ret < 0) {
+		set_error(f, ret, "cannot open tree '%s': %s", f->c->root, statefs_open_str(ret));
+		return ret;
+	}
+	f->sf_open = 1;
+	return 0;
+}
+
 /* Open the tree (once it exists) and rebuild the peer list.  0 or -errno. */
 static int
 reload_peers(struct fetcher *f)
 {
 	size_t i, j;
-	int ret;
+	int ret = tree_open(f);
 
-	if (!f->sf_open) {
-		ret = statefs_open(&f->sf, f->c->root, f->c->host, 0);
-		if (ret < 0) {
-			set_error(f, ret, "cannot open tree '%s': %s", f->c->root,
-				  statefs_open_str(ret));
-			return ret;
-		}
-		f->sf_open = 1;
-	}
+	if (ret < 0)
+		return ret;
 	ret = statefs_get(&f->sf, "uuid", f->uuid, sizeof(f->uuid), NULL);
 	if (ret < 0) {
 		set_error(f, ret, "no cluster uuid in '%s'", f->c->root);
@@ -362,17 +402,19 @@ pick_peer(struct fetcher *f, const struct fetch_want *w, uint64_t len)
 static int
 local_open(struct fetcher *f, const char *name, uint64_t *len)
 {
-	char path[4096];
 	struct stat st;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/resource-%s", f->c->root, f->res);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/resource-%s/%s", f->c->root, f->res, name);
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = tree_open(f);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	fd = statefs_resource_dir(&f->sf, f->res, 1);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	fd = statefs_file_open(&f->sf, f->res, name, O_RDWR | O_CREAT, 0600);
+	if (fd < 0)
+		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return -EINVAL;
@@ -404,34 +446,86 @@ publish_z(struct fetcher *f)
 	pthread_mutex_unlock(&f->lock);
 }
 
+/* The fwriter's callback, in its thread: @len is durable, @synced of it newly. */
 static void
-publish(struct fetcher *f, struct stream *s, uint64_t synced)
+publish(void *arg, uint64_t len, uint64_t synced)
 {
+	struct fetcher *f = arg;
 	uint64_t now = gossip_now_ms();
 
 	pthread_mutex_lock(&f->lock);
-	f->st.local_len = s->len;
+	f->st.local_len = len;
 	f->st.bytes_total += synced;
 	rate_add(&f->rate, synced, now, &f->st.rate_bps);
 	pthread_mutex_unlock(&f->lock);
-	publish_z(f);
 }
 
-/* Make appended bytes durable, then report them. */
+/* ---- per-stage timing ------------------------------------------------ */
+
+/* CPU time of the calling thread, ns (0 if unknown). */
+static uint64_t
+thread_cpu_ns(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) < 0)
+		return 0;
+	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ULL +
+	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ULL;
+}
+
+static void
+stages_reset(struct fetcher *f)
+{
+	f->stg = (struct fetch_stages){ .t0_ns = bucket_now_ns(), .cpu0_ns = thread_cpu_ns() };
+	fwriter_stats(&f->fw, &f->stg.write_ns, &f->stg.sync_ns, &f->stg.syncs);	/* base */
+}
+
+/* Log the stages if @force (a stream's end) or enough bytes passed. */
+static void
+stages_log(struct fetcher *f, int force)
+{
+	const struct fetch_stages *g = &f->stg;
+	uint64_t ms = (bucket_now_ns() - g->t0_ns) / 1000000;
+	uint64_t write_ns, sync_ns, syncs;
+
+	if (g->bytes < (force ? (1ULL << 20) : STAGES_LOG_BYTES))
+		return;
+	fwriter_stats(&f->fw, &write_ns, &sync_ns, &syncs);
+	log_info("fetch %s: stages: %llu MiB in %llu ms (%.1f MiB/s, receiver CPU %llu ms): "
+		 "link %llu ms, decode %llu ms, queue %llu ms, drain %llu ms; behind them "
+		 "pwrite %llu ms, fdatasync %llu ms (%llu)", f->res,
+		 (unsigned long long)(g->bytes >> 20), (unsigned long long)ms,
+		 ms ? (double)g->bytes / 1048576.0 * 1000.0 / (double)ms : 0.0,
+		 (unsigned long long)((thread_cpu_ns() - g->cpu0_ns) / 1000000),
+		 (unsigned long long)(g->link_ns / 1000000),
+		 (unsigned long long)(g->decode_ns / 1000000),
+		 (unsigned long long)(g->queue_ns / 1000000),
+		 (unsigned long long)(g->drain_ns / 1000000),
+		 (unsigned long long)((write_ns - g->write_ns) / 1000000),
+		 (unsigned long long)((sync_ns - g->sync_ns) / 1000000),
+		 (unsigned long long)(syncs - g->syncs));
+	stages_reset(f);
+}
+
+/* Wait until the appended bytes are durable (the fwriter reported them). */
 static int
 local_sync(struct fetcher *f, struct stream *s)
 {
-	uint64_t n = s->written;
+	uint64_t t0 = bucket_now_ns();
+	int ret;
 
-	if (n == 0)
+	if (s->written == 0)
 		return 0;
-	if (fdatasync(s->fd) < 0) {
-		set_error(f, -errno, "cannot sync '%s': %s", s->w->name, strerror(errno));
+	ret = fwriter_drain(&f->fw);
+	f->stg.drain_ns += bucket_now_ns() - t0;
+	publish_z(f);
+	if (ret < 0) {
+		set_error(f, ret, "cannot write or sync '%s': %s", s->w->name, strerror(-ret));
 		return -EIO;
 	}
-	s->len += n;
+	s->len += s->written;
 	s->written = 0;
-	publish(f, s, n);
 	return 0;
 }
 
@@ -471,14 +565,19 @@ on_data(struct fetcher *f, struct stream *s, const struct gossip_msg *m)
 {
 	uint64_t pos = s->len + s->written, n;
 	const uint8_t *data;
+	uint64_t t0 = bucket_now_ns(), t1;
+	int ret;
 
 	if (s->stopping || m->data_len == 0)
 		return 0;
 	if (m->offset != pos || (m->type == GOSSIP_FZDATA && !s->zstd))
 		return -EPROTO;
-	if (piece_unpack(&f->unz, m->type == GOSSIP_FZDATA ? m->enc : GOSSIP_SDATA_RAW,
-			 m->data, m->data_len, m->type == GOSSIP_FZDATA ? m->raw_len :
-			 m->data_len, &data) < 0) {
+	ret = piece_unpack(&f->unz, m->type == GOSSIP_FZDATA ? m->enc : GOSSIP_SDATA_RAW,
+			   m->data, m->data_len, m->type == GOSSIP_FZDATA ? m->raw_len :
+			   m->data_len, &data);
+	t1 = bucket_now_ns();
+	f->stg.decode_ns += t1 - t0;
+	if (ret < 0) {
 		set_error(f, -EPROTO, "bad compressed data of '%s' at %llu", s->w->name,
 			  (unsigned long long)pos);
 		return -EPROTO;
@@ -487,15 +586,15 @@ on_data(struct fetcher *f, struct stream *s, const struct gossip_msg *m)
 	bucket_take(&f->bucket, m->data_len);	/* the limit is the link's */
 	if (s->w->final_len != FETCH_FOLLOW && pos + n > s->w->final_len)
 		n = s->w->final_len > pos ? s->w->final_len - pos : 0;
-	if (n && pwrite(s->fd, data, n, (off_t)pos) != (ssize_t)n) {
-		set_error(f, -EIO, "cannot write '%s': %s", s->w->name, strerror(errno));
+	ret = fwriter_append(&f->fw, data, n);	/* waits while the queue is full */
+	f->stg.queue_ns += bucket_now_ns() - t1;
+	f->stg.bytes += n;
+	s->written += n;
+	stages_log(f, 0);
+	if (ret < 0) {
+		set_error(f, ret, "cannot write or sync '%s': %s", s->w->name, strerror(-ret));
 		return -EIO;
 	}
-	if (s->written == 0)
-		s->first_write_ms = gossip_now_ms();
-	s->written += n;
-	if (s->written >= SYNC_BYTES || gossip_now_ms() - s->first_write_ms >= SYNC_MS)
-		return local_sync(f, s);
 	return 0;
 }
 
@@ -511,7 +610,9 @@ on_end(struct fetcher *f, struct fconn *fc, struct stream *s, const struct gossi
 		log_warnx("fetch %s: local '%s' differs from %s's before offset %llu; "
 			  "fetching it again from the start", f->res, s->w->name, fc->ch.ep.host,
 			  (unsigned long long)s->len);
-		return local_truncate(f, s, 0);
+		ret = local_truncate(f, s, 0);
+		fwriter_attach(&f->fw, s->fd, s->len);
+		return ret;
 	}
 	set_error(f, -ENOENT, "peer '%s': %s: %s", fc->ch.ep.host, s->w->name, m->text);
 	fc->retry_ms = gossip_now_ms() + PEER_RETRY_MS;
@@ -592,9 +693,10 @@ stream_request(struct fetcher *f, struct fconn *fc, struct stream *s)
 /*
  * Run one FETCH on @fc until its FEND.  The bucket gates reading: while
  * it is empty nothing is read, so the SSH window closes and the serving
- * end waits.  Appended bytes are synced once the stream pauses for
- * SYNC_IDLE_MS (or per SYNC_BYTES / SYNC_MS while it flows).  Returns 0
- * (go on), or -errno after a failure.
+ * end waits.  The fwriter syncs appended bytes while the stream flows;
+ * once it pauses for SYNC_IDLE_MS this thread waits for that sync too
+ * (the durable length is then known here).  Returns 0 (go on), or -errno
+ * after a failure.
  */
 /* The bandwidth limit may change while a stream runs (the driver shares
  * a node-wide limit among the busy fetchers): take it in. */
@@ -617,9 +719,12 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 {
 	uint64_t deadline = gossip_now_ms() + f->c->timeout_ms, last_frame = 0, now;
 	struct gossip_msg m;
-	uint64_t wait_ns;
-	int ret = stream_request(f, fc, s);
+	uint64_t wait_ns, t_link = bucket_now_ns();
+	int ret;
 
+	fwriter_attach(&f->fw, s->fd, s->len);
+	stages_reset(f);
+	ret = stream_request(f, fc, s);
 	while (ret == 0) {
 		ret = link_flush(&fc->ch.link);
 		bucket_follow(f);
@@ -627,7 +732,9 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 		if (ret == 0 && wait_ns == 0 && (ret = channel_recv(&fc->ch, &m)) == 1) {
 			last_frame = gossip_now_ms();
 			deadline = last_frame + f->c->timeout_ms;
+			f->stg.link_ns += bucket_now_ns() - t_link;
 			ret = stream_frame(f, fc, s, &m);
+			t_link = bucket_now_ns();
 			if (ret == 0 && !s->stopping && control_pending(f))
 				ret = stream_stop(fc, s);
 			continue;
@@ -649,6 +756,7 @@ stream_run(struct fetcher *f, struct fconn *fc, struct stream *s)
 					  (int)(deadline - now));
 		}
 	}
+	stages_log(f, 1);
 	if (ret == 1)
 		return 0;
 	if (ret == -ENOENT)	/* refused by FEND: the connection is clean */
@@ -757,6 +865,9 @@ work_entry(struct fetcher *f, const struct fetch_want *w)
 			status_entry(f, w, s.len, fc->ch.ep.host, 0);
 			if (stream_run(f, fc, &s) == 0)
 				set_error(f, 0, "%s", "");
+			/* nothing of the stream may be synced once its fd is closed */
+			local_sync(f, &s);
+			fwriter_detach(&f->fw);
 		}
 	}
 	close(s.fd);
@@ -767,11 +878,10 @@ work_entry(struct fetcher *f, const struct fetch_want *w)
 static uint64_t
 local_size(struct fetcher *f, const char *name)
 {
-	char path[4096];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/resource-%s/%s", f->c->root, f->res, name);
-	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+	if (tree_open(f) < 0 || statefs_file_stat(&f->sf, f->res, name, &st) < 0 ||
+	    !S_ISREG(st.st_mode))
 		return 0;
 	return (uint64_t)st.st_size;
 }
@@ -859,14 +969,21 @@ fetcher_start(const struct gossip_config *c, const char *res, struct fetcher **o
 	bucket_init(&f->bucket, 0, bucket_now_ns());
 	piece_unpacker_init(&f->unz, 0);
 	pthread_mutex_init(&f->lock, NULL);
+	ret = fwriter_start(&f->fw, QUEUE_BYTES, UNSYNCED_MAX, publish, f);
+	if (ret < 0)
+		goto out_lock;
 	ret = channel_thread_start(&f->t, c, fetch_thread, control_changed, f);
-	if (ret < 0) {
-		pthread_mutex_destroy(&f->lock);
-		free(f);
-		return ret;
-	}
+	if (ret < 0)
+		goto out_fwriter;
 	*out = f;
 	return 0;
+out_fwriter:
+	fwriter_stop(&f->fw);
+out_lock:
+	pthread_mutex_destroy(&f->lock);
+	piece_unpacker_release(&f->unz);
+	free(f);
+	return ret;
 }
 
 static int
@@ -953,6 +1070,7 @@ fetcher_stop(struct fetcher *f)
 	f->stop = 1;
 	pthread_mutex_unlock(&f->lock);
 	channel_thread_join(&f->t);
+	fwriter_stop(&f->fw);
 	pthread_mutex_destroy(&f->lock);
 	channel_thread_release(&f->t);
 	free(f->want);

@@ -23,7 +23,10 @@
  * we look again every CAP_POLL_MS.
  *
  * Writes to stdout block, which only slows this client's own sshd; the
- * client's reading pace (its bandwidth limit) is what paces us.
+ * client's reading pace (its bandwidth limit) is what paces us.  So that
+ * a backlog no longer in the page cache does not make each frame wait on
+ * the disk, the kernel reads the next rounds ahead (posix_fadvise) while
+ * we send this one.
  *
  * Compression (protocol 1.3): when the client's FETCH accepts zstd and
  * this host's mode for the resource is not "none", each FDATA-sized piece
@@ -51,6 +54,7 @@
 #define ROUND_BYTES	(1U << 20)	/* data sent between looks at the input */
 #define KEEPALIVE_MS	1000		/* FINFO at least this often while following */
 #define CAP_POLL_MS	5		/* look again this soon at a tail not yet durable */
+#define READAHEAD_BYTES	(4U * ROUND_BYTES)	/* asked of the kernel ahead of pos */
 
 struct fserve {
 	struct gossip_link *l;
@@ -134,22 +138,7 @@ fserve_end(struct fserve *s, int code, uint64_t offset, const char *text)
 static int
 fserve_open(struct fserve *s, const char *res, const char *name)
 {
-	char dir[GOSSIP_HOST_MAX + 16];
-	int rfd, dfd, fd = -1;
-
-	snprintf(dir, sizeof(dir), "resource-%s", res);
-	rfd = open(s->c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rfd < 0)
-		return -errno;
-	dfd = openat(rfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd >= 0) {
-		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		close(dfd);
-	}
-	if (fd < 0)
-		fd = -errno;
-	close(rfd);
-	return fd;
+	return statefs_file_open(s->sf, res, name, O_RDONLY | O_NONBLOCK, 0);
 }
 
 /* What may be sent of the current logfile: its size, but no further than
@@ -265,6 +254,7 @@ fserve_start(struct fserve *s, const struct gossip_msg *m)
 	s->pos = m->offset;
 	s->end = m->end;
 	s->follow = !!(m->fflags & GOSSIP_FETCH_FOLLOW);
+	posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);	/* a hint: failure is harmless */
 	s->zstd = 0;
 	if (m->fflags & GOSSIP_FETCH_ZSTD) {
 		piece_packer_set_mode(&s->pk, gossip_compress_mode(s->c, NULL, m->res));
@@ -314,6 +304,9 @@ fserve_pump(struct fserve *s, int *more)
 		s->info_size = size;
 		ret = fserve_send(s, &info);
 	}
+	if (s->pos < stop)
+		posix_fadvise(s->fd, (off_t)s->pos, (off_t)(stop - s->pos < READAHEAD_BYTES ?
+			      stop - s->pos : READAHEAD_BYTES), POSIX_FADV_WILLNEED);
 	while (ret == 0 && s->pos < stop && sent < ROUND_BYTES) {
 		uint64_t want = stop - s->pos;
 		ssize_t n = pread(s->fd, s->buf, want < sizeof(s->buf) ? want : sizeof(s->buf),

@@ -233,7 +233,8 @@ fend_hex() {
 	local hex name
 	make_log alpha log-000000007-alpha 4
 	ln -s /etc/passwd "$(logfile alpha log-000000008-alpha)"
-	tree alpha set "resource-$RES/version-000000007-alpha" x >/dev/null
+	tree alpha set "resource-$RES/version-000000007-alpha" \
+		"$(printf '%064d,log-000000007-alpha,0:' 0)" >/dev/null
 	# a valid request is answered with FINFO (type 0x0a) of the size
 	hex=$(raw_fetch beta alpha "$RES" log-000000007-alpha)
 	[[ $hex == *090000000a0010000000000000* ]] || fail "no FINFO(4096) in reply: $hex"

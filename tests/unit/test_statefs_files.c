@@ -54,6 +54,11 @@ test_ops(struct statefs *sf)
 	       statefs_file_open(sf, "r", "link", O_RDONLY, 0) == -ELOOP &&
 	       statefs_file_stat(sf, "r", "link", &st) == 0 && S_ISLNK(st.st_mode),
 	       "a link is never followed");
+	snprintf(path, sizeof(path), "%s/resource-evil", sft_root);
+	tap_ok(symlink("/etc", path) == 0 &&
+	       statefs_file_open(sf, "evil", "passwd", O_RDONLY, 0) < 0 &&
+	       statefs_file_stat(sf, "evil", "passwd", &st) < 0,
+	       "nor a resource directory that is a link");
 	tap_ok(statefs_file_unlink(sf, "r", ".x") == 0 &&
 	       statefs_file_unlink(sf, "r", ".x") == -ENOENT, "unlinked, once");
 }
