@@ -172,6 +172,7 @@ worker(const struct gossip_config *c, const struct status_config *sc, pid_t pare
 
 	if (follow_parent(parent) < 0)
 		_exit(0);
+	prctl(PR_SET_NAME, "clusterd-page");	/* what ps and pgrep show */
 	if (status_open(&st, sc) < 0) {
 		tell(ready_fd, 'E');
 		_exit(EXIT_FAILED);
@@ -218,6 +219,7 @@ supervisor(const struct gossip_config *c, const struct status_config *sc, pid_t 
 
 	if (follow_parent(daemon) < 0)
 		_exit(0);
+	prctl(PR_SET_NAME, "clusterd-status");
 	for (;;) {
 		pid = fork();
 		if (pid < 0) {

@@ -523,10 +523,12 @@ status_field() {
 @test "status: the page runs in a confined process of its own, restarted when it dies" {
 	start_clusterd
 	local sup worker
-	sup=$(pgrep -P "$DAEMON" | head -1)
+	# by name: the daemon's other children (serving ends of the local
+	# transport) come and go
+	sup=$(pgrep -P "$DAEMON" -x clusterd-status)
 	[ -n "$sup" ] || fail "no status page supervisor under the daemon"
-	wait_for 5 pgrep -P "$sup"
-	worker=$(pgrep -P "$sup" | head -1)
+	wait_for 5 pgrep -P "$sup" -x clusterd-page
+	worker=$(pgrep -P "$sup" -x clusterd-page)
 	# the daemon keeps root's capabilities; the page has none and can gain none
 	[ "$(status_field "$DAEMON" NoNewPrivs)" = 0 ]
 	[ "$(status_field "$DAEMON" CapEff)" != 0000000000000000 ]
@@ -535,7 +537,8 @@ status_field() {
 	[ "$(status_field "$worker" CapBnd)" = 0000000000000000 ]
 	# a page that dies is started again; the daemon is untouched
 	kill -KILL "$worker"
-	wait_for 15 eval '[ -n "$(pgrep -P "$sup")" ] && [ "$(pgrep -P "$sup")" != "$worker" ]'
+	wait_for 15 eval '[ -n "$(pgrep -P "$sup" -x clusterd-page)" ] &&
+		[ "$(pgrep -P "$sup" -x clusterd-page)" != "$worker" ]'
 	wait_for 10 get /api/v1/cluster
 	kill -0 "$DAEMON"
 	grep -q "status page: its process ended (signal 9)" "$BATS_TEST_TMPDIR/clusterd.log"
