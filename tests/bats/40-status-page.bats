@@ -81,6 +81,10 @@ start_clusterd() {
 	DAEMON=$!
 	PIDS+=("$DAEMON")
 	wait_for 10 curl -sf -H "Authorization: Bearer ${TOKEN:-}" "$URL/api/v1/cluster"
+	# The page is a process of its own serving a snapshot of the tree taken
+	# once a second: wait for one that has the daemon's first heartbeat.
+	wait_for 10 eval 'get /api/v1/cluster |
+		jq -e "[.members[] | select(.host == \"alpha\")] | length == 0 or .[0].alive"'
 }
 
 stop_clusterd() {
