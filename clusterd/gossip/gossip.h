@@ -10,6 +10,7 @@
 #ifndef MARS_CLUSTERD_GOSSIP_H
 #define MARS_CLUSTERD_GOSSIP_H
 
+#include <getopt.h>
 #include <stdint.h>
 
 #include "clusterd/gossip/authz.h"
@@ -68,6 +69,23 @@ const char *gossip_compress_name(int mode);
  * mode is ignored.  @sf: the tree, or NULL to open it for the call.
  */
 int gossip_compress_mode(const struct gossip_config *c, struct statefs *sf, const char *res);
+/*
+ * Command-line options of a gossip configuration (options.c), shared by
+ * clusterd and the test drivers: gossip_options[] (ids from
+ * GOSSIP_OPT_BASE on, which a program's own options stay below), joined
+ * before a program's own by gossip_options_join() (returns the count, the
+ * table NULL-terminated in @n entries), and applied by
+ * gossip_config_option(): 0, -EINVAL (a bad value) or -ENOENT (not one of
+ * these).  @prog names the program in log lines (--log-level).
+ */
+#define GOSSIP_OPT_BASE		0x1000
+#define GOSSIP_OPTIONS_COUNT	20
+extern const struct option gossip_options[GOSSIP_OPTIONS_COUNT + 1];
+size_t gossip_options_join(struct option *out, size_t n, const struct option *extra);
+int gossip_config_option(struct gossip_config *c, int id, const char *arg, const char *prog);
+/* A period of 1 ms to an hour.  0 or -EINVAL. */
+int gossip_parse_ms(const char *s, unsigned *out);
+
 /* Derive dependent fields (the public key path).  Call after changes. */
 void gossip_config_finish(struct gossip_config *c);
 

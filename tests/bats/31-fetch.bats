@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Logfile transfer (protocol 1.1) between real hosts: network namespaces
-# with their own sshd (tests/bats/netns.bash), `clusterd --fetch RES NAME`
+# with their own sshd (tests/bats/netns.bash), `transfer-client --fetch RES NAME`
 # on the fetching host, logfiles written straight into the origin's tree.
 # No daemon runs: the fetcher needs only the tree (uuid, ips/) and sshd.
 # Every wait is bounded.
@@ -49,12 +49,12 @@ size_of() {
 	stat -c %s "$1" 2>/dev/null || echo 0
 }
 
-# fetch HOST ARGS...: clusterd --fetch on HOST; JSON status in $output
+# fetch HOST ARGS...: transfer-client --fetch on HOST; JSON status in $output
 fetch() {
 	local host=$1
 	shift
 	# shellcheck disable=SC2046
-	run netns_exec "$host" timeout 120 "$CLUSTERD" $(clusterd_opts "$host") --fetch "$RES" "$@"
+	run netns_exec "$host" timeout 120 "$TRANSFER_CLIENT" $(gossip_opts "$host") --fetch "$RES" "$@"
 }
 
 # json KEY: a field of the status line in $output
@@ -62,13 +62,13 @@ json() {
 	printf '%s\n' "$output" | tail -n 1 | jq -r ".$1"
 }
 
-# fetch_bg HOST ARGS...: clusterd --fetch in the background, pid in $FETCH_PID
+# fetch_bg HOST ARGS...: transfer-client --fetch in the background, pid in $FETCH_PID
 fetch_bg() {
 	local host=$1
 	shift
-	# A simple command, not a function, so that $! is clusterd itself.
+	# A simple command, not a function, so that $! is the client itself.
 	# shellcheck disable=SC2046
-	ip netns exec "$(netns_name "$host")" "$CLUSTERD" $(clusterd_opts "$host") \
+	ip netns exec "$(netns_name "$host")" "$TRANSFER_CLIENT" $(gossip_opts "$host") \
 		--fetch "$RES" "$@" >"$NETNS_DIR/fetch.out" 2>"$NETNS_DIR/fetch.err" &
 	FETCH_PID=$!
 	_netns_record "$FETCH_PID"

@@ -2,7 +2,7 @@
 # Full sync (docs/sync.md, issue 8) between real hosts: network namespaces
 # with their own sshd and clusterd (data path off: no engine), a resource
 # created on alpha and joined by beta through marsadm, and
-# `clusterd --sync RES --peer alpha --disk IMG` on beta, whose JSON status
+# `transfer-client --sync RES --peer alpha --disk IMG` on beta, whose JSON status
 # (the last line of its output) is the oracle together with cmp of the
 # two disk images.  Every wait is bounded.
 
@@ -56,20 +56,20 @@ sync_cluster() {
 	wait_for 15 has_value beta "resource-$RES/size" "$SIZE"
 }
 
-# sync_run ARGS...: clusterd --sync on beta from alpha; status in $SYNC_RC,
+# sync_run ARGS...: transfer-client --sync on beta from alpha; status in $SYNC_RC,
 # JSON lines in sync.out.
 sync_run() {
 	# shellcheck disable=SC2046
-	netns_exec beta timeout 120 "$CLUSTERD" $(clusterd_opts beta) --sync "$RES" \
+	netns_exec beta timeout 120 "$TRANSFER_CLIENT" $(gossip_opts beta) --sync "$RES" \
 		--peer alpha --disk "$(disk beta)" --timeout 100 "$@" \
 		>"$NETNS_DIR/sync.out" 2>"$NETNS_DIR/sync.err" && SYNC_RC=0 || SYNC_RC=$?
 }
 
 # sync_bg ARGS...: the same in the background, pid in $SYNC_PID
 sync_bg() {
-	# A simple command, not a function, so that $! is clusterd itself.
+	# A simple command, not a function, so that $! is the client itself.
 	# shellcheck disable=SC2046
-	ip netns exec "$(netns_name beta)" "$CLUSTERD" $(clusterd_opts beta) --sync "$RES" \
+	ip netns exec "$(netns_name beta)" "$TRANSFER_CLIENT" $(gossip_opts beta) --sync "$RES" \
 		--peer alpha --disk "$(disk beta)" --timeout 100 --progress 100 "$@" \
 		>"$NETNS_DIR/sync.out" 2>"$NETNS_DIR/sync.err" &
 	SYNC_PID=$!
@@ -252,7 +252,7 @@ differing_chunks() {
 	head -c $((SIZE - CHUNK)) /dev/urandom >"$small"
 	before=$(md5sum <"$small")
 	# shellcheck disable=SC2046
-	run netns_exec beta timeout 60 "$CLUSTERD" $(clusterd_opts beta) --log-level warn \
+	run netns_exec beta timeout 60 "$TRANSFER_CLIENT" $(gossip_opts beta) --log-level warn \
 		--sync "$RES" --peer alpha --disk "$small" --timeout 30
 	assert_failure
 	[ "$(printf '%s\n' "$output" | grep '}$' | tail -n 1 | jq -r .error)" -eq -28 ]
@@ -270,25 +270,25 @@ differing_chunks() {
 	wait_for 15 has_value alpha resource-r1/primary beta
 	before=$(md5sum <"$(disk beta)")
 	# shellcheck disable=SC2046
-	run netns_exec beta timeout 60 "$CLUSTERD" $(clusterd_opts beta) --log-level warn \
+	run netns_exec beta timeout 60 "$TRANSFER_CLIENT" $(gossip_opts beta) --log-level warn \
 		--sync r1 --peer alpha --disk "$(disk beta)" --timeout 30
 	assert_failure
 	assert_output --partial "'alpha' is not a member of 'r1'"
 	assert_equal "$(md5sum <"$(disk beta)")" "$before"
 	# and a resource unknown there
 	# shellcheck disable=SC2046
-	run netns_exec beta timeout 60 "$CLUSTERD" $(clusterd_opts beta) --log-level warn \
+	run netns_exec beta timeout 60 "$TRANSFER_CLIENT" $(gossip_opts beta) --log-level warn \
 		--sync r7 --peer alpha --disk "$(disk beta)" --size "$SIZE" --timeout 30
 	assert_failure
 	assert_output --partial "no such resource here"
 }
 
-# sync_from HOST PEER ARGS...: clusterd --sync on HOST from PEER; JSON in sync.out
+# sync_from HOST PEER ARGS...: transfer-client --sync on HOST from PEER; JSON in sync.out
 sync_from() {
 	local host=$1 peer=$2
 	shift 2
 	# shellcheck disable=SC2046
-	netns_exec "$host" timeout 120 "$CLUSTERD" $(clusterd_opts "$host") --sync "$RES" \
+	netns_exec "$host" timeout 120 "$TRANSFER_CLIENT" $(gossip_opts "$host") --sync "$RES" \
 		--peer "$peer" --disk "$(disk "$host")" --timeout 100 "$@" \
 		>"$NETNS_DIR/sync.out" 2>"$NETNS_DIR/sync.err" && SYNC_RC=0 || SYNC_RC=$?
 	assert_equal "$SYNC_RC" 0

@@ -27,6 +27,7 @@ CLUSTERD=${CLUSTERD:-$MARS_BUILDDIR/clusterd/clusterd}
 GOSSIP_TREE=${GOSSIP_TREE:-$MARS_BUILDDIR/tests/helpers/gossip-tree}
 GOSSIP_EVIL=${GOSSIP_EVIL:-$MARS_BUILDDIR/tests/helpers/gossip-evil}
 GOSSIP_PUSH=${GOSSIP_PUSH:-$MARS_BUILDDIR/tests/helpers/gossip-push}
+TRANSFER_CLIENT=${TRANSFER_CLIENT:-$MARS_BUILDDIR/tests/helpers/transfer-client}
 NETNS_ALL_HOSTS=(alpha beta gamma delta epsilon zeta eta theta)
 # Fast timers so that the suite stays short; every wait is still bounded.
 CLUSTERD_TEST_OPTS=${CLUSTERD_TEST_OPTS:---period-ms 1000 --heartbeat-ms 1000 --timeout-ms 3000 --backoff-max-ms 1000 --log-level debug}
@@ -199,14 +200,23 @@ netns_link() {
 	ip -n "$(netns_bridge)" link set "v$(netns_index "$1")" "$2"
 }
 
-# clusterd options for HOST (keys, known hosts, peers, tree), printed for
-# word splitting by the caller: test paths contain no blanks.
-# shellcheck disable=SC2086
-clusterd_opts() {
+# The gossip options for HOST (keys, known hosts, peers, tree, the test's
+# fast timers): what every program that speaks to peers takes, clusterd
+# and tests/helpers/transfer-client alike.  Printed for word splitting by
+# the caller: test paths contain no blanks.
+gossip_opts() {
 	local host=$1
 	echo --root "$(netns_root "$host")" --host "$host" \
 		--key "$(netns_key "$host")" --known-hosts "${NETNS_KNOWN_HOSTS:-$NETNS_DIR/known_hosts}" \
-		--peers "$NETNS_DIR/$host/peers" $CLUSTERD_TEST_OPTS \
+		--peers "$NETNS_DIR/$host/peers" --timeout-ms 3000 --backoff-max-ms 1000 \
+		--log-level debug
+}
+
+# clusterd options for HOST: the gossip options and the daemon's.
+# shellcheck disable=SC2086
+clusterd_opts() {
+	local host=$1
+	echo $(gossip_opts "$host") $CLUSTERD_TEST_OPTS \
 		--data-path "${NETNS_DATA_PATH:-off}" --engine "$MARS_BUILDDIR/engine/mars-engine" \
 		--dev-dir "$NETNS_DIR/$host/dev" --run-dir "$NETNS_DIR/$host/run"
 }
