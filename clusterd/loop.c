@@ -10,7 +10,10 @@
  * actual-HOST/time is written every heartbeat period, and tombstones are
  * collected once a minute.  With --authorized-keys, the lines binding a
  * departed member's key are removed from it at each heartbeat
- * (revoke.c).  A member another member evicted (evicted/X) departs here
+ * (revoke.c), and a line is added for each member whose key the tree
+ * holds (keys/key-X) and which has none yet, never replacing one
+ * (keys.c); our own key is published there from the public half of
+ * --key.  A member another member evicted (evicted/X) departs here
  * too: each tick its ips/ip-X is tombstoned by us if still live, and so
  * its key goes the same way.  Writes go through statefs transactions, so
  * SIGTERM between two ticks leaves no half-written entry.
@@ -25,6 +28,7 @@
 #include "clusterd/loop.h"
 #include "common/log.h"
 #include "clusterd/gossip/peer.h"
+#include "clusterd/gossip/keys.h"
 #include "clusterd/gossip/peers.h"
 #include "clusterd/gossip/revoke.h"
 
@@ -44,6 +48,8 @@ struct daemon {
 	uint64_t next_gc_ms;
 	int warned_no_tree;
 	unsigned warned_evicted;	/* our own eviction was logged */
+	int warned_pub;			/* our public key unreadable: logged */
+	struct keys_memo keys_memo;	/* key refusals logged and counted once */
 	struct statefs_stats published;	/* pull counters already in .counters */
 };
 
@@ -178,6 +184,62 @@ revoke_keys(struct daemon *d)
 	if (ret < 0)
 		log_warnx("cannot revoke departed members' keys in '%s': %s", path,
 			  strerror(-ret));
+}
+
+/* keys/key-US follows the public half of --key, so that the members
+ * can authorize us (docs/protocol.md section 1.1). */
+static void
+publish_key(struct daemon *d)
+{
+	int ret = keys_publish(&d->sf, d->c->tconf.pub_path);
+
+	if (ret == 1)
+		log_info("published this host's key '%s' as keys/key-%s", d->c->tconf.pub_path,
+			 d->c->host);
+	if (ret < 0 && !d->warned_pub++)
+		log_warnx("cannot publish this host's key '%s': %s; the members cannot "
+			  "authorize it by themselves", d->c->tconf.pub_path,
+			  ret == -EBADMSG ? "not an OpenSSH public key of an allowed type" :
+			  strerror(-ret));
+	if (ret >= 0)
+		d->warned_pub = 0;
+}
+
+static void
+note_key(const struct keys_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+	const char *path = d->c->authorized_keys;
+	char e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];
+
+	log_escape(e1, sizeof(e1), ev->host);
+	log_escape(e2, sizeof(e2), ev->addr);
+	if (ev->kind == KEYS_ADDED) {
+		log_info("'%s' authorized from %s with the key it published (%s)", e1, e2, path);
+		return;
+	}
+	authz_count(&d->sf, AUTHZ_COUNT_KEY);
+	if (ev->kind == KEYS_CHANGED)
+		log_warnx("'%s' publishes another key than the one authorized in %s; not "
+			  "replaced: if the change is legitimate run 'mars-setup-ssh --authorize "
+			  "%s %s PUBKEY-FILE'", e1, path, e1, e2);
+	else
+		log_warnx("the key '%s' publishes is already in a line of %s not bound to it; "
+			  "not added", e1, path);
+}
+
+/* A member's key comes in from the tree, once, never replacing a line. */
+static void
+install_keys(struct daemon *d)
+{
+	const char *path = d->c->authorized_keys;
+	int ret;
+
+	if (!path || !*path || strcmp(path, "none") == 0)
+		return;
+	ret = keys_install(&d->sf, path, d->c->serve_cmd, &d->keys_memo, note_key, d);
+	if (ret < 0)
+		log_warnx("cannot add members' keys to '%s': %s", path, strerror(-ret));
 }
 
 /* evicted/X: X's membership ends here too (its ips/ip-X tombstoned by us,
@@ -320,6 +382,8 @@ tick(struct daemon *d, uint64_t now)
 		if (now >= d->next_heartbeat_ms) {
 			heartbeat(d);
 			revoke_keys(d);
+			publish_key(d);
+			install_keys(d);
 			d->next_heartbeat_ms = now + d->c->heartbeat_ms;
 		}
 		if (now >= d->next_gc_ms) {
