@@ -186,12 +186,19 @@ revoke_keys(struct daemon *d)
 			  strerror(-ret));
 }
 
-/* keys/key-US follows the public half of --key, so that the members
- * can authorize us (docs/protocol.md section 1.1). */
+/* keys/key-US follows the public half of --key while we are a member,
+ * so that the members can authorize us (docs/protocol.md section 1.1);
+ * leave-cluster withdraws it with our address. */
 static void
 publish_key(struct daemon *d)
 {
-	int ret = keys_publish(&d->sf, d->c->tconf.pub_path);
+	char path[STATEFS_PATH_MAX + 1], ip[STATEFS_VALUE_MAX + 1];
+	int ret;
+
+	snprintf(path, sizeof(path), "ips/ip-%s", d->c->host);
+	if (statefs_get(&d->sf, path, ip, sizeof(ip), NULL) < 0)
+		return;
+	ret = keys_publish(&d->sf, d->c->tconf.pub_path);
 
 	if (ret == 1)
 		log_info("published this host's key '%s' as keys/key-%s", d->c->tconf.pub_path,
@@ -242,17 +249,30 @@ install_keys(struct daemon *d)
 		log_warnx("cannot add members' keys to '%s': %s", path, strerror(-ret));
 }
 
+/* Queue a tombstone for @fmt's key of @host if it is live; 1 if queued. */
+static int
+withdraw(struct statefs_txn *t, struct statefs *sf, const char *fmt, const char *host)
+{
+	char key[STATEFS_PATH_MAX + 1];
+	struct statefs_entry e;
+
+	snprintf(key, sizeof(key), fmt, host);
+	if (statefs_read(sf, key, &e) < 0 || e.tombstone)
+		return 0;
+	return statefs_txn_delete(t, key) == 0;
+}
+
 /* evicted/X: X's membership ends here too (its ips/ip-X tombstoned by us,
- * which revoke_keys() then acts on); our own eviction is only reported. */
+ * which revoke_keys() then acts on, and its keys/key-X, so that no old
+ * key of X is let in again); our own eviction is only reported. */
 static int
 follow_eviction(const struct statefs_entry *e, void *arg)
 {
 	struct daemon *d = arg;
 	const char *host = e->path + strlen("evicted/");
-	char key[STATEFS_PATH_MAX + 1], e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];
+	char e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];
 	struct statefs_txn t;
-	struct statefs_entry ip;
-	int ret;
+	int ret, member;
 
 	if (statefs_name_check(STATEFS_NAME_HOST, host, NULL) < 0)
 		return 0;
@@ -263,19 +283,19 @@ follow_eviction(const struct statefs_entry *e, void *arg)
 				  "no longer accept its key", e2);
 		return 0;
 	}
-	snprintf(key, sizeof(key), "ips/ip-%s", host);
-	if (statefs_read(&d->sf, key, &ip) < 0 || ip.tombstone)
-		return 0;
 	statefs_txn_init(&t, &d->sf, 0);
-	ret = statefs_txn_delete(&t, key);
-	if (ret == 0)
-		ret = statefs_txn_commit(&t, NULL);
+	member = withdraw(&t, &d->sf, "ips/ip-%s", host);
+	if (!withdraw(&t, &d->sf, "keys/key-%s", host) && !member) {
+		statefs_txn_release(&t);
+		return 0;
+	}
+	ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);
 	log_escape(e1, sizeof(e1), host);
 	if (ret < 0)
 		log_warnx("cannot end the membership of evicted '%s': %s", e1,
 			  statefs_refusal_str(ret));
-	else
+	else if (member)
 		log_info("'%s' was evicted by '%s': no longer a member here", e1, e2);
 	return 0;
 }

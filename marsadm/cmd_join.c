@@ -205,7 +205,9 @@ evict_check(struct marsadm_ctx *ctx, struct statefs *sf, const char *host)
 }
 
 /* leave-cluster HOST on another member: evicted/HOST = us, and its
- * ips/ip-HOST tombstoned here; every daemon follows (state-tree.md 8). */
+ * ips/ip-HOST and keys/key-HOST tombstoned here; every daemon follows
+ * (state-tree.md 8).  The key goes too, so that no node lets the old key
+ * in again should HOST come back with another (keys.c: first key wins). */
 static int
 evict(struct marsadm_ctx *ctx, struct statefs *sf, const char *host)
 {
@@ -219,6 +221,8 @@ evict(struct marsadm_ctx *ctx, struct statefs *sf, const char *host)
 	state_key(key, "evicted/%s", host);
 	statefs_txn_set(&t, key, ctx->host);
 	state_key(key, "ips/ip-%s", host);
+	statefs_txn_delete(&t, key);
+	state_key(key, "keys/key-%s", host);
 	statefs_txn_delete(&t, key);
 	ret = state_apply(ctx, &t, NULL);
 	statefs_txn_release(&t);
@@ -241,8 +245,10 @@ leave_self(struct marsadm_ctx *ctx, struct statefs *sf)
 		hint("leave-resource (or delete-resource) them first, or use --force");
 		return MX_REFUSED;
 	}
-	state_key(key, "ips/ip-%s", ctx->host);
 	statefs_txn_init(&t, sf, 0);
+	state_key(key, "ips/ip-%s", ctx->host);
+	statefs_txn_delete(&t, key);
+	state_key(key, "keys/key-%s", ctx->host);	/* withdrawn with the membership */
 	statefs_txn_delete(&t, key);
 	ret = state_apply(ctx, &t, NULL);
 	statefs_txn_release(&t);

@@ -129,6 +129,7 @@ members() {
 	assert_success
 	for h in alpha beta; do
 		wait_for 20 has_value "$h" ips/ip-gamma ""
+		wait_for 20 lacks_key "$h" keys/key-gamma	# withdrawn with it
 		wait_for 20 sh -c "! grep -q -- '--peer gamma\"' '$NETNS_DIR/$h/authorized_keys'"
 		grep -q -- '--peer beta"\|--peer alpha"' "$NETNS_DIR/$h/authorized_keys"
 		grep -q "'gamma' left the cluster: its key no longer logs in here" \

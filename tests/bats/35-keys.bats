@@ -120,6 +120,9 @@ gamma_joins() {
 	assert_success
 	wait_for 30 no_line beta gamma
 	wait_for 30 no_line alpha gamma
+	# its key is withdrawn with its membership: no old key comes back
+	wait_for 30 lacks_key beta keys/key-gamma
+	lacks_key alpha keys/key-gamma
 	netns_push gamma beta "hello gamma $UUID"
 	refute_output --partial "hello beta"
 }
