@@ -71,6 +71,21 @@ join_key_note(const struct keys_event *ev, void *arg)
 		     "its key is in a line not bound to it", ev->host, ev->addr);
 }
 
+/* The join published our key if it could read one of the form; if not,
+ * the members cannot let us in by themselves. */
+static void
+own_key_note(const struct gossip_config *c)
+{
+	char value[STATEFS_VALUE_MAX + 1];
+	int ret = keys_own_value(c->tconf.pub_path, value, sizeof(value));
+
+	if (ret < 0)
+		warning("this host's key was not published: '%s': %s; each member must "
+			"authorize it by hand ('mars-setup-ssh --authorize %s ADDRESS KEYFILE')",
+			c->tconf.pub_path, ret == -EBADMSG ?
+			"not an OpenSSH public key of an allowed type" : strerror(-ret), c->host);
+}
+
 /* Let in the members whose keys came with the tree (first key wins). */
 static int
 join_authorize(struct marsadm_ctx *ctx, const struct gossip_config *c)
@@ -122,11 +137,6 @@ cmd_join_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 		hint("check the name with 'getent ahosts NAME', or give an address instead");
 		return MX_FAIL;
 	}
-	if (ret == -ENOKEY) {
-		fail(MX_FAIL, "cannot join '%s': %s", peer, err);
-		hint("create this host's key with 'mars-setup-ssh', or name it with --key=FILE");
-		return MX_FAIL;
-	}
 	if (ret < 0) {
 		fail(MX_FAIL, "cannot join '%s': %s", peer, err);
 		hint("'%s' must accept this host's key, bound to its name: run there "
@@ -135,6 +145,7 @@ cmd_join_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 		return MX_FAIL;
 	}
 	printf("joined the cluster through '%s'; start clusterd to keep in step\n", peer);
+	own_key_note(&c);
 	return join_authorize(ctx, &c);
 }
 

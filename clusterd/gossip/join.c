@@ -37,7 +37,8 @@ struct join {
 	const char *want_host;		/* update: the name ep is registered under */
 	uint64_t deadline_ms;		/* update: bound on the whole pull, 0 none */
 	char my_ip[GOSSIP_ADDR_MAX];	/* join: --ip resolved, or "" */
-	char my_key[STATEFS_VALUE_MAX + 1];	/* join: keys/key-US, from KEY.pub */
+	char my_key[STATEFS_VALUE_MAX + 1];	/* join: keys/key-US from KEY.pub, or ""
+						   (none readable: not published) */
 	char *err;
 	size_t errlen;
 	unsigned merged, refused;
@@ -253,21 +254,21 @@ join_register(struct join *j)
 	snprintf(key, sizeof(key), "keys/key-%s", j->c->host);
 	statefs_txn_init(&t, j->sf, 0);
 	ret = statefs_txn_set(&t, path, ip);
-	if (ret == 0)
+	if (ret == 0 && j->my_key[0])
 		ret = statefs_txn_set(&t, key, j->my_key);
 	if (ret == 0)
 		ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);
 	if (ret >= 0)
 		ret = join_send_entry(j, path);
-	if (ret >= 0)
+	if (ret >= 0 && j->my_key[0])
 		ret = join_send_entry(j, key);
 	if (ret < 0) {
 		snprintf(j->err, j->errlen, "cannot register '%s': %s", path,
 			 statefs_refusal_str(ret));
 		return ret;
 	}
-	m = (struct gossip_msg){ .type = GOSSIP_END, .count = 2 };
+	m = (struct gossip_msg){ .type = GOSSIP_END, .count = j->my_key[0] ? 2 : 1 };
 	if (ret == 0)
 		ret = link_send(&j->link, &m);
 	if (ret == 0)
@@ -319,16 +320,12 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	snprintf(j.ep.addr, sizeof(j.ep.addr), "%s", addr);
 	j.ep.port = c->port;
 	/* A name given for us is resolved, and our key read, before anything
-	 * is written. */
+	 * is written.  Without a key of the form the join goes on: the
+	 * members then authorize us by hand (the caller says so). */
 	if (my_ip && gossip_addr_resolve(my_ip, j.my_ip, sizeof(j.my_ip), err, errlen) < 0)
 		return -EHOSTUNREACH;
-	ret = keys_own_value(c->tconf.pub_path, j.my_key, sizeof(j.my_key));
-	if (ret < 0) {
-		snprintf(err, errlen, "cannot read this host's public key '%s': %s",
-			 c->tconf.pub_path, ret == -EBADMSG ?
-			 "not an OpenSSH public key of an allowed type" : strerror(-ret));
-		return -ENOKEY;
-	}
+	if (keys_own_value(c->tconf.pub_path, j.my_key, sizeof(j.my_key)) < 0)
+		j.my_key[0] = '\0';
 	ret = join_open_tree(&j, &fresh);
 	if (ret < 0)
 		return ret;
