@@ -31,7 +31,8 @@ void authfile_release(struct authfile *f);
 /*
  * Replace @path by the @len bytes at @buf so that sshd reads the old file
  * or the new one, never half of one: a temporary file next to it with the
- * mode and owner of @st (NULL: 0600, this process's), written, fsynced,
+ * mode and owner of @st (NULL: 0600, this process's; the owner only where
+ * this process may chown), written, fsynced,
  * renamed over @path, and the directory fsynced.  Returns 0 or -errno;
  * @path is unchanged on failure.
  */
