@@ -160,4 +160,16 @@ gamma_joins() {
 	auto_line beta gamma
 	! grep -q "$(cut -d' ' -f2 "$NETNS_DIR/gamma/key2.pub")" "$(ak beta)"
 	[ "$(grep -c "'gamma' publishes another key" "$NETNS_DIR/beta/clusterd.log")" = 1 ]
+	# the admin settles it on beta: mars-setup-ssh replaces the added line
+	MARS_AUTHORIZED_KEYS=$(ak beta) MARS_SERVE_CMD=$(serve_cmd beta) \
+		run "$MARS_BUILDDIR/clusterd/mars-setup-ssh" --authorize gamma \
+		"$(netns_addr gamma)" "$NETNS_DIR/gamma/key2.pub"
+	assert_success
+	[ "$(lines_of beta gamma)" = 1 ]
+	grep -q -- "--peer gamma\" $(cut -d' ' -f1,2 "$NETNS_DIR/gamma/key2.pub") mars-authorized=[0-9]*$" \
+		"$(ak beta)"
+	# and gamma, with its new key, pulls from beta again
+	tree beta set defaults-beta/settled yes
+	wait_for 30 has_value gamma defaults-beta/settled yes
+	[ "$(lines_of beta gamma)" = 1 ]
 }
