@@ -199,7 +199,6 @@ publish_key(struct daemon *d)
 	if (statefs_get(&d->sf, path, ip, sizeof(ip), NULL) < 0)
 		return;
 	ret = keys_publish(&d->sf, d->c->tconf.pub_path);
-
 	if (ret == 1)
 		log_info("published this host's key '%s' as keys/key-%s", d->c->tconf.pub_path,
 			 d->c->host);
