@@ -74,6 +74,7 @@ keys_publish(struct statefs *sf, const char *pub_path)
 struct line_info {
 	char host[STATEFS_NAME_MAX + 1];	/* "" : bound to no host */
 	uint64_t key_hash;			/* 0 : no key found */
+	int revoked;				/* KEYS_REVOKED_TAG host */
 };
 
 /* FNV-1a: keys are compared by hash; a collision only ever keeps a line
@@ -107,6 +108,19 @@ line_key(const char *line, size_t len, char *value, size_t size)
 	return -ENOENT;
 }
 
+/* "# mars-revoked NAME", mars-setup-ssh --revoke's mark: NAME into @host. */
+static int
+revoked_line(const char *line, size_t len, char *host, size_t size)
+{
+	size_t tag = strlen(KEYS_REVOKED_TAG);
+
+	if (len <= tag || len - tag >= size || memcmp(line, KEYS_REVOKED_TAG, tag) != 0)
+		return 0;
+	memcpy(host, line + tag, len - tag);
+	host[len - tag] = '\0';
+	return 1;
+}
+
 static struct line_info *
 parse_lines(const struct authfile *f, size_t *n_out)
 {
@@ -126,6 +140,7 @@ parse_lines(const struct authfile *f, size_t *n_out)
 
 		if (revoke_line_peer(f->buf + i, len, li[k].host, sizeof(li[k].host), &auth_s) < 0)
 			li[k].host[0] = '\0';
+		li[k].revoked = revoked_line(f->buf + i, len, li[k].host, sizeof(li[k].host));
 		if (line_key(f->buf + i, len, value, sizeof(value)) == 0)
 			li[k].key_hash = hash_str(value);
 		i += len + (nl != NULL);
@@ -207,7 +222,8 @@ remember_line(struct install *in, const char *host, uint64_t key_hash)
 	return 0;
 }
 
-/* One member, from its ips/ip-X: a line for it, a refusal, or nothing. */
+/* One member, from its ips/ip-X: a line for it, a refusal, or nothing
+ * (also for a member the admin revoked here by hand). */
 static int
 install_one(const struct statefs_entry *e, void *arg)
 {
@@ -228,6 +244,8 @@ install_one(const struct statefs_entry *e, void *arg)
 		return 0;
 	h = hash_str(value);
 	for (size_t i = 0; i < in->n_lines; i++) {
+		if (!strcmp(in->lines[i].host, host) && in->lines[i].revoked)
+			return 0;	/* the admin's word, until --authorize */
 		if (!strcmp(in->lines[i].host, host))
 			bound |= in->lines[i].key_hash == h ? 1 : 2;
 		else if (in->lines[i].key_hash == h)

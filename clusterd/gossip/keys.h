@@ -16,6 +16,9 @@
 
 #define KEYS_MEMO_MAX	256	/* refusals remembered, so each is reported once */
 #define KEYS_AUTO_TAG	"mars-auto=1"	/* ends every line added here */
+/* A line "# mars-revoked NAME" (mars-setup-ssh --revoke NAME) keeps NAME
+ * out: no line is added for it while the mark stands. */
+#define KEYS_REVOKED_TAG	"# mars-revoked "
 
 /* What keys_install() did or refused for one member. */
 enum keys_event_kind {
@@ -60,7 +63,8 @@ int keys_publish(struct statefs *sf, const char *pub_path);
  *   restrict,from="ADDR",command="SERVE --peer X" KEY mars-authorized=NOW mars-auto=1
  * for each member X of @sf (live ips/ip-X with a numeric address, not
  * evicted, not us) whose live keys/key-X the tree holds and to which no
- * line of @path is bound yet; SERVE is @serve_cmd.  A member whose line
+ * line of @path is bound yet, nor a KEYS_REVOKED_TAG mark; SERVE is
+ * @serve_cmd.  A member whose line
  * holds another key, or whose key is in a line bound to someone else or
  * to no one, gets no line: @report (may be NULL) hears of it once per
  * key (@memo, kept by the caller; NULL: every time), and of each line

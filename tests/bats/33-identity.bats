@@ -172,9 +172,13 @@ members() {
 	run "$setup" --revoke beta
 	assert_success
 	grep -q -- '--peer gamma"' "$ak"
+	grep -qx '# mars-revoked beta' "$ak"	# clusterd adds no line for it again
 	speak beta alpha beta "$(tree alpha get uuid)"
 	refute_output --partial "HELLO"
 	grep -q "Permission denied" "$BATS_TEST_TMPDIR/speak.err"
+	run "$setup" --authorize beta "$(netns_addr beta)" "$(netns_key beta).pub"
+	assert_success
+	! grep -q '# mars-revoked beta' "$ak"	# authorized again: the mark goes
 	run "$setup" --authorize 'bad name' 10.0.0.1 "$(netns_key beta).pub"
 	assert_failure
 	run "$setup" --authorize beta '10.0.0.1" evil' "$(netns_key beta).pub"

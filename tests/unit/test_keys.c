@@ -60,6 +60,7 @@ test_install(void)
 	struct keys_memo memo = { .n = 0 };
 	struct stat st;
 	char *text;
+	int ret;
 
 	sft_set(&sf, "ips/ip-alpha", "10.0.0.1");
 	sft_set(&sf, "ips/ip-beta", "10.0.0.2");
@@ -99,6 +100,14 @@ test_install(void)
 	       "no line for a non-numeric address, nor for an evicted host");
 	tap_ok(keys_install(&sf, ak, SERVE "\" evil", &memo, count, NULL) == -EINVAL,
 	       "a serve command with a quote: refused");
+	sft_set(&sf, "ips/ip-theta", "10.0.0.8");
+	sft_set(&sf, "keys/key-theta", "ssh-ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	put(ak, "# mars-revoked theta\n# mars-revoked theta-2\n", 0600);
+	ret = keys_install(&sf, ak, SERVE, &memo, count, NULL);
+	tap_ok(sft_value(&sf, "keys/key-theta")[0] && ret >= 0 &&
+	       !strstr(slurp(ak), "--peer theta\"") && strstr(slurp(ak), "theta-2\n"),
+	       "a member the admin revoked by hand (mars-setup-ssh --revoke): no line (%d)", ret);
+	sft_delete(&sf, "ips/ip-theta");
 }
 
 static void
