@@ -409,6 +409,7 @@ serve_open(struct serve *s)
 		return -ENOMEM;
 	s->az_init = 1;
 	s->az.role = "client";
+	s->az.pushed = 1;
 	ret = statefs_watch_open(&s->sf, &s->w);
 	if (ret < 0) {
 		log_warnx("cannot watch tree '%s': %s", s->c->root, strerror(-ret));

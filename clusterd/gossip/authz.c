@@ -434,6 +434,11 @@ authz_merge(struct authz *a, const char *peer, const char *path, const char *val
 
 	if (v == AUTHZ_PRIMARY)
 		return defer(a, peer, path, value, stamp_ns);
+	/* A pull lists the member's whole tree, every member's key in it: a
+	 * key not from its host is not taken, and no sign of an attack.  A
+	 * client that pushes one chose to: refused and counted. */
+	if (v == AUTHZ_KEY_RELAY && !a->pushed)
+		return 0;
 	if ((v == AUTHZ_OWN_NAME || v == AUTHZ_NOT_OWNER || v == AUTHZ_IPS_RELAY ||
 	     v == AUTHZ_KEY_RELAY) &&
 	    is_echo(a, path, value))

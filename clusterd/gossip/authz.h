@@ -65,6 +65,8 @@ struct authz {
 					   default: daemon, join) or "client" (serve) */
 	int join_keys;			/* a join's pull: the member's keys/key-X are
 					   taken for each X we hold no link of */
+	int pushed;			/* entries a client pushes (serve), not a
+					   member's listing of its tree (a pull) */
 	struct authz_limits lim;
 	/* Per-origin usage, counted from the tree; recounted when an origin
 	 * reaches its quota and the count is older than a few seconds. */

@@ -235,12 +235,17 @@ test_evicted(void)
 		"Fr9sEIj7FAbmGSvBiE1v0V4hR08WmlAZ_UQ0uGvwej4nM-maZUG0Vxsfml4eAA-ArdDo41yUDEWZbxe8="
 
 /* keys/key-X: only X writes it; a join takes the member's copies of keys
- * it holds none of; never ours, never an evicted host's. */
+ * it holds none of; never ours, never an evicted host's.  Relayed keys
+ * pushed by a client are refused and counted, in a pull only not taken. */
 static void
 test_keys(void)
 {
 	setup(NULL);
 	sft_set(&sf, "ips/ip-beta", "10.0.0.2");
+	tap_ok(push("gamma", "keys/key-beta", KEY_X) == 0 && !sft_value(&sf, "keys/key-beta")[0] &&
+	       az.refused[AUTHZ_KEY_RELAY] == 0 && sf.stats.refused_policy == 0,
+	       "beta's key in gamma's listing of its tree (a pull): not taken, quietly");
+	az.pushed = 1;	/* from here on as the serving end merges a client's pushes */
 	tap_ok(push("beta", "keys/key-beta", KEY_B) == 1, "beta's key from beta: taken");
 	tap_ok(push("gamma", "keys/key-beta", KEY_X) < 0 &&
 	       !strcmp(sft_value(&sf, "keys/key-beta"), KEY_B),
