@@ -251,8 +251,11 @@ install_one(const struct statefs_entry *e, void *arg)
 		else if (in->lines[i].key_hash == h)
 			elsewhere = 1;
 	}
-	if (bound)	/* first key wins: a line for X is never replaced here */
-		return bound & 1 ? 0 : (report(in, KEYS_CHANGED, host, e->value, h), 0);
+	if (bound) {	/* first key wins: a line for X is never replaced here */
+		if (!(bound & 1))
+			report(in, KEYS_CHANGED, host, e->value, h);
+		return 0;
+	}
 	if (elsewhere) {
 		report(in, KEYS_ELSEWHERE, host, e->value, h);
 		return 0;
