@@ -10,7 +10,10 @@
  * actual-HOST/time is written every heartbeat period, and tombstones are
  * collected once a minute.  With --authorized-keys, the lines binding a
  * departed member's key are removed from it at each heartbeat
- * (revoke.c).  A member another member evicted (evicted/X) departs here
+ * (revoke.c), and a line is added for each member whose key the tree
+ * holds (keys/key-X) and which has none yet, never replacing one
+ * (keys.c); our own key is published there from the public half of
+ * --key.  A member another member evicted (evicted/X) departs here
  * too: each tick its ips/ip-X is tombstoned by us if still live, and so
  * its key goes the same way.  Writes go through statefs transactions, so
  * SIGTERM between two ticks leaves no half-written entry.
@@ -25,6 +28,7 @@
 #include "clusterd/loop.h"
 #include "common/log.h"
 #include "clusterd/gossip/peer.h"
+#include "clusterd/gossip/keys.h"
 #include "clusterd/gossip/peers.h"
 #include "clusterd/gossip/revoke.h"
 
@@ -44,6 +48,8 @@ struct daemon {
 	uint64_t next_gc_ms;
 	int warned_no_tree;
 	unsigned warned_evicted;	/* our own eviction was logged */
+	int warned_pub;			/* our public key unreadable: logged */
+	struct keys_memo keys_memo;	/* key refusals logged and counted once */
 	struct statefs_stats published;	/* pull counters already in .counters */
 };
 
@@ -180,17 +186,92 @@ revoke_keys(struct daemon *d)
 			  strerror(-ret));
 }
 
+/* keys/key-US follows the public half of --key while we are a member,
+ * so that the members can authorize us (docs/protocol.md section 1.1);
+ * leave-cluster withdraws it with our address. */
+static void
+publish_key(struct daemon *d)
+{
+	char path[STATEFS_PATH_MAX + 1], ip[STATEFS_VALUE_MAX + 1];
+	int ret;
+
+	snprintf(path, sizeof(path), "ips/ip-%s", d->c->host);
+	if (statefs_get(&d->sf, path, ip, sizeof(ip), NULL) < 0)
+		return;
+	ret = keys_publish(&d->sf, d->c->tconf.pub_path);
+	if (ret == 1)
+		log_info("published this host's key '%s' as keys/key-%s", d->c->tconf.pub_path,
+			 d->c->host);
+	if (ret < 0 && !d->warned_pub++)
+		log_warnx("cannot publish this host's key '%s': %s; the members cannot "
+			  "authorize it by themselves", d->c->tconf.pub_path,
+			  ret == -EBADMSG ? "not an OpenSSH public key of an allowed type" :
+			  strerror(-ret));
+	if (ret >= 0)
+		d->warned_pub = 0;
+}
+
+static void
+note_key(const struct keys_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+	const char *path = d->c->authorized_keys;
+	char e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];
+
+	log_escape(e1, sizeof(e1), ev->host);
+	log_escape(e2, sizeof(e2), ev->addr);
+	if (ev->kind == KEYS_ADDED) {
+		log_info("'%s' authorized from %s with the key it published (%s)", e1, e2, path);
+		return;
+	}
+	authz_count(&d->sf, AUTHZ_COUNT_KEY);
+	if (ev->kind == KEYS_CHANGED)
+		log_warnx("'%s' publishes another key than the one authorized in %s; not "
+			  "replaced: if the change is legitimate run 'mars-setup-ssh --authorize "
+			  "%s %s PUBKEY-FILE'", e1, path, e1, e2);
+	else
+		log_warnx("the key '%s' publishes is already in a line of %s not bound to it; "
+			  "not added", e1, path);
+}
+
+/* A member's key comes in from the tree, once, never replacing a line. */
+static void
+install_keys(struct daemon *d)
+{
+	const char *path = d->c->authorized_keys;
+	int ret;
+
+	if (!path || !*path || strcmp(path, "none") == 0)
+		return;
+	ret = keys_install(&d->sf, path, d->c->serve_cmd, &d->keys_memo, note_key, d);
+	if (ret < 0)
+		log_warnx("cannot add members' keys to '%s': %s", path, strerror(-ret));
+}
+
+/* Queue a tombstone for @fmt's key of @host if it is live; 1 if queued. */
+static int
+withdraw(struct statefs_txn *t, struct statefs *sf, const char *fmt, const char *host)
+{
+	char key[STATEFS_PATH_MAX + 1];
+	struct statefs_entry e;
+
+	snprintf(key, sizeof(key), fmt, host);
+	if (statefs_read(sf, key, &e) < 0 || e.tombstone)
+		return 0;
+	return statefs_txn_delete(t, key) == 0;
+}
+
 /* evicted/X: X's membership ends here too (its ips/ip-X tombstoned by us,
- * which revoke_keys() then acts on); our own eviction is only reported. */
+ * which revoke_keys() then acts on, and its keys/key-X, so that no old
+ * key of X is let in again); our own eviction is only reported. */
 static int
 follow_eviction(const struct statefs_entry *e, void *arg)
 {
 	struct daemon *d = arg;
 	const char *host = e->path + strlen("evicted/");
-	char key[STATEFS_PATH_MAX + 1], e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];
+	char e1[LOG_ESC_BYTES], e2[LOG_ESC_BYTES];
 	struct statefs_txn t;
-	struct statefs_entry ip;
-	int ret;
+	int ret, member;
 
 	if (statefs_name_check(STATEFS_NAME_HOST, host, NULL) < 0)
 		return 0;
@@ -201,19 +282,19 @@ follow_eviction(const struct statefs_entry *e, void *arg)
 				  "no longer accept its key", e2);
 		return 0;
 	}
-	snprintf(key, sizeof(key), "ips/ip-%s", host);
-	if (statefs_read(&d->sf, key, &ip) < 0 || ip.tombstone)
-		return 0;
 	statefs_txn_init(&t, &d->sf, 0);
-	ret = statefs_txn_delete(&t, key);
-	if (ret == 0)
-		ret = statefs_txn_commit(&t, NULL);
+	member = withdraw(&t, &d->sf, "ips/ip-%s", host);
+	if (!withdraw(&t, &d->sf, "keys/key-%s", host) && !member) {
+		statefs_txn_release(&t);
+		return 0;
+	}
+	ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);
 	log_escape(e1, sizeof(e1), host);
 	if (ret < 0)
 		log_warnx("cannot end the membership of evicted '%s': %s", e1,
 			  statefs_refusal_str(ret));
-	else
+	else if (member)
 		log_info("'%s' was evicted by '%s': no longer a member here", e1, e2);
 	return 0;
 }
@@ -320,6 +401,8 @@ tick(struct daemon *d, uint64_t now)
 		if (now >= d->next_heartbeat_ms) {
 			heartbeat(d);
 			revoke_keys(d);
+			publish_key(d);
+			install_keys(d);
 			d->next_heartbeat_ms = now + d->c->heartbeat_ms;
 		}
 		if (now >= d->next_gc_ms) {

@@ -11,7 +11,7 @@
  * `clusterd --serve --peer NAME`, and a HELLO naming anyone else, or this
  * host itself, is refused.  A session whose HELLO says uuid "(any)" is a
  * join: only a host that is not a member yet may open one, and it may only
- * pull and push its own address (docs/protocol.md, "Trust model").
+ * pull and push its own address and key (docs/protocol.md, "Trust model").
  * Refusals are logged and counted in the node's counters file for the
  * daemon's metrics (authz_count()): this process lives only as long as its
  * session, the daemon is the one with a metrics page.
@@ -232,11 +232,12 @@ serve_hello(struct serve *s, const struct gossip_msg *m)
 	return serve_send(s, &r);
 }
 
-/* A join registers the joiner's own address, nothing else. */
+/* A join registers the joiner's own address and key, nothing else. */
 static int
 join_may_push(const struct serve *s, const char *path)
 {
-	return strncmp(path, "ips/ip-", 7) == 0 && strcmp(path + 7, s->client) == 0;
+	return (strncmp(path, "ips/ip-", 7) == 0 && strcmp(path + 7, s->client) == 0) ||
+	       (strncmp(path, "keys/key-", 9) == 0 && strcmp(path + 9, s->client) == 0);
 }
 
 /* A pushed entry from a joining node, authorized and merged as written
@@ -248,7 +249,7 @@ serve_push(struct serve *s, const struct gossip_msg *m)
 
 	if (s->join && !join_may_push(s, m->path)) {
 		log_warnx("client '%s': refused '%s': a joining host pushes only its own "
-			  "address", s->client, log_escape(e1, sizeof(e1), m->path));
+			  "address and key", s->client, log_escape(e1, sizeof(e1), m->path));
 		s->sf.stats.refused_policy++;	/* counted as authz_merge() counts */
 		return 0;
 	}
@@ -408,6 +409,7 @@ serve_open(struct serve *s)
 		return -ENOMEM;
 	s->az_init = 1;
 	s->az.role = "client";
+	s->az.pushed = 1;
 	ret = statefs_watch_open(&s->sf, &s->w);
 	if (ret < 0) {
 		log_warnx("cannot watch tree '%s': %s", s->c->root, strerror(-ret));

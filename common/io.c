@@ -8,6 +8,7 @@
 #include "common/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static ssize_t
@@ -72,4 +73,18 @@ int
 io_pwrite_full(int fd, const void *buf, size_t len, off_t off)
 {
 	return off < 0 ? -EINVAL : io_write_loop(fd, buf, len, off);
+}
+
+int
+io_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
 }

@@ -29,4 +29,8 @@ int io_write_full(int fd, const void *buf, size_t len);
 /* The same at file offset @off (pwrite), leaving the file position alone. */
 int io_pwrite_full(int fd, const void *buf, size_t len, off_t off);
 
+/* fsync the directory @dir, so that a name created or renamed in it is
+ * durable.  Returns 0 or -errno. */
+int io_fsync_dir(const char *dir);
+
 #endif /* MARS_COMMON_IO_H */

@@ -101,7 +101,7 @@ eng_logger_start(struct eng_logger *l, struct mars_engine *e, uint64_t nr)
 	fd = eng_logger_create(l, nr, l->logname, sizeof(l->logname));
 	if (fd < 0)
 		return fd;
-	ret = eng_fsync_dir(l->dir);
+	ret = io_fsync_dir(l->dir);
 	if (ret)
 		goto out_close;
 	l->log_fd = fd;
@@ -566,7 +566,7 @@ eng_logger_rotate(struct eng_logger *l)
 		ret = -errno;
 	close(old);
 	if (!ret)
-		ret = eng_fsync_dir(l->dir);
+		ret = io_fsync_dir(l->dir);
 	if (ret) {
 		eng_logger_set_error(l, ret);
 	} else {

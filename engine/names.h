@@ -36,8 +36,6 @@ int eng_log_list(const char *dir, const char *host, uint64_t from,
 /* Create @dir (mode 0700) unless it exists; its parent must exist. */
 int eng_mkdir(const char *dir);
 
-/* fsync a directory, so that a created or renamed name is durable. */
-int eng_fsync_dir(const char *dir);
 
 /* ---- position.c ---------------------------------------------------------- */
 

@@ -11,7 +11,9 @@
  * hosts and ports come from the same defaults and environment as clusterd
  * (MARS_SSH_KEY, MARS_KNOWN_HOSTS, MARS_PEERS, MARS_SSH_PORT,
  * MARS_SSH_USER), for join-cluster also --key=, --known-hosts=, --port=,
- * --ip= after the command.
+ * --ip=, --authorized-keys= after the command.  join-cluster publishes this
+ * host's key with its address and lets in the members whose keys it
+ * pulled (clusterd/gossip/keys.c, docs/protocol.md section 1.1).
  */
 #include "marsadm/state.h"
 
@@ -24,6 +26,7 @@
 #include <json-c/json.h>
 
 #include "clusterd/gossip/gossip.h"
+#include "clusterd/gossip/keys.h"
 
 #define PEERS_MAX	256	/* members one wait keeps track of */
 
@@ -40,7 +43,8 @@ join_args(struct marsadm_ctx *ctx, struct gossip_config *c, int argc, char **arg
 	for (int i = 1; i < argc; i++) {
 		if (own_opt(argv[i], "--ip", ip) || own_opt(argv[i], "--port", &port) ||
 		    own_opt(argv[i], "--key", &c->tconf.key_path) ||
-		    own_opt(argv[i], "--known-hosts", &c->tconf.known_hosts))
+		    own_opt(argv[i], "--known-hosts", &c->tconf.known_hosts) ||
+		    own_opt(argv[i], "--authorized-keys", &c->authorized_keys))
 			continue;
 		if (argv[i][0] == '-' || *peer)
 			return usage_error(ctx->cmd, "unexpected argument '%s'", argv[i]);
@@ -50,6 +54,59 @@ join_args(struct marsadm_ctx *ctx, struct gossip_config *c, int argc, char **arg
 		return usage_error(ctx->cmd, "the member to join through is missing");
 	if (port && (c->port = (unsigned)strtoul(port, NULL, 10)) - 1 > 65534)
 		return usage_error(ctx->cmd, "invalid port '%s'", port);
+	return MX_OK;
+}
+
+static void
+join_key_note(const struct keys_event *ev, void *arg)
+{
+	const char *path = arg;
+
+	if (ev->kind == KEYS_ADDED)
+		printf("authorized member '%s' from %s in %s\n", ev->host, ev->addr, path);
+	else
+		warning("member '%s' not authorized in %s: %s; run 'mars-setup-ssh --authorize "
+		     "%s %s PUBKEY-FILE' if it is right", ev->host, path,
+		     ev->kind == KEYS_CHANGED ? "another key is authorized for it" :
+		     "its key is in a line not bound to it", ev->host, ev->addr);
+}
+
+/* The join published our key if it could read one of the form; if not,
+ * the members cannot let us in by themselves. */
+static void
+own_key_note(const struct gossip_config *c)
+{
+	char value[STATEFS_VALUE_MAX + 1];
+	int ret = keys_own_value(c->tconf.pub_path, value, sizeof(value));
+
+	if (ret < 0)
+		warning("this host's key was not published: '%s': %s; each member must "
+			"authorize it by hand ('mars-setup-ssh --authorize %s ADDRESS KEYFILE')",
+			c->tconf.pub_path, ret == -EBADMSG ?
+			"not an OpenSSH public key of an allowed type" : strerror(-ret), c->host);
+}
+
+/* Let in the members whose keys came with the tree (first key wins). */
+static int
+join_authorize(struct marsadm_ctx *ctx, const struct gossip_config *c)
+{
+	struct statefs sf;
+	int ret;
+
+	if (!c->authorized_keys || !*c->authorized_keys) {
+		printf("the members reach this host once their keys are authorized here: give "
+		       "--authorized-keys=FILE, or run 'mars-setup-ssh --authorize' for each\n");
+		return MX_OK;
+	}
+	ret = statefs_open(&sf, ctx->root, ctx->host, 0);
+	if (ret < 0)
+		return fail(MX_FAIL, "cannot open tree '%s': %s", ctx->root, statefs_open_str(ret));
+	ret = keys_install(&sf, c->authorized_keys, c->serve_cmd, NULL, join_key_note,
+			   (void *)c->authorized_keys);
+	statefs_close(&sf);
+	if (ret < 0)
+		return fail(MX_FAIL, "joined, but cannot add the members' keys to '%s': %s",
+			    c->authorized_keys, strerror(-ret));
 	return MX_OK;
 }
 
@@ -88,7 +145,8 @@ cmd_join_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 		return MX_FAIL;
 	}
 	printf("joined the cluster through '%s'; start clusterd to keep in step\n", peer);
-	return MX_OK;
+	own_key_note(&c);
+	return join_authorize(ctx, &c);
 }
 
 /* Refuse to leave while this host still stores a resource. */
@@ -158,7 +216,9 @@ evict_check(struct marsadm_ctx *ctx, struct statefs *sf, const char *host)
 }
 
 /* leave-cluster HOST on another member: evicted/HOST = us, and its
- * ips/ip-HOST tombstoned here; every daemon follows (state-tree.md 8). */
+ * ips/ip-HOST and keys/key-HOST tombstoned here; every daemon follows
+ * (state-tree.md 8).  The key goes too, so that no node lets the old key
+ * in again should HOST come back with another (keys.c: first key wins). */
 static int
 evict(struct marsadm_ctx *ctx, struct statefs *sf, const char *host)
 {
@@ -172,6 +232,8 @@ evict(struct marsadm_ctx *ctx, struct statefs *sf, const char *host)
 	state_key(key, "evicted/%s", host);
 	statefs_txn_set(&t, key, ctx->host);
 	state_key(key, "ips/ip-%s", host);
+	statefs_txn_delete(&t, key);
+	state_key(key, "keys/key-%s", host);
 	statefs_txn_delete(&t, key);
 	ret = state_apply(ctx, &t, NULL);
 	statefs_txn_release(&t);
@@ -194,8 +256,10 @@ leave_self(struct marsadm_ctx *ctx, struct statefs *sf)
 		hint("leave-resource (or delete-resource) them first, or use --force");
 		return MX_REFUSED;
 	}
-	state_key(key, "ips/ip-%s", ctx->host);
 	statefs_txn_init(&t, sf, 0);
+	state_key(key, "ips/ip-%s", ctx->host);
+	statefs_txn_delete(&t, key);
+	state_key(key, "keys/key-%s", ctx->host);	/* withdrawn with the membership */
 	statefs_txn_delete(&t, key);
 	ret = state_apply(ctx, &t, NULL);
 	statefs_txn_release(&t);

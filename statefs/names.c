@@ -34,13 +34,14 @@ struct rule {
 	const char *name;
 	enum form form;
 	enum node node;
-	enum statefs_value_form value;	/* of a leaf; keys below N_KEYS: V_NAME */
+	enum statefs_value_form value;	/* of a leaf, or of the keys below N_KEYS */
 };
 
 static const struct rule root_rules[] = {
 	{ "uuid",	F_EXACT,	N_LEAF,		STATEFS_V_NAME },
 	{ "ips",	F_EXACT,	N_KEYS,		STATEFS_V_NAME },
 	{ "evicted",	F_EXACT,	N_KEYS,		STATEFS_V_NAME },
+	{ "keys",	F_EXACT,	N_KEYS,		STATEFS_V_SSHKEY },
 	{ "defaults",	F_EXACT,	N_KEYS,		STATEFS_V_NAME },
 	{ "userspace",	F_EXACT,	N_KEYS,		STATEFS_V_NAME },
 	{ "defaults-",	F_HOST,		N_KEYS,		STATEFS_V_NAME },
@@ -217,7 +218,7 @@ match_path(char **comp, int n, struct statefs_keyinfo *info)
 		r = find_rule(rules, comp[i], info);
 		if (!r)
 			return -EDOM;
-		info->value_form = r->node == N_LEAF ? r->value : STATEFS_V_NAME;
+		info->value_form = r->node == N_RESOURCE ? STATEFS_V_NAME : r->value;
 		if (r->node == N_LEAF)
 			return i == n - 1 ? 0 : -EDOM;
 		if (r->node == N_KEYS)
@@ -307,6 +308,8 @@ value_form_check(enum statefs_value_form form, const char *value, size_t len)
 		       decimal_ok(comma + 1, len - (size_t)(comma - value) - 1) ? 0 : -EBADMSG;
 	case STATEFS_V_TOMBSTONE:
 		return -EBADMSG;
+	case STATEFS_V_SSHKEY:
+		return statefs_sshkey_check(value);
 	}
 	return 0;
 }

@@ -132,7 +132,22 @@ enum statefs_value_form {
 	STATEFS_V_VERSION,	/* a version link value (mars/names.h) */
 	STATEFS_V_COUNTS,	/* two canonical decimals "N,N" */
 	STATEFS_V_TOMBSTONE,	/* nothing but the tombstone */
+	STATEFS_V_SSHKEY,	/* an OpenSSH public key "TYPE:BLOB" (sshkey.c) */
 };
+
+/*
+ * Form ssh key (docs/state-tree.md section 2.2, statefs/sshkey.c): a
+ * public key "TYPE:BLOB", TYPE from an allow-list, BLOB URL-safe base64
+ * whose first field is TYPE.  statefs_sshkey_check() returns 0 or
+ * -EBADMSG.  statefs_sshkey_from_openssh() turns the first line of a .pub
+ * file ("TYPE BASE64 [COMMENT]", @len bytes) into such a value;
+ * statefs_sshkey_to_openssh() a value into "TYPE BASE64", the key of an
+ * authorized_keys line.  Both return 0, -EBADMSG (not a key of the form)
+ * or -ENOSPC (@size too small).
+ */
+int statefs_sshkey_check(const char *value);
+int statefs_sshkey_from_openssh(const char *line, size_t len, char *value, size_t size);
+int statefs_sshkey_to_openssh(const char *value, char *line, size_t size);
 
 struct statefs_keyinfo {
 	char owner[STATEFS_NAME_MAX + 1];	/* "" for cluster-wide keys */

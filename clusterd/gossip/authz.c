@@ -13,6 +13,9 @@
  *    (statefs_merge() alone takes tombstones from anyone);
  *  - ips/ip-X is changed or deleted only by X itself; a relayed one is
  *    taken only while X is unknown here (how a member learns of another);
+ *  - keys/key-X (X's SSH key, which our daemon lets log in as X) only
+ *    from X itself, and never while X is evicted; a joining node alone
+ *    takes the member's copies of keys it holds none of;
  *  - evicted/X (X removed by another member, docs/state-tree.md section
  *    8) from any member: nothing is taken from X any more, nor a live
  *    ips/ip-X from anyone, while a relayed tombstone of ips/ip-X is;
@@ -61,6 +64,8 @@ static const char *const verdict_str[AUTHZ_NR] = {
 	[AUTHZ_MERGE]		= "refused by the tree",
 	[AUTHZ_EVICTED]		= "an evicted host is no member until readmitted",
 	[AUTHZ_EVICT_NAME]	= "not an evicted/HOST name naming the evicting host",
+	[AUTHZ_KEY_NAME]	= "not a keys/key-HOST name",
+	[AUTHZ_KEY_RELAY]	= "the key of a host comes only from that host",
 };
 
 const char *
@@ -131,6 +136,29 @@ check_size(struct authz *a, const char *path, const char *value)
 	return *end || end == value || want < have ? AUTHZ_SIZE_SHRINK : AUTHZ_OK;
 }
 
+/* ips/ip-X and keys/key-X, entries about member X that X writes: the
+ * verdict for ours, an evicted X's and X's own, or AUTHZ_NR for one
+ * relayed by another member, which the entry's own rule decides.  While
+ * X is evicted a relayed tombstone is taken: it only removes. */
+static enum authz_verdict
+check_about(struct authz *a, const char *peer, const char *host, const char *value)
+{
+	if (!strcmp(host, a->sf->host))
+		return AUTHZ_OWN_NAME;
+	if (statefs_is_evicted(a->sf, host, NULL, 0) > 0)
+		return strcmp(value, STATEFS_TOMBSTONE) ? AUTHZ_EVICTED : AUTHZ_OK;
+	return !strcmp(host, peer) ? AUTHZ_OK : AUTHZ_NR;
+}
+
+/* A relayed live entry we hold no link of at all, not even a tombstone. */
+static int
+is_news(struct authz *a, const char *path, const char *value)
+{
+	struct statefs_entry e;
+
+	return strcmp(value, STATEFS_TOMBSTONE) && statefs_read(a->sf, path, &e) == -ENOENT;
+}
+
 /* ips/ip-X: X's own word, or news of a member we never heard of.  A
  * tombstone only from X (leave-cluster there): deleting ips/ip-X revokes
  * X's key on every node (revoke.c), so a member relaying one could lock
@@ -138,18 +166,31 @@ check_size(struct authz *a, const char *path, const char *value)
 static enum authz_verdict
 check_ips(struct authz *a, const char *peer, const char *path, const char *value)
 {
-	const char *host = path + strlen("ips/ip-");
-	struct statefs_entry e;
+	enum authz_verdict v = check_about(a, peer, path + strlen("ips/ip-"), value);
 
-	if (!strcmp(host, a->sf->host))
-		return AUTHZ_OWN_NAME;
-	if (statefs_is_evicted(a->sf, host, NULL, 0) > 0)
-		return strcmp(value, STATEFS_TOMBSTONE) ? AUTHZ_EVICTED : AUTHZ_OK;
-	if (!strcmp(host, peer))
-		return AUTHZ_OK;
-	if (!strcmp(value, STATEFS_TOMBSTONE))
-		return AUTHZ_IPS_RELAY;
-	return statefs_read(a->sf, path, &e) == -ENOENT ? AUTHZ_OK : AUTHZ_IPS_RELAY;
+	if (v != AUTHZ_NR)
+		return v;
+	return is_news(a, path, value) ? AUTHZ_OK : AUTHZ_IPS_RELAY;
+}
+
+/* keys/key-X: X's own word only.  A relayed key that was taken would let
+ * the relaying member log in as X wherever it arrived first (the daemons
+ * install the first key they see, keys.c); the joining node, which has
+ * none yet, takes those of the member it joins through, which its admin
+ * authorized by hand (docs/protocol.md section 1.1). */
+static enum authz_verdict
+check_keys(struct authz *a, const char *peer, const char *path, const char *value)
+{
+	const char *host = path + strlen("keys/key-");
+	enum authz_verdict v;
+
+	if (strncmp(path, "keys/key-", 9) != 0 ||
+	    statefs_name_check(STATEFS_NAME_HOST, host, NULL) < 0)
+		return AUTHZ_KEY_NAME;
+	v = check_about(a, peer, host, value);
+	if (v != AUTHZ_NR)
+		return v;
+	return a->join_keys && is_news(a, path, value) ? AUTHZ_OK : AUTHZ_KEY_RELAY;
 }
 
 /* evicted/X: X a host name, the value the evicting member's name. */
@@ -181,6 +222,8 @@ check_rules(struct authz *a, const char *peer, const char *path, const char *val
 		return check_ips(a, peer, path, value);
 	if (!strncmp(path, "evicted/", 8))
 		return check_evicted(path, value);
+	if (!strncmp(path, "keys/", 5))
+		return check_keys(a, peer, path, value);
 	if (!strcmp(ki.owner, a->sf->host))
 		return AUTHZ_OWN_NAME;
 	if (ki.owner[0] && strcmp(ki.owner, peer))
@@ -373,7 +416,8 @@ merge_checked(struct authz *a, const char *peer, const char *path, const char *v
 }
 
 /* A peer sending back what we hold (every member relays the cluster-wide
- * ips/ links, and tombstones, to everyone) is no attempt to change it. */
+ * ips/ and keys/ links, and tombstones, to everyone) is no attempt to
+ * change it. */
 static int
 is_echo(struct authz *a, const char *path, const char *value)
 {
@@ -390,7 +434,13 @@ authz_merge(struct authz *a, const char *peer, const char *path, const char *val
 
 	if (v == AUTHZ_PRIMARY)
 		return defer(a, peer, path, value, stamp_ns);
-	if ((v == AUTHZ_OWN_NAME || v == AUTHZ_NOT_OWNER || v == AUTHZ_IPS_RELAY) &&
+	/* A pull lists the member's whole tree, every member's key in it: a
+	 * key not from its host is not taken, and no sign of an attack.  A
+	 * client that pushes one chose to: refused and counted. */
+	if (v == AUTHZ_KEY_RELAY && !a->pushed)
+		return 0;
+	if ((v == AUTHZ_OWN_NAME || v == AUTHZ_NOT_OWNER || v == AUTHZ_IPS_RELAY ||
+	     v == AUTHZ_KEY_RELAY) &&
 	    is_echo(a, path, value))
 		return 0;
 	if (v != AUTHZ_OK)

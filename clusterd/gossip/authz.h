@@ -33,6 +33,8 @@ enum authz_verdict {
 	AUTHZ_MERGE,		/* statefs_merge() refused it (grammar, owner, ...) */
 	AUTHZ_EVICTED,		/* from an evicted peer, or a live ips/ip-X of an evicted X */
 	AUTHZ_EVICT_NAME,	/* evicted/ entry misnamed or not naming a host */
+	AUTHZ_KEY_NAME,		/* keys/ entry not named key-HOST */
+	AUTHZ_KEY_RELAY,	/* keys/key-X not sent by X (nor taken by a join) */
 	AUTHZ_NR
 };
 
@@ -61,6 +63,10 @@ struct authz {
 	const char *uuid;		/* local cluster uuid, "" during a first join */
 	const char *role;		/* what log lines call the peer: "peer" (the
 					   default: daemon, join) or "client" (serve) */
+	int join_keys;			/* a join's pull: the member's keys/key-X are
+					   taken for each X we hold no link of */
+	int pushed;			/* entries a client pushes (serve), not a
+					   member's listing of its tree (a pull) */
 	struct authz_limits lim;
 	/* Per-origin usage, counted from the tree; recounted when an origin
 	 * reaches its quota and the count is older than a few seconds. */
@@ -114,12 +120,14 @@ unsigned authz_batch_end(struct authz *a, unsigned *refused);
  * Refusals by the serving ends (`clusterd --serve`, one process per SSH
  * session) are counted in the node's counters file (statefs_counters_add())
  * for the daemon's metrics, under the reason labels of
- * mars_gossip_refusals_total: the entry reasons of statefs_stats_refusals()
- * and these three for whole requests.
+ * mars_gossip_refusals_total: the entry reasons of statefs_stats_refusals(),
+ * these three for whole requests, and the daemon's key refusals.
  */
 #define AUTHZ_COUNT_IDENTITY	"identity"	/* key binding, HELLO name, join by a member */
 #define AUTHZ_COUNT_FETCH	"fetch"		/* a FETCH refused (not a member, bad name) */
 #define AUTHZ_COUNT_SYNC	"sync"		/* a SYNC refused (not a member, not primary) */
+#define AUTHZ_COUNT_KEY		"key"		/* a member key kept out of authorized_keys
+						   (changed, or bound elsewhere; keys.h) */
 
 /* Count one refused request of kind @reason (AUTHZ_COUNT_*); a failure
  * to count is logged at debug level only. */

@@ -43,6 +43,7 @@ gossip_config_init(struct gossip_config *c)
 		return ret;
 	c->peers_file = env_or("MARS_PEERS", GOSSIP_DEFAULT_PEERS);
 	c->authorized_keys = getenv("MARS_AUTHORIZED_KEYS");
+	c->serve_cmd = env_or("MARS_SERVE_CMD", GOSSIP_DEFAULT_SERVE_CMD);
 	c->port = port && *port ? (unsigned)strtoul(port, NULL, 10) : 22;
 	c->transport = &gossip_transport_ssh;
 	c->tconf.user = env_or("MARS_SSH_USER", "root");

@@ -23,7 +23,10 @@ struct gossip_config {
 	const char *root;		/* state tree (statefs_default_root()) */
 	char host[STATEFS_NAME_MAX + 1];/* this node (statefs_default_host()) */
 	const char *peers_file;		/* overrides "HOST ADDR[:PORT]" (/etc/mars/peers) */
-	const char *authorized_keys;	/* departed members' lines removed; NULL: off */
+	const char *authorized_keys;	/* departed members' lines removed, new
+					   members' added (keys.h); NULL: off */
+	const char *serve_cmd;		/* forced command of the lines added, before
+					   " --peer NAME" (GOSSIP_DEFAULT_SERVE_CMD) */
 	unsigned port;			/* default ssh port of peers (22) */
 	const struct gossip_transport_ops *transport;	/* ssh */
 	struct gossip_tconf tconf;	/* keys, known hosts, user, command */
@@ -50,10 +53,11 @@ struct gossip_config {
 #define GOSSIP_DEFAULT_KNOWN_HOSTS	"/etc/mars/known_hosts"
 #define GOSSIP_DEFAULT_PEERS		"/etc/mars/peers"
 #define GOSSIP_DEFAULT_CMD		"clusterd --serve"
+#define GOSSIP_DEFAULT_SERVE_CMD	SBINDIR "/clusterd --serve"
 
 /* Fill @c with defaults, then the environment (MARS_ROOT, MARS_HOST,
  * MARS_SSH_KEY, MARS_KNOWN_HOSTS, MARS_PEERS, MARS_SSH_USER, MARS_SSH_PORT,
- * MARS_AUTHORIZED_KEYS).
+ * MARS_AUTHORIZED_KEYS, MARS_SERVE_CMD).
  * Returns 0 or -errno (host name too long). */
 int gossip_config_init(struct gossip_config *c);
 /* "auto", "zstd" or "none": enum piece_mode (clusterd/transfer/piece.h), or -EINVAL. */
@@ -79,7 +83,7 @@ int gossip_compress_mode(const struct gossip_config *c, struct statefs *sf, cons
  * these).  @prog names the program in log lines (--log-level).
  */
 #define GOSSIP_OPT_BASE		0x1000
-#define GOSSIP_OPTIONS_COUNT	20
+#define GOSSIP_OPTIONS_COUNT	21
 extern const struct option gossip_options[GOSSIP_OPTIONS_COUNT + 1];
 size_t gossip_options_join(struct option *out, size_t n, const struct option *extra);
 int gossip_config_option(struct gossip_config *c, int id, const char *arg, const char *prog);

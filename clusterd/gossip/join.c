@@ -5,8 +5,11 @@
  * "(any)", fetches the member's tree through statefs_merge() like any
  * pull, registers this host under ips/ with the address the member sees
  * us from (or --ip, resolved here: the tree holds numeric addresses
- * only), and pushes that registration, and nothing else, back so the
- * member, and through it everyone, starts gossiping with us.  A node already in another cluster
+ * only) and our public key under keys/, and pushes that registration,
+ * and nothing else, back so the member, and through it everyone, starts
+ * gossiping with us.  Its pull takes the members' keys from the member,
+ * the one time a key is taken from another host than its own
+ * (docs/protocol.md section 1.1).  A node already in another cluster
  * is refused before anything is written.
  */
 #include <errno.h>
@@ -20,6 +23,7 @@
 
 #include "clusterd/gossip/addr.h"
 #include "clusterd/gossip/gossip.h"
+#include "clusterd/gossip/keys.h"
 #include "clusterd/gossip/link.h"
 #include "common/log.h"
 #include "clusterd/gossip/peers.h"
@@ -33,6 +37,8 @@ struct join {
 	const char *want_host;		/* update: the name ep is registered under */
 	uint64_t deadline_ms;		/* update: bound on the whole pull, 0 none */
 	char my_ip[GOSSIP_ADDR_MAX];	/* join: --ip resolved, or "" */
+	char my_key[STATEFS_VALUE_MAX + 1];	/* join: keys/key-US from KEY.pub, or ""
+						   (none readable: not published) */
 	char *err;
 	size_t errlen;
 	unsigned merged, refused;
@@ -215,37 +221,54 @@ my_address(struct join *j, char *buf, size_t size)
 	return 0;
 }
 
-/* Register ips/ip-HOST locally, then push it, and only it, to the member:
- * a joining host may write nothing else there (docs/protocol.md, 7). */
+/* Queue the local entry @path, as the commit stamped it, for the member. */
+static int
+join_send_entry(struct join *j, const char *path)
+{
+	struct gossip_msg m = { .type = GOSSIP_ENTRY };
+	struct statefs_entry e;
+	int ret = statefs_read(j->sf, path, &e);
+
+	if (ret < 0)
+		return ret;
+	m.stamp_ns = e.stamp_ns;
+	snprintf(m.path, sizeof(m.path), "%s", path);
+	snprintf(m.value, sizeof(m.value), "%s", e.value);
+	return link_send(&j->link, &m);
+}
+
+/* Register ips/ip-HOST and keys/key-HOST locally, then push them, and
+ * only them, to the member: a joining host may write nothing else there
+ * (docs/protocol.md, 7). */
 static int
 join_register(struct join *j)
 {
-	struct gossip_msg m = { .type = GOSSIP_ENTRY };
+	struct gossip_msg m;
 	struct statefs_txn t;
-	struct statefs_entry e;
-	char path[STATEFS_PATH_MAX + 1], ip[64];
+	char path[STATEFS_PATH_MAX + 1], key[STATEFS_PATH_MAX + 1], ip[64];
 	int ret = my_address(j, ip, sizeof(ip));
 
 	if (ret < 0)
 		return ret;
 	snprintf(path, sizeof(path), "ips/ip-%s", j->c->host);
+	snprintf(key, sizeof(key), "keys/key-%s", j->c->host);
 	statefs_txn_init(&t, j->sf, 0);
 	ret = statefs_txn_set(&t, path, ip);
+	if (ret == 0 && j->my_key[0])
+		ret = statefs_txn_set(&t, key, j->my_key);
 	if (ret == 0)
 		ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);
-	if (ret >= 0)		/* the stamp the commit gave it */
-		ret = statefs_read(j->sf, path, &e);
+	if (ret >= 0)
+		ret = join_send_entry(j, path);
+	if (ret >= 0 && j->my_key[0])
+		ret = join_send_entry(j, key);
 	if (ret < 0) {
-		snprintf(j->err, j->errlen, "cannot write '%s': %s", path,
+		snprintf(j->err, j->errlen, "cannot register '%s': %s", path,
 			 statefs_refusal_str(ret));
 		return ret;
 	}
-	m.stamp_ns = e.stamp_ns;
-	snprintf(m.path, sizeof(m.path), "%s", path);
-	snprintf(m.value, sizeof(m.value), "%s", e.value);
-	ret = link_send(&j->link, &m);
-	m = (struct gossip_msg){ .type = GOSSIP_END, .count = 1 };
+	m = (struct gossip_msg){ .type = GOSSIP_END, .count = j->my_key[0] ? 2 : 1 };
 	if (ret == 0)
 		ret = link_send(&j->link, &m);
 	if (ret == 0)
@@ -296,9 +319,13 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	snprintf(j.ep.host, sizeof(j.ep.host), "%s", addr);
 	snprintf(j.ep.addr, sizeof(j.ep.addr), "%s", addr);
 	j.ep.port = c->port;
-	/* A name given for us is resolved before anything is written. */
+	/* A name given for us is resolved, and our key read, before anything
+	 * is written.  Without a key of the form the join goes on: the
+	 * members then authorize us by hand (the caller says so). */
 	if (my_ip && gossip_addr_resolve(my_ip, j.my_ip, sizeof(j.my_ip), err, errlen) < 0)
 		return -EHOSTUNREACH;
+	if (keys_own_value(c->tconf.pub_path, j.my_key, sizeof(j.my_key)) < 0)
+		j.my_key[0] = '\0';
 	ret = join_open_tree(&j, &fresh);
 	if (ret < 0)
 		return ret;
@@ -307,6 +334,7 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 		statefs_close(j.sf);
 		return ret;
 	}
+	j.az.join_keys = 1;	/* we hold no member's key yet: the member's copies */
 	link_init(&j.link, c->transport);
 	ret = join_connect(&j);
 	if (ret == 0)

@@ -17,7 +17,7 @@
 enum {
 	G_ROOT = GOSSIP_OPT_BASE, G_HOST, G_KEY, G_KNOWN, G_PEERS, G_AUTH_KEYS, G_PORT, G_USER,
 	G_CMD, G_TRANSPORT, G_LROOTS, G_PERIOD, G_HEARTBEAT, G_TIMEOUT, G_BACKOFF, G_LOG, G_SKEW,
-	G_QUOTA_ENTRIES, G_QUOTA_BYTES, G_COMPRESS,
+	G_QUOTA_ENTRIES, G_QUOTA_BYTES, G_COMPRESS, G_SERVE_CMD,
 };
 
 const struct option gossip_options[GOSSIP_OPTIONS_COUNT + 1] = {
@@ -41,10 +41,11 @@ const struct option gossip_options[GOSSIP_OPTIONS_COUNT + 1] = {
 	{ "quota-entries",	required_argument, NULL, G_QUOTA_ENTRIES },
 	{ "quota-bytes",	required_argument, NULL, G_QUOTA_BYTES },
 	{ "compress",		required_argument, NULL, G_COMPRESS },
+	{ "serve-cmd",		required_argument, NULL, G_SERVE_CMD },
 	{ NULL, 0, NULL, 0 },
 };
 
-_Static_assert(G_COMPRESS - GOSSIP_OPT_BASE + 1 == GOSSIP_OPTIONS_COUNT,
+_Static_assert(G_SERVE_CMD - GOSSIP_OPT_BASE + 1 == GOSSIP_OPTIONS_COUNT,
 	       "one table entry per option id");
 
 /* A period in ms: 1 to an hour. */
@@ -129,6 +130,9 @@ gossip_config_option(struct gossip_config *c, int id, const char *arg, const cha
 	case G_COMPRESS:
 		c->compress = gossip_compress_parse(arg);
 		return c->compress < 0 ? -EINVAL : 0;
+	case G_SERVE_CMD:
+		c->serve_cmd = arg;
+		return *arg ? 0 : -EINVAL;
 	}
 	return -ENOENT;
 }

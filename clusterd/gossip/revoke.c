@@ -14,17 +14,15 @@
  * kept: that is how a departed host is let back in.  Lines bound to no
  * host are never touched; the serving end refuses them anyway.
  *
- * The file is read whole (it is small), filtered, and replaced by rename
- * so that sshd never sees half a file.
+ * The file is read whole (it is small), filtered, and replaced by
+ * authfile_replace() so that sshd never sees half a file.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "clusterd/gossip/authfile.h"
 #include "clusterd/gossip/revoke.h"
 
 #define PEER_OPT	" --peer "
@@ -87,106 +85,43 @@ departed(struct statefs *sf, const char *host, uint64_t auth_s)
 	return e.stamp_ns / STATEFS_NS_PER_S >= auth_s;
 }
 
-static int
-read_all(const char *path, char **buf, size_t *len, mode_t *mode)
-{
-	struct stat st;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		goto out;
-	}
-	if (st.st_size > REVOKE_FILE_MAX) {
-		ret = -EFBIG;
-		goto out;
-	}
-	*mode = st.st_mode & 07777;
-	*buf = malloc((size_t)st.st_size + 1);
-	if (!*buf) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	n = read(fd, *buf, (size_t)st.st_size);
-	if (n < 0) {
-		ret = -errno;
-		free(*buf);
-		goto out;
-	}
-	*len = (size_t)n;
-out:
-	close(fd);
-	return ret;
-}
-
-static int
-write_all(const char *path, const char *buf, size_t len, mode_t mode)
-{
-	char tmp[4096];
-	int fd, ret = 0;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.mars-revoke", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, mode) < 0)
-		ret = -errno;
-	else if (write(fd, buf, len) != (ssize_t)len)
-		ret = -EIO;
-	else if (fsync(fd) < 0)
-		ret = -errno;
-	if (close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0)
-		unlink(tmp);
-	return ret;
-}
-
 int
 revoke_departed(struct statefs *sf, const char *path,
 		void (*removed)(const char *host, void *arg), void *arg)
 {
-	char *buf = NULL, *out = NULL, host[STATEFS_NAME_MAX + 1];
-	size_t len = 0, out_len = 0;
-	mode_t mode = 0600;
+	char *out = NULL, host[STATEFS_NAME_MAX + 1];
+	struct authfile f;
+	size_t out_len = 0;
 	uint64_t auth_s;
-	int ret = read_all(path, &buf, &len, &mode), gone = 0;
+	int ret = authfile_read(path, &f), gone = 0;
 
-	if (ret < 0)
+	if (ret < 0) {
+		authfile_release(&f);
 		return ret == -ENOENT ? 0 : ret;
-	out = malloc(len + 1);
+	}
+	out = malloc(f.len + 1);
 	if (!out) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < len;) {
-		char *nl = memchr(buf + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (buf + i)) : len - i;
+	for (size_t i = 0; i < f.len;) {
+		char *nl = memchr(f.buf + i, '\n', f.len - i);
+		size_t n = nl ? (size_t)(nl - (f.buf + i)) : f.len - i;
 
-		if (revoke_line_peer(buf + i, n, host, sizeof(host), &auth_s) == 0 &&
+		if (revoke_line_peer(f.buf + i, n, host, sizeof(host), &auth_s) == 0 &&
 		    departed(sf, host, auth_s)) {
 			gone++;
 			if (removed)
 				removed(host, arg);
 		} else {
-			memcpy(out + out_len, buf + i, n + (nl != NULL));
+			memcpy(out + out_len, f.buf + i, n + (nl != NULL));
 			out_len += n + (nl != NULL);
 		}
 		i += n + (nl != NULL);
 	}
-	ret = gone ? write_all(path, out, out_len, mode) : 0;
+	ret = gone ? authfile_replace(path, out, out_len, &f.st) : 0;
 out:
 	free(out);
-	free(buf);
+	authfile_release(&f);
 	return ret < 0 ? ret : gone;
 }

@@ -4,9 +4,6 @@
 
 #include "statefs/statefs.h"
 
-/* Largest authorized_keys file revoke_departed() rewrites, bytes. */
-#define REVOKE_FILE_MAX		(1024 * 1024)
-
 /*
  * Remove from the OpenSSH authorized_keys file @path every line bound to
  * a host that left the cluster: a line whose forced command carries
@@ -15,7 +12,7 @@
  * Other lines are kept byte for byte; the file is replaced atomically
  * with its mode kept.  @removed (may be NULL) is called with each name
  * whose line went.  Returns the number of lines removed, 0 if the file
- * is absent, or -errno (-EFBIG: larger than REVOKE_FILE_MAX).
+ * is absent, or -errno (-EFBIG: larger than AUTHFILE_MAX, authfile.h).
  */
 int revoke_departed(struct statefs *sf, const char *path,
 		    void (*removed)(const char *host, void *arg), void *arg);

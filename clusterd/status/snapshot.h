@@ -126,7 +126,8 @@ void snapshot_sync_rates(struct snapshot *n, const struct snapshot *o);
  * Refusals by reason into @out, as /metrics and /api/v1/cluster report
  * them, from the node's counters file, where the daemon publishes its
  * pulls' and the serving ends count theirs: entries by reason, then the
- * requests the serving ends refused whole (identity, fetch, sync).
+ * requests the serving ends refused whole (identity, fetch, sync), and the
+ * member keys the daemon kept out of authorized_keys (key).
  */
 void snapshot_refusals(const struct snapshot *s, struct statefs_counters *out);
 

@@ -78,10 +78,10 @@ members() {
 	assert_output --partial "is a member"
 }
 
-@test "a join pushes only the joiner's own address: another host's is refused, so is a fetch" {
+@test "a join pushes only the joiner's own address and key: another host's are refused, so is a fetch" {
 	netns_setup 3
 	members alpha beta
-	local before
+	local before key
 	before=$(tree alpha dump)
 	speak gamma alpha gamma '(any)' pull "ips/ip-beta=10.77.0.99" "actual-alpha/time=1.0" fetch
 	assert_line --index 0 --partial "HELLO alpha "
@@ -91,11 +91,20 @@ members() {
 	assert_equal "$(tree alpha dump)" "$before"
 	run tree alpha get ips/ip-beta
 	assert_output "$(netns_addr beta)"
-	# its own address is what a join registers
-	speak gamma alpha gamma '(any)' "ips/ip-gamma=$(netns_addr gamma)"
+	# the key of another host (form ssh key, docs/state-tree.md 2.2)
+	key=$(awk '{print $1 ":" $2}' "$(netns_key gamma).pub" | tr '+/' '-_')
+	speak gamma alpha gamma '(any)' "keys/key-beta=$key"
+	assert_line --index 1 --partial "ACK 0"
+	run tree alpha get keys/key-beta
+	refute_output "$key"
+	# its own address and key are what a join registers
+	speak gamma alpha gamma '(any)' "ips/ip-gamma=$(netns_addr gamma)" "keys/key-gamma=$key"
 	assert_line --index 1 --partial "ACK 1"
+	assert_line --index 2 --partial "ACK 1"
 	run tree alpha get ips/ip-gamma
 	assert_output "$(netns_addr gamma)"
+	run tree alpha get keys/key-gamma
+	assert_output "$key"
 }
 
 @test "a key line without --peer (the shared key of earlier releases) is refused, saying how to bind it" {
@@ -120,6 +129,7 @@ members() {
 	assert_success
 	for h in alpha beta; do
 		wait_for 20 has_value "$h" ips/ip-gamma ""
+		wait_for 20 lacks_key "$h" keys/key-gamma	# withdrawn with it
 		wait_for 20 sh -c "! grep -q -- '--peer gamma\"' '$NETNS_DIR/$h/authorized_keys'"
 		grep -q -- '--peer beta"\|--peer alpha"' "$NETNS_DIR/$h/authorized_keys"
 		grep -q "'gamma' left the cluster: its key no longer logs in here" \
@@ -162,9 +172,13 @@ members() {
 	run "$setup" --revoke beta
 	assert_success
 	grep -q -- '--peer gamma"' "$ak"
+	grep -qx '# mars-revoked beta' "$ak"	# clusterd adds no line for it again
 	speak beta alpha beta "$(tree alpha get uuid)"
 	refute_output --partial "HELLO"
 	grep -q "Permission denied" "$BATS_TEST_TMPDIR/speak.err"
+	run "$setup" --authorize beta "$(netns_addr beta)" "$(netns_key beta).pub"
+	assert_success
+	! grep -q '# mars-revoked beta' "$ak"	# authorized again: the mark goes
 	run "$setup" --authorize 'bad name' 10.0.0.1 "$(netns_key beta).pub"
 	assert_failure
 	run "$setup" --authorize beta '10.0.0.1" evil' "$(netns_key beta).pub"

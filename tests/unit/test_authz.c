@@ -230,6 +230,52 @@ test_evicted(void)
 	teardown();
 }
 
+#define KEY_B	"ssh-ed25519:AAAAC3NzaC1lZDI1NTE5AAAAIHLuwFbkyiw3PyLt-_brBnqcvDkURzuRbfJF31mEyo2M"
+#define KEY_X	"ecdsa-sha2-nistp256:AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBIrTuzQ" \
+		"Fr9sEIj7FAbmGSvBiE1v0V4hR08WmlAZ_UQ0uGvwej4nM-maZUG0Vxsfml4eAA-ArdDo41yUDEWZbxe8="
+
+/* keys/key-X: only X writes it; a join takes the member's copies of keys
+ * it holds none of; never ours, never an evicted host's.  Relayed keys
+ * pushed by a client are refused and counted, in a pull only not taken. */
+static void
+test_keys(void)
+{
+	setup(NULL);
+	sft_set(&sf, "ips/ip-beta", "10.0.0.2");
+	tap_ok(push("gamma", "keys/key-beta", KEY_X) == 0 && !sft_value(&sf, "keys/key-beta")[0] &&
+	       az.refused[AUTHZ_KEY_RELAY] == 0 && sf.stats.refused_policy == 0,
+	       "beta's key in gamma's listing of its tree (a pull): not taken, quietly");
+	az.pushed = 1;	/* from here on as the serving end merges a client's pushes */
+	tap_ok(push("beta", "keys/key-beta", KEY_B) == 1, "beta's key from beta: taken");
+	tap_ok(push("gamma", "keys/key-beta", KEY_X) < 0 &&
+	       !strcmp(sft_value(&sf, "keys/key-beta"), KEY_B),
+	       "beta's key replaced by gamma: refused, beta's kept");
+	tap_ok(push("gamma", "keys/key-delta", KEY_X) < 0 && !sft_value(&sf, "keys/key-delta")[0],
+	       "a key for a host gamma names, relayed: refused, not created");
+	tap_ok(push("gamma", "keys/key-beta", STATEFS_TOMBSTONE) < 0 &&
+	       sft_value(&sf, "keys/key-beta")[0], "beta's key deleted by gamma: refused");
+	tap_ok(az.refused[AUTHZ_KEY_RELAY] == 3, "counted as relayed keys (%llu)",
+	       (unsigned long long)az.refused[AUTHZ_KEY_RELAY]);
+	tap_ok(push("gamma", "keys/key-beta", KEY_B) == 0 && az.refused[AUTHZ_KEY_RELAY] == 3,
+	       "beta's key echoed by gamma: ignored quietly");
+	tap_ok(push("beta", "keys/key-alpha", KEY_X) < 0 && az.refused[AUTHZ_OWN_NAME] == 1,
+	       "our own key from a peer: refused");
+	tap_ok(push("beta", "keys/beta", KEY_B) < 0 && push("beta", "keys/key-Beta!", KEY_B) < 0 &&
+	       az.refused[AUTHZ_KEY_NAME] >= 1, "misnamed keys/ entries: refused");
+	tap_ok(push("beta", "keys/key-beta", "10.0.0.2") < 0, "a value not of the form: refused");
+	tap_ok(push("beta", "keys/key-beta", KEY_X) == 1, "beta changes its own key: taken");
+	az.join_keys = 1;
+	tap_ok(push("gamma", "keys/key-delta", KEY_X) == 1 &&
+	       push("gamma", "keys/key-beta", KEY_B) < 0,
+	       "a join takes the member's key of a host it holds none of, and only then");
+	az.join_keys = 0;
+	tap_ok(push("gamma", "evicted/beta", "gamma") == 1 &&
+	       push("beta", "keys/key-beta", KEY_B) < 0 &&
+	       push("gamma", "keys/key-beta", STATEFS_TOMBSTONE) == 1,
+	       "evicted beta: its key is no longer taken, a relayed tombstone is");
+	teardown();
+}
+
 int
 main(void)
 {
@@ -239,5 +285,6 @@ main(void)
 	test_future();
 	test_quota();
 	test_evicted();
+	test_keys();
 	return tap_done();
 }
