@@ -64,13 +64,17 @@ review() {	# the offline security review of the unit, one setting a line
 	assert_line --regexp '^✗ PrivateTmp= '
 }
 
-@test "with the drop-in the OS, homes, /tmp, tunables and control groups are protected" {
+@test "with the drop-in the OS, /tmp, tunables and control groups are protected, homes read-only" {
 	with_dropin
 	review
-	for setting in ProtectSystem= ProtectHome= PrivateTmp= ProtectKernelTunables= \
+	for setting in ProtectSystem= PrivateTmp= ProtectKernelTunables= \
 		ProtectKernelLogs= ProtectControlGroups= ProtectProc= NoNewPrivileges=; do
 		assert_line --regexp "^✓ $setting "
 	done
+	# read-only, not hidden: the daemon keeps authorized_keys in
+	# /root/.ssh (ReadWritePaths=), adding and revoking members' lines
+	assert_line --regexp '^✗ ProtectHome= .*read-only access'
+	grep -qx 'ReadWritePaths=/mars -/root/.ssh' "$UNIT_DIR/clusterd.service.d/protect.conf"
 	# and CAP_SYS_MODULE stays: `modprobe nbd` for the NBD front end
 	assert_line --regexp '^✗ ProtectKernelModules= '
 }
