@@ -47,6 +47,7 @@
 
 #include "clusterd/transfer/bucket.h"
 #include "clusterd/transfer/channel.h"
+#include "clusterd/transfer/failure.h"
 #include "clusterd/transfer/fetch.h"
 #include "common/log.h"
 #include "clusterd/gossip/peers.h"
@@ -111,6 +112,7 @@ struct fetcher {
 	uint64_t bwlimit_bps;
 	int stop;
 	struct fetch_status st;
+	struct transfer_failure fail;		/* writes st.error and st.why */
 	struct rate rate;			/* of synced bytes: st.rate_bps */
 
 	/* thread only */
@@ -157,25 +159,21 @@ logfile_origin(const char *name, char origin[MARS_NAME_MAX + 1])
 
 /* ---- control: the caller's side, under the lock ---------------------- */
 
-static void
+static int
 set_error(struct fetcher *f, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void
+/* The fetch's failure, by the contract of failure.h (an attempt is one
+ * stream of one entry, work_entry()). */
+static int
 set_error(struct fetcher *f, int err, const char *fmt, ...)
 {
-	char why[sizeof(f->st.why)], e1[LOG_ESC_BYTES];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	err = transfer_failure_set(&f->fail, err, fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&f->lock);
-	if (err && strcmp(why, f->st.why) != 0)
-		log_warnx("fetch %s: %s", f->res, log_escape(e1, sizeof(e1), why));
-	f->st.error = err;
-	snprintf(f->st.why, sizeof(f->st.why), "%s", err ? why : "");
-	pthread_mutex_unlock(&f->lock);
+	return err;
 }
 
 /*
@@ -847,6 +845,7 @@ work_entry(struct fetcher *f, const struct fetch_want *w)
 	struct stream s = { .w = w };
 	struct fconn *fc;
 
+	transfer_failure_attempt(&f->fail);
 	if (logfile_origin(w->name, origin) < 0) {
 		set_error(f, -EINVAL, "not a logfile name: '%s'", w->name);
 		return 0;
@@ -969,6 +968,8 @@ fetcher_start(const struct gossip_config *c, const char *res, struct fetcher **o
 	bucket_init(&f->bucket, 0, bucket_now_ns());
 	piece_unpacker_init(&f->unz, 0);
 	pthread_mutex_init(&f->lock, NULL);
+	transfer_failure_init(&f->fail, &f->lock, &f->st.error, f->st.why, sizeof(f->st.why),
+			      "fetch %s", res);
 	ret = fwriter_start(&f->fw, QUEUE_BYTES, UNSYNCED_MAX, publish, f);
 	if (ret < 0)
 		goto out_lock;
