@@ -404,6 +404,15 @@ int statefs_file_truncate(const struct statefs *sf, const char *res, const char 
 int statefs_file_rename(const struct statefs *sf, const char *res, const char *from, const char *to);
 /* The resource directory itself, opened (made first if @create). */
 int statefs_resource_dir(const struct statefs *sf, const char *res, int create);
+/*
+ * The path under @root of the resource directory (@name NULL) or of its
+ * file @name, for the few that need a path and cannot take a descriptor:
+ * the module's attach call (it opens the directory itself), a child
+ * process's files, an inotify watch.  Everything else opens with the calls
+ * above.  0, -EINVAL (not a resource or file name) or -ENAMETOOLONG.
+ */
+int statefs_resource_path(const char *root, const char *res, const char *name, char *buf,
+			  size_t size);
 
 /* ---- node-local counters (counters.c) ------------------------------- */
 

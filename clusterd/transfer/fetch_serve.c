@@ -50,6 +50,7 @@
 #include "common/log.h"
 #include "clusterd/transfer/piece.h"
 #include "mars/names.h"
+#include "statefs/statefs.h"
 
 #define ROUND_BYTES	(1U << 20)	/* data sent between looks at the input */
 #define KEEPALIVE_MS	1000		/* FINFO at least this often while following */
@@ -261,10 +262,9 @@ fserve_start(struct fserve *s, const struct gossip_msg *m)
 		s->zstd = s->pk.mode != PIECE_NONE;
 	}
 	size = fserve_size(s);
-	if (s->follow && s->ino >= 0) {
-		snprintf(path, sizeof(path), "%s/resource-%s/%s", s->c->root, m->res, m->name);
+	if (s->follow && s->ino >= 0 &&
+	    statefs_resource_path(s->c->root, m->res, m->name, path, sizeof(path)) == 0)
 		s->wd = inotify_add_watch(s->ino, path, IN_MODIFY | IN_DONT_FOLLOW);
-	}
 	info.size = s->info_size = size;
 	return fserve_send(s, &info);
 }

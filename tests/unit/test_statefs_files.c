@@ -5,6 +5,7 @@
  * the operations do what they say.
  */
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "statefs_test.h"
@@ -63,6 +64,22 @@ test_ops(struct statefs *sf)
 	       statefs_file_unlink(sf, "r", ".x") == -ENOENT, "unlinked, once");
 }
 
+static void
+test_paths(void)
+{
+	char buf[32];
+
+	tap_ok(statefs_resource_path("/mars", "r0", NULL, buf, sizeof(buf)) == 0 &&
+	       strcmp(buf, "/mars/resource-r0") == 0, "the resource directory's path");
+	tap_ok(statefs_resource_path("/mars", "r0", ".engine-lock", buf, sizeof(buf)) == 0 &&
+	       strcmp(buf, "/mars/resource-r0/.engine-lock") == 0, "a file's path");
+	tap_ok(statefs_resource_path("/mars", "../r", NULL, buf, sizeof(buf)) == -EINVAL &&
+	       statefs_resource_path("/mars", "r0", "../uuid", buf, sizeof(buf)) == -EINVAL,
+	       "paths take checked names only");
+	tap_ok(statefs_resource_path("/a/root/long/enough/to/overflow", "r0", NULL, buf,
+				     sizeof(buf)) == -ENAMETOOLONG, "a path that does not fit");
+}
+
 int
 main(void)
 {
@@ -71,6 +88,7 @@ main(void)
 	sft_new_tree(&sf, "alpha");
 	test_names(&sf);
 	test_ops(&sf);
+	test_paths();
 	sft_done_tree(&sf);
 	return tap_done();
 }
