@@ -25,6 +25,19 @@ void sf_unlock(struct statefs *sf);
 int sf_clock_tick_locked(struct statefs *sf, uint64_t *stamp_ns);
 int sf_clock_witness_locked(struct statefs *sf, uint64_t stamp_ns);
 
+/*
+ * The node-private small files at the root (smallfile.c): @name opened
+ * with @flags (O_RDWR, O_CREAT, ...; mode 0600), never through a link,
+ * and a regular file (-EINVAL otherwise); flock @op (LOCK_SH, LOCK_EX,
+ * LOCK_UN) through EINTR; read whole from offset 0 (bytes or -errno);
+ * rewritten in place, truncated to @len.  Descriptors or 0, else -errno.
+ */
+int sf_small_open(struct statefs *sf, const char *name, int flags);
+int sf_small_lock(int fd, int op);
+int sf_small_open_locked(struct statefs *sf, const char *name, int flags, int op);
+ssize_t sf_small_read(int fd, char *buf, size_t size);
+int sf_small_rewrite(int fd, const char *buf, size_t len);
+
 /* Link mtime of @st as a stamp. */
 uint64_t sf_stamp_of(const struct stat *st);
 
