@@ -67,14 +67,6 @@ struct serve {
 	struct statefs_stats counted;		/* sf.stats when last counted (authz_count_entries) */
 };
 
-static volatile sig_atomic_t serve_quit;
-
-static void
-serve_on_signal(int sig)
-{
-	serve_quit = 1;
-}
-
 static int
 serve_send(struct serve *s, const struct gossip_msg *m)
 {
@@ -257,11 +249,35 @@ serve_push(struct serve *s, const struct gossip_msg *m)
 	return 0;
 }
 
+/*
+ * May the session become a bulk session (@type "FETCH" or "SYNC", which
+ * HELLO announced if @announced)?  0, and the tree feed is freed (a bulk
+ * session needs none); else serve_error()'s 1.
+ */
+static int
+serve_to_bulk(struct serve *s, int announced, const char *type, const char *what)
+{
+	char text[GOSSIP_TEXT_MAX + 1];
+
+	if (s->join) {
+		snprintf(text, sizeof(text), "a joining host may not %s", what);
+		return serve_error(s, GOSSIP_ERR_IDENTITY, text);
+	}
+	if (!announced) {
+		snprintf(text, sizeof(text), "%s without %s in HELLO", type, what);
+		return serve_error(s, GOSSIP_ERR_PROTO, text);
+	}
+	statefs_watch_close(s->w);
+	s->w = NULL;
+	return 0;
+}
+
 /* Returns <0 on failure, 1 to end the session, 0 to go on. */
 static int
 serve_msg(struct serve *s, const struct gossip_msg *m)
 {
 	struct gossip_msg ack = { .type = GOSSIP_ACK };
+	int ret;
 
 	if (!s->client[0] && m->type != GOSSIP_HELLO)
 		return serve_error(s, GOSSIP_ERR_PROTO, "expected HELLO");
@@ -279,21 +295,11 @@ serve_msg(struct serve *s, const struct gossip_msg *m)
 		s->batch = 0;
 		return serve_send(s, &ack);
 	case GOSSIP_FETCH:	/* protocol 1.1: the session becomes a fetch session */
-		if (s->join)
-			return serve_error(s, GOSSIP_ERR_IDENTITY, "a joining host may not fetch");
-		if (!s->fetch)
-			return serve_error(s, GOSSIP_ERR_PROTO, "FETCH without fetch in HELLO");
-		statefs_watch_close(s->w);	/* no tree feed needed: free the instance */
-		s->w = NULL;
-		return fetch_serve(&s->link, s->c, &s->sf, s->client, m);
+		ret = serve_to_bulk(s, s->fetch, "FETCH", "fetch");
+		return ret ? ret : fetch_serve(&s->link, s->c, &s->sf, s->client, m);
 	case GOSSIP_SYNC:	/* full sync (docs/sync.md): the session becomes a sync session */
-		if (s->join)
-			return serve_error(s, GOSSIP_ERR_IDENTITY, "a joining host may not sync");
-		if (!s->sync)
-			return serve_error(s, GOSSIP_ERR_PROTO, "SYNC without sync in HELLO");
-		statefs_watch_close(s->w);	/* no tree feed needed: free the instance */
-		s->w = NULL;
-		return sync_serve(&s->link, s->c, &s->sf, s->client, m);
+		ret = serve_to_bulk(s, s->sync, "SYNC", "sync");
+		return ret ? ret : sync_serve(&s->link, s->c, &s->sf, s->client, m);
 	default:
 		return serve_error(s, GOSSIP_ERR_PROTO, "unexpected message");
 	}
@@ -341,7 +347,7 @@ serve_loop(struct serve *s)
 	int wfd = statefs_watch_fd(s->w), ret = 0;
 	uint64_t hello_deadline = gossip_now_ms() + s->c->timeout_ms;
 
-	while (!serve_quit && ret == 0) {
+	while (!gossip_serve_stopping() && ret == 0) {
 		struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
 				       { .fd = wfd, .events = POLLIN } };
 
@@ -430,8 +436,7 @@ gossip_serve(const struct gossip_config *c, const char *peer)
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, serve_on_signal);
-	signal(SIGINT, serve_on_signal);
+	gossip_serve_stop_on_signals();
 	s.dirty = calloc(DIRTY_MAX, sizeof(*s.dirty));
 	if (!s.dirty)
 		return 1;

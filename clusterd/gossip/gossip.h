@@ -139,4 +139,13 @@ int gossip_entry_policy(const char *uuid, const char *path, const char *value);
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t gossip_now_ms(void);
 
+/*
+ * The serving end's stop request (serve_stop.c): after
+ * gossip_serve_stop_on_signals(), SIGTERM and SIGINT make
+ * gossip_serve_stopping() 1, and every session loop of `clusterd --serve`
+ * (gossip, fetch, sync) ends.
+ */
+void gossip_serve_stop_on_signals(void);
+int gossip_serve_stopping(void);
+
 #endif /* MARS_CLUSTERD_GOSSIP_H */

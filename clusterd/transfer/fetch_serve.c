@@ -37,7 +37,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -78,14 +77,6 @@ struct fserve {
 	uint8_t buf[GOSSIP_FDATA_MAX];
 	uint8_t zbuf[GOSSIP_FDATA_MAX];	/* a compressed piece */
 };
-
-static volatile sig_atomic_t fserve_quit;
-
-static void
-fserve_on_signal(int sig)
-{
-	fserve_quit = 1;
-}
 
 static int
 fserve_send(struct fserve *s, const struct gossip_msg *m)
@@ -357,7 +348,7 @@ fserve_loop(struct fserve *s)
 	struct gossip_msg m;
 	int ret = 0, more = 0;
 
-	while (!fserve_quit && ret == 0) {
+	while (!gossip_serve_stopping() && ret == 0) {
 		struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
 				       { .fd = s->ino, .events = POLLIN } };
 		int timeout;
@@ -389,8 +380,7 @@ fetch_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs
 
 	piece_packer_init(&s.pk, PIECE_NONE);
 	s.rootfd = c->durable_end ? open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	signal(SIGTERM, fserve_on_signal);
-	signal(SIGINT, fserve_on_signal);
+	gossip_serve_stop_on_signals();
 	s.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	log_debug("client '%s': fetch session", client);
 	ret = fserve_msg(&s, first);

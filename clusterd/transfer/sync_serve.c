@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,14 +53,6 @@ struct sserve {
 	uint8_t *buf;			/* one chunk */
 	uint8_t zbuf[GOSSIP_SPIECE_MAX];	/* a compressed piece */
 };
-
-static volatile sig_atomic_t sserve_quit;
-
-static void
-sserve_on_signal(int sig)
-{
-	sserve_quit = 1;
-}
 
 static int
 sserve_send(struct sserve *s, const struct gossip_msg *m)
@@ -347,7 +338,7 @@ sserve_loop(struct sserve *s)
 	struct gossip_msg m;
 	int ret = 0;
 
-	while (!sserve_quit && ret == 0) {
+	while (!gossip_serve_stopping() && ret == 0) {
 		struct pollfd p = { .fd = 0, .events = POLLIN };
 
 		while (ret == 0 && (ret = link_recv_inplace(s->l, &s->consumed, &m)) == 1)
@@ -367,8 +358,7 @@ sync_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs 
 	struct sserve s = { .l = l, .c = c, .sf = sf, .client = client, .fd = -1 };
 	int ret;
 
-	signal(SIGTERM, sserve_on_signal);
-	signal(SIGINT, sserve_on_signal);
+	gossip_serve_stop_on_signals();
 	piece_packer_init(&s.pk, PIECE_NONE);
 	ret = sserve_start(&s, first);
 	if (ret == 0)
