@@ -21,15 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/env.h"
 #include "common/log.h"
-
-static const char *
-env_or(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : dflt;
-}
 
 void
 driver_config_init(struct driver_config *dc)

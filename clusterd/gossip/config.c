@@ -12,6 +12,7 @@
 
 #include "clusterd/gossip/gossip.h"
 #include "clusterd/transfer/piece.h"
+#include "common/env.h"
 
 uint64_t
 gossip_now_ms(void)
@@ -20,14 +21,6 @@ gossip_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static const char *
-env_or(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : dflt;
 }
 
 int
