@@ -49,7 +49,7 @@ int
 eng_pos_read(const char *root, const char *res, const char *host, struct eng_pos *p)
 {
 	char key[STATEFS_PATH_MAX + 1], value[STATEFS_VALUE_MAX + 1];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret;
 
 	ret = eng_pos_key(key, sizeof(key), res, host);
@@ -58,7 +58,7 @@ eng_pos_read(const char *root, const char *res, const char *host, struct eng_pos
 	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
 	if (ret)
 		return ret;
-	ret = statefs_get(&sf, key, value, sizeof(value), NULL);
+	ret = statefs_get(sf, key, value, sizeof(value), NULL);
 	statefs_close(&sf);
 	if (ret < 0)
 		return ret;

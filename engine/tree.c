@@ -13,14 +13,14 @@ eng_tree_set(const char *root, const char *res, const char *host, const char *co
 {
 	char key[STATEFS_PATH_MAX + 1];
 	struct statefs_txn t;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	size_t i;
 	int ret;
 
 	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
 	if (ret)
 		return ret;
-	statefs_txn_init(&t, &sf, 0);
+	statefs_txn_init(&t, sf, 0);
 	for (i = 0; i < n && !ret; i++) {
 		int len = snprintf(key, sizeof(key), "resource-%s/%s", res, kv[2 * i]);
 

@@ -109,18 +109,18 @@ eng_init_names(struct mars_engine *e, const struct mars_engine_config *cfg)
 static int
 eng_lock_resource(struct mars_engine *e)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret = statefs_open(&sf, e->root, e->host, STATEFS_OPEN_ANY), dfd;
 
 	if (ret)
 		return ret;
-	dfd = statefs_resource_dir(&sf, e->resource, 1);
+	dfd = statefs_resource_dir(sf, e->resource, 1);
 	if (dfd < 0) {
 		ret = dfd;
 		goto out;
 	}
 	close(dfd);
-	e->lock_fd = statefs_file_open(&sf, e->resource, ".engine-lock", O_RDWR | O_CREAT, 0600);
+	e->lock_fd = statefs_file_open(sf, e->resource, ".engine-lock", O_RDWR | O_CREAT, 0600);
 	ret = e->lock_fd < 0 ? e->lock_fd : eng_lock(e->lock_fd);
 out:
 	statefs_close(&sf);

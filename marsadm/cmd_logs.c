@@ -215,7 +215,7 @@ cmd_log_rotate(struct marsadm_ctx *ctx, int argc, char **argv)
 	if (ret != MX_OK)
 		return ret;
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
-		ret = rotate_one(ctx, &s.sf, s.rl.names[i], &changed);
+		ret = rotate_one(ctx, s.sf, s.rl.names[i], &changed);
 	return state_res_finish(ctx, &s, ret, changed);
 }
 
@@ -306,8 +306,8 @@ delete_all(struct marsadm_ctx *ctx, const char *arg, int collect)
 	if (ret != MX_OK)
 		return ret;
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
-		ret = delete_one(ctx, &s.sf, s.rl.names[i]);
-	if (ret == MX_OK && collect && !ctx->dry_run && (gc = statefs_gc(&s.sf, NULL)) < 0)
+		ret = delete_one(ctx, s.sf, s.rl.names[i]);
+	if (ret == MX_OK && collect && !ctx->dry_run && (gc = statefs_gc(s.sf, NULL)) < 0)
 		ret = fail(MX_IO, "cannot collect tombstones in '%s': %s", ctx->root, strerror(-gc));
 	state_res_close(&s);
 	return ret;

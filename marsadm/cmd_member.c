@@ -236,7 +236,7 @@ on_one_resource(struct marsadm_ctx *ctx, char **argv, unsigned flags, member_fn 
 	if (s.rl.n != 1)
 		ret = usage_error(ctx->cmd, "'%s' takes one resource", ctx->cmd->name);
 	else
-		ret = fn(ctx, &s.sf, &s.rl, argv);
+		ret = fn(ctx, s.sf, &s.rl, argv);
 	state_res_close(&s);
 	return ret;
 }

@@ -220,18 +220,18 @@ cmd_create_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 {
 	struct res_list rl = { 0 };
 	struct statefs_txn t;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	uint64_t size;
 	int ret = state_open(ctx, &sf, 0), changed = 0;
 
 	if (ret != MX_OK)
 		return ret;
-	ret = create_check(ctx, &sf, argv[1]);
+	ret = create_check(ctx, sf, argv[1]);
 	if (ret == MX_OK)
 		ret = res_size(argv[2], argc > 3 ? argv[3] : NULL, &size);
 	if (ret == MX_OK) {
-		statefs_txn_init(&t, &sf, 0);
-		genesis_ops(&t, argv[1], ctx->host, argv[2], size, start_number(&sf, argv[1]));
+		statefs_txn_init(&t, sf, 0);
+		genesis_ops(&t, argv[1], ctx->host, argv[2], size, start_number(sf, argv[1]));
 		ret = state_apply(ctx, &t, &changed);
 		statefs_txn_release(&t);
 	}
@@ -295,8 +295,8 @@ cmd_delete_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 	if (ret != MX_OK)
 		return ret;
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
-		ret = delete_check(ctx, &s.sf, s.rl.names[i]);
-	statefs_txn_init(&t, &s.sf, STATEFS_TXN_ANY_OWNER);
+		ret = delete_check(ctx, s.sf, s.rl.names[i]);
+	statefs_txn_init(&t, s.sf, STATEFS_TXN_ANY_OWNER);
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++) {
 		state_key(dir, "resource-%s", s.rl.names[i]);
 		statefs_txn_delete_tree(&t, dir);
@@ -375,7 +375,7 @@ cmd_resize(struct marsadm_ctx *ctx, int argc, char **argv)
 	if (s.rl.n != 1)
 		ret = usage_error(ctx->cmd, "'%s' takes one resource", ctx->cmd->name);
 	if (ret == MX_OK)
-		ret = resize_one(ctx, &s.sf, s.rl.names[0], argc > 2 ? argv[2] : NULL, &changed);
+		ret = resize_one(ctx, s.sf, s.rl.names[0], argc > 2 ? argv[2] : NULL, &changed);
 	return state_res_finish(ctx, &s, ret, changed);
 }
 

@@ -146,7 +146,7 @@ set_run(struct marsadm_ctx *ctx, int argc, char **argv, const struct setting *st
 		return ret;
 	if (node)
 		memset(&s.rl, 0, sizeof(s.rl));
-	statefs_txn_init(&t, &s.sf, 0);
+	statefs_txn_init(&t, s.sf, 0);
 	for (i = 0; node ? i < 1 : i < s.rl.n; i++)
 		set_queue(ctx, &t, st, node ? NULL : s.rl.names[i], this_node,
 			  clear ? NULL : value);
@@ -245,9 +245,9 @@ cmd_show_settings(struct marsadm_ctx *ctx, int argc, char **argv)
 	if (ret != MX_OK)
 		return ret;
 	if (!strcmp(arg, "all"))
-		ret = show_scope(ctx, &s.sf, NULL);
+		ret = show_scope(ctx, s.sf, NULL);
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
-		ret = show_scope(ctx, &s.sf, s.rl.names[i]);
+		ret = show_scope(ctx, s.sf, s.rl.names[i]);
 	state_res_close(&s);
 	return ret;
 }

@@ -87,9 +87,9 @@ state_dev_bytes(const char *dev, uint64_t *bytes)
 }
 
 int
-state_open(const struct marsadm_ctx *ctx, struct statefs *sf, unsigned flags)
+state_open(const struct marsadm_ctx *ctx, struct statefs **sfp, unsigned flags)
 {
-	int ret = statefs_open(sf, ctx->root, ctx->host, flags);
+	int ret = statefs_open(sfp, ctx->root, ctx->host, flags);
 
 	return ret < 0 ? open_failed(ctx, ret) : MX_OK;
 }
@@ -383,7 +383,7 @@ state_res_open(const struct marsadm_ctx *ctx, struct state_res *s, const char *a
 	int ret = state_open(ctx, &s->sf, 0);
 
 	if (ret == MX_OK)
-		ret = res_list_parse(ctx, &s->sf, arg, flags, &s->rl);
+		ret = res_list_parse(ctx, s->sf, arg, flags, &s->rl);
 	if (ret != MX_OK)
 		statefs_close(&s->sf);
 	return ret;

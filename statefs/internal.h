@@ -17,6 +17,17 @@
 #define SF_TMP_PREFIX	".tmp."		/* in-flight links: .tmp.<pid>.<name> */
 #define SF_MAX_DEPTH	4		/* components in the longest key */
 
+/* An open state tree (opaque outside statefs/: statefs.h). */
+struct statefs {
+	char root[4096];		/* root directory as given */
+	char host[STATEFS_NAME_MAX + 1];/* this node's name, validated */
+	int root_fd;			/* O_DIRECTORY descriptor of root */
+	int lock_fd;			/* <root>/.clock, opened at first mutation, else -1 */
+	int lock_depth;			/* nesting count of the node lock */
+	uint64_t future_bound_ns;	/* see STATEFS_FUTURE_BOUND_NS; settable */
+	struct statefs_stats stats;
+};
+
 /* The node lock (clock.c); nests within one process. */
 int sf_lock(struct statefs *sf);
 void sf_unlock(struct statefs *sf);

@@ -86,16 +86,13 @@ struct statefs_stats {
 	uint64_t errors;		/* local I/O failures */
 };
 
-/* An open state tree.  Fields are read-only for callers. */
-struct statefs {
-	char root[4096];		/* root directory as given */
-	char host[STATEFS_NAME_MAX + 1];/* this node's name, validated */
-	int root_fd;			/* O_DIRECTORY descriptor of root, -1 if closed */
-	int lock_fd;			/* <root>/.clock, opened at first mutation, else -1 */
-	int lock_depth;			/* nesting count of the node lock */
-	uint64_t future_bound_ns;	/* see STATEFS_FUTURE_BOUND_NS; settable */
-	struct statefs_stats stats;
-};
+/*
+ * An open state tree, opaque outside statefs/: callers hold the pointer
+ * statefs_open() gives and reach the tree only through the calls below,
+ * so that no path into the tree is built, and no descriptor of it used,
+ * anywhere else.
+ */
+struct statefs;
 
 /* One key as read from the tree. */
 struct statefs_entry {
@@ -178,13 +175,26 @@ int statefs_default_host(char *buf, size_t size);
 
 /*
  * Open the tree at @root as node @host (both required; see the defaults
- * above).  Unless STATEFS_OPEN_ANY is given the root must carry the format
- * marker of STATEFS_TREE_FORMAT.  Returns 0, -ESRCH (invalid host name), or
- * -ENOENT / -ENOTDIR / -ENODATA / -EMEDIUMTYPE / -EPROTONOSUPPORT / -errno.
- * Nothing is written.
+ * above) into *@sfp.  Unless STATEFS_OPEN_ANY is given the root must carry
+ * the format marker of STATEFS_TREE_FORMAT.  Returns 0, -ESRCH (invalid
+ * host name), -ENOMEM, or -ENOENT / -ENOTDIR / -ENODATA / -EMEDIUMTYPE /
+ * -EPROTONOSUPPORT / -errno, with *@sfp NULL.  Nothing is written.
  */
-int statefs_open(struct statefs *sf, const char *root, const char *host, unsigned flags);
-void statefs_close(struct statefs *sf);
+int statefs_open(struct statefs **sfp, const char *root, const char *host, unsigned flags);
+/* Close and free *@sfp and set it NULL: closing twice, or a tree never
+ * opened (NULL), is harmless. */
+void statefs_close(struct statefs **sfp);
+
+/* What an open tree is: the node's name (validated) and the root as given. */
+const char *statefs_host(const struct statefs *sf);
+const char *statefs_root(const struct statefs *sf);
+/* Its merge counters since statefs_open(); callers that refuse an entry
+ * before statefs_merge() count it here too (refused_policy). */
+struct statefs_stats *statefs_stats(struct statefs *sf);
+/* How far ahead of real time a stamp may be before statefs_merge() bounds
+ * it (STATEFS_FUTURE_BOUND_NS unless set). */
+uint64_t statefs_future_bound_ns(const struct statefs *sf);
+void statefs_set_future_bound_ns(struct statefs *sf, uint64_t ns);
 
 /* Explain a code returned by statefs_open() (@err negative). */
 const char *statefs_open_str(int err);

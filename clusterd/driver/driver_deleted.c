@@ -49,12 +49,12 @@ driver_follow_deletion(struct driver *d, const char *res)
 	int ret;
 
 	snprintf(path, sizeof(path), "resource-%s/size", res);
-	if (statefs_read(&d->sf, path, &size) < 0 || !size.tombstone)
+	if (statefs_read(d->sf, path, &size) < 0 || !size.tombstone)
 		return;
 	o.deleted_ns = size.stamp_ns;
 	snprintf(path, sizeof(path), "resource-%s", res);
-	statefs_txn_init(&t, &d->sf, 0);
-	ret = statefs_list(&d->sf, path, 0, queue_own, &o);
+	statefs_txn_init(&t, d->sf, 0);
+	ret = statefs_list(d->sf, path, 0, queue_own, &o);
 	if (!ret && o.n)
 		ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);

@@ -96,13 +96,13 @@ int
 gossip_compress_mode(const struct gossip_config *c, struct statefs *sf, const char *res)
 {
 	char key[STATEFS_PATH_MAX + 1];
-	struct statefs own;
+	struct statefs *own = NULL;
 	int mode;
 
 	if (!sf) {
 		if (statefs_open(&own, c->root, c->host, 0) < 0)
 			return c->compress;
-		sf = &own;
+		sf = own;
 	}
 	snprintf(key, sizeof(key), "resource-%s/defaults-%s/compress", res, c->host);
 	mode = compress_key(sf, key);
@@ -110,7 +110,7 @@ gossip_compress_mode(const struct gossip_config *c, struct statefs *sf, const ch
 		snprintf(key, sizeof(key), "resource-%s/defaults/compress", res);
 		mode = compress_key(sf, key);
 	}
-	if (sf == &own)
+	if (sf == own)
 		statefs_close(&own);
 	return mode < 0 ? c->compress : mode;
 }

@@ -266,7 +266,7 @@ join_open_tree(struct join *j, int *fresh)
 	int ret;
 
 	mkdir(j->c->root, 0700);
-	ret = statefs_open(j->sf, j->c->root, j->c->host, STATEFS_OPEN_ANY);
+	ret = statefs_open(&j->sf, j->c->root, j->c->host, STATEFS_OPEN_ANY);
 	if (ret < 0) {
 		snprintf(j->err, j->errlen, "cannot open tree '%s': %s", j->c->root,
 			 statefs_open_str(ret));
@@ -280,7 +280,7 @@ join_open_tree(struct join *j, int *fresh)
 	if (ret < 0) {
 		snprintf(j->err, j->errlen, "cannot initialise tree '%s': %s", j->c->root,
 			 statefs_open_str(ret));
-		statefs_close(j->sf);
+		statefs_close(&j->sf);
 	}
 	return ret;
 }
@@ -289,8 +289,7 @@ int
 gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	    char *err, size_t errlen)
 {
-	struct statefs sf;
-	struct join j = { .c = c, .sf = &sf, .err = err, .errlen = errlen };
+	struct join j = { .c = c, .err = err, .errlen = errlen };
 	int fresh = 0, ret;
 
 	snprintf(j.ep.host, sizeof(j.ep.host), "%s", addr);
@@ -304,7 +303,7 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 		return ret;
 	ret = authz_init(&j.az, j.sf, j.local_uuid, &c->authz);
 	if (ret < 0) {
-		statefs_close(j.sf);
+		statefs_close(&j.sf);
 		return ret;
 	}
 	link_init(&j.link, c->transport);
@@ -319,7 +318,7 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	if (ret < 0 && fresh)
 		statefs_unmark(j.sf);	/* the fetched keys stay; the marker goes */
 	authz_release(&j.az);
-	statefs_close(j.sf);
+	statefs_close(&j.sf);
 	return ret;
 }
 
@@ -376,9 +375,9 @@ gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
 	      void (*report)(const struct gossip_pull_report *r, void *arg), void *arg)
 {
 	static struct update u;		/* the endpoint array is large */
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	char err[512];
-	struct join j = { .c = c, .sf = &sf, .err = err, .errlen = sizeof(err),
+	struct join j = { .c = c, .err = err, .errlen = sizeof(err),
 			  .deadline_ms = deadline_ms };
 	struct gossip_pull_report r;
 	int failed = 0, ret;
@@ -386,11 +385,12 @@ gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
 	ret = statefs_open(&sf, c->root, c->host, 0);
 	if (ret < 0)
 		return ret;
-	if (statefs_get(&sf, "uuid", j.local_uuid, sizeof(j.local_uuid), NULL) < 0) {
+	j.sf = sf;
+	if (statefs_get(sf, "uuid", j.local_uuid, sizeof(j.local_uuid), NULL) < 0) {
 		statefs_close(&sf);
 		return -ENOENT;
 	}
-	ret = authz_init(&j.az, &sf, j.local_uuid, &c->authz);
+	ret = authz_init(&j.az, sf, j.local_uuid, &c->authz);
 	if (ret < 0) {
 		statefs_close(&sf);
 		return ret;
@@ -399,7 +399,7 @@ gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
 	u.c = c;
 	u.want = want;
 	u.arg = arg;
-	ret = peers_load(c, &sf, update_collect, &u);
+	ret = peers_load(c, sf, update_collect, &u);
 	for (size_t i = 0; ret == 0 && i < u.n; i++) {
 		update_one(&j, &u.ep[i], &r);
 		failed += r.ret < 0;

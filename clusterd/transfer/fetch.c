@@ -116,7 +116,7 @@ struct fetcher {
 	struct rate rate;			/* of synced bytes: st.rate_bps */
 
 	/* thread only */
-	struct statefs sf;
+	struct statefs *sf;
 	int sf_open;
 	char uuid[GOSSIP_UUID_MAX + 1];
 	struct fconn *peers[FETCH_PEERS_MAX];
@@ -307,14 +307,14 @@ reload_peers(struct fetcher *f)
 
 	if (ret < 0)
 		return ret;
-	ret = statefs_get(&f->sf, "uuid", f->uuid, sizeof(f->uuid), NULL);
+	ret = statefs_get(f->sf, "uuid", f->uuid, sizeof(f->uuid), NULL);
 	if (ret < 0) {
 		set_error(f, ret, "no cluster uuid in '%s'", f->c->root);
 		return ret;
 	}
 	for (i = 0; i < f->n_peers; i++)
 		f->peers[i]->mark = 0;
-	ret = peers_load(f->c, &f->sf, want_peer, f);
+	ret = peers_load(f->c, f->sf, want_peer, f);
 	if (ret < 0)
 		return ret;
 	for (i = j = 0; i < f->n_peers; i++) {
@@ -406,11 +406,11 @@ local_open(struct fetcher *f, const char *name, uint64_t *len)
 	fd = tree_open(f);
 	if (fd < 0)
 		return fd;
-	fd = statefs_resource_dir(&f->sf, f->res, 1);
+	fd = statefs_resource_dir(f->sf, f->res, 1);
 	if (fd < 0)
 		return fd;
 	close(fd);
-	fd = statefs_file_open(&f->sf, f->res, name, O_RDWR | O_CREAT, 0600);
+	fd = statefs_file_open(f->sf, f->res, name, O_RDWR | O_CREAT, 0600);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -677,7 +677,7 @@ stream_request(struct fetcher *f, struct fconn *fc, struct stream *s)
 	m.offset = s->len;
 	m.end = s->w->final_len;
 	s->zstd = (fc->ch.flags & GOSSIP_HELLO_ZSTD) &&
-		  gossip_compress_mode(f->c, f->sf_open ? &f->sf : NULL, f->res) != PIECE_NONE;
+		  gossip_compress_mode(f->c, f->sf_open ? f->sf : NULL, f->res) != PIECE_NONE;
 	if (s->zstd)
 		m.fflags |= GOSSIP_FETCH_ZSTD;
 	ret = local_digest(f, s->fd, s->len, &m);
@@ -879,7 +879,7 @@ local_size(struct fetcher *f, const char *name)
 {
 	struct stat st;
 
-	if (tree_open(f) < 0 || statefs_file_stat(&f->sf, f->res, name, &st) < 0 ||
+	if (tree_open(f) < 0 || statefs_file_stat(f->sf, f->res, name, &st) < 0 ||
 	    !S_ISREG(st.st_mode))
 		return 0;
 	return (uint64_t)st.st_size;

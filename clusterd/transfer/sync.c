@@ -296,17 +296,17 @@ want_peer(const struct gossip_endpoint *ep, void *arg)
 static int
 peer_find(struct syncer *s)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret = statefs_open(&sf, s->c->root, s->c->host, 0);
 
 	if (ret < 0)
 		return set_error(s, ret, "cannot open tree '%s': %s", s->c->root,
 				 statefs_open_str(ret));
-	ret = statefs_get(&sf, "uuid", s->uuid, sizeof(s->uuid), NULL);
+	ret = statefs_get(sf, "uuid", s->uuid, sizeof(s->uuid), NULL);
 	if (ret < 0)
 		set_error(s, ret, "no cluster uuid in '%s'", s->c->root);
 	else
-		ret = peers_load(s->c, &sf, want_peer, s);
+		ret = peers_load(s->c, sf, want_peer, s);
 	statefs_close(&sf);
 	if (ret == 0 && !s->ch.ep.host[0])
 		ret = set_error(s, -ENOENT, "no address known for '%s' (not in ips/ nor the "

@@ -83,11 +83,11 @@ test_paths(void)
 int
 main(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 
 	sft_new_tree(&sf, "alpha");
-	test_names(&sf);
-	test_ops(&sf);
+	test_names(sf);
+	test_ops(sf);
 	test_paths();
 	sft_done_tree(&sf);
 	return tap_done();
