@@ -36,7 +36,8 @@ struct gossip_config {
 	struct authz_limits authz;	/* clock skew and per-origin quotas (authz.h) */
 	/* The serving end sends a logfile the local data path writes only up
 	 * to its durable end (mars_engine_durable_end()); NULL: no cap. */
-	int (*durable_end)(int rootfd, const char *res, const char *logfile, uint64_t *end);
+	int (*durable_end)(struct statefs *sf, const char *res, const char *logfile,
+			   uint64_t *end);
 	/* The serving end confines itself with this before the first frame
 	 * (serve_confine(), docs/protocol.md 1.2); clusterd --serve sets it.
 	 * NULL: not confined, for a process that runs many sessions in

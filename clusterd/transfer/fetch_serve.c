@@ -62,7 +62,6 @@ struct fserve {
 	struct statefs *sf;		/* the session's tree (serve.c) */
 	const char *client;
 	int fd;				/* logfile of the current stream, -1 if none */
-	int rootfd;			/* the state tree, for durable_end; -1 if none */
 	int capped;			/* the file holds more than is durable */
 	char res[GOSSIP_HOST_MAX + 1];	/* resource of the current stream */
 	int ino;			/* inotify instance, -1 if unavailable */
@@ -146,9 +145,9 @@ fserve_size(struct fserve *s)
 		return 0;
 	size = (uint64_t)st.st_size;
 	s->capped = 0;
-	if (!s->c->durable_end || s->rootfd < 0)
+	if (!s->c->durable_end)
 		return size;
-	r = s->c->durable_end(s->rootfd, s->res, s->name, &end);
+	r = s->c->durable_end(s->sf, s->res, s->name, &end);
 	if (r == -EAGAIN)
 		end = s->pos;		/* the mark is being rewritten: wait */
 	else if (r != 1)
@@ -379,7 +378,6 @@ fetch_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs
 	int ret;
 
 	piece_packer_init(&s.pk, PIECE_NONE);
-	s.rootfd = c->durable_end ? open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	gossip_serve_stop_on_signals();
 	s.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	log_debug("client '%s': fetch session", client);
@@ -396,7 +394,5 @@ fetch_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs
 	piece_packer_release(&s.pk);
 	if (s.ino >= 0)
 		close(s.ino);
-	if (s.rootfd >= 0)
-		close(s.rootfd);
 	return ret == -ECONNRESET || ret == 0 ? 1 : ret;
 }
