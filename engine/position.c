@@ -40,9 +40,7 @@ eng_pos_parse(const char *value, struct eng_pos *p)
 static int
 eng_pos_key(char *key, size_t size, const char *res, const char *host)
 {
-	int n = snprintf(key, size, "resource-%s/replay-%s", res, host);
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	return statefs_resource_keyf(key, size, res, "replay-%s", host);
 }
 
 int

@@ -255,7 +255,7 @@ warn_detached(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res
 {
 	char key[STATE_KEY_BYTES], v[8];
 
-	state_key(key, "resource-%s/todo-%s/attach", res, ctx->host);
+	statefs_resource_keyf(key, STATE_KEY_BYTES, res, "todo-%s/attach", ctx->host);
 	if (statefs_get(sf, key, v, sizeof(v), NULL) < 0 || strcmp(v, "1") != 0)
 		warning("resource '%s' is not attached on '%s'; it becomes primary once attached "
 			"('marsadm up %s')", res, ctx->host, res);
@@ -327,7 +327,7 @@ role_move(struct marsadm_ctx *ctx, struct statefs *sf, char (*names)[STATEFS_NAM
 	}
 	statefs_txn_init(&t, sf, 0);
 	for (i = 0; i < n; i++) {
-		state_key(key, "resource-%s/primary", names[i]);
+		statefs_resource_keyf(key, STATE_KEY_BYTES, names[i], "primary");
 		if (primary)
 			statefs_txn_set(&t, key, ctx->host);
 		else

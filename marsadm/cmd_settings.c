@@ -117,7 +117,7 @@ set_queue(const struct marsadm_ctx *ctx, struct statefs_txn *t, const struct set
 	else
 		state_key(dir, "defaults");
 	if (res)
-		state_key(key, "resource-%s/%s/%s", res, dir, st->key);
+		statefs_resource_keyf(key, STATE_KEY_BYTES, res, "%s/%s", dir, st->key);
 	else
 		state_key(key, "%s/%s", dir, st->key);
 	return value ? statefs_txn_set(t, key, value) : statefs_txn_delete(t, key);

@@ -77,7 +77,7 @@ switch_ops(struct statefs_txn *t, const struct switch_def *d, const char *res, c
 		k = d->on ? up_order[i] : down_order[i];
 		if (!(d->mask & (1U << k)))
 			continue;
-		state_key(key, "resource-%s/todo-%s/%s", res, host, switch_keys[k]);
+		statefs_resource_keyf(key, STATE_KEY_BYTES, res, "todo-%s/%s", host, switch_keys[k]);
 		statefs_txn_set(t, key, d->on ? "1" : "0");
 	}
 }

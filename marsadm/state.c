@@ -111,7 +111,7 @@ state_named_key(char *buf, const char *res, const char *name, int made)
 		buf[0] = '\0';
 		return made;
 	}
-	state_key(buf, "resource-%s/%s", res, name);
+	statefs_resource_keyf(buf, STATE_KEY_BYTES, res, "%s", name);
 	return 0;
 }
 
@@ -128,7 +128,7 @@ res_exists(struct statefs *sf, const char *res)
 {
 	char key[STATE_KEY_BYTES], v[64];
 
-	state_key(key, "resource-%s/size", res);
+	statefs_resource_keyf(key, STATE_KEY_BYTES, res, "size");
 	return statefs_get(sf, key, v, sizeof(v), NULL) >= 0;
 }
 
@@ -137,7 +137,7 @@ res_get(struct statefs *sf, const char *res, const char *key, char *buf, size_t 
 {
 	char path[STATE_KEY_BYTES];
 
-	state_key(path, "resource-%s/%s", res, key);
+	statefs_resource_keyf(path, STATE_KEY_BYTES, res, "%s", key);
 	return statefs_get(sf, path, buf, size, NULL);
 }
 

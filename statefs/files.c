@@ -30,8 +30,7 @@ res_key(const char *res, char path[STATEFS_PATH_MAX + 1])
 {
 	if (statefs_name_check(STATEFS_NAME_RESOURCE, res, NULL) < 0)
 		return -EINVAL;
-	snprintf(path, STATEFS_PATH_MAX + 1, "resource-%s", res);
-	return 0;
+	return statefs_resource_key(path, STATEFS_PATH_MAX + 1, res);
 }
 
 /* The directory resource-RES, opened without following a link. */

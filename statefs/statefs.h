@@ -153,6 +153,18 @@ int statefs_key_check(const char *path, struct statefs_keyinfo *info);
 int statefs_value_check(const struct statefs_keyinfo *info, const char *value);
 
 /*
+ * The keys of a resource, so that only statefs spells "resource-": the
+ * directory "resource-RES" (statefs_resource_key) or "resource-RES/" and
+ * @fmt formatted (statefs_resource_keyf), into @buf of @size bytes.
+ * Neither checks the names (the calls that take the key do): a hostile
+ * name gets the refusal it always got.  0, or -ENAMETOOLONG with @buf
+ * truncated.
+ */
+int statefs_resource_key(char *buf, size_t size, const char *res);
+int statefs_resource_keyf(char *buf, size_t size, const char *res, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
  * Explain a refusal code returned by the checks above, a transaction add
  * or statefs_merge() (@err negative): "name owned by another host", ...
  * Other codes fall through to strerror().

@@ -66,7 +66,7 @@ drv_put(struct driver *d, const char *res, const char *const *kv, size_t n)
 
 	statefs_txn_init(&t, d->sf, 0);
 	for (i = 0; i + 1 < n; i += 2) {
-		snprintf(key, sizeof(key), "resource-%s/%s", res, kv[i]);
+		statefs_resource_keyf(key, sizeof(key), res, "%s", kv[i]);
 		statefs_txn_set(&t, key, kv[i + 1]);
 	}
 	ret = statefs_txn_commit(&t, NULL);

@@ -104,10 +104,10 @@ gossip_compress_mode(const struct gossip_config *c, struct statefs *sf, const ch
 			return c->compress;
 		sf = own;
 	}
-	snprintf(key, sizeof(key), "resource-%s/defaults-%s/compress", res, c->host);
+	statefs_resource_keyf(key, sizeof(key), res, "defaults-%s/compress", c->host);
 	mode = compress_key(sf, key);
 	if (mode < 0) {
-		snprintf(key, sizeof(key), "resource-%s/defaults/compress", res);
+		statefs_resource_keyf(key, sizeof(key), res, "defaults/compress");
 		mode = compress_key(sf, key);
 	}
 	if (sf == own)

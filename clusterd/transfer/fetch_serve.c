@@ -198,7 +198,7 @@ fserve_check_names(const struct gossip_msg *m)
 	if (statefs_name_check(STATEFS_NAME_RESOURCE, m->res, NULL) < 0 ||
 	    mars_logname_parse(m->name, strnlen(m->name, sizeof(m->name)), &ln) < 0)
 		return -EINVAL;
-	snprintf(key, sizeof(key), "resource-%s/%s", m->res, m->name);
+	statefs_resource_keyf(key, sizeof(key), m->res, "%s", m->name);
 	return statefs_key_check(key, &ki) < 0 ? -EINVAL : 0;
 }
 

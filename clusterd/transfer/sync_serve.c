@@ -113,7 +113,7 @@ sserve_may_serve(struct sserve *s)
 			 s->res);
 		return sserve_end(s, GOSSIP_SYNC_REFUSED, text, NULL);
 	}
-	snprintf(key, sizeof(key), "resource-%s/primary", s->res);
+	statefs_resource_keyf(key, sizeof(key), s->res, "primary");
 	if (statefs_get(s->sf, key, val, sizeof(val), NULL) < 0 || strcmp(val, s->c->host)) {
 		snprintf(text, sizeof(text), "'%s' is not the designated primary of '%s'",
 			 s->c->host, s->res);
@@ -131,13 +131,13 @@ sserve_open_disk(struct sserve *s, uint64_t want)
 	char *end;
 	int ret;
 
-	snprintf(key, sizeof(key), "resource-%s/size", s->res);
+	statefs_resource_keyf(key, sizeof(key), s->res, "size");
 	if (statefs_get(s->sf, key, val, sizeof(val), NULL) < 0)
 		return sserve_end(s, GOSSIP_SYNC_NOENT, "no such resource here", NULL);
 	res_size = strtoull(val, &end, 10);
 	if (*end || end == val)
 		return sserve_end(s, GOSSIP_SYNC_NOENT, "resource size unreadable here", NULL);
-	snprintf(key, sizeof(key), "resource-%s/data-%s", s->res, s->c->host);
+	statefs_resource_keyf(key, sizeof(key), s->res, "data-%s", s->c->host);
 	if (statefs_get(s->sf, key, val, sizeof(val), NULL) < 0) {
 		snprintf(text, sizeof(text), "'%s' is not a member of '%s'", s->c->host, s->res);
 		return sserve_end(s, GOSSIP_SYNC_NOTMEMBER, text, NULL);
@@ -294,13 +294,13 @@ sserve_syncpos(struct sserve *s, char *out, size_t size)
 	int have;
 
 	out[0] = '\0';
-	snprintf(key, sizeof(key), "resource-%s/replay-%s", s->res, s->c->host);
+	statefs_resource_keyf(key, sizeof(key), s->res, "replay-%s", s->c->host);
 	have = statefs_get(s->sf, key, val, sizeof(val), NULL) >= 0 &&
 	       mars_replaylink_parse(val, strlen(val), &cur) == 0;
 	cur.len_bytes = 0;
 	if (have)
 		mars_replaylink_format(out, size, &cur);
-	snprintf(key, sizeof(key), "resource-%s", s->res);
+	statefs_resource_key(key, sizeof(key), s->res);
 	statefs_list_files(s->sf, key, newest_log, &n);
 	if (!n.found)
 		return;

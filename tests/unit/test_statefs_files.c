@@ -78,6 +78,14 @@ test_paths(void)
 	       "paths take checked names only");
 	tap_ok(statefs_resource_path("/a/root/long/enough/to/overflow", "r0", NULL, buf,
 				     sizeof(buf)) == -ENAMETOOLONG, "a path that does not fit");
+	tap_ok(statefs_resource_key(buf, sizeof(buf), "r0") == 0 &&
+	       strcmp(buf, "resource-r0") == 0, "the resource directory's key");
+	tap_ok(statefs_resource_keyf(buf, sizeof(buf), "r0", "replay-%s", "beta") == 0 &&
+	       strcmp(buf, "resource-r0/replay-beta") == 0, "a key below it");
+	tap_ok(statefs_resource_keyf(buf, 12, "r0", "size") == -ENAMETOOLONG &&
+	       statefs_resource_keyf(buf, 19, "r0", "%s", "primary") == -ENAMETOOLONG &&
+	       statefs_resource_keyf(buf, 20, "r0", "%s", "primary") == 0,
+	       "keys that do not fit, and one that just does");
 }
 
 int
