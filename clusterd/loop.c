@@ -38,7 +38,7 @@
 
 struct daemon {
 	const struct gossip_config *c;
-	struct statefs sf;
+	struct statefs *sf;
 	int sf_open;
 	struct gossip_ctx x;
 	struct peer *peers[PEERS_MAX];
@@ -127,7 +127,7 @@ reload_peers(struct daemon *d)
 
 	for (i = 0; i < d->n_peers; i++)
 		d->peers[i]->mark = 0;
-	if (peers_load(d->c, &d->sf, want_peer, d) < 0)
+	if (peers_load(d->c, d->sf, want_peer, d) < 0)
 		return;	/* keep the old list rather than drop everyone */
 	for (i = j = 0; i < d->n_peers; i++) {
 		struct peer *p = d->peers[i];
@@ -155,7 +155,7 @@ heartbeat(struct daemon *d)
 	snprintf(value, sizeof(value), "%llu.%09llu",
 		 (unsigned long long)(now / STATEFS_NS_PER_S),
 		 (unsigned long long)(now % STATEFS_NS_PER_S));
-	statefs_txn_init(&t, &d->sf, 0);
+	statefs_txn_init(&t, d->sf, 0);
 	ret = statefs_txn_set(&t, path, value);
 	if (ret == 0)
 		ret = statefs_txn_commit(&t, NULL);
@@ -180,7 +180,7 @@ revoke_keys(struct daemon *d)
 
 	if (!path || !*path || strcmp(path, "none") == 0)
 		return;
-	ret = revoke_departed(&d->sf, path, note_revoked, (void *)path);
+	ret = revoke_departed(d->sf, path, note_revoked, (void *)path);
 	if (ret < 0)
 		log_warnx("cannot revoke departed members' keys in '%s': %s", path,
 			  strerror(-ret));
@@ -196,9 +196,9 @@ publish_key(struct daemon *d)
 	int ret;
 
 	snprintf(path, sizeof(path), "ips/ip-%s", d->c->host);
-	if (statefs_get(&d->sf, path, ip, sizeof(ip), NULL) < 0)
+	if (statefs_get(d->sf, path, ip, sizeof(ip), NULL) < 0)
 		return;
-	ret = keys_publish(&d->sf, d->c->tconf.pub_path);
+	ret = keys_publish(d->sf, d->c->tconf.pub_path);
 	if (ret == 1)
 		log_info("published this host's key '%s' as keys/key-%s", d->c->tconf.pub_path,
 			 d->c->host);
@@ -224,7 +224,7 @@ note_key(const struct keys_event *ev, void *arg)
 		log_info("'%s' authorized from %s with the key it published (%s)", e1, e2, path);
 		return;
 	}
-	authz_count(&d->sf, AUTHZ_COUNT_KEY);
+	authz_count(d->sf, AUTHZ_COUNT_KEY);
 	if (ev->kind == KEYS_CHANGED)
 		log_warnx("'%s' publishes another key than the one authorized in %s; not "
 			  "replaced: if the change is legitimate run 'mars-setup-ssh --authorize "
@@ -243,7 +243,7 @@ install_keys(struct daemon *d)
 
 	if (!path || !*path || strcmp(path, "none") == 0)
 		return;
-	ret = keys_install(&d->sf, path, d->c->serve_cmd, &d->keys_memo, note_key, d);
+	ret = keys_install(d->sf, path, d->c->serve_cmd, &d->keys_memo, note_key, d);
 	if (ret < 0)
 		log_warnx("cannot add members' keys to '%s': %s", path, strerror(-ret));
 }
@@ -282,9 +282,9 @@ follow_eviction(const struct statefs_entry *e, void *arg)
 				  "no longer accept its key", e2);
 		return 0;
 	}
-	statefs_txn_init(&t, &d->sf, 0);
-	member = withdraw(&t, &d->sf, "ips/ip-%s", host);
-	if (!withdraw(&t, &d->sf, "keys/key-%s", host) && !member) {
+	statefs_txn_init(&t, d->sf, 0);
+	member = withdraw(&t, d->sf, "ips/ip-%s", host);
+	if (!withdraw(&t, d->sf, "keys/key-%s", host) && !member) {
 		statefs_txn_release(&t);
 		return 0;
 	}
@@ -302,7 +302,7 @@ follow_eviction(const struct statefs_entry *e, void *arg)
 static void
 follow_evictions(struct daemon *d)
 {
-	int ret = statefs_list(&d->sf, "evicted", 0, follow_eviction, d);
+	int ret = statefs_list(d->sf, "evicted", 0, follow_eviction, d);
 
 	if (ret < 0 && ret != -ENOENT)
 		log_warnx("cannot read evictions: %s", strerror(-ret));
@@ -312,7 +312,7 @@ follow_evictions(struct daemon *d)
 static void
 collect_tombstones(struct daemon *d)
 {
-	int ret = statefs_gc(&d->sf, NULL);
+	int ret = statefs_gc(d->sf, NULL);
 
 	if (ret < 0)
 		log_warnx("tombstone collection failed: %s", strerror(-ret));
@@ -334,17 +334,18 @@ tree_ready(struct daemon *d)
 					  statefs_open_str(ret));
 			return 0;
 		}
-		if (authz_init(&d->x.az, &d->sf, d->x.uuid, &d->c->authz) < 0) {
+		if (authz_init(&d->x.az, d->sf, d->x.uuid, &d->c->authz) < 0) {
 			statefs_close(&d->sf);
 			return 0;
 		}
 		/* the serving ends' refusals count from now, like ours */
-		ret = statefs_counters_reset(&d->sf);
+		ret = statefs_counters_reset(d->sf);
 		if (ret < 0)
 			log_warnx("cannot reset the refusal counters: %s", strerror(-ret));
 		d->sf_open = 1;
+		d->x.sf = d->sf;
 	}
-	ret = statefs_get(&d->sf, "uuid", d->x.uuid, sizeof(d->x.uuid), NULL);
+	ret = statefs_get(d->sf, "uuid", d->x.uuid, sizeof(d->x.uuid), NULL);
 	if (ret < 0) {
 		if (!d->warned_no_tree++)
 			log_warnx("waiting for a cluster uuid in '%s'", d->c->root);
@@ -369,7 +370,7 @@ publish_pull_stats(struct daemon *d)
 	struct statefs_counters now, before, delta = { .n = 0 };
 	int ret;
 
-	statefs_stats_counters(&d->sf.stats, &now);
+	statefs_stats_counters(statefs_stats(d->sf), &now);
 	statefs_stats_counters(&d->published, &before);
 	for (size_t i = 0; i < now.n; i++)
 		if (now.c[i].value != before.c[i].value) {
@@ -378,11 +379,11 @@ publish_pull_stats(struct daemon *d)
 		}
 	if (!delta.n)
 		return;
-	ret = statefs_counters_add(&d->sf, &delta);
+	ret = statefs_counters_add(d->sf, &delta);
 	if (ret < 0)
 		log_warnx("cannot publish the pull counters: %s", strerror(-ret));
 	else
-		d->published = d->sf.stats;
+		d->published = *statefs_stats(d->sf);
 }
 
 static uint64_t
@@ -456,7 +457,6 @@ gossip_daemon(const struct gossip_config *c)
 	signal(SIGINT, on_quit);
 	signal(SIGHUP, on_hup);
 	d.x.c = c;
-	d.x.sf = &d.sf;
 	log_info("starting as '%s' on tree '%s' (transport %s)", c->host, c->root,
 		 c->transport->name);
 	while (!daemon_quit)

@@ -45,7 +45,7 @@
 
 struct serve {
 	const struct gossip_config *c;
-	struct statefs sf;
+	struct statefs *sf;
 	int sf_open;				/* sf needs statefs_close() */
 	struct statefs_watch *w;
 	struct gossip_link link;
@@ -64,16 +64,8 @@ struct serve {
 	int sync;				/* full sync (docs/sync.md) announced */
 	struct authz az;			/* what the client may write (authz.h) */
 	int az_init;
-	struct statefs_stats counted;		/* sf.stats when last counted (authz_count_entries) */
+	struct statefs_stats counted;		/* statefs_stats(sf) when last counted (authz_count_entries) */
 };
-
-static volatile sig_atomic_t serve_quit;
-
-static void
-serve_on_signal(int sig)
-{
-	serve_quit = 1;
-}
 
 static int
 serve_send(struct serve *s, const struct gossip_msg *m)
@@ -95,7 +87,7 @@ serve_error(struct serve *s, int code, const char *text)
 	log_warnx("client '%s': %s", s->client[0] ? s->client : s->bound ? s->bound : "?",
 		  log_escape(e1, sizeof(e1), text));
 	if (code == GOSSIP_ERR_IDENTITY && s->sf_open)
-		authz_count(&s->sf, AUTHZ_COUNT_IDENTITY);
+		authz_count(s->sf, AUTHZ_COUNT_IDENTITY);
 	link_send(&s->link, &m);
 	link_flush(&s->link);
 	return 1;
@@ -120,12 +112,12 @@ send_dirty(struct serve *s, const char *path)
 	struct statefs_keyinfo ki;
 	struct statefs_entry e;
 
-	if (statefs_is_dir(&s->sf, path) == 1)
-		return statefs_list(&s->sf, path, STATEFS_LIST_SENDABLE |
+	if (statefs_is_dir(s->sf, path) == 1)
+		return statefs_list(s->sf, path, STATEFS_LIST_SENDABLE |
 				    STATEFS_LIST_TOMBSTONES, send_entry, s);
-	if (statefs_key_check(path, &ki) < 0 || statefs_read(&s->sf, path, &e) < 0)
+	if (statefs_key_check(path, &ki) < 0 || statefs_read(s->sf, path, &e) < 0)
 		return 0;
-	if (ki.owner[0] && strcmp(ki.owner, s->sf.host) != 0 && !e.tombstone)
+	if (ki.owner[0] && strcmp(ki.owner, statefs_host(s->sf)) != 0 && !e.tombstone)
 		return 0;
 	return send_entry(&e, s);
 }
@@ -138,7 +130,7 @@ serve_pull(struct serve *s, int mode)
 
 	s->sent = 0;
 	if (mode == GOSSIP_PULL_FULL || s->dirty_all) {
-		ret = statefs_list(&s->sf, "", STATEFS_LIST_SENDABLE |
+		ret = statefs_list(s->sf, "", STATEFS_LIST_SENDABLE |
 				   STATEFS_LIST_TOMBSTONES, send_entry, s);
 	} else {
 		for (size_t i = 0; i < s->n_dirty && ret >= 0; i++)
@@ -160,7 +152,7 @@ check_identity(struct serve *s, const char *host)
 {
 	char text[GOSSIP_TEXT_MAX + 1];
 
-	if (strcmp(host, s->sf.host) == 0) {
+	if (strcmp(host, statefs_host(s->sf)) == 0) {
 		snprintf(text, sizeof(text), "HELLO names '%s', the serving host itself; "
 			 "this key is bound to '%s'", host, s->bound);
 		return serve_error(s, GOSSIP_ERR_IDENTITY, text);
@@ -183,14 +175,14 @@ check_uuid(struct serve *s, const struct gossip_msg *m)
 		return 0;
 	if (strcmp(m->uuid, GOSSIP_UUID_ANY) != 0) {
 		snprintf(text, sizeof(text), "cluster uuid mismatch: '%s' is in cluster '%s', "
-			 "'%s' in '%s'", m->host, m->uuid, s->sf.host, s->uuid);
+			 "'%s' in '%s'", m->host, m->uuid, statefs_host(s->sf), s->uuid);
 		return serve_error(s, GOSSIP_ERR_UUID, text);
 	}
 	snprintf(path, sizeof(path), "ips/ip-%s", s->client);
-	if (statefs_get(&s->sf, path, ip, sizeof(ip), NULL) >= 0) {
+	if (statefs_get(s->sf, path, ip, sizeof(ip), NULL) >= 0) {
 		snprintf(text, sizeof(text), "'%s' is a member: uuid '%s' is only for joining",
 			 s->client, GOSSIP_UUID_ANY);
-		authz_count(&s->sf, AUTHZ_COUNT_IDENTITY);
+		authz_count(s->sf, AUTHZ_COUNT_IDENTITY);
 		return serve_error(s, GOSSIP_ERR_UUID, text);
 	}
 	s->join = 1;
@@ -219,7 +211,7 @@ serve_hello(struct serve *s, const struct gossip_msg *m)
 	if (ret != 0)
 		return ret;
 	snprintf(r.uuid, sizeof(r.uuid), "%s", s->uuid);
-	snprintf(r.host, sizeof(r.host), "%s", s->sf.host);
+	snprintf(r.host, sizeof(r.host), "%s", statefs_host(s->sf));
 	/* protocol 1.1: echo the flags both ends speak */
 	s->fetch = !!(m->flags & GOSSIP_HELLO_FETCH);
 	r.flags = m->flags & GOSSIP_HELLO_FETCH;
@@ -250,11 +242,34 @@ serve_push(struct serve *s, const struct gossip_msg *m)
 	if (s->join && !join_may_push(s, m->path)) {
 		log_warnx("client '%s': refused '%s': a joining host pushes only its own "
 			  "address and key", s->client, log_escape(e1, sizeof(e1), m->path));
-		s->sf.stats.refused_policy++;	/* counted as authz_merge() counts */
+		statefs_stats(s->sf)->refused_policy++;	/* counted as authz_merge() counts */
 		return 0;
 	}
 	if (authz_merge(&s->az, s->client, m->path, m->value, m->stamp_ns) > 0)
 		s->batch++;
+	return 0;
+}
+
+/*
+ * May the session become a bulk session (@type "FETCH" or "SYNC", which
+ * HELLO announced if @announced)?  0, and the tree feed is freed (a bulk
+ * session needs none); else serve_error()'s 1.
+ */
+static int
+serve_to_bulk(struct serve *s, int announced, const char *type, const char *what)
+{
+	char text[GOSSIP_TEXT_MAX + 1];
+
+	if (s->join) {
+		snprintf(text, sizeof(text), "a joining host may not %s", what);
+		return serve_error(s, GOSSIP_ERR_IDENTITY, text);
+	}
+	if (!announced) {
+		snprintf(text, sizeof(text), "%s without %s in HELLO", type, what);
+		return serve_error(s, GOSSIP_ERR_PROTO, text);
+	}
+	statefs_watch_close(s->w);
+	s->w = NULL;
 	return 0;
 }
 
@@ -263,6 +278,7 @@ static int
 serve_msg(struct serve *s, const struct gossip_msg *m)
 {
 	struct gossip_msg ack = { .type = GOSSIP_ACK };
+	int ret;
 
 	if (!s->client[0] && m->type != GOSSIP_HELLO)
 		return serve_error(s, GOSSIP_ERR_PROTO, "expected HELLO");
@@ -275,26 +291,16 @@ serve_msg(struct serve *s, const struct gossip_msg *m)
 		return serve_push(s, m);
 	case GOSSIP_END:
 		s->batch += authz_batch_end(&s->az, NULL);
-		authz_count_entries(&s->sf, &s->counted);
+		authz_count_entries(s->sf, &s->counted);
 		ack.count = s->batch;
 		s->batch = 0;
 		return serve_send(s, &ack);
 	case GOSSIP_FETCH:	/* protocol 1.1: the session becomes a fetch session */
-		if (s->join)
-			return serve_error(s, GOSSIP_ERR_IDENTITY, "a joining host may not fetch");
-		if (!s->fetch)
-			return serve_error(s, GOSSIP_ERR_PROTO, "FETCH without fetch in HELLO");
-		statefs_watch_close(s->w);	/* no tree feed needed: free the instance */
-		s->w = NULL;
-		return fetch_serve(&s->link, s->c, &s->sf, s->client, m);
+		ret = serve_to_bulk(s, s->fetch, "FETCH", "fetch");
+		return ret ? ret : fetch_serve(&s->link, s->c, s->sf, s->client, m);
 	case GOSSIP_SYNC:	/* full sync (docs/sync.md): the session becomes a sync session */
-		if (s->join)
-			return serve_error(s, GOSSIP_ERR_IDENTITY, "a joining host may not sync");
-		if (!s->sync)
-			return serve_error(s, GOSSIP_ERR_PROTO, "SYNC without sync in HELLO");
-		statefs_watch_close(s->w);	/* no tree feed needed: free the instance */
-		s->w = NULL;
-		return sync_serve(&s->link, s->c, &s->sf, s->client, m);
+		ret = serve_to_bulk(s, s->sync, "SYNC", "sync");
+		return ret ? ret : sync_serve(&s->link, s->c, s->sf, s->client, m);
 	default:
 		return serve_error(s, GOSSIP_ERR_PROTO, "unexpected message");
 	}
@@ -342,7 +348,7 @@ serve_loop(struct serve *s)
 	int wfd = statefs_watch_fd(s->w), ret = 0;
 	uint64_t hello_deadline = gossip_now_ms() + s->c->timeout_ms;
 
-	while (!serve_quit && ret == 0) {
+	while (!gossip_serve_stopping() && ret == 0) {
 		struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
 				       { .fd = wfd, .events = POLLIN } };
 
@@ -381,7 +387,7 @@ check_binding(struct serve *s)
 			 s->bound);
 		return serve_error(s, GOSSIP_ERR_IDENTITY, text);
 	}
-	if (statefs_is_evicted(&s->sf, s->bound, by, sizeof(by)) > 0) {
+	if (statefs_is_evicted(s->sf, s->bound, by, sizeof(by)) > 0) {
 		snprintf(text, sizeof(text), "'%s' was evicted from the cluster by '%.63s'; to let "
 			 "it back in, run 'marsadm readmit %s' on a member", s->bound, by, s->bound);
 		return serve_error(s, GOSSIP_ERR_IDENTITY, text);
@@ -403,19 +409,19 @@ serve_open(struct serve *s)
 	ret = check_binding(s);
 	if (ret != 0)
 		return ret;
-	if (statefs_get(&s->sf, "uuid", s->uuid, sizeof(s->uuid), NULL) < 0)
+	if (statefs_get(s->sf, "uuid", s->uuid, sizeof(s->uuid), NULL) < 0)
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end has no cluster uuid");
-	if (authz_init(&s->az, &s->sf, s->uuid, &s->c->authz) < 0)
+	if (authz_init(&s->az, s->sf, s->uuid, &s->c->authz) < 0)
 		return -ENOMEM;
 	s->az_init = 1;
 	s->az.role = "client";
 	s->az.pushed = 1;
-	ret = statefs_watch_open(&s->sf, &s->w);
+	ret = statefs_watch_open(s->sf, &s->w);
 	if (ret < 0) {
 		log_warnx("cannot watch tree '%s': %s", s->c->root, strerror(-ret));
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end cannot watch its tree");
 	}
-	ret = s->c->confine ? s->c->confine(&s->sf, s->c->root) : 0;	/* before the first frame */
+	ret = s->c->confine ? s->c->confine(s->sf, s->c->root) : 0;	/* before the first frame */
 	if (ret < 0) {
 		log_warnx("cannot confine the serving end: %s", strerror(-ret));
 		return serve_error(s, GOSSIP_ERR_TREE, "serving end cannot confine itself");
@@ -432,8 +438,7 @@ gossip_serve(const struct gossip_config *c, const char *peer)
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, serve_on_signal);
-	signal(SIGINT, serve_on_signal);
+	gossip_serve_stop_on_signals();
 	s.dirty = calloc(DIRTY_MAX, sizeof(*s.dirty));
 	if (!s.dirty)
 		return 1;
@@ -450,7 +455,7 @@ gossip_serve(const struct gossip_config *c, const char *peer)
 	if (s.az_init)
 		authz_release(&s.az);
 	if (s.sf_open) {
-		authz_count_entries(&s.sf, &s.counted);	/* a session cut before its END */
+		authz_count_entries(s.sf, &s.counted);	/* a session cut before its END */
 		statefs_close(&s.sf);
 	}
 	link_release(&s.link);

@@ -29,7 +29,7 @@ allow_disk(const char *res, void *arg)
 	struct disks *d = arg;
 	char key[STATEFS_PATH_MAX + 1], path[STATEFS_VALUE_MAX + 1];
 
-	snprintf(key, sizeof(key), "resource-%s/data-%s", res, d->sf->host);
+	statefs_resource_keyf(key, sizeof(key), res, "data-%s", statefs_host(d->sf));
 	if (statefs_get(d->sf, key, path, sizeof(path), NULL) < 0)
 		return 0;	/* not a member here, or a tombstone */
 	return confine_allow_read(d->cf, path);

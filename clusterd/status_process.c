@@ -131,7 +131,7 @@ worker_loop(const struct gossip_config *c, struct status *st)
 {
 	struct pollfd pfd[STATUS_FDS_MAX];
 	uint64_t now, next_try = 0;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int sf_open = 0, timeout;
 	size_t n;
 
@@ -147,7 +147,7 @@ worker_loop(const struct gossip_config *c, struct status *st)
 		n = status_pollfds(st, pfd, STATUS_FDS_MAX);
 		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
 			log_warn("status page: poll");
-		status_dispatch(st, sf_open ? &sf : NULL, pfd, n, gossip_now_ms());
+		status_dispatch(st, sf_open ? sf : NULL, pfd, n, gossip_now_ms());
 	}
 	if (sf_open)
 		statefs_close(&sf);

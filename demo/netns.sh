@@ -94,11 +94,7 @@ demo_up() {
 	done
 	cmp "$NETNS_DIR/disk-alpha.img" "$NETNS_DIR/disk-beta.img" && echo "the two disks are identical"
 
-	say "marsadm view on both nodes"
-	for h in alpha beta; do
-		echo "--- on $h:"
-		marsadm_on "$h" view "$RES"
-	done
+	view_both
 
 	say "handover: marsadm primary $RES on beta"
 	marsadm_on beta primary "$RES" --timeout=60

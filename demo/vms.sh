@@ -85,11 +85,7 @@ demo_up() {
 	wait_for 30 same_disks alpha beta
 	echo "the two disks are identical (compared here: qemu writes the guests' images in place)"
 
-	say "marsadm view on both nodes"
-	for h in alpha beta; do
-		echo "--- on $h:"
-		marsadm_on "$h" view "$RES"
-	done
+	view_both
 
 	say "handover: marsadm primary $RES on beta"
 	marsadm_on beta primary "$RES" --timeout=300

@@ -106,13 +106,13 @@ int
 eng_emergency_marked(const char *root, const char *res, const char *host)
 {
 	char key[STATEFS_PATH_MAX + 1], v[8];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret;
 
 	if (statefs_open(&sf, root, host, STATEFS_OPEN_ANY))
 		return 0;
-	snprintf(key, sizeof(key), "resource-%s/actual-%s/is-emergency", res, host);
-	ret = statefs_get(&sf, key, v, sizeof(v), NULL) >= 0 && !strcmp(v, "1");
+	statefs_resource_keyf(key, sizeof(key), res, "actual-%s/is-emergency", host);
+	ret = statefs_get(sf, key, v, sizeof(v), NULL) >= 0 && !strcmp(v, "1");
 	statefs_close(&sf);
 	return ret;
 }

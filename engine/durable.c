@@ -39,8 +39,10 @@
 #include "engine/engine.h"
 #include "engine/names.h"
 #include "mars/ctl.h"
+#include "statefs/statefs.h"
 
 #define MARS_DURABLE_MARK_BYTES	192
+#define DURABLE_MARK_FILE	".log-durable"	/* in the resource directory */
 
 /* The mark's line for @logfile, @off: MARS_DURABLE_MARK_BYTES in @buf. */
 static int
@@ -87,7 +89,7 @@ mars_durable_mark_open(const char *resdir)
 	char path[4352];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/.log-durable", resdir);
+	snprintf(path, sizeof(path), "%s/" DURABLE_MARK_FILE, resdir);
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	return fd < 0 ? -errno : fd;
 }
@@ -103,17 +105,18 @@ mars_durable_mark_write(int fd, const char *logfile, uint64_t off)
 	return pwrite(fd, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) ? 0 : -EIO;
 }
 
-/* The engine's mark in @dirfd/@path: 1 and the mark, 0 none, -errno. */
+/* The engine's mark of @res in the tree: 1 and the mark, 0 none, -errno. */
 static int
-durable_mark_read(int dirfd, const char *path, char *logfile, size_t size, uint64_t *off)
+durable_mark_read(struct statefs *sf, const char *res, char *logfile, size_t size,
+		  uint64_t *off)
 {
 	char a[MARS_DURABLE_MARK_BYTES], b[MARS_DURABLE_MARK_BYTES];
 	ssize_t na, nb;
 	int fd;
 
-	fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = statefs_file_open(sf, res, DURABLE_MARK_FILE, O_RDONLY, 0);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return fd == -ENOENT ? 0 : fd;
 	na = pread(fd, a, sizeof(a), 0);
 	nb = pread(fd, b, sizeof(b), 0);
 	close(fd);
@@ -176,16 +179,16 @@ durable_compare(const char *name, uint64_t off, const char *logfile, uint64_t *e
 }
 
 int
-mars_engine_durable_end(int rootfd, const char *res, const char *logfile, uint64_t *end)
+mars_engine_durable_end(struct statefs *sf, const char *res, const char *logfile,
+			uint64_t *end)
 {
-	char path[4352], name[MARS_ENGINE_NAME_MAX + 1];
+	char name[MARS_ENGINE_NAME_MAX + 1];
 	uint64_t off;
 	int ret;
 
 	if (durable_kmod(res, logfile, end))
 		return 1;
-	snprintf(path, sizeof(path), "resource-%s/.log-durable", res);
-	ret = durable_mark_read(rootfd, path, name, sizeof(name), &off);
+	ret = durable_mark_read(sf, res, name, sizeof(name), &off);
 	if (ret <= 0)
 		return ret;
 	return durable_compare(name, off, logfile, end);

@@ -19,6 +19,8 @@
 
 #include "mars/logrec.h"
 
+struct statefs;
+
 #define MARS_ENGINE_NAME_MAX	255	/* logfile name, bytes */
 
 struct mars_engine;		/* one attached resource; opaque */
@@ -120,10 +122,11 @@ extern const struct mars_engine_ops mars_engine_kmod_ops;
  * path (mars.ko or the userspace engine) has made @logfile of resource
  * @res durable, while it writes that logfile.  Returns 1 and *@end, 0
  * when no local data path writes it (it is durable as it is), or -errno
- * (-EAGAIN: the mark was being rewritten; ask again).  @rootfd is the
- * state tree root.
+ * (-EAGAIN: the mark was being rewritten; ask again).  The mark is read
+ * through @sf, the open state tree (statefs_file_open()).
  */
-int mars_engine_durable_end(int rootfd, const char *res, const char *logfile, uint64_t *end);
+int mars_engine_durable_end(struct statefs *sf, const char *res, const char *logfile,
+			    uint64_t *end);
 /* Open the control device mars_engine_durable_end() asks, and keep it for
  * the process's life (a process that confines itself calls this first).
  * 1 when mars.ko is loaded, else 0. */

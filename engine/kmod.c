@@ -82,11 +82,9 @@ kmod_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 	at.size_bytes = cfg->size_bytes;
 	kmod_name(at.resource, sizeof(at.resource), cfg->resource);
 	kmod_name(at.disk, sizeof(at.disk), cfg->disk);
-	if ((size_t)snprintf(at.dir, sizeof(at.dir), "%s/resource-%s", cfg->root,
-			     cfg->resource) >= sizeof(at.dir)) {
-		ret = -ENAMETOOLONG;
+	ret = statefs_resource_path(cfg->root, cfg->resource, NULL, at.dir, sizeof(at.dir));
+	if (ret)
 		goto fail;
-	}
 	ret = kmod_ioctl(e, MARS_CTL_IOC_ATTACH, &at);
 	/* Attached by an earlier clusterd: the module keeps running it.
 	 * (-EBUSY is somebody else holding the disk: an error.) */
@@ -201,9 +199,9 @@ kmod_fresh(struct mars_engine *e, uint64_t nr)
 	uint64_t *own, max_any;
 	size_t n_own;
 
-	if (nr > ENG_LOGNR_MAX)
+	if (nr > ENG_LOGNR_MAX ||
+	    statefs_resource_path(e->root, e->resource, NULL, dir, sizeof(dir)))
 		return 0;
-	snprintf(dir, sizeof(dir), "%s/resource-%s", e->root, e->resource);
 	if (eng_log_list(dir, e->host, first_nr ? nr : 0, &own, &n_own, &max_any))
 		return 0;
 	free(own);

@@ -81,6 +81,10 @@ eng_attach_error(const struct mars_engine_config *cfg, int err)
 	else if (err == -EINVAL)
 		fprintf(stderr, "mars-engine: disk '%s' is neither a regular file nor "
 			"a block device\n", cfg->disk);
+	else if (err == -ELOOP || err == -ENOTDIR)
+		fprintf(stderr, "mars-engine: resource-%s or its .engine-lock in '%s' is a "
+			"symbolic link or of the wrong type; the engine follows no link in the "
+			"state tree: remove it\n", cfg->resource, cfg->root);
 	else
 		return eng_error("cannot attach disk", cfg->disk, err);
 	return EX_FAIL;

@@ -101,18 +101,3 @@ out:
 	*n = cnt;
 	return 0;
 }
-
-int
-eng_mkdir(const char *dir)
-{
-	struct stat st;
-
-	if (mkdir(dir, 0700) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -errno;
-	if (stat(dir, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-

@@ -33,9 +33,6 @@ int eng_log_parse(const char *name, uint64_t *nr, char *origin, size_t origin_si
 int eng_log_list(const char *dir, const char *host, uint64_t from,
 		 uint64_t **nrs, size_t *n, uint64_t *max_any);
 
-/* Create @dir (mode 0700) unless it exists; its parent must exist. */
-int eng_mkdir(const char *dir);
-
 
 /* ---- position.c ---------------------------------------------------------- */
 

@@ -40,16 +40,14 @@ eng_pos_parse(const char *value, struct eng_pos *p)
 static int
 eng_pos_key(char *key, size_t size, const char *res, const char *host)
 {
-	int n = snprintf(key, size, "resource-%s/replay-%s", res, host);
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	return statefs_resource_keyf(key, size, res, "replay-%s", host);
 }
 
 int
 eng_pos_read(const char *root, const char *res, const char *host, struct eng_pos *p)
 {
 	char key[STATEFS_PATH_MAX + 1], value[STATEFS_VALUE_MAX + 1];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret;
 
 	ret = eng_pos_key(key, sizeof(key), res, host);
@@ -58,7 +56,7 @@ eng_pos_read(const char *root, const char *res, const char *host, struct eng_pos
 	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
 	if (ret)
 		return ret;
-	ret = statefs_get(&sf, key, value, sizeof(value), NULL);
+	ret = statefs_get(sf, key, value, sizeof(value), NULL);
 	statefs_close(&sf);
 	if (ret < 0)
 		return ret;

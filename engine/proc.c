@@ -31,6 +31,7 @@
 
 #include "engine/engine.h"
 #include "mars/names.h"
+#include "statefs/statefs.h"
 
 #define PROC_PATH_MAX	4096
 #define PROC_STOP_MS	15000	/* SIGTERM, then SIGKILL */
@@ -145,6 +146,7 @@ proc_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 {
 	struct mars_engine *e;
 	struct stat st;
+	int ret;
 
 	if (!cfg->root || !cfg->host || !cfg->resource || !cfg->disk || !cfg->exe || !cfg->mount)
 		return -EINVAL;
@@ -155,8 +157,12 @@ proc_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
+	ret = statefs_resource_path(cfg->root, cfg->resource, NULL, e->dir, sizeof(e->dir));
+	if (ret) {
+		free(e);
+		return ret;
+	}
 	snprintf(e->root, sizeof(e->root), "%s", cfg->root);
-	snprintf(e->dir, sizeof(e->dir), "%s/resource-%s", cfg->root, cfg->resource);
 	snprintf(e->host, sizeof(e->host), "%s", cfg->host);
 	snprintf(e->resource, sizeof(e->resource), "%s", cfg->resource);
 	snprintf(e->disk, sizeof(e->disk), "%s", cfg->disk);

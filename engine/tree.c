@@ -13,20 +13,17 @@ eng_tree_set(const char *root, const char *res, const char *host, const char *co
 {
 	char key[STATEFS_PATH_MAX + 1];
 	struct statefs_txn t;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	size_t i;
 	int ret;
 
 	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
 	if (ret)
 		return ret;
-	statefs_txn_init(&t, &sf, 0);
+	statefs_txn_init(&t, sf, 0);
 	for (i = 0; i < n && !ret; i++) {
-		int len = snprintf(key, sizeof(key), "resource-%s/%s", res, kv[2 * i]);
-
-		if (len < 0 || (size_t)len >= sizeof(key))
-			ret = -ENAMETOOLONG;
-		else
+		ret = statefs_resource_keyf(key, sizeof(key), res, "%s", kv[2 * i]);
+		if (ret == 0)
 			ret = statefs_txn_set(&t, key, kv[2 * i + 1]);
 	}
 	if (!ret)

@@ -81,12 +81,16 @@ eng_lock(int fd)
 	return errno == EWOULDBLOCK ? -EBUSY : -errno;
 }
 
-static void
+static int
 eng_init_names(struct mars_engine *e, const struct mars_engine_config *cfg)
 {
+	int ret;
+
 	e->lock_fd = e->disk_fd = -1;
+	ret = statefs_resource_path(cfg->root, cfg->resource, NULL, e->dir, sizeof(e->dir));
+	if (ret)
+		return ret;
 	snprintf(e->root, sizeof(e->root), "%s", cfg->root);
-	snprintf(e->dir, sizeof(e->dir), "%s/resource-%s", cfg->root, cfg->resource);
 	snprintf(e->host, sizeof(e->host), "%s", cfg->host);
 	snprintf(e->resource, sizeof(e->resource), "%s", cfg->resource);
 	if (cfg->status_path)
@@ -94,13 +98,39 @@ eng_init_names(struct mars_engine *e, const struct mars_engine_config *cfg)
 	else
 		snprintf(e->status_path, sizeof(e->status_path), "%s/.engine-status", e->dir);
 	e->checkpoint_ms = cfg->checkpoint_ms ? cfg->checkpoint_ms : 1000;
+	return 0;
+}
+
+/*
+ * Make the resource directory if needed and hold its engine lock
+ * (.engine-lock: one engine per resource), through statefs, so that neither
+ * the directory nor the lock file may be a link planted in /mars.
+ */
+static int
+eng_lock_resource(struct mars_engine *e)
+{
+	struct statefs *sf = NULL;
+	int ret = statefs_open(&sf, e->root, e->host, STATEFS_OPEN_ANY), dfd;
+
+	if (ret)
+		return ret;
+	dfd = statefs_resource_dir(sf, e->resource, 1);
+	if (dfd < 0) {
+		ret = dfd;
+		goto out;
+	}
+	close(dfd);
+	e->lock_fd = statefs_file_open(sf, e->resource, ".engine-lock", O_RDWR | O_CREAT, 0600);
+	ret = e->lock_fd < 0 ? e->lock_fd : eng_lock(e->lock_fd);
+out:
+	statefs_close(&sf);
+	return ret;
 }
 
 static int
 eng_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 {
 	struct mars_engine *e;
-	char path[4352];
 	uint64_t disk_bytes = 0;
 	int ret;
 
@@ -113,13 +143,10 @@ eng_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	eng_init_names(e, cfg);
-	ret = eng_mkdir(e->dir);
+	ret = eng_init_names(e, cfg);
 	if (ret)
 		goto out_free;
-	snprintf(path, sizeof(path), "%s/.engine-lock", e->dir);
-	e->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	ret = e->lock_fd < 0 ? -errno : eng_lock(e->lock_fd);
+	ret = eng_lock_resource(e);
 	if (ret)
 		goto out_close;
 	ret = e->disk_fd = eng_open_disk(cfg->disk, &disk_bytes);

@@ -23,16 +23,17 @@
 
 #include "clusterd/gossip/addr.h"
 
-/* The root must be an existing, empty directory; say what it is instead. */
+/* The root must be an existing, empty directory, then opened into *@sfp;
+ * say what it is instead. */
 static int
-cluster_check_root(const struct marsadm_ctx *ctx, struct statefs *sf)
+cluster_check_root(const struct marsadm_ctx *ctx, struct statefs **sfp)
 {
 	char uuid[STATEFS_VALUE_MAX + 1] = "?";
-	int ret = statefs_open(sf, ctx->root, ctx->host, 0);
+	int ret = statefs_open(sfp, ctx->root, ctx->host, 0);
 
 	if (ret == 0) {
-		statefs_get(sf, "uuid", uuid, sizeof(uuid), NULL);
-		statefs_close(sf);
+		statefs_get(*sfp, "uuid", uuid, sizeof(uuid), NULL);
+		statefs_close(sfp);
 		fail(MX_REFUSED, "a cluster already exists in '%s' (uuid %s)", ctx->root, uuid);
 		hint("nothing was changed; 'marsadm view all' shows its resources");
 		return MX_REFUSED;
@@ -49,8 +50,8 @@ cluster_check_root(const struct marsadm_ctx *ctx, struct statefs *sf)
 		return MX_NOTREE;
 	}
 	if (ret != -ENODATA)
-		return state_open(ctx, sf, 0);	/* reports the error */
-	return state_open(ctx, sf, STATEFS_OPEN_ANY);
+		return state_open(ctx, sfp, 0);	/* reports the error */
+	return state_open(ctx, sfp, STATEFS_OPEN_ANY);
 }
 
 static void
@@ -179,7 +180,7 @@ cluster_args(const struct marsadm_ctx *ctx, int argc, char **argv, const char **
 static int
 cmd_create_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	const char *given;
 	char addr[GOSSIP_ADDR_MAX] = "";
 	int ret = cluster_args(ctx, argc, argv, &given);
@@ -192,7 +193,7 @@ cmd_create_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 	ret = given ? cluster_addr_given(given, addr, sizeof(addr)) :
 		      cluster_addr_found(ctx, addr, sizeof(addr));
 	if (ret == MX_OK)
-		ret = cluster_create(ctx, &sf, addr);
+		ret = cluster_create(ctx, sf, addr);
 	statefs_close(&sf);
 	return ret;
 }

@@ -90,7 +90,7 @@ own_key_note(const struct gossip_config *c)
 static int
 join_authorize(struct marsadm_ctx *ctx, const struct gossip_config *c)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret;
 
 	if (!c->authorized_keys || !*c->authorized_keys) {
@@ -101,7 +101,7 @@ join_authorize(struct marsadm_ctx *ctx, const struct gossip_config *c)
 	ret = statefs_open(&sf, ctx->root, ctx->host, 0);
 	if (ret < 0)
 		return fail(MX_FAIL, "cannot open tree '%s': %s", ctx->root, statefs_open_str(ret));
-	ret = keys_install(&sf, c->authorized_keys, c->serve_cmd, NULL, join_key_note,
+	ret = keys_install(sf, c->authorized_keys, c->serve_cmd, NULL, join_key_note,
 			   (void *)c->authorized_keys);
 	statefs_close(&sf);
 	if (ret < 0)
@@ -155,7 +155,7 @@ storage_member(const char *res, void *arg)
 {
 	struct statefs *sf = arg;
 
-	return statefs_is_member(sf, res, sf->host) > 0;
+	return statefs_is_member(sf, res, statefs_host(sf)) > 0;
 }
 
 /* The resources a host to be evicted still stores, for the refusal. */
@@ -274,7 +274,7 @@ cmd_leave_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 {
 	const char *host = argc > 1 ? argv[1] : ctx->host;
 	const char *why;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret;
 
 	if (statefs_name_check(STATEFS_NAME_HOST, host, &why) < 0)
@@ -282,7 +282,7 @@ cmd_leave_cluster(struct marsadm_ctx *ctx, int argc, char **argv)
 	ret = state_open(ctx, &sf, 0);
 	if (ret != MX_OK)
 		return ret;
-	ret = strcmp(host, ctx->host) ? evict(ctx, &sf, host) : leave_self(ctx, &sf);
+	ret = strcmp(host, ctx->host) ? evict(ctx, sf, host) : leave_self(ctx, sf);
 	statefs_close(&sf);
 	return ret;
 }
@@ -292,20 +292,20 @@ static int
 cmd_readmit(struct marsadm_ctx *ctx, int argc, char **argv)
 {
 	struct statefs_txn t;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	char key[STATE_KEY_BYTES];
 	int ret = state_open(ctx, &sf, 0);
 
 	if (ret != MX_OK)
 		return ret;
-	if (statefs_is_evicted(&sf, argv[1], NULL, 0) <= 0) {
+	if (statefs_is_evicted(sf, argv[1], NULL, 0) <= 0) {
 		statefs_close(&sf);
 		fail(MX_NOENT, "'%s' is not evicted", argv[1]);
 		hint("only a host removed with 'marsadm leave-cluster HOST' is readmitted");
 		return MX_NOENT;
 	}
 	state_key(key, "evicted/%s", argv[1]);
-	statefs_txn_init(&t, &sf, 0);
+	statefs_txn_init(&t, sf, 0);
 	statefs_txn_delete(&t, key);
 	ret = state_apply(ctx, &t, NULL);
 	statefs_txn_release(&t);
@@ -319,7 +319,7 @@ cmd_readmit(struct marsadm_ctx *ctx, int argc, char **argv)
 
 /* The members a wait or an update is about: all, or those of one resource. */
 struct scope {
-	struct statefs sf;
+	struct statefs *sf;
 	const char *res;		/* NULL: every member */
 	char answered[PEERS_MAX][STATEFS_NAME_MAX + 1];	/* wait-cluster: pulled */
 	int n_answered;
@@ -328,7 +328,7 @@ struct scope {
 static int
 scope_has(struct scope *s, const char *host)
 {
-	return !s->res || statefs_is_member(&s->sf, s->res, host) > 0;
+	return !s->res || statefs_is_member(s->sf, s->res, host) > 0;
 }
 
 static int
@@ -372,7 +372,7 @@ scope_open(struct marsadm_ctx *ctx, struct scope *s, int argc, char **argv, int 
 	s->n_answered = 0;
 	if (ret != MX_OK || argc < 2)
 		return ret;
-	if (res_exists(&s->sf, argv[1]) == 1)
+	if (res_exists(s->sf, argv[1]) == 1)
 		s->res = argv[1];
 	else if (need) {
 		statefs_close(&s->sf);
@@ -443,7 +443,7 @@ check_member(const struct statefs_entry *e, void *arg)
 		return 0;
 	a->members++;
 	state_key(key, "actual-%s/time", host);
-	if (statefs_get(&a->s->sf, key, value, sizeof(value), &stamp) < 0 ||
+	if (statefs_get(a->s->sf, key, value, sizeof(value), &stamp) < 0 ||
 	    stamp + ALIVE_WINDOW_NS < a->now_ns) {
 		if (!a->silent++)
 			snprintf(a->first_silent, sizeof(a->first_silent), "%s", host);
@@ -463,7 +463,7 @@ wait_round(struct scope *s, struct pull *p, struct alive_scan *a)
 	memset(a, 0, sizeof(*a));
 	a->s = s;
 	a->now_ns = statefs_realtime_ns();
-	statefs_list(&s->sf, "ips", 0, check_member, a);
+	statefs_list(s->sf, "ips", 0, check_member, a);
 	return p->failed == 0 && a->members > 0 && a->silent == 0;
 }
 

@@ -60,7 +60,7 @@ cmd_get_link(struct marsadm_ctx *ctx, int argc, char **argv)
 {
 	const char *key = link_key(ctx, argv[1]);
 	struct statefs_entry e;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret;
 
 	if (!key)
@@ -68,7 +68,7 @@ cmd_get_link(struct marsadm_ctx *ctx, int argc, char **argv)
 	ret = state_open(ctx, &sf, 0);
 	if (ret != MX_OK)
 		return ret;
-	ret = statefs_read(&sf, key, &e);
+	ret = statefs_read(sf, key, &e);
 	statefs_close(&sf);
 	if (ret == -ENOENT || (ret == 0 && e.tombstone))
 		return fail(MX_NOENT, "key '%s' does not exist%s", key,
@@ -84,7 +84,7 @@ cmd_set_link(struct marsadm_ctx *ctx, int argc, char **argv)
 {
 	const char *key = link_key(ctx, argv[2]);
 	struct statefs_txn t;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret, changed = 0;
 
 	if (!key)
@@ -92,7 +92,7 @@ cmd_set_link(struct marsadm_ctx *ctx, int argc, char **argv)
 	ret = state_open(ctx, &sf, 0);
 	if (ret != MX_OK)
 		return ret;
-	statefs_txn_init(&t, &sf, ctx->force ? STATEFS_TXN_ANY_OWNER : 0);
+	statefs_txn_init(&t, sf, ctx->force ? STATEFS_TXN_ANY_OWNER : 0);
 	statefs_txn_set(&t, key, argv[1]);
 	ret = state_apply(ctx, &t, &changed);
 	if (ret == MX_REFUSED)

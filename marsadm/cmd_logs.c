@@ -51,7 +51,7 @@ rotate_check(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res,
 {
 	char p[STATEFS_NAME_MAX + 1], key[STATE_KEY_BYTES];
 
-	state_key(key, "resource-%s/primary", res);
+	statefs_resource_keyf(key, STATE_KEY_BYTES, res, "primary");
 	if (statefs_get(sf, key, p, sizeof(p), NULL) < 0 || strcmp(p, ctx->host)) {
 		fail(MX_REFUSED, "'%s' is not the designated primary of '%s'", ctx->host, res);
 		hint("only the primary rotates its logfiles; run it there");
@@ -91,7 +91,7 @@ rotate_ops(struct statefs_txn *t, struct statefs *sf, const char *res, const cha
 		return ret;
 	statefs_txn_set(t, key, next);
 	snprintf(closed, sizeof(closed), "%" PRIu64, *next_nr);
-	state_key(key, "resource-%s/maxnr", res);
+	statefs_resource_keyf(key, STATE_KEY_BYTES, res, "maxnr");
 	return statefs_txn_set(t, key, closed);
 }
 
@@ -139,7 +139,7 @@ rotate_request(struct marsadm_ctx *ctx, struct statefs *sf, const char *res, int
 	want = res_u64(sf, res, key, 0);
 	want = (want > done ? want : done) + 1;
 	snprintf(v, sizeof(v), "%" PRIu64, want);
-	state_key(key, "resource-%s/todo-%s/rotate", res, ctx->host);
+	statefs_resource_keyf(key, STATE_KEY_BYTES, res, "todo-%s/rotate", ctx->host);
 	statefs_txn_init(&t, sf, 0);
 	statefs_txn_set(&t, key, v);
 	ret = state_apply(ctx, &t, &n);
@@ -215,7 +215,7 @@ cmd_log_rotate(struct marsadm_ctx *ctx, int argc, char **argv)
 	if (ret != MX_OK)
 		return ret;
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
-		ret = rotate_one(ctx, &s.sf, s.rl.names[i], &changed);
+		ret = rotate_one(ctx, s.sf, s.rl.names[i], &changed);
 	return state_res_finish(ctx, &s, ret, changed);
 }
 
@@ -306,8 +306,8 @@ delete_all(struct marsadm_ctx *ctx, const char *arg, int collect)
 	if (ret != MX_OK)
 		return ret;
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
-		ret = delete_one(ctx, &s.sf, s.rl.names[i]);
-	if (ret == MX_OK && collect && !ctx->dry_run && (gc = statefs_gc(&s.sf, NULL)) < 0)
+		ret = delete_one(ctx, s.sf, s.rl.names[i]);
+	if (ret == MX_OK && collect && !ctx->dry_run && (gc = statefs_gc(s.sf, NULL)) < 0)
 		ret = fail(MX_IO, "cannot collect tombstones in '%s': %s", ctx->root, strerror(-gc));
 	state_res_close(&s);
 	return ret;

@@ -60,7 +60,7 @@ res_set(struct statefs_txn *t, const char *res, const char *key, const char *val
 {
 	char path[STATE_KEY_BYTES];
 
-	state_key(path, "resource-%s/%s", res, key);
+	statefs_resource_keyf(path, STATE_KEY_BYTES, res, "%s", key);
 	statefs_txn_set(t, path, value);
 }
 
@@ -168,7 +168,7 @@ purge_ops(struct statefs_txn *t, struct file_ops *f, const struct repl_history *
 		}
 		file_op(f, res, name, UINT64_MAX);
 		if (!strcmp(lf->origin, host)) {
-			state_key(key, "resource-%s/%s", res, name);
+			statefs_resource_keyf(key, STATE_KEY_BYTES, res, "%s", name);
 			statefs_txn_set(t, key, STATEFS_TOMBSTONE);
 		}
 	}
@@ -236,7 +236,7 @@ on_one_resource(struct marsadm_ctx *ctx, char **argv, unsigned flags, member_fn 
 	if (s.rl.n != 1)
 		ret = usage_error(ctx->cmd, "'%s' takes one resource", ctx->cmd->name);
 	else
-		ret = fn(ctx, &s.sf, &s.rl, argv);
+		ret = fn(ctx, s.sf, &s.rl, argv);
 	state_res_close(&s);
 	return ret;
 }
@@ -566,11 +566,11 @@ leave_ops(struct statefs_txn *t, struct statefs *sf, const char *res, const char
 	size_t i;
 
 	for (i = 0; keys[i]; i++) {
-		state_key(key, "resource-%s/%s-%s", res, keys[i], host);
+		statefs_resource_keyf(key, STATE_KEY_BYTES, res, "%s-%s", keys[i], host);
 		statefs_txn_delete(t, key);
 	}
 	for (i = 0; dirs[i]; i++) {
-		state_key(key, "resource-%s/%s-%s", res, dirs[i], host);
+		statefs_resource_keyf(key, STATE_KEY_BYTES, res, "%s-%s", dirs[i], host);
 		if (statefs_is_dir(sf, key) == 1)
 			statefs_txn_delete_tree(t, key);
 	}

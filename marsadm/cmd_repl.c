@@ -255,7 +255,7 @@ warn_detached(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res
 {
 	char key[STATE_KEY_BYTES], v[8];
 
-	state_key(key, "resource-%s/todo-%s/attach", res, ctx->host);
+	statefs_resource_keyf(key, STATE_KEY_BYTES, res, "todo-%s/attach", ctx->host);
 	if (statefs_get(sf, key, v, sizeof(v), NULL) < 0 || strcmp(v, "1") != 0)
 		warning("resource '%s' is not attached on '%s'; it becomes primary once attached "
 			"('marsadm up %s')", res, ctx->host, res);
@@ -327,7 +327,7 @@ role_move(struct marsadm_ctx *ctx, struct statefs *sf, char (*names)[STATEFS_NAM
 	}
 	statefs_txn_init(&t, sf, 0);
 	for (i = 0; i < n; i++) {
-		state_key(key, "resource-%s/primary", names[i]);
+		statefs_resource_keyf(key, STATE_KEY_BYTES, names[i], "primary");
 		if (primary)
 			statefs_txn_set(&t, key, ctx->host);
 		else
@@ -365,7 +365,7 @@ role_set(struct marsadm_ctx *ctx, char *arg, int primary)
 		if (group < s.rl.n)
 			fprintf(stderr, "marsadm: moving resources %zu to %zu of %zu ('%s'...)\n",
 				i + 1, i + n, s.rl.n, s.rl.names[i]);
-		ret = role_move(ctx, &s.sf, s.rl.names + i, n, arg, primary, &changed);
+		ret = role_move(ctx, s.sf, s.rl.names + i, n, arg, primary, &changed);
 	}
 	return state_res_finish(ctx, &s, ret, changed);
 }
@@ -427,7 +427,7 @@ cmd_wait_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 	time_t start = time(NULL);
 	char want[STATEFS_VALUE_MAX + 1];
 	struct view_val val;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret = cond_parse(ctx, argv[2], &m, want, sizeof(want));
 
 	if (ret == MX_OK && (!strcmp(argv[1], "all") || strchr(argv[1], ',')))
@@ -436,7 +436,7 @@ cmd_wait_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 		ret = state_open(ctx, &sf, 0);
 	if (ret != MX_OK)
 		return ret;
-	while ((ret = cond_now(&sf, ctx, argv[1], m, &val)) == MX_OK && strcmp(val.str, want)) {
+	while ((ret = cond_now(sf, ctx, argv[1], m, &val)) == MX_OK && strcmp(val.str, want)) {
 		if (ctx->timeout_s >= 0 && time(NULL) - start >= ctx->timeout_s) {
 			ret = fail(MX_TIMEOUT, "'%s' of '%s' is '%s', not '%s', after %d s", m->name,
 				   argv[1], val.str, want, ctx->timeout_s);

@@ -109,7 +109,7 @@ start_number(struct statefs *sf, const char *res)
 	char dir[STATE_KEY_BYTES];
 	uint64_t max = 0;
 
-	state_key(dir, "resource-%s", res);
+	statefs_resource_key(dir, STATE_KEY_BYTES, res);
 	statefs_list(sf, dir, STATEFS_LIST_TOMBSTONES, max_key_visit, &max);
 	statefs_list_files(sf, dir, max_file_visit, &max);
 	return max ? max + RECREATE_STEP : 1;
@@ -126,7 +126,7 @@ set_fmt(struct statefs_txn *t, const char *res, const char *key, const char *fmt
 	char path[STATE_KEY_BYTES], value[STATEFS_VALUE_MAX + 2];
 	va_list ap;
 
-	state_key(path, "resource-%s/%s", res, key);
+	statefs_resource_keyf(path, STATE_KEY_BYTES, res, "%s", key);
 	va_start(ap, fmt);
 	vsnprintf(value, sizeof(value), fmt, ap);
 	va_end(ap);
@@ -220,18 +220,18 @@ cmd_create_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 {
 	struct res_list rl = { 0 };
 	struct statefs_txn t;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	uint64_t size;
 	int ret = state_open(ctx, &sf, 0), changed = 0;
 
 	if (ret != MX_OK)
 		return ret;
-	ret = create_check(ctx, &sf, argv[1]);
+	ret = create_check(ctx, sf, argv[1]);
 	if (ret == MX_OK)
 		ret = res_size(argv[2], argc > 3 ? argv[3] : NULL, &size);
 	if (ret == MX_OK) {
-		statefs_txn_init(&t, &sf, 0);
-		genesis_ops(&t, argv[1], ctx->host, argv[2], size, start_number(&sf, argv[1]));
+		statefs_txn_init(&t, sf, 0);
+		genesis_ops(&t, argv[1], ctx->host, argv[2], size, start_number(sf, argv[1]));
 		ret = state_apply(ctx, &t, &changed);
 		statefs_txn_release(&t);
 	}
@@ -273,7 +273,7 @@ delete_check(const struct marsadm_ctx *ctx, struct statefs *sf, const char *res)
 	struct attached a = { .hosts = "" };
 	char dir[STATE_KEY_BYTES];
 
-	state_key(dir, "resource-%s", res);
+	statefs_resource_key(dir, STATE_KEY_BYTES, res);
 	statefs_list(sf, dir, 0, attached_visit, &a);
 	if (!a.hosts[0] || ctx->force)
 		return MX_OK;
@@ -295,10 +295,10 @@ cmd_delete_resource(struct marsadm_ctx *ctx, int argc, char **argv)
 	if (ret != MX_OK)
 		return ret;
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
-		ret = delete_check(ctx, &s.sf, s.rl.names[i]);
-	statefs_txn_init(&t, &s.sf, STATEFS_TXN_ANY_OWNER);
+		ret = delete_check(ctx, s.sf, s.rl.names[i]);
+	statefs_txn_init(&t, s.sf, STATEFS_TXN_ANY_OWNER);
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++) {
-		state_key(dir, "resource-%s", s.rl.names[i]);
+		statefs_resource_key(dir, STATE_KEY_BYTES, s.rl.names[i]);
 		statefs_txn_delete_tree(&t, dir);
 	}
 	if (ret == MX_OK)
@@ -375,7 +375,7 @@ cmd_resize(struct marsadm_ctx *ctx, int argc, char **argv)
 	if (s.rl.n != 1)
 		ret = usage_error(ctx->cmd, "'%s' takes one resource", ctx->cmd->name);
 	if (ret == MX_OK)
-		ret = resize_one(ctx, &s.sf, s.rl.names[0], argc > 2 ? argv[2] : NULL, &changed);
+		ret = resize_one(ctx, s.sf, s.rl.names[0], argc > 2 ? argv[2] : NULL, &changed);
 	return state_res_finish(ctx, &s, ret, changed);
 }
 

@@ -117,7 +117,7 @@ set_queue(const struct marsadm_ctx *ctx, struct statefs_txn *t, const struct set
 	else
 		state_key(dir, "defaults");
 	if (res)
-		state_key(key, "resource-%s/%s/%s", res, dir, st->key);
+		statefs_resource_keyf(key, STATE_KEY_BYTES, res, "%s/%s", dir, st->key);
 	else
 		state_key(key, "%s/%s", dir, st->key);
 	return value ? statefs_txn_set(t, key, value) : statefs_txn_delete(t, key);
@@ -146,7 +146,7 @@ set_run(struct marsadm_ctx *ctx, int argc, char **argv, const struct setting *st
 		return ret;
 	if (node)
 		memset(&s.rl, 0, sizeof(s.rl));
-	statefs_txn_init(&t, &s.sf, 0);
+	statefs_txn_init(&t, s.sf, 0);
 	for (i = 0; node ? i < 1 : i < s.rl.n; i++)
 		set_queue(ctx, &t, st, node ? NULL : s.rl.names[i], this_node,
 			  clear ? NULL : value);
@@ -245,9 +245,9 @@ cmd_show_settings(struct marsadm_ctx *ctx, int argc, char **argv)
 	if (ret != MX_OK)
 		return ret;
 	if (!strcmp(arg, "all"))
-		ret = show_scope(ctx, &s.sf, NULL);
+		ret = show_scope(ctx, s.sf, NULL);
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++)
-		ret = show_scope(ctx, &s.sf, s.rl.names[i]);
+		ret = show_scope(ctx, s.sf, s.rl.names[i]);
 	state_res_close(&s);
 	return ret;
 }

@@ -77,7 +77,7 @@ switch_ops(struct statefs_txn *t, const struct switch_def *d, const char *res, c
 		k = d->on ? up_order[i] : down_order[i];
 		if (!(d->mask & (1U << k)))
 			continue;
-		state_key(key, "resource-%s/todo-%s/%s", res, host, switch_keys[k]);
+		statefs_resource_keyf(key, STATE_KEY_BYTES, res, "todo-%s/%s", host, switch_keys[k]);
 		statefs_txn_set(t, key, d->on ? "1" : "0");
 	}
 }
@@ -134,22 +134,22 @@ switch_wait(const struct marsadm_ctx *ctx, struct state_res *s, const struct swi
 
 	for (i = 0; i < s->rl.n; i++) {
 		res = s->rl.names[i];
-		if (!switch_pending(&s->sf, d, res, ctx->host))
+		if (!switch_pending(s->sf, d, res, ctx->host))
 			continue;
-		if (!view_driver_runs(&s->sf, res, NULL, 0)) {
+		if (!view_driver_runs(s->sf, res, NULL, 0)) {
 			note(ctx, 1, "no clusterd runs '%s' on this node: '%s' is recorded and "
 			     "takes effect when it starts", res, d->cmd);
 			continue;
 		}
 		snprintf(what, sizeof(what), "clusterd to carry out '%s %s'", d->cmd, res);
-		if (state_wait_arg(&s->sf, res, ctx->host, (int)(deadline - time(NULL)),
+		if (state_wait_arg(s->sf, res, ctx->host, (int)(deadline - time(NULL)),
 				   switch_done, (void *)d, what) == MX_OK)
 			continue;
-		key = switch_pending(&s->sf, d, res, ctx->host);
+		key = switch_pending(s->sf, d, res, ctx->host);
 		fail(MX_TIMEOUT, "clusterd did not carry out '%s %s' within %d s (todo-%s/%s is %d, "
 		     "actual-%s/acted-%s is not yet)", d->cmd, res, ctx->timeout_s, ctx->host,
 		     key ? key : "?", d->on, ctx->host, key ? key : "?");
-		hint_driver_why(&s->sf, res);
+		hint_driver_why(s->sf, res);
 		hint("the switch stays set and clusterd goes on trying; wait longer with "
 		     "--timeout=SECONDS, or see 'marsadm view %s' and 'journalctl -u clusterd'", res);
 		return MX_TIMEOUT;
@@ -171,7 +171,7 @@ cmd_switch(struct marsadm_ctx *ctx, int argc, char **argv)
 	ret = state_res_open(ctx, &s, argv[1], RES_MEMBER);
 	if (ret != MX_OK)
 		return ret;
-	statefs_txn_init(&t, &s.sf, 0);
+	statefs_txn_init(&t, s.sf, 0);
 	for (i = 0; i < s.rl.n; i++)
 		switch_ops(&t, d, s.rl.names[i], ctx->host);
 	ret = state_apply(ctx, &t, &changed);

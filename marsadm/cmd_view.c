@@ -377,7 +377,7 @@ view_run(struct marsadm_ctx *ctx, const char *arg, const struct view_macro *m)
 	if (ret != MX_OK)
 		return ret;
 	for (i = 0; ret == MX_OK && i < s.rl.n; i++) {
-		if (view_load(&s.sf, s.rl.names[i], ctx->host, &in, &v) < 0)
+		if (view_load(s.sf, s.rl.names[i], ctx->host, &in, &v) < 0)
 			ret = fail(MX_IO, "cannot read resource '%s' in '%s'", s.rl.names[i],
 				   ctx->root);
 		else if (m)

@@ -11,6 +11,7 @@
  */
 #include "marsadm/marsadm.h"
 #include "marsadm/state.h"	/* pull_newest() */
+#include "statefs/statefs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -44,11 +45,12 @@ precond_tree(const struct marsadm_ctx *ctx)
 	return MX_OK;
 }
 
-/* @list: "all", or one or more resource names separated by commas. */
+/* @list: "all", or one or more resource names separated by commas; each
+ * a directory of the tree, not a link (statefs follows none). */
 static int
 precond_resource(const struct marsadm_ctx *ctx, const char *list)
 {
-	char path[4096];
+	char name[STATEFS_NAME_MAX + 1], path[4096];
 	struct stat st;
 	const char *p = list;
 
@@ -57,8 +59,10 @@ precond_resource(const struct marsadm_ctx *ctx, const char *list)
 	while (*p) {
 		int n = (int)strcspn(p, ",");
 
-		snprintf(path, sizeof(path), "%s/resource-%.*s", ctx->root, n, p);
-		if (n == 0 || stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(name, sizeof(name), "%.*s", n, p);
+		if (n == 0 || n >= (int)sizeof(name) ||
+		    statefs_resource_path(ctx->root, name, NULL, path, sizeof(path)) < 0 ||
+		    lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			fail(MX_NOENT, "resource '%.*s' does not exist in '%s'", n, p, ctx->root);
 			hint("'marsadm view all' lists the resources");
 			return MX_NOENT;

@@ -87,9 +87,9 @@ state_dev_bytes(const char *dev, uint64_t *bytes)
 }
 
 int
-state_open(const struct marsadm_ctx *ctx, struct statefs *sf, unsigned flags)
+state_open(const struct marsadm_ctx *ctx, struct statefs **sfp, unsigned flags)
 {
-	int ret = statefs_open(sf, ctx->root, ctx->host, flags);
+	int ret = statefs_open(sfp, ctx->root, ctx->host, flags);
 
 	return ret < 0 ? open_failed(ctx, ret) : MX_OK;
 }
@@ -111,7 +111,7 @@ state_named_key(char *buf, const char *res, const char *name, int made)
 		buf[0] = '\0';
 		return made;
 	}
-	state_key(buf, "resource-%s/%s", res, name);
+	statefs_resource_keyf(buf, STATE_KEY_BYTES, res, "%s", name);
 	return 0;
 }
 
@@ -128,7 +128,7 @@ res_exists(struct statefs *sf, const char *res)
 {
 	char key[STATE_KEY_BYTES], v[64];
 
-	state_key(key, "resource-%s/size", res);
+	statefs_resource_keyf(key, STATE_KEY_BYTES, res, "size");
 	return statefs_get(sf, key, v, sizeof(v), NULL) >= 0;
 }
 
@@ -137,7 +137,7 @@ res_get(struct statefs *sf, const char *res, const char *key, char *buf, size_t 
 {
 	char path[STATE_KEY_BYTES];
 
-	state_key(path, "resource-%s/%s", res, key);
+	statefs_resource_keyf(path, STATE_KEY_BYTES, res, "%s", key);
 	return statefs_get(sf, path, buf, size, NULL);
 }
 
@@ -383,7 +383,7 @@ state_res_open(const struct marsadm_ctx *ctx, struct state_res *s, const char *a
 	int ret = state_open(ctx, &s->sf, 0);
 
 	if (ret == MX_OK)
-		ret = res_list_parse(ctx, &s->sf, arg, flags, &s->rl);
+		ret = res_list_parse(ctx, s->sf, arg, flags, &s->rl);
 	if (ret != MX_OK)
 		statefs_close(&s->sf);
 	return ret;

@@ -36,7 +36,7 @@ extern const struct cmd cmds_settings[];	/* cmd_settings.c: fetch limits, compre
 int state_dev_bytes(const char *dev, uint64_t *bytes);
 
 /* Open ctx->root as a state tree for ctx->host (statefs_open, mapped). */
-int state_open(const struct marsadm_ctx *ctx, struct statefs *sf, unsigned flags);
+int state_open(const struct marsadm_ctx *ctx, struct statefs **sfp, unsigned flags);
 
 /* A list of resource names from a RES operand. */
 struct res_list {
@@ -66,7 +66,7 @@ void res_list_release(struct res_list *rl);
  * @ret is MX_OK, and returns the command's result.
  */
 struct state_res {
-	struct statefs sf;
+	struct statefs *sf;
 	struct res_list rl;
 };
 

@@ -37,14 +37,14 @@ repl_delete_plan(struct statefs *sf, const char *res, const char *host,
 		if (mars_logname_format(d->files[d->n_files], sizeof(d->files[0]),
 					h.files[i].nr, h.files[i].origin) < 0)
 			continue;	/* the loader parsed it: cannot happen */
-		snprintf(key, sizeof(key), "resource-%s/%s", res, d->files[d->n_files++]);
+		statefs_resource_keyf(key, sizeof(key), res, "%s", d->files[d->n_files++]);
 		statefs_txn_set(t, key, STATEFS_TOMBSTONE);
 	}
 	for (i = 0; i < h.n_links; i++) {
 		if (strcmp(h.links[i].host, host) || h.links[i].nr + 1 >= d->limit_nr ||
 		    mars_vername_format(name, sizeof(name), h.links[i].nr, host) < 0)
 			continue;
-		snprintf(key, sizeof(key), "resource-%s/%s", res, name);
+		statefs_resource_keyf(key, sizeof(key), res, "%s", name);
 		statefs_txn_delete(t, key);
 	}
 	repl_history_release(&h);

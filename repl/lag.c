@@ -72,7 +72,7 @@ get2(struct statefs *sf, const char *res, const char *fmt, const char *a, const 
 	char rel[STATEFS_PATH_MAX + 1], key[STATEFS_PATH_MAX + 1];
 
 	snprintf(rel, sizeof(rel), fmt, a, b);
-	if ((size_t)snprintf(key, sizeof(key), "resource-%s/%s", res, rel) >= sizeof(key))
+	if (statefs_resource_keyf(key, sizeof(key), res, "%s", rel) < 0)
 		return -ENAMETOOLONG;
 	return statefs_get(sf, key, v, size, NULL) < 0 ? -ENOENT : 0;
 }

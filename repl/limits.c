@@ -79,14 +79,14 @@ repl_setting_read(struct statefs *sf, const char *res, const char *host, const c
 {
 	char dir[STATEFS_PATH_MAX + 1], host_key[STATEFS_PATH_MAX + 1];
 	char gen_key[STATEFS_PATH_MAX + 1];
-	int n = 0;
+	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (res)
-		n = snprintf(dir, sizeof(dir), "resource-%s/", res);
+		ret = statefs_resource_keyf(dir, sizeof(dir), res, "%s", "");
 	else
 		dir[0] = '\0';
-	if (n < 0 || (size_t)n >= sizeof(dir) ||
+	if (ret < 0 ||
 	    (size_t)snprintf(host_key, sizeof(host_key), "%sdefaults-%s/%s", dir, host, key) >=
 	    sizeof(host_key) ||
 	    (size_t)snprintf(gen_key, sizeof(gen_key), "%sdefaults/%s", dir, key) >=

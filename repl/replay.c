@@ -63,7 +63,7 @@ member_visit(const struct statefs_entry *e, void *arg)
 	r = &s->ms->m[s->ms->n++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->host, sizeof(r->host), "%s", rel + 5);
-	snprintf(key, sizeof(key), "resource-%s/replay-%s", s->res, r->host);
+	statefs_resource_keyf(key, sizeof(key), s->res, "replay-%s", r->host);
 	if (statefs_get(s->sf, key, v, sizeof(v), &r->stamp_ns) >= 0)
 		repl_replay_parse(v, r);
 	return 0;
@@ -76,7 +76,7 @@ repl_members_load(struct statefs *sf, const char *res, struct repl_members *ms)
 	char dir[STATEFS_PATH_MAX + 1];
 
 	ms->n = 0;
-	snprintf(dir, sizeof(dir), "resource-%s", res);
+	statefs_resource_key(dir, sizeof(dir), res);
 	return statefs_list(sf, dir, 0, member_visit, &s);
 }
 

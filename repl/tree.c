@@ -154,7 +154,7 @@ repl_history_load(struct statefs *sf, const char *res, struct repl_history *h)
 	int ret;
 
 	memset(h, 0, sizeof(*h));
-	snprintf(dir, sizeof(dir), "resource-%s", res);
+	statefs_resource_key(dir, sizeof(dir), res);
 	ret = statefs_list(sf, dir, 0, link_visit, h);
 	if (ret == 0)
 		ret = statefs_list_files(sf, dir, file_visit, h);

@@ -42,14 +42,13 @@ statefs_stamp_is_future(const struct statefs *sf, uint64_t stamp_ns, uint64_t no
 static int
 clock_open(struct statefs *sf, int create)
 {
-	int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0);
 	int fd;
 
 	if (sf->lock_fd >= 0)
 		return 0;
-	fd = openat(sf->root_fd, SF_CLOCK_FILE, flags, 0600);
+	fd = sf_small_open(sf, SF_CLOCK_FILE, O_RDWR | (create ? O_CREAT : 0));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	sf->lock_fd = fd;
 	return 0;
 }
@@ -64,11 +63,10 @@ sf_lock(struct statefs *sf)
 		return 0;
 	}
 	ret = clock_open(sf, 1);
+	if (ret == 0)
+		ret = sf_small_lock(sf->lock_fd, LOCK_EX);
 	if (ret < 0)
 		return ret;
-	while (flock(sf->lock_fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return -errno;
 	sf->lock_depth = 1;
 	return 0;
 }
@@ -88,7 +86,7 @@ clock_load(struct statefs *sf)
 	char *end;
 	unsigned long long v;
 
-	n = pread(sf->lock_fd, buf, CLOCK_TEXT_BYTES, 0);
+	n = sf_small_read(sf->lock_fd, buf, CLOCK_TEXT_BYTES);
 	if (n != CLOCK_TEXT_BYTES || buf[CLOCK_TEXT_BYTES - 1] != '\n')
 		return 0;
 	buf[CLOCK_TEXT_BYTES - 1] = '\0';
@@ -103,9 +101,7 @@ clock_store(struct statefs *sf, uint64_t stamp_ns)
 	char buf[CLOCK_TEXT_BYTES + 1];
 
 	snprintf(buf, sizeof(buf), "%020llu\n", (unsigned long long)stamp_ns);
-	if (pwrite(sf->lock_fd, buf, CLOCK_TEXT_BYTES, 0) != CLOCK_TEXT_BYTES)
-		return errno ? -errno : -EIO;
-	return 0;
+	return sf_small_rewrite(sf->lock_fd, buf, CLOCK_TEXT_BYTES);
 }
 
 int
@@ -165,11 +161,10 @@ statefs_clock_now(struct statefs *sf, uint64_t *stamp_ns)
 		*stamp_ns = now;
 		return 0;
 	}
+	if (ret == 0)
+		ret = sf_small_lock(sf->lock_fd, sf->lock_depth ? LOCK_EX : LOCK_SH);
 	if (ret < 0)
 		return ret;
-	while (flock(sf->lock_fd, sf->lock_depth ? LOCK_EX : LOCK_SH) < 0)
-		if (errno != EINTR)
-			return -errno;
 	last = clock_load(sf);
 	if (sf->lock_depth == 0)
 		flock(sf->lock_fd, LOCK_UN);

@@ -68,11 +68,11 @@ static int
 load(int fd, struct statefs_counters *c)
 {
 	char buf[COUNTERS_FILE_MAX + 1];
-	ssize_t len = pread(fd, buf, sizeof(buf), 0);
+	ssize_t len = sf_small_read(fd, buf, sizeof(buf));
 
 	memset(c, 0, sizeof(*c));
 	if (len < 0)
-		return -errno;
+		return (int)len;
 	if (len > COUNTERS_FILE_MAX)
 		return 0;
 	for (ssize_t i = 0; i < len;) {
@@ -96,32 +96,7 @@ store(int fd, const struct statefs_counters *c)
 	for (size_t i = 0; i < c->n; i++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s %llu\n", c->c[i].name,
 					(unsigned long long)c->c[i].value);
-	if (pwrite(fd, buf, len, 0) != (ssize_t)len)
-		return -EIO;
-	return ftruncate(fd, (off_t)len) < 0 ? -errno : 0;
-}
-
-/* The counters file opened with @flags (O_RDONLY, O_RDWR, O_CREAT) and
- * locked @op (LOCK_SH, LOCK_EX). */
-static int
-open_locked(struct statefs *sf, int flags, int op)
-{
-	int fd = openat(sf->root_fd, SF_COUNTERS_FILE, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
-	struct stat st;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	if (flock(fd, op) < 0) {
-		int ret = -errno;
-
-		close(fd);
-		return ret;
-	}
-	return fd;
+	return sf_small_rewrite(fd, buf, len);
 }
 
 static struct statefs_counter *
@@ -147,7 +122,7 @@ statefs_counters_add(struct statefs *sf, const struct statefs_counters *delta)
 	for (size_t i = 0; i < delta->n; i++)
 		if (!name_ok(delta->c[i].name))
 			return -EINVAL;
-	fd = open_locked(sf, O_RDWR | O_CREAT, LOCK_EX);
+	fd = sf_small_open_locked(sf, SF_COUNTERS_FILE, O_RDWR | O_CREAT, LOCK_EX);
 	if (fd < 0)
 		return fd;
 	ret = load(fd, &have);
@@ -179,7 +154,7 @@ statefs_counter_add(struct statefs *sf, const char *name, uint64_t n)
 int
 statefs_counters_read(struct statefs *sf, struct statefs_counters *c)
 {
-	int fd = open_locked(sf, O_RDONLY, LOCK_SH), ret;
+	int fd = sf_small_open_locked(sf, SF_COUNTERS_FILE, O_RDONLY, LOCK_SH), ret;
 
 	memset(c, 0, sizeof(*c));
 	if (fd == -ENOENT)
@@ -203,14 +178,13 @@ statefs_counters_get(const struct statefs_counters *c, const char *name)
 int
 statefs_counters_reset(struct statefs *sf)
 {
-	int fd = open_locked(sf, O_RDWR, LOCK_EX), ret = 0;
+	int fd = sf_small_open_locked(sf, SF_COUNTERS_FILE, O_RDWR, LOCK_EX), ret;
 
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
 		return fd;
-	if (ftruncate(fd, 0) < 0)
-		ret = -errno;
+	ret = sf_small_rewrite(fd, "", 0);
 	close(fd);
 	return ret;
 }

@@ -24,6 +24,15 @@ name_ok(const char *name)
 	return *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
 }
 
+/* The key of the directory of @res ("resource-RES"), or -EINVAL. */
+static int
+res_key(const char *res, char path[STATEFS_PATH_MAX + 1])
+{
+	if (statefs_name_check(STATEFS_NAME_RESOURCE, res, NULL) < 0)
+		return -EINVAL;
+	return statefs_resource_key(path, STATEFS_PATH_MAX + 1, res);
+}
+
 /* The directory resource-RES, opened without following a link. */
 static int
 res_dir(const struct statefs *sf, const char *res)
@@ -31,9 +40,8 @@ res_dir(const struct statefs *sf, const char *res)
 	char path[STATEFS_PATH_MAX + 1];
 	int fd;
 
-	if (statefs_name_check(STATEFS_NAME_RESOURCE, res, NULL) < 0)
+	if (res_key(res, path) < 0)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "resource-%s", res);
 	fd = openat(sf->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
@@ -117,10 +125,25 @@ statefs_resource_dir(const struct statefs *sf, const char *res, int create)
 {
 	char path[STATEFS_PATH_MAX + 1];
 
-	if (statefs_name_check(STATEFS_NAME_RESOURCE, res, NULL) < 0)
+	if (res_key(res, path) < 0)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "resource-%s", res);
 	if (create && mkdirat(sf->root_fd, path, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return res_dir(sf, res);
+}
+
+int
+statefs_resource_path(const char *root, const char *res, const char *name, char *buf,
+		      size_t size)
+{
+	char key[STATEFS_PATH_MAX + 1];
+	int n;
+
+	if (res_key(res, key) < 0 || (name && !name_ok(name)))
+		return -EINVAL;
+	if (name)
+		n = snprintf(buf, size, "%s/%s/%s", root, key, name);
+	else
+		n = snprintf(buf, size, "%s/%s", root, key);
+	return (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

@@ -17,6 +17,17 @@
 #define SF_TMP_PREFIX	".tmp."		/* in-flight links: .tmp.<pid>.<name> */
 #define SF_MAX_DEPTH	4		/* components in the longest key */
 
+/* An open state tree (opaque outside statefs/: statefs.h). */
+struct statefs {
+	char root[4096];		/* root directory as given */
+	char host[STATEFS_NAME_MAX + 1];/* this node's name, validated */
+	int root_fd;			/* O_DIRECTORY descriptor of root */
+	int lock_fd;			/* <root>/.clock, opened at first mutation, else -1 */
+	int lock_depth;			/* nesting count of the node lock */
+	uint64_t future_bound_ns;	/* see STATEFS_FUTURE_BOUND_NS; settable */
+	struct statefs_stats stats;
+};
+
 /* The node lock (clock.c); nests within one process. */
 int sf_lock(struct statefs *sf);
 void sf_unlock(struct statefs *sf);
@@ -24,6 +35,19 @@ void sf_unlock(struct statefs *sf);
 /* Clock operations for callers that already hold the node lock. */
 int sf_clock_tick_locked(struct statefs *sf, uint64_t *stamp_ns);
 int sf_clock_witness_locked(struct statefs *sf, uint64_t stamp_ns);
+
+/*
+ * The node-private small files at the root (smallfile.c): @name opened
+ * with @flags (O_RDWR, O_CREAT, ...; mode 0600), never through a link,
+ * and a regular file (-EINVAL otherwise); flock @op (LOCK_SH, LOCK_EX,
+ * LOCK_UN) through EINTR; read whole from offset 0 (bytes or -errno);
+ * rewritten in place, truncated to @len.  Descriptors or 0, else -errno.
+ */
+int sf_small_open(struct statefs *sf, const char *name, int flags);
+int sf_small_lock(int fd, int op);
+int sf_small_open_locked(struct statefs *sf, const char *name, int flags, int op);
+ssize_t sf_small_read(int fd, char *buf, size_t size);
+int sf_small_rewrite(int fd, const char *buf, size_t len);
 
 /* Link mtime of @st as a stamp. */
 uint64_t sf_stamp_of(const struct stat *st);

@@ -225,7 +225,7 @@ statefs_is_member(struct statefs *sf, const char *res, const char *host)
 	if (statefs_name_check(STATEFS_NAME_RESOURCE, res, NULL) < 0 ||
 	    statefs_name_check(STATEFS_NAME_HOST, host, NULL) < 0)
 		return 0;
-	snprintf(key, sizeof(key), "resource-%s/data-%s", res, host);
+	statefs_resource_keyf(key, sizeof(key), res, "data-%s", host);
 	ret = statefs_read(sf, key, &e);
 	if (ret == -ENOENT)
 		return 0;

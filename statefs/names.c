@@ -10,7 +10,9 @@
  * a known prefix ("skip-check-") can split "skip-check-alpha-1" correctly.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mars/names.h"
@@ -349,4 +351,27 @@ statefs_refusal_str(int err)
 	case EEXIST:	return "a regular file stands where the key goes";
 	default:	return strerror(-err);
 	}
+}
+
+int
+statefs_resource_key(char *buf, size_t size, const char *res)
+{
+	return (size_t)snprintf(buf, size, "resource-%s", res) < size ? 0 : -ENAMETOOLONG;
+}
+
+int
+statefs_resource_keyf(char *buf, size_t size, const char *res, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+	int ret = statefs_resource_key(buf, size, res);
+
+	n = strlen(buf);
+	if (ret < 0 || n + 1 >= size)
+		return -ENAMETOOLONG;
+	buf[n++] = '/';
+	va_start(ap, fmt);
+	ret = vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+	return ret >= 0 && (size_t)ret < size - n ? 0 : -ENAMETOOLONG;
 }

@@ -99,39 +99,76 @@ check_format(int dfd)
 }
 
 int
-statefs_open(struct statefs *sf, const char *root, const char *host, unsigned flags)
+statefs_open(struct statefs **sfp, const char *root, const char *host, unsigned flags)
 {
+	struct statefs *sf;
 	int ret;
 
-	memset(sf, 0, sizeof(*sf));
-	sf->root_fd = -1;
-	sf->lock_fd = -1;
-	sf->future_bound_ns = STATEFS_FUTURE_BOUND_NS;
+	*sfp = NULL;
 	if (statefs_name_check(STATEFS_NAME_HOST, host, NULL) < 0)
 		return -ESRCH;
 	if (strlen(root) >= sizeof(sf->root) || root[0] == '\0')
 		return -ENAMETOOLONG;
+	sf = calloc(1, sizeof(*sf));
+	if (!sf)
+		return -ENOMEM;
+	sf->lock_fd = -1;
+	sf->future_bound_ns = STATEFS_FUTURE_BOUND_NS;
 	strcpy(sf->root, root);
 	strcpy(sf->host, host);
 	sf->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sf->root_fd < 0)
-		return -errno;
-	ret = flags & STATEFS_OPEN_ANY ? 0 : check_format(sf->root_fd);
+	ret = sf->root_fd < 0 ? -errno : 0;
+	if (ret == 0 && !(flags & STATEFS_OPEN_ANY))
+		ret = check_format(sf->root_fd);
 	if (ret < 0)
-		statefs_close(sf);
+		statefs_close(&sf);
+	*sfp = sf;
 	return ret;
 }
 
 void
-statefs_close(struct statefs *sf)
+statefs_close(struct statefs **sfp)
 {
+	struct statefs *sf = *sfp;
+
+	if (!sf)
+		return;
 	if (sf->lock_fd >= 0)
 		close(sf->lock_fd);
 	if (sf->root_fd >= 0)
 		close(sf->root_fd);
-	sf->lock_fd = -1;
-	sf->root_fd = -1;
-	sf->lock_depth = 0;
+	free(sf);
+	*sfp = NULL;
+}
+
+const char *
+statefs_host(const struct statefs *sf)
+{
+	return sf->host;
+}
+
+const char *
+statefs_root(const struct statefs *sf)
+{
+	return sf->root;
+}
+
+struct statefs_stats *
+statefs_stats(struct statefs *sf)
+{
+	return &sf->stats;
+}
+
+uint64_t
+statefs_future_bound_ns(const struct statefs *sf)
+{
+	return sf->future_bound_ns;
+}
+
+void
+statefs_set_future_bound_ns(struct statefs *sf, uint64_t ns)
+{
+	sf->future_bound_ns = ns;
 }
 
 int

@@ -86,16 +86,13 @@ struct statefs_stats {
 	uint64_t errors;		/* local I/O failures */
 };
 
-/* An open state tree.  Fields are read-only for callers. */
-struct statefs {
-	char root[4096];		/* root directory as given */
-	char host[STATEFS_NAME_MAX + 1];/* this node's name, validated */
-	int root_fd;			/* O_DIRECTORY descriptor of root, -1 if closed */
-	int lock_fd;			/* <root>/.clock, opened at first mutation, else -1 */
-	int lock_depth;			/* nesting count of the node lock */
-	uint64_t future_bound_ns;	/* see STATEFS_FUTURE_BOUND_NS; settable */
-	struct statefs_stats stats;
-};
+/*
+ * An open state tree, opaque outside statefs/: callers hold the pointer
+ * statefs_open() gives and reach the tree only through the calls below,
+ * so that no path into the tree is built, and no descriptor of it used,
+ * anywhere else.
+ */
+struct statefs;
 
 /* One key as read from the tree. */
 struct statefs_entry {
@@ -171,6 +168,18 @@ int statefs_key_check(const char *path, struct statefs_keyinfo *info);
 int statefs_value_check(const struct statefs_keyinfo *info, const char *value);
 
 /*
+ * The keys of a resource, so that only statefs spells "resource-": the
+ * directory "resource-RES" (statefs_resource_key) or "resource-RES/" and
+ * @fmt formatted (statefs_resource_keyf), into @buf of @size bytes.
+ * Neither checks the names (the calls that take the key do): a hostile
+ * name gets the refusal it always got.  0, or -ENAMETOOLONG with @buf
+ * truncated.
+ */
+int statefs_resource_key(char *buf, size_t size, const char *res);
+int statefs_resource_keyf(char *buf, size_t size, const char *res, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
  * Explain a refusal code returned by the checks above, a transaction add
  * or statefs_merge() (@err negative): "name owned by another host", ...
  * Other codes fall through to strerror().
@@ -193,13 +202,26 @@ int statefs_default_host(char *buf, size_t size);
 
 /*
  * Open the tree at @root as node @host (both required; see the defaults
- * above).  Unless STATEFS_OPEN_ANY is given the root must carry the format
- * marker of STATEFS_TREE_FORMAT.  Returns 0, -ESRCH (invalid host name), or
- * -ENOENT / -ENOTDIR / -ENODATA / -EMEDIUMTYPE / -EPROTONOSUPPORT / -errno.
- * Nothing is written.
+ * above) into *@sfp.  Unless STATEFS_OPEN_ANY is given the root must carry
+ * the format marker of STATEFS_TREE_FORMAT.  Returns 0, -ESRCH (invalid
+ * host name), -ENOMEM, or -ENOENT / -ENOTDIR / -ENODATA / -EMEDIUMTYPE /
+ * -EPROTONOSUPPORT / -errno, with *@sfp NULL.  Nothing is written.
  */
-int statefs_open(struct statefs *sf, const char *root, const char *host, unsigned flags);
-void statefs_close(struct statefs *sf);
+int statefs_open(struct statefs **sfp, const char *root, const char *host, unsigned flags);
+/* Close and free *@sfp and set it NULL: closing twice, or a tree never
+ * opened (NULL), is harmless. */
+void statefs_close(struct statefs **sfp);
+
+/* What an open tree is: the node's name (validated) and the root as given. */
+const char *statefs_host(const struct statefs *sf);
+const char *statefs_root(const struct statefs *sf);
+/* Its merge counters since statefs_open(); callers that refuse an entry
+ * before statefs_merge() count it here too (refused_policy). */
+struct statefs_stats *statefs_stats(struct statefs *sf);
+/* How far ahead of real time a stamp may be before statefs_merge() bounds
+ * it (STATEFS_FUTURE_BOUND_NS unless set). */
+uint64_t statefs_future_bound_ns(const struct statefs *sf);
+void statefs_set_future_bound_ns(struct statefs *sf, uint64_t ns);
 
 /* Explain a code returned by statefs_open() (@err negative). */
 const char *statefs_open_str(int err);
@@ -419,6 +441,15 @@ int statefs_file_truncate(const struct statefs *sf, const char *res, const char 
 int statefs_file_rename(const struct statefs *sf, const char *res, const char *from, const char *to);
 /* The resource directory itself, opened (made first if @create). */
 int statefs_resource_dir(const struct statefs *sf, const char *res, int create);
+/*
+ * The path under @root of the resource directory (@name NULL) or of its
+ * file @name, for the few that need a path and cannot take a descriptor:
+ * the module's attach call (it opens the directory itself), a child
+ * process's files, an inotify watch.  Everything else opens with the calls
+ * above.  0, -EINVAL (not a resource or file name) or -ENAMETOOLONG.
+ */
+int statefs_resource_path(const char *root, const char *res, const char *name, char *buf,
+			  size_t size);
 
 /* ---- node-local counters (counters.c) ------------------------------- */
 

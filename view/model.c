@@ -199,7 +199,7 @@ res_read(struct statefs *sf, const struct view_res *v, struct statefs_entry *e,
 	char key[STATEFS_PATH_MAX + STATEFS_NAME_MAX + 16], rel[STATEFS_PATH_MAX + 1];
 
 	snprintf(rel, sizeof(rel), fmt, arg);
-	if ((size_t)snprintf(key, sizeof(key), "resource-%s/%s", v->name, rel) > STATEFS_PATH_MAX)
+	if (statefs_resource_keyf(key, STATEFS_PATH_MAX + 1, v->name, "%s", rel) < 0)
 		return -ENAMETOOLONG;
 	if (statefs_read(sf, key, e) < 0 || e->tombstone)
 		return -ENOENT;
@@ -288,7 +288,7 @@ derive_orphan(struct statefs *sf, struct view_res *v)
 		return;
 	}
 	mars_logname_format(name, sizeof(name), v->replay.lognr, v->replay.origin);	/* parsed */
-	snprintf(key, sizeof(key), "resource-%s/%s", v->name, name);
+	statefs_resource_keyf(key, sizeof(key), v->name, "%s", name);
 	v->log_tombstoned = statefs_read(sf, key, &e) == 0 && e.tombstone;
 	v->orphan = v->todo[TODO_CONNECT] == 1 && (v->replay.pos_bytes > 0 || v->log_tombstoned);
 }
@@ -488,7 +488,7 @@ load_replica(struct statefs *sf, const char *res, const char *host,
 	v->is_attached = v->is_primary = -1;
 	v->in = *in;
 	v->now_ns = in->now_ns;
-	snprintf(dir, sizeof(dir), "resource-%s", res);
+	statefs_resource_key(dir, sizeof(dir), res);
 	ret = statefs_list(sf, dir, 0, load_visit, v);
 	if (ret == 0)
 		drop_evicted(sf, v);

@@ -21,15 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/env.h"
 #include "common/log.h"
-
-static const char *
-env_or(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : dflt;
-}
 
 void
 driver_config_init(struct driver_config *dc)
@@ -71,9 +64,9 @@ drv_put(struct driver *d, const char *res, const char *const *kv, size_t n)
 	size_t i;
 	int ret;
 
-	statefs_txn_init(&t, &d->sf, 0);
+	statefs_txn_init(&t, d->sf, 0);
 	for (i = 0; i + 1 < n; i += 2) {
-		snprintf(key, sizeof(key), "resource-%s/%s", res, kv[i]);
+		statefs_resource_keyf(key, sizeof(key), res, "%s", kv[i]);
 		statefs_txn_set(&t, key, kv[i + 1]);
 	}
 	ret = statefs_txn_commit(&t, NULL);
@@ -88,7 +81,7 @@ drv_file_size(struct driver *d, const char *res, const char *name)
 {
 	struct stat st;
 
-	return statefs_file_stat(&d->sf, res, name, &st) == 0 && S_ISREG(st.st_mode) ?
+	return statefs_file_stat(d->sf, res, name, &st) == 0 && S_ISREG(st.st_mode) ?
 	       (uint64_t)st.st_size : 0;
 }
 
@@ -187,7 +180,7 @@ tick_resource(struct driver *d, struct drv_res *r)
 	struct role_view v;
 	int running = 0, idle_attached = 0, ret, changed, resize_pending;
 
-	ret = role_view_load(&d->sf, r->name, d->gc->host, &v);
+	ret = role_view_load(d->sf, r->name, d->gc->host, &v);
 	if (ret) {
 		role_view_release(&v);
 		return;
@@ -323,7 +316,7 @@ tick(struct driver *d)
 	}
 	for (i = 0; i < d->n_res; i++)
 		d->res[i]->seen = 0;
-	if (statefs_list_dirs(&d->sf, "", "resource-", res_visit, d) < 0)
+	if (statefs_list_dirs(d->sf, "", "resource-", res_visit, d) < 0)
 		return;
 	/* Limits first, so that a new fetcher starts on its share and the
 	 * status files written below say what applies. */

@@ -25,10 +25,10 @@ cron_resource(struct driver *d, struct drv_res *r)
 	size_t failed = 0;
 	int ret;
 
-	statefs_txn_init(&t, &d->sf, STATEFS_TXN_ANY_OWNER);
-	ret = repl_delete_plan(&d->sf, r->name, d->gc->host, &del, &t);
+	statefs_txn_init(&t, d->sf, STATEFS_TXN_ANY_OWNER);
+	ret = repl_delete_plan(d->sf, r->name, d->gc->host, &del, &t);
 	if (!ret && del.n_files)
-		ret = repl_delete_files(&d->sf, r->name, &del, &failed);
+		ret = repl_delete_files(d->sf, r->name, &del, &failed);
 	if (!ret)
 		ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);

@@ -48,13 +48,13 @@ driver_follow_deletion(struct driver *d, const char *res)
 	struct own_names o = { .t = &t, .host = d->gc->host };
 	int ret;
 
-	snprintf(path, sizeof(path), "resource-%s/size", res);
-	if (statefs_read(&d->sf, path, &size) < 0 || !size.tombstone)
+	statefs_resource_keyf(path, sizeof(path), res, "size");
+	if (statefs_read(d->sf, path, &size) < 0 || !size.tombstone)
 		return;
 	o.deleted_ns = size.stamp_ns;
-	snprintf(path, sizeof(path), "resource-%s", res);
-	statefs_txn_init(&t, &d->sf, 0);
-	ret = statefs_list(&d->sf, path, 0, queue_own, &o);
+	statefs_resource_key(path, sizeof(path), res);
+	statefs_txn_init(&t, d->sf, 0);
+	ret = statefs_list(d->sf, path, 0, queue_own, &o);
 	if (!ret && o.n)
 		ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);

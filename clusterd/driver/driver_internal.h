@@ -69,7 +69,7 @@ struct driver {
 	struct driver_config dc;
 	pthread_t thread;
 	volatile int quit;
-	struct statefs sf;
+	struct statefs *sf;
 	int sf_open;
 	uint64_t next_cron_ms;		/* logfile deletion runs then */
 	struct drv_res *res[DRV_MAX_RES];

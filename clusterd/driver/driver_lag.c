@@ -42,7 +42,7 @@ stamp_at(struct driver *d, const char *res, const struct repl_replay *at, uint64
 
 	if (mars_logname_format(name, sizeof(name), at->nr, at->origin) < 0)
 		return -EINVAL;
-	fd = statefs_file_open(&d->sf, res, name, O_RDONLY, 0);
+	fd = statefs_file_open(d->sf, res, name, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
 	n = io_pread_full(fd, hdr, sizeof(hdr), (off_t)at->pos_bytes);
@@ -98,7 +98,7 @@ drv_lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
 	end.nr = writing.nr;
 	memcpy(end.origin, writing.host, sizeof(writing.host));
 	end.pos_bytes = st->synced_pos;
-	if (repl_members_load(&d->sf, r->name, &ms) < 0)
+	if (repl_members_load(d->sf, r->name, &ms) < 0)
 		return;
 	for (i = 0; i < ms.n; i++) {
 		if (!strcmp(ms.m[i].host, d->gc->host) || !ms.m[i].valid)

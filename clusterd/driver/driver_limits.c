@@ -51,7 +51,7 @@ complain(struct driver *d, const struct repl_setting *s, uint64_t said[2])
 			  log_escape(key, sizeof(key), s->bad[i].key),
 			  log_escape(val, sizeof(val), s->bad[i].value),
 			  s->bad[i].err == -ERANGE ? "out of range" : "not in the grammar");
-		statefs_counter_add(&d->sf, "settings_invalid", 1);
+		statefs_counter_add(d->sf, "settings_invalid", 1);
 	}
 }
 
@@ -73,16 +73,16 @@ drv_limits_read(struct driver *d, struct drv_res *r)
 	struct repl_setting s;
 	const char *host = d->gc->host;
 
-	if (repl_setting_read(&d->sf, r->name, host, "fetch-bwlimit", repl_limit_parse, &s) == 0) {
+	if (repl_setting_read(d->sf, r->name, host, "fetch-bwlimit", repl_limit_parse, &s) == 0) {
 		complain(d, &s, r->lim.said[0]);
 		effective(d->dc.fetch_bwlimit, &s, &r->lim.fetch);
 	}
-	if (repl_setting_read(&d->sf, r->name, host, "fetch-priority", repl_weight_parse,
+	if (repl_setting_read(d->sf, r->name, host, "fetch-priority", repl_weight_parse,
 			      &s) == 0) {
 		complain(d, &s, r->lim.said[1]);
 		r->lim.weight = s.from != REPL_FROM_NONE ? s.value : REPL_WEIGHT_DEFAULT;
 	}
-	if (repl_setting_read(&d->sf, r->name, host, "compress", gossip_compress_setting, &s) == 0) {
+	if (repl_setting_read(d->sf, r->name, host, "compress", gossip_compress_setting, &s) == 0) {
 		complain(d, &s, r->lim.said[2]);
 		r->lim.compress = s.from != REPL_FROM_NONE ? (int)s.value : d->gc->compress;
 	}
@@ -94,7 +94,7 @@ node_read(struct driver *d)
 {
 	struct repl_setting s;
 
-	if (repl_setting_read(&d->sf, NULL, d->gc->host, "fetch-bwlimit", repl_limit_parse,
+	if (repl_setting_read(d->sf, NULL, d->gc->host, "fetch-bwlimit", repl_limit_parse,
 			      &s) < 0)
 		return;
 	complain(d, &s, d->node_said);

@@ -30,8 +30,8 @@ own_link(struct driver *d, const char *res, uint64_t nr, uint64_t len, char *out
 
 	if (mars_vername_format(name, sizeof(name), nr, d->gc->host) < 0)
 		return -ERANGE;
-	snprintf(key, sizeof(key), "resource-%s/%s", res, name);
-	if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) < 0)
+	statefs_resource_keyf(key, sizeof(key), res, "%s", name);
+	if (statefs_get(d->sf, key, cur, sizeof(cur), NULL) < 0)
 		return -ENOENT;
 	return repl_version_relength(out, size, cur, len);
 }
@@ -59,13 +59,13 @@ drv_ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 	    mars_vername_format(vname, sizeof(vname), ln.nr, d->gc->host) < 0)
 		return;
 	nr = ln.nr;
-	snprintf(key, sizeof(key), "resource-%s/%s", r->name, vname);
-	if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) >= 0)
+	statefs_resource_keyf(key, sizeof(key), r->name, "%s", vname);
+	if (statefs_get(d->sf, key, cur, sizeof(cur), NULL) >= 0)
 		return;
 	for (back = nr - 1; ; back--) {
 		mars_vername_format(pkey, sizeof(pkey), back, d->gc->host);	/* < nr: fits */
-		snprintf(key, sizeof(key), "resource-%s/%s", r->name, pkey);
-		if (statefs_get(&d->sf, key, cur, sizeof(cur), NULL) >= 0 &&
+		statefs_resource_keyf(key, sizeof(key), r->name, "%s", pkey);
+		if (statefs_get(d->sf, key, cur, sizeof(cur), NULL) >= 0 &&
 		    repl_version_parse(cur, &pv) == 0)
 			break;
 		if (back == 0 || nr - back >= 1000) {

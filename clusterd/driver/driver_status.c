@@ -59,7 +59,7 @@ drv_status_write(struct driver *d, struct drv_res *r, const struct role_action *
 	if (!changed && gossip_now_ms() - r->status_ms < 1000)
 		return;
 	r->status_ms = gossip_now_ms();
-	fd = statefs_file_open(&d->sf, r->name, STATUS_TMP, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fd = statefs_file_open(d->sf, r->name, STATUS_TMP, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
 		if (fd >= 0)
@@ -101,9 +101,9 @@ drv_status_write(struct driver *d, struct drv_res *r, const struct role_action *
 	status_transfer(f, "sync", &sz);
 	drv_limits_status(f, d, r);
 	if (fclose(f) == 0)
-		statefs_file_rename(&d->sf, r->name, STATUS_TMP, STATUS_FILE);
+		statefs_file_rename(d->sf, r->name, STATUS_TMP, STATUS_FILE);
 	else
-		statefs_file_unlink(&d->sf, r->name, STATUS_TMP);
+		statefs_file_unlink(d->sf, r->name, STATUS_TMP);
 }
 
 /* ---- the switches carried out ------------------------------------------------ */

@@ -22,7 +22,7 @@ get(struct statefs *sf, const char *res, const char *key, char *buf, size_t size
 {
 	char path[STATEFS_PATH_MAX + 1];
 
-	if (snprintf(path, sizeof(path), "resource-%s/%s", res, key) >= (int)sizeof(path))
+	if (statefs_resource_keyf(path, sizeof(path), res, "%s", key) < 0)
 		return -ENAMETOOLONG;
 	return statefs_get(sf, path, buf, size, stamp);
 }
@@ -111,7 +111,7 @@ role_view_load(struct statefs *sf, const char *res, const char *host, struct rol
 	ret = repl_history_load(sf, res, &v->hist);
 	if (ret)
 		return ret;
-	snprintf(dir, sizeof(dir), "resource-%s", res);
+	statefs_resource_key(dir, sizeof(dir), res);
 	ret = statefs_list_dirs(sf, dir, "actual-", claim_visit, &l);
 	return ret == -ENOENT ? 0 : ret;
 }

@@ -96,7 +96,7 @@ authz_init(struct authz *a, struct statefs *sf, const char *uuid,
 		authz_release(a);
 		return -ENOMEM;
 	}
-	sf->future_bound_ns = (uint64_t)a->lim.skew_s * STATEFS_NS_PER_S;
+	statefs_set_future_bound_ns(sf, (uint64_t)a->lim.skew_s * STATEFS_NS_PER_S);
 	return 0;
 }
 
@@ -143,7 +143,7 @@ check_size(struct authz *a, const char *path, const char *value)
 static enum authz_verdict
 check_about(struct authz *a, const char *peer, const char *host, const char *value)
 {
-	if (!strcmp(host, a->sf->host))
+	if (!strcmp(host, statefs_host(a->sf)))
 		return AUTHZ_OWN_NAME;
 	if (statefs_is_evicted(a->sf, host, NULL, 0) > 0)
 		return strcmp(value, STATEFS_TOMBSTONE) ? AUTHZ_EVICTED : AUTHZ_OK;
@@ -224,7 +224,7 @@ check_rules(struct authz *a, const char *peer, const char *path, const char *val
 		return check_evicted(path, value);
 	if (!strncmp(path, "keys/", 5))
 		return check_keys(a, peer, path, value);
-	if (!strcmp(ki.owner, a->sf->host))
+	if (!strcmp(ki.owner, statefs_host(a->sf)))
 		return AUTHZ_OWN_NAME;
 	if (ki.owner[0] && strcmp(ki.owner, peer))
 		return AUTHZ_NOT_OWNER;
@@ -365,7 +365,7 @@ refuse(struct authz *a, const char *peer, const char *path, enum authz_verdict v
 {
 	a->refused[v]++;
 	if (v != AUTHZ_MERGE)
-		a->sf->stats.refused_policy++;
+		statefs_stats(a->sf)->refused_policy++;
 	log_refusal(a, peer, path, v == AUTHZ_MERGE ? statefs_refusal_str(merge_err) :
 		    authz_verdict_str(v));
 	return -1;
@@ -493,13 +493,13 @@ authz_count_entries(struct statefs *sf, struct statefs_stats *since)
 	uint64_t any = 0;
 	int ret;
 
-	statefs_stats_refusals(&sf->stats, &now);
+	statefs_stats_refusals(statefs_stats(sf), &now);
 	statefs_stats_refusals(since, &before);
 	for (size_t i = 0; i < now.n; i++) {
 		now.c[i].value -= before.c[i].value;
 		any |= now.c[i].value;
 	}
-	*since = sf->stats;
+	*since = *statefs_stats(sf);
 	if (!any)
 		return;
 	ret = statefs_counters_add(sf, &now);

@@ -12,6 +12,7 @@
 
 #include "clusterd/gossip/gossip.h"
 #include "clusterd/transfer/piece.h"
+#include "common/env.h"
 
 uint64_t
 gossip_now_ms(void)
@@ -20,14 +21,6 @@ gossip_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static const char *
-env_or(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : dflt;
 }
 
 int
@@ -104,21 +97,21 @@ int
 gossip_compress_mode(const struct gossip_config *c, struct statefs *sf, const char *res)
 {
 	char key[STATEFS_PATH_MAX + 1];
-	struct statefs own;
+	struct statefs *own = NULL;
 	int mode;
 
 	if (!sf) {
 		if (statefs_open(&own, c->root, c->host, 0) < 0)
 			return c->compress;
-		sf = &own;
+		sf = own;
 	}
-	snprintf(key, sizeof(key), "resource-%s/defaults-%s/compress", res, c->host);
+	statefs_resource_keyf(key, sizeof(key), res, "defaults-%s/compress", c->host);
 	mode = compress_key(sf, key);
 	if (mode < 0) {
-		snprintf(key, sizeof(key), "resource-%s/defaults/compress", res);
+		statefs_resource_keyf(key, sizeof(key), res, "defaults/compress");
 		mode = compress_key(sf, key);
 	}
-	if (sf == &own)
+	if (sf == own)
 		statefs_close(&own);
 	return mode < 0 ? c->compress : mode;
 }

@@ -39,7 +39,8 @@ struct gossip_config {
 	struct authz_limits authz;	/* clock skew and per-origin quotas (authz.h) */
 	/* The serving end sends a logfile the local data path writes only up
 	 * to its durable end (mars_engine_durable_end()); NULL: no cap. */
-	int (*durable_end)(int rootfd, const char *res, const char *logfile, uint64_t *end);
+	int (*durable_end)(struct statefs *sf, const char *res, const char *logfile,
+			   uint64_t *end);
 	/* The serving end confines itself with this before the first frame
 	 * (serve_confine(), docs/protocol.md 1.2); clusterd --serve sets it.
 	 * NULL: not confined, for a process that runs many sessions in
@@ -142,5 +143,14 @@ int gossip_entry_policy(const char *uuid, const char *path, const char *value);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t gossip_now_ms(void);
+
+/*
+ * The serving end's stop request (serve_stop.c): after
+ * gossip_serve_stop_on_signals(), SIGTERM and SIGINT make
+ * gossip_serve_stopping() 1, and every session loop of `clusterd --serve`
+ * (gossip, fetch, sync) ends.
+ */
+void gossip_serve_stop_on_signals(void);
+int gossip_serve_stopping(void);
 
 #endif /* MARS_CLUSTERD_GOSSIP_H */

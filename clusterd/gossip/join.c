@@ -289,7 +289,7 @@ join_open_tree(struct join *j, int *fresh)
 	int ret;
 
 	mkdir(j->c->root, 0700);
-	ret = statefs_open(j->sf, j->c->root, j->c->host, STATEFS_OPEN_ANY);
+	ret = statefs_open(&j->sf, j->c->root, j->c->host, STATEFS_OPEN_ANY);
 	if (ret < 0) {
 		snprintf(j->err, j->errlen, "cannot open tree '%s': %s", j->c->root,
 			 statefs_open_str(ret));
@@ -303,7 +303,7 @@ join_open_tree(struct join *j, int *fresh)
 	if (ret < 0) {
 		snprintf(j->err, j->errlen, "cannot initialise tree '%s': %s", j->c->root,
 			 statefs_open_str(ret));
-		statefs_close(j->sf);
+		statefs_close(&j->sf);
 	}
 	return ret;
 }
@@ -312,8 +312,7 @@ int
 gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	    char *err, size_t errlen)
 {
-	struct statefs sf;
-	struct join j = { .c = c, .sf = &sf, .err = err, .errlen = errlen };
+	struct join j = { .c = c, .err = err, .errlen = errlen };
 	int fresh = 0, ret;
 
 	snprintf(j.ep.host, sizeof(j.ep.host), "%s", addr);
@@ -331,7 +330,7 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 		return ret;
 	ret = authz_init(&j.az, j.sf, j.local_uuid, &c->authz);
 	if (ret < 0) {
-		statefs_close(j.sf);
+		statefs_close(&j.sf);
 		return ret;
 	}
 	j.az.join_keys = 1;	/* we hold no member's key yet: the member's copies */
@@ -347,7 +346,7 @@ gossip_join(const struct gossip_config *c, const char *addr, const char *my_ip,
 	if (ret < 0 && fresh)
 		statefs_unmark(j.sf);	/* the fetched keys stay; the marker goes */
 	authz_release(&j.az);
-	statefs_close(j.sf);
+	statefs_close(&j.sf);
 	return ret;
 }
 
@@ -404,9 +403,9 @@ gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
 	      void (*report)(const struct gossip_pull_report *r, void *arg), void *arg)
 {
 	static struct update u;		/* the endpoint array is large */
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	char err[512];
-	struct join j = { .c = c, .sf = &sf, .err = err, .errlen = sizeof(err),
+	struct join j = { .c = c, .err = err, .errlen = sizeof(err),
 			  .deadline_ms = deadline_ms };
 	struct gossip_pull_report r;
 	int failed = 0, ret;
@@ -414,11 +413,12 @@ gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
 	ret = statefs_open(&sf, c->root, c->host, 0);
 	if (ret < 0)
 		return ret;
-	if (statefs_get(&sf, "uuid", j.local_uuid, sizeof(j.local_uuid), NULL) < 0) {
+	j.sf = sf;
+	if (statefs_get(sf, "uuid", j.local_uuid, sizeof(j.local_uuid), NULL) < 0) {
 		statefs_close(&sf);
 		return -ENOENT;
 	}
-	ret = authz_init(&j.az, &sf, j.local_uuid, &c->authz);
+	ret = authz_init(&j.az, sf, j.local_uuid, &c->authz);
 	if (ret < 0) {
 		statefs_close(&sf);
 		return ret;
@@ -427,7 +427,7 @@ gossip_update(const struct gossip_config *c, uint64_t deadline_ms,
 	u.c = c;
 	u.want = want;
 	u.arg = arg;
-	ret = peers_load(c, &sf, update_collect, &u);
+	ret = peers_load(c, sf, update_collect, &u);
 	for (size_t i = 0; ret == 0 && i < u.n; i++) {
 		update_one(&j, &u.ep[i], &r);
 		failed += r.ret < 0;

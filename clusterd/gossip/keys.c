@@ -58,7 +58,7 @@ keys_publish(struct statefs *sf, const char *pub_path)
 
 	if (ret < 0)
 		return ret;
-	snprintf(path, sizeof(path), "keys/key-%s", sf->host);
+	snprintf(path, sizeof(path), "keys/key-%s", statefs_host(sf));
 	if (statefs_get(sf, path, have, sizeof(have), NULL) >= 0 && !strcmp(have, want))
 		return 0;
 	statefs_txn_init(&t, sf, 0);
@@ -235,7 +235,7 @@ install_one(const struct statefs_entry *e, void *arg)
 	int bound = 0, elsewhere = 0;
 
 	if (strncmp(e->path, "ips/ip-", 7) || statefs_name_check(STATEFS_NAME_HOST, host, NULL) ||
-	    !strcmp(host, in->sf->host) || statefs_is_evicted(in->sf, host, NULL, 0) != 0 ||
+	    !strcmp(host, statefs_host(in->sf)) || statefs_is_evicted(in->sf, host, NULL, 0) != 0 ||
 	    (inet_pton(AF_INET, e->value, addr) != 1 && inet_pton(AF_INET6, e->value, addr) != 1))
 		return 0;
 	snprintf(path, sizeof(path), "keys/key-%s", host);

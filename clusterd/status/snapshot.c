@@ -205,7 +205,7 @@ snapshot_take(struct snapshot *s, struct statefs *sf, uint64_t alive_window_ns)
 	if (statefs_counters_read(sf, &s->counters) < 0)
 		s->counters.n = 0;		/* counted again once readable */
 	statefs_stats_from_counters(&s->counters, &s->merge);
-	SET(s->self, sf->host);
+	SET(s->self, statefs_host(sf));
 	s->members = calloc(SNAP_MEMBERS_MAX, sizeof(*s->members));
 	if (!s->members) {
 		snapshot_release(s);

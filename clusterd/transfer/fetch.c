@@ -47,6 +47,7 @@
 
 #include "clusterd/transfer/bucket.h"
 #include "clusterd/transfer/channel.h"
+#include "clusterd/transfer/failure.h"
 #include "clusterd/transfer/fetch.h"
 #include "common/log.h"
 #include "clusterd/gossip/peers.h"
@@ -111,10 +112,11 @@ struct fetcher {
 	uint64_t bwlimit_bps;
 	int stop;
 	struct fetch_status st;
+	struct transfer_failure fail;		/* writes st.error and st.why */
 	struct rate rate;			/* of synced bytes: st.rate_bps */
 
 	/* thread only */
-	struct statefs sf;
+	struct statefs *sf;
 	int sf_open;
 	char uuid[GOSSIP_UUID_MAX + 1];
 	struct fconn *peers[FETCH_PEERS_MAX];
@@ -157,25 +159,21 @@ logfile_origin(const char *name, char origin[MARS_NAME_MAX + 1])
 
 /* ---- control: the caller's side, under the lock ---------------------- */
 
-static void
+static int
 set_error(struct fetcher *f, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void
+/* The fetch's failure, by the contract of failure.h (an attempt is one
+ * stream of one entry, work_entry()). */
+static int
 set_error(struct fetcher *f, int err, const char *fmt, ...)
 {
-	char why[sizeof(f->st.why)], e1[LOG_ESC_BYTES];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	err = transfer_failure_set(&f->fail, err, fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&f->lock);
-	if (err && strcmp(why, f->st.why) != 0)
-		log_warnx("fetch %s: %s", f->res, log_escape(e1, sizeof(e1), why));
-	f->st.error = err;
-	snprintf(f->st.why, sizeof(f->st.why), "%s", err ? why : "");
-	pthread_mutex_unlock(&f->lock);
+	return err;
 }
 
 /*
@@ -309,14 +307,14 @@ reload_peers(struct fetcher *f)
 
 	if (ret < 0)
 		return ret;
-	ret = statefs_get(&f->sf, "uuid", f->uuid, sizeof(f->uuid), NULL);
+	ret = statefs_get(f->sf, "uuid", f->uuid, sizeof(f->uuid), NULL);
 	if (ret < 0) {
 		set_error(f, ret, "no cluster uuid in '%s'", f->c->root);
 		return ret;
 	}
 	for (i = 0; i < f->n_peers; i++)
 		f->peers[i]->mark = 0;
-	ret = peers_load(f->c, &f->sf, want_peer, f);
+	ret = peers_load(f->c, f->sf, want_peer, f);
 	if (ret < 0)
 		return ret;
 	for (i = j = 0; i < f->n_peers; i++) {
@@ -408,11 +406,11 @@ local_open(struct fetcher *f, const char *name, uint64_t *len)
 	fd = tree_open(f);
 	if (fd < 0)
 		return fd;
-	fd = statefs_resource_dir(&f->sf, f->res, 1);
+	fd = statefs_resource_dir(f->sf, f->res, 1);
 	if (fd < 0)
 		return fd;
 	close(fd);
-	fd = statefs_file_open(&f->sf, f->res, name, O_RDWR | O_CREAT, 0600);
+	fd = statefs_file_open(f->sf, f->res, name, O_RDWR | O_CREAT, 0600);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -679,7 +677,7 @@ stream_request(struct fetcher *f, struct fconn *fc, struct stream *s)
 	m.offset = s->len;
 	m.end = s->w->final_len;
 	s->zstd = (fc->ch.flags & GOSSIP_HELLO_ZSTD) &&
-		  gossip_compress_mode(f->c, f->sf_open ? &f->sf : NULL, f->res) != PIECE_NONE;
+		  gossip_compress_mode(f->c, f->sf_open ? f->sf : NULL, f->res) != PIECE_NONE;
 	if (s->zstd)
 		m.fflags |= GOSSIP_FETCH_ZSTD;
 	ret = local_digest(f, s->fd, s->len, &m);
@@ -847,6 +845,7 @@ work_entry(struct fetcher *f, const struct fetch_want *w)
 	struct stream s = { .w = w };
 	struct fconn *fc;
 
+	transfer_failure_attempt(&f->fail);
 	if (logfile_origin(w->name, origin) < 0) {
 		set_error(f, -EINVAL, "not a logfile name: '%s'", w->name);
 		return 0;
@@ -880,7 +879,7 @@ local_size(struct fetcher *f, const char *name)
 {
 	struct stat st;
 
-	if (tree_open(f) < 0 || statefs_file_stat(&f->sf, f->res, name, &st) < 0 ||
+	if (tree_open(f) < 0 || statefs_file_stat(f->sf, f->res, name, &st) < 0 ||
 	    !S_ISREG(st.st_mode))
 		return 0;
 	return (uint64_t)st.st_size;
@@ -969,6 +968,8 @@ fetcher_start(const struct gossip_config *c, const char *res, struct fetcher **o
 	bucket_init(&f->bucket, 0, bucket_now_ns());
 	piece_unpacker_init(&f->unz, 0);
 	pthread_mutex_init(&f->lock, NULL);
+	transfer_failure_init(&f->fail, &f->lock, &f->st.error, f->st.why, sizeof(f->st.why),
+			      "fetch %s", res);
 	ret = fwriter_start(&f->fw, QUEUE_BYTES, UNSYNCED_MAX, publish, f);
 	if (ret < 0)
 		goto out_lock;

@@ -45,7 +45,8 @@ struct fetch_status {
 	char peer[64];			/* host fetched from ("" if none) */
 	uint64_t bytes_total;		/* bytes written since fetcher_start */
 	uint64_t rate_bps;		/* recent transfer rate, bytes per second */
-	int error;			/* last failure, -errno; 0 when healthy */
+	int error;			/* failure shown, -errno (transfer/failure.h:
+					   first of the latest failed attempt); 0 when healthy */
 	char why[256];			/* its explanation ("" when healthy) */
 	unsigned refetches;		/* local copies truncated and fetched again */
 	int complete;			/* every wanted entry reached its final_len

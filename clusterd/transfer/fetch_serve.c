@@ -37,7 +37,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -50,6 +49,7 @@
 #include "common/log.h"
 #include "clusterd/transfer/piece.h"
 #include "mars/names.h"
+#include "statefs/statefs.h"
 
 #define ROUND_BYTES	(1U << 20)	/* data sent between looks at the input */
 #define KEEPALIVE_MS	1000		/* FINFO at least this often while following */
@@ -62,7 +62,6 @@ struct fserve {
 	struct statefs *sf;		/* the session's tree (serve.c) */
 	const char *client;
 	int fd;				/* logfile of the current stream, -1 if none */
-	int rootfd;			/* the state tree, for durable_end; -1 if none */
 	int capped;			/* the file holds more than is durable */
 	char res[GOSSIP_HOST_MAX + 1];	/* resource of the current stream */
 	int ino;			/* inotify instance, -1 if unavailable */
@@ -77,14 +76,6 @@ struct fserve {
 	uint8_t buf[GOSSIP_FDATA_MAX];
 	uint8_t zbuf[GOSSIP_FDATA_MAX];	/* a compressed piece */
 };
-
-static volatile sig_atomic_t fserve_quit;
-
-static void
-fserve_on_signal(int sig)
-{
-	fserve_quit = 1;
-}
 
 static int
 fserve_send(struct fserve *s, const struct gossip_msg *m)
@@ -154,9 +145,9 @@ fserve_size(struct fserve *s)
 		return 0;
 	size = (uint64_t)st.st_size;
 	s->capped = 0;
-	if (!s->c->durable_end || s->rootfd < 0)
+	if (!s->c->durable_end)
 		return size;
-	r = s->c->durable_end(s->rootfd, s->res, s->name, &end);
+	r = s->c->durable_end(s->sf, s->res, s->name, &end);
 	if (r == -EAGAIN)
 		end = s->pos;		/* the mark is being rewritten: wait */
 	else if (r != 1)
@@ -207,7 +198,7 @@ fserve_check_names(const struct gossip_msg *m)
 	if (statefs_name_check(STATEFS_NAME_RESOURCE, m->res, NULL) < 0 ||
 	    mars_logname_parse(m->name, strnlen(m->name, sizeof(m->name)), &ln) < 0)
 		return -EINVAL;
-	snprintf(key, sizeof(key), "resource-%s/%s", m->res, m->name);
+	statefs_resource_keyf(key, sizeof(key), m->res, "%s", m->name);
 	return statefs_key_check(key, &ki) < 0 ? -EINVAL : 0;
 }
 
@@ -261,10 +252,9 @@ fserve_start(struct fserve *s, const struct gossip_msg *m)
 		s->zstd = s->pk.mode != PIECE_NONE;
 	}
 	size = fserve_size(s);
-	if (s->follow && s->ino >= 0) {
-		snprintf(path, sizeof(path), "%s/resource-%s/%s", s->c->root, m->res, m->name);
+	if (s->follow && s->ino >= 0 &&
+	    statefs_resource_path(s->c->root, m->res, m->name, path, sizeof(path)) == 0)
 		s->wd = inotify_add_watch(s->ino, path, IN_MODIFY | IN_DONT_FOLLOW);
-	}
 	info.size = s->info_size = size;
 	return fserve_send(s, &info);
 }
@@ -357,7 +347,7 @@ fserve_loop(struct fserve *s)
 	struct gossip_msg m;
 	int ret = 0, more = 0;
 
-	while (!fserve_quit && ret == 0) {
+	while (!gossip_serve_stopping() && ret == 0) {
 		struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
 				       { .fd = s->ino, .events = POLLIN } };
 		int timeout;
@@ -388,9 +378,7 @@ fetch_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs
 	int ret;
 
 	piece_packer_init(&s.pk, PIECE_NONE);
-	s.rootfd = c->durable_end ? open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	signal(SIGTERM, fserve_on_signal);
-	signal(SIGINT, fserve_on_signal);
+	gossip_serve_stop_on_signals();
 	s.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	log_debug("client '%s': fetch session", client);
 	ret = fserve_msg(&s, first);
@@ -406,7 +394,5 @@ fetch_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs
 	piece_packer_release(&s.pk);
 	if (s.ino >= 0)
 		close(s.ino);
-	if (s.rootfd >= 0)
-		close(s.rootfd);
 	return ret == -ECONNRESET || ret == 0 ? 1 : ret;
 }

@@ -36,6 +36,7 @@
 
 #include "clusterd/transfer/bucket.h"
 #include "clusterd/transfer/channel.h"
+#include "clusterd/transfer/failure.h"
 #include "common/log.h"
 #include "clusterd/gossip/peers.h"
 #include "clusterd/transfer/piece.h"
@@ -57,6 +58,7 @@ struct syncer {
 
 	pthread_mutex_t lock;		/* guards the block below */
 	struct sync_status st;
+	struct transfer_failure fail;	/* writes st.error and st.why */
 	struct rate rate;		/* of compared bytes: st.rate_bps */
 	uint64_t bwlimit_bps;
 	int stop;
@@ -142,23 +144,15 @@ static int
 set_error(struct syncer *s, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Record the failure that ends the run; returns @err for `return set_error()`. */
+/* The run's failure, by the contract of failure.h (a run is one attempt). */
 static int
 set_error(struct syncer *s, int err, const char *fmt, ...)
 {
-	char e1[LOG_ESC_BYTES];	/* the text may quote the peer's */
 	va_list ap;
 
-	pthread_mutex_lock(&s->lock);
-	if (!s->st.error) {
-		va_start(ap, fmt);
-		vsnprintf(s->st.why, sizeof(s->st.why), fmt, ap);
-		va_end(ap);
-		s->st.error = err;
-		log_warnx("sync %s from %s: %s", s->res, s->st.peer,
-			  log_escape(e1, sizeof(e1), s->st.why));
-	}
-	pthread_mutex_unlock(&s->lock);
+	va_start(ap, fmt);
+	err = transfer_failure_set(&s->fail, err, fmt, ap);
+	va_end(ap);
 	return err;
 }
 
@@ -302,17 +296,17 @@ want_peer(const struct gossip_endpoint *ep, void *arg)
 static int
 peer_find(struct syncer *s)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret = statefs_open(&sf, s->c->root, s->c->host, 0);
 
 	if (ret < 0)
 		return set_error(s, ret, "cannot open tree '%s': %s", s->c->root,
 				 statefs_open_str(ret));
-	ret = statefs_get(&sf, "uuid", s->uuid, sizeof(s->uuid), NULL);
+	ret = statefs_get(sf, "uuid", s->uuid, sizeof(s->uuid), NULL);
 	if (ret < 0)
 		set_error(s, ret, "no cluster uuid in '%s'", s->c->root);
 	else
-		ret = peers_load(s->c, &sf, want_peer, s);
+		ret = peers_load(s->c, sf, want_peer, s);
 	statefs_close(&sf);
 	if (ret == 0 && !s->ch.ep.host[0])
 		ret = set_error(s, -ENOENT, "no address known for '%s' (not in ips/ nor the "
@@ -661,6 +655,8 @@ syncer_start(const struct gossip_config *c, const char *res, const char *peer,
 	if (getrandom(&s->seed, sizeof(s->seed), 0) != sizeof(s->seed))
 		s->seed = bucket_now_ns() ^ ((uint64_t)getpid() << 32);
 	pthread_mutex_init(&s->lock, NULL);
+	transfer_failure_init(&s->fail, &s->lock, &s->st.error, s->st.why, sizeof(s->st.why),
+			      "sync %s from %s", res, peer);
 	ret = channel_thread_start(&s->t, c, sync_thread, stopping, s);
 	if (ret < 0)
 		goto out_lock;

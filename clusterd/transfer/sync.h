@@ -50,7 +50,8 @@ struct sync_status {
 	char syncpos[256];	/* at done: the peer's log position when the sync
 				   ended, "log-NNNNNNNNN-ORIGIN,POS,0" ("" if the
 				   peer has no replay link) */
-	int error;		/* -errno of the failure that ended the run; 0 */
+	int error;		/* -errno of the failure that ended the run (the
+				   first, transfer/failure.h); 0 */
 	char why[256];		/* its explanation ("" when healthy) */
 	struct piece_stats z;	/* chunk bytes received: raw, as carried, CPU
 				   decoding here and encoding at the peer */

@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,14 +53,6 @@ struct sserve {
 	uint8_t *buf;			/* one chunk */
 	uint8_t zbuf[GOSSIP_SPIECE_MAX];	/* a compressed piece */
 };
-
-static volatile sig_atomic_t sserve_quit;
-
-static void
-sserve_on_signal(int sig)
-{
-	sserve_quit = 1;
-}
 
 static int
 sserve_send(struct sserve *s, const struct gossip_msg *m)
@@ -122,7 +113,7 @@ sserve_may_serve(struct sserve *s)
 			 s->res);
 		return sserve_end(s, GOSSIP_SYNC_REFUSED, text, NULL);
 	}
-	snprintf(key, sizeof(key), "resource-%s/primary", s->res);
+	statefs_resource_keyf(key, sizeof(key), s->res, "primary");
 	if (statefs_get(s->sf, key, val, sizeof(val), NULL) < 0 || strcmp(val, s->c->host)) {
 		snprintf(text, sizeof(text), "'%s' is not the designated primary of '%s'",
 			 s->c->host, s->res);
@@ -140,13 +131,13 @@ sserve_open_disk(struct sserve *s, uint64_t want)
 	char *end;
 	int ret;
 
-	snprintf(key, sizeof(key), "resource-%s/size", s->res);
+	statefs_resource_keyf(key, sizeof(key), s->res, "size");
 	if (statefs_get(s->sf, key, val, sizeof(val), NULL) < 0)
 		return sserve_end(s, GOSSIP_SYNC_NOENT, "no such resource here", NULL);
 	res_size = strtoull(val, &end, 10);
 	if (*end || end == val)
 		return sserve_end(s, GOSSIP_SYNC_NOENT, "resource size unreadable here", NULL);
-	snprintf(key, sizeof(key), "resource-%s/data-%s", s->res, s->c->host);
+	statefs_resource_keyf(key, sizeof(key), s->res, "data-%s", s->c->host);
 	if (statefs_get(s->sf, key, val, sizeof(val), NULL) < 0) {
 		snprintf(text, sizeof(text), "'%s' is not a member of '%s'", s->c->host, s->res);
 		return sserve_end(s, GOSSIP_SYNC_NOTMEMBER, text, NULL);
@@ -303,13 +294,13 @@ sserve_syncpos(struct sserve *s, char *out, size_t size)
 	int have;
 
 	out[0] = '\0';
-	snprintf(key, sizeof(key), "resource-%s/replay-%s", s->res, s->c->host);
+	statefs_resource_keyf(key, sizeof(key), s->res, "replay-%s", s->c->host);
 	have = statefs_get(s->sf, key, val, sizeof(val), NULL) >= 0 &&
 	       mars_replaylink_parse(val, strlen(val), &cur) == 0;
 	cur.len_bytes = 0;
 	if (have)
 		mars_replaylink_format(out, size, &cur);
-	snprintf(key, sizeof(key), "resource-%s", s->res);
+	statefs_resource_key(key, sizeof(key), s->res);
 	statefs_list_files(s->sf, key, newest_log, &n);
 	if (!n.found)
 		return;
@@ -347,7 +338,7 @@ sserve_loop(struct sserve *s)
 	struct gossip_msg m;
 	int ret = 0;
 
-	while (!sserve_quit && ret == 0) {
+	while (!gossip_serve_stopping() && ret == 0) {
 		struct pollfd p = { .fd = 0, .events = POLLIN };
 
 		while (ret == 0 && (ret = link_recv_inplace(s->l, &s->consumed, &m)) == 1)
@@ -367,8 +358,7 @@ sync_serve(struct gossip_link *l, const struct gossip_config *c, struct statefs 
 	struct sserve s = { .l = l, .c = c, .sf = sf, .client = client, .fd = -1 };
 	int ret;
 
-	signal(SIGTERM, sserve_on_signal);
-	signal(SIGINT, sserve_on_signal);
+	gossip_serve_stop_on_signals();
 	piece_packer_init(&s.pk, PIECE_NONE);
 	ret = sserve_start(&s, first);
 	if (ret == 0)

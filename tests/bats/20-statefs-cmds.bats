@@ -392,6 +392,14 @@ setup() {
 	run mars detach 'r0;rm'
 	[ "$status" -eq 3 ]
 	untouched_since "$before"
+	# a resource directory planted as a link is no resource (statefs follows none)
+	ln -s "$MARS_ROOT/resource-r1" "$MARS_ROOT/resource-ln"
+	before=$(snapshot)
+	run mars detach r0,ln
+	[ "$status" -eq 3 ]
+	assert_line --partial "resource 'ln' does not exist"
+	untouched_since "$before"
+	rm "$MARS_ROOT/resource-ln"
 	MARS_HOST=beta run mars detach all
 	assert_success
 	[ "$(value resource-r0/todo-beta/attach)" = 0 ]

@@ -252,6 +252,26 @@ logfiles_more_than() {
 	assert_failure 2
 }
 
+@test "engine: a resource directory or lock planted as a link is refused, nothing written through it" {
+	truncate -s 1M "$DISK"
+	mkdir "$T/elsewhere"
+	ln -s "$T/elsewhere" "$RDIR"
+	run "$ENGINE" primary --resource "$RES" --disk "$DISK" --mount "$MNT"
+	assert_failure 1
+	assert_output --partial "resource-$RES or its .engine-lock in '$MARS_ROOT' is a symbolic link"
+	[ -z "$(ls -A "$T/elsewhere")" ]
+
+	rm "$RDIR"
+	mkdir "$RDIR"
+	ln -s "$T/elsewhere/lock" "$RDIR/.engine-lock"
+	run "$ENGINE" primary --resource "$RES" --disk "$DISK" --mount "$MNT"
+	assert_failure 1
+	assert_output --partial "is a symbolic link"
+	[ ! -e "$T/elsewhere/lock" ]
+	[ -z "$(engine_logfiles)" ]
+	! mountpoint -q "$MNT"
+}
+
 @test "engine: own logfiles without a replay link are not guessed at" {
 	truncate -s 16M "$DISK"
 	engine_start

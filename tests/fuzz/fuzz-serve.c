@@ -420,7 +420,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_reply(out, &hn);
 	close(out);
 	fuzz_tree_check(&tree);
-	FUZZ_CHECK(statefs_list(&tree.sf, "", STATEFS_LIST_TOMBSTONES, check_entry, &hn) == 0);
+	FUZZ_CHECK(statefs_list(tree.sf, "", STATEFS_LIST_TOMBSTONES, check_entry, &hn) == 0);
 	fuzz_tree_reset(&tree);
 	return 0;
 }

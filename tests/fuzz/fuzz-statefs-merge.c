@@ -112,9 +112,12 @@ take_op(const uint8_t **p, const uint8_t *end, uint64_t base_ns, struct op *op)
 static uint64_t
 clock_stored(void)
 {
-	char buf[32];
+	char buf[32], path[4200];
 	ssize_t n;
-	int fd = openat(tree.sf.root_fd, ".clock", O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.clock", statefs_root(tree.sf));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return 0;
@@ -138,19 +141,19 @@ static void
 check_result(const struct op *op, int ret, uint64_t clock_before, uint64_t bounded_before)
 {
 	uint64_t clock = clock_stored();
-	int restamped = tree.sf.stats.future_bounded != bounded_before;
+	int restamped = statefs_stats(tree.sf)->future_bounded != bounded_before;
 	struct statefs_entry e;
 
 	FUZZ_CHECK(clock >= clock_before);
-	FUZZ_CHECK(clock <= statefs_realtime_ns() + tree.sf.future_bound_ns);
+	FUZZ_CHECK(clock <= statefs_realtime_ns() + statefs_future_bound_ns(tree.sf));
 	if (ret == 1) {
-		FUZZ_CHECK(statefs_read(&tree.sf, op->path, &e) == 0);
+		FUZZ_CHECK(statefs_read(tree.sf, op->path, &e) == 0);
 		FUZZ_CHECK(strcmp(e.value, op->value) == 0);
 		FUZZ_CHECK(restamped ? e.stamp_ns <= clock : e.stamp_ns == op->stamp_ns);
 		FUZZ_CHECK(clock >= e.stamp_ns);
-	} else if (ret == 0 && !restamped && statefs_read(&tree.sf, op->path, &e) == 0) {
+	} else if (ret == 0 && !restamped && statefs_read(tree.sf, op->path, &e) == 0) {
 		FUZZ_CHECK(e.stamp_ns >= op->stamp_ns ||
-		      statefs_stamp_is_future(&tree.sf, op->stamp_ns, statefs_realtime_ns()));
+		      statefs_stamp_is_future(tree.sf, op->stamp_ns, statefs_realtime_ns()));
 	}
 }
 
@@ -158,13 +161,13 @@ static void
 merge_one(const struct op *op)
 {
 	const char *origin = origins[op->flags & 3];
-	uint64_t clock_before = clock_stored(), before = outcomes(&tree.sf.stats);
-	uint64_t applied = tree.sf.stats.applied, bounded = tree.sf.stats.future_bounded;
-	int ret = statefs_merge(&tree.sf, op->path, op->value, op->stamp_ns, origin);
+	uint64_t clock_before = clock_stored(), before = outcomes(statefs_stats(tree.sf));
+	uint64_t applied = statefs_stats(tree.sf)->applied, bounded = statefs_stats(tree.sf)->future_bounded;
+	int ret = statefs_merge(tree.sf, op->path, op->value, op->stamp_ns, origin);
 
 	FUZZ_CHECK(ret >= -4095 && ret <= 1);
-	FUZZ_CHECK(outcomes(&tree.sf.stats) == before + 1);
-	FUZZ_CHECK((ret == 1) == (tree.sf.stats.applied == applied + 1));
+	FUZZ_CHECK(outcomes(statefs_stats(tree.sf)) == before + 1);
+	FUZZ_CHECK((ret == 1) == (statefs_stats(tree.sf)->applied == applied + 1));
 	check_result(op, ret, clock_before, bounded);
 	fuzz_tree_check(&tree);
 }
@@ -192,9 +195,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < OPS_MAX && take_op(&p, end, base_ns, &op); i++)
 		merge_one(&op);
 	last = clock_stored();
-	FUZZ_CHECK(statefs_clock_tick(&tree.sf, &tick) == 0);
+	FUZZ_CHECK(statefs_clock_tick(tree.sf, &tick) == 0);
 	FUZZ_CHECK(tick > last);
-	FUZZ_CHECK(statefs_list(&tree.sf, "", STATEFS_LIST_TOMBSTONES, check_older, &tick) == 0);
+	FUZZ_CHECK(statefs_list(tree.sf, "", STATEFS_LIST_TOMBSTONES, check_older, &tick) == 0);
 	fuzz_tree_reset(&tree);
 	return 0;
 }

@@ -164,14 +164,14 @@ check_merge(const char *path, const char *value, const char *origin, int expect)
 	struct statefs_entry before, after;
 	char got[STATEFS_VALUE_MAX + 1];
 	uint64_t stamp;
-	int ret, had = path_shape_ok(path) ? statefs_read(&tree.sf, path, &before) : -EINVAL;
+	int ret, had = path_shape_ok(path) ? statefs_read(tree.sf, path, &before) : -EINVAL;
 
-	FUZZ_CHECK(statefs_clock_tick(&tree.sf, &stamp) == 0);
-	ret = statefs_merge(&tree.sf, path, value, stamp, origin);
+	FUZZ_CHECK(statefs_clock_tick(tree.sf, &stamp) == 0);
+	ret = statefs_merge(tree.sf, path, value, stamp, origin);
 	if (expect < 0) {
 		FUZZ_CHECK(ret == expect);
 		if (had != -EINVAL)
-			FUZZ_CHECK(statefs_read(&tree.sf, path, &after) == had);
+			FUZZ_CHECK(statefs_read(tree.sf, path, &after) == had);
 		if (had == 0)
 			FUZZ_CHECK(strcmp(after.value, before.value) == 0 &&
 			      after.stamp_ns == before.stamp_ns);
@@ -179,7 +179,7 @@ check_merge(const char *path, const char *value, const char *origin, int expect)
 		FUZZ_CHECK(ret == 0 || ret == 1 || ret == -EEXIST);
 	} else if (ret != -EEXIST) {	/* EEXIST: the planted link is in the way */
 		FUZZ_CHECK(ret == 1);
-		FUZZ_CHECK(statefs_get(&tree.sf, path, got, sizeof(got), NULL) == (int)strlen(value));
+		FUZZ_CHECK(statefs_get(tree.sf, path, got, sizeof(got), NULL) == (int)strlen(value));
 		FUZZ_CHECK(strcmp(got, value) == 0);
 	}
 	fuzz_tree_check(&tree);

@@ -18,7 +18,8 @@
 #include "fuzz_tree.h"
 
 #define EVIL_NAME	"resource-evil"	/* planted link to the decoy */
-#define LOG_DIR		"resource-r"	/* holds a planted logfile and disk */
+#define LOG_RES		"r"
+#define LOG_DIR		"resource-" LOG_RES	/* holds a planted logfile and disk */
 #define LOG_NAME	"log-000000001-alpha"
 
 static char *rm_root;	/* the sandbox, for the atexit handler */
@@ -103,7 +104,7 @@ fuzz_tree_init(struct fuzz_tree *ft)
 	make_disk(ft);
 	ret = statefs_open(&ft->sf, ft->root, FUZZ_TREE_HOST, STATEFS_OPEN_ANY);
 	if (ret == 0)
-		ret = statefs_mark(&ft->sf);
+		ret = statefs_mark(ft->sf);
 	if (ret < 0)
 		die("cannot make a tree in", ft->root, -ret);
 	fuzz_tree_reset(ft);
@@ -117,10 +118,10 @@ plant_logfile(struct fuzz_tree *ft)
 	static const char line[] = "not a real logfile\n";
 	int dfd, fd, i;
 
-	if (mkdirat(ft->sf.root_fd, LOG_DIR, 0700) < 0 && errno != EEXIST)
-		die("cannot create", LOG_DIR, errno);
-	dfd = openat(ft->sf.root_fd, LOG_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	fd = dfd < 0 ? -1 : openat(dfd, LOG_NAME, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	dfd = statefs_resource_dir(ft->sf, LOG_RES, 1);
+	if (dfd < 0)
+		die("cannot create", LOG_DIR, -dfd);
+	fd = openat(dfd, LOG_NAME, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	for (i = 0; fd >= 0 && i < 256; i++)
 		if (write(fd, line, sizeof(line) - 1) != sizeof(line) - 1)
 			break;
@@ -148,7 +149,7 @@ fuzz_tree_reset(struct fuzz_tree *ft)
 		rm_tree(path);
 	}
 	closedir(d);
-	statefs_txn_init(&t, &ft->sf, 0);
+	statefs_txn_init(&t, ft->sf, 0);
 	statefs_txn_set(&t, "uuid", FUZZ_TREE_UUID);
 	statefs_txn_set(&t, LOG_DIR "/size", FUZZ_TREE_DISK_SIZE);
 	statefs_txn_set(&t, FUZZ_TREE_DATA_KEY, ft->disk);
@@ -156,7 +157,8 @@ fuzz_tree_reset(struct fuzz_tree *ft)
 	statefs_txn_release(&t);
 	if (ret < 0)
 		die("cannot write the uuid in", ft->root, -ret);
-	if (symlinkat(ft->outside, ft->sf.root_fd, EVIL_NAME) < 0)
+	snprintf(path, sizeof(path), "%s/%s", ft->root, EVIL_NAME);
+	if (symlink(ft->outside, path) < 0)
 		die("cannot plant a link in", ft->root, errno);
 	plant_logfile(ft);
 }

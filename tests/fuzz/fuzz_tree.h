@@ -25,7 +25,7 @@ struct fuzz_tree {
 	char root[4096];	/* sandbox/tree, the state tree */
 	char outside[4096];	/* sandbox/outside, must stay empty */
 	char disk[4096];	/* sandbox/disk, resource r's disk on this node */
-	struct statefs sf;	/* the tree, opened as FUZZ_TREE_HOST */
+	struct statefs *sf;	/* the tree, opened as FUZZ_TREE_HOST */
 };
 
 #define FUZZ_TREE_HOST	"node"		/* the scratch tree's own host name */

@@ -51,10 +51,10 @@ create(struct statefs *sf, const char *ip)
 		fprintf(stderr, "gossip-tree: cannot mark tree: %s\n", strerror(-ret));
 		return 1;
 	}
-	snprintf(uuid, sizeof(uuid), "%s_%llu.%09llu", sf->host,
+	snprintf(uuid, sizeof(uuid), "%s_%llu.%09llu", statefs_host(sf),
 		 (unsigned long long)(now / STATEFS_NS_PER_S),
 		 (unsigned long long)(now % STATEFS_NS_PER_S));
-	snprintf(ipkey, sizeof(ipkey), "ips/ip-%s", sf->host);
+	snprintf(ipkey, sizeof(ipkey), "ips/ip-%s", statefs_host(sf));
 	return set_keys(sf, "uuid", uuid, ipkey, ip);
 }
 
@@ -68,14 +68,14 @@ fill(struct statefs *sf, const char *count, int shared)
 	long n = strtol(count, NULL, 10);
 	int ret = 0;
 
-	snprintf(start.log.host, sizeof(start.log.host), "%s", sf->host);
+	snprintf(start.log.host, sizeof(start.log.host), "%s", statefs_host(sf));
 	if (mars_replaylink_format(value, sizeof(value), &start) < 0) {
-		fprintf(stderr, "gossip-tree: '%s' cannot name a logfile\n", sf->host);
+		fprintf(stderr, "gossip-tree: '%s' cannot name a logfile\n", statefs_host(sf));
 		return 1;
 	}
 	statefs_txn_init(&t, sf, 0);
 	for (long k = 0; k < n && ret == 0; k++) {
-		snprintf(path, sizeof(path), "resource-r%ld/replay-%s", k, sf->host);
+		snprintf(path, sizeof(path), "resource-r%ld/replay-%s", k, statefs_host(sf));
 		ret = statefs_txn_set(&t, path, value);
 		if (ret == 0 && shared) {
 			snprintf(path, sizeof(path), "resource-r%ld/size", k);
@@ -117,7 +117,7 @@ dump_one(const struct statefs_entry *e, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	char value[STATEFS_VALUE_MAX + 1];
 	int ret;
 
@@ -136,20 +136,20 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(argv[3], "create") == 0 && argc == 5)
-		ret = create(&sf, argv[4]);
+		ret = create(sf, argv[4]);
 	else if (strcmp(argv[3], "set") == 0 && argc == 6)
-		ret = set_keys(&sf, argv[4], argv[5], NULL, NULL);
+		ret = set_keys(sf, argv[4], argv[5], NULL, NULL);
 	else if (strcmp(argv[3], "merge") == 0 && argc == 7)
-		ret = merge(&sf, argv[4], argv[5], argv[6]);
+		ret = merge(sf, argv[4], argv[5], argv[6]);
 	else if (strcmp(argv[3], "get") == 0 && argc == 5) {
-		ret = statefs_get(&sf, argv[4], value, sizeof(value), NULL) < 0;
+		ret = statefs_get(sf, argv[4], value, sizeof(value), NULL) < 0;
 		if (!ret)
 			printf("%s\n", value);
 	} else if (strcmp(argv[3], "fill") == 0 && (argc == 5 || argc == 6)) {
-		ret = fill(&sf, argv[4], argc == 6);
+		ret = fill(sf, argv[4], argc == 6);
 	} else if (strcmp(argv[3], "dump") == 0 && argc <= 5) {
 		dump_prefix = argc == 5 ? argv[4] : "";
-		ret = statefs_list(&sf, "", 0, dump_one, NULL) < 0;
+		ret = statefs_list(sf, "", 0, dump_one, NULL) < 0;
 	} else {
 		fprintf(stderr, "gossip-tree: bad command\n");
 		ret = 2;

@@ -47,7 +47,7 @@ local_cluster_set(struct local_cluster *lc, const char *host, const char *k1,
 		  const char *v1, const char *k2, const char *v2)
 {
 	char root[512];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct statefs_txn t;
 	int ret;
 
@@ -56,8 +56,8 @@ local_cluster_set(struct local_cluster *lc, const char *host, const char *k1,
 	ret = statefs_open(&sf, root, host, STATEFS_OPEN_ANY);
 	if (ret < 0)
 		return ret;
-	ret = statefs_mark(&sf);
-	statefs_txn_init(&t, &sf, 0);
+	ret = statefs_mark(sf);
+	statefs_txn_init(&t, sf, 0);
 	if (ret == 0)
 		ret = statefs_txn_set(&t, k1, v1);
 	if (ret == 0 && k2)
@@ -74,7 +74,7 @@ local_cluster_merge(struct local_cluster *lc, const char *host, const char *key,
 		    const char *value, const char *origin)
 {
 	char root[512];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	uint64_t stamp;
 	int ret;
 
@@ -82,9 +82,9 @@ local_cluster_merge(struct local_cluster *lc, const char *host, const char *key,
 	ret = statefs_open(&sf, root, host, 0);
 	if (ret < 0)
 		return ret;
-	ret = statefs_clock_tick(&sf, &stamp);
+	ret = statefs_clock_tick(sf, &stamp);
 	if (ret == 0)
-		ret = statefs_merge(&sf, key, value, stamp, origin);
+		ret = statefs_merge(sf, key, value, stamp, origin);
 	statefs_close(&sf);
 	return ret < 0 ? ret : 0;
 }

@@ -16,7 +16,7 @@
 
 #include "repl/repl.h"
 
-static struct statefs sf;
+static struct statefs *sf;
 static const char *res;
 
 static int
@@ -25,7 +25,7 @@ get(const char *rel, char *buf, size_t size)
 	char key[STATEFS_PATH_MAX + 1];
 
 	snprintf(key, sizeof(key), "resource-%s/%s", res, rel);
-	return statefs_get(&sf, key, buf, size, NULL);
+	return statefs_get(sf, key, buf, size, NULL);
 }
 
 /* @host's version link of logfile @nr. */
@@ -42,14 +42,12 @@ get_version(const char *host, uint64_t nr, char *buf, size_t size)
 static uint64_t
 file_size(uint64_t nr, const char *origin)
 {
-	char path[STATEFS_PATH_MAX + 1], name[MARS_LOGNAME_MAX + 1];
+	char name[MARS_LOGNAME_MAX + 1];
 	struct stat st;
 
 	if (mars_logname_format(name, sizeof(name), nr, origin) < 0)
 		return UINT64_MAX;
-	snprintf(path, sizeof(path), "resource-%s/%s", res, name);
-	return fstatat(sf.root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t)st.st_size :
-	       UINT64_MAX;
+	return statefs_file_stat(sf, res, name, &st) == 0 ? (uint64_t)st.st_size : UINT64_MAX;
 }
 
 static int
@@ -61,13 +59,13 @@ publish(uint64_t nr, const char *origin, const char *version, uint64_t pos)
 	int ret;
 
 	snprintf(at.log.host, sizeof(at.log.host), "%s", origin);
-	if (nr > MARS_LOGNR_MAX || mars_vername_format(name, sizeof(name), nr, sf.host) < 0 ||
+	if (nr > MARS_LOGNR_MAX || mars_vername_format(name, sizeof(name), nr, statefs_host(sf)) < 0 ||
 	    mars_replaylink_format(v, sizeof(v), &at) < 0)
 		return -ERANGE;
-	statefs_txn_init(&t, &sf, 0);
+	statefs_txn_init(&t, sf, 0);
 	snprintf(key, sizeof(key), "resource-%s/%s", res, name);
 	statefs_txn_set(&t, key, version);
-	snprintf(key, sizeof(key), "resource-%s/replay-%s", res, sf.host);
+	snprintf(key, sizeof(key), "resource-%s/replay-%s", res, statefs_host(sf));
 	statefs_txn_set(&t, key, v);
 	ret = statefs_txn_commit(&t, NULL);
 	statefs_txn_release(&t);
@@ -87,10 +85,10 @@ step(const char *p, struct repl_replay *r)
 	    repl_version_parse(pn, &pv) < 0 || size == UINT64_MAX)
 		return 0;
 	pos = size < pv.len_bytes ? size : pv.len_bytes;
-	if (get_version(sf.host, r->nr, own, sizeof(own)) >= 0) {
+	if (get_version(statefs_host(sf), r->nr, own, sizeof(own)) >= 0) {
 		if (repl_version_relength(made, sizeof(made), own, pos) < 0)
 			return -EINVAL;
-	} else if (get_version(sf.host, r->nr - 1, prev, sizeof(prev)) < 0 ||
+	} else if (get_version(statefs_host(sf), r->nr - 1, prev, sizeof(prev)) < 0 ||
 		   repl_version_parse(prev, &ov) < 0 ||
 		   repl_version_make(made, sizeof(made), r->nr, r->origin, pos, ov.section) < 0) {
 		return -EINVAL;

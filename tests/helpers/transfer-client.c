@@ -214,7 +214,7 @@ static int
 sync_size(const struct gossip_config *c, const struct opts *o, uint64_t *size)
 {
 	char key[STATEFS_PATH_MAX + 1], val[32];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int ret;
 
 	*size = o->size;
@@ -224,7 +224,7 @@ sync_size(const struct gossip_config *c, const struct opts *o, uint64_t *size)
 	if (ret < 0)
 		return ret;
 	snprintf(key, sizeof(key), "resource-%s/size", o->sync_res);
-	ret = statefs_get(&sf, key, val, sizeof(val), NULL);
+	ret = statefs_get(sf, key, val, sizeof(val), NULL);
 	statefs_close(&sf);
 	return ret < 0 ? ret : parse_u64(val, size) ? -EINVAL : 0;
 }

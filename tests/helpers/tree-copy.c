@@ -94,14 +94,14 @@ static int
 res_logs(const char *res, void *arg)
 {
 	struct logs *l = arg;
-	struct statefs from;
+	struct statefs *from = NULL;
 	char dir[STATEFS_PATH_MAX + 1];
 
 	l->res = res;
-	if (statefs_open(&from, l->from_root, l->to->host, 0) < 0)
+	if (statefs_open(&from, l->from_root, statefs_host(l->to), 0) < 0)
 		return -EIO;
 	snprintf(dir, sizeof(dir), "resource-%s", res);
-	statefs_list_files(&from, dir, log_one, l);
+	statefs_list_files(from, dir, log_one, l);
 	statefs_close(&from);
 	return 0;
 }
@@ -109,7 +109,7 @@ res_logs(const char *res, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct statefs from, to;
+	struct statefs *from = NULL, *to = NULL;
 	struct copy c = { 0 };
 	struct logs l = { 0 };
 	int ret;
@@ -122,14 +122,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "tree-copy: cannot open the trees\n");
 		return 1;
 	}
-	c.to = &to;
+	c.to = to;
 	c.from_host = argv[2];
-	ret = statefs_list(&from, "", STATEFS_LIST_SENDABLE | STATEFS_LIST_TOMBSTONES, copy_one, &c);
+	ret = statefs_list(from, "", STATEFS_LIST_SENDABLE | STATEFS_LIST_TOMBSTONES, copy_one, &c);
 	if (ret == 0 && argc == 6) {
 		l.from_root = argv[1];
 		l.to_root = argv[3];
-		l.to = &to;
-		ret = statefs_list_dirs(&to, "", "resource-", res_logs, &l);
+		l.to = to;
+		ret = statefs_list_dirs(to, "", "resource-", res_logs, &l);
 	}
 	statefs_close(&from);
 	statefs_close(&to);

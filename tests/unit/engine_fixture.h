@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/internal.h"
@@ -31,7 +32,7 @@ engine_fixture_setup(struct mars_engine *e, char *tmpl, uint64_t size)
 	e->size_bytes = size;
 	if (e->disk_fd < 0 || ftruncate(e->disk_fd, (off_t)size) < 0)
 		return -1;
-	return eng_mkdir(e->dir);
+	return mkdir(e->dir, 0700);
 }
 
 #endif /* MARS_TESTS_ENGINE_FIXTURE_H */

@@ -51,16 +51,17 @@ sft_mkroot(void)
 	return sft_root;
 }
 
-/* A fresh root, marked as a tree and opened as @host; exits on failure. */
+/* A fresh root, marked as a tree and opened as @host into *@sfp; exits on
+ * failure. */
 static inline void
-sft_new_tree(struct statefs *sf, const char *host)
+sft_new_tree(struct statefs **sfp, const char *host)
 {
 	int ret;
 
 	sft_mkroot();
-	ret = statefs_open(sf, sft_root, host, STATEFS_OPEN_ANY);
+	ret = statefs_open(sfp, sft_root, host, STATEFS_OPEN_ANY);
 	if (ret == 0)
-		ret = statefs_mark(sf);
+		ret = statefs_mark(*sfp);
 	if (ret < 0) {
 		printf("Bail out! cannot create a tree in %s: %s\n", sft_root, strerror(-ret));
 		exit(99);
@@ -68,9 +69,9 @@ sft_new_tree(struct statefs *sf, const char *host)
 }
 
 static inline void
-sft_done_tree(struct statefs *sf)
+sft_done_tree(struct statefs **sfp)
 {
-	statefs_close(sf);
+	statefs_close(sfp);
 	sft_rmtree(sft_root);
 }
 

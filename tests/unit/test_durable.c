@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "statefs/statefs.h"
 #include "tests/unit/tap.h"
 
 static char root[] = "/tmp/mars-test-durable-XXXXXX";
@@ -21,11 +22,13 @@ static char resdir[256], mark[512];
 static int
 ask(const char *logfile, uint64_t *end)
 {
-	int rootfd = open(root, O_RDONLY | O_DIRECTORY), ret;
+	struct statefs *sf = NULL;
+	int ret = statefs_open(&sf, root, "alpha", STATEFS_OPEN_ANY);
 
 	*end = 12345;
-	ret = mars_engine_durable_end(rootfd, "r0", logfile, end);
-	close(rootfd);
+	if (ret == 0)
+		ret = mars_engine_durable_end(sf, "r0", logfile, end);
+	statefs_close(&sf);
 	return ret;
 }
 

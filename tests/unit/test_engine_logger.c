@@ -19,6 +19,7 @@
 
 #include "common/logreader.h"
 #include "engine/internal.h"
+#include "statefs/statefs.h"
 #include "engine_fixture.h"
 #include "tap.h"
 
@@ -275,7 +276,8 @@ test_emergency_mark(struct eng_logger *l)
 	char name[64], path[4200];
 	struct stat st;
 	uint64_t end = 0;
-	int rootfd, ret;
+	struct statefs *sf = NULL;
+	int ret;
 
 	eng_log_name(name, sizeof(name), l->lognr, "alpha");
 	snprintf(path, sizeof(path), "%s/%s", tl_e.dir, name);
@@ -288,9 +290,10 @@ test_emergency_mark(struct eng_logger *l)
 	pthread_mutex_unlock(&l->wr_lock);
 	tap_ok(eng_logger_write(l, buf, sizeof(buf), 8192) == 0 && l->emergency,
 	       "a write with too little space enters emergency mode");
-	rootfd = open(tl_e.root, O_RDONLY | O_DIRECTORY);
-	ret = mars_engine_durable_end(rootfd, "r0", name, &end);
-	close(rootfd);
+	ret = statefs_open(&sf, tl_e.root, "alpha", STATEFS_OPEN_ANY);
+	if (ret == 0)
+		ret = mars_engine_durable_end(sf, "r0", name, &end);
+	statefs_close(&sf);
 	if (stat(path, &st) < 0)
 		st.st_size = -1;
 	tap_ok(st.st_size > 8192 && (ret == 0 || (ret == 1 && end == (uint64_t)st.st_size)),

@@ -10,23 +10,10 @@
 
 #include "clusterd/transfer/fetch.h"
 #include "clusterd/gossip/proto.h"
+#include "tests/unit/gossip_roundtrip.h"
 #include "tests/unit/tap.h"
 
-static uint8_t buf[GOSSIP_HDR_BYTES + GOSSIP_FRAME_MAX + 16];
 static uint8_t data[GOSSIP_FDATA_MAX + 1];
-
-static int
-roundtrip(const struct gossip_msg *in, struct gossip_msg *out)
-{
-	size_t used = 0;
-	int n = gossip_encode(in, buf, sizeof(buf));
-
-	if (n < 0)
-		return n;
-	if (gossip_decode(buf, (size_t)n, &used, out) != 1 || used != (size_t)n)
-		return -EPROTO;
-	return n;
-}
 
 static uint64_t
 le64_at(const uint8_t *p)
@@ -54,18 +41,18 @@ test_fetch_frame(void)
 	       strcmp(b.name, "log-000000001-alpha") == 0 && b.offset == a.offset &&
 	       b.end == UINT64_MAX && b.fflags == GOSSIP_FETCH_FOLLOW &&
 	       b.digest_len == 65536 && b.digest == a.digest, "FETCH fields survive");
-	tap_ok(le64_at(buf + 4 + 1 + 2 + 3 + 2 + 19) == a.offset &&
-	       buf[4 + 1 + 2 + 3 + 2 + 19] == 0x08, "FETCH offset is little-endian on the wire");
+	tap_ok(le64_at(rt_buf + 4 + 1 + 2 + 3 + 2 + 19) == a.offset &&
+	       rt_buf[4 + 1 + 2 + 3 + 2 + 19] == 0x08, "FETCH offset is little-endian on the wire");
 	a.digest_len = 65537;
-	tap_ok(gossip_encode(&a, buf, sizeof(buf)) == -EINVAL, "digest over 64 KiB not encoded");
+	tap_ok(gossip_encode(&a, rt_buf, sizeof(rt_buf)) == -EINVAL, "digest over 64 KiB not encoded");
 	a.digest_len = 0;
 	a.fflags = 0x80;
-	tap_ok(gossip_encode(&a, buf, sizeof(buf)) == -EINVAL, "unknown FETCH flag not encoded");
+	tap_ok(gossip_encode(&a, rt_buf, sizeof(rt_buf)) == -EINVAL, "unknown FETCH flag not encoded");
 	/* and on receipt: patch the flag byte of a valid frame */
 	a.fflags = 0;
-	n = gossip_encode(&a, buf, sizeof(buf));
-	buf[n - 13] = 0x04;	/* 0x01 FOLLOW, 0x02 ZSTD (protocol 1.3) */
-	tap_ok(gossip_decode(buf, (size_t)n, &(size_t){ 0 }, &b) == -EPROTO,
+	n = gossip_encode(&a, rt_buf, sizeof(rt_buf));
+	rt_buf[n - 13] = 0x04;	/* 0x01 FOLLOW, 0x02 ZSTD (protocol 1.3) */
+	tap_ok(gossip_decode(rt_buf, (size_t)n, &(size_t){ 0 }, &b) == -EPROTO,
 	       "unknown FETCH flag refused");
 	memcpy(a.name, "x", 2);
 	memset(a.res, 'r', sizeof(a.res) - 1);
@@ -86,15 +73,15 @@ test_data_frames(void)
 	n = roundtrip(&a, &b);
 	tap_ok(n == GOSSIP_HDR_BYTES + GOSSIP_FRAME_MAX, "a full FDATA is one maximal frame");
 	tap_ok(b.offset == 77 && b.data_len == GOSSIP_FDATA_MAX &&
-	       b.data == buf + 13 && memcmp(b.data, data, b.data_len) == 0,
+	       b.data == rt_buf + 13 && memcmp(b.data, data, b.data_len) == 0,
 	       "FDATA data points into the frame, bytes intact");
 	a.data_len = GOSSIP_FDATA_MAX + 1;
-	tap_ok(gossip_encode(&a, buf, sizeof(buf)) == -EINVAL, "FDATA over the frame refused");
+	tap_ok(gossip_encode(&a, rt_buf, sizeof(rt_buf)) == -EINVAL, "FDATA over the frame refused");
 	a.data_len = 0;
 	tap_ok(roundtrip(&a, &b) == 13 && b.data_len == 0, "empty FDATA round trip");
 	/* FDATA shorter than its offset field */
-	memcpy(buf, "\x05\x00\x00\x00\x09\x01\x02\x03\x04", 9);
-	tap_ok(gossip_decode(buf, 9, &used, &b) == -EPROTO, "FDATA without a whole offset refused");
+	memcpy(rt_buf, "\x05\x00\x00\x00\x09\x01\x02\x03\x04", 9);
+	tap_ok(gossip_decode(rt_buf, 9, &used, &b) == -EPROTO, "FDATA without a whole offset refused");
 
 	a = (struct gossip_msg){ .type = GOSSIP_FINFO, .size = 123456789 };
 	tap_ok(roundtrip(&a, &b) == 13 && b.size == 123456789, "FINFO round trip");
@@ -104,8 +91,8 @@ test_data_frames(void)
 	       strcmp(b.text, "differs") == 0, "FEND round trip");
 	a = (struct gossip_msg){ .type = GOSSIP_FSTOP };
 	tap_ok(roundtrip(&a, &b) == 5 && b.type == GOSSIP_FSTOP, "FSTOP round trip");
-	memcpy(buf, "\x02\x00\x00\x00\x0c\x00", 6);
-	tap_ok(gossip_decode(buf, 6, &used, &b) == -EPROTO, "FSTOP with a trailing byte refused");
+	memcpy(rt_buf, "\x02\x00\x00\x00\x0c\x00", 6);
+	tap_ok(gossip_decode(rt_buf, 6, &used, &b) == -EPROTO, "FSTOP with a trailing byte refused");
 	tap_ok(strcmp(gossip_type_str(GOSSIP_FDATA), "FDATA") == 0 &&
 	       strcmp(gossip_type_str(200), "?") == 0, "type names");
 }

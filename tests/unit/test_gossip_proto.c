@@ -8,22 +8,9 @@
 #include <string.h>
 
 #include "clusterd/gossip/proto.h"
+#include "tests/unit/gossip_roundtrip.h"
 #include "tests/unit/tap.h"
 
-static uint8_t buf[GOSSIP_HDR_BYTES + GOSSIP_FRAME_MAX + 16];
-
-static int
-roundtrip(const struct gossip_msg *in, struct gossip_msg *out)
-{
-	size_t used = 0;
-	int n = gossip_encode(in, buf, sizeof(buf));
-
-	if (n < 0)
-		return n;
-	if (gossip_decode(buf, (size_t)n, &used, out) != 1 || used != (size_t)n)
-		return -EPROTO;
-	return n;
-}
 
 static void
 test_roundtrips(void)
@@ -43,7 +30,7 @@ test_roundtrips(void)
 	n = roundtrip(&a, &b);
 	tap_ok(n > 0 && b.stamp_ns == a.stamp_ns && strlen(b.value) == GOSSIP_VALUE_MAX &&
 	       !strcmp(b.path, a.path), "ENTRY round trip with a maximal value");
-	tap_ok(buf[5] == 0x08 && buf[12] == 0x01, "ENTRY stamp is little-endian on the wire");
+	tap_ok(rt_buf[5] == 0x08 && rt_buf[12] == 0x01, "ENTRY stamp is little-endian on the wire");
 	memset(&a, 0, sizeof(a));
 	a.type = GOSSIP_PULL;
 	a.mode = GOSSIP_PULL_CHANGES;
@@ -68,12 +55,12 @@ test_encode_limits(void)
 	memset(a.value, 'v', sizeof(a.value));	/* no NUL within the bound */
 	a.value[sizeof(a.value) - 1] = 'v';
 	strcpy(a.path, "uuid");
-	tap_ok(gossip_encode(&a, buf, sizeof(buf)) == -EINVAL, "over-long value not encoded");
+	tap_ok(gossip_encode(&a, rt_buf, sizeof(rt_buf)) == -EINVAL, "over-long value not encoded");
 	memset(&a, 0, sizeof(a));
 	a.type = GOSSIP_HELLO;
-	tap_ok(gossip_encode(&a, buf, 8) == -ENOSPC, "small buffer gives -ENOSPC");
+	tap_ok(gossip_encode(&a, rt_buf, 8) == -ENOSPC, "small buffer gives -ENOSPC");
 	a.type = 99;
-	tap_ok(gossip_encode(&a, buf, sizeof(buf)) == -EINVAL, "unknown type not encoded");
+	tap_ok(gossip_encode(&a, rt_buf, sizeof(rt_buf)) == -EINVAL, "unknown type not encoded");
 }
 
 static void
@@ -85,9 +72,9 @@ test_truncation(void)
 
 	strcpy(a.path, "ips/ip-alpha");
 	strcpy(a.value, "10.0.0.1");
-	n = gossip_encode(&a, buf, sizeof(buf));
+	n = gossip_encode(&a, rt_buf, sizeof(rt_buf));
 	for (int i = 0; i < n; i++)
-		if (gossip_decode(buf, (size_t)i, &used, &b) != 0)
+		if (gossip_decode(rt_buf, (size_t)i, &used, &b) != 0)
 			bad++;
 	tap_ok(n > 0 && bad == 0, "every proper prefix asks for more bytes");
 }

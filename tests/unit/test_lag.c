@@ -114,24 +114,24 @@ test_age(void)
 static void
 test_load(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	uint64_t stamp = 7;
 
 	sft_new_tree(&sf, "gamma");
-	tap_ok(repl_lag_load(&sf, "r0", "alpha", "beta", &stamp) == 0 && stamp == 0,
+	tap_ok(repl_lag_load(sf, "r0", "alpha", "beta", &stamp) == 0 && stamp == 0,
 	       "no entry: unknown");
-	sft_set(&sf, "resource-r0/actual-alpha/unapplied-beta", "log-000000003-alpha,4096,1234567");
-	tap_ok(repl_lag_load(&sf, "r0", "alpha", "beta", &stamp) == 0,
+	sft_set(sf, "resource-r0/actual-alpha/unapplied-beta", "log-000000003-alpha,4096,1234567");
+	tap_ok(repl_lag_load(sf, "r0", "alpha", "beta", &stamp) == 0,
 	       "an entry, but the primary does not report logging: unknown");
-	sft_set(&sf, "resource-r0/actual-alpha/is-primary", "1");
-	tap_ok(repl_lag_load(&sf, "r0", "alpha", "beta", &stamp) == 1 && stamp == 1234567,
+	sft_set(sf, "resource-r0/actual-alpha/is-primary", "1");
+	tap_ok(repl_lag_load(sf, "r0", "alpha", "beta", &stamp) == 1 && stamp == 1234567,
 	       "the logging primary's entry: its stamp");
-	tap_ok(repl_lag_load(&sf, "r0", "alpha", "alpha", &stamp) == 1 && stamp == 0,
+	tap_ok(repl_lag_load(sf, "r0", "alpha", "alpha", &stamp) == 1 && stamp == 0,
 	       "the primary itself has nothing unapplied");
-	tap_ok(repl_lag_load(&sf, "r0", "beta", "gamma", &stamp) == 0,
+	tap_ok(repl_lag_load(sf, "r0", "beta", "gamma", &stamp) == 0,
 	       "another host's entries do not count for a primary that publishes none");
-	sft_set(&sf, "resource-r0/actual-alpha/unapplied-beta", "log-000000003-alpha,4096");
-	tap_ok(repl_lag_load(&sf, "r0", "alpha", "beta", &stamp) == 0, "a malformed entry: unknown");
+	sft_set(sf, "resource-r0/actual-alpha/unapplied-beta", "log-000000003-alpha,4096");
+	tap_ok(repl_lag_load(sf, "r0", "alpha", "beta", &stamp) == 0, "a malformed entry: unknown");
 	sft_done_tree(&sf);
 }
 

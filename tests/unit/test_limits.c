@@ -51,41 +51,41 @@ static void
 test_read(void)
 {
 	struct repl_setting s;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 
 	sft_new_tree(&sf, "beta");
-	tap_ok(repl_setting_read(&sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s) == 0 &&
+	tap_ok(repl_setting_read(sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s) == 0 &&
 	       s.from == REPL_FROM_NONE && !s.bad[0].present && !s.bad[1].present,
 	       "no key: from none");
-	sft_set(&sf, "resource-r0/defaults/fetch-bwlimit", "2097152");
-	repl_setting_read(&sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s);
+	sft_set(sf, "resource-r0/defaults/fetch-bwlimit", "2097152");
+	repl_setting_read(sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s);
 	tap_ok(s.from == REPL_FROM_DEFAULTS && s.value == 2097152, "the general key");
-	sft_set(&sf, "resource-r0/defaults-beta/fetch-bwlimit", "0");
-	repl_setting_read(&sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s);
+	sft_set(sf, "resource-r0/defaults-beta/fetch-bwlimit", "0");
+	repl_setting_read(sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s);
 	tap_ok(s.from == REPL_FROM_HOST && s.value == 0, "the host's key wins, even with 0");
-	repl_setting_read(&sf, "r0", "alpha", "fetch-bwlimit", repl_limit_parse, &s);
+	repl_setting_read(sf, "r0", "alpha", "fetch-bwlimit", repl_limit_parse, &s);
 	tap_ok(s.from == REPL_FROM_DEFAULTS && s.value == 2097152,
 	       "another host's key does not apply here");
-	sft_set(&sf, "resource-r0/defaults-beta/fetch-bwlimit", "2M");
-	repl_setting_read(&sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s);
+	sft_set(sf, "resource-r0/defaults-beta/fetch-bwlimit", "2M");
+	repl_setting_read(sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s);
 	tap_ok(s.from == REPL_FROM_DEFAULTS && s.value == 2097152 && s.bad[0].present &&
 	       s.bad[0].err == -EINVAL && !strcmp(s.bad[0].value, "2M") &&
 	       !strcmp(s.bad[0].key, "resource-r0/defaults-beta/fetch-bwlimit"),
 	       "an invalid host key is handed back and falls back to the general one");
-	sft_set(&sf, "resource-r0/defaults/fetch-bwlimit", "1");
-	repl_setting_read(&sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s);
+	sft_set(sf, "resource-r0/defaults/fetch-bwlimit", "1");
+	repl_setting_read(sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s);
 	tap_ok(s.from == REPL_FROM_NONE && s.bad[0].present && s.bad[1].present &&
 	       s.bad[1].err == -ERANGE, "both invalid: none applies, both handed back");
-	sft_delete(&sf, "resource-r0/defaults/fetch-bwlimit");
-	sft_delete(&sf, "resource-r0/defaults-beta/fetch-bwlimit");
-	repl_setting_read(&sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s);
+	sft_delete(sf, "resource-r0/defaults/fetch-bwlimit");
+	sft_delete(sf, "resource-r0/defaults-beta/fetch-bwlimit");
+	repl_setting_read(sf, "r0", "beta", "fetch-bwlimit", repl_limit_parse, &s);
 	tap_ok(s.from == REPL_FROM_NONE && !s.bad[0].present && !s.bad[1].present,
 	       "tombstones: from none");
-	sft_set(&sf, "defaults-beta/fetch-bwlimit", "8388608");
-	repl_setting_read(&sf, NULL, "beta", "fetch-bwlimit", repl_limit_parse, &s);
+	sft_set(sf, "defaults-beta/fetch-bwlimit", "8388608");
+	repl_setting_read(sf, NULL, "beta", "fetch-bwlimit", repl_limit_parse, &s);
 	tap_ok(s.from == REPL_FROM_HOST && s.value == 8388608, "the node level, at the root");
-	sft_set(&sf, "resource-r0/defaults-beta/fetch-priority", "300");
-	repl_setting_read(&sf, "r0", "beta", "fetch-priority", repl_weight_parse, &s);
+	sft_set(sf, "resource-r0/defaults-beta/fetch-priority", "300");
+	repl_setting_read(sf, "r0", "beta", "fetch-priority", repl_weight_parse, &s);
 	tap_ok(s.from == REPL_FROM_HOST && s.value == 300, "a weight");
 	sft_done_tree(&sf);
 }

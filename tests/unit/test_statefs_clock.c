@@ -25,28 +25,28 @@ cmp_u64(const void *a, const void *b)
 static void
 test_single(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	uint64_t prev = 0, s = 0, now;
 	int i, ok = 1;
 
 	sft_new_tree(&sf, "alpha");
 	now = statefs_realtime_ns();
 	for (i = 0; i < 1000 && ok; i++) {
-		ok = statefs_clock_tick(&sf, &s) == 0 && s > prev;
+		ok = statefs_clock_tick(sf, &s) == 0 && s > prev;
 		prev = s;
 	}
 	tap_ok(ok, "1000 ticks strictly increasing");
 	tap_ok(s >= now, "ticks are not behind real time");
-	tap_ok(statefs_clock_witness(&sf, now + SFT_HOUR_NS) == 0 &&
-	       statefs_clock_tick(&sf, &s) == 0 && s > now + SFT_HOUR_NS,
+	tap_ok(statefs_clock_witness(sf, now + SFT_HOUR_NS) == 0 &&
+	       statefs_clock_tick(sf, &s) == 0 && s > now + SFT_HOUR_NS,
 	       "a witnessed stamp one hour ahead advances the clock");
-	tap_ok(statefs_clock_now(&sf, &now) == 0 && now == s, "clock_now reads the last stamp");
+	tap_ok(statefs_clock_now(sf, &now) == 0 && now == s, "clock_now reads the last stamp");
 	now = statefs_realtime_ns();
-	tap_ok(statefs_clock_witness(&sf, now + 31 * 24 * SFT_HOUR_NS) == 0 &&
-	       statefs_clock_tick(&sf, &s) == 0 && s < now + 2 * SFT_HOUR_NS,
+	tap_ok(statefs_clock_witness(sf, now + 31 * 24 * SFT_HOUR_NS) == 0 &&
+	       statefs_clock_tick(sf, &s) == 0 && s < now + 2 * SFT_HOUR_NS,
 	       "a stamp 31 days ahead is ignored");
-	tap_ok(statefs_stamp_is_future(&sf, now + 31 * 24 * SFT_HOUR_NS, now) &&
-	       !statefs_stamp_is_future(&sf, now + 29 * 24 * SFT_HOUR_NS, now),
+	tap_ok(statefs_stamp_is_future(sf, now + 31 * 24 * SFT_HOUR_NS, now) &&
+	       !statefs_stamp_is_future(sf, now + 29 * 24 * SFT_HOUR_NS, now),
 	       "future bound is 30 days");
 	sft_done_tree(&sf);
 }
@@ -54,7 +54,7 @@ test_single(void)
 static void
 test_readonly_and_corrupt(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	char clock[4200];
 	uint64_t s, now;
 	int fd;
@@ -62,16 +62,16 @@ test_readonly_and_corrupt(void)
 	sft_mkroot();
 	statefs_open(&sf, sft_root, "alpha", STATEFS_OPEN_ANY);
 	snprintf(clock, sizeof(clock), "%s/.clock", sft_root);
-	tap_ok(statefs_clock_now(&sf, &s) == 0 && access(clock, F_OK) < 0,
+	tap_ok(statefs_clock_now(sf, &s) == 0 && access(clock, F_OK) < 0,
 	       "reading the clock creates no file");
-	statefs_clock_tick(&sf, &s);
+	statefs_clock_tick(sf, &s);
 	statefs_close(&sf);
 	fd = open(clock, O_WRONLY | O_TRUNC);
 	tap_ok(fd >= 0 && write(fd, "garbage\n", 8) == 8, "clock file overwritten with garbage");
 	close(fd);
 	statefs_open(&sf, sft_root, "alpha", STATEFS_OPEN_ANY);
 	now = statefs_realtime_ns();
-	tap_ok(statefs_clock_tick(&sf, &s) == 0 && s >= now, "garbage clock falls back to real time");
+	tap_ok(statefs_clock_tick(sf, &s) == 0 && s >= now, "garbage clock falls back to real time");
 	sft_done_tree(&sf);
 }
 
@@ -79,13 +79,13 @@ static void
 child_ticks(int wfd)
 {
 	uint64_t stamps[TICKS];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int i;
 
 	if (statefs_open(&sf, sft_root, "alpha", 0) < 0)
 		_exit(2);
 	for (i = 0; i < TICKS; i++)
-		if (statefs_clock_tick(&sf, &stamps[i]) < 0)
+		if (statefs_clock_tick(sf, &stamps[i]) < 0)
 			_exit(3);
 	for (i = 1; i < TICKS; i++)
 		if (stamps[i] <= stamps[i - 1])
@@ -114,12 +114,12 @@ static void
 test_processes(void)
 {
 	static uint64_t all[CHILDREN * TICKS];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int p[2], i, status, children_ok = 1, dup = 0;
 
 	sft_new_tree(&sf, "alpha");
 	/* Ahead of real time, every tick is "last + 1": only the lock keeps them apart. */
-	statefs_clock_witness(&sf, statefs_realtime_ns() + SFT_HOUR_NS);
+	statefs_clock_witness(sf, statefs_realtime_ns() + SFT_HOUR_NS);
 	if (pipe(p) < 0)
 		exit(99);
 	for (i = 0; i < CHILDREN; i++)

@@ -29,23 +29,23 @@ put_file(const char *content)
 static void
 test_add_read(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct statefs_counters c;
 
 	sft_new_tree(&sf, "alpha");
-	tap_ok(statefs_counters_read(&sf, &c) == 0 && c.n == 0, "no file: no counters");
-	tap_ok(statefs_counter_add(&sf, "policy", 2) == 0 &&
-	       statefs_counter_add(&sf, "fetch", 1) == 0 &&
-	       statefs_counter_add(&sf, "policy", 3) == 0, "three adds");
-	tap_ok(statefs_counters_read(&sf, &c) == 0 && c.n == 2 &&
+	tap_ok(statefs_counters_read(sf, &c) == 0 && c.n == 0, "no file: no counters");
+	tap_ok(statefs_counter_add(sf, "policy", 2) == 0 &&
+	       statefs_counter_add(sf, "fetch", 1) == 0 &&
+	       statefs_counter_add(sf, "policy", 3) == 0, "three adds");
+	tap_ok(statefs_counters_read(sf, &c) == 0 && c.n == 2 &&
 	       statefs_counters_get(&c, "policy") == 5 && statefs_counters_get(&c, "fetch") == 1 &&
 	       statefs_counters_get(&c, "sync") == 0, "read back: policy 5, fetch 1, sync 0");
-	tap_ok(statefs_counter_add(&sf, "Policy", 1) == -EINVAL &&
-	       statefs_counter_add(&sf, "a b", 1) == -EINVAL &&
-	       statefs_counter_add(&sf, "", 1) == -EINVAL &&
-	       statefs_counter_add(&sf, "abcdefghijklmnopqrstuvwxyzabcdef", 1) == -EINVAL,
+	tap_ok(statefs_counter_add(sf, "Policy", 1) == -EINVAL &&
+	       statefs_counter_add(sf, "a b", 1) == -EINVAL &&
+	       statefs_counter_add(sf, "", 1) == -EINVAL &&
+	       statefs_counter_add(sf, "abcdefghijklmnopqrstuvwxyzabcdef", 1) == -EINVAL,
 	       "names other than [a-z_]{1,31} are refused");
-	tap_ok(statefs_counters_reset(&sf) == 0 && statefs_counters_read(&sf, &c) == 0 &&
+	tap_ok(statefs_counters_reset(sf) == 0 && statefs_counters_read(sf, &c) == 0 &&
 	       c.n == 0, "a reset zeroes every counter");
 	sft_done_tree(&sf);
 }
@@ -53,29 +53,29 @@ test_add_read(void)
 static void
 test_garbage(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct statefs_counters c;
 
 	sft_new_tree(&sf, "alpha");
 	put_file("policy 7\nfetch x\n");
-	tap_ok(statefs_counters_read(&sf, &c) == 0 && c.n == 0,
+	tap_ok(statefs_counters_read(sf, &c) == 0 && c.n == 0,
 	       "a file that does not parse counts as empty");
-	tap_ok(statefs_counter_add(&sf, "sync", 1) == 0 && statefs_counters_read(&sf, &c) == 0 &&
+	tap_ok(statefs_counter_add(sf, "sync", 1) == 0 && statefs_counters_read(sf, &c) == 0 &&
 	       c.n == 1 && statefs_counters_get(&c, "sync") == 1, "and the next add rewrites it");
 	put_file("policy 7");
-	tap_ok(statefs_counters_read(&sf, &c) == 0 && c.n == 0, "so does a torn last line");
+	tap_ok(statefs_counters_read(sf, &c) == 0 && c.n == 0, "so does a torn last line");
 	sft_done_tree(&sf);
 }
 
 static void
 adder(const char *root)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 
 	if (statefs_open(&sf, root, "beta", 0) < 0)
 		_exit(1);
 	for (int i = 0; i < ADDS; i++)
-		if (statefs_counter_add(&sf, "policy", 1) < 0)
+		if (statefs_counter_add(sf, "policy", 1) < 0)
 			_exit(1);
 	statefs_close(&sf);
 	_exit(0);
@@ -84,7 +84,7 @@ adder(const char *root)
 static void
 test_concurrent(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct statefs_counters c;
 	int ok = 1, st;
 	pid_t pids[ADDERS];
@@ -97,7 +97,7 @@ test_concurrent(void)
 	}
 	for (int i = 0; i < ADDERS; i++)
 		ok &= waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) && !WEXITSTATUS(st);
-	tap_ok(ok && statefs_counters_read(&sf, &c) == 0 &&
+	tap_ok(ok && statefs_counters_read(sf, &c) == 0 &&
 	       statefs_counters_get(&c, "policy") == ADDERS * ADDS,
 	       "%d processes adding %d times each: every add counted", ADDERS, ADDS);
 	sft_done_tree(&sf);

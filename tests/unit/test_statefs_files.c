@@ -5,6 +5,7 @@
  * the operations do what they say.
  */
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "statefs_test.h"
@@ -63,14 +64,39 @@ test_ops(struct statefs *sf)
 	       statefs_file_unlink(sf, "r", ".x") == -ENOENT, "unlinked, once");
 }
 
+static void
+test_paths(void)
+{
+	char buf[32];
+
+	tap_ok(statefs_resource_path("/mars", "r0", NULL, buf, sizeof(buf)) == 0 &&
+	       strcmp(buf, "/mars/resource-r0") == 0, "the resource directory's path");
+	tap_ok(statefs_resource_path("/mars", "r0", ".engine-lock", buf, sizeof(buf)) == 0 &&
+	       strcmp(buf, "/mars/resource-r0/.engine-lock") == 0, "a file's path");
+	tap_ok(statefs_resource_path("/mars", "../r", NULL, buf, sizeof(buf)) == -EINVAL &&
+	       statefs_resource_path("/mars", "r0", "../uuid", buf, sizeof(buf)) == -EINVAL,
+	       "paths take checked names only");
+	tap_ok(statefs_resource_path("/a/root/long/enough/to/overflow", "r0", NULL, buf,
+				     sizeof(buf)) == -ENAMETOOLONG, "a path that does not fit");
+	tap_ok(statefs_resource_key(buf, sizeof(buf), "r0") == 0 &&
+	       strcmp(buf, "resource-r0") == 0, "the resource directory's key");
+	tap_ok(statefs_resource_keyf(buf, sizeof(buf), "r0", "replay-%s", "beta") == 0 &&
+	       strcmp(buf, "resource-r0/replay-beta") == 0, "a key below it");
+	tap_ok(statefs_resource_keyf(buf, 12, "r0", "size") == -ENAMETOOLONG &&
+	       statefs_resource_keyf(buf, 19, "r0", "%s", "primary") == -ENAMETOOLONG &&
+	       statefs_resource_keyf(buf, 20, "r0", "%s", "primary") == 0,
+	       "keys that do not fit, and one that just does");
+}
+
 int
 main(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 
 	sft_new_tree(&sf, "alpha");
-	test_names(&sf);
-	test_ops(&sf);
+	test_names(sf);
+	test_ops(sf);
+	test_paths();
 	sft_done_tree(&sf);
 	return tap_done();
 }

@@ -49,22 +49,22 @@ static void
 test_heartbeats(void)
 {
 	struct statefs_gc_params p = { .keep_ns = 168 * SFT_HOUR_NS, .window_ns = MIN };
-	struct statefs sf;
+	struct statefs *sf = NULL;
 
 	p.now_ns = NOW;
 	sft_new_tree(&sf, "alpha");
-	plant_member(&sf, "alpha", NOW - 10 * MIN);
-	plant_member(&sf, "beta", NOW - 5 * MIN);
-	plant_tombstone(&sf, "resource-r/size", NOW - 12 * MIN);	/* both beat after it */
-	plant_tombstone(&sf, "resource-r/primary", NOW - 10 * MIN - 30 * STATEFS_NS_PER_S);
-	plant_tombstone(&sf, "resource-r/maxnr", NOW - 7 * MIN);	/* alpha beat before it */
-	statefs_merge(&sf, "resource-r/replay-beta", "log-000000001-beta,0,0", NOW - 100 * SFT_HOUR_NS,
+	plant_member(sf, "alpha", NOW - 10 * MIN);
+	plant_member(sf, "beta", NOW - 5 * MIN);
+	plant_tombstone(sf, "resource-r/size", NOW - 12 * MIN);	/* both beat after it */
+	plant_tombstone(sf, "resource-r/primary", NOW - 10 * MIN - 30 * STATEFS_NS_PER_S);
+	plant_tombstone(sf, "resource-r/maxnr", NOW - 7 * MIN);	/* alpha beat before it */
+	statefs_merge(sf, "resource-r/replay-beta", "log-000000001-beta,0,0", NOW - 100 * SFT_HOUR_NS,
 		      "beta");
-	tap_ok(statefs_gc(&sf, &p) == 1, "one tombstone collected");
-	tap_ok(!present(&sf, "resource-r/size"), "tombstone older than every heartbeat - window: gone");
-	tap_ok(present(&sf, "resource-r/primary"), "tombstone within the window: kept");
-	tap_ok(present(&sf, "resource-r/maxnr"), "tombstone newer than a heartbeat: kept");
-	tap_ok(present(&sf, "resource-r/replay-beta"), "old live key never collected");
+	tap_ok(statefs_gc(sf, &p) == 1, "one tombstone collected");
+	tap_ok(!present(sf, "resource-r/size"), "tombstone older than every heartbeat - window: gone");
+	tap_ok(present(sf, "resource-r/primary"), "tombstone within the window: kept");
+	tap_ok(present(sf, "resource-r/maxnr"), "tombstone newer than a heartbeat: kept");
+	tap_ok(present(sf, "resource-r/replay-beta"), "old live key never collected");
 	sft_done_tree(&sf);
 }
 
@@ -72,16 +72,16 @@ static void
 test_missing_heartbeat(void)
 {
 	struct statefs_gc_params p = { .keep_ns = 168 * SFT_HOUR_NS, .window_ns = MIN };
-	struct statefs sf;
+	struct statefs *sf = NULL;
 
 	p.now_ns = NOW;
 	sft_new_tree(&sf, "alpha");
-	plant_member(&sf, "alpha", NOW - MIN);
-	plant_member(&sf, "beta", 0);
-	plant_tombstone(&sf, "resource-r/size", NOW - 100 * SFT_HOUR_NS);
-	plant_tombstone(&sf, "resource-r/maxnr", NOW - 169 * SFT_HOUR_NS);
-	tap_ok(statefs_gc(&sf, &p) == 1 && present(&sf, "resource-r/size") &&
-	       !present(&sf, "resource-r/maxnr"),
+	plant_member(sf, "alpha", NOW - MIN);
+	plant_member(sf, "beta", 0);
+	plant_tombstone(sf, "resource-r/size", NOW - 100 * SFT_HOUR_NS);
+	plant_tombstone(sf, "resource-r/maxnr", NOW - 169 * SFT_HOUR_NS);
+	tap_ok(statefs_gc(sf, &p) == 1 && present(sf, "resource-r/size") &&
+	       !present(sf, "resource-r/maxnr"),
 	       "member without heartbeat blocks collection until the keep bound");
 	sft_done_tree(&sf);
 }
@@ -90,35 +90,35 @@ static void
 test_membership_and_dirs(void)
 {
 	struct statefs_gc_params p = { .keep_ns = 168 * SFT_HOUR_NS, .window_ns = MIN };
-	struct statefs sf;
+	struct statefs *sf = NULL;
 
 	p.now_ns = NOW;
 	sft_new_tree(&sf, "alpha");
-	plant_member(&sf, "alpha", NOW - MIN);
-	plant_tombstone(&sf, "ips/ip-gamma", NOW - 10 * SFT_HOUR_NS);
-	plant_tombstone(&sf, "ips/ip-delta", NOW - 200 * SFT_HOUR_NS);
-	plant_tombstone(&sf, "resource-x/size", NOW - 2 * SFT_HOUR_NS);
-	plant_tombstone(&sf, "resource-x/todo-beta/attach", NOW - 2 * SFT_HOUR_NS);
-	tap_ok(statefs_gc(&sf, &p) == 3, "three tombstones collected");
-	tap_ok(present(&sf, "ips/ip-gamma") && !present(&sf, "ips/ip-delta"),
+	plant_member(sf, "alpha", NOW - MIN);
+	plant_tombstone(sf, "ips/ip-gamma", NOW - 10 * SFT_HOUR_NS);
+	plant_tombstone(sf, "ips/ip-delta", NOW - 200 * SFT_HOUR_NS);
+	plant_tombstone(sf, "resource-x/size", NOW - 2 * SFT_HOUR_NS);
+	plant_tombstone(sf, "resource-x/todo-beta/attach", NOW - 2 * SFT_HOUR_NS);
+	tap_ok(statefs_gc(sf, &p) == 3, "three tombstones collected");
+	tap_ok(present(sf, "ips/ip-gamma") && !present(sf, "ips/ip-delta"),
 	       "membership tombstones only by age");
-	tap_ok(statefs_is_dir(&sf, "resource-x") == 0, "emptied resource directory removed");
-	tap_ok(statefs_is_dir(&sf, "ips") == 1, "directory still holding a key kept");
+	tap_ok(statefs_is_dir(sf, "resource-x") == 0, "emptied resource directory removed");
+	tap_ok(statefs_is_dir(sf, "ips") == 1, "directory still holding a key kept");
 	sft_done_tree(&sf);
 }
 
 static void
 test_no_members_and_defaults(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	uint64_t now = statefs_realtime_ns();
 
 	sft_new_tree(&sf, "alpha");
-	plant_tombstone(&sf, "resource-r/size", now - 2 * SFT_HOUR_NS);
-	plant_tombstone(&sf, "resource-r/maxnr", now - 200 * SFT_HOUR_NS);
-	tap_ok(statefs_gc(&sf, NULL) == 1 && present(&sf, "resource-r/size") &&
-	       !present(&sf, "resource-r/maxnr"), "defaults: 168 h keep bound without members");
-	tap_ok(statefs_gc(&sf, NULL) == 0, "a second run collects nothing");
+	plant_tombstone(sf, "resource-r/size", now - 2 * SFT_HOUR_NS);
+	plant_tombstone(sf, "resource-r/maxnr", now - 200 * SFT_HOUR_NS);
+	tap_ok(statefs_gc(sf, NULL) == 1 && present(sf, "resource-r/size") &&
+	       !present(sf, "resource-r/maxnr"), "defaults: 168 h keep bound without members");
+	tap_ok(statefs_gc(sf, NULL) == 0, "a second run collects nothing");
 	sft_done_tree(&sf);
 }
 
@@ -126,17 +126,17 @@ static void
 test_tmp_sweep(void)
 {
 	struct statefs_gc_params p = { .keep_ns = 168 * SFT_HOUR_NS, .window_ns = 0 };
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	char path[4400];
 
 	p.now_ns = NOW;
 	sft_new_tree(&sf, "alpha");
-	sft_set(&sf, "resource-r/size", "1");
+	sft_set(sf, "resource-r/size", "1");
 	snprintf(path, sizeof(path), "%s/resource-r/.tmp.99999.size", sft_root);
 	tap_ok(symlink("2", path) == 0, "stale temporary link planted");
 	usleep(10000);
-	tap_ok(statefs_gc(&sf, &p) == 0 && access(path, F_OK) < 0 &&
-	       present(&sf, "resource-r/size"), "stale temporary link swept, key kept");
+	tap_ok(statefs_gc(sf, &p) == 0 && access(path, F_OK) < 0 &&
+	       present(sf, "resource-r/size"), "stale temporary link swept, key kept");
 	sft_done_tree(&sf);
 }
 

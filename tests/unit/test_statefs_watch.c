@@ -129,7 +129,7 @@ test_busy_new_dir(struct statefs *sf, struct statefs_watch *w)
 
 	for (round = 0; round < CHURN_ROUNDS; round++) {
 		snprintf(name, sizeof(name), "resource-b%d", round);
-		snprintf(dir, sizeof(dir), "%s/%s", sf->root, name);
+		snprintf(dir, sizeof(dir), "%s/%s", statefs_root(sf), name);
 		pid = fork();
 		if (pid == 0)
 			churn(dir);
@@ -156,19 +156,19 @@ int
 main(void)
 {
 	struct statefs_watch *w = NULL, *w2 = NULL;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 
 	sft_new_tree(&sf, "alpha");
-	if (!tap_ok(statefs_watch_open(&sf, &w) == 0, "watch opened")) {
+	if (!tap_ok(statefs_watch_open(sf, &w) == 0, "watch opened")) {
 		sft_done_tree(&sf);
 		return tap_done();
 	}
-	tap_ok(statefs_watch_open(&sf, &w2) == -EBUSY, "second watch in one process: EBUSY");
-	test_feed(&sf, w);
+	tap_ok(statefs_watch_open(sf, &w2) == -EBUSY, "second watch in one process: EBUSY");
+	test_feed(sf, w);
 	test_timeout(w);
-	test_busy_new_dir(&sf, w);
+	test_busy_new_dir(sf, w);
 	statefs_watch_close(w);
-	tap_ok(statefs_watch_open(&sf, &w) == 0, "watch reopens after close");
+	tap_ok(statefs_watch_open(sf, &w) == 0, "watch reopens after close");
 	statefs_watch_close(w);
 	sft_done_tree(&sf);
 	return tap_done();

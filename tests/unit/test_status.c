@@ -91,37 +91,37 @@ static void
 test_snapshot_split(void)
 {
 	char a1[512], b1[512], a2[512], sec[REPL_SECTION_MAX + 1], resolve[512];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 
 	sft_new_tree(&sf, "alpha");
-	plant_cluster(&sf);
-	plant_link(&sf, "alpha", 1, "alpha", 9000, "", a1, sizeof(a1));
-	plant_link(&sf, "beta", 1, "alpha", 100, "", b1, sizeof(b1));
-	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 0 && !resolve[0],
+	plant_cluster(sf);
+	plant_link(sf, "alpha", 1, "alpha", 9000, "", a1, sizeof(a1));
+	plant_link(sf, "beta", 1, "alpha", 100, "", b1, sizeof(b1));
+	tap_ok(split_of(sf, resolve, sizeof(resolve)) == 0 && !resolve[0],
 	       "a lagging secondary (shorter link, nothing later) is not split");
 	snprintf(sec, sizeof(sec), "%.*s", (int)(strchr(a1, ':') - a1), a1);
-	plant_link(&sf, "alpha", 2, "alpha", 500, sec, a2, sizeof(a2));
-	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 0,
+	plant_link(sf, "alpha", 2, "alpha", 500, sec, a2, sizeof(a2));
+	tap_ok(split_of(sf, resolve, sizeof(resolve)) == 0,
 	       "nor when the primary has moved on to the next logfile");
-	plant_link(&sf, "beta", 1, "alpha", 9000, "", b1, sizeof(b1));
-	plant_link(&sf, "beta", 2, "alpha", 200, sec, b1, sizeof(b1));
-	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 0,
+	plant_link(sf, "beta", 1, "alpha", 9000, "", b1, sizeof(b1));
+	plant_link(sf, "beta", 2, "alpha", 200, sec, b1, sizeof(b1));
+	tap_ok(split_of(sf, resolve, sizeof(resolve)) == 0,
 	       "a secondary that caught up and lags in the next logfile is not split");
-	plant_link(&sf, "beta", 1, "alpha", 4000, "", b1, sizeof(b1));
-	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 1 &&
+	plant_link(sf, "beta", 1, "alpha", 4000, "", b1, sizeof(b1));
+	tap_ok(split_of(sf, resolve, sizeof(resolve)) == 1 &&
 	       strstr(resolve, "logfile 000000001 byte 4000") &&
 	       strstr(resolve, "marsadm invalidate r0"),
 	       "a side that ended a logfile early and went on is split: %s", resolve);
 	sft_done_tree(&sf);
 
 	sft_new_tree(&sf, "alpha");
-	plant_cluster(&sf);
-	plant_link(&sf, "alpha", 2, "alpha", 1, "", a1, sizeof(a1));
-	plant_link(&sf, "beta", 2, "beta", 1, "", b1, sizeof(b1));
-	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 1,
+	plant_cluster(sf);
+	plant_link(sf, "alpha", 2, "alpha", 1, "", a1, sizeof(a1));
+	plant_link(sf, "beta", 2, "beta", 1, "", b1, sizeof(b1));
+	tap_ok(split_of(sf, resolve, sizeof(resolve)) == 1,
 	       "links of one number from two origins are split");
-	sft_set(&sf, "resource-r0/version-000000002-beta", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,log-000000002-beta,1:");
-	tap_ok(split_of(&sf, resolve, sizeof(resolve)) == 0,
+	sft_set(sf, "resource-r0/version-000000002-beta", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,log-000000002-beta,1:");
+	tap_ok(split_of(sf, resolve, sizeof(resolve)) == 0,
 	       "a link with a wrong digest neither splits nor joins histories");
 	sft_done_tree(&sf);
 }
@@ -151,26 +151,26 @@ test_sync_rates(void)
 {
 	struct snapshot s[5];
 	const struct snap_replica *b;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	int i;
 
 	sft_new_tree(&sf, "alpha");
-	plant_cluster(&sf);
-	b = sync_step(&sf, &s[0], NULL, "0", 0);
+	plant_cluster(sf);
+	b = sync_step(sf, &s[0], NULL, "0", 0);
 	tap_ok(b && b->sync_remaining_s == -1 && b->sync_rate_bps == 0,
 	       "first sight of a sync: no rate, remaining unknown");
-	b = sync_step(&sf, &s[1], &s[0], "250", 1);
+	b = sync_step(sf, &s[1], &s[0], "250", 1);
 	tap_ok(b && near(b->sync_rate_bps, 250) && near(b->sync_remaining_s, 3),
 	       "250 bytes in 1 s, 750 to go: 3 s left (%g s at %g B/s)",
 	       b ? b->sync_remaining_s : 0, b ? b->sync_rate_bps : 0);
-	b = sync_step(&sf, &s[2], &s[1], "250", 2);
+	b = sync_step(sf, &s[2], &s[1], "250", 2);
 	tap_ok(b && near(b->sync_rate_bps, 250) && near(b->sync_remaining_s, 3),
 	       "an unchanged sync keeps its rate between updates");
-	b = sync_step(&sf, &s[3], &s[2], "750", 3);
+	b = sync_step(sf, &s[3], &s[2], "750", 3);
 	tap_ok(b && near(b->sync_rate_bps, 0.7 * 250 + 0.3 * 250) && near(b->sync_remaining_s, 1),
 	       "500 bytes over 2 s since the last move: same rate, 1 s left (%g)",
 	       b ? b->sync_remaining_s : 0);
-	b = sync_step(&sf, &s[4], &s[3], "750", 3 + 61);
+	b = sync_step(sf, &s[4], &s[3], "750", 3 + 61);
 	tap_ok(b && b->sync_rate_bps == 0 && b->sync_remaining_s == -1,
 	       "a sync stalled for over a minute has no remaining time");
 	b = s[4].n_resources ? snap_resource_replica(&s[4].resources[0], "alpha") : NULL;
@@ -183,14 +183,14 @@ test_sync_rates(void)
 static void
 test_snapshot(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct snapshot s;
 	const struct snap_resource *r;
 	const struct snap_replica *a, *b;
 
 	sft_new_tree(&sf, "alpha");
-	plant_cluster(&sf);
-	tap_ok(snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S) == 0, "snapshot of a tree");
+	plant_cluster(sf);
+	tap_ok(snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S) == 0, "snapshot of a tree");
 	tap_ok(s.n_members == 2 && s.members[0].alive, "two members, alive");
 	r = snapshot_resource(&s, "r0");
 	tap_ok(r && r->n_replicas == 2, "one resource with two replicas");
@@ -213,10 +213,10 @@ test_snapshot(void)
 	{
 		char la[512], lb[512];
 
-		plant_link(&sf, "alpha", 2, "alpha", 1, "", la, sizeof(la));
-		plant_link(&sf, "beta", 2, "beta", 1, "", lb, sizeof(lb));
+		plant_link(sf, "alpha", 2, "alpha", 1, "", la, sizeof(la));
+		plant_link(sf, "beta", 2, "beta", 1, "", lb, sizeof(lb));
 	}
-	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
+	snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S);
 	r = snapshot_resource(&s, "r0");
 	tap_ok(r && r->split_brain && strstr(r->resolve, "marsadm invalidate r0"),
 	       "diverging version links are a split brain with a resolution");
@@ -235,30 +235,30 @@ test_snapshot_lag_time(void)
 {
 	const struct snap_replica *b;
 	char v[128];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct snapshot s;
 	uint64_t now = statefs_realtime_ns();
 
 	sft_new_tree(&sf, "alpha");
-	plant_cluster(&sf);
-	sft_set(&sf, "resource-r0/actual-alpha/is-primary", "1");
+	plant_cluster(sf);
+	sft_set(sf, "resource-r0/actual-alpha/is-primary", "1");
 	snprintf(v, sizeof(v), "log-000000002-alpha,1000,%llu",
 		 (unsigned long long)(now - 42 * STATEFS_NS_PER_S));
-	sft_set(&sf, "resource-r0/actual-alpha/unapplied-beta", v);
-	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
+	sft_set(sf, "resource-r0/actual-alpha/unapplied-beta", v);
+	snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S);
 	b = snapshot_resource(&s, "r0") ? snap_resource_replica(snapshot_resource(&s, "r0"), "beta") :
 					  NULL;
 	tap_ok(b && b->lag_s >= 42 && b->lag_s < 52, "lag_s is the age of the published stamp: %.1f",
 	       b ? b->lag_s : -1);
 	snapshot_release(&s);
-	sft_set(&sf, "resource-r0/actual-alpha/unapplied-beta", "log-000000002-alpha,5000,0");
-	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
+	sft_set(sf, "resource-r0/actual-alpha/unapplied-beta", "log-000000002-alpha,5000,0");
+	snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S);
 	b = snap_resource_replica(snapshot_resource(&s, "r0"), "beta");
 	tap_ok(b && b->lag_s == 0 && b->lag_bytes == 4000,
 	       "stamp 0: nothing unapplied, 0 s (whatever the bytes behind the replay link)");
 	snapshot_release(&s);
-	sft_set(&sf, "resource-r0/actual-alpha/is-primary", "0");
-	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
+	sft_set(sf, "resource-r0/actual-alpha/is-primary", "0");
+	snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S);
 	b = snap_resource_replica(snapshot_resource(&s, "r0"), "beta");
 	tap_ok(b && b->lag_s >= 0 && b->lag_s < 5,
 	       "a primary that does not log: its entry is not used (%.1f)", b ? b->lag_s : -1);
@@ -315,14 +315,14 @@ test_snapshot_paused(void)
 		  "both on, lagging" },
 	};
 	char key[STATEFS_PATH_MAX + 1], disk[64], repl[64];
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	size_t i;
 
 	sft_new_tree(&sf, "alpha");
-	plant_cluster(&sf);
+	plant_cluster(sf);
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		snprintf(key, sizeof(key), "resource-r0/%s", steps[i].key);
-		beta_words(&sf, key, steps[i].value, disk, repl);
+		beta_words(sf, key, steps[i].value, disk, repl);
 		tap_ok(!strcmp(disk, steps[i].disk) && !strcmp(repl, steps[i].repl), "%s: %s %s",
 		       steps[i].what, disk, repl);
 	}
@@ -332,7 +332,7 @@ test_snapshot_paused(void)
 static void
 test_api_and_metrics(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct snapshot s;
 	struct metrics_extra x = { .history_samples = -1 };
 	struct json_object *o, *res, *rep, *dev;
@@ -341,8 +341,8 @@ test_api_and_metrics(void)
 	int bad = 0, samples = 0;
 
 	sft_new_tree(&sf, "alpha");
-	plant_cluster(&sf);
-	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
+	plant_cluster(sf);
+	snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S);
 	doc = api_resources(&s, &len);
 	o = doc ? json_tokener_parse(doc) : NULL;
 	tap_ok(o != NULL && len == strlen(doc), "resources document parses as JSON");
@@ -380,21 +380,21 @@ test_api_and_metrics(void)
 static void
 test_metrics_serve_refusals(void)
 {
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct snapshot s;
 	struct metrics_extra x = { .history_samples = -1 };
 	char *text;
 	size_t len;
 
 	sft_new_tree(&sf, "alpha");
-	plant_cluster(&sf);
-	statefs_counter_add(&sf, "policy", 3);	/* the daemon's, published */
-	statefs_counter_add(&sf, "policy", 4);	/* a serving end's */
-	statefs_counter_add(&sf, "applied", 12);
-	statefs_counter_add(&sf, "identity", 2);
-	statefs_counter_add(&sf, "key", 1);	/* a member key kept out (keys.c) */
-	statefs_counter_add(&sf, "settings_invalid", 5);
-	snapshot_take(&s, &sf, 60ULL * STATEFS_NS_PER_S);
+	plant_cluster(sf);
+	statefs_counter_add(sf, "policy", 3);	/* the daemon's, published */
+	statefs_counter_add(sf, "policy", 4);	/* a serving end's */
+	statefs_counter_add(sf, "applied", 12);
+	statefs_counter_add(sf, "identity", 2);
+	statefs_counter_add(sf, "key", 1);	/* a member key kept out (keys.c) */
+	statefs_counter_add(sf, "settings_invalid", 5);
+	snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S);
 	text = metrics_render(&s, &x, &len);
 	tap_ok(text && strstr(text, "\nmars_gossip_refusals_total{reason=\"policy\"} 7\n") &&
 	       strstr(text, "\nmars_gossip_refusals_total{reason=\"identity\"} 2\n") &&

@@ -130,19 +130,19 @@ test_load_member(void)
 {
 	struct view_res *v = calloc(3, sizeof(*v));
 	struct view_inputs in;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	char ba[VIEW_WORD_BYTES], bb[VIEW_WORD_BYTES], fa[7], fb[7];
 
 	if (!v)
 		exit(99);
 	sft_new_tree(&sf, "alpha");
-	plant(&sf);
-	plant_link_split(&sf);
+	plant(sf);
+	plant_link_split(sf);
 	inputs(&in, 1, 0, VIEW_WINDOW_NS);
-	view_load(&sf, "r0", "alpha", &in, &v[0]);
+	view_load(sf, "r0", "alpha", &in, &v[0]);
 	in.local = 0;
-	tap_ok(view_load(&sf, "r0", "beta", &in, &v[1]) == 0 &&
-	       view_load_member(&sf, &v[0], "beta", &in, &v[2]) == 0, "beta both ways");
+	tap_ok(view_load(sf, "r0", "beta", &in, &v[1]) == 0 &&
+	       view_load_member(sf, &v[0], "beta", &in, &v[2]) == 0, "beta both ways");
 	view_flags(&v[1], fa);
 	view_flags(&v[2], fb);
 	tap_ok(!strcmp(view_diskstate(&v[1], ba, sizeof(ba)), view_diskstate(&v[2], bb, sizeof(bb))) &&
@@ -160,16 +160,16 @@ static void
 test_remote_words(void)
 {
 	struct view_inputs in;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct words w;
 
 	sft_new_tree(&sf, "alpha");
-	plant(&sf);
+	plant(sf);
 	plant_file("log-000000001-alpha", 400);
 	plant_file("log-000000002-alpha", 250);
 	inputs(&in, 0, 0, VIEW_WINDOW_NS);
 	memset(&w, 0, sizeof(w));
-	tap_ok(words_of(&sf, "beta", &in, &w) == 0, "beta loads as another host");
+	tap_ok(words_of(sf, "beta", &in, &w) == 0, "beta loads as another host");
 	tap_ok(w.lag_bytes == 300 + 250 + 700,
 	       "lag: rest of logfile 1, all of 2, 3 up to the primary: %llu",
 	       (unsigned long long)w.lag_bytes);
@@ -177,14 +177,14 @@ test_remote_words(void)
 	       !strcmp(w.repl, "Replaying") && !strcmp(w.flags, "dCASfr"),
 	       "lagging secondary: %s %s %s %s", w.role, w.disk, w.repl, w.flags);
 	inputs(&in, 1, 0, VIEW_WINDOW_NS);
-	words_of(&sf, "alpha", &in, &w);
+	words_of(sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.role, "Primary") &&
 	       !strcmp(w.repl, "Replicating") && !strcmp(w.flags, "DCAS--") && w.lag_bytes == 0,
 	       "primary as itself: %s %s %s lag %llu", w.role, w.repl, w.flags,
 	       (unsigned long long)w.lag_bytes);
-	sft_set(&sf, "resource-r0/replay-beta", "log-000000003-alpha,700,0");
+	sft_set(sf, "resource-r0/replay-beta", "log-000000003-alpha,700,0");
 	inputs(&in, 0, 0, VIEW_WINDOW_NS);
-	words_of(&sf, "beta", &in, &w);
+	words_of(sf, "beta", &in, &w);
 	tap_ok(!strcmp(w.disk, "UpToDate") && !strcmp(w.flags, "dCASFR") && w.lag_bytes == 0 &&
 	       w.lag_ns == 0, "caught up: %s %s", w.disk, w.flags);
 	sft_done_tree(&sf);
@@ -200,37 +200,37 @@ static void
 test_paused_without_acted(void)
 {
 	struct view_inputs in;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct words w;
 
 	sft_new_tree(&sf, "alpha");
-	plant(&sf);
-	sft_set(&sf, "resource-r0/todo-beta/connect", "0");
+	plant(sf);
+	sft_set(sf, "resource-r0/todo-beta/connect", "0");
 	inputs(&in, 0, 0, VIEW_WINDOW_NS);
-	words_of(&sf, "beta", &in, &w);
+	words_of(sf, "beta", &in, &w);
 	tap_ok(!strcmp(w.repl, "PausingFetch"), "daemon alive, not carried out: %s", w.repl);
 	inputs(&in, 0, 2 * SFT_HOUR_NS, 3 * SFT_HOUR_NS);
-	words_of(&sf, "beta", &in, &w);
+	words_of(sf, "beta", &in, &w);
 	tap_ok(!strcmp(w.repl, "PausingFetch"), "the silent window is the caller's: %s", w.repl);
 	inputs(&in, 0, 2 * SFT_HOUR_NS, VIEW_WINDOW_NS);
-	words_of(&sf, "beta", &in, &w);
+	words_of(sf, "beta", &in, &w);
 	tap_ok(!strcmp(w.repl, "UnResponsive"), "heartbeat older than the window: %s", w.repl);
-	sft_set(&sf, "resource-r0/todo-alpha/connect", "0");
-	sft_set(&sf, "resource-r0/primary", "beta");
-	sft_set(&sf, "resource-r0/actual-alpha/is-primary", "0");
+	sft_set(sf, "resource-r0/todo-alpha/connect", "0");
+	sft_set(sf, "resource-r0/primary", "beta");
+	sft_set(sf, "resource-r0/actual-alpha/is-primary", "0");
 	inputs(&in, 1, 0, VIEW_WINDOW_NS);
-	words_of(&sf, "alpha", &in, &w);
+	words_of(sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.repl, "PausedFetch"),
 	       "this node without a fresh driver status: nothing in flight: %s", w.repl);
-	sft_set(&sf, "resource-r0/actual-alpha/acted-connect", "1");
-	words_of(&sf, "alpha", &in, &w);
+	sft_set(sf, "resource-r0/actual-alpha/acted-connect", "1");
+	words_of(sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.repl, "PausedFetch"), "... whatever acted- says: %s", w.repl);
 	plant_driver_status(in.now_ns);
-	words_of(&sf, "alpha", &in, &w);
+	words_of(sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.repl, "PausingFetch"),
 	       "a fresh driver status and acted- 1: not yet carried out: %s", w.repl);
-	sft_set(&sf, "resource-r0/actual-alpha/acted-connect", "0");
-	words_of(&sf, "alpha", &in, &w);
+	sft_set(sf, "resource-r0/actual-alpha/acted-connect", "0");
+	words_of(sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.repl, "PausedFetch"), "acted- 0: carried out: %s", w.repl);
 	sft_done_tree(&sf);
 }
@@ -240,21 +240,21 @@ static void
 test_roles(void)
 {
 	struct view_inputs in;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct words w;
 
 	sft_new_tree(&sf, "alpha");
-	plant(&sf);
-	sft_set(&sf, "resource-r0/actual-beta/is-primary", "1");
+	plant(sf);
+	sft_set(sf, "resource-r0/actual-beta/is-primary", "1");
 	inputs(&in, 0, 0, VIEW_WINDOW_NS);
-	words_of(&sf, "alpha", &in, &w);
+	words_of(sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.role, "ForcedPrimary"), "designated and one of two: %s", w.role);
-	words_of(&sf, "beta", &in, &w);
+	words_of(sf, "beta", &in, &w);
 	tap_ok(!strcmp(w.role, "RemainsPrimary") && w.flags[0] == 'D',
 	       "the other: %s %s", w.role, w.flags);
-	sft_set(&sf, "resource-r0/actual-alpha/is-primary", "0");
-	sft_set(&sf, "resource-r0/actual-beta/is-primary", "0");
-	words_of(&sf, "alpha", &in, &w);
+	sft_set(sf, "resource-r0/actual-alpha/is-primary", "0");
+	sft_set(sf, "resource-r0/actual-beta/is-primary", "0");
+	words_of(sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.role, "NotYetPrimary") && !strcmp(w.repl, "NotYetPrimary"),
 	       "designated, not reporting is-primary: %s %s", w.role, w.repl);
 	sft_done_tree(&sf);
@@ -265,18 +265,18 @@ static void
 test_local_only(void)
 {
 	struct view_inputs in;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct words w;
 
 	sft_new_tree(&sf, "alpha");
-	plant(&sf);
-	sft_set(&sf, "resource-r0/data-beta", "/nonexistent/device");
+	plant(sf);
+	sft_set(sf, "resource-r0/data-beta", "/nonexistent/device");
 	inputs(&in, 0, 0, VIEW_WINDOW_NS);
-	words_of(&sf, "beta", &in, &w);
+	words_of(sf, "beta", &in, &w);
 	tap_ok(strcmp(w.disk, "NotPresent") != 0, "another host's device is not looked at: %s",
 	       w.disk);
 	inputs(&in, 1, 0, VIEW_WINDOW_NS);
-	words_of(&sf, "beta", &in, &w);
+	words_of(sf, "beta", &in, &w);
 	tap_ok(!strcmp(w.disk, "NotPresent"), "this node's own device is: %s", w.disk);
 	sft_done_tree(&sf);
 }
@@ -286,20 +286,20 @@ static void
 test_emergency(void)
 {
 	struct view_inputs in;
-	struct statefs sf;
+	struct statefs *sf = NULL;
 	struct words w;
 
 	sft_new_tree(&sf, "alpha");
-	plant(&sf);
+	plant(sf);
 	inputs(&in, 1, 0, VIEW_WINDOW_NS);
-	sft_set(&sf, "actual-alpha/emergency", "1");
-	words_of(&sf, "alpha", &in, &w);
+	sft_set(sf, "actual-alpha/emergency", "1");
+	words_of(sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.repl, "EmergencyMode"), "actual-HOST/emergency > 0: %s", w.repl);
-	sft_set(&sf, "actual-alpha/emergency", "0");
-	words_of(&sf, "alpha", &in, &w);
+	sft_set(sf, "actual-alpha/emergency", "0");
+	words_of(sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.repl, "Replicating"), "and 0 again: %s", w.repl);
-	sft_set(&sf, "resource-r0/actual-alpha/is-emergency", "1");
-	words_of(&sf, "alpha", &in, &w);
+	sft_set(sf, "resource-r0/actual-alpha/is-emergency", "1");
+	words_of(sf, "alpha", &in, &w);
 	tap_ok(!strcmp(w.repl, "EmergencyMode"), "is-emergency 1: %s", w.repl);
 	sft_done_tree(&sf);
 }
