@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The designated primary's vouches (docs/state-tree.md 3.8): SHA-256 of
+ * the first LEN bytes of each logfile it holds, published as
+ * resource-RES/digest-NNNNNNNNN-US, so that a member may take those bytes
+ * from any other member and still tell them from forged ones.
+ *
+ *  - its own logfiles: the one it logs to up to its durable end (a vouch
+ *    for bytes a power loss could take back would vouch for a history
+ *    that may never be), the earlier ones at their final size;
+ *  - the other hosts' logfiles it holds: up to the length its own
+ *    version link of that number names, i.e. the history it continues
+ *    (after a failover, the part of the dead origin's last logfile it
+ *    replayed).
+ *
+ * Each pass runs at most once a second; only bytes new since the last
+ * pass are hashed (one open SHA-256 state per recent logfile), and a
+ * vouch is written only when its length changed.  Failure policy: a
+ * logfile that cannot be read keeps its last vouch; nothing here stops
+ * the data path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clusterd/driver/driver_internal.h"
+#include "common/log.h"
+
+#define VOUCH_PERIOD_MS	1000
+
+/* The open hash state for logfile @name (a slot per recent number). */
+static struct repl_vouch_hash *
+hash_slot(struct drv_res *r, uint64_t nr)
+{
+	return &r->vouch_hash[nr % DRV_VOUCH_SLOTS];
+}
+
+/* The length this node vouches for of local logfile @lf, 0 if none. */
+static uint64_t
+vouch_len(struct driver *d, const struct role_view *v, const struct repl_logfile *lf,
+	  const struct mars_logname *writing, uint64_t durable)
+{
+	const struct repl_link *own;
+
+	if (!strcmp(lf->origin, d->gc->host)) {
+		if (lf->nr == writing->nr && !strcmp(writing->host, lf->origin))
+			return durable < lf->size_bytes ? durable : lf->size_bytes;
+		return lf->size_bytes;
+	}
+	own = repl_history_link(&v->hist, d->gc->host, lf->nr);
+	if (!own || strcmp(own->v.origin, lf->origin) || own->v.len_bytes > lf->size_bytes)
+		return 0;	/* not our history, or we do not hold all of it */
+	return own->v.len_bytes;
+}
+
+/* Vouch for the first @len bytes of our logfile @name (number @nr).  0 or -errno. */
+static int
+vouch_one(struct driver *d, struct drv_res *r, const char *name, uint64_t nr, uint64_t len)
+{
+	char key[MARS_DIGNAME_MAX + 1], val[STATEFS_VALUE_MAX + 1];
+	struct repl_vouch_hash *vh = hash_slot(r, nr);
+	struct repl_vouch cur;
+	const char *kv[2] = { key, val };
+	int fd, ret;
+
+	if (repl_vouch_get(&d->sf, r->name, name, d->gc->host, &cur) == 1 &&
+	    cur.len_bytes == len)
+		return 0;
+	if (strcmp(vh->name, name) != 0 || vh->len_bytes > len) {
+		ret = repl_vouch_hash_reset(vh, name);
+		if (ret < 0)
+			return ret;
+	}
+	fd = statefs_file_open(&d->sf, r->name, name, O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	ret = repl_vouch_hash_file(vh, fd, len);
+	close(fd);
+	if (ret < 0) {
+		vh->name[0] = '\0';
+		return ret;
+	}
+	if (repl_vouch_format(val, sizeof(val), vh) < 0 ||
+	    mars_digname_format(key, sizeof(key), nr, d->gc->host) < 0)
+		return -EINVAL;
+	return drv_put(d, r->name, kv, 2);
+}
+
+void
+drv_vouch_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
+		  const struct mars_engine_status *st)
+{
+	char name[MARS_LOGNAME_MAX + 1];
+	struct mars_logname writing;
+	uint64_t now = gossip_now_ms(), len;
+	int ret;
+
+	if (now < r->vouch_ms + VOUCH_PERIOD_MS ||
+	    mars_logname_parse(st->logfile, strlen(st->logfile), &writing) < 0)
+		return;
+	r->vouch_ms = now;
+	for (size_t i = 0; i < v->hist.n_files; i++) {
+		const struct repl_logfile *lf = &v->hist.files[i];
+
+		len = vouch_len(d, v, lf, &writing, st->synced_pos);
+		if (len == 0 || mars_logname_format(name, sizeof(name), lf->nr, lf->origin) < 0)
+			continue;
+		ret = vouch_one(d, r, name, lf->nr, len);
+		if (ret < 0)
+			log_debug("%s: no vouch for %s at %llu bytes: %s", r->name, name,
+				  (unsigned long long)len, strerror(-ret));
+	}
+}
+
+void
+drv_vouch_final(struct driver *d, struct drv_res *r, const char *name, uint64_t len)
+{
+	struct mars_logname ln;
+	int ret;
+
+	if (len == 0 || mars_logname_parse(name, strlen(name), &ln) < 0)
+		return;
+	ret = vouch_one(d, r, name, ln.nr, len);
+	if (ret < 0)
+		log_warnx("%s: no vouch for %s at its final %llu bytes: %s", r->name, name,
+			  (unsigned long long)len, strerror(-ret));
+}
+
+void
+drv_vouch_release(struct drv_res *r)
+{
+	for (size_t i = 0; i < DRV_VOUCH_SLOTS; i++)
+		repl_vouch_hash_release(&r->vouch_hash[i]);
+}
