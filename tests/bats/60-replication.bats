@@ -282,6 +282,46 @@ fetched_compressed() {	# fetched_compressed HOST BYTES: at least BYTES fetched, 
 	cmp "$f" "$(netns_root alpha)/resource-$RES/$name"
 }
 
+# vouched_by HOST NAME VOUCHER: HOST holds VOUCHER's vouch for logfile NAME
+# (docs/state-tree.md 3.8) and it matches the first LEN bytes of VOUCHER's copy.
+vouched_by() {
+	local v nr len
+	nr=${2#log-}
+	nr=${nr%%-*}
+	v=$(val "$1" "digest-$nr-$3") || return 1
+	[ "$(echo "$v" | cut -d, -f2)" = "$2" ] || return 1
+	len=$(echo "$v" | cut -d, -f3)
+	[ "$(head -c "$len" "$(netns_root "$3")/resource-$RES/$2" | sha256sum | cut -d' ' -f1)" = \
+	  "$(echo "$v" | cut -d, -f1)" ]
+}
+
+@test "failover, three nodes: the new primary vouches for the dead origin's logfile, the laggard takes the rest from it" {
+	local name
+	replica_up alpha beta gamma
+	fs_mount alpha mkfs
+	write_files alpha 2
+	wait_same alpha gamma 60
+	run marsadm_on gamma pause-fetch "$RES"
+	assert_success
+	write_files alpha 4
+	wait_for 60 caught_up beta alpha
+	read -r name _ < <(log_last_data alpha)
+	wait_for 30 vouched_by beta "$name" alpha
+	# alpha dies mid-logfile: beta holds more of it than gamma
+	netns_link alpha down
+	beta_forced_primary
+	wait_for 30 vouched_by gamma "$name" beta
+	run marsadm_on gamma resume-fetch "$RES"
+	assert_success
+	fs_mount beta
+	write_files beta 1
+	fs_umount beta
+	wait_same beta gamma 90
+	cmp "$(netns_root beta)/resource-$RES/$name" "$(netns_root gamma)/resource-$RES/$name"
+	run grep -c "refused '$name'" "$NETNS_DIR/gamma/clusterd.log"
+	assert_output 0
+}
+
 @test "three nodes: every replica equals the primary, and after a handover too" {
 	replica_up alpha beta gamma
 	fs_mount alpha mkfs
