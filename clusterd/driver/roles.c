@@ -80,16 +80,25 @@ roles_successor(const struct role_view *v, uint64_t nr)
  * link when its device closes or it rotates), while the new primary's
  * link says how much of the logfile the history holds.  After a handover
  * the two are equal.
+ *
+ * Only for a node that holds no more of the logfile than that link: the
+ * origin itself, or a member that fetched more of it from the origin,
+ * may have applied bytes the history does not hold, and keeps comparing
+ * with the origin's link, which reports that split brain.
  */
 const struct repl_link *
 roles_history_link(const struct role_view *v, const char *origin, uint64_t nr)
 {
 	const struct repl_link *succ = roles_successor(v, nr), *cont;
+	uint64_t local;
 
-	if (succ && strcmp(succ->v.origin, origin) &&
+	if (succ && strcmp(succ->v.origin, origin) && strcmp(origin, v->host) &&
 	    (cont = roles_link_of(v, succ->host, nr)) && !strcmp(cont->v.origin, origin) &&
-	    !strcmp(cont->v.section, succ->v.prev))
-		return cont;
+	    !strcmp(cont->v.section, succ->v.prev)) {
+		local = roles_local_size(v, nr, origin);
+		if (local == UINT64_MAX || local <= cont->v.len_bytes)
+			return cont;
+	}
 	return roles_link_of(v, origin, nr);
 }
 
