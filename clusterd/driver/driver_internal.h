@@ -62,6 +62,8 @@ struct drv_res {
 	uint64_t lag_ms;		/* unapplied- entries last published */
 	uint64_t vouch_ms;		/* digest- vouches last published */
 	struct repl_vouch_hash vouch_hash[DRV_VOUCH_SLOTS];	/* driver_vouch.c */
+	unsigned vouch_pass[DRV_VOUCH_SLOTS];	/* the pass that used each slot last */
+	unsigned vouch_pass_nr;			/* the current pass */
 	char blocker[REPL_NAME_MAX + 1];	/* deletion blocker last logged */
 	char mount[4096], log_path[4096];
 	struct drv_limits lim;
