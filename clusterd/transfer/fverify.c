@@ -28,12 +28,22 @@ fverify_init(struct fverify *v)
 	v->stage_fd = -1;
 }
 
+/* Empty and close the staging file: it may have held a logfile's worth. */
+static void
+stage_close(struct fverify *v)
+{
+	if (v->stage_fd < 0)
+		return;
+	/* a failure is harmless: the next stream truncates it at open */
+	(void)!ftruncate(v->stage_fd, 0);
+	close(v->stage_fd);
+	v->stage_fd = -1;
+}
+
 void
 fverify_abort(struct fverify *v)
 {
-	if (v->stage_fd >= 0)
-		close(v->stage_fd);
-	v->stage_fd = -1;
+	stage_close(v);
 	/* the state covers unverified bytes: start over next time */
 	if (v->staged)
 		v->vh.name[0] = '\0';
@@ -177,8 +187,7 @@ fverify_finish(struct fverify *v, int fd, uint64_t keep_to, uint64_t *appended)
 	*appended = n;
 	if (n != v->staged)
 		v->vh.name[0] = '\0';	/* it hashed past what the logfile holds */
-	close(v->stage_fd);
-	v->stage_fd = -1;
+	stage_close(v);
 	v->staged = 0;
 	return 1;
 }
