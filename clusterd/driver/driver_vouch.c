@@ -16,10 +16,11 @@
  * Each pass runs at most once a second, newest logfile first; only bytes
  * new since the last pass are hashed (one open SHA-256 state per logfile
  * being worked on), and a vouch is written only when its length changed.
- * A pass hashes at most VOUCH_PASS_BYTES and goes on where it stopped
- * the next time, so a backlog of old logfiles (a primary restarted, or
- * one that took the role after a failover) never holds the driver's
- * tick for long.  Failure policy: a logfile that cannot be read keeps
+ * Beyond the logfile being written (its growth since the last pass:
+ * hashed at 1.8 GB/s with SHA-NI, `openssl speed sha256`), a pass hashes
+ * at most VOUCH_PASS_BYTES and goes on where it stopped the next time,
+ * so a backlog of old logfiles (a primary restarted, or one that took
+ * the role after a failover) never holds the driver's tick for long.  Failure policy: a logfile that cannot be read keeps
  * its last vouch; nothing here stops the data path.
  */
 #include <errno.h>
@@ -130,7 +131,7 @@ drv_vouch_publish(struct driver *d, struct drv_res *r, const struct role_view *v
 {
 	char name[MARS_LOGNAME_MAX + 1];
 	struct mars_logname writing;
-	uint64_t now = gossip_now_ms(), len, budget = VOUCH_PASS_BYTES;
+	uint64_t now = gossip_now_ms(), len, budget = VOUCH_PASS_BYTES, unbounded;
 	int ret;
 
 	if (now < r->vouch_ms + VOUCH_PERIOD_MS ||
@@ -144,7 +145,12 @@ drv_vouch_publish(struct driver *d, struct drv_res *r, const struct role_view *v
 		len = vouch_len(d, v, lf, &writing, st->synced_pos);
 		if (len == 0 || mars_logname_format(name, sizeof(name), lf->nr, lf->origin) < 0)
 			continue;
-		ret = vouch_one(d, r, name, lf->nr, len, &budget);
+		/* the logfile being written keeps up whatever it takes (its growth
+		 * since the last pass); the budget bounds the backlog */
+		unbounded = UINT64_MAX;
+		ret = vouch_one(d, r, name, lf->nr, len,
+				lf->nr == writing.nr && !strcmp(lf->origin, writing.host) ?
+				&unbounded : &budget);
 		if (ret < 0)
 			log_debug("%s: no vouch for %s at %llu bytes: %s", r->name, name,
 				  (unsigned long long)len, strerror(-ret));
