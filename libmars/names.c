@@ -255,6 +255,12 @@ mars_vername_parse(const char *s, size_t len, struct mars_logname *out)
 }
 
 int
+mars_digname_parse(const char *s, size_t len, struct mars_logname *out)
+{
+	return mars_numbered_parse("digest-", 7, s, len, out);
+}
+
+int
 mars_logname_format(char *buf, size_t size, uint64_t nr, const char *host)
 {
 	return mars_numbered_format("log-", 4, buf, size, nr, host);
@@ -264,6 +270,12 @@ int
 mars_vername_format(char *buf, size_t size, uint64_t nr, const char *host)
 {
 	return mars_numbered_format("version-", 8, buf, size, nr, host);
+}
+
+int
+mars_digname_format(char *buf, size_t size, uint64_t nr, const char *host)
+{
+	return mars_numbered_format("digest-", 7, buf, size, nr, host);
 }
 
 /* ---- replay link value: LOGNAME "," POS "," LEN ------------------------- */

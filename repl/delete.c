@@ -3,7 +3,8 @@
  * Logfile deletion, cluster-wide: every logfile numbered below the lowest
  * replay link of any member has been replayed everywhere and may go.
  * The local file is unlinked and a tombstone for its name spreads the
- * deletion; this node's version links are kept one logfile longer.  One
+ * deletion, and this node's vouch for it (state-tree.md 3.8) goes with
+ * it; this node's version links are kept one logfile longer.  One
  * implementation for `marsadm log-delete`/`cron` and clusterd's timer.
  */
 #include <errno.h>
@@ -18,7 +19,7 @@ int
 repl_delete_plan(struct statefs *sf, const char *res, const char *host,
 		 struct repl_deletion *d, struct statefs_txn *t)
 {
-	char key[STATEFS_PATH_MAX + 1], name[MARS_VERNAME_MAX + 1];
+	char key[STATEFS_PATH_MAX + 1], name[MARS_VERNAME_MAX + 1], dname[MARS_DIGNAME_MAX + 1];
 	struct repl_history h;
 	size_t i;
 	int ret;
@@ -39,6 +40,9 @@ repl_delete_plan(struct statefs *sf, const char *res, const char *host,
 			continue;	/* the loader parsed it: cannot happen */
 		statefs_resource_keyf(key, sizeof(key), res, "%s", d->files[d->n_files++]);
 		statefs_txn_set(t, key, STATEFS_TOMBSTONE);
+		if (mars_digname_format(dname, sizeof(dname), h.files[i].nr, host) >= 0 &&
+		    statefs_resource_keyf(key, sizeof(key), res, "%s", dname) == 0)
+			statefs_txn_delete(t, key);	/* absent: skipped */
 	}
 	for (i = 0; i < h.n_links; i++) {
 		if (strcmp(h.links[i].host, host) || h.links[i].nr + 1 >= d->limit_nr ||

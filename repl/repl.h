@@ -344,4 +344,47 @@ uint64_t repl_limit_min(uint64_t a, uint64_t b);
 void repl_share_bwlimit(uint64_t node_bps, const uint64_t *weight, const uint64_t *cap_bps,
 			const int *busy, size_t n, uint64_t *out_bps);
 
+/* ---- vouches: a logfile's content from its origin (vouch.c) ------------ */
+
+/*
+ * "DIGEST,log-NNNNNNNNN-ORIGIN,LEN" under digest-NNNNNNNNN-HOST: HOST
+ * states that the first LEN bytes of that logfile have SHA-256 DIGEST
+ * (docs/state-tree.md 3.8).
+ */
+struct repl_vouch {
+	char digest[REPL_DIGEST_HEX + 1];	/* lowercase hex */
+	char host[REPL_NAME_MAX + 1];		/* who vouches (the key's owner) */
+	uint64_t len_bytes;
+};
+
+/*
+ * SHA-256 of a logfile's prefix [0, len_bytes), kept open so that only
+ * new bytes are hashed as the file grows.  One per logfile followed.
+ */
+struct repl_vouch_hash {
+	void *ctx;				/* EVP_MD_CTX; NULL until started */
+	char name[MARS_LOGNAME_MAX + 1];	/* the logfile; "" if none */
+	uint64_t len_bytes;			/* bytes hashed so far */
+};
+
+/* Start over on logfile @name at 0 bytes.  0 or -ENOMEM. */
+int repl_vouch_hash_reset(struct repl_vouch_hash *vh, const char *name);
+/* Hash @n more bytes. */
+int repl_vouch_hash_update(struct repl_vouch_hash *vh, const void *p, size_t n);
+/* Hash @fd's bytes [len_bytes, @to) (pread).  0, -EIO (short) or -errno. */
+int repl_vouch_hash_file(struct repl_vouch_hash *vh, int fd, uint64_t to);
+/* The digest of what was hashed, in hex; the state goes on.  0 or -errno. */
+int repl_vouch_hash_hex(const struct repl_vouch_hash *vh, char hex[REPL_DIGEST_HEX + 1]);
+void repl_vouch_hash_release(struct repl_vouch_hash *vh);
+
+/* The vouch value for @vh's logfile and length into @buf.  Length or -errno. */
+int repl_vouch_format(char *buf, size_t size, const struct repl_vouch_hash *vh);
+
+/*
+ * @host's vouch for logfile @logname of @res: 1 and *@out if there is one
+ * that parses and names exactly that logfile, 0 if none, -errno.
+ */
+int repl_vouch_get(struct statefs *sf, const char *res, const char *logname,
+		   const char *host, struct repl_vouch *out);
+
 #endif /* MARS_REPL_H */

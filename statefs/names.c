@@ -23,6 +23,7 @@ enum form {
 	F_HOST,		/* prefix + host name; the host owns what is below */
 	F_LOGNAME,	/* "log-NNNNNNNNN-HOST", by the shared codec */
 	F_VERNAME,	/* "version-NNNNNNNNN-HOST", by the shared codec */
+	F_DIGNAME,	/* "digest-NNNNNNNNN-HOST", by the shared codec */
 	F_RESOURCE,	/* prefix + resource name */
 };
 
@@ -71,6 +72,7 @@ static const struct rule resource_rules[] = {
 	{ "verifystatus-",	F_HOST,		N_LEAF,	STATEFS_V_COUNTS },
 	{ "skip-check-",	F_HOST,		N_LEAF,	STATEFS_V_DECIMAL },
 	{ "version-",		F_VERNAME,	N_LEAF,	STATEFS_V_VERSION },
+	{ "digest-",		F_DIGNAME,	N_LEAF,	STATEFS_V_SECTION },
 	{ "log-",		F_LOGNAME,	N_LEAF,	STATEFS_V_TOMBSTONE },
 	{ NULL, 0, 0, 0 },
 };
@@ -172,6 +174,8 @@ match_numbered(enum form form, const char *comp, struct statefs_keyinfo *info)
 
 	if (form == F_LOGNAME)
 		ret = mars_logname_parse(comp, strlen(comp), &ln);
+	else if (form == F_DIGNAME)
+		ret = mars_digname_parse(comp, strlen(comp), &ln);
 	else
 		ret = mars_vername_parse(comp, strlen(comp), &ln);
 	if (ret < 0)
@@ -194,6 +198,7 @@ match_rule(const struct rule *r, const char *comp, struct statefs_keyinfo *info)
 		return copy_name(info->owner, comp + plen, STATEFS_NAME_HOST);
 	case F_LOGNAME:
 	case F_VERNAME:
+	case F_DIGNAME:
 		return match_numbered(r->form, comp, info);
 	default:
 		return copy_name(info->resource, comp + plen, STATEFS_NAME_RESOURCE);
@@ -283,6 +288,7 @@ value_form_check(enum statefs_value_form form, const char *value, size_t len)
 {
 	struct mars_replaylink rl;
 	struct mars_version ver;
+	struct mars_section sec;
 	const char *comma;
 
 	if (form == STATEFS_V_PATH)
@@ -304,6 +310,8 @@ value_form_check(enum statefs_value_form form, const char *value, size_t len)
 		return mars_replaylink_parse(value, len, &rl) == 0 ? 0 : -EBADMSG;
 	case STATEFS_V_VERSION:
 		return mars_version_parse(value, len, &ver) == 0 ? 0 : -EBADMSG;
+	case STATEFS_V_SECTION:
+		return mars_section_parse(value, len, &sec) == 0 ? 0 : -EBADMSG;
 	case STATEFS_V_COUNTS:
 		comma = strchr(value, ',');
 		return comma && decimal_ok(value, (size_t)(comma - value)) &&

@@ -127,6 +127,7 @@ enum statefs_value_form {
 	STATEFS_V_RESOURCE,	/* a resource name */
 	STATEFS_V_REPLAY,	/* a replay link value (mars/names.h) */
 	STATEFS_V_VERSION,	/* a version link value (mars/names.h) */
+	STATEFS_V_SECTION,	/* one section of it: a vouch (state-tree.md 3.8) */
 	STATEFS_V_COUNTS,	/* two canonical decimals "N,N" */
 	STATEFS_V_TOMBSTONE,	/* nothing but the tombstone */
 	STATEFS_V_SSHKEY,	/* an OpenSSH public key "TYPE:BLOB" (sshkey.c) */

@@ -262,8 +262,10 @@ tick_resource(struct driver *d, struct drv_res *r)
 	/* Only the designated primary's figures count (state-tree.md 3.6); an
 	 * old primary still logging after a failover has none to give. */
 	if (running && st.mode == MARS_ENGINE_PRIMARY && a.act != ROLE_STOP_PRIMARY &&
-	    !strcmp(v.primary, v.host))
+	    !strcmp(v.primary, v.host)) {
 		drv_lag_publish(d, r, &v, &st);
+		drv_vouch_publish(d, r, &v, &st);
+	}
 	drv_acted_write(d, r, &v);
 	drv_status_write(d, r, &a, &st, changed);
 	role_view_release(&v);
@@ -397,6 +399,7 @@ driver_stop(struct driver *d)
 		/* The engine handle is dropped without stopping the child:
 		 * the device stays up for the next clusterd to adopt. */
 		free(d->res[i]->e);
+		drv_vouch_release(d->res[i]);
 		free(d->res[i]);
 	}
 	if (d->sf_open)

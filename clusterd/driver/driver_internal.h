@@ -26,6 +26,7 @@
 #include "repl/repl.h"
 
 #define DRV_MAX_RES		256
+#define DRV_VOUCH_SLOTS		4	/* open SHA-256 states of recent logfiles */
 #define DRV_RETRY_MS		2000	/* after a failed engine start */
 #define DRV_ROTATE_WAIT_MS	5000	/* for the engine to swap logfiles */
 
@@ -59,6 +60,10 @@ struct drv_res {
 	char why[512];			/* last decision's reason, logged on change */
 	uint64_t status_ms;		/* .driver-status last written */
 	uint64_t lag_ms;		/* unapplied- entries last published */
+	uint64_t vouch_ms;		/* digest- vouches last published */
+	struct repl_vouch_hash vouch_hash[DRV_VOUCH_SLOTS];	/* driver_vouch.c */
+	unsigned vouch_pass[DRV_VOUCH_SLOTS];	/* the pass that used each slot last */
+	unsigned vouch_pass_nr;			/* the current pass */
 	char blocker[REPL_NAME_MAX + 1];	/* deletion blocker last logged */
 	char mount[4096], log_path[4096];
 	struct drv_limits lim;
@@ -123,6 +128,18 @@ void driver_follow_deletion(struct driver *d, const char *res);
  * unapplied-MEMBER, docs/state-tree.md 3.6). */
 void drv_lag_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
 		     const struct mars_engine_status *st);
+
+/* ---- driver_vouch.c ------------------------------------------------------------ */
+
+/* While this node is the designated primary and logs @r: publish, at most
+ * once a second, its vouches for the logfiles it holds (digest-N-US,
+ * docs/state-tree.md 3.8). */
+void drv_vouch_publish(struct driver *d, struct drv_res *r, const struct role_view *v,
+		       const struct mars_engine_status *st);
+/* Vouch for our logfile @name at its final @len bytes now (handover). */
+void drv_vouch_final(struct driver *d, struct drv_res *r, const char *name, uint64_t len);
+/* Free @r's hash states. */
+void drv_vouch_release(struct drv_res *r);
 
 /* ---- driver_limits.c ------------------------------------------------------------ */
 

@@ -147,6 +147,7 @@ drv_stop_primary(struct driver *d, struct drv_res *r, const struct mars_engine_s
 	snprintf(rkey, sizeof(rkey), "replay-%s", d->gc->host);
 	snprintf(ckey, sizeof(ckey), "actual-%s/closed", d->gc->host);
 	drv_put(d, r->name, kv, 6);
+	drv_vouch_final(d, r, st->logfile, closed.pos_bytes);
 	log_info("%s: left the primary role; %s closed at %" PRIu64 " bytes", r->name,
 		 st->logfile, closed.pos_bytes);
 }

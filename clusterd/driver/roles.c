@@ -73,6 +73,36 @@ roles_successor(const struct role_view *v, uint64_t nr)
 }
 
 /*
+ * The link of logfile @nr of @origin on the designated history: the
+ * origin's own, unless logfile @nr + 1 is another host's and that host's
+ * link for @nr is the one its successor continues (its PREV).  After a
+ * failover the dead origin's link may be stale (a primary moves its own
+ * link when its device closes or it rotates), while the new primary's
+ * link says how much of the logfile the history holds.  After a handover
+ * the two are equal.
+ *
+ * Only for a node that holds no more of the logfile than that link: the
+ * origin itself, or a member that fetched more of it from the origin,
+ * may have applied bytes the history does not hold, and keeps comparing
+ * with the origin's link, which reports that split brain.
+ */
+const struct repl_link *
+roles_history_link(const struct role_view *v, const char *origin, uint64_t nr)
+{
+	const struct repl_link *succ = roles_successor(v, nr), *cont;
+	uint64_t local;
+
+	if (succ && strcmp(succ->v.origin, origin) && strcmp(origin, v->host) &&
+	    (cont = roles_link_of(v, succ->host, nr)) && !strcmp(cont->v.origin, origin) &&
+	    !strcmp(cont->v.section, succ->v.prev)) {
+		local = roles_local_size(v, nr, origin);
+		if (local == UINT64_MAX || local <= cont->v.len_bytes)
+			return cont;
+	}
+	return roles_link_of(v, origin, nr);
+}
+
+/*
  * This node's link for logfile @nr of @origin covering @len bytes: its
  * own link relengthened, else a new one after its own link @nr - 1, else
  * after the origin's predecessor (a member that joined at @nr).
@@ -206,7 +236,7 @@ roles_secondary(const struct role_view *v, const struct mars_engine_status *st, 
 	mars_logname_format(name, sizeof(name), r->nr, r->origin);	/* parsed: fits */
 	self = !strcmp(r->origin, v->host);
 	applied = roles_applied_pos(v, st, running, name);
-	ol = roles_link_of(v, r->origin, r->nr);
+	ol = roles_history_link(v, r->origin, r->nr);
 	if (!ol) {
 		roles_why(a, "waiting for the version link of %s from '%s'", name, r->origin);
 		return;
@@ -361,7 +391,7 @@ roles_wanted(const struct role_view *v, struct role_want *w)
 
 	if (!r->valid || !v->sw_connect)
 		return 0;
-	ol = roles_link_of(v, r->origin, r->nr);
+	ol = roles_history_link(v, r->origin, r->nr);
 	succ = roles_successor(v, r->nr);
 	if (strcmp(r->origin, v->host) &&
 	    mars_logname_format(w[n].name, sizeof(w[n].name), r->nr, r->origin) >= 0)

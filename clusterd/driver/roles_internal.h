@@ -18,6 +18,9 @@ const struct repl_link *roles_link_of(const struct role_view *v, const char *hos
 uint64_t roles_local_size(const struct role_view *v, uint64_t nr, const char *origin);
 /* The origin's own link of logfile @nr + 1: the designated primary's first. */
 const struct repl_link *roles_successor(const struct role_view *v, uint64_t nr);
+/* The link of logfile @nr of @origin the designated history continues. */
+const struct repl_link *roles_history_link(const struct role_view *v, const char *origin,
+					   uint64_t nr);
 /* Where replay of logfile @name stands: the engine's position when newer. */
 uint64_t roles_applied_pos(const struct role_view *v, const struct mars_engine_status *st,
 			   int running, const char *name);

@@ -121,13 +121,17 @@ unsigned authz_batch_end(struct authz *a, unsigned *refused);
  * session) are counted in the node's counters file (statefs_counters_add())
  * for the daemon's metrics, under the reason labels of
  * mars_gossip_refusals_total: the entry reasons of statefs_stats_refusals(),
- * these three for whole requests, and the daemon's key refusals.
+ * these three for whole requests, the daemon's key refusals and the
+ * fetcher's unvouched streams.
  */
 #define AUTHZ_COUNT_IDENTITY	"identity"	/* key binding, HELLO name, join by a member */
 #define AUTHZ_COUNT_FETCH	"fetch"		/* a FETCH refused (not a member, bad name) */
 #define AUTHZ_COUNT_SYNC	"sync"		/* a SYNC refused (not a member, not primary) */
 #define AUTHZ_COUNT_KEY		"key"		/* a member key kept out of authorized_keys
 						   (changed, or bound elsewhere; keys.h) */
+/* ... and by this node's fetcher: logfile bytes from a member that is not
+ * their origin, refused because no vouch covered them (protocol.md 9.2) */
+#define AUTHZ_COUNT_UNVOUCHED	"unvouched"
 
 /* Count one refused request of kind @reason (AUTHZ_COUNT_*); a failure
  * to count is logged at debug level only. */

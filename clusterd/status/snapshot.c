@@ -323,6 +323,7 @@ snapshot_refusals(const struct snapshot *s, struct statefs_counters *out)
 {
 	static const char *const requests[] = {
 		AUTHZ_COUNT_IDENTITY, AUTHZ_COUNT_FETCH, AUTHZ_COUNT_SYNC, AUTHZ_COUNT_KEY,
+		AUTHZ_COUNT_UNVOUCHED,
 	};
 
 	statefs_stats_refusals(&s->merge, out);

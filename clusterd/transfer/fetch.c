@@ -31,6 +31,13 @@
  * whose end is our size: FINFO then FEND) and the one holding most is
  * used.  Peers and addresses come from peers_load(), as for gossip, but
  * over connections of our own.
+ *
+ * Trust: the origin's bytes are believed (its SSH identity proves it).
+ * Another member's are not (records carry only xxh64, which a forger
+ * recomputes): such a stream asks only up to a length the origin or the
+ * designated primary vouched for, goes to a staging file through
+ * fverify.h, and reaches the logfile only once its SHA-256 matched the
+ * vouch (docs/protocol.md section 9.2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +61,7 @@
 #include "clusterd/transfer/piece.h"
 #include "clusterd/transfer/rate.h"
 #include "clusterd/transfer/fwriter.h"
+#include "clusterd/transfer/fverify.h"
 #include "mars/names.h"
 
 #define FETCH_PEERS_MAX		64
@@ -129,6 +137,7 @@ struct fetcher {
 	struct piece_unpacker unz;	/* its st goes to st.z under the lock */
 	struct fetch_stages stg;
 	struct fwriter fw;		/* writes and syncs the current stream's file */
+	struct fverify fv;		/* streams from a member not the origin */
 	uint8_t dbuf[GOSSIP_DIGEST_MAX];
 };
 
@@ -140,6 +149,8 @@ struct stream {
 	uint64_t written;	/* appended after len, maybe synced by now */
 	int stopping;		/* FSTOP sent: discard data until FEND */
 	int zstd;		/* FETCH asked for FZDATA */
+	int verify;		/* from a member not the origin: staged in f->fv */
+	uint64_t end;		/* FETCH's end: w->final_len, or the vouched length */
 };
 
 /* ---- names ------------------------------------------------------------- */
@@ -358,10 +369,11 @@ probe_size(struct fetcher *f, struct fconn *fc, const char *name, uint64_t offse
 /*
  * The peer to fetch @name from, beyond our @len: its origin if reachable,
  * else the member holding most (more than @len; for a follow entry, as
- * much as we have is enough: it may grow).  NULL if none.
+ * much as we have is enough: it may grow), whose size goes to *@size.
+ * NULL if none.
  */
 static struct fconn *
-pick_peer(struct fetcher *f, const struct fetch_want *w, uint64_t len)
+pick_peer(struct fetcher *f, const struct fetch_want *w, uint64_t len, int64_t *size_out)
 {
 	char origin[MARS_NAME_MAX + 1];
 	struct fconn *fc, *best = NULL;
@@ -387,6 +399,7 @@ pick_peer(struct fetcher *f, const struct fetch_want *w, uint64_t len)
 			best_size = size;
 		}
 	}
+	*size_out = best_size;
 	if (best && (best_size > (int64_t)len ||
 		     (w->final_len == FETCH_FOLLOW && best_size == (int64_t)len)))
 		return best;
@@ -557,11 +570,26 @@ on_zcost(struct fetcher *f, struct fconn *fc, const struct gossip_msg *m)
 	return 0;
 }
 
+/* Bytes of a member that is not the origin: hashed and staged, not appended. */
+static int
+on_data_staged(struct fetcher *f, struct stream *s, const uint8_t *data, uint64_t n)
+{
+	int ret = fverify_data(&f->fv, data, (size_t)n);
+
+	f->stg.bytes += n;
+	if (ret == -EPROTO)
+		set_error(f, ret, "peer sent '%s' past the vouched length %llu", s->w->name,
+			  (unsigned long long)s->end);
+	else if (ret < 0)
+		set_error(f, ret, "cannot stage '%s': %s", s->w->name, strerror(-ret));
+	return ret == -EPROTO ? ret : ret < 0 ? -EIO : 0;
+}
+
 /* FDATA or FZDATA: decoded to exactly its length, then appended. */
 static int
 on_data(struct fetcher *f, struct stream *s, const struct gossip_msg *m)
 {
-	uint64_t pos = s->len + s->written, n;
+	uint64_t pos = s->len + s->written + (s->verify ? f->fv.staged : 0), n;
 	const uint8_t *data;
 	uint64_t t0 = bucket_now_ns(), t1;
 	int ret;
@@ -582,6 +610,8 @@ on_data(struct fetcher *f, struct stream *s, const struct gossip_msg *m)
 	}
 	n = m->type == GOSSIP_FZDATA ? m->raw_len : m->data_len;
 	bucket_take(&f->bucket, m->data_len);	/* the limit is the link's */
+	if (s->verify)
+		return on_data_staged(f, s, data, n);
 	if (s->w->final_len != FETCH_FOLLOW && pos + n > s->w->final_len)
 		n = s->w->final_len > pos ? s->w->final_len - pos : 0;
 	ret = fwriter_append(&f->fw, data, n);	/* waits while the queue is full */
@@ -596,12 +626,74 @@ on_data(struct fetcher *f, struct stream *s, const struct gossip_msg *m)
 	return 0;
 }
 
+/* A staged stream from @fc refused: nothing reached the logfile. */
+static int
+refuse_unvouched(struct fetcher *f, struct fconn *fc, struct stream *s, const char *why)
+{
+	char e1[LOG_ESC_BYTES];
+
+	fverify_abort(&f->fv);
+	authz_count(f->sf, AUTHZ_COUNT_UNVOUCHED);
+	log_warnx("fetch %s: refused '%s' [%llu, %llu) from '%s': %s", f->res, s->w->name,
+		  (unsigned long long)s->len, (unsigned long long)s->end,
+		  log_escape(e1, sizeof(e1), fc->ch.ep.host), why);
+	set_error(f, -EBADMSG, "peer '%s': %s [%llu, %llu) refused: %s", fc->ch.ep.host,
+		  s->w->name, (unsigned long long)s->len, (unsigned long long)s->end, why);
+	fc->retry_ms = gossip_now_ms() + f->c->backoff_max_ms;
+	return -ENOENT;
+}
+
+/*
+ * The end of a stream from a member that is not the origin: the staged
+ * bytes are appended only if they complete the vouched prefix.  A
+ * MISMATCH does not truncate our copy: it came from the origin or was
+ * verified, so the peer's is the one that differs.
+ */
+static int
+on_end_staged(struct fetcher *f, struct fconn *fc, struct stream *s, const struct gossip_msg *m)
+{
+	char why[160];
+	uint64_t n;
+	int ret;
+
+	if (s->stopping) {	/* we ended it: no verdict */
+		fverify_abort(&f->fv);
+		return 0;
+	}
+	if (m->code == GOSSIP_FETCH_MISMATCH)
+		return refuse_unvouched(f, fc, s, "its copy differs from ours before the offset");
+	if (m->code != GOSSIP_FETCH_OK) {
+		fverify_abort(&f->fv);
+		set_error(f, -ENOENT, "peer '%s': %s: %s", fc->ch.ep.host, s->w->name, m->text);
+		fc->retry_ms = gossip_now_ms() + PEER_RETRY_MS;
+		return -ENOENT;
+	}
+	ret = fverify_finish(&f->fv, s->fd, s->w->final_len, &n);
+	if (ret < 0) {
+		set_error(f, ret, "cannot append verified bytes to '%s': %s", s->w->name,
+			  strerror(-ret));
+		return -EIO;
+	}
+	if (ret == 0) {
+		snprintf(why, sizeof(why), "%s (vouched by '%s' for %llu bytes)",
+			 m->offset >= s->end ? "SHA-256 differs from the vouch" :
+			 "the stream ended short of the vouch", f->fv.vouch.host,
+			 (unsigned long long)s->end);
+		return refuse_unvouched(f, fc, s, why);
+	}
+	s->len += n;
+	publish(f, s->len, n);
+	return 0;
+}
+
 /* The stream ended with FEND @m.  0 to go on (pick again), or -errno. */
 static int
 on_end(struct fetcher *f, struct fconn *fc, struct stream *s, const struct gossip_msg *m)
 {
 	int ret = local_sync(f, s);
 
+	if (ret == 0 && s->verify)
+		return on_end_staged(f, fc, s, m);
 	if (ret < 0 || m->code == GOSSIP_FETCH_OK)
 		return ret;
 	if (m->code == GOSSIP_FETCH_MISMATCH) {
@@ -669,13 +761,15 @@ stream_frame(struct fetcher *f, struct fconn *fc, struct stream *s,
 static int
 stream_request(struct fetcher *f, struct fconn *fc, struct stream *s)
 {
-	struct gossip_msg m = { .type = GOSSIP_FETCH, .fflags = GOSSIP_FETCH_FOLLOW };
+	struct gossip_msg m = { .type = GOSSIP_FETCH };
 	int ret;
 
 	snprintf(m.res, sizeof(m.res), "%s", f->res);
 	snprintf(m.name, sizeof(m.name), "%s", s->w->name);
 	m.offset = s->len;
-	m.end = s->w->final_len;
+	m.end = s->end;
+	/* a staged stream wants exactly the vouched prefix, which the peer holds */
+	m.fflags = s->verify ? 0 : GOSSIP_FETCH_FOLLOW;
 	s->zstd = (fc->ch.flags & GOSSIP_HELLO_ZSTD) &&
 		  gossip_compress_mode(f->c, f->sf_open ? f->sf : NULL, f->res) != PIECE_NONE;
 	if (s->zstd)
@@ -837,12 +931,44 @@ status_entry(struct fetcher *f, const struct fetch_want *w, uint64_t local_len,
 	pthread_mutex_unlock(&f->lock);
 }
 
+/*
+ * @s comes from a member that is not the origin, which holds @peer_size
+ * bytes: stage it up to a vouched length, if there is one.  0 or -errno.
+ */
+static int
+stage_from(struct fetcher *f, struct stream *s, uint64_t peer_size)
+{
+	struct repl_vouch vouch;
+	int ret;
+
+	if (peer_size <= s->len)
+		return -EAGAIN;		/* following, and it holds no more than we do */
+	ret = fverify_pick(f->sf, f->res, s->w->name, s->len, peer_size, &vouch);
+	if (ret == 0) {
+		set_error(f, -ENOENT, "no vouch of the origin or the primary covers more of '%s' "
+			  "than our %llu bytes within the %llu another member holds; waiting for "
+			  "the origin", s->w->name, (unsigned long long)s->len,
+			  (unsigned long long)peer_size);
+		return -ENOENT;
+	}
+	if (ret > 0)
+		ret = fverify_begin(&f->fv, f->sf, f->res, s->w->name, s->fd, s->len, &vouch);
+	if (ret < 0) {
+		set_error(f, ret, "cannot verify '%s': %s", s->w->name, strerror(-ret));
+		return ret;
+	}
+	s->verify = 1;
+	s->end = vouch.len_bytes;
+	return 0;
+}
+
 /* Work on @w until its stream ends.  Returns 1 if @w is complete. */
 static int
 work_entry(struct fetcher *f, const struct fetch_want *w)
 {
 	char origin[MARS_NAME_MAX + 1];
 	struct stream s = { .w = w };
+	int64_t peer_size = -1;
 	struct fconn *fc;
 
 	transfer_failure_attempt(&f->fail);
@@ -858,8 +984,12 @@ work_entry(struct fetcher *f, const struct fetch_want *w)
 		return 0;
 	}
 	status_entry(f, w, s.len, NULL, 0);
+	s.end = w->final_len;
 	if (s.len < w->final_len) {
-		fc = pick_peer(f, w, s.len);
+		fc = pick_peer(f, w, s.len, &peer_size);
+		if (fc && strcmp(fc->ch.ep.host, origin) != 0 &&
+		    stage_from(f, &s, (uint64_t)peer_size) < 0)
+			fc = NULL;
 		if (fc) {
 			status_entry(f, w, s.len, fc->ch.ep.host, 0);
 			if (stream_run(f, fc, &s) == 0)
@@ -943,6 +1073,7 @@ fetch_thread(void *arg)
 	for (size_t i = 0; i < f->n_peers; i++)
 		free_peer(f->peers[i]);
 	f->n_peers = 0;
+	fverify_release(&f->fv);
 	if (f->sf_open)
 		statefs_close(&f->sf);
 	piece_unpacker_release(&f->unz);
@@ -967,6 +1098,7 @@ fetcher_start(const struct gossip_config *c, const char *res, struct fetcher **o
 	rate_init(&f->rate, gossip_now_ms());
 	bucket_init(&f->bucket, 0, bucket_now_ns());
 	piece_unpacker_init(&f->unz, 0);
+	fverify_init(&f->fv);
 	pthread_mutex_init(&f->lock, NULL);
 	transfer_failure_init(&f->fail, &f->lock, &f->st.error, f->st.why, sizeof(f->st.why),
 			      "fetch %s", res);

@@ -10,6 +10,7 @@
  *   host name      [a-z][a-z0-9-]*, 1..63 bytes, not a reserved word
  *   logfile name   log-NNNNNNNNN-HOST          exactly 9 digits
  *   version name   version-NNNNNNNNN-HOST      exactly 9 digits
+ *   vouch name     digest-NNNNNNNNN-HOST       exactly 9 digits
  *   replay value   LOGNAME,POS,LEN             POS, LEN: decimal u64
  *   version value  SECTION:PREV                PREV: SECTION or empty
  *   section        DIGEST,LOGNAME,LEN          DIGEST: 64 lowercase hex
@@ -34,6 +35,8 @@
 #define MARS_LOGNAME_MAX	(4 + MARS_LOGNR_DIGITS + 1 + MARS_NAME_MAX)
 /* "version-" 9 digits "-" host */
 #define MARS_VERNAME_MAX	(8 + MARS_LOGNR_DIGITS + 1 + MARS_NAME_MAX)
+/* "digest-" 9 digits "-" host */
+#define MARS_DIGNAME_MAX	(7 + MARS_LOGNR_DIGITS + 1 + MARS_NAME_MAX)
 /* LOGNAME "," POS "," LEN */
 #define MARS_REPLAY_MAX		(MARS_LOGNAME_MAX + 2 * (1 + MARS_U64_DIGITS_MAX))
 /* DIGEST "," LOGNAME "," LEN */
@@ -78,12 +81,14 @@ struct mars_logname {
 };
 
 /*
- * Parse "log-NNNNNNNNN-HOST" (mars_logname_parse) or
- * "version-NNNNNNNNN-HOST" (mars_vername_parse), exactly @len bytes.
- * Returns 0 or -EINVAL; @out is written only on success.
+ * Parse "log-NNNNNNNNN-HOST" (mars_logname_parse),
+ * "version-NNNNNNNNN-HOST" (mars_vername_parse) or "digest-NNNNNNNNN-HOST"
+ * (mars_digname_parse: a vouch, docs/state-tree.md 3.8), exactly @len
+ * bytes.  Returns 0 or -EINVAL; @out is written only on success.
  */
 int mars_logname_parse(const char *s, size_t len, struct mars_logname *out);
 int mars_vername_parse(const char *s, size_t len, struct mars_logname *out);
+int mars_digname_parse(const char *s, size_t len, struct mars_logname *out);
 
 /*
  * Write the name of logfile @nr of @host (NUL-terminated) into @buf.
@@ -94,6 +99,7 @@ int mars_vername_parse(const char *s, size_t len, struct mars_logname *out);
  */
 int mars_logname_format(char *buf, size_t size, uint64_t nr, const char *host);
 int mars_vername_format(char *buf, size_t size, uint64_t nr, const char *host);
+int mars_digname_format(char *buf, size_t size, uint64_t nr, const char *host);
 
 /* ---- replay link value ------------------------------------------------ */
 

@@ -170,17 +170,105 @@ same_size() {		# same_size FILE1 FILE2
 	cmp "$(logfile alpha "$name")" "$dst"
 }
 
+# vouch TREE_HOST NAME LEN VOUCHER: VOUCHER's vouch for the first LEN bytes
+# of logfile NAME (docs/state-tree.md 3.8), computed from the origin's copy
+# and merged into TREE_HOST's tree as gossip from VOUCHER would.  Not
+# asserted: a tree without vouches refuses the key, and the verdicts below
+# are what the tests check.
+vouch() {
+	local host=$1 name=$2 len=$3 voucher=$4 origin digest nr
+	origin=${name##*-}
+	nr=${name#log-}
+	nr=${nr%%-*}
+	digest=$(head -c "$len" "$(logfile "$origin" "$name")" | sha256sum | cut -d' ' -f1)
+	tree "$host" merge "resource-$RES/digest-$nr-$voucher" "$digest,$name,$len" "$voucher" ||
+		echo "# vouch of $voucher not taken by $host" >&3
+}
+
+counter() {	# counter HOST NAME: the count in HOST's counters file, 0 if none
+	awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' \
+		"$(netns_root "$1")/.counters" 2>/dev/null || echo 0
+}
+
 @test "with the origin cut off, another member that holds the logfile serves it" {
 	fetch_cluster 3
 	local name=log-000000005-alpha size=$((2 * 1024 * 1024))
 	make_log alpha "$name" 2048
 	cp "$(logfile alpha "$name")" "$(logfile gamma "$name")"
+	vouch beta "$name" "$size" alpha
 	netns_link alpha down
 	fetch beta "$name" --final "$size" --timeout 60
 	assert_success
 	assert_equal "$(json peer)" gamma
 	cmp "$(logfile alpha "$name")" "$(logfile beta "$name")"
 	echo "# fetched from gamma in $(json elapsed_ms) ms with alpha unreachable" >&3
+}
+
+# A forged logfile: the origin's first half, then records of another seed
+# (valid headers and checksums, other data) at the same offsets.
+forge_pair() {	# forge_pair NAME: alpha's copy good, gamma's forged; size on stdout
+	local name=$1 good forged half
+	good=$(logfile alpha "$name")
+	forged=$(logfile gamma "$name")
+	"$FORGE_LOG" "$good" --records 64 --payload 4000 --seed 1 >/dev/null
+	"$FORGE_LOG" "$NETNS_DIR/other.log" --records 64 --payload 4000 --seed 2 >/dev/null
+	half=$(($(size_of "$good") / 2))
+	{ head -c "$half" "$good"; tail -c +"$((half + 1))" "$NETNS_DIR/other.log"; } >"$forged"
+	[ "$(size_of "$forged")" -eq "$(size_of "$good")" ] || return 1
+	cmp -s "$good" "$forged" && return 1
+	size_of "$good"
+}
+
+@test "a member that is not the origin serving forged records is refused: copy unchanged, counted" {
+	fetch_cluster 3
+	local name=log-000000010-alpha size half before
+	size=$(forge_pair "$name") || fail "cannot forge the logfile pair"
+	half=$((size / 2))
+	vouch beta "$name" "$size" alpha
+	# the victim holds the first half, from the origin
+	fetch beta "$name" --final "$half" --timeout 30
+	assert_success
+	before=$(sha256sum <"$(logfile beta "$name")")
+	netns_link alpha down
+	fetch beta "$name" --final "$size" --timeout 8
+	assert_failure
+	assert_equal "$(json peer)" gamma
+	[[ "$(json why)" == *"SHA-256 differs from the vouch"* ]] || fail "why: $(json why)"
+	assert_equal "$(size_of "$(logfile beta "$name")")" "$half"
+	assert_equal "$(sha256sum <"$(logfile beta "$name")")" "$before"
+	[ "$(counter beta unvouched)" -ge 1 ] || fail "the refusal was not counted"
+	# the same member with the origin's bytes: taken, and only then reported
+	cp "$(logfile alpha "$name")" "$(logfile gamma "$name")"
+	fetch beta "$name" --final "$size" --timeout 30
+	assert_success
+	assert_equal "$(json peer)" gamma
+	assert_equal "$(json bytes_total)" "$((size - half))"
+	cmp "$(logfile alpha "$name")" "$(logfile beta "$name")"
+}
+
+@test "a non-origin member: nothing without a vouch, a third member's vouch is not enough, the primary's is" {
+	fetch_cluster 3
+	local name=log-000000011-alpha size
+	size=$(forge_pair "$name") || fail "cannot forge the logfile pair"
+	cp "$(logfile alpha "$name")" "$(logfile gamma "$name")"
+	netns_link alpha down
+	# no vouch at all: nothing taken from gamma
+	fetch beta "$name" --final "$size" --timeout 6
+	assert_failure
+	[[ "$(json why)" == *"no vouch"* ]] || fail "why: $(json why)"
+	assert_equal "$(size_of "$(logfile beta "$name")")" 0
+	# gamma vouches for its own copy, but is neither origin nor primary
+	tree beta set "resource-$RES/primary" alpha >/dev/null
+	vouch beta "$name" "$size" gamma
+	fetch beta "$name" --final "$size" --timeout 6
+	assert_failure
+	assert_equal "$(size_of "$(logfile beta "$name")")" 0
+	# gamma becomes the designated primary (a failover): its vouch counts
+	tree beta set "resource-$RES/primary" gamma >/dev/null
+	fetch beta "$name" --final "$size" --timeout 30
+	assert_success
+	assert_equal "$(json peer)" gamma
+	cmp "$(logfile alpha "$name")" "$(logfile beta "$name")"
 }
 
 @test "the bandwidth limit holds: 4 MiB at 1 MiB/s take at least 3 s" {

@@ -282,6 +282,116 @@ fetched_compressed() {	# fetched_compressed HOST BYTES: at least BYTES fetched, 
 	cmp "$f" "$(netns_root alpha)/resource-$RES/$name"
 }
 
+# vouched_by HOST NAME VOUCHER: HOST holds VOUCHER's vouch for logfile NAME
+# (docs/state-tree.md 3.8) and it matches the first LEN bytes of VOUCHER's copy.
+vouched_by() {
+	local v nr len
+	nr=${2#log-}
+	nr=${nr%%-*}
+	v=$(val "$1" "digest-$nr-$3") || return 1
+	[ "$(echo "$v" | cut -d, -f2)" = "$2" ] || return 1
+	len=$(echo "$v" | cut -d, -f3)
+	[ "$(head -c "$len" "$(netns_root "$3")/resource-$RES/$2" | sha256sum | cut -d' ' -f1)" = \
+	  "$(echo "$v" | cut -d, -f1)" ]
+}
+
+replayed_at_least() {	# replayed_at_least HOST NAME BYTES: HOST's replay link
+	local link
+	link=$(val "$1" "replay-$1") || return 1
+	[ "${link%%,*}" = "$2" ] && [ "$(echo "$link" | cut -d, -f2)" -ge "$3" ]
+}
+
+@test "failover, three nodes: the new primary vouches for the dead origin's logfile, the laggard takes the rest from it" {
+	local name size
+	replica_up alpha beta gamma
+	fs_mount alpha mkfs
+	write_files alpha 2
+	wait_same alpha gamma 60
+	run marsadm_on gamma pause-fetch "$RES"
+	assert_success
+	write_files alpha 4
+	# beta replays all of alpha's newest data (caught_up may see an empty
+	# logfile just rotated to, which would leave beta no more than gamma)
+	read -r name size < <(log_last_data alpha)
+	wait_for 60 replayed_at_least beta "$name" "$size"
+	wait_for 30 vouched_by beta "$name" alpha
+	# alpha dies mid-logfile: beta holds more of it than gamma
+	netns_link alpha down
+	beta_forced_primary
+	wait_for 30 vouched_by gamma "$name" beta
+	run marsadm_on gamma resume-fetch "$RES"
+	assert_success
+	fs_mount beta
+	write_files beta 1
+	fs_umount beta
+	wait_same beta gamma 90
+	cmp "$(netns_root beta)/resource-$RES/$name" "$(netns_root gamma)/resource-$RES/$name"
+	run grep -c "refused '$name'" "$NETNS_DIR/gamma/clusterd.log"
+	assert_output 0
+}
+
+# replayed_local HOST NAME: HOST's replay link is at the end of its copy of NAME.
+replayed_local() {
+	[ "$(val "$1" "replay-$1" | cut -d, -f1,2)" = \
+	  "$2,$(size_of "$(netns_root "$1")/resource-$RES/$2")" ]
+}
+
+# vouched_whole HOST NAME ORIGIN: HOST holds ORIGIN's vouch for all of
+# ORIGIN's copy of NAME.
+vouched_whole() {
+	local nr=${2#log-}
+	nr=${nr%%-*}
+	vouched_by "$1" "$2" "$3" &&
+		[ "$(val "$1" "digest-$nr-$3" | cut -d, -f3)" = \
+		  "$(size_of "$(netns_root "$3")/resource-$RES/$2")" ]
+}
+
+copy_sum() {	# copy_sum FILE: sha256 of a logfile copy, "empty" if it has no bytes
+	if [ -s "$1" ]; then sha256sum <"$1"; else echo empty; fi
+}
+
+unvouched_at_least() {	# unvouched_at_least HOST N: refusals counted on HOST
+	[ "$(awk '$1 == "unvouched" { print $2 }' "$(netns_root "$1")/.counters" \
+	     2>/dev/null || true)" -ge "$2" ] 2>/dev/null
+}
+
+@test "hostile member: forged records of the origin's logfile, served by another member, never reach the disk" {
+	local name lf before_disk before_log have
+	[ -x "$LOG_TAMPER" ] || fail "log-tamper not built at $LOG_TAMPER (run make)"
+	replica_up alpha beta gamma
+	fs_mount alpha mkfs
+	write_files alpha 2
+	wait_same alpha beta 60
+	wait_same alpha gamma 60
+	run marsadm_on beta pause-fetch "$RES"
+	assert_success
+	write_files alpha 4
+	wait_for 60 caught_up gamma alpha
+	read -r name _ < <(log_last_data alpha)
+	lf="$(netns_root beta)/resource-$RES/$name"
+	wait_for 30 vouched_whole beta "$name" alpha
+	wait_for 30 replayed_local beta "$name"
+	have=$(size_of "$lf")
+	before_disk=$(sha256sum <"$(disk beta)")
+	before_log=$(copy_sum "$lf")
+	# gamma forges what beta lacks (valid records, other data) and serves it
+	# while the origin is unreachable
+	run "$LOG_TAMPER" "$(netns_root gamma)/resource-$RES/$name" "$have"
+	assert_success
+	netns_link alpha down
+	run marsadm_on beta resume-fetch "$RES"
+	assert_success
+	wait_for 60 unvouched_at_least beta 1
+	grep -q "refused '$name'.*from 'gamma'" "$NETNS_DIR/beta/clusterd.log" ||
+		fail "no refusal of gamma's copy in beta's log"
+	assert_equal "$(copy_sum "$lf")" "$before_log"
+	assert_equal "$(sha256sum <"$(disk beta)")" "$before_disk"
+	# the origin back: beta takes the rest from it and equals it
+	netns_link alpha up
+	fs_umount alpha
+	wait_same alpha beta 90
+}
+
 @test "three nodes: every replica equals the primary, and after a handover too" {
 	replica_up alpha beta gamma
 	fs_mount alpha mkfs

@@ -6,6 +6,7 @@
 #   MARS_BUILDDIR  top of the build tree (default: the source tree)
 #   MARSADM        the marsadm binary under test
 #   FORGE_LOG      the deterministic logfile forger (tests/helpers)
+#   LOG_TAMPER     rewrites a logfile's records from an offset, checksums valid
 #   MARS_ROOT      a fresh, not yet existing state root for this test
 #   MARS_HOST      this test's host name (alpha)
 #   VECTORS        the committed test vectors
@@ -19,6 +20,7 @@ MARS_SRCDIR=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 MARS_BUILDDIR=${MARS_BUILDDIR:-$MARS_SRCDIR}
 MARSADM=${MARSADM:-$MARS_BUILDDIR/marsadm/marsadm}
 FORGE_LOG=${FORGE_LOG:-$MARS_BUILDDIR/tests/helpers/forge-log}
+LOG_TAMPER=${LOG_TAMPER:-$MARS_BUILDDIR/tests/helpers/log-tamper}
 VECTORS=$MARS_SRCDIR/tests/vectors
 
 mars_common_setup() {

@@ -272,6 +272,51 @@ test_become_primary(void)
 	repl_history_release(&v.hist);
 }
 
+/*
+ * After a failover: alpha died in logfile 1 with its own link stale at 0
+ * (its device stayed open), gamma took the role with 80 bytes of it and
+ * logs 2.  beta, which held less, wants logfile 1 up to gamma's 80 and
+ * switches over there; beta holding more than gamma's 80 is a split.
+ */
+static void
+test_failover_history(void)
+{
+	char g1[STATEFS_VALUE_MAX + 1], g2[STATEFS_VALUE_MAX + 1];
+	struct mars_engine_status st;
+	struct repl_version a, v1;
+	struct role_want w[2];
+	struct role_action act;
+	struct role_view v;
+
+	view_init(&v, "gamma");
+	repl_version_parse(anchor, &a);
+	repl_version_make(g1, sizeof(g1), 1, "alpha", 80, a.section);
+	repl_version_parse(g1, &v1);
+	repl_version_make(g2, sizeof(g2), 2, "gamma", 0, v1.section);
+	set_link(&v, "gamma", anchor);
+	set_link(&v, "gamma", g1);
+	set_link(&v, "gamma", g2);
+	repl_history_add_file(&v.hist, 1, "alpha", 50);
+	repl_history_sort(&v.hist);
+	tap_ok(roles_wanted(&v, w) == 2 && w[0].final_len == 80 &&
+	       !strcmp(w[1].name, "log-000000002-gamma"),
+	       "failover: the dead origin's logfile is wanted to the new primary's length");
+	st = engine(MARS_ENGINE_REPLAY, "log-000000001-alpha", 50);
+	roles_decide(&v, &st, 1, &act);
+	tap_ok(!act.split && act.act != ROLE_SWITCH, "failover: holding less is lag, not a split");
+	v.hist.files[0].size_bytes = 80;
+	st.applied_pos = 80;
+	roles_decide(&v, &st, 1, &act);
+	tap_ok(act.act == ROLE_SWITCH && !strcmp(act.logfile, "log-000000002-gamma"),
+	       "failover: replayed to the new primary's length, the laggard switches over");
+	v.hist.files[0].size_bytes = 120;
+	st.applied_pos = 120;
+	roles_decide(&v, &st, 1, &act);
+	tap_ok(act.split && act.act != ROLE_SWITCH,
+	       "failover: holding more than the new primary's history is a split");
+	repl_history_release(&v.hist);
+}
+
 int
 main(void)
 {
@@ -279,6 +324,7 @@ main(void)
 	test_primary_duties();
 	test_secondary();
 	test_become_primary();
+	test_failover_history();
 	printf("1..%d\n", tap_count);
 	return tap_failed ? 1 : 0;
 }

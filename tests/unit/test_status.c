@@ -393,6 +393,7 @@ test_metrics_serve_refusals(void)
 	statefs_counter_add(sf, "applied", 12);
 	statefs_counter_add(sf, "identity", 2);
 	statefs_counter_add(sf, "key", 1);	/* a member key kept out (keys.c) */
+	statefs_counter_add(sf, "unvouched", 1);	/* the fetcher's */
 	statefs_counter_add(sf, "settings_invalid", 5);
 	snapshot_take(&s, sf, 60ULL * STATEFS_NS_PER_S);
 	text = metrics_render(&s, &x, &len);
@@ -400,7 +401,8 @@ test_metrics_serve_refusals(void)
 	       strstr(text, "\nmars_gossip_refusals_total{reason=\"identity\"} 2\n") &&
 	       strstr(text, "\nmars_gossip_refusals_total{reason=\"fetch\"} 0\n") &&
 	       strstr(text, "\nmars_gossip_refusals_total{reason=\"key\"} 1\n") &&
-	       strstr(text, "\nmars_gossip_refusals_total{reason=\"owner\"} 0\n"),
+	       strstr(text, "\nmars_gossip_refusals_total{reason=\"owner\"} 0\n") &&
+	       strstr(text, "\nmars_gossip_refusals_total{reason=\"unvouched\"} 1\n"),
 	       "metrics: refusals are the daemon's plus the serving ends' counters file");
 	tap_ok(text && strstr(text, "\nmars_settings_invalid_total 5\n"),
 	       "metrics: tree settings the driver ignored, from the counters file");
