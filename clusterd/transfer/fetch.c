@@ -386,6 +386,10 @@ pick_peer(struct fetcher *f, const struct fetch_want *w, uint64_t len, int64_t *
 	fc = find_peer(f, origin);
 	if (fc && now >= fc->retry_ms && fconn_open(f, fc) == 0)
 		return fc;
+	/* The origin's failure, if any, stays shown, but asking the other
+	 * members is an attempt of its own: what they answer (no vouch, too
+	 * little) is the news the operator needs, not a consequence. */
+	transfer_failure_attempt(&f->fail);
 	for (size_t i = 0; i < f->n_peers; i++) {
 		if (control_changed(f))
 			return NULL;	/* the wanted list changed: look again */
