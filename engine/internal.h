@@ -8,6 +8,7 @@
  *   status.c    the status file
  *   user.c      the ops object, mode changes and the housekeeping thread
  *   fuse.c      the FUSE front end (a file), nbd.c the NBD one (/dev/nbdN)
+ *   nbd_req.c   NBD request headers, decoded and checked (nbd_req.h)
  *   main.c      the command line, and the choice of front end
  * and, shared with the other implementations (engine/tree.h, engine/names.h):
  *   tree.c      writing a resource's links into the state tree
