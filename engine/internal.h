@@ -9,6 +9,7 @@
  *   user.c      the ops object, mode changes and the housekeeping thread
  *   fuse.c      the FUSE front end (a file), nbd.c the NBD one (/dev/nbdN)
  *   nbd_req.c   NBD request headers, decoded and checked (nbd_req.h)
+ *   openers.c   which processes hold a device open (/proc/<pid>/fd)
  *   main.c      the command line, and the choice of front end
  * and, shared with the other implementations (engine/tree.h, engine/names.h):
  *   tree.c      writing a resource's links into the state tree
@@ -307,6 +308,26 @@ int eng_actual_open(struct mars_engine *e, int delta);
 int eng_emergency_mark(const char *root, const char *res, const char *host, int on);
 /* 1 if the mark is set, 0 if not or absent. */
 int eng_emergency_marked(const char *root, const char *res, const char *host);
+
+/* ---- openers.c ------------------------------------------------------------ */
+
+#define ENG_OPENERS_DEVS	64
+
+/* What to look for: device numbers of one type, or one file by inode. */
+struct eng_openers_want {
+	mode_t dev_type;		/* S_IFBLK or S_IFCHR, for devs[] */
+	dev_t devs[ENG_OPENERS_DEVS];	/* a device and its partitions */
+	unsigned int nr_devs;
+	dev_t ino_dev;			/* a file: its st_dev and st_ino */
+	ino_t ino;			/* 0: no file */
+};
+
+/*
+ * Descriptors open on @want in every process but @skip, as far as /proc
+ * shows them (this PID namespace, fd tables we may read).  Returns the
+ * count, or -errno (-E2BIG: more descriptors than one scan looks at).
+ */
+int eng_openers_count(const struct eng_openers_want *want, pid_t skip);
 
 /* ---- status.c ------------------------------------------------------------- */
 

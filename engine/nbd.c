@@ -475,39 +475,117 @@ nbd_link(struct eng_nbd *n)
 	}
 }
 
+/* Read "MAJ:MIN" from the dev file in sysfs directory @dir. */
+static int
+nbd_sysfs_dev(const char *dir, dev_t *dev)
+{
+	char path[PATH_MAX + 8];
+	unsigned int maj, min;
+	FILE *f;
+	int got;
+
+	snprintf(path, sizeof(path), "%s/dev", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	got = fscanf(f, "%u:%u", &maj, &min);
+	fclose(f);
+	if (got != 2)
+		return -EINVAL;
+	*dev = makedev(maj, min);
+	return 0;
+}
+
+/* Entries of @dir other than . and .. (0 if it does not exist). */
+static int
+nbd_count_entries(const char *dir)
+{
+	struct dirent *d;
+	int count = 0;
+	DIR *dp = opendir(dir);
+
+	while (dp && (d = readdir(dp)))
+		count += d->d_name[0] != '.';
+	if (dp)
+		closedir(dp);
+	return count;
+}
+
+/* The device and its partitions (devs[]), and the holders of them all. */
+static int
+nbd_devs(const struct eng_nbd *n, struct eng_openers_want *w)
+{
+	char top[64], part[PATH_MAX], prefix[32];
+	struct dirent *d;
+	struct stat st;
+	int holders;
+	DIR *dp;
+
+	memset(w, 0, sizeof(*w));
+	if (fstat(n->dev_fd, &st) < 0)
+		return 0;
+	w->dev_type = S_IFBLK;
+	w->devs[w->nr_devs++] = st.st_rdev;
+	snprintf(top, sizeof(top), "/sys/block/nbd%d", n->index);
+	snprintf(part, sizeof(part), "%s/holders", top);
+	holders = nbd_count_entries(part);
+	snprintf(prefix, sizeof(prefix), "nbd%dp", n->index);
+	dp = opendir(top);
+	while (dp && (d = readdir(dp)) && w->nr_devs < ENG_OPENERS_DEVS) {
+		if (strncmp(d->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(part, sizeof(part), "%s/%s", top, d->d_name);
+		if (nbd_sysfs_dev(part, &w->devs[w->nr_devs]) == 0)
+			w->nr_devs++;
+		snprintf(part, sizeof(part), "%s/%s/holders", top, d->d_name);
+		holders += nbd_count_entries(part);
+	}
+	if (dp)
+		closedir(dp);
+	return holders;
+}
+
+/* Mounts, in this mount namespace, of any of @w's devices. */
+static int
+nbd_mounts(const struct eng_openers_want *w)
+{
+	unsigned int maj, min, i;
+	char line[4096];
+	int mounts = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*u %*u %u:%u", &maj, &min) != 2)
+			continue;
+		for (i = 0; i < w->nr_devs; i++)
+			mounts += makedev(maj, min) == w->devs[i];
+	}
+	if (f)
+		fclose(f);
+	return mounts;
+}
+
 /*
- * The protocol never sees opens of /dev/nbdN, but what must not lose the
- * device under it does show: mounts of it (in this mount namespace) and
- * devices stacked on it (holders/).  Partitions and plain opens are not
- * counted.
+ * The protocol never sees opens of /dev/nbdN, so the users are counted
+ * from outside: mounts of the device or a partition (this mount
+ * namespace), devices stacked on them (holders/), and descriptors open on
+ * them in other processes (openers.c: plain opens, such as a database on
+ * the raw device or dd).  Not seen: processes of other PID namespaces,
+ * and kernel users that hold no descriptor and claim no holder (a loop
+ * device or swap on it).  A descriptor scan that could not finish counts
+ * as one user: a handover waits rather than pull the device from under
+ * someone unseen.
  */
 static int
 nbd_users(const struct eng_nbd *n)
 {
-	unsigned int maj, min;
-	char path[64], line[4096];
-	struct dirent *d;
-	struct stat st;
-	int users = 0;
-	DIR *dir;
-	FILE *f;
+	struct eng_openers_want w;
+	int users = nbd_devs(n, &w), fds;
 
-	if (fstat(n->dev_fd, &st) < 0)
-		return 0;
-	f = fopen("/proc/self/mountinfo", "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*u %*u %u:%u", &maj, &min) == 2 &&
-		    maj == major(st.st_rdev) && min == minor(st.st_rdev))
-			users++;
-	if (f)
-		fclose(f);
-	snprintf(path, sizeof(path), "/sys/block/nbd%d/holders", n->index);
-	dir = opendir(path);
-	while (dir && (d = readdir(dir)))
-		users += d->d_name[0] != '.';
-	if (dir)
-		closedir(dir);
-	return users;
+	if (!w.nr_devs)
+		return -1;
+	fds = eng_openers_count(&w, getpid());
+	return users + nbd_mounts(&w) + (fds < 0 ? 1 : fds);
 }
 
 /* open-count follows the users, so that `marsadm secondary` and clusterd
@@ -517,6 +595,8 @@ nbd_count_users(struct eng_nbd *n)
 {
 	int users = nbd_users(n);
 
+	if (users < 0)
+		return;		/* no fstat of our own device: keep the count */
 	if (users != n->users)
 		eng_actual_open(n->s->e, users - n->users);
 	n->users = users;
