@@ -29,9 +29,9 @@
  *
  * Failure policy: a log append that fails is cut back (ftruncate) to the
  * start of its batch and every write in the batch fails with nothing of
- * the batch queued.  If the cut fails too, or a log sync
- * fails, the logger turns read-only (sticky error): a log that may hold
- * garbage is never extended.  A failed disk write stops writeback
+ * the batch queued.  If the cut fails too, or a log sync fails, the
+ * logger turns read-only (sticky error): a log that may hold garbage is
+ * never extended.  A failed disk write stops writeback
  * (pending.c) and fails later writes the same way.
  *
  * Emergency mode (when enabled): when the log's file system falls below
@@ -46,8 +46,8 @@
  * (invalidate) afterwards, as in MARS.
  *
  * Lock order: sync_lock, wr_lock, app_lock, pos_lock, then pending.c's
- * wb_lock, list_lock, lock.  The writeback thread takes sync_lock and wr_lock only
- * while it holds none of pending.c's locks.
+ * wb_lock, list_lock, lock.  The writeback thread takes sync_lock and
+ * wr_lock only while it holds none of pending.c's locks.
  */
 #include <sys/statvfs.h>
 #include <errno.h>

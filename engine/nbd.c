@@ -17,11 +17,13 @@
  * must not make us read or write past a buffer or the device).  When the
  * socket holds nothing more, it runs a plain read or write itself: at
  * queue depth 1 a hand-off to another thread costs as much as the
- * request (measured in the guest, docs/performance.md).  Otherwise, and always for flushes,
- * which wait for a log sync, it queues the request for NBD_WORKERS
- * workers.  Replies go out one at a time under send_lock.  Writes go to the logger (append and queue), FUA
- * writes and FLUSH to its group commit, reads to its read path, which
- * lays queued writes over the disk: the very calls fuse.c makes.
+ * request (measured in the guest, docs/performance.md).  Otherwise, and
+ * always for flushes, which wait for a log sync, it queues the request
+ * for NBD_WORKERS workers.  Replies go out one at a time under send_lock.
+ * Writes go to the logger (append and queue: writes that arrive together
+ * are appended together, logger.c), FUA writes and FLUSH to its group
+ * commit, reads to its read path, which lays queued writes over the
+ * disk: the very calls fuse.c makes.
  *
  * Ordering: the block layer only promises that a FLUSH covers writes
  * completed before it was sent; a write is completed (replied) only after

@@ -69,7 +69,8 @@ nbd_req_check(const struct eng_nbd_req *r, uint64_t size_bytes)
 }
 
 int
-eng_nbd_req_parse(const uint8_t *buf, size_t len, uint64_t size_bytes, struct eng_nbd_req *r)
+eng_nbd_req_parse(const uint8_t *buf, size_t len, uint64_t size_bytes,
+		  struct eng_nbd_req *r)
 {
 	uint32_t tf;
 	int bad;
