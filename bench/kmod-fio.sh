@@ -14,13 +14,18 @@
 #                 in microseconds (lower is better: ratio > 1 is slower)
 # RUNTIME_S (default 10) bounds each job.  Under TCG (no usable KVM: tests/vm/accel) the
 # absolute numbers mean little; the ratios are what to compare.
+# MARS_BENCH_KO=FILE boots with another mars.ko of the same control ABI
+# (say, main's, built by hand with Kbuild): run the script once with
+# each module and compare the mars/raw ratios, each against its own raw.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/.." && pwd)
 runtime=${1:-10}
 case $runtime in ''|*[!0-9]*) echo "usage: $0 [RUNTIME_S]" >&2; exit 2 ;; esac
 
-out=$("$srcdir/tests/vm/run-guest" --disk data:2G --disk mars:1G \
+ko=()
+[ -z "${MARS_BENCH_KO:-}" ] || ko=(--ko "$MARS_BENCH_KO")
+out=$("$srcdir/tests/vm/run-guest" "${ko[@]}" --disk data:2G --disk mars:1G \
 	--timeout $((300 + 16 * runtime)) --env "MARS_BENCH_RUNTIME=$runtime" \
 	"$srcdir/tests/vm/guest/bench-kmod-fio.bats")
 rc=$?

@@ -8,6 +8,8 @@
  *   status.c    the status file
  *   user.c      the ops object, mode changes and the housekeeping thread
  *   fuse.c      the FUSE front end (a file), nbd.c the NBD one (/dev/nbdN)
+ *   nbd_req.c   NBD request headers, decoded and checked (nbd_req.h)
+ *   openers.c   which processes hold a device open (/proc/<pid>/fd)
  *   main.c      the command line, and the choice of front end
  * and, shared with the other implementations (engine/tree.h, engine/names.h):
  *   tree.c      writing a resource's links into the state tree
@@ -19,6 +21,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "common/logreader.h"
@@ -138,11 +141,49 @@ eng_mono_ms(void)
 
 /* ---- logger.c --------------------------------------------------------------- */
 
+/* One record of a write on its way into the log: the queue entry holding
+ * a copy of its data, and the header and trailer the appender fills in. */
+struct eng_rec {
+	struct eng_pend *e;		/* NULL once queued (the queue owns it) */
+	uint64_t payload_hash;		/* computed by the writer, outside the locks */
+	uint8_t hdr[MARS_REC_HDR_BYTES];
+	uint8_t trl[MARS_REC_TRL_BYTES];
+};
+
+/* One write waiting to be appended (on its writer's stack), and the
+ * outcome the appender leaves for it. */
+struct eng_append {
+	struct eng_append *next;	/* the next later write: arrival is log order */
+	struct eng_rec *recs;		/* its records, 1 MiB of data each at most */
+	unsigned int nrec;
+	struct eng_rec one;		/* recs for a write of one record */
+	uint64_t queued;		/* data bytes queued for writeback */
+	int ret;			/* 0 or the first -errno */
+	int done;			/* app_lock: the writer may return */
+};
+
+/* The records one pwritev appends (logger.c); the appender's, wr_lock. */
+#define ENG_BATCH_BYTES		(256u << 10)	/* or one larger record alone */
+#define ENG_BATCH_IOV		1024		/* IOV_MAX on Linux */
+struct eng_batch {
+	struct iovec iov[ENG_BATCH_IOV];
+	unsigned int niov;
+	struct eng_batch_rec {
+		struct eng_append *a;
+		struct eng_rec *r;
+	} recs[ENG_BATCH_IOV / 3];	/* at least 3 iovecs per record */
+	unsigned int nrec;
+	uint64_t bytes;			/* log bytes in iov[] */
+	uint64_t last_stamp_ns;		/* of recs[nrec - 1] */
+};
+
 /*
- * The primary write path.  Lock order: sync_lock, wr_lock, pos_lock, then
- * the queue's (pending.c).  A write is appended to the logfile and queued
- * under wr_lock and acknowledged; the queue's thread writes it to the disk
- * once a log sync covers it (logger.c states the invariants).
+ * The primary write path.  Lock order: sync_lock, wr_lock, app_lock,
+ * pos_lock, then the queue's (pending.c).  A write is appended to the
+ * logfile and queued under wr_lock, by itself or by the write that holds
+ * wr_lock together with the writes that arrived meanwhile (one pwritev for
+ * all), and acknowledged; the queue's thread writes it to the disk once a
+ * log sync covers it (logger.c states the invariants).
  */
 struct eng_logger {
 	pthread_mutex_t sync_lock;	/* serialises log syncs and rotation */
@@ -152,7 +193,7 @@ struct eng_logger {
 	uint64_t wb_syncs;		/* fdatasyncs done by the writeback thread */
 	uint64_t sync_requests;		/* flushes asked for; atomic */
 
-	pthread_mutex_t wr_lock;	/* guards every field below but pend */
+	pthread_mutex_t wr_lock;	/* guards the fields below up to app_lock */
 	int disk_fd;
 	uint64_t size_bytes;		/* device size */
 	const char *dir;		/* resource directory */
@@ -174,6 +215,13 @@ struct eng_logger {
 	uint64_t emergency_free;	/* enter emergency below this many free bytes; 0 off */
 	int emergency;			/* writes go to the disk only (wr_lock) */
 	uint64_t space_checked;		/* total at the last free-space check */
+	uint64_t appends;		/* pwritev calls that appended records */
+	struct eng_batch *batch;	/* the records being gathered */
+
+	pthread_mutex_t app_lock;	/* guards the three below and every done */
+	pthread_cond_t app_done;	/* to waiting writers: an append ended */
+	struct eng_append *app_head, *app_tail;	/* arrived, not yet taken */
+	int app_leading;		/* a writer is appending for the others */
 
 	struct eng_pending pend;	/* the writeback queue, its own locks */
 
@@ -260,6 +308,26 @@ int eng_actual_open(struct mars_engine *e, int delta);
 int eng_emergency_mark(const char *root, const char *res, const char *host, int on);
 /* 1 if the mark is set, 0 if not or absent. */
 int eng_emergency_marked(const char *root, const char *res, const char *host);
+
+/* ---- openers.c ------------------------------------------------------------ */
+
+#define ENG_OPENERS_DEVS	64
+
+/* What to look for: device numbers of one type, or one file by inode. */
+struct eng_openers_want {
+	mode_t dev_type;		/* S_IFBLK or S_IFCHR, for devs[] */
+	dev_t devs[ENG_OPENERS_DEVS];	/* a device and its partitions */
+	unsigned int nr_devs;
+	dev_t ino_dev;			/* a file: its st_dev and st_ino */
+	ino_t ino;			/* 0: no file */
+};
+
+/*
+ * Descriptors open on @want in every process but @skip, as far as /proc
+ * shows them (this PID namespace, fd tables we may read).  Returns the
+ * count, or -errno (-E2BIG: more descriptors than one scan looks at).
+ */
+int eng_openers_count(const struct eng_openers_want *want, pid_t skip);
 
 /* ---- status.c ------------------------------------------------------------- */
 

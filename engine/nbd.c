@@ -13,15 +13,17 @@
  * blocks in a thread of its own for as long as the device is connected.
  *
  * Threads: one reader takes requests off the socket and checks every
- * header (the kernel is trusted, but a malformed frame must not make us
- * read or write past a buffer or the device).  When the socket holds
- * nothing more, it runs a plain read or write itself: at queue depth 1 a
- * hand-off to another thread costs as much as the request (measured in
- * the guest, docs/performance.md).  Otherwise, and always for flushes,
- * which wait for a log sync, it queues the request for NBD_WORKERS
- * workers.  Replies go out one at a time under send_lock.  Writes go to the logger (append and queue), FUA
- * writes and FLUSH to its group commit, reads to its read path, which
- * lays queued writes over the disk: the very calls fuse.c makes.
+ * header with nbd_req.c (the kernel is trusted, but a malformed frame
+ * must not make us read or write past a buffer or the device).  When the
+ * socket holds nothing more, it runs a plain read or write itself: at
+ * queue depth 1 a hand-off to another thread costs as much as the
+ * request (measured in the guest, docs/performance.md).  Otherwise, and
+ * always for flushes, which wait for a log sync, it queues the request
+ * for NBD_WORKERS workers.  Replies go out one at a time under send_lock.
+ * Writes go to the logger (append and queue: writes that arrive together
+ * are appended together, logger.c), FUA writes and FLUSH to its group
+ * commit, reads to its read path, which lays queued writes over the
+ * disk: the very calls fuse.c makes.
  *
  * Ordering: the block layer only promises that a FLUSH covers writes
  * completed before it was sent; a write is completed (replied) only after
@@ -58,37 +60,18 @@
 #include <unistd.h>
 
 #include "engine/internal.h"
+#include "engine/nbd_req.h"
 
-/*
- * Request, as the kernel sends it (big endian):
- *
- *   0     4      8                16       24     28
- *   +-----+------+----------------+--------+------+------------
- *   |magic|flags:|     handle     | offset |length| data (WRITE)
- *   |     | type |                |        |      |
- *   +-----+------+----------------+--------+------+------------
- *
- * Reply: magic (4), error (4), handle (8), then the data of a READ
- * that succeeded.
- */
-#define NBD_REQ_BYTES		28
-#define NBD_REPLY_BYTES		16
-#define NBD_LEN_MAX		(32u << 20)	/* nbd.ko's max_hw_sectors: 32 MiB */
 #define NBD_WORKERS		4
 #define NBD_START_MS		10000	/* NBD_DO_IT to the device being live */
 #define NBD_DEV_MAX		256
 #define NBD_SOCK_BUF_BYTES	(4u << 20)	/* a few 1 MiB requests in flight */
 
-/* One request, decoded. */
+/* One request, decoded and checked (nbd_req.c), with its data. */
 struct nbd_req {
 	struct nbd_req *next;		/* queue order */
-	uint16_t type;			/* NBD_CMD_* */
-	uint16_t flags;			/* NBD_CMD_FLAG_* >> 16 */
-	int refuse;			/* errno to answer with, not run; or 0 */
-	uint8_t handle[8];		/* echoed, never interpreted */
-	uint64_t off;			/* device offset, bytes */
-	uint32_t len;			/* bytes */
-	uint8_t data[];			/* WRITE payload or READ buffer */
+	struct eng_nbd_req h;
+	uint8_t data[];			/* WRITE payload or READ buffer: h.buf_bytes */
 };
 
 /* One served device. */
@@ -114,41 +97,6 @@ struct eng_nbd {
 
 	pthread_mutex_t send_lock;	/* one reply at a time on sock */
 };
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-/* The errno values the protocol knows; anything else is EIO. */
-static uint32_t
-nbd_errno(int err)
-{
-	switch (-err) {
-	case 0: case EPERM: case EIO: case ENOMEM: case EINVAL: case ENOSPC:
-	case EOVERFLOW: case ESHUTDOWN:
-		return (uint32_t)-err;
-	case EOPNOTSUPP:
-		return 95;
-	}
-	return EIO;
-}
 
 /* Read exactly @len bytes: 0, -EPIPE at end of stream, or -errno. */
 static int
@@ -200,18 +148,16 @@ nbd_write_full(int fd, struct iovec *iov, int cnt)
 static int
 nbd_reply(struct eng_nbd *n, const struct nbd_req *r, int err)
 {
-	uint8_t hdr[NBD_REPLY_BYTES];
+	uint8_t hdr[ENG_NBD_REPLY_BYTES];
 	struct iovec iov[2] = {
 		{ hdr, sizeof(hdr) },
-		{ (void *)r->data, r->len },
+		{ (void *)r->data, r->h.len },
 	};
 	int ret;
 
-	put_be32(hdr, NBD_REPLY_MAGIC);
-	put_be32(hdr + 4, nbd_errno(err));
-	memcpy(hdr + 8, r->handle, 8);
+	eng_nbd_reply_put(hdr, &r->h, err);
 	pthread_mutex_lock(&n->send_lock);
-	ret = nbd_write_full(n->sock, iov, r->type == NBD_CMD_READ && !err ? 2 : 1);
+	ret = nbd_write_full(n->sock, iov, r->h.type == NBD_CMD_READ && !err ? 2 : 1);
 	pthread_mutex_unlock(&n->send_lock);
 	return ret;
 }
@@ -219,21 +165,21 @@ nbd_reply(struct eng_nbd *n, const struct nbd_req *r, int err)
 static int
 nbd_do_read(struct eng_nbd *n, struct nbd_req *r)
 {
-	ssize_t got = eng_logger_read(&n->s->e->logger, r->data, r->len, r->off);
+	ssize_t got = eng_logger_read(&n->s->e->logger, r->data, r->h.len, r->h.off);
 
 	if (got < 0)
 		return (int)got;
-	if ((size_t)got < r->len)	/* a short disk: what it lacks is zeros */
-		memset(r->data + got, 0, r->len - (size_t)got);
+	if ((size_t)got < r->h.len)	/* a short disk: what it lacks is zeros */
+		memset(r->data + got, 0, r->h.len - (size_t)got);
 	return 0;
 }
 
 static int
 nbd_do_write(struct eng_nbd *n, struct nbd_req *r)
 {
-	int ret = eng_logger_write(&n->s->e->logger, r->data, r->len, r->off);
+	int ret = eng_logger_write(&n->s->e->logger, r->data, r->h.len, r->h.off);
 
-	if (!ret && (r->flags & (NBD_CMD_FLAG_FUA >> 16)))
+	if (!ret && (r->h.flags & (NBD_CMD_FLAG_FUA >> 16)))
 		ret = eng_logger_sync(&n->s->e->logger);
 	return ret;
 }
@@ -242,7 +188,7 @@ nbd_do_write(struct eng_nbd *n, struct nbd_req *r)
 static int
 nbd_run(struct eng_nbd *n, struct nbd_req *r)
 {
-	switch (r->type) {
+	switch (r->h.type) {
 	case NBD_CMD_READ:
 		return nbd_do_read(n, r);
 	case NBD_CMD_WRITE:
@@ -274,7 +220,7 @@ nbd_worker(void *arg)
 			return NULL;
 		/* A failed send means the socket is gone: the kernel fails
 		 * the request itself, nothing to tell it. */
-		nbd_reply(n, r, r->refuse ? -r->refuse : nbd_run(n, r));
+		nbd_reply(n, r, r->h.refuse ? -r->h.refuse : nbd_run(n, r));
 		free(r);
 	}
 }
@@ -292,38 +238,6 @@ nbd_queue(struct eng_nbd *n, struct nbd_req *r)
 	pthread_mutex_unlock(&n->lock);
 }
 
-/*
- * Check one header against the protocol and the device.  0: run it;
- * a positive errno: answer with it without running it; -EPROTO: the
- * stream cannot be trusted past this header.
- */
-static int
-nbd_check(const struct eng_nbd *n, const uint8_t *h, uint16_t *type, uint32_t *len)
-{
-	uint32_t tf = get_be32(h + 4);
-	uint64_t off = get_be64(h + 16);
-
-	*type = (uint16_t)(tf & 0xffff);
-	*len = get_be32(h + 24);
-	if (get_be32(h) != NBD_REQUEST_MAGIC)
-		return -EPROTO;
-	/* A WRITE's payload follows: too long to hold, and we lose the
-	 * frame boundary, so the connection ends. */
-	if (*type == NBD_CMD_WRITE && *len > NBD_LEN_MAX)
-		return -EPROTO;
-	if (*type == NBD_CMD_READ && *len > NBD_LEN_MAX)
-		return EINVAL;
-	if ((*type == NBD_CMD_READ || *type == NBD_CMD_WRITE) &&
-	    (off > n->s->size_bytes || *len > n->s->size_bytes - off))
-		return *type == NBD_CMD_WRITE ? ENOSPC : EINVAL;
-	if (*type == NBD_CMD_FLUSH && (*len || off))
-		return EINVAL;
-	if (*type != NBD_CMD_READ && *type != NBD_CMD_WRITE && *type != NBD_CMD_FLUSH &&
-	    *type != NBD_CMD_DISC)
-		return EINVAL;
-	return 0;
-}
-
 /* Run @r in the reader: a plain read or write, and no other request
  * waiting behind it in the socket. */
 static int
@@ -331,8 +245,8 @@ nbd_inline(const struct eng_nbd *n, const struct nbd_req *r)
 {
 	int avail = 1;
 
-	if (r->refuse || (r->type != NBD_CMD_READ && r->type != NBD_CMD_WRITE) ||
-	    (r->flags & (NBD_CMD_FLAG_FUA >> 16)))
+	if (r->h.refuse || (r->h.type != NBD_CMD_READ && r->h.type != NBD_CMD_WRITE) ||
+	    (r->h.flags & (NBD_CMD_FLAG_FUA >> 16)))
 		return 0;
 	return ioctl(n->sock, FIONREAD, &avail) == 0 && avail == 0;
 }
@@ -341,34 +255,23 @@ nbd_inline(const struct eng_nbd *n, const struct nbd_req *r)
 static int
 nbd_read_req(struct eng_nbd *n)
 {
-	uint8_t h[NBD_REQ_BYTES];
+	uint8_t h[ENG_NBD_REQ_BYTES];
+	struct eng_nbd_req hdr;
 	struct nbd_req *r;
-	uint16_t type;
-	uint32_t len;
-	int ret, bad;
+	int ret;
 
 	ret = nbd_read_full(n->sock, h, sizeof(h));
 	if (ret)
 		return ret;
-	bad = nbd_check(n, h, &type, &len);
-	if (bad < 0)
-		return bad;
-	if (!bad && type == NBD_CMD_DISC)
-		return 1;
-	/* A WRITE's payload is read even when refused (it is bounded), to
-	 * keep the frame; a READ's buffer only when it will be served. */
-	r = malloc(sizeof(*r) + (type == NBD_CMD_WRITE || (type == NBD_CMD_READ && !bad) ?
-				 len : 0));
+	ret = eng_nbd_req_parse(h, sizeof(h), n->s->size_bytes, &hdr);
+	if (ret)
+		return ret;
+	r = malloc(sizeof(*r) + hdr.buf_bytes);
 	if (!r)
 		return -ENOMEM;
 	r->next = NULL;
-	r->type = type;
-	r->refuse = bad;
-	r->flags = (uint16_t)(get_be32(h + 4) >> 16);
-	memcpy(r->handle, h + 8, 8);
-	r->off = get_be64(h + 16);
-	r->len = bad || type == NBD_CMD_FLUSH ? 0 : len;
-	ret = type == NBD_CMD_WRITE ? nbd_read_full(n->sock, r->data, len) : 0;
+	r->h = hdr;
+	ret = nbd_read_full(n->sock, r->data, hdr.payload_bytes);
 	if (ret) {
 		free(r);
 		return ret;
@@ -574,39 +477,117 @@ nbd_link(struct eng_nbd *n)
 	}
 }
 
+/* Read "MAJ:MIN" from the dev file in sysfs directory @dir. */
+static int
+nbd_sysfs_dev(const char *dir, dev_t *dev)
+{
+	char path[PATH_MAX + 8];
+	unsigned int maj, min;
+	FILE *f;
+	int got;
+
+	snprintf(path, sizeof(path), "%s/dev", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	got = fscanf(f, "%u:%u", &maj, &min);
+	fclose(f);
+	if (got != 2)
+		return -EINVAL;
+	*dev = makedev(maj, min);
+	return 0;
+}
+
+/* Entries of @dir other than . and .. (0 if it does not exist). */
+static int
+nbd_count_entries(const char *dir)
+{
+	struct dirent *d;
+	int count = 0;
+	DIR *dp = opendir(dir);
+
+	while (dp && (d = readdir(dp)))
+		count += d->d_name[0] != '.';
+	if (dp)
+		closedir(dp);
+	return count;
+}
+
+/* The device and its partitions (devs[]), and the holders of them all. */
+static int
+nbd_devs(const struct eng_nbd *n, struct eng_openers_want *w)
+{
+	char top[64], part[PATH_MAX], prefix[32];
+	struct dirent *d;
+	struct stat st;
+	int holders;
+	DIR *dp;
+
+	memset(w, 0, sizeof(*w));
+	if (fstat(n->dev_fd, &st) < 0)
+		return 0;
+	w->dev_type = S_IFBLK;
+	w->devs[w->nr_devs++] = st.st_rdev;
+	snprintf(top, sizeof(top), "/sys/block/nbd%d", n->index);
+	snprintf(part, sizeof(part), "%s/holders", top);
+	holders = nbd_count_entries(part);
+	snprintf(prefix, sizeof(prefix), "nbd%dp", n->index);
+	dp = opendir(top);
+	while (dp && (d = readdir(dp)) && w->nr_devs < ENG_OPENERS_DEVS) {
+		if (strncmp(d->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(part, sizeof(part), "%s/%s", top, d->d_name);
+		if (nbd_sysfs_dev(part, &w->devs[w->nr_devs]) == 0)
+			w->nr_devs++;
+		snprintf(part, sizeof(part), "%s/%s/holders", top, d->d_name);
+		holders += nbd_count_entries(part);
+	}
+	if (dp)
+		closedir(dp);
+	return holders;
+}
+
+/* Mounts, in this mount namespace, of any of @w's devices. */
+static int
+nbd_mounts(const struct eng_openers_want *w)
+{
+	unsigned int maj, min, i;
+	char line[4096];
+	int mounts = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*u %*u %u:%u", &maj, &min) != 2)
+			continue;
+		for (i = 0; i < w->nr_devs; i++)
+			mounts += makedev(maj, min) == w->devs[i];
+	}
+	if (f)
+		fclose(f);
+	return mounts;
+}
+
 /*
- * The protocol never sees opens of /dev/nbdN, but what must not lose the
- * device under it does show: mounts of it (in this mount namespace) and
- * devices stacked on it (holders/).  Partitions and plain opens are not
- * counted.
+ * The protocol never sees opens of /dev/nbdN, so the users are counted
+ * from outside: mounts of the device or a partition (this mount
+ * namespace), devices stacked on them (holders/), and descriptors open on
+ * them in other processes (openers.c: plain opens, such as a database on
+ * the raw device or dd).  Not seen: processes of other PID namespaces,
+ * and kernel users that hold no descriptor and claim no holder (a loop
+ * device or swap on it).  A descriptor scan that could not finish counts
+ * as one user: a handover waits rather than pull the device from under
+ * someone unseen.
  */
 static int
 nbd_users(const struct eng_nbd *n)
 {
-	unsigned int maj, min;
-	char path[64], line[4096];
-	struct dirent *d;
-	struct stat st;
-	int users = 0;
-	DIR *dir;
-	FILE *f;
+	struct eng_openers_want w;
+	int users = nbd_devs(n, &w), fds;
 
-	if (fstat(n->dev_fd, &st) < 0)
-		return 0;
-	f = fopen("/proc/self/mountinfo", "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*u %*u %u:%u", &maj, &min) == 2 &&
-		    maj == major(st.st_rdev) && min == minor(st.st_rdev))
-			users++;
-	if (f)
-		fclose(f);
-	snprintf(path, sizeof(path), "/sys/block/nbd%d/holders", n->index);
-	dir = opendir(path);
-	while (dir && (d = readdir(dir)))
-		users += d->d_name[0] != '.';
-	if (dir)
-		closedir(dir);
-	return users;
+	if (!w.nr_devs)
+		return -1;
+	fds = eng_openers_count(&w, getpid());
+	return users + nbd_mounts(&w) + (fds < 0 ? 1 : fds);
 }
 
 /* open-count follows the users, so that `marsadm secondary` and clusterd
@@ -616,6 +597,8 @@ nbd_count_users(struct eng_nbd *n)
 {
 	int users = nbd_users(n);
 
+	if (users < 0)
+		return;		/* no fstat of our own device: keep the count */
 	if (users != n->users)
 		eng_actual_open(n->s->e, users - n->users);
 	n->users = users;

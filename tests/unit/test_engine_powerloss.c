@@ -13,12 +13,16 @@
  * must be "zeros + the surviving log" (what every secondary gets), and the
  * link must lie inside the surviving log.
  *
+ * Each round's last writes come from four threads at once, so that the
+ * crash also cuts through batched appends.
+ *
  * Uses only eng_logger_{start,write,sync,checkpoint,stop} and the
  * logger's byte counters, so the same test runs against older loggers.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +107,52 @@ pl_same(const char *path, const uint8_t *want)
 	return same;
 }
 
-/* Writes of @round: an fsynced one, then unsynced ones over it and elsewhere. */
+#define PL_WRITERS	4
+#define PL_WRITER_WRITES 8
+
+struct pl_writer {
+	struct eng_logger *l;
+	uint64_t base;			/* of the round */
+	int id, ret;
+	pthread_t t;
+};
+
+/* Overlapping unsynced 4 KiB writes from several threads at once, so that
+ * the logger appends them in batches (logger.c) of whatever arrived. */
+static void *
+pl_writer(void *arg)
+{
+	struct pl_writer *w = arg;
+	uint8_t buf[4096];
+	int i;
+
+	for (i = 0; i < PL_WRITER_WRITES && !w->ret; i++) {
+		memset(buf, w->id << 4 | i, sizeof(buf));
+		w->ret = eng_logger_write(w->l, buf, sizeof(buf),
+					  w->base + 196608 + (uint64_t)((w->id + i) % 5) * 2048);
+	}
+	return NULL;
+}
+
+static int
+pl_write_concurrently(struct eng_logger *l, uint64_t base)
+{
+	struct pl_writer w[PL_WRITERS];
+	int i, ret = 0;
+
+	for (i = 0; i < PL_WRITERS; i++) {
+		w[i] = (struct pl_writer){ .l = l, .base = base, .id = i };
+		pthread_create(&w[i].t, NULL, pl_writer, &w[i]);
+	}
+	for (i = 0; i < PL_WRITERS; i++) {
+		pthread_join(w[i].t, NULL);
+		ret = ret ? ret : w[i].ret;
+	}
+	return ret;
+}
+
+/* Writes of @round: an fsynced one, then unsynced ones over it and
+ * elsewhere, the last from several threads at once. */
 static int
 pl_write_round(struct eng_logger *l, int round)
 {
@@ -120,6 +169,8 @@ pl_write_round(struct eng_logger *l, int round)
 		ret = eng_logger_write(l, buf, 4096, base + 8192);
 	if (!ret)
 		ret = eng_logger_write(l, buf, sizeof(buf), base + 131072);
+	if (!ret)
+		ret = pl_write_concurrently(l, base);
 	return ret;
 }
 

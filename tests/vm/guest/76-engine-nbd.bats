@@ -6,8 +6,8 @@
 # The guest boots Debian's kernel, which has nbd.ko (the build host's
 # kernel has none): `auto` picks NBD here, fio --verify on /dev/nbdN, the
 # log rebuilds the disk (mars-engine apply), a flush and a FUA write make
-# the log durable (synced_pos == log_end), a mounted ext4 counts in
-# open-count, and a clean stop frees the device.  /mars (the state tree) is an ext4 on the rig disk "mars"; no
+# the log durable (synced_pos == log_end), a mounted ext4 and a plain open
+# count in open-count, and a clean stop frees the device.  /mars (the state tree) is an ext4 on the rig disk "mars"; no
 # mars.ko is loaded.
 
 load guest-helpers
@@ -196,5 +196,20 @@ eng_stop_quiet() {
 	mount "$DEV" /tmp/fs || fail "mount $DEV after a restart"
 	[ "$(md5sum </tmp/fs/data)" = "$sum" ]
 	umount /tmp/fs
+	eng_stop
+}
+
+@test "a plain open of /dev/nbdN counts in open-count, and its close no more" {
+	local holder
+	truncate -s 16M /tmp/plain.img
+	eng_start p1 /tmp/plain.img nbd
+	# A process that holds the device open and does nothing else (as a
+	# database on the raw device would between writes).
+	sleep 600 <"$DEV" 3>&- &
+	holder=$!
+	guest_wait 10 bash -c '[ "$(readlink /mars/resource-p1/actual-nbdhost/open-count)" = 1 ]'
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+	guest_wait 10 bash -c '[ "$(readlink /mars/resource-p1/actual-nbdhost/open-count)" = 0 ]'
 	eng_stop
 }
