@@ -277,7 +277,8 @@ write_added(const char *path, const struct authfile *f, int exists, const struct
 
 	if (!out)
 		return -ENOMEM;
-	memcpy(out, f->buf, f->len);
+	if (f->len)
+		memcpy(out, f->buf, f->len);	/* an absent file has no buffer */
 	if (nl)
 		out[f->len] = '\n';
 	memcpy(out + f->len + (size_t)nl, in->add, in->add_len);
