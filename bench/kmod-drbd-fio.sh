@@ -18,8 +18,10 @@
 # The host half is tests/vm/bench-kmod-drbd-fio.bats, the guest half
 # tests/vm/guest/bench-node.  Prints one line per job with each value and
 # the ratios mars/raw and mars/drbd-A (for fsync-us lower is better, so
-# a ratio > 1 is slower), then mars.ko's status counters per job, the
-# pending-memory high-water mark and beta's catch-up time.
+# a ratio > 1 is slower), then mars.ko's status counters per job, where
+# alpha's CPU went during each job (idle, sshd, clusterd, the module's
+# threads, DRBD's threads, the rest), the pending-memory high-water mark
+# and beta's catch-up time.
 # RUNTIME_S (default MARS_BENCH_RUNTIME, else 10) bounds each job; each
 # kind runs its jobs ROUNDS times in a row (default MARS_BENCH_ROUNDS, else
 # 1) and the table shows the medians; the counters are summed.  Needs
@@ -82,6 +84,27 @@ END {
 	for (i = 0; i < n; i++)
 		printf "  %-26s %8d %8d %8d %12d\n", o[i], d[o[i], "records"], d[o[i], "log_syncs"],
 			d[o[i], "sync_requests"], d[o[i], "data_bytes"]
+}' <<<"$out"
+echo "alpha's CPU during each job (all rounds), percent of its time: idle, then busy by process;"
+echo "  rest = fio and all else (processes that exit within the job)"
+awk '$1 == "#" && $2 == "cpu" {
+	k = $3 " " $4; v = $7 - $6; if (v < 0) v = 0
+	d[k, $5] += v; if (!(k in s)) { s[k] = 1; o[n++] = k }
+	if (!($5 in g) && $5 != "busy" && $5 != "idle") { g[$5] = 1; gs[m++] = $5 }
+}
+END {
+	for (i = 0; i < n; i++) {
+		k = o[i]; all = d[k, "busy"] + d[k, "idle"]
+		if (all <= 0) continue
+		line = sprintf("  %-26s idle %3.0f", k, 100 * d[k, "idle"] / all)
+		named = 0
+		for (x = 0; x < m; x++) {
+			v = d[k, gs[x]]; named += v
+			if (100 * v / all >= 0.5) line = line sprintf("  %s %.0f", gs[x], 100 * v / all)
+		}
+		rest = d[k, "busy"] - named; if (rest < 0) rest = 0
+		print line sprintf("  rest %.0f", 100 * rest / all)
+	}
 }' <<<"$out"
 grep -E '^# status(-end)? (pending_peak_bytes|pending_limit_bytes) ' <<<"$out" |
 	sed 's/^# status /  after mars: /; s/^# status-end /  after mars-paused: /'

@@ -16,6 +16,8 @@
 # Prints to the TAP stream, for the driver script:
 #   # bench KIND JOB UNIT VALUE
 #   # counters KIND JOB KEY BEFORE AFTER  mars.ko status around each job
+#   # cpu KIND JOB GROUP BEFORE AFTER     alpha's CPU ticks around each job
+#                                        (bench-node cpu)
 #   # status KEY VALUE                   mars.ko status after the mars jobs
 #   # status-end KEY VALUE               and after the mars-paused jobs
 #   # catchup SECONDS                    beta's replay reaching alpha's log end
@@ -57,13 +59,24 @@ bench_on() {	# bench_on HOST SUBCOMMAND ARGS...
 	on_vm "$h" env MARS_BENCH_RUNTIME="${MARS_BENCH_RUNTIME:-10}" "$BENCH_NODE" "$@"
 }
 
-# run_jobs KIND DEV: every job on alpha's DEV, one "# bench" line each.
+# cpu_around KIND JOB BEFORE: the "# cpu" lines of alpha's ticks from
+# BEFORE (bench-node cpu) to now; a group that appeared counts from 0.
+cpu_around() {
+	local after
+	after=$(bench_on alpha cpu | sort) || return 0
+	join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$3") <(echo "$after") | sed "s/^/# cpu $1 $2 /" >&3
+}
+
+# run_jobs KIND DEV: every job on alpha's DEV, one "# bench" line each,
+# and the CPU ticks around it.
 run_jobs() {
-	local kind=$1 dev=$2 job v r
+	local kind=$1 dev=$2 job v r cpu
 	for r in $(seq 1 "$ROUNDS"); do
 		for job in "${BENCH_JOBS[@]}"; do
+			cpu=$(bench_on alpha cpu | sort)
 			v=$(bench_on alpha fio "$dev" "$job") || fail "$kind: fio $job failed: $v"
 			echo "# bench $kind $job $v" >&3
+			cpu_around "$kind" "$job" "$cpu"
 		done
 	done
 }
@@ -129,12 +142,14 @@ replaying() {	# replaying: beta's module replays alpha's logfiles
 # mars_jobs KIND: every job on alpha's /dev/mars/RES, with the counters
 # the job moved.
 mars_jobs() {
-	local job v before after r
+	local job v before after r cpu
 	for r in $(seq 1 "$ROUNDS"); do
 		for job in "${BENCH_JOBS[@]}"; do
 			before=$(counters)
+			cpu=$(bench_on alpha cpu | sort)
 			v=$(bench_on alpha fio "$(dev alpha)" "$job") || fail "$1: fio $job failed: $v"
 			echo "# bench $1 $job $v" >&3
+			cpu_around "$1" "$job" "$cpu"
 			after=$(counters)
 			join <(echo "$before") <(echo "$after") | sed "s/^/# counters $1 $job /" >&3
 		done
