@@ -82,6 +82,17 @@ logend_scan(int fd, uint64_t *end)
 	return ret;
 }
 
+uint64_t
+logend_length(int fd)
+{
+	uint64_t end, size = 0;
+	int ret = logend_find(fd, &end, &size);
+
+	if (ret == -EBADMSG)
+		return size;
+	return ret ? 0 : end;
+}
+
 int
 logend_find(int fd, uint64_t *end, uint64_t *size)
 {

@@ -28,4 +28,13 @@
  */
 int logend_find(int fd, uint64_t *end, uint64_t *size);
 
+/*
+ * The length of the logfile open at @fd, for a version link or a vouch:
+ * logend_find()'s end; the file size when damage sits before valid
+ * records (not a tail: the length stays what it was before preallocation,
+ * and replay reports the damage); 0 if the file cannot be read or is not
+ * a regular file.
+ */
+uint64_t logend_length(int fd);
+
 #endif /* MARS_COMMON_LOGEND_H */
