@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/logend.h"
 #include "engine/internal.h"
 #include "statefs/statefs.h"
 
@@ -212,6 +213,36 @@ eng_recover_cut(const char *path, uint64_t end)
 	return ret;
 }
 
+/*
+ * Cut our newest logfile at the end of its records when recovery does
+ * not apply it: this node replayed another's logfiles since it wrote it
+ * (its engine killed, then a handover).  Only the logfile being written
+ * can hold preallocated zeros or a torn record, and that is always our
+ * newest one, since every start as primary runs this or the recovery
+ * above before it makes a newer one.  Damage before valid records is no
+ * tail: left alone.
+ */
+static int
+eng_recover_cut_newest(struct mars_engine *e, uint64_t nr)
+{
+	char name[MARS_ENGINE_NAME_MAX + 1], path[4352];
+	uint64_t end, size;
+	int fd, ret;
+
+	ret = eng_log_name(name, sizeof(name), nr, e->host);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", e->dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	ret = logend_find(fd, &end, &size);
+	close(fd);
+	if (ret == -EBADMSG || (!ret && end == size))
+		return 0;
+	return ret ? ret : eng_recover_cut(path, end);
+}
+
 /* Apply own logfile @nr from @from; the stop tells whether to go on. */
 static int
 eng_recover_file(struct mars_engine *e, uint64_t nr, uint64_t from)
@@ -279,9 +310,11 @@ eng_recover(struct mars_engine *e, uint64_t *next_nr)
 		goto out;
 	/* A link to another host's logfile: we were a secondary, and
 	 * finishing that replay is the replication logic's business. */
+	ret = 0;
+	if (!own && n > 0)
+		ret = eng_recover_cut_newest(e, nrs[n - 1]);
 	if (!own)
 		n = 0;
-	ret = 0;
 	for (i = 0; i < n && !ret; i++)
 		ret = eng_recover_file(e, nrs[i], i == 0 ? p.pos : 0);
 	if (!ret && fdatasync(e->disk_fd) < 0)
