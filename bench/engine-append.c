@@ -73,6 +73,13 @@ main(int argc, char **argv)
 	snprintf(tmpl, sizeof(tmpl), "%s/engine-append.XXXXXX", argv[1]);
 	if (argc == 5)
 		e.pending_bytes = strtoull(argv[4], NULL, 10) << 20;
+#ifdef MARS_ENGINE_PREALLOC_DEFAULT
+	/* A tree that preallocates its logfile: as mars-engine runs by
+	 * default (the fixture's zeroed struct would turn it off). */
+	e.prealloc_bytes = getenv("EA_PREALLOC_KIB") ?
+			   strtoull(getenv("EA_PREALLOC_KIB"), NULL, 10) << 10 :
+			   MARS_ENGINE_PREALLOC_DEFAULT;
+#endif
 	if (engine_fixture_setup(&e, tmpl, EA_DISK_BYTES) || eng_logger_start(&ea_l, &e, 1)) {
 		fprintf(stderr, "engine-append: cannot set up in '%s'\n", tmpl);
 		return 1;

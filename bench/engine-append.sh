@@ -12,7 +12,9 @@
 #
 # --pending-mib sets the writeback queue's limit (the engine's default is
 # 64): set above what a run writes, writers never wait for writeback and
-# the figures are those of the append path alone.
+# the figures are those of the append path alone.  A tree whose logger
+# preallocates its logfile (issue 14) runs with mars-engine's default
+# chunk; EA_PREALLOC_KIB=N in the environment sets another (0 = off).
 set -eu
 
 base=

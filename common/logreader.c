@@ -23,13 +23,24 @@
 int
 logreader_open(struct logreader *lr, const char *path)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		memset(lr, 0, sizeof(*lr));
+		lr->fd = -1;
+		return -errno;
+	}
+	return logreader_open_fd(lr, fd);
+}
+
+int
+logreader_open_fd(struct logreader *lr, int fd)
+{
 	struct stat st;
 	int ret;
 
 	memset(lr, 0, sizeof(*lr));
-	lr->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (lr->fd < 0)
-		return -errno;
+	lr->fd = fd;
 	if (fstat(lr->fd, &st) < 0) {
 		ret = -errno;
 		goto out_close;

@@ -44,6 +44,10 @@ struct logreader_rec {
  */
 int logreader_open(struct logreader *lr, const char *path);
 
+/* The same for @fd, which the reader owns from now on (closed on every
+ * failure too). */
+int logreader_open_fd(struct logreader *lr, int fd);
+
 /*
  * Scan the record at the current position.  On MARS_SCAN_RECORD the
  * position advances past it and the next record must carry the following

@@ -25,6 +25,9 @@ struct statefs;
 
 struct mars_engine;		/* one attached resource; opaque */
 
+#define MARS_ENGINE_PREALLOC_DEFAULT	(4ULL << 20)	/* --prealloc-kib 4096 */
+#define MARS_ENGINE_PREALLOC_OFF	UINT64_MAX	/* --prealloc-kib 0 */
+
 /* What attach needs to know about a resource on this node. */
 struct mars_engine_config {
 	const char *root;		/* state tree root (/mars) */
@@ -47,6 +50,12 @@ struct mars_engine_config {
 	 * sync before they go to the disk; writers wait when this many bytes
 	 * are pending.  0 = the default, 64 MiB. */
 	uint64_t pending_bytes;
+	/* Primary (user engine): zero bytes written ahead of the log end of
+	 * the logfile being written, this many at a time, so that a log sync
+	 * flushes data and not a growing file's size (docs/logfile-format.md
+	 * 1.1 and 3.1).  0 = the default, MARS_ENGINE_PREALLOC_DEFAULT;
+	 * MARS_ENGINE_PREALLOC_OFF = none (the logfile grows record by record). */
+	uint64_t prealloc_bytes;
 	/* Primary (user engine): how the device is served, "auto" (NBD if
 	 * the kernel has it and a device is free, else FUSE), "nbd" or
 	 * "fuse".  NULL = the engine's default, auto. */

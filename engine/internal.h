@@ -205,7 +205,11 @@ struct eng_logger {
 	int retired_fd;			/* left by emergency mode; closed under sync_lock */
 	uint64_t lognr;
 	char logname[MARS_ENGINE_NAME_MAX + 1];
-	uint64_t log_end;		/* bytes in the current logfile */
+	uint64_t log_end;		/* bytes of records in the current logfile */
+	uint64_t zeroed_end;		/* the current logfile's size may reach this:
+					   zeros preallocated after log_end */
+	uint64_t prealloc_chunk;	/* zero bytes written at a time; 0 = off */
+	int prealloc_failed;		/* an extension failed: this logfile grows */
 	uint64_t next_seq;
 	uint64_t last_stamp_ns;
 	uint64_t total;			/* log bytes appended, all files */
@@ -269,6 +273,7 @@ struct mars_engine {
 	uint64_t size_bytes;
 	uint64_t emergency_free;	/* from the config */
 	uint64_t pending_bytes;		/* writeback queue limit; 0 = default */
+	uint64_t prealloc_bytes;	/* preallocation chunk; 0 = off */
 
 	pthread_mutex_t lock;		/* guards mode, the replay fields and st */
 	enum mars_engine_mode mode;

@@ -57,7 +57,8 @@ eng_usage(void)
 	      "       mars-engine replay --resource R --disk IMG --logfile F [--from POS] [common]\n"
 	      "       mars-engine apply --disk IMG --logfile F [--from POS]\n"
 	      "common: [--root DIR] [--host H] [--size BYTES] [--checkpoint-ms N]\n"
-	      "        [--status FILE] [--emergency-free BYTES] [--pending-mib N]\n", stderr);
+	      "        [--status FILE] [--emergency-free BYTES] [--pending-mib N]\n"
+	      "        [--prealloc-kib N]\n", stderr);
 	return EX_USAGE;
 }
 
@@ -113,6 +114,7 @@ eng_parse(int argc, char **argv, struct eng_opts *o)
 		{ "emergency-free", required_argument, NULL, 'E' },
 		{ "pending-mib", required_argument, NULL, 'P' },
 		{ "frontend", required_argument, NULL, 'F' },
+		{ "prealloc-kib", required_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -142,6 +144,10 @@ eng_parse(int argc, char **argv, struct eng_opts *o)
 		case 'P':
 			bad |= eng_number(optarg, &v) || v == 0 || v > 65536;
 			o->cfg.pending_bytes = v << 20;
+			break;
+		case 'Z':
+			bad |= eng_number(optarg, &v) || v > (1ULL << 20);
+			o->cfg.prealloc_bytes = v ? v << 10 : MARS_ENGINE_PREALLOC_OFF;
 			break;
 		default: bad = 1;
 		}

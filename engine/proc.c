@@ -44,6 +44,7 @@ struct mars_engine {
 	uint64_t size_bytes;
 	uint64_t emergency_free;
 	uint64_t pending_bytes;		/* --pending-mib for the primary; 0 = default */
+	uint64_t prealloc_bytes;	/* --prealloc-kib for the primary; 0 = default */
 	char frontend[8];		/* --frontend for the primary; "" = default */
 	unsigned int checkpoint_ms;
 	enum mars_engine_mode mode;	/* of the child, ATTACHED when none */
@@ -178,6 +179,7 @@ proc_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 	e->checkpoint_ms = cfg->checkpoint_ms;
 	e->emergency_free = cfg->emergency_free_bytes;
 	e->pending_bytes = cfg->pending_bytes;
+	e->prealloc_bytes = cfg->prealloc_bytes;
 	if (cfg->frontend && strlen(cfg->frontend) >= sizeof(e->frontend)) {
 		free(e);
 		return -EINVAL;
@@ -222,7 +224,7 @@ proc_child(struct mars_engine *e, char **argv)
 static int
 proc_spawn(struct mars_engine *e, enum mars_engine_mode mode, const char *logfile, uint64_t pos)
 {
-	char size[32], ckpt[32], from[32], efree[32], pending[32], *argv[30];
+	char size[32], ckpt[32], from[32], efree[32], pending[32], prealloc[32], *argv[32];
 	const char *mname = mode == MARS_ENGINE_PRIMARY ? "primary" : "replay";
 	int n = 0;
 	pid_t pid;
@@ -260,6 +262,13 @@ proc_spawn(struct mars_engine *e, enum mars_engine_mode mode, const char *logfil
 			 (unsigned long long)(e->pending_bytes >> 20 ? e->pending_bytes >> 20 : 1));
 		argv[n++] = "--pending-mib";
 		argv[n++] = pending;
+	}
+	if (mode == MARS_ENGINE_PRIMARY && e->prealloc_bytes) {
+		snprintf(prealloc, sizeof(prealloc), "%llu",
+			 e->prealloc_bytes == MARS_ENGINE_PREALLOC_OFF ? 0ULL :
+			 (unsigned long long)(e->prealloc_bytes >> 10 ? e->prealloc_bytes >> 10 : 1));
+		argv[n++] = "--prealloc-kib";
+		argv[n++] = prealloc;
 	}
 	if (mode == MARS_ENGINE_PRIMARY && e->frontend[0]) {
 		argv[n++] = "--frontend";

@@ -11,7 +11,10 @@
  * incomplete, torn or corrupt tail with nothing valid after it is the
  * crash's torn tail and is ignored; a corrupt record followed by valid
  * ones, or a sequence gap, refuses the primary role and overwrites
- * nothing more.  Then a fresh logfile N+1 is started.
+ * nothing more.  Each recovered logfile is cut at the end of its valid
+ * records (the torn tail, or the zeros preallocated after the log end,
+ * docs/logfile-format.md 1.1) and synced before it counts as finished.
+ * Then a fresh logfile N+1 is started.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/logend.h"
 #include "engine/internal.h"
 #include "statefs/statefs.h"
 
@@ -158,6 +162,9 @@ eng_attach(const struct mars_engine_config *cfg, struct mars_engine **out)
 	e->size_bytes = cfg->size_bytes ? cfg->size_bytes : disk_bytes;
 	e->emergency_free = cfg->emergency_free_bytes;
 	e->pending_bytes = cfg->pending_bytes;
+	e->prealloc_bytes = cfg->prealloc_bytes == MARS_ENGINE_PREALLOC_OFF ? 0 :
+			    cfg->prealloc_bytes ? cfg->prealloc_bytes :
+			    MARS_ENGINE_PREALLOC_DEFAULT;
 	ret = -ENOSPC;
 	if (disk_bytes < e->size_bytes || e->size_bytes == 0)
 		goto out_close;
@@ -176,6 +183,64 @@ out_close:
 out_free:
 	free(e);
 	return ret;
+}
+
+/*
+ * Cut recovered logfile @path at @end, the end of its valid records, and
+ * make that durable: whatever follows (preallocated zeros, a torn record)
+ * is not part of it, and clusterd, fetch and vouches take a finished
+ * logfile's size as its length.
+ */
+static int
+eng_recover_cut(const char *path, uint64_t end)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		ret = -errno;
+	else if ((uint64_t)st.st_size > end &&
+		 (ftruncate(fd, (off_t)end) < 0 || fdatasync(fd) < 0))
+		ret = -errno;
+	if (!ret && (uint64_t)st.st_size > end)
+		fprintf(stderr, "mars-engine: recovery cut '%s' at %llu bytes, the end of its "
+			"valid records (the file held %llu)\n", path, (unsigned long long)end,
+			(unsigned long long)st.st_size);
+	close(fd);
+	return ret;
+}
+
+/*
+ * Cut our newest logfile at the end of its records when recovery does
+ * not apply it: this node replayed another's logfiles since it wrote it
+ * (its engine killed, then a handover).  Only the logfile being written
+ * can hold preallocated zeros or a torn record, and that is always our
+ * newest one, since every start as primary runs this or the recovery
+ * above before it makes a newer one.  Damage before valid records is no
+ * tail: left alone.
+ */
+static int
+eng_recover_cut_newest(struct mars_engine *e, uint64_t nr)
+{
+	char name[MARS_ENGINE_NAME_MAX + 1], path[4352];
+	uint64_t end, size;
+	int fd, ret;
+
+	ret = eng_log_name(name, sizeof(name), nr, e->host);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", e->dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	ret = logend_find(fd, &end, &size);
+	close(fd);
+	if (ret == -EBADMSG || (!ret && end == size))
+		return 0;
+	return ret ? ret : eng_recover_cut(path, end);
 }
 
 /* Apply own logfile @nr from @from; the stop tells whether to go on. */
@@ -206,6 +271,10 @@ eng_recover_file(struct mars_engine *e, uint64_t nr, uint64_t from)
 	else if (res == MARS_SCAN_CORRUPT)
 		ret = eng_apply_valid_after_stop(&a) ? -EBADMSG : 0;
 	eng_apply_close(&a);
+	/* The stop is the end of the log (END, or a tail with nothing valid
+	 * after it): cut there before anything counts the file finished. */
+	if (!ret && res >= 0)
+		ret = eng_recover_cut(path, a.stop.offset);
 	return ret;
 }
 
@@ -241,9 +310,11 @@ eng_recover(struct mars_engine *e, uint64_t *next_nr)
 		goto out;
 	/* A link to another host's logfile: we were a secondary, and
 	 * finishing that replay is the replication logic's business. */
+	ret = 0;
+	if (!own && n > 0)
+		ret = eng_recover_cut_newest(e, nrs[n - 1]);
 	if (!own)
 		n = 0;
-	ret = 0;
 	for (i = 0; i < n && !ret; i++)
 		ret = eng_recover_file(e, nrs[i], i == 0 ? p.pos : 0);
 	if (!ret && fdatasync(e->disk_fd) < 0)

@@ -29,10 +29,14 @@
 
 #include <json-c/json.h>
 
+#include "common/logend.h"
+
 #include "repl/repl.h"
 
 /* ---- log-rotate ----------------------------------------------------------- */
 
+/* The size of a local logfile: 0 only while it holds no record (zeros
+ * are preallocated after the first), so "is it empty" may ask it. */
 static uint64_t
 local_size(struct statefs *sf, const char *res, uint64_t nr, const char *origin)
 {
@@ -43,6 +47,30 @@ local_size(struct statefs *sf, const char *res, uint64_t nr, const char *origin)
 		return 0;
 	return statefs_file_stat(sf, res, name, &st) == 0 && S_ISREG(st.st_mode) ?
 	       (uint64_t)st.st_size : 0;
+}
+
+/*
+ * The length of a local logfile for its closed version link: where its
+ * records end, not its size.  Without an engine (the only case this
+ * command closes links itself) a logfile a killed engine left keeps its
+ * preallocated zeros until recovery; secondaries must never be told a
+ * length that includes them (docs/logfile-format.md 1.1).
+ */
+static uint64_t
+local_log_length(struct statefs *sf, const char *res, uint64_t nr, const char *origin)
+{
+	char name[MARS_LOGNAME_MAX + 1];
+	uint64_t len;
+	int fd;
+
+	if (mars_logname_format(name, sizeof(name), nr, origin) < 0)
+		return 0;
+	fd = statefs_file_open(sf, res, name, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return 0;
+	len = logend_length(fd);
+	close(fd);
+	return len;
 }
 
 static int
@@ -77,7 +105,7 @@ rotate_ops(struct statefs_txn *t, struct statefs *sf, const char *res, const cha
 	snprintf(closed, sizeof(closed), "%s:%s", last->v.section, last->v.prev);
 	if (!strcmp(last->v.origin, host)) {	/* our own logfile: its final length */
 		ret = repl_version_relength(closed, sizeof(closed), closed,
-					    local_size(sf, res, last->nr, host));
+					    local_log_length(sf, res, last->nr, host));
 		if (ret < 0)
 			return ret;
 	}

@@ -293,6 +293,28 @@ derive_orphan(struct statefs *sf, struct view_res *v)
 	v->orphan = v->todo[TODO_CONNECT] == 1 && (v->replay.pos_bytes > 0 || v->log_tombstoned);
 }
 
+/*
+ * The logfile this node logs to as primary is longer than its log: zeros
+ * are preallocated after the log end (docs/logfile-format.md 1.1).  Its
+ * amount is the driver's log end, not the file's size.
+ */
+static void
+derive_logging_bytes(struct view_res *v)
+{
+	struct mars_logname ln;
+
+	if (v->drv.state != DRV_FRESH || !v->drv.logging ||
+	    mars_logname_parse(v->drv.log_name, strlen(v->drv.log_name), &ln) < 0)
+		return;
+	for (size_t i = 0; i < v->n_logs; i++) {
+		struct view_log *l = &v->logs[i];
+
+		if (l->local && l->nr == ln.nr && !strcmp(l->origin, ln.host) &&
+		    l->local_bytes > v->drv.log_end_bytes)
+			l->local_bytes = v->drv.log_end_bytes;
+	}
+}
+
 /* Bytes of local logfile @nr, 0 if this node holds none. */
 static uint64_t
 local_size(const struct view_res *v, uint64_t nr)
@@ -405,6 +427,7 @@ derive(struct statefs *sf, struct view_res *v)
 		v->n_alive += beat_of(sf, v, v->members[k]) == BEAT_FRESH;
 	v->beat = beat_of(sf, v, v->host);
 	v->primary_alive = v->primary[0] && beat_of(sf, v, v->primary) == BEAT_FRESH;
+	derive_logging_bytes(v);
 	derive_lag(sf, v);
 	derive_age(sf, v);
 	derive_amounts(v);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/env.h"
+#include "common/logend.h"
 #include "common/log.h"
 
 void
@@ -83,6 +84,19 @@ drv_file_size(struct driver *d, const char *res, const char *name)
 
 	return statefs_file_stat(d->sf, res, name, &st) == 0 && S_ISREG(st.st_mode) ?
 	       (uint64_t)st.st_size : 0;
+}
+
+uint64_t
+drv_log_length(struct driver *d, const char *res, const char *name)
+{
+	int fd = statefs_file_open(d->sf, res, name, O_RDONLY | O_NONBLOCK, 0);
+	uint64_t len;
+
+	if (fd < 0)
+		return 0;
+	len = logend_length(fd);	/* O(1) unless the tail was left uncut */
+	close(fd);
+	return len;
 }
 
 /* ---- actions ------------------------------------------------------------------ */

@@ -89,6 +89,10 @@ struct driver {
 int drv_put(struct driver *d, const char *res, const char *const *kv, size_t n);
 /* Size of the local logfile @name of @res, 0 if absent. */
 uint64_t drv_file_size(struct driver *d, const char *res, const char *name);
+/* The length of logfile @name: where its records end (common/logend.h),
+ * not its size, which may include zeros a killed engine left after its
+ * log end; 0 if it cannot be read. */
+uint64_t drv_log_length(struct driver *d, const char *res, const char *name);
 /* Stop and forget the engine of @r (the child ends). */
 void drv_engine_drop(struct driver *d, struct drv_res *r);
 void drv_sleep_ms(unsigned ms);

@@ -74,13 +74,16 @@ drv_ensure_own_link(struct driver *d, struct drv_res *r, const char *logfile)
 		}
 	}
 	/* The engine logs to @nr, so our logfile before it is final: close
-	 * its link at the file's size.  A rotation whose links a killed
-	 * clusterd did not write gets them here, and a secondary never
-	 * switches on a stale length. */
+	 * its link at the end of its records.  A rotation whose links a
+	 * killed clusterd did not write gets them here, and a secondary never
+	 * switches on a stale length.  Finished logfiles end at their last
+	 * record (the engine cut them), so this is their size; a logfile
+	 * before a hole that a killed engine left with preallocated zeros
+	 * ends earlier, and drv_log_length() finds where. */
 	mars_logname_format(pname, sizeof(pname), back, d->gc->host);
 	if (!strcmp(pv.origin, d->gc->host)) {
 		if (repl_version_relength(closed, sizeof(closed), cur,
-					  drv_file_size(d, r->name, pname)) < 0 ||
+					  drv_log_length(d, r->name, pname)) < 0 ||
 		    repl_version_parse(closed, &pv) < 0)
 			return;
 		kv[n++] = pkey;
@@ -137,9 +140,16 @@ drv_stop_primary(struct driver *d, struct drv_res *r, const struct mars_engine_s
 	device_link(d, r, 0);
 	if (mars_logname_parse(st->logfile, strlen(st->logfile), &closed.log) < 0)
 		return;
-	/* The engine is gone: the file's size is final.  actual-HOST/closed
-	 * says so; a new primary waits for it to match the version link. */
-	closed.pos_bytes = drv_file_size(d, r->name, st->logfile);
+	/* The engine is gone: the file's length is final.  actual-HOST/closed
+	 * says so; a new primary waits for it to match the version link.
+	 * Not the file's size: an engine that stopped cleanly cut its
+	 * preallocated zeros off, but one that was killed (-9, a crash of
+	 * the process) left them, and secondaries must never be told a
+	 * length that includes them (docs/logfile-format.md 1.1).  The
+	 * zeros stay in the file until recovery cuts them: it is the
+	 * writer's file, and a writer that could not be reaped may still
+	 * hold it. */
+	closed.pos_bytes = drv_log_length(d, r->name, st->logfile);
 	if (own_link(d, r->name, closed.log.nr, closed.pos_bytes, link, sizeof(link)) < 0 ||
 	    mars_vername_format(key, sizeof(key), closed.log.nr, d->gc->host) < 0 ||
 	    mars_replaylink_format(rp, sizeof(rp), &closed) < 0)
@@ -172,7 +182,8 @@ drv_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
 	nr = ln.nr;
 	/* The file, not the status snapshot (up to a second old), says
 	 * whether the logfile is empty: an empty one is not rotated and a
-	 * request is done at once. */
+	 * request is done at once.  Its size is 0 only while it holds no
+	 * record: zeros are preallocated only after the first one. */
 	if (drv_file_size(d, r->name, st->logfile) == 0) {
 		if (v->rotate_req > v->rotate_done) {
 			snprintf(done, sizeof(done), "%" PRIu64, v->rotate_req);
@@ -189,7 +200,10 @@ drv_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
 		return;
 	}
 	/* The engine swaps files under its write lock; after the swap the old
-	 * file does not grow any more and its length is final. */
+	 * file does not grow any more and its length is final.  The
+	 * userspace engine cut its zeros before the swap showed; the length
+	 * of its records is taken all the same, so that a writer that cuts
+	 * later (or not at all) is never closed at a length with zeros. */
 	for (waited = 0; waited < DRV_ROTATE_WAIT_MS; waited += 20) {
 		if (d->dc.ops->status(r->e, &now) == 0 && strcmp(now.logfile, st->logfile))
 			break;
@@ -200,7 +214,7 @@ drv_rotate(struct driver *d, struct drv_res *r, const struct role_view *v,
 			  st->logfile, DRV_ROTATE_WAIT_MS);
 		return;
 	}
-	if (own_link(d, r->name, nr, drv_file_size(d, r->name, st->logfile), closed,
+	if (own_link(d, r->name, nr, drv_log_length(d, r->name, st->logfile), closed,
 		     sizeof(closed)) < 0 || repl_version_parse(closed, &cv) < 0 ||
 	    repl_version_make(next, sizeof(next), nr + 1, d->gc->host, 0, cv.section) < 0 ||
 	    mars_vername_format(k1, sizeof(k1), nr, d->gc->host) < 0 ||

@@ -67,12 +67,20 @@ vouch_len(struct driver *d, const struct role_view *v, const struct repl_logfile
 {
 	const struct repl_link *own;
 
+	own = repl_history_link(&v->hist, d->gc->host, lf->nr);
 	if (!strcmp(lf->origin, d->gc->host)) {
 		if (lf->nr == writing->nr && !strcmp(writing->host, lf->origin))
 			return durable < lf->size_bytes ? durable : lf->size_bytes;
+		/* Finished: its size is its length (the writer cut its
+		 * preallocated zeros), except for one a killed engine left
+		 * uncut and recovery never reached (this node replayed
+		 * another's logfiles since): its closed version link, written
+		 * at the end of its records (drv_stop_primary), says less. */
+		if (own && !strcmp(own->v.origin, lf->origin) && own->v.len_bytes &&
+		    own->v.len_bytes < lf->size_bytes)
+			return own->v.len_bytes;
 		return lf->size_bytes;
 	}
-	own = repl_history_link(&v->hist, d->gc->host, lf->nr);
 	if (!own || strcmp(own->v.origin, lf->origin) || own->v.len_bytes > lf->size_bytes)
 		return 0;	/* not our history, or we do not hold all of it */
 	return own->v.len_bytes;

@@ -168,6 +168,14 @@ primary_duties(const struct role_view *v, const struct mars_engine_status *st,
 	 * a handover can see when a secondary has all of it. */
 	own = roles_link_of(v, v->host, nr);
 	size = roles_local_size(v, nr, v->host);
+	/* The file being written is longer than its log: zeros are
+	 * preallocated after the log end (docs/logfile-format.md 1.1), and
+	 * secondaries must never be told a length that includes them.  The
+	 * engine's log end, of the same status as the logfile's name, is
+	 * the length (a status up to a second old may say less: the next
+	 * tick publishes the rest; leaving the role closes the link exactly). */
+	if (size != UINT64_MAX && size > st->log_end)
+		size = st->log_end;
 	if (v->open_count == 0 && own && size != UINT64_MAX && own->v.len_bytes != size &&
 	    roles_make_own(v, nr, v->host, size, a->link, sizeof(a->link)) >= 0) {
 		a->link_nr = nr;

@@ -133,7 +133,15 @@ fserve_open(struct fserve *s, const char *res, const char *name)
 }
 
 /* What may be sent of the current logfile: its size, but no further than
- * the local data path made it durable. */
+ * the local data path made it durable.  The size of the logfile being
+ * written includes the zeros preallocated after its log end
+ * (docs/logfile-format.md 1.1); the durable end caps them off, for the
+ * module (synced_pos) and the engine (its mark, which names this logfile
+ * until the writer cut it: rotation and emergency entry cut before the
+ * mark moves on; a killed engine's mark stays until recovery cut it).
+ * A finished logfile ends at its last record, so its size is its
+ * length; and nothing past the client's end (its version link's length,
+ * closed at the end of the records) is ever sent. */
 static uint64_t
 fserve_size(struct fserve *s)
 {

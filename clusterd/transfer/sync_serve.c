@@ -32,6 +32,7 @@
 
 #include "clusterd/transfer/fetch.h"
 #include "common/log.h"
+#include "common/logend.h"
 #include "clusterd/transfer/piece.h"
 #include "clusterd/transfer/sync.h"
 #include "mars/names.h"
@@ -279,11 +280,40 @@ newest_log(const char *name, uint64_t size_bytes, void *arg)
 }
 
 /*
+ * Where the records of our logfile @at end, if before @at's position (its
+ * size): the logfile being written carries preallocated zeros after its
+ * log end (docs/logfile-format.md 1.1), and a syncpos among them would be
+ * a position the log never reaches, so the client's disk would never
+ * count as consistent.  A write reaches the disk only after its record is
+ * complete in the log, so the end of the valid records still lies after
+ * every write our reads could have seen.  One scan of the current
+ * logfile, once per sync.
+ */
+static void
+syncpos_records_end(struct sserve *s, struct mars_replaylink *at)
+{
+	char name[MARS_LOGNAME_MAX + 1];
+	uint64_t len;
+	int fd;
+
+	if (mars_logname_format(name, sizeof(name), at->log.nr, at->log.host) < 0)
+		return;
+	fd = statefs_file_open(s->sf, s->res, name, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	len = logend_length(fd);
+	close(fd);
+	if (len < at->pos_bytes)
+		at->pos_bytes = len;
+}
+
+/*
  * Our log position now, after the last read of the disk: replay-HOST as
  * our tree has it, moved forward to the logfile actually being written
- * (a newer one after a rotation the link does not show yet, or the
- * current one's size), so that every write that could have reached the
- * disk before our reads lies before it.  "" if we have no log at all.
+ * (a newer one after a rotation the link does not show yet, or the end
+ * of the current one's records), so that every write that could have
+ * reached the disk before our reads lies before it.  "" if we have no log
+ * at all.
  */
 static void
 sserve_syncpos(struct sserve *s, char *out, size_t size)
@@ -304,6 +334,7 @@ sserve_syncpos(struct sserve *s, char *out, size_t size)
 	statefs_list_files(s->sf, key, newest_log, &n);
 	if (!n.found)
 		return;
+	syncpos_records_end(s, &n.at);
 	if (have && (n.at.log.nr < cur.log.nr ||
 		     (n.at.log.nr == cur.log.nr && strcmp(n.at.log.host, cur.log.host))))
 		return;

@@ -313,6 +313,9 @@ logfiles_more_than() {
 	[ "$ENGINE_RC" -eq 0 ]
 	[ "$(engine_logfiles | tail -n 1)" != "$log" ]
 	cmp "$T/expected.img" "$DISK"
+	# Recovery cut the torn tail off: the logfile ends at its last record.
+	[ "$(stat -c %s "$RDIR/$log")" -eq $((5 * rec)) ]
+	"$MARSADM" log-verify "$RDIR/$log" >/dev/null
 	cp "$T/expected.img" "$DISK"
 	md5=$(md5sum <"$DISK")
 
@@ -328,6 +331,71 @@ logfiles_more_than() {
 	[ "$(engine_logfiles | wc -l)" -eq "$nlogs" ]
 	assert_equal "$(readlink "$RDIR/replay-$MARS_HOST")" "$log,0,0"
 	assert_equal "$(md5sum <"$DISK")" "$md5"
+}
+
+# The end of the records of logfile $1: what log-verify's stop says.
+log_records_end() {
+	"$MARSADM" log-verify "$RDIR/$1" 2>/dev/null | sed -n 's/.* at offset \([0-9]*\).*/\1/p'
+}
+
+# Zeros ahead of the log end (docs/logfile-format.md 1.1): the logfile
+# being written is longer than its records, and every logfile that counts
+# as finished (rotated, stopped, recovered after kill -9) ends at its last
+# record.
+@test "engine: the logfile being written is preallocated; rotation, stop and recovery cut it" {
+	truncate -s 16M "$DISK"
+	engine_start
+	dd if=/dev/urandom of="$MNT/$RES" bs=4k count=4 conv=notrunc,fsync 2>/dev/null
+	log=$(engine_logfiles | tail -n 1)
+	end=$(log_records_end "$log")
+	run "$MARSADM" log-verify "$RDIR/$log"
+	assert_failure 7
+	assert_output --partial "torn at offset $end (zeroed)"
+	# a chunk (4 MiB) of zeros after the records
+	[ "$end" -ge $((64 + 4096 + 24)) ]
+	[ "$(stat -c %s "$RDIR/$log")" -ge $((end + (2 << 20))) ]
+
+	kill -USR1 "$ENGINE_PID"
+	wait_for 10 logfiles_more_than 1
+	"$MARSADM" log-verify "$RDIR/$log" >/dev/null
+	[ "$(stat -c %s "$RDIR/$log")" -eq "$end" ]
+
+	dd if=/dev/urandom of="$MNT/$RES" bs=4k count=3 seek=100 conv=notrunc,fsync 2>/dev/null
+	killed=$(engine_logfiles | tail -n 1)
+	end=$(log_records_end "$killed")
+	[ "$end" -ge $((64 + 4096 + 24)) ]
+	engine_stop KILL
+	# kill -9 keeps the page cache: the zeros are still there
+	[ "$(stat -c %s "$RDIR/$killed")" -ge $((end + (2 << 20))) ]
+	engine_start
+	grep -q "recovery cut '.*$killed' at $end bytes" "$T/engine.out"
+	"$MARSADM" log-verify "$RDIR/$killed" >/dev/null
+	[ "$(stat -c %s "$RDIR/$killed")" -eq "$end" ]
+
+	dd if=/dev/urandom of="$MNT/$RES" bs=4k count=2 seek=200 conv=notrunc,fsync 2>/dev/null
+	last=$(engine_logfiles | tail -n 1)
+	end=$(log_records_end "$last")
+	[ "$(stat -c %s "$RDIR/$last")" -ge $((end + (2 << 20))) ]
+	engine_stop TERM
+	[ "$ENGINE_RC" -eq 0 ]
+	"$MARSADM" log-verify "$RDIR/$last" >/dev/null
+	[ "$(stat -c %s "$RDIR/$last")" -eq "$end" ]
+	assert_equal "$(readlink "$RDIR/replay-$MARS_HOST")" "$last,$end,0"
+	truncate -s 16M "$T/replayed.img"
+	engine_apply_all "$T/replayed.img"
+	cmp "$T/replayed.img" "$DISK"
+}
+
+@test "engine: --prealloc-kib 0 appends to a growing logfile, as before" {
+	truncate -s 16M "$DISK"
+	engine_start --prealloc-kib 0
+	dd if=/dev/urandom of="$MNT/$RES" bs=4k count=3 conv=notrunc,fsync 2>/dev/null
+	log=$(engine_logfiles | tail -n 1)
+	"$MARSADM" log-verify "$RDIR/$log" >/dev/null
+	[ "$(stat -c %s "$RDIR/$log")" -eq "$(log_records_end "$log")" ]
+	engine_stop TERM
+	run "$ENGINE" primary --resource "$RES" --disk "$DISK" --mount "$MNT" --prealloc-kib lots
+	assert_failure
 }
 
 @test "engine: a full log file system fails the write and leaves the disk unchanged" {

@@ -60,7 +60,7 @@ tail_round() {
 		b=$(size_of "$(netns_root beta)/resource-$RES/$name")
 		# Read after beta's size: the durable end only grows.
 		read -r name2 durable2 <<<"$(durable_mark alpha)"
-		a=$(size_of "$(netns_root alpha)/resource-$RES/$name")
+		a=$(log_len "$(netns_root alpha)/resource-$RES/$name")
 		[ -n "$name" ] && [ "$name2" = "$name" ] || continue
 		[ "$b" -le "$durable2" ] ||
 			{ echo "beta holds $b bytes of $name, alpha's durable end is $durable2" >&2; return 1; }
@@ -231,6 +231,43 @@ fetched_compressed() {	# fetched_compressed HOST BYTES: at least BYTES fetched, 
 	[ "$(val alpha actual-alpha/is-primary)" = 1 ]
 }
 
+# An engine that must be killed leaves the preallocated zeros after its
+# log end (docs/logfile-format.md 1.1): leaving the primary role closes the
+# version link at the end of the records, never at the file size, and the
+# next start as primary cuts the zeros even though it recovers nothing.
+@test "killed primary engine: the link closes at the end of its records; the next primary start cuts the zeros" {
+	replica_up alpha beta
+	dd if=/dev/urandom of="$(dev alpha)" bs=64k count=16 oflag=direct conv=notrunc,fsync \
+		status=none
+	wait_for 30 own_link_final alpha
+	wait_same alpha beta 60
+	local name len f nr pid
+	read -r name len < <(log_last_data alpha)
+	f=$(netns_root alpha)/resource-$RES/$name
+	nr=$(echo "$name" | cut -d- -f2)
+	[ "$(size_of "$f")" -gt "$len" ]	# zeros after the log end
+	# A stopped engine ignores SIGTERM: leaving the role has to kill it.
+	pid=$(cut -d' ' -f1 "$(netns_root alpha)/resource-$RES/.engine-pid")
+	kill -STOP "$pid"
+	run marsadm_on beta primary "$RES" --timeout=60
+	assert_success
+	wait_for 30 is_primary beta
+	wait_for 10 pid_gone "$pid"
+	assert_equal "$(val beta "version-$nr-alpha" | cut -d: -f1 | cut -d, -f3)" "$len"
+	[ "$(size_of "$f")" -gt "$len" ]	# clusterd leaves the writer's file alone
+	# The killed engine's FUSE mount stays behind, disconnected, and a new
+	# engine cannot mount there (not this test's subject): let it go.
+	fusermount3 -uz "$NETNS_DIR/alpha/run/$RES" 2>/dev/null || umount -l "$NETNS_DIR/alpha/run/$RES"
+	dd if=/dev/urandom of="$(dev beta)" bs=64k count=4 oflag=direct conv=notrunc,fsync \
+		status=none
+	wait_same beta alpha 60
+	run marsadm_on alpha primary "$RES" --timeout=30
+	[ "$status" -eq 0 ] || { tail -n 20 "$NETNS_DIR/alpha/run/engine-$RES.log"; fail "$output"; }
+	wait_for 30 is_primary alpha
+	assert_equal "$(size_of "$f")" "$len"
+	"$MARSADM" log-verify "$f" >/dev/null
+}
+
 @test "restart: a clusterd started after its replay engine died replays again" {
 	# The dead engine left its status file ("waiting at P"); the new
 	# clusterd must not take it for a live replay when no engine runs.
@@ -333,7 +370,7 @@ replayed_at_least() {	# replayed_at_least HOST NAME BYTES: HOST's replay link
 # replayed_local HOST NAME: HOST's replay link is at the end of its copy of NAME.
 replayed_local() {
 	[ "$(val "$1" "replay-$1" | cut -d, -f1,2)" = \
-	  "$2,$(size_of "$(netns_root "$1")/resource-$RES/$2")" ]
+	  "$2,$(log_len "$(netns_root "$1")/resource-$RES/$2")" ]
 }
 
 # vouched_whole HOST NAME ORIGIN: HOST holds ORIGIN's vouch for all of
@@ -343,7 +380,7 @@ vouched_whole() {
 	nr=${nr%%-*}
 	vouched_by "$1" "$2" "$3" &&
 		[ "$(val "$1" "digest-$nr-$3" | cut -d, -f3)" = \
-		  "$(size_of "$(netns_root "$3")/resource-$RES/$2")" ]
+		  "$(log_len "$(netns_root "$3")/resource-$RES/$2")" ]
 }
 
 copy_sum() {	# copy_sum FILE: sha256 of a logfile copy, "empty" if it has no bytes

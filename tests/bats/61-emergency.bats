@@ -21,6 +21,24 @@ driver_says() {	# driver_says HOST TEXT: HOST's replication driver explains TEXT
 	grep -q "$2" "$(netns_root "$1")/resource-$RES/.driver-status" 2>/dev/null
 }
 
+# own_logs_finished HOST: in emergency mode nothing is being written, so
+# every logfile of HOST is finished: no preallocated zeros after its last
+# record (docs/logfile-format.md 1.1), and the version link of each one
+# but the newest (the one it logs to again later) is closed at its size.
+own_logs_finished() {
+	local f nr newest len
+	newest=$(ls "$(netns_root "$1")/resource-$RES"/log-*-"$1" | sort | tail -n 1)
+	for f in "$(netns_root "$1")/resource-$RES"/log-*-"$1"; do
+		"$MARSADM" log-verify "$f" >/dev/null ||
+			{ echo "$f does not end at its last record"; return 1; }
+		[ "$f" = "$newest" ] && continue
+		nr=$(basename "$f" | cut -d- -f2)
+		len=$(val "$1" "version-$nr-$1" | cut -d: -f1 | cut -d, -f3)
+		[ "$len" = "$(size_of "$f")" ] ||
+			{ echo "version-$nr-$1 says $len, $f holds $(size_of "$f")"; return 1; }
+	done
+}
+
 @test "emergency: a full /mars stops logging, not the application; invalidate resyncs" {
 	SMALL_ROOT=64M
 	CLUSTERD_TEST_OPTS="$CLUSTERD_TEST_OPTS --cron-ms 1000 --emergency-free 24M"
@@ -43,6 +61,7 @@ driver_says() {	# driver_says HOST TEXT: HOST's replication driver explains TEXT
 	[ "$(cat "$(mnt alpha)"/f* | md5sum)" = "$sum" ]
 	fs_umount alpha
 	grep -q "EMERGENCY MODE" "$NETNS_DIR/alpha/run/engine-$RES.log"
+	wait_for 20 own_logs_finished alpha
 
 	# beta comes back: it replays what was logged and then is an orphan.
 	netns_link beta up

@@ -145,11 +145,19 @@ write_files() {
 	sync -f "$(mnt "$1")"
 }
 
-# The primary's logged position: "log-N-ORIGIN SIZE" of its newest logfile.
+# log_len FILE: where the records of logfile FILE end.  Not its size: the
+# logfile a primary writes carries preallocated zeros after its log end
+# (docs/logfile-format.md 1.1).  0 if FILE is missing, like size_of.
+log_len() {
+	[ -f "$1" ] || { echo 0; return 0; }
+	"$MARSADM" log-verify --json "$1" 2>/dev/null | jq -r 'select(.kind == "summary") | .offset'
+}
+
+# The primary's logged position: "log-N-ORIGIN LENGTH" of its newest logfile.
 log_end() {
 	local f
 	f=$(ls "$(netns_root "$1")/resource-$RES"/log-*-"$1" 2>/dev/null | sort | tail -n 1)
-	[ -n "$f" ] && echo "$(basename "$f") $(stat -c %s "$f")"
+	[ -n "$f" ] && echo "$(basename "$f") $(log_len "$f")"
 }
 
 # The newest logfile of HOST that holds data, as "log-N-ORIGIN SIZE" (a
@@ -157,7 +165,7 @@ log_end() {
 log_last_data() {
 	local f
 	for f in $(ls "$(netns_root "$1")/resource-$RES"/log-*-"$1" 2>/dev/null | sort -r); do
-		[ -s "$f" ] && { echo "$(basename "$f") $(stat -c %s "$f")"; return 0; }
+		[ -s "$f" ] && { echo "$(basename "$f") $(log_len "$f")"; return 0; }
 	done
 	return 1
 }
@@ -241,7 +249,7 @@ durable_mark() {
 log_bytes() {
 	local f n=0
 	for f in "$(netns_root "$1")/resource-${2:-$RES}"/log-*-alpha; do
-		[ -f "$f" ] && n=$((n + $(stat -c %s "$f")))
+		[ -f "$f" ] && n=$((n + $(log_len "$f")))
 	done
 	echo "$n"
 }

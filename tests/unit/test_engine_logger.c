@@ -4,7 +4,10 @@
  * engine/pending.c) without FUSE: records, the size limit, writeback only
  * after the log sync, reads of queued data, backpressure of a tiny queue,
  * group commit under concurrent syncs, rotation, the checkpoint's
- * replay link, and the durable mark across an emergency entry.  (Power loss: test_engine_powerloss.c.)
+ * replay link, and the durable mark across an emergency entry; all with
+ * preallocation on (zeros after the log end of the logfile being written,
+ * cut off at rotation, emergency entry and stop).  (Power loss:
+ * test_engine_powerloss.c.)
  * Runs in a temporary directory; needs no privileges.
  */
 #include <errno.h>
@@ -26,6 +29,7 @@
 #define TL_SIZE		(8u << 20)
 #define TL_THREADS	8
 #define TL_ROUNDS	60
+#define TL_PREALLOC	(64u << 10)	/* small: the tests cross chunks often */
 
 static struct mars_engine tl_e;
 static char tl_tmp[] = "/tmp/test_engine_logger.XXXXXX";
@@ -36,24 +40,83 @@ tl_setup(void)
 	return engine_fixture_setup(&tl_e, tl_tmp, TL_SIZE);
 }
 
-/* Records in logfile @nr that scan clean, or -1; *@end gets the stop. */
-static long
-tl_count_records(uint64_t nr, enum mars_scan_result *end)
+/* The path of logfile @nr into @path. */
+static void
+tl_log_path(uint64_t nr, char *path, size_t size)
 {
-	char name[64], path[4200];
+	char name[64];
+
+	eng_log_name(name, sizeof(name), nr, "alpha");
+	snprintf(path, size, "%s/%s", tl_e.dir, name);
+}
+
+/* Records in logfile @nr that scan clean, or -1; *@end gets the stop,
+ * *@at its offset and *@reason its reason. */
+static long
+tl_scan(uint64_t nr, enum mars_scan_result *end, uint64_t *at, enum mars_scan_reason *reason)
+{
+	char path[4200];
 	struct logreader lr;
 	struct logreader_rec r;
 	long n = 0;
 
-	eng_log_name(name, sizeof(name), nr, "alpha");
-	snprintf(path, sizeof(path), "%s/%s", tl_e.dir, name);
+	tl_log_path(nr, path, sizeof(path));
 	if (logreader_open(&lr, path))
 		return -1;
 	while (logreader_next(&lr, &r) == 0 && r.result == MARS_SCAN_RECORD)
 		n++;
 	*end = r.result;
+	*at = r.offset;
+	*reason = r.rec.reason;
 	logreader_close(&lr);
 	return n;
+}
+
+static long
+tl_count_records(uint64_t nr, enum mars_scan_result *end)
+{
+	enum mars_scan_reason reason;
+	uint64_t at;
+
+	return tl_scan(nr, end, &at, &reason);
+}
+
+/* The size of logfile @nr, or -1. */
+static long long
+tl_log_size(uint64_t nr)
+{
+	char path[4200];
+	struct stat st;
+
+	tl_log_path(nr, path, sizeof(path));
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* 1 if the logfile being written is @l's records, then zeros
+ * preallocated after its log end (docs/logfile-format.md 1.1). */
+static int
+tl_zeroed_tail(struct eng_logger *l)
+{
+	enum mars_scan_result end;
+	enum mars_scan_reason reason;
+	uint64_t at;
+
+	return tl_scan(l->lognr, &end, &at, &reason) >= 0 && end == MARS_SCAN_TORN &&
+	       reason == MARS_REASON_ZEROED && at == l->log_end &&
+	       tl_log_size(l->lognr) == (long long)l->zeroed_end &&
+	       l->zeroed_end >= l->log_end + TL_PREALLOC / 2;
+}
+
+/* 1 if logfile @nr is finished: it ends at its last record. */
+static int
+tl_finished(uint64_t nr)
+{
+	enum mars_scan_result end;
+	enum mars_scan_reason reason;
+	uint64_t at;
+
+	return tl_scan(nr, &end, &at, &reason) > 0 && end == MARS_SCAN_END &&
+	       tl_log_size(nr) == (long long)at;
 }
 
 /* Set the queue's knobs (pending.c) under its lock. */
@@ -109,8 +172,9 @@ test_write_and_split(struct eng_logger *l)
 	tap_ok(tl_disk_is(65536, 1000, 0xa5) && tl_disk_is(65536 + 1000, 512, 0x3c) &&
 	       tl_disk_is(65536 + 1512, big - 1512, 0xa5), "the disk holds the data, in log order");
 	memset(buf, 0xa5, big);
-	tap_ok(tl_count_records(1, &end) == 4 && end == MARS_SCAN_END,
-	       "the logfile scans as 4 clean records");
+	tap_ok(tl_count_records(1, &end) == 4 && tl_zeroed_tail(l),
+	       "the logfile scans as 4 clean records, then zeros up to its size %lld "
+	       "(preallocated, log end %llu)", tl_log_size(1), (unsigned long long)l->log_end);
 	tap_ok(eng_logger_write(l, buf, 8192, TL_SIZE - 4096) == -ENOSPC,
 	       "a write past the end is refused");
 	tap_ok(l->records == 4, "and logs nothing");
@@ -239,6 +303,7 @@ test_rotate(struct eng_logger *l)
 
 	tap_ok(eng_logger_rotate(l) == 0 && l->lognr == 2 && l->log_end == 0,
 	       "rotation continues in logfile 2");
+	tap_ok(tl_log_size(2) == 0, "which is empty: no zeros before the first record");
 	tap_ok(eng_logger_rotate(l) == 0 && l->lognr == 2,
 	       "rotating an empty logfile is a no-op");
 	tap_ok(l->synced_total == l->total, "the old logfile was synced");
@@ -246,7 +311,9 @@ test_rotate(struct eng_logger *l)
 	       "the new logfile starts at sequence 1");
 	tap_ok(tl_count_records(1, &end) == before && end == MARS_SCAN_END,
 	       "the old logfile is unchanged");
-	tap_ok(tl_count_records(2, &end) == 1, "the new one has the write");
+	tap_ok(tl_finished(1), "the old logfile ends at its last record (zeros cut off)");
+	tap_ok(tl_count_records(2, &end) == 1 && tl_zeroed_tail(l),
+	       "the new one has the write, and zeros after it");
 }
 
 static void
@@ -301,6 +368,36 @@ test_emergency_mark(struct eng_logger *l)
 	       (unsigned long long)end, (long long)st.st_size);
 	tap_ok(eng_logger_emergency_check(l) == 0 && l->emergency && l->retired_fd < 0,
 	       "still short of space, the old logfile is closed (deleted, it frees its space)");
+	tap_ok(tl_finished(l->lognr - 10), "the old logfile ends at its last record");
+}
+
+/* The zeros stay ahead of the log end as it grows, a chunk at a time. */
+static void
+test_prealloc_ahead(struct eng_logger *l)
+{
+	uint8_t buf[24 << 10];
+	int i, ok = 1;
+
+	memset(buf, 0x5a, sizeof(buf));
+	/* 12 writes of 24 KiB cross several 64 KiB chunks */
+	for (i = 0; i < 12 && ok; i++)
+		ok = eng_logger_write(l, buf, sizeof(buf), (uint64_t)i * sizeof(buf)) == 0 &&
+		     eng_logger_sync(l) == 0 && tl_zeroed_tail(l);
+	tap_ok(ok, "after each of 12 synced 24 KiB writes the zeros reach at least half "
+	       "a chunk past the log end (write %d: log end %llu, file %lld)", i,
+	       (unsigned long long)l->log_end, tl_log_size(l->lognr));
+}
+
+/* A clean stop finishes the logfile being written. */
+static void
+test_stop_cuts(struct eng_logger *l)
+{
+	uint64_t nr = l->lognr, end = l->log_end;
+
+	eng_logger_stop(l);
+	tap_ok(tl_finished(nr) && tl_log_size(nr) == (long long)end,
+	       "after a clean stop logfile %llu ends at its log end %llu (file %lld)",
+	       (unsigned long long)nr, (unsigned long long)end, tl_log_size(nr));
 }
 
 static int
@@ -314,19 +411,32 @@ main(void)
 {
 	static struct eng_logger l;
 
+	tl_e.prealloc_bytes = TL_PREALLOC;
 	if (tl_setup() || eng_logger_start(&l, &tl_e, 1)) {
 		tap_ok(0, "setup in %s", tl_tmp);
 		return tap_done();
 	}
 	tap_ok(eng_logger_start(&(struct eng_logger){ 0 }, &tl_e, 1) == -EEXIST,
 	       "an existing logfile is never reopened");
+	tap_ok(tl_log_size(1) == 0, "a new logfile is empty");
 	test_write_and_split(&l);
+	test_prealloc_ahead(&l);
 	test_backpressure(&l);
 	test_group_commit(&l);
 	test_rotate(&l);
 	test_checkpoint(&l);
 	test_emergency_mark(&l);
 	eng_logger_stop(&l);
+	/* Logging again after the emergency, then a clean stop. */
+	if (eng_logger_start(&l, &tl_e, 20) == 0) {
+		uint8_t buf[4096] = { 9 };
+
+		tap_ok(eng_logger_write(&l, buf, sizeof(buf), 0) == 0 && eng_logger_sync(&l) == 0 &&
+		       tl_zeroed_tail(&l), "a new logger preallocates after its first record");
+		test_stop_cuts(&l);
+	} else {
+		tap_ok(0, "a new logger starts in logfile 20");
+	}
 	close(tl_e.disk_fd);
 	if (nftw(tl_tmp, tl_rm, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		tap_diag("cannot remove %s", tl_tmp);

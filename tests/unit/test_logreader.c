@@ -3,7 +3,8 @@
  * common/logreader.c: the bounded window must give the scanner exactly
  * what it would see with the whole file in memory.  Files are forged with
  * tests/helpers/forge.c, with maximal records so that records straddle
- * window refills, and then cut or damaged.
+ * window refills, and then cut or damaged; and common/logend.c: where the
+ * records end whatever follows them (zeros, junk, a torn record).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/logend.h"
 #include "common/logreader.h"
 #include "../helpers/forge.h"
 #include "tap.h"
@@ -125,6 +127,42 @@ test_resync(int fd, uint64_t size)
 	logreader_close(&lr);
 }
 
+/* logend_find() on the file as it is: @want_ret, and @want_end on 0. */
+static void
+test_logend(int fd, int want_ret, uint64_t want_end, const char *what)
+{
+	uint64_t end = UINT64_MAX, size = 0;
+	int ret = logend_find(fd, &end, &size);
+
+	tap_ok(ret == want_ret && (ret || end == want_end),
+	       "log end of %s: %d, %llu of %llu bytes", what, ret, (unsigned long long)end,
+	       (unsigned long long)size);
+}
+
+/* Preallocated zeros after the last record, and a torn record before them. */
+static void
+test_logend_tails(int fd, uint64_t size)
+{
+	uint64_t last = size - mars_rec_size(payload_of(6));
+	static const uint8_t junk[64] = { 0x61, 0x72, 0x73 };
+
+	test_logend(fd, 0, size, "a finished file (its size)");
+	if (ftruncate(fd, (off_t)(size + (4u << 20))))
+		abort();
+	test_logend(fd, 0, size, "a file with 4 MiB of zeros after its records");
+	if (pwrite(fd, junk, sizeof(junk), (off_t)size) != (ssize_t)sizeof(junk))
+		abort();
+	test_logend(fd, 0, size, "a file with junk, then zeros after its records");
+	if (ftruncate(fd, (off_t)size))
+		abort();
+	test_logend(fd, 0, size, "the file cut back");
+	if (ftruncate(fd, (off_t)(size - 5)))
+		abort();
+	test_logend(fd, 0, last, "a file whose last record is incomplete");
+	if (ftruncate(fd, (off_t)size))
+		abort();
+}
+
 static void
 test_open_errors(void)
 {
@@ -146,8 +184,10 @@ main(void)
 		return 99;
 	size = forge_file(fd, n);
 	test_clean(fd, n, size);
+	test_logend_tails(fd, size);
 	test_truncated(fd, size);
 	test_resync(fd, size);
+	test_logend(fd, -EBADMSG, 0, "a file damaged before valid records");
 	test_open_errors();
 	close(fd);
 	unlink(path);

@@ -156,10 +156,16 @@ test_primary_duties(void)
 	st.log_end = 1000;
 	roles_decide(&v, &st, 1, &a);
 	tap_ok(a.act == ROLE_ROTATE, "the logfile is rotated at the size limit");
-	st.log_end = 999;
+	v.rotate_bytes = 0;
+	st.log_end = 4096;
 	roles_decide(&v, &st, 1, &a);
 	tap_ok(a.act == ROLE_PUBLISH && a.link_nr == 1 && strstr(a.link, ",4096:"),
 	       "a quiet logfile's length is published in the own link");
+	v.hist.files[v.hist.n_files - 1].size_bytes = 4096 + (4u << 20);
+	roles_decide(&v, &st, 1, &a);
+	tap_ok(a.act == ROLE_PUBLISH && a.link_nr == 1 && strstr(a.link, ",4096:"),
+	       "... its log end, not the preallocated zeros after it (file %llu bytes)",
+	       (unsigned long long)v.hist.files[v.hist.n_files - 1].size_bytes);
 	v.open_count = 1;
 	roles_decide(&v, &st, 1, &a);
 	tap_ok(a.act == ROLE_IDLE, "... but not while the device is open");

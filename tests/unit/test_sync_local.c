@@ -18,8 +18,11 @@
 #include <unistd.h>
 
 #include "clusterd/transfer/sync.h"
+#include "mars/logrec.h"
 #include "tests/helpers/local_cluster.h"
 #include "tests/unit/tap.h"
+
+#define SYNC_REC_BYTES	(4096 + MARS_REC_OVERHEAD)	/* one record of 4 KiB */
 
 #define KIB		1024ULL
 #define DISK_BYTES	(8 * 1024 * KIB + 1000)
@@ -129,8 +132,9 @@ test_transfers(void)
 	       st.bytes_equal == DISK_BYTES, "identical disks: done, nothing copied");
 	tap_ok(st.net_bytes < DISK_BYTES / 100, "identical disks: %llu bytes received (< 1%%)",
 	       (unsigned long long)st.net_bytes);
-	tap_ok(!strcmp(st.syncpos, "log-000000004-alpha,5000,0"),
-	       "syncpos: the newest logfile at its size (%s)", st.syncpos);
+	tap_ok(!strcmp(st.syncpos, "log-000000004-alpha,4184,0"),
+	       "syncpos: the newest logfile at the end of its records, not its size (%s)",
+	       st.syncpos);
 
 	make_disk("beta", DISK_BYTES, 9);
 	run("r0", "alpha", "beta", DISK_BYTES, 0, 0, &st);
@@ -227,7 +231,12 @@ static int
 make_trees(void)
 {
 	const char *uuid = "alpha_1700000000.000000001";
+	static const uint8_t payload[4096];
+	static uint8_t rec[SYNC_REC_BYTES];
+	struct mars_rec_hdr hdr = { .seq = 1, .stored_len = sizeof(payload),
+				    .data_len = sizeof(payload), .stamp_ns = 1 };
 	char v[64], p[512], log[600];
+	long len;
 	int fd;
 
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)DISK_BYTES);
@@ -241,10 +250,13 @@ make_trees(void)
 	    local_cluster_merge(&lc, "alpha", "resource-r0/data-beta", "/beta-disk", "beta") < 0 ||
 	    local_cluster_set(&lc, "beta", "uuid", uuid, "ips/ip-alpha", "127.0.0.1") < 0)
 		return -1;
-	/* the logfile being written is newer than the replay link says */
+	/* the logfile being written is newer than the replay link says, and
+	 * holds one record, then preallocated zeros */
 	snprintf(log, sizeof(log), "%s/alpha/resource-r0/log-000000004-alpha", lc.roots);
 	fd = open(log, O_WRONLY | O_CREAT, 0600);
-	if (fd < 0 || ftruncate(fd, 5000) < 0)
+	len = mars_rec_encode(rec, sizeof(rec), &hdr, payload, 1);
+	if (fd < 0 || len != SYNC_REC_BYTES || write(fd, rec, (size_t)len) != len ||
+	    ftruncate(fd, 5000 + (4 << 20)) < 0)
 		return -1;
 	close(fd);
 	return 0;

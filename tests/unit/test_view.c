@@ -5,7 +5,8 @@
  * (now, the silent window, whether the host is this node), the rule that
  * settled the one known difference between `marsadm view` and the status
  * page (Paused or Pausing without an acted- key), roles with two actual
- * primaries, lag over several logfiles, and emergency by either key.
+ * primaries, lag over several logfiles, emergency by either key, and the
+ * primary's logfile counted to its log end, not over its preallocated zeros.
  */
 #include "statefs_test.h"
 
@@ -304,9 +305,45 @@ test_emergency(void)
 	sft_done_tree(&sf);
 }
 
+/* The primary's logfile with preallocated zeros after its log end: the
+ * amounts count the driver's log end, not the file's size. */
+static void
+test_logging_bytes(void)
+{
+	struct view_res *v = calloc(1, sizeof(*v));
+	struct view_inputs in;
+	struct statefs *sf = NULL;
+	char path[4096 + 64];
+	FILE *f;
+	int ok;
+
+	if (!v)
+		exit(99);
+	sft_new_tree(&sf, "alpha");
+	plant(sf);
+	plant_file("log-000000003-alpha", 700 + (4 << 20));
+	snprintf(path, sizeof(path), "%s/resource-r0/.driver-status", sft_root);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "version=1\nupdated_ns=%llu\naction=idle\n"
+			  "log_name=log-000000003-alpha\nlog_end=1000\nlog_durable=1000\n"
+			  "pending_bytes=0\n", (unsigned long long)statefs_realtime_ns()) < 0 ||
+	    fclose(f) != 0)
+		exit(99);
+	inputs(&in, 1, 0, VIEW_WINDOW_NS);
+	ok = view_load(sf, "r0", "alpha", &in, v) == 0 && v->drv.logging;
+	tap_ok(ok && v->fetch_pos_bytes == 1000 && v->replay_rest_bytes == 300,
+	       "the logfile being written counts to its log end 1000, not its size "
+	       "(held %llu, %llu behind the replay link)", (unsigned long long)v->fetch_pos_bytes,
+	       (unsigned long long)v->replay_rest_bytes);
+	view_release(v);
+	free(v);
+	sft_done_tree(&sf);
+}
+
 int
 main(void)
 {
+	test_logging_bytes();
 	test_remote_words();
 	test_paused_without_acted();
 	test_roles();
