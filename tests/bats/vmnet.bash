@@ -97,12 +97,17 @@ is_primary() {	# is_primary HOST: its module logs and /dev/mars/RES is there
 	[ "$(val "$1" "actual-$1/is-primary")" = 1 ] && on_vm "$1" test -b "$(dev "$1")"
 }
 
-# The primary's logged position: "log-N-ORIGIN SIZE" of its newest logfile.
+# The primary's logged position: "log-N-ORIGIN LENGTH" of its newest
+# logfile, LENGTH where its records end: not its size, since the module
+# preallocates zeros after the log end (docs/logfile-format.md 1.1).
 log_end() {
 	# shellcheck disable=SC2016  # expanded in the guest
 	on_vm "$1" bash -c 'f=$(ls "$1"/log-*-"$2" 2>/dev/null | sort | tail -n 1)
-		[ -n "$f" ] && echo "$(basename "$f") $(stat -c %s "$f")"' \
-		- "$(netns_root "$1")/resource-$RES" "$1"
+		[ -n "$f" ] || exit 1
+		n=$("$3" log-verify --json "$f" 2>/dev/null |
+			jq -r "select(.kind == \"summary\") | .offset") && [ -n "$n" ] &&
+			echo "$(basename "$f") $n"' \
+		- "$(netns_root "$1")/resource-$RES" "$1" "$MARSADM"
 }
 
 # The disks, compared on the host: qemu writes the guests' images in place.
