@@ -238,7 +238,7 @@ mars_logger_write_zeros(struct mars_logger *lg, loff_t *pos, loff_t bytes)
 	unsigned int i, nr;
 	int ret = 0;
 
-	while (bytes > 0 && !ret) {
+	while (bytes >= PAGE_SIZE && !ret) {
 		nr = min_t(loff_t, bytes >> PAGE_SHIFT, MARS_GATHER_BVECS);
 		for (i = 0; i < nr; i++)
 			lg->bvec[i] = (struct bio_vec){ .bv_page = ZERO_PAGE(0),
