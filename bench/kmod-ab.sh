@@ -33,7 +33,9 @@ boot() {
 	}
 	echo "== $which, boot $n" >&2
 	echo "$out" >&2
-	awk 'NF == 5 && $5 ~ /^[0-9.]+$/ { print $1, $5 }' <<<"$out" >>"$tmp/$which"
+	# mars/raw from the values: kmod-fio.sh rounds its ratio to 0.01.
+	awk 'NF == 5 && $5 ~ /^[0-9.]+$/ && $3 > 0 { printf "%s %.3f\n", $1, $4 / $3 }' \
+		<<<"$out" >>"$tmp/$which"
 }
 
 for n in $(seq 1 "$pairs"); do
@@ -58,7 +60,7 @@ FNR == 1 { which = (FILENAME ~ /old$/) ? "old" : "new" }
 END {
 	for (k = 1; k <= jobs; k++) {
 		j = order[k]; mo = median(r["old", j]); mn = median(r["new", j])
-		printf "%-14s %-24s %-24s %8.2f %8.2f %8.2f\n", j, substr(r["old", j], 2),
+		printf "%-14s %-24s %-24s %8.3f %8.3f %8.2f\n", j, substr(r["old", j], 2),
 			substr(r["new", j], 2),
 			mo, mn, (mo > 0 ? mn / mo : 0)
 	}
