@@ -173,7 +173,9 @@ kmod_detach(struct mars_engine *e)
 	struct mars_ctl_res r = { 0 };
 
 	/* The indicators go to 0 in clusterd's engine_drop(), for every
-	 * implementation alike. */
+	 * implementation alike.  DETACH returns once the module cut its
+	 * logfile's preallocated zeros off and synced it (kernel-interface.md,
+	 * DETACH), so from here on the logfile's size is its length. */
 	kmod_name(r.resource, sizeof(r.resource), e->resource);
 	kmod_ioctl(e, MARS_CTL_IOC_DETACH, &r);
 	close(e->fd);

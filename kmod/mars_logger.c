@@ -32,10 +32,28 @@
  * After each sync the pending set learns the durable end and writeback
  * is kicked.
  *
+ * Preallocation (docs/logfile-format.md 1.1 and 3.1): a log sync of a
+ * growing file is a journal commit, one of a file whose blocks exist is a
+ * data flush only (bench/log-append.sh: about half the latency).  So once
+ * the logfile holds a record and the log end comes within half a chunk
+ * (prealloc_kib) of the zeros ahead of it, the thread writes the next
+ * chunk of zeros there, between batches; the next log sync pays the one
+ * journal commit.  Records are written at the log end by position (the
+ * file is never O_APPEND), over the zeros.  The log end, not the file
+ * size, is where the log ends while the file is being written: STATUS
+ * log_end and synced_pos say it.  A failed extension (ENOSPC) only stops
+ * preallocating in this logfile.
+ *
+ * Finishing a logfile: before the thread switches to the next one
+ * (rotation) and when the logger stops (detach: the only way out of the
+ * primary role), the zeros are cut off (truncate to the log end) and the
+ * file synced, so every logfile this module no longer writes ends at its
+ * last record -- except across a crash, which recovery (mars_recover.c)
+ * cuts.
+ *
  * Rotation (ROTATE ioctl): the ioctl creates logfile N+1, the thread
- * switches to it between two batches, and a work item syncs and closes
- * logfile N meanwhile; the next log sync waits for that work, so a sync
- * still covers every record appended before it, in either file.
+ * finishes logfile N and switches to N+1 between two batches, and only
+ * then does STATUS name N+1.
  *
  * Failure policy: a failed append is cut back (the logfile is truncated
  * to the end of the last good write, the start of the gathered records),
@@ -51,6 +69,7 @@
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -68,6 +87,14 @@ MODULE_PARM_DESC(sync_ms, "sync the log at the latest this many ms after an unsy
 static unsigned int mars_sync_kib = 8192;
 module_param_named(sync_kib, mars_sync_kib, uint, 0644);
 MODULE_PARM_DESC(sync_kib, "sync the log once this many KiB of records wait for a sync (default 8192)");
+
+/* Zeros laid down ahead of the log end, a chunk at a time; 0 = grow the
+ * file record by record (file layout revision 1).  Bounded, so that a
+ * typo cannot make one extension fill the file system. */
+#define MARS_PREALLOC_MAX_KIB	(1u << 20)
+static unsigned int mars_prealloc_kib = 4096;
+module_param_named(prealloc_kib, mars_prealloc_kib, uint, 0644);
+MODULE_PARM_DESC(prealloc_kib, "write this many KiB of zeros ahead of the log end at a time, 0 = off (default 4096, at most 1048576)");
 
 /* A record's pieces: its header, a page per 4 KiB of payload, its tail. */
 #define MARS_LOGGER_BVECS	(MARS_REC_MAX_PAYLOAD / PAGE_SIZE + 2)
@@ -116,7 +143,9 @@ struct mars_logger {
 	 */
 	struct file *file;		/* current logfile */
 	u32 lognr;
-	loff_t end;			/* bytes in file */
+	loff_t end;			/* the log end: bytes of records */
+	loff_t zeroed_end;		/* zeros written up to here */
+	bool prealloc_failed;		/* an extension failed: grow the file */
 	u64 seq;			/* of the next record */
 	u64 last_stamp;
 	struct page *frames;		/* MARS_GATHER_RECS slots, MARS_FRAME_ORDER */
@@ -143,7 +172,33 @@ mars_logger_stamp(struct mars_logger *lg)
 }
 
 /*
- * Append one record, described by @nr pieces of pages, at the log's end.
+ * Write @len bytes described by @nr pieces of pages at *@pos, which
+ * follows what was written.  By position, never "at the end of the file":
+ * past the log end there may be preallocated zeros.
+ */
+static int
+mars_logger_write_at(struct mars_logger *lg, struct bio_vec *bv,
+		     unsigned int nr, size_t len, loff_t *pos)
+{
+	struct iov_iter iter;
+	int ret = 0;
+
+	iov_iter_bvec(&iter, WRITE, bv, nr, len);
+	file_start_write(lg->file);
+	while (iov_iter_count(&iter)) {
+		ssize_t n = vfs_iter_write(lg->file, &iter, pos, 0);
+
+		if (n <= 0) {
+			ret = n < 0 ? n : -EIO;
+			break;
+		}
+	}
+	file_end_write(lg->file);
+	return ret;
+}
+
+/*
+ * Append records, described by @nr pieces of pages, at the log end.
  * The payload goes from the pend's pages straight into the logfile's page
  * cache: the only copies of a write's data are bio to pend and pend to
  * log (the loop driver writes its backing file the same way).
@@ -152,25 +207,94 @@ static int
 mars_logger_write(struct mars_logger *lg, struct bio_vec *bv, unsigned int nr,
 		  size_t len)
 {
-	struct iov_iter iter;
 	loff_t pos = lg->end;
-	int ret = 0;
+	int ret = mars_logger_write_at(lg, bv, nr, len, &pos);
 
-	iov_iter_bvec(&iter, WRITE, bv, nr, len);
-	file_start_write(lg->file);
-	while (iov_iter_count(&iter)) {
-		ssize_t n = vfs_iter_write(lg->file, &iter, &pos, 0);
-
-		if (n <= 0) {
-			ret = n < 0 ? n : -EIO;
-			break;
-		}
-	}
-	file_end_write(lg->file);
 	if (ret)
 		return ret;
 	lg->end = pos;
 	return 0;
+}
+
+/* ---- preallocated zeros (docs/logfile-format.md 1.1, 3.1) ------------ */
+
+static loff_t
+mars_logger_chunk_bytes(void)
+{
+	unsigned int kib = min(READ_ONCE(mars_prealloc_kib), MARS_PREALLOC_MAX_KIB);
+
+	return round_down((loff_t)kib << 10, PAGE_SIZE);
+}
+
+/*
+ * Write @bytes (whole pages) of zeros at *@pos, from the zero page: real
+ * writes, not fallocate(), whose unwritten extents would make the first
+ * record in them a metadata change again (bench/log-append.sh).  Uses
+ * the gather's bvec array, which is empty between batches.
+ */
+static int
+mars_logger_write_zeros(struct mars_logger *lg, loff_t *pos, loff_t bytes)
+{
+	unsigned int i, nr;
+	int ret = 0;
+
+	while (bytes >= PAGE_SIZE && !ret) {
+		nr = min_t(loff_t, bytes >> PAGE_SHIFT, MARS_GATHER_BVECS);
+		for (i = 0; i < nr; i++)
+			lg->bvec[i] = (struct bio_vec){ .bv_page = ZERO_PAGE(0),
+							.bv_len = PAGE_SIZE };
+		ret = mars_logger_write_at(lg, lg->bvec, nr,
+					   (size_t)nr << PAGE_SHIFT, pos);
+		bytes -= (loff_t)nr << PAGE_SHIFT;
+	}
+	return ret;
+}
+
+/*
+ * Between batches: keep a chunk of zeros ahead of the log end.  Not
+ * while the logfile is empty: size 0 means "no records" to clusterd's
+ * rotation and marsadm log-rotate.  The zeros become durable with the
+ * next log sync, which thus pays one journal commit per chunk.
+ */
+static void
+mars_logger_prealloc(struct mars_logger *lg)
+{
+	loff_t chunk = mars_logger_chunk_bytes();
+	loff_t pos;
+	int ret;
+
+	if (!chunk || !lg->end || lg->error || lg->prealloc_failed ||
+	    lg->end + chunk / 2 < lg->zeroed_end)
+		return;
+	pos = max(lg->end, lg->zeroed_end);
+	ret = mars_logger_write_zeros(lg, &pos, chunk);
+	lg->zeroed_end = pos;
+	if (ret) {
+		/* Not a write failure: records still fit in a growing file. */
+		lg->prealloc_failed = true;
+		pr_warn("%s: preallocating logfile %u failed (%d), appending to a growing file\n",
+			lg->res->name, lg->lognr, ret);
+	}
+}
+
+/*
+ * Before the logfile counts as finished: cut what lies after the log end
+ * (zeros, or the leftovers of a failed cut-back) off and sync the file
+ * with its final size.  A full fsync: the size shrinks, which is
+ * metadata a datasync need not commit.
+ */
+static int
+mars_logger_cut_zeros(struct mars_logger *lg)
+{
+	int ret = 0;
+
+	if (i_size_read(file_inode(lg->file)) > lg->end)
+		ret = vfs_truncate(&lg->file->f_path, lg->end);
+	if (!ret)
+		ret = vfs_fsync(lg->file, 0);
+	if (!ret)
+		lg->zeroed_end = lg->end;
+	return ret;
 }
 
 /*
@@ -218,6 +342,7 @@ mars_logger_cut(struct mars_logger *lg, loff_t end, u64 seq)
 	if (vfs_truncate(&lg->file->f_path, end))
 		return;
 	lg->end = end;
+	lg->zeroed_end = end;	/* the preallocated zeros went with them */
 	lg->seq = seq;
 	MARS_STAT(lg->res, s->log_end = end);
 }
@@ -474,13 +599,15 @@ mars_logger_batch(struct mars_logger *lg, struct bio_list *batch)
 		else
 			bio_endio(bio);
 	}
+	/* After the batch's bios completed: they do not wait for the zeros. */
+	mars_logger_prealloc(lg);
 }
 
 /*
  * Switch to the logfile the ROTATE ioctl opened, once the old one is
- * durable to its end: from the switch on STATUS names the new one, and
- * the serving end (engine/durable.c) sends any other logfile whole.
- * Writes wait for this one fsync per rotation.
+ * finished (cut at its log end) and durable: from the switch on STATUS
+ * names the new one, and the serving end sends any other logfile whole,
+ * by its file size.  Writes wait for this one fsync per rotation.
  */
 static void
 mars_logger_take_rotation(struct mars_logger *lg)
@@ -496,7 +623,7 @@ mars_logger_take_rotation(struct mars_logger *lg)
 		return;
 
 	if (!lg->error) {
-		int ret = vfs_fsync(lg->file, 1);
+		int ret = mars_logger_cut_zeros(lg);
 
 		if (ret)
 			mars_logger_fail(lg, ret);
@@ -511,6 +638,8 @@ mars_logger_take_rotation(struct mars_logger *lg)
 	lg->file = next;
 	lg->lognr++;
 	lg->end = 0;
+	lg->zeroed_end = 0;
+	lg->prealloc_failed = false;
 	lg->seq = 1;
 	lg->sync_wanted = true;
 	mars_logfile_name(name, lg->lognr, lg->res->host);
@@ -603,6 +732,12 @@ mars_logger_start(struct mars_res *res, struct file *file, u32 lognr)
 	bio_list_init(&lg->queue);
 	init_waitqueue_head(&lg->wait);
 	init_completion(&lg->rotated);
+	/* Records go to the log end by position; O_APPEND would put them
+	 * after the preallocated zeros (mars_logfile_create never sets it). */
+	if (WARN_ON_ONCE(file->f_flags & O_APPEND)) {
+		ret = -EINVAL;
+		goto out_free_buf;
+	}
 	lg->file = file;
 	lg->lognr = lognr;
 	lg->seq = 1;
@@ -645,14 +780,17 @@ out_free_buf:
 
 /*
  * Stop logging; the device is closed, so no bio is queued or comes.
- * Syncs the log, writes every pend back, flushes the disk and moves the
- * applied position to the end (unless something failed: then it stays
- * where the disk and the durable log agree).
+ * Syncs the log, finishes the logfile (cut at its log end: once DETACH
+ * returns, clusterd closes the version link at the file size), writes
+ * every pend back, flushes the disk and moves the applied position to the
+ * end (unless something failed: then it stays where the disk and the
+ * durable log agree).
  */
 void
 mars_logger_stop(struct mars_res *res)
 {
 	struct mars_logger *lg = res->logger;
+	int ret;
 
 	if (!lg)
 		return;
@@ -661,6 +799,14 @@ mars_logger_stop(struct mars_res *res)
 	kthread_stop(lg->thread);
 	WARN_ON(!bio_list_empty(&lg->queue));
 	mars_logger_sync(lg);
+	/* Even after a failure: the records up to the log end are what the
+	 * file holds; a cut that fails leaves the zeros to recovery. */
+	ret = mars_logger_cut_zeros(lg);
+	if (ret) {
+		pr_err("%s: cannot cut logfile %u at its log end %lld (%d)\n",
+		       res->name, lg->lognr, (long long)lg->end, ret);
+		mars_stat_error(res, ret);
+	}
 	mars_writeback_stop(lg->wb);
 	mars_pendset_release(&lg->pending);
 	fput(lg->file);

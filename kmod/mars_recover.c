@@ -12,6 +12,12 @@
  *  - corrupt with no valid record after it: a torn tail too, ignored;
  *  - corrupt followed by a valid record, or a sequence gap: the log is
  *    damaged, recovery fails with -EBADMSG and status names the place.
+ * Each file that ended well is cut where its valid records end, and
+ * synced, when it is longer: past the log end of the logfile being
+ * written at the crash lie preallocated zeros or a torn record
+ * (docs/logfile-format.md 1.1), and from here on the file counts as
+ * finished, its size its length to every reader.  A damaged log is left
+ * as it is, for the operator to look at.
  * Then the disk is flushed; the caller starts logfile N+1, N being the
  * highest number of any host in the directory, so an old logfile is never
  * appended to.
@@ -56,6 +62,33 @@ mars_recover_verdict(struct mars_logread *lr, enum mars_scan_result r)
 	}
 }
 
+/*
+ * Cut @file at @end, the end of its last valid record, and make that
+ * durable (a full fsync: a shrinking size is metadata).  The cut goes
+ * first, so a crash in between leaves the longer file, which the next
+ * recovery cuts again.
+ */
+static int
+mars_recover_cut(struct mars_res *res, struct file *file, loff_t end)
+{
+	loff_t size = i_size_read(file_inode(file));
+	int ret;
+
+	if (end >= size)
+		return 0;
+	ret = vfs_truncate(&file->f_path, end);
+	if (!ret)
+		ret = vfs_fsync(file, 0);
+	if (ret)
+		pr_err("%s: cannot cut %pD at %lld (%d)\n", res->name,
+		       file, (long long)end, ret);
+	else
+		pr_info("%s: cut %pD at %lld, after its last valid record (was %lld bytes)\n",
+			res->name, file,
+			(long long)end, (long long)size);
+	return ret;
+}
+
 static int
 mars_recover_file(struct mars_res *res, struct mars_disk_buf *db,
 		  struct file *file, loff_t pos)
@@ -87,6 +120,8 @@ mars_recover_file(struct mars_res *res, struct mars_disk_buf *db,
 		       res->name, res->stat.logfile, (u64)rec.offset,
 		       mars_scan_result_name(r),
 		       mars_scan_reason_name(rec.reason));
+	if (!ret)
+		ret = mars_recover_cut(res, file, rec.offset);
 out:
 	mars_logread_release(&lr);
 	return ret;
@@ -103,7 +138,8 @@ mars_recover_open(struct mars_res *res, u32 nr, bool must_exist)
 	ret = mars_logfile_name(name, nr, res->host);
 	if (ret)
 		return ERR_PTR(ret);
-	file = mars_logfile_open(res, name, O_RDONLY);
+	/* Writable: recovery cuts what follows the last valid record. */
+	file = mars_logfile_open(res, name, O_RDWR);
 	if (IS_ERR(file) && PTR_ERR(file) == -ENOENT && !must_exist)
 		return NULL;
 	if (!IS_ERR(file))
@@ -130,6 +166,8 @@ mars_recover_from(struct mars_res *res, u32 first, u32 last, u64 pos)
 		}
 		if (!file)
 			continue;
+		/* Still sound with preallocation: an applied position is
+		 * never past the log end, zeros only add to the size. */
 		if (nr == first && pos > i_size_read(file_inode(file)))
 			ret = -EINVAL;
 		else

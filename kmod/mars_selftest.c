@@ -214,6 +214,24 @@ mars_st_zeroed(struct mars_st *st)
 	return mars_st_scan_is(st, st->len, 0, 1, MARS_SCAN_TORN);
 }
 
+/*
+ * The logfile being written (docs/logfile-format.md 1.1): a record, then
+ * preallocated zeros.  The zeros scan as torn, never as a record, and a
+ * record written over them scans whole.
+ */
+static bool
+mars_st_preallocated(struct mars_st *st)
+{
+	if (!mars_st_build(st))
+		return false;
+	memset(st->buf + st->rec_len, 0, st->rec_len);
+	if (!mars_st_scan_is(st, st->len, 0, 1, MARS_SCAN_RECORD) ||
+	    !mars_st_scan_is(st, st->len, st->rec_len, 2, MARS_SCAN_TORN))
+		return false;
+	return mars_st_build(st) &&
+	       mars_st_scan_is(st, st->len, st->rec_len, 2, MARS_SCAN_RECORD);
+}
+
 static const struct mars_st_check mars_st_checks[] = {
 	{ "encode",		mars_st_encode },
 	{ "golden-checksum",	mars_st_golden },
@@ -225,6 +243,7 @@ static const struct mars_st_check mars_st_checks[] = {
 	{ "bit-flips",		mars_st_bit_flips },
 	{ "truncation",		mars_st_truncation },
 	{ "zeroed",		mars_st_zeroed },
+	{ "preallocated",	mars_st_preallocated },
 };
 
 static void

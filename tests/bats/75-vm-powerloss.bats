@@ -131,7 +131,8 @@ pl_cut() {
 	# Private copies: a rebuild between the boots cannot change them.
 	mkdir -p "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/share"
 	cp "$MARS_KO" "$BATS_TEST_TMPDIR/mars.ko"
-	cp "$engine" "$MARS_BUILDDIR/tests/helpers/seq-writer" "$BATS_TEST_TMPDIR/bin/"
+	cp "$engine" "$MARS_BUILDDIR/tests/helpers/seq-writer" \
+		"$MARS_BUILDDIR/marsadm/marsadm" "$BATS_TEST_TMPDIR/bin/"
 	echo "# mars-engine: $engine" >&3
 	truncate -s 32M "$BATS_TEST_TMPDIR/data.img"
 	truncate -s 256M "$BATS_TEST_TMPDIR/mars.img"

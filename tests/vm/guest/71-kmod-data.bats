@@ -174,15 +174,80 @@ write_pattern() {
 	assert_success
 	[ "$(st p1 records)" -ge 4 ]
 	[ "$(st p1 log_syncs)" -ge 1 ]
-	[ "$(st p1 log_end)" = "$(stat -c %s "$RDIR/$LOG1")" ]
 	run st p1 last_error
 	assert_output 0
+	local end
+	end=$(st p1 log_end)
 	ctl detach p1
+	# Finished: the file ends at its last record (preallocation cut off).
+	[ "$(stat -c %s "$RDIR/$LOG1")" = "$end" ]
 	run "$MARSADM" log-verify "$RDIR/$LOG1"
 	echo "$output"
 	assert_success
 	ref_apply 16M "$BATS_TEST_TMPDIR/ref.img" "$RDIR/$LOG1"
 	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$IMG")" ]
+}
+
+prealloc_restore() { echo 4096 >/sys/module/mars/parameters/prealloc_kib; }
+
+# zeros_after FILE END: every byte of FILE from END on is zero, and there
+# is at least one.
+zeros_after() {
+	local size
+	size=$(stat -c %s "$1")
+	[ "$size" -gt "$2" ] || { echo "$1: $size bytes, log end $2: no zeros"; return 1; }
+	cmp <(tail -c +$(($2 + 1)) "$1") <(head -c $((size - $2)) /dev/zero)
+}
+
+@test "preallocation: the logfile being written carries zeros after its log end; rotation and detach cut them off" {
+	local end1 end2
+	run cat /sys/module/mars/parameters/prealloc_kib
+	assert_output 4096
+	res_new z1 16M
+	ctl primary z1 "$MARS_HOST"
+	write_pattern "$DEV" $((1 << 20)) "$BATS_TEST_TMPDIR/a"
+	end1=$(st z1 log_end)
+	[ "$(st z1 synced_pos)" = "$end1" ]
+	# A chunk (4 MiB) of zeros was laid down after the first batch.
+	[ "$(stat -c %s "$RDIR/$LOG1")" -ge $((4 << 20)) ]
+	run zeros_after "$RDIR/$LOG1" "$end1"
+	assert_success
+	run "$MARSADM" log-verify "$RDIR/$LOG1"
+	echo "$output"
+	[ "$status" = 7 ]
+	assert_output --partial "torn at offset $end1 (zeroed)"
+	# Rotation finishes logfile 1 before STATUS names 2.
+	ctl rotate z1
+	run st z1 logfile
+	assert_output "$LOG2"
+	[ "$(stat -c %s "$RDIR/$LOG1")" = "$end1" ]
+	run "$MARSADM" log-verify "$RDIR/$LOG1"
+	assert_success
+	# Logfile 2 stays empty until its first record, then is preallocated.
+	[ "$(stat -c %s "$RDIR/$LOG2")" = 0 ]
+	dd if="$BATS_TEST_TMPDIR/a" of="$DEV" bs=64k seek=32 oflag=direct conv=fsync status=none
+	end2=$(st z1 log_end)
+	run zeros_after "$RDIR/$LOG2" "$end2"
+	assert_success
+	ctl detach z1
+	[ "$(stat -c %s "$RDIR/$LOG2")" = "$end2" ]
+	run "$MARSADM" log-verify "$RDIR/$LOG2"
+	assert_success
+	ref_apply 16M "$BATS_TEST_TMPDIR/ref.img" "$RDIR/$LOG1" "$RDIR/$LOG2"
+	[ "$(md5 "$BATS_TEST_TMPDIR/ref.img")" = "$(md5 "$IMG")" ]
+}
+
+@test "preallocation off (prealloc_kib 0): the logfile grows record by record" {
+	echo 0 >/sys/module/mars/parameters/prealloc_kib
+	res_new z2 16M
+	ctl primary z2 "$MARS_HOST"
+	run write_pattern "$DEV" $((1 << 20)) "$BATS_TEST_TMPDIR/a"
+	prealloc_restore
+	assert_success
+	[ "$(stat -c %s "$RDIR/$LOG1")" = "$(st z2 log_end)" ]
+	ctl detach z2
+	run "$MARSADM" log-verify "$RDIR/$LOG1"
+	assert_success
 }
 
 @test "primary with first_nr: a fresh start at that number, never below what the directory holds" {
@@ -435,6 +500,35 @@ applied_within_durable() {
 	run st r1 stop_result
 	assert_output incomplete
 	[ "$(st r1 records)" -ge 32 ]
+	cmp "$BATS_TEST_TMPDIR/a" <(head -c $((1 << 20)) "$DEV")
+	# The torn tail is cut off: logfile 2 is finished.
+	[ "$(stat -c %s "$RDIR/$LOG2")" = "$(st r1 stop_offset)" ]
+	run "$MARSADM" log-verify "$RDIR/$LOG2"
+	assert_success
+}
+
+@test "recovery cuts a crash's preallocated zeros and torn record at the last valid record" {
+	local end mark
+	res_new r3 8M
+	ctl primary r3 "$MARS_HOST"
+	write_pattern "$DEV" $((1 << 20)) "$BATS_TEST_TMPDIR/a"
+	end=$(st r3 log_end)
+	ctl detach r3
+	# What a crash leaves: a record whose marker never came, then zeros.
+	head -c 65600 "$RDIR/$LOG1" >>"$RDIR/$LOG1"
+	truncate -s +4M "$RDIR/$LOG1"
+	res_new r3 0 "$(losetup -j "$IMG" | cut -d: -f1)"
+	mark=$(kmsg_mark)
+	run ctl primary r3 "$MARS_HOST" "$LOG1" 0
+	assert_success
+	run st r3 stop_result
+	assert_output torn
+	[ "$(st r3 stop_offset)" = "$end" ]
+	[ "$(stat -c %s "$RDIR/$LOG1")" = "$end" ]
+	run dmesg_since "$mark"
+	assert_output --partial "cut $LOG1 at $end"
+	run "$MARSADM" log-verify "$RDIR/$LOG1"
+	assert_success
 	cmp "$BATS_TEST_TMPDIR/a" <(head -c $((1 << 20)) "$DEV")
 }
 

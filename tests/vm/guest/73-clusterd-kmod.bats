@@ -82,7 +82,15 @@ teardown_file() {
 	# The module rotated (--rotate-size 2M) and every logfile is sound.
 	run bash -c "ls '$(netns_root alpha)/resource-$RES'/log-*-alpha | wc -l"
 	[ "$output" -ge 2 ] || fail "mars.ko did not rotate: $output logfile(s)"
+	local cur
+	cur=$(st "$RES" logfile)
 	for f in "$(netns_root alpha)/resource-$RES"/log-*-alpha; do
+		# The one being written carries preallocated zeros after its log
+		# end (docs/logfile-format.md 1.1): its records are what ends there.
+		if [ "$(basename "$f")" = "$cur" ]; then
+			head -c "$(st "$RES" log_end)" "$f" >"$STATE/current.log"
+			f=$STATE/current.log
+		fi
 		run "$MARSADM" log-verify "$f"
 		assert_success
 	done

@@ -9,7 +9,7 @@
 #       --env MARS_PL_SEED=S --env MARS_PL_DIR=HOSTDIR \
 #       --env MARS_PL_BIN=DIR [--env MARS_PL_WRITE=0] \
 #       -- tests/vm/guest/75-powerloss.bats
-# DIR holds the mars-engine under test and seq-writer.  mars.ko's half is
+# DIR holds the mars-engine under test, seq-writer and marsadm.  mars.ko's half is
 # powerloss-kmod.bash, the engine's powerloss-engine.bash: each checks
 # what the last cut left and starts its writer; the last test watches
 # every writer, recorder and the engine until the power goes.  One file

@@ -4,13 +4,18 @@
 # "mars" at /mars.  Every boot after the first recovers as clusterd
 # would, from the applied position the last boot published
 # (/mars/pl-checkpoint), and checks:
+#   - the logfile being written at the cut carried bytes after its last
+#     valid record (the module's preallocated zeros, or a torn record in
+#     them: docs/logfile-format.md 1.1), and recovery cut it there; every
+#     own logfile but the new one is then finished: clean under
+#     `marsadm log-verify`;
 #   - every write acknowledged by fsync or RWF_DSYNC in an earlier phase
 #     is on the device (HOSTDIR/acks-kmod: "PHASE SEQ" of each earlier
 #     phase);
 #   - the device equals what a secondary gets that fetched the surviving
 #     logfiles and replayed them, from logfile 1 at 0, onto a zeroed disk
 #     (the disk "sec", kept across the boots like a secondary's: each boot
-#     fetches and replays only the logfiles the last crash finished,
+#     fetches and replays only the logfiles recovery finished,
 #     /mars/resource-sec/.replayed lists those done): so the disk holds
 #     nothing the durable log does not, and recovery put back everything
 #     it does.
@@ -26,6 +31,7 @@ KM_SEC_DIR=/mars/resource-sec
 KM_CHECKPOINT=/mars/pl-checkpoint
 KM_ACKS=$MARS_PL_DIR/acks-kmod
 KM_TAG="phase ${MARS_PL_PHASE:-?}, mars.ko"
+KM_MARSADM=${MARS_PL_BIN:?}/marsadm
 
 # kmod_setup: /mars mounted, the module loaded, the resource attached.
 kmod_setup() {
@@ -49,20 +55,49 @@ kmod_log_sizes() {
 	echo "${out# }"
 }
 
+# kmod_check_cut CUR BYTES: CUR, the logfile being written at the cut,
+# BYTES long then, held bytes after its last valid record (where
+# recovery stopped), and recovery cut them off; every own logfile but
+# the one recovery started is finished.  The host cut the power only
+# after the writer saw at least three syncs acknowledged, and the
+# second log sync after the first record makes the first chunk of zeros
+# durable, so the zeros are there whatever the timing.
+kmod_check_cut() {
+	local end cur_now f
+	end=$(st "$KM_RES" stop_offset)
+	echo "# $KM_TAG: $1 was $2 bytes at the cut, its valid records end at $end" >&3
+	[ "$2" -gt "$end" ] ||
+		fail "$1: nothing after its last record ($2 bytes): not preallocated"
+	[ "$(stat -c %s "$KM_RDIR/$1")" = "$end" ] ||
+		fail "$1: $(stat -c %s "$KM_RDIR/$1") bytes after recovery, not cut at $end"
+	cur_now=$(st "$KM_RES" logfile)
+	for f in "$KM_RDIR"/log-*; do
+		[ "$(basename "$f")" != "$cur_now" ] || continue
+		run "$KM_MARSADM" log-verify "$f"
+		[ "$status" -eq 0 ] || fail "finished logfile not clean: $output"
+	done
+}
+
 # kmod_check_recovery: recovery from the published applied position.
 kmod_check_recovery() {
-	local log pos size
+	local log pos size cur cur_bytes f
 	[ -s "$KM_CHECKPOINT" ] || fail "no checkpoint from phase $((PHASE - 1))"
 	read -r log pos <"$KM_CHECKPOINT"
 	size=$(stat -c %s "$KM_RDIR/$log" 2>/dev/null || echo missing)
 	echo "# $KM_TAG: published $log at $pos, that logfile's durable size $size" >&3
 	echo "# $KM_TAG: logfiles $(kmod_log_sizes)" >&3
-	# What a secondary fetches: the logfiles as they survived, each once
-	# (all are final: recovery starts a new one).
-	cp -n "$KM_RDIR"/log-* "$KM_SEC_DIR/" || fail "no logfiles survived"
+	cur=$(cd "$KM_RDIR" && ls log-* | sort | tail -n 1)
+	cur_bytes=$(stat -c %s "$KM_RDIR/$cur") || fail "no logfiles survived"
 	run ctl primary "$KM_RES" "$MARS_HOST" "$log" "$pos"
 	[ "$status" -eq 0 ] ||
 		fail "recovery from $log at $pos: $output (durable size of $log: $size)"
+	kmod_check_cut "$cur" "$cur_bytes"
+	# What a secondary fetches: the finished logfiles, each once (the
+	# one recovery started is not finished).
+	for f in "$KM_RDIR"/log-*; do
+		[ "$(basename "$f")" = "$(st "$KM_RES" logfile)" ] ||
+			cp -n "$f" "$KM_SEC_DIR/" || fail "copy $f"
+	done
 }
 
 # kmod_check_acked: every write acknowledged by fsync or DSYNC is there.
@@ -100,9 +135,10 @@ kmod_check_replay() {
 		guest_wait 60 kmod_replayed "$f"
 		n=$((n + 1))
 		bytes=$((bytes + $(st sec applied_pos)))
+		# Finished logfiles: nothing after the last record.
 		[ "$(st sec stop_result)" = end ] ||
-			echo "# $KM_TAG: replay of $f ended at $(st sec stop_offset):" \
-				"$(st sec stop_result) ($(st sec stop_reason))" >&3
+			fail "replay of $f ended at $(st sec stop_offset):" \
+				"$(st sec stop_result) ($(st sec stop_reason))"
 		# applied_pos is flushed on the disk: done for good.
 		echo "$f" >>"$KM_SEC_DIR/.replayed"
 		sync "$KM_SEC_DIR/.replayed"
