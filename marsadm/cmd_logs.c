@@ -29,7 +29,6 @@
 
 #include <json-c/json.h>
 
-#include "common/logend.h"
 
 #include "repl/repl.h"
 
@@ -61,15 +60,10 @@ local_log_length(struct statefs *sf, const char *res, uint64_t nr, const char *o
 {
 	char name[MARS_LOGNAME_MAX + 1];
 	uint64_t len;
-	int fd;
 
-	if (mars_logname_format(name, sizeof(name), nr, origin) < 0)
+	if (mars_logname_format(name, sizeof(name), nr, origin) < 0 ||
+	    repl_log_length(sf, res, name, &len) < 0)
 		return 0;
-	fd = statefs_file_open(sf, res, name, O_RDONLY | O_NONBLOCK, 0);
-	if (fd < 0)
-		return 0;
-	len = logend_length(fd);
-	close(fd);
 	return len;
 }
 

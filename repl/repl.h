@@ -117,6 +117,14 @@ void repl_history_sort(struct repl_history *h);
 void repl_history_release(struct repl_history *h);
 
 /*
+ * The length of this node's logfile @name of resource @res: where its
+ * records end (common/logend.c), not its size, which may include the
+ * zeros a killed writer preallocated (docs/logfile-format.md 1.1).  O(1)
+ * for a finished logfile.  0 and *@len, or -errno if it cannot be opened.
+ */
+int repl_log_length(struct statefs *sf, const char *res, const char *name, uint64_t *len);
+
+/*
  * Read resource @res of the tree: every live version link (a link that
  * fails to parse or verify is counted in bad_links and left out) and
  * every local logfile "log-N-ORIGIN".  Returns 0 or -errno.

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "common/env.h"
-#include "common/logend.h"
 #include "common/log.h"
 
 void
@@ -89,14 +88,9 @@ drv_file_size(struct driver *d, const char *res, const char *name)
 uint64_t
 drv_log_length(struct driver *d, const char *res, const char *name)
 {
-	int fd = statefs_file_open(d->sf, res, name, O_RDONLY | O_NONBLOCK, 0);
 	uint64_t len;
 
-	if (fd < 0)
-		return 0;
-	len = logend_length(fd);	/* O(1) unless the tail was left uncut */
-	close(fd);
-	return len;
+	return repl_log_length(d->sf, res, name, &len) == 0 ? len : 0;
 }
 
 /* ---- actions ------------------------------------------------------------------ */

@@ -32,10 +32,10 @@
 
 #include "clusterd/transfer/fetch.h"
 #include "common/log.h"
-#include "common/logend.h"
 #include "clusterd/transfer/piece.h"
 #include "clusterd/transfer/sync.h"
 #include "mars/names.h"
+#include "repl/repl.h"
 
 struct sserve {
 	struct gossip_link *l;
@@ -294,15 +294,10 @@ syncpos_records_end(struct sserve *s, struct mars_replaylink *at)
 {
 	char name[MARS_LOGNAME_MAX + 1];
 	uint64_t len;
-	int fd;
 
-	if (mars_logname_format(name, sizeof(name), at->log.nr, at->log.host) < 0)
+	if (mars_logname_format(name, sizeof(name), at->log.nr, at->log.host) < 0 ||
+	    repl_log_length(s->sf, s->res, name, &len) < 0)
 		return;
-	fd = statefs_file_open(s->sf, s->res, name, O_RDONLY | O_NONBLOCK, 0);
-	if (fd < 0)
-		return;
-	len = logend_length(fd);
-	close(fd);
 	if (len < at->pos_bytes)
 		at->pos_bytes = len;
 }
